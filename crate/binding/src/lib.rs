@@ -1,0 +1,20 @@
+//! weft-binding: the napi-rs glue between JavaScript and weft-core.
+//!
+//! This crate holds no logic of its own: it converts JavaScript values to weft-core types,
+//! forwards the call, converts back, and maps weft-core errors (and panics) to JavaScript errors
+//! whose `code` is the stable weft code.
+
+mod errors;
+mod fast;
+mod stack;
+mod value;
+
+pub use errors::*;
+pub use stack::*;
+
+
+/// mimalloc serves the small, short-lived allocations of shared-structure nodes and payloads
+/// (often freed on another thread than the one that allocated them) markedly faster than the
+/// system allocator; see bench/README.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,0 +1,26 @@
+//! weft-core: every concurrent algorithm of weft, free of any Node.js binding.
+//!
+//! * [`stack::TreiberStack`]: a lock-free stack with epoch-based reclamation.
+//! * [`registry`]: process-wide, weakly held registries so threads can attach to shared
+//!   structures by id.
+//! * [`value::Value`]: the payload type that carries JavaScript values between threads.
+//! * [`error`]: the stable error codes shared with the JavaScript layer.
+//!
+//! The stack is `Send`/`Sync` only when its values are:
+//!
+//! ```compile_fail
+//! fn shareable<T: Send + Sync>() {}
+//! shareable::<weft_core::stack::TreiberStack<std::rc::Rc<u8>>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn sendable<T: Send>() {}
+//! sendable::<weft_core::stack::TreiberStack<std::cell::Cell<u8>>>();
+//! ```
+
+pub mod error;
+pub mod registry;
+pub mod shared;
+pub mod stack;
+mod sync;
+pub mod value;

@@ -1,0 +1,2 @@
+export { SharedStack, type SharedStackHandle } from './stack.js';
+export type { Storable } from './codec.js';

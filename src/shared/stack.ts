@@ -1,0 +1,152 @@
+/**
+ * `SharedStack<T>`: a lock-free stack shared by every thread of the process.
+ *
+ * The stack lives in Rust (weft-core's Treiber stack with epoch-based reclamation). Any worker
+ * thread attaches to it with `SharedStack.from(stack.handle)`; the memory is freed once no
+ * thread holds a `SharedStack` for it any more.
+ */
+import { inspect } from 'node:util';
+import { InvalidArgumentError, fromNative } from '../errors.js';
+import { native } from '../native.js';
+import { type NativeValue, type Storable, decode, encode } from './codec.js';
+
+type NativeStack = InstanceType<typeof native.NativeStack>;
+type FastOps = ReturnType<NativeStack['fastOps']>;
+
+declare const stackValueType: unique symbol;
+
+/**
+ * A plain, serializable reference to a shared stack: send it to another thread (through
+ * `postMessage`, `workerData`, a pool task argument or an actor message) and attach there with
+ * `SharedStack.from(handle)`. It does not keep the stack alive by itself.
+ */
+export interface SharedStackHandle<T extends Storable = Storable> {
+  readonly kind: 'weft:SharedStack';
+  readonly id: number;
+  /** Identifies the process (and copy of weft) that made the stack. */
+  readonly process: number;
+  /** Carries `T` through the type system; absent at run time. */
+  readonly [stackValueType]?: T;
+}
+
+function isHandle(value: unknown): value is SharedStackHandle {
+  if (typeof value !== 'object' || value === null) return false;
+  const h = value as Record<string, unknown>;
+  return (
+    h.kind === 'weft:SharedStack' &&
+    Number.isSafeInteger(h.id) &&
+    (h.id as number) > 0 &&
+    Number.isInteger(h.process) &&
+    (h.process as number) >= 0
+  );
+}
+
+/**
+ * A lock-free LIFO stack of structured-cloneable values, shared between threads.
+ *
+ * - numbers, strings, booleans, null and bigints are stored natively;
+ * - typed arrays, DataViews and Buffers are stored as a copy of their bytes and come back as
+ *   the same kind of view;
+ * - any other structured-cloneable value (objects, arrays, Map, Set, Date, Error, ...) is stored
+ *   in its V8 serialization, as `postMessage` would send it.
+ *
+ * Values come back as copies: mutating a popped object does not change what other threads see.
+ */
+export class SharedStack<T extends Storable = Storable> {
+  readonly #native: NativeStack;
+  readonly #fast: FastOps;
+  #handle: SharedStackHandle<T> | undefined;
+
+  constructor();
+  /** @internal */
+  constructor(attachTo: NativeStack);
+  constructor(attachTo?: NativeStack) {
+    this.#native = attachTo ?? new native.NativeStack();
+    this.#fast = this.#native.fastOps();
+  }
+
+  /**
+   * Attaches to the stack behind `handle`, from any thread of the process that made it.
+   * Throws `WEFT_STALE_HANDLE` if that stack no longer exists (or the handle is from another
+   * process) and `WEFT_INVALID_ARG` if `handle` is not a stack handle.
+   */
+  static from<T extends Storable = Storable>(handle: SharedStackHandle<T>): SharedStack<T> {
+    if (!isHandle(handle)) {
+      throw new InvalidArgumentError(
+        `SharedStack.from expects a handle from stack.handle, got ${inspect(handle, { depth: 1 })}`,
+      );
+    }
+    try {
+      return new SharedStack<T>(native.NativeStack.attach(handle.id, handle.process));
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /** A serializable handle to this stack (see `SharedStackHandle`). */
+  get handle(): SharedStackHandle<T> {
+    this.#handle ??= Object.freeze({
+      kind: 'weft:SharedStack',
+      id: this.#native.id,
+      process: this.#native.token,
+    });
+    return this.#handle;
+  }
+
+  /** Pushes a value on top. Throws `WEFT_DATA_CLONE` (and pushes nothing) if it cannot be cloned. */
+  push(value: T): void {
+    if (typeof value === 'number') this.#fast.pushNumber(value);
+    else this.#native.push(encode(value));
+  }
+
+  /**
+   * Pushes all values as one atomic step: they appear together, the last one on top. If any
+   * value cannot be cloned, nothing is pushed. Returns how many were pushed.
+   */
+  pushMany(values: Iterable<T>): number {
+    const items = Array.isArray(values) ? (values as readonly T[]) : Array.from(values);
+    if (items.length === 0) return 0;
+    if (items.every((v) => typeof v === 'number')) {
+      return this.#native.pushNumbers(Float64Array.from(items as readonly number[]));
+    }
+    return this.#native.pushMany(items.map(encode));
+  }
+
+  /** Removes and returns the top value, or `undefined` if the stack is empty. */
+  pop(): T | undefined {
+    const v = this.#fast.pop();
+    return (typeof v === 'object' && v !== null ? decode(v) : v) as T | undefined;
+  }
+
+  /** Removes and returns up to `max` values, top first. */
+  popMany(max: number): T[] {
+    if (!Number.isInteger(max) || max < 0) {
+      throw new InvalidArgumentError(`popMany expects a non-negative integer, got ${String(max)}`);
+    }
+    const out = this.#native.popMany(Math.min(max, 0xffff_ffff)) as NativeValue[];
+    return out.map(decode) as T[];
+  }
+
+  /** Returns the top value without removing it, or `undefined` if the stack is empty. */
+  peek(): T | undefined {
+    return decode(this.#native.peek()) as T | undefined;
+  }
+
+  /** The number of values; exact when no other thread is pushing or popping. */
+  get size(): number {
+    return this.#native.size;
+  }
+
+  /** Removes every value; returns how many were removed. */
+  clear(): number {
+    return this.#native.clear();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'SharedStack';
+  }
+
+  [inspect.custom](): string {
+    return `SharedStack { id: ${this.#native.id}, size: ${this.size} }`;
+  }
+}
