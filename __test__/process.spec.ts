@@ -1,0 +1,55 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { ROOT, lastJson, runChild } from './helpers.js';
+
+test('process.exit with workers attached and busy exits cleanly', (t) => {
+  const r = runChild('exit-with-workers.ts', ['exit']);
+  t.is(r.signal, null, r.stderr);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stderr, '');
+});
+
+test('the process ends by itself with unref()ed workers still attached', (t) => {
+  const r = runChild('exit-with-workers.ts', ['unref']);
+  t.is(r.signal, null, r.stderr);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stderr, '');
+});
+
+interface LeakReport {
+  ops: number;
+  rssWarmMb: number;
+  rssEndMb: number;
+  liveStacks: number;
+}
+
+test('no leak: a million push/pop pairs of mixed values and 20,000 stacks keep RSS bounded', (t) => {
+  const r = runChild('leak.ts', [], ['--expose-gc']);
+  t.is(r.status, 0, r.stderr);
+  const report = lastJson<LeakReport>(r);
+  t.log(report);
+  t.is(report.ops, 1_000_000);
+  t.true(report.rssEndMb - report.rssWarmMb < 24, `RSS grew by ${report.rssEndMb - report.rssWarmMb} MB`);
+  t.is(report.liveStacks, 0, 'every stack was freed once unreachable');
+});
+
+test('the package entry points work: ESM import and CommonJS require of "weft"', (t) => {
+  const esm = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', "import { SharedStack, WeftError } from 'weft'; const s = new SharedStack(); s.push(2); console.log(s.pop(), typeof WeftError)"],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  t.is(esm.stdout.trim(), '2 function', esm.stderr);
+  const cjs = spawnSync(
+    process.execPath,
+    ['-e', "const { SharedStack, WeftError } = require('weft'); const s = new SharedStack(); s.push('x'); console.log(s.pop(), typeof WeftError)"],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  t.is(cjs.stdout.trim(), 'x function', cjs.stderr);
+  const same = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', "import { WeftError } from 'weft'; import { createRequire } from 'node:module'; console.log(createRequire(import.meta.url)('weft').WeftError === WeftError)"],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  t.is(same.stdout.trim(), 'true', 'one implementation behind both entry points');
+});

@@ -1,0 +1,122 @@
+//! Loom model checks of the Treiber stack: every interleaving (up to the preemption bound) of a
+//! few threads, under the C11 memory model, with crossbeam-epoch's collector modelled too.
+//!
+//! Run: `npm run test:loom` (RUSTFLAGS="--cfg loom --cfg crossbeam_loom", release mode).
+#![cfg(loom)]
+
+use loom::sync::Arc;
+use loom::thread;
+use weft_core::stack::TreiberStack;
+
+/// Two threads push concurrently; every value is there exactly once, in a LIFO order consistent
+/// with each thread's own order.
+#[test]
+fn concurrent_push() {
+    loom::model(|| {
+        let s = Arc::new(TreiberStack::new());
+        let s1 = s.clone();
+        let t = thread::spawn(move || {
+            s1.push(1);
+            s1.push(2);
+        });
+        s.push(10);
+        t.join().unwrap();
+        let mut all = Vec::new();
+        while let Some(v) = s.pop() {
+            all.push(v);
+        }
+        assert_eq!(all.len(), 3);
+        let p2 = all.iter().position(|&v| v == 2).unwrap();
+        let p1 = all.iter().position(|&v| v == 1).unwrap();
+        assert!(p2 < p1, "per-thread LIFO order broken: {all:?}");
+        assert!(all.contains(&10));
+    });
+}
+
+/// A push-then-pop racing a pop: no value is lost or duplicated, and a pop never sees freed
+/// memory (crossbeam-epoch's deferred frees are modelled).
+#[test]
+fn push_races_pop() {
+    loom::model(|| {
+        let s = Arc::new(TreiberStack::new());
+        s.push(1u32);
+        let s1 = s.clone();
+        let t = thread::spawn(move || {
+            s1.push(2);
+            s1.pop()
+        });
+        let mine = s.pop();
+        let theirs = t.join().unwrap();
+        let mut got: Vec<u32> = [mine, theirs, s.pop(), s.pop()].into_iter().flatten().collect();
+        got.sort();
+        assert_eq!(got, vec![1, 2]);
+        assert!(s.pop().is_none());
+        assert_eq!(s.len(), 0);
+    });
+}
+
+/// Peek racing pop of a heap-owning value: peek's clone must happen before the value is freed.
+#[test]
+fn peek_races_pop() {
+    loom::model(|| {
+        let s = Arc::new(TreiberStack::new());
+        s.push(String::from("a"));
+        let s1 = s.clone();
+        let t = thread::spawn(move || s1.pop());
+        let peeked = s.peek();
+        assert!(peeked.is_none() || peeked.as_deref() == Some("a"));
+        assert_eq!(t.join().unwrap().as_deref(), Some("a"));
+        assert!(s.pop().is_none());
+    });
+}
+
+/// A batch push is atomic: a concurrent pop sees either none of it or its top value.
+#[test]
+fn push_many_is_atomic() {
+    loom::model(|| {
+        let s = Arc::new(TreiberStack::new());
+        let s1 = s.clone();
+        let t = thread::spawn(move || s1.push_many([1u8, 2]));
+        let popped = s.pop();
+        assert!(popped.is_none() || popped == Some(2), "saw {popped:?}");
+        assert_eq!(t.join().unwrap(), 2);
+        let rest: Vec<_> = std::iter::from_fn(|| s.pop()).collect();
+        match popped {
+            None => assert_eq!(rest, vec![2, 1]),
+            Some(_) => assert_eq!(rest, vec![1]),
+        }
+    });
+}
+
+/// clear racing a push: every value ends up exactly once, cleared or still there.
+#[test]
+fn clear_races_push() {
+    loom::model(|| {
+        let s = Arc::new(TreiberStack::new());
+        s.push(1u8);
+        let s1 = s.clone();
+        let pusher = thread::spawn(move || s1.push(2));
+        let cleared = s.clear();
+        pusher.join().unwrap();
+        let left: Vec<_> = std::iter::from_fn(|| s.pop()).collect();
+        assert_eq!(cleared + left.len(), 2);
+        assert!(cleared >= 1, "the value pushed before clear must be cleared");
+        assert_eq!(s.len(), 0);
+    });
+}
+
+/// clear racing a pop: the value goes to exactly one of them.
+#[test]
+fn clear_races_pop() {
+    loom::model(|| {
+        let s = Arc::new(TreiberStack::new());
+        s.push(String::from("x"));
+        let s1 = s.clone();
+        let popper = thread::spawn(move || s1.pop());
+        let cleared = s.clear();
+        let popped = popper.join().unwrap();
+        assert_eq!(cleared + usize::from(popped.is_some()), 1);
+        assert!(s.pop().is_none());
+        assert_eq!(s.len(), 0);
+    });
+}
