@@ -39,4 +39,3 @@ pub fn error_codes() -> Vec<&'static str> {
 pub fn panic_for_test(message: String) -> napi::Result<(), WeftStatus> {
     guard(|| panic!("{message}"))
 }
-

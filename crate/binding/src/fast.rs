@@ -154,7 +154,10 @@ unsafe fn throw(env: sys::napi_env, code: Code, message: &str) -> sys::napi_valu
     ptr::null_mut()
 }
 
-unsafe extern "C" fn push_number(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn push_number(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
     // SAFETY: N-API invokes this with its own `env`/`info` for a function made by `bind`.
     let ([arg], stack) = unsafe { args::<1>(env, info) };
     let mut value = 0f64;

@@ -12,7 +12,6 @@ mod value;
 pub use errors::*;
 pub use stack::*;
 
-
 /// mimalloc serves the small, short-lived allocations of shared-structure nodes and payloads
 /// (often freed on another thread than the one that allocated them) markedly faster than the
 /// system allocator; see bench/README.md.

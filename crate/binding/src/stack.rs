@@ -51,7 +51,9 @@ impl NativeStack {
     }
 
     /// `{ pushNumber, pop }`: raw N-API functions bound to this stack, for the hot path.
-    #[napi(ts_return_type = "{ pushNumber(value: number): void; pop(): number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }")]
+    #[napi(
+        ts_return_type = "{ pushNumber(value: number): void; pop(): number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }"
+    )]
     pub fn fast_ops(&self, env: &Env) -> Result<Object<'_>> {
         // SAFETY: `env` is the live environment of this call, on its own thread.
         let raw = unsafe { crate::fast::stack_ops(env.raw(), &self.inner) }?;
@@ -60,13 +62,17 @@ impl NativeStack {
     }
 
     /// Pushes one encoded value (see `JsIn`).
-    #[napi(ts_args_type = "value: number | string | boolean | null | bigint | [number, Uint8Array]")]
+    #[napi(
+        ts_args_type = "value: number | string | boolean | null | bigint | [number, Uint8Array]"
+    )]
     pub fn push(&self, value: JsIn) {
         self.inner.push(value.0);
     }
 
     /// Pushes encoded values as one atomic step (the last one ends on top).
-    #[napi(ts_args_type = "values: Array<number | string | boolean | null | bigint | [number, Uint8Array]>")]
+    #[napi(
+        ts_args_type = "values: Array<number | string | boolean | null | bigint | [number, Uint8Array]>"
+    )]
     pub fn push_many(&self, values: Vec<JsIn>) -> f64 {
         self.inner.push_many(values.into_iter().map(|v| v.0)) as f64
     }
@@ -78,17 +84,23 @@ impl NativeStack {
             .push_many(values.iter().map(|&n| Value::Number(n))) as f64
     }
 
-    #[napi(ts_return_type = "number | string | boolean | null | bigint | undefined | [number, ArrayBuffer]")]
+    #[napi(
+        ts_return_type = "number | string | boolean | null | bigint | undefined | [number, ArrayBuffer]"
+    )]
     pub fn pop(&self) -> JsOut {
         JsOut(self.inner.pop())
     }
 
-    #[napi(ts_return_type = "number | string | boolean | null | bigint | undefined | [number, ArrayBuffer]")]
+    #[napi(
+        ts_return_type = "number | string | boolean | null | bigint | undefined | [number, ArrayBuffer]"
+    )]
     pub fn peek(&self) -> JsOut {
         JsOut(self.inner.peek())
     }
 
-    #[napi(ts_return_type = "Array<number | string | boolean | null | bigint | undefined | [number, ArrayBuffer]>")]
+    #[napi(
+        ts_return_type = "Array<number | string | boolean | null | bigint | undefined | [number, ArrayBuffer]>"
+    )]
     pub fn pop_many(&self, max: u32) -> JsOutList {
         JsOutList(self.inner.pop_many(max as usize))
     }

@@ -18,7 +18,7 @@ pub struct JsOut(pub Option<Value>);
 
 impl ToNapiValue for JsOut {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        // SAFETY (whole body): `env` is the live environment napi-rs passed to this conversion
+        // SAFETY: `env` is the live environment napi-rs passed to this conversion
         // on the JavaScript thread that owns it; every inner conversion receives the same `env`.
         unsafe {
             match val.0 {
@@ -75,13 +75,15 @@ pub struct JsIn(pub Value);
 impl FromNapiValue for JsIn {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> Result<Self> {
         let mut ty = 0;
-        // SAFETY (whole body): `env` and `v` are the live environment and value napi-rs passed
+        // SAFETY: `env` and `v` are the live environment and value napi-rs passed
         // to this conversion; each inner conversion gets the same pair.
         unsafe {
             check_status!(sys::napi_typeof(env, v, &mut ty))?;
             let value = match ty {
                 sys::ValueType::napi_number => Value::Number(f64::from_napi_value(env, v)?),
-                sys::ValueType::napi_string => Value::String(String::from_napi_value(env, v)?.into()),
+                sys::ValueType::napi_string => {
+                    Value::String(String::from_napi_value(env, v)?.into())
+                }
                 sys::ValueType::napi_boolean => Value::Bool(bool::from_napi_value(env, v)?),
                 sys::ValueType::napi_null => Value::Null,
                 sys::ValueType::napi_bigint => {
@@ -99,7 +101,12 @@ impl FromNapiValue for JsIn {
                             kind: tag as u8,
                             data: bytes.into(),
                         },
-                        _ => return Err(Error::new(Status::InvalidArg, format!("bad value tag {tag}"))),
+                        _ => {
+                            return Err(Error::new(
+                                Status::InvalidArg,
+                                format!("bad value tag {tag}"),
+                            ))
+                        }
                     }
                 }
                 other => {

@@ -119,10 +119,7 @@ impl<T> Registry<T> {
 
     /// How many structures are alive.
     pub fn live(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
 

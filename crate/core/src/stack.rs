@@ -124,10 +124,13 @@ impl<T> TreiberStack<T> {
             // guard pinned before the retirement is dropped, so the node outlives `guard`.
             let node = unsafe { head.as_ref() }?;
             let next = node.next.load(Ordering::Relaxed, guard);
-            match self
-                .head
-                .compare_exchange(head, next, Ordering::Acquire, Ordering::Acquire, guard)
-            {
+            match self.head.compare_exchange(
+                head,
+                next,
+                Ordering::Acquire,
+                Ordering::Acquire,
+                guard,
+            ) {
                 Ok(_) => {
                     self.len.fetch_sub(1, Ordering::Relaxed);
                     // SAFETY: the compare-exchange made this thread the unique unlinker of

@@ -13,10 +13,16 @@ pub enum Value {
     Bool(bool),
     Number(f64),
     /// A BigInt as sign and little-endian 64-bit words, as N-API represents it.
-    BigInt { negative: bool, words: Arc<[u64]> },
+    BigInt {
+        negative: bool,
+        words: Arc<[u64]>,
+    },
     String(Arc<str>),
     /// The bytes of a typed array, DataView or Buffer; `kind` says which view to rebuild.
-    Bytes { kind: u8, data: Arc<[u8]> },
+    Bytes {
+        kind: u8,
+        data: Arc<[u8]>,
+    },
     /// A structured-clone (V8 serializer) encoding of any other cloneable value.
     Cloned(Arc<[u8]>),
 }

@@ -47,7 +47,10 @@ fn push_races_pop() {
         });
         let mine = s.pop();
         let theirs = t.join().unwrap();
-        let mut got: Vec<u32> = [mine, theirs, s.pop(), s.pop()].into_iter().flatten().collect();
+        let mut got: Vec<u32> = [mine, theirs, s.pop(), s.pop()]
+            .into_iter()
+            .flatten()
+            .collect();
         got.sort();
         assert_eq!(got, vec![1, 2]);
         assert!(s.pop().is_none());
@@ -100,7 +103,10 @@ fn clear_races_push() {
         pusher.join().unwrap();
         let left: Vec<_> = std::iter::from_fn(|| s.pop()).collect();
         assert_eq!(cleared + left.len(), 2);
-        assert!(cleared >= 1, "the value pushed before clear must be cleared");
+        assert!(
+            cleared >= 1,
+            "the value pushed before clear must be cleared"
+        );
         assert_eq!(s.len(), 0);
     });
 }

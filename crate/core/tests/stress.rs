@@ -96,7 +96,10 @@ fn batches_and_clear_lose_nothing() {
     for v in &got {
         assert!(seen.insert(*v), "{v:?} popped twice");
     }
-    assert_eq!(got.len() + cleared.load(Ordering::SeqCst), 2 * BATCHES * BATCH);
+    assert_eq!(
+        got.len() + cleared.load(Ordering::SeqCst),
+        2 * BATCHES * BATCH
+    );
     assert!(stack.pop().is_none());
 }
 
