@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path crate/Cargo.toml -p weft-core --example stack_bench
-//! cargo run --release ... --example stack_bench -- --pairs 2000000 --runs 7 --threads 1,2,4
+//! cargo run --release ... --example stack_bench -- --pairs 2000000 --runs 9 --threads 1,2,4
 //! ```
 //!
 //! Workload: every thread does `push(v)` then `pop()`, `--pairs` times, on one shared stack that
@@ -254,7 +254,7 @@ struct Options {
 fn parse_args() -> Options {
     let mut opts = Options {
         pairs: 2_000_000,
-        runs: 7,
+        runs: 9,
         threads: vec![1, 2, 4],
     };
     let mut args = std::env::args().skip(1);
@@ -373,8 +373,9 @@ fn main() {
         .enumerate()
         .map(|(i, &(threads, name))| {
             format!(
-                "{{\"impl\":\"{name}\",\"threads\":{threads},\"median_ops_per_s\":{:.0},\"samples_ops_per_s\":{}}}",
+                "{{\"impl\":\"{name}\",\"threads\":{threads},\"median_ops_per_s\":{:.0},\"max_ops_per_s\":{:.0},\"samples_ops_per_s\":{}}}",
                 medians[i],
+                samples[i].iter().copied().fold(0.0, f64::max),
                 json_list(&samples[i])
             )
         })
