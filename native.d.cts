@@ -9,6 +9,53 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The scheduler of one pool, shared by the main thread and the pool's workers. */
+export declare class NativePool {
+  /** A new scheduler with `threads` worker slots (`maxQueue`: 0 for unbounded). */
+  constructor(threads: number, maxQueue: number)
+  /** Attaches to a live pool from a worker thread. */
+  static attach(id: number, token: number): NativePool
+  get id(): number
+  get token(): number
+  /** Tasks submitted and not yet handed to a worker. */
+  get queued(): number
+  /** Installs the main thread's completion callback (called once per batch of completions). */
+  setMainNotify(callback: () => void): void
+  /**
+   * Registers the calling worker thread in `slot`; `waker` wakes its event loop. Returns its
+   * origin id.
+   */
+  attachWorker(slot: number, waker: () => void): number
+  intern(name: string): number
+  nameOf(id: number): string | null
+  /** Submits a batch of task records from `origin` (0: the main thread). */
+  submit(origin: number, records: Uint8Array): number
+  /**
+   * Takes work for the worker in `slot`: a Buffer of take records, `null` when idle, an empty
+   * Buffer when the pool is closed and drained. `waitMs < 0` registers for an event-loop
+   * wake instead of parking. Blocks the calling (worker) thread for at most `waitMs`.
+   */
+  take(slot: number, max: number, waitMs: number): Buffer | null
+  /** Completion records from the worker in `slot`. */
+  complete(slot: number, records: Uint8Array): void
+  /** Completions waiting for the main thread (`null` if none). */
+  drainMain(): Buffer | null
+  /**
+   * Cancels a main-thread task: -2 already done, -1 removed from the queue, k running on
+   * worker slot k (an abort was delivered there).
+   */
+  cancel(id: number): number
+  uncancel(id: number): void
+  /** The worker in `slot` died; returns the ids of main-thread tasks that were running on it. */
+  workerLost(slot: number, started: number, exitResult: Uint8Array): Array<number>
+  close(): void
+  /** Removes everything still queued; returns the ids of main-thread tasks among it. */
+  drainQueued(): Array<number>
+  stats(): NativePoolStats
+  /** The origin id of the main thread. */
+  get mainOrigin(): number
+}
+
 /**
  * A reference to a process-wide shared stack. Dropping the last reference on every thread frees
  * the stack and everything in it.
@@ -45,3 +92,34 @@ export declare function __panicForTest(message: string): void
 
 /** Every error code weft can raise, in the order weft-core declares them. */
 export declare function errorCodes(): Array<string>
+
+export interface NativePercentiles {
+  count: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+}
+
+/** Counters and percentiles of a pool (times in milliseconds). */
+export interface NativePoolStats {
+  threads: number
+  queued: number
+  running: number
+  completed: number
+  failed: number
+  stolen: number
+  utilization: number
+  wait: NativePercentiles
+  run: NativePercentiles
+  workers: Array<NativeSlotStats>
+}
+
+export interface NativeSlotStats {
+  index: number
+  completed: number
+  failed: number
+  stolen: number
+  running: number
+  restarts: number
+}

@@ -10,3 +10,19 @@ export {
   isWeftError,
   type WeftErrorCode,
 } from './errors.js';
+export { Pool, currentPool } from './pool/pool.js';
+export { taskSignal } from './pool/context.js';
+export type { TaskRunner } from './pool/runner.js';
+export type {
+  PoolOptions,
+  RunOptions,
+  MapOptions,
+  PoolStats,
+  WorkerStats,
+  Percentiles,
+  PoolProxy,
+  TaskName,
+  TaskArgs,
+  TaskResult,
+  TaskModule,
+} from './pool/types.js';

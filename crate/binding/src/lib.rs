@@ -6,10 +6,12 @@
 
 mod errors;
 mod fast;
+mod pool;
 mod stack;
 mod value;
 
 pub use errors::*;
+pub use pool::*;
 pub use stack::*;
 
 /// mimalloc serves the small, short-lived allocations of shared-structure nodes and payloads

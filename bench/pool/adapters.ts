@@ -1,0 +1,158 @@
+/**
+ * One adapter per library of the pool benchmark: each makes a pool of THREADS worker threads
+ * running the library's task file from ./tasks/ and exposes "call task `name` with one argument".
+ *
+ * Every pool runs with the library's defaults apart from the thread count (fixed at 2, started
+ * eagerly where the library has a minimum): no tuning of queues, atomics or strategies.
+ *
+ * Libraries are imported dynamically so that a child process loads only the one it measures
+ * (and so that the weft adapter can fail, recorded as `{ error }`, while the Pool does not exist).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// The package is CommonJS, so tsx runs this file as CommonJS: __dirname is this folder.
+const here = __dirname;
+export const root = join(here, '..', '..');
+export const THREADS = 2;
+
+export const LIBS = ['weft', 'piscina', 'tinypool', 'poolifier', 'workerpool'] as const;
+export type Lib = (typeof LIBS)[number];
+export const PEERS = LIBS.filter((l) => l !== 'weft');
+
+/** Tasks every library's task file exports (see ./tasks/work.mjs). */
+export type TaskName = 'inc' | 'incChunk' | 'fibWork' | 'fibSeq';
+
+/** The part of weft's Pool API the benchmark uses (typed here: the Pool is not exported yet). */
+export interface WeftPoolLike {
+  run(task: string, ...args: unknown[]): Promise<unknown>;
+  map(task: string, items: readonly unknown[], options?: { chunkSize?: number }): Promise<unknown[]>;
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export interface Adapter {
+  readonly lib: Lib;
+  readonly version: string;
+  /** One call of task `name` with one argument. */
+  run(name: TaskName, arg: unknown): PromiseLike<unknown>;
+  /** Graceful shutdown. */
+  close(): Promise<void>;
+  /** weft only: the pool itself, for `map` and the nested task. */
+  readonly weft?: WeftPoolLike;
+}
+
+export function taskFile(lib: Lib): string {
+  return join(here, 'tasks', `${lib}.mjs`);
+}
+
+/** The installed version of a library (weft: this repository's package.json). */
+export function versionOf(lib: Lib): string {
+  const pkg = lib === 'weft' ? join(root, 'package.json') : join(root, 'node_modules', lib, 'package.json');
+  try {
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+// Module specifiers in variables: typed `any` imports keep `npm run typecheck` independent of
+// whether dist/ (weft) exists, and of each peer's module format (tinypool is ESM only).
+const dynImport = (spec: string): Promise<unknown> => import(spec);
+
+async function weftAdapter(): Promise<Adapter> {
+  const mod = (await dynImport('weft')) as {
+    Pool?: new (options: { module: string; threads: number }) => WeftPoolLike;
+  };
+  if (typeof mod.Pool !== 'function') {
+    throw new Error("weft has no Pool export (dist/ is built from a src/ without the Pool; run npm run build:ts once it lands)");
+  }
+  const pool = new mod.Pool({ module: taskFile('weft'), threads: THREADS });
+  return {
+    lib: 'weft',
+    version: versionOf('weft'),
+    run: (name, arg) => pool.run(name, arg),
+    close: () => pool.close(),
+    weft: pool,
+  };
+}
+
+async function piscinaAdapter(): Promise<Adapter> {
+  const { Piscina } = await import('piscina');
+  const pool = new Piscina({ filename: taskFile('piscina'), minThreads: THREADS, maxThreads: THREADS });
+  return {
+    lib: 'piscina',
+    version: versionOf('piscina'),
+    run: (name, arg) => pool.run(arg, { name }),
+    close: () => pool.destroy(),
+  };
+}
+
+interface TinypoolLike {
+  run(task: unknown, options?: { name?: string }): Promise<unknown>;
+  destroy(): Promise<void>;
+}
+
+async function tinypoolAdapter(): Promise<Adapter> {
+  const { Tinypool } = (await dynImport('tinypool')) as {
+    Tinypool: new (options: { filename: string; minThreads: number; maxThreads: number }) => TinypoolLike;
+  };
+  const pool = new Tinypool({ filename: taskFile('tinypool'), minThreads: THREADS, maxThreads: THREADS });
+  return {
+    lib: 'tinypool',
+    version: versionOf('tinypool'),
+    run: (name, arg) => pool.run(arg, { name }),
+    close: () => pool.destroy(),
+  };
+}
+
+async function poolifierAdapter(): Promise<Adapter> {
+  const { FixedThreadPool } = await import('poolifier');
+  const pool = new FixedThreadPool<unknown, unknown>(THREADS, taskFile('poolifier'), {
+    errorHandler: (e: Error) => console.error('poolifier worker error:', e),
+  });
+  return {
+    lib: 'poolifier',
+    version: versionOf('poolifier'),
+    run: (name, arg) => pool.execute(arg, name),
+    close: () => pool.destroy(),
+  };
+}
+
+interface WorkerpoolLike {
+  exec(method: string, params: unknown[]): PromiseLike<unknown>;
+  terminate(force?: boolean): PromiseLike<unknown>;
+}
+
+async function workerpoolAdapter(): Promise<Adapter> {
+  const mod = (await dynImport('workerpool')) as {
+    pool?: (script: string, options: object) => WorkerpoolLike;
+    default?: { pool: (script: string, options: object) => WorkerpoolLike };
+  };
+  const make = mod.pool ?? mod.default?.pool;
+  if (!make) throw new Error('workerpool: no pool() export');
+  const pool = make(taskFile('workerpool'), { minWorkers: THREADS, maxWorkers: THREADS, workerType: 'thread' });
+  return {
+    lib: 'workerpool',
+    version: versionOf('workerpool'),
+    run: (name, arg) => pool.exec(name, [arg]),
+    close: async () => {
+      await pool.terminate();
+    },
+  };
+}
+
+export function loadAdapter(lib: Lib): Promise<Adapter> {
+  switch (lib) {
+    case 'weft':
+      return weftAdapter();
+    case 'piscina':
+      return piscinaAdapter();
+    case 'tinypool':
+      return tinypoolAdapter();
+    case 'poolifier':
+      return poolifierAdapter();
+    case 'workerpool':
+      return workerpoolAdapter();
+  }
+}

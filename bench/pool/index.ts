@@ -1,0 +1,442 @@
+/**
+ * Pool benchmark: `npm run bench:pool` (= `node --import=tsx bench/pool/index.ts`).
+ *
+ * weft's `Pool` against piscina, tinypool, poolifier and workerpool, all with 2 worker threads,
+ * in the same run. Every library runs every case in a child process of its own
+ * (`node --import=tsx bench/pool/run-case.ts <lib> <case>`), so that pools never share a
+ * process; this parent collects the children's results, derives the ratios, prints markdown
+ * tables on stdout (progress goes to stderr) and writes bench/results/pool.json.
+ *
+ * Cases (sizes in ./params.ts; the work in ./tasks/work.mjs, shared by every library):
+ *   a. 200,000 tiny tasks `x => x + 1`, all submitted at once, and again with at most 1,024 in
+ *      flight (tasks/s).
+ *   b. map over 1,000,000 tiny items (items/s): weft `pool.map('inc', items)`; the peers have no
+ *      chunked map and get the idiomatic emulation, chunks of 10,000 items as tasks (params.ts).
+ *   c. 2,000 CPU tasks of k × fib(25), k = 20 for 10 % of them (else 1), the heavy ones at
+ *      seeded-random places and, separately, every 10th: wall time against the ideal, the
+ *      sequential time of the same work on the main thread / 2 threads (% of ideal).
+ *   d. nested fork-join, fib(38) cut at 25: weft runs the tree as nested tasks (a task forks
+ *      sub-tasks on `currentPool()`); the peers cannot nest (a task awaiting sub-tasks of its own
+ *      pool deadlocks once every thread waits), so they run the idiomatic alternative, the tree
+ *      split on the main thread into its leaf tasks (weft runs that too). Speed-up over
+ *      sequential fib(38) on the main thread.
+ *   e. idle pool: single-task round trip (p50/p99 over 2,000 sequential awaits per run, after
+ *      500 warm-up calls) and the process's CPU (process.cpuUsage, all threads) over 5 s of idling
+ *      after that, as % of one core. A process without a pool gives the floor.
+ * Each figure is the median of the runs (a, c, e: 3; b, d: 5).
+ *
+ * Flags:
+ *   --only weft,piscina,...   libraries to run (default: all five)
+ *   --cases a,c,...           cases to run (default: all)
+ *   --quick                   1 run of smaller sizes, a smoke test (figures not comparable)
+ *   --runs N                  runs of every case (default per case, see above)
+ *   --timeout S               seconds a child may take before it is killed (default 300; quick 60)
+ *   --no-build                do not rebuild dist/ even if it is older than src/
+ *   --out PATH                where the JSON goes (default bench/results/pool.json for a full run
+ *                             of every library and case; otherwise <tmpdir>/weft-bench-pool.json)
+ *
+ * weft is loaded as the package itself ('weft', i.e. this repository's dist/, like bench/stack),
+ * because its task module (tasks/weft.mjs, running in worker threads without tsx) imports
+ * `currentPool` from 'weft' and must share that module instance with the pool's runtime. A
+ * library that fails (weft before its Pool exists) is recorded as `{ error }`; the others'
+ * figures are still produced.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { LIBS, PEERS, THREADS, root, versionOf, type Lib } from './adapters.js';
+import {
+  CASES,
+  CASE_TITLES,
+  FULL,
+  MAP_CHUNK,
+  MAP_CHUNK_NOTE,
+  QUICK,
+  RESULT_MARK,
+  median,
+  type CaseError,
+  type CaseId,
+  type CaseResult,
+  type Params,
+} from './params.js';
+
+type Who = Lib | 'seq';
+type Outcome = CaseResult | CaseError;
+
+interface Options {
+  libs: Lib[];
+  cases: CaseId[];
+  quick: boolean;
+  runs?: number;
+  timeoutS: number;
+  build: boolean;
+  out?: string;
+}
+
+function parseList<T extends string>(arg: string | undefined, allowed: readonly T[], flag: string): T[] {
+  const items = (arg ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
+  if (items.length === 0 || bad.length) throw new Error(`${flag}: expected a comma-separated subset of ${allowed.join(',')}`);
+  // Keep the canonical order.
+  return allowed.filter((a) => items.includes(a));
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { libs: [...LIBS], cases: [...CASES], quick: false, timeoutS: 0, build: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--only') o.libs = parseList(argv[++i], LIBS, '--only');
+    else if (a === '--cases') o.cases = parseList(argv[++i], CASES, '--cases');
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--runs') o.runs = Number(argv[++i]);
+    else if (a === '--timeout') o.timeoutS = Number(argv[++i]);
+    else if (a === '--no-build') o.build = false;
+    else if (a === '--out') {
+      const path = argv[++i];
+      if (!path) throw new Error('--out needs a path');
+      o.out = path;
+    }
+    else throw new Error(`unknown argument ${a} (flags: --only, --cases, --quick, --runs N, --timeout S, --no-build, --out PATH)`);
+  }
+  if (o.runs !== undefined && !(Number.isInteger(o.runs) && o.runs >= 1)) throw new Error('--runs must be a positive integer');
+  if (!o.quick && o.runs !== undefined && o.runs < 3) console.error('bench: note: fewer than 3 runs per case');
+  if (o.timeoutS === 0) o.timeoutS = o.quick ? 60 : 300;
+  if (!(o.timeoutS > 0)) throw new Error('--timeout must be a positive number of seconds');
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// weft's dist/
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** `import 'weft'` resolves to dist/: rebuild it when it is missing or older than src/ (as bench/stack does). */
+function ensureBuilt(build: boolean): void {
+  const entry = join(root, 'dist', 'index.js');
+  const stale = !existsSync(entry) || statSync(entry).mtimeMs < newestMtime(join(root, 'src'));
+  if (stale && build) {
+    console.error('bench: dist/ is missing or older than src/, running npm run build:ts');
+    const r = spawnSync('npm', ['run', 'build:ts'], { cwd: root, stdio: ['ignore', 2, 2] });
+    if (r.status !== 0) console.error('bench: npm run build:ts failed; weft will be measured from whatever dist/ holds (or fail)');
+  } else if (stale) {
+    console.error('bench: warning: dist/ is missing or older than src/ (--no-build): weft runs the existing dist/');
+  }
+  if (!readdirSync(root).some((f) => /^weft\..*\.node$/.test(f))) {
+    console.error('bench: warning: no native addon (weft.*.node) in the repository root: run npm run build:native');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Children
+
+const runCase = join(root, 'bench', 'pool', 'run-case.ts');
+
+function runChild(who: Who, caseId: CaseId, o: Options): Promise<Outcome> {
+  const args = ['--import=tsx', runCase, who, caseId];
+  if (o.quick) args.push('--quick');
+  if (o.runs !== undefined) args.push('--runs', String(o.runs));
+  console.error(`\n== ${caseId} / ${who}`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderrTail = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      process.stderr.write(d);
+      stderrTail = (stderrTail + d).slice(-4000);
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, o.timeoutS * 1e3);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
+      if (line) {
+        resolve(JSON.parse(line.slice(RESULT_MARK.length)) as Outcome);
+        return;
+      }
+      const why = timedOut ? `timed out after ${o.timeoutS} s (killed)` : `exited with ${code ?? signal} and no result`;
+      resolve({ lib: who, case: caseId, error: `${why}\n${stderrTail.trim()}` });
+    });
+  });
+}
+
+const isOk = (x: Outcome | undefined): x is CaseResult => x !== undefined && !('error' in x);
+
+// ---------------------------------------------------------------------------------------------
+// Derived figures, columns and ratios
+
+/** Adds derived metrics (c: % of ideal; d: speed-ups) computed from the sequential baseline. */
+function derive(caseId: CaseId, r: CaseResult, seq: CaseResult | undefined): void {
+  const seqS = seq?.metrics.seq_s?.median;
+  if (seqS === undefined) return;
+  const per = (key: string, f: (wall: number) => number, digits: number): void => {
+    const m = r.metrics[key];
+    if (!m) return;
+    const samples = m.samples.map((s) => Number(f(s).toFixed(digits)));
+    r.metrics[key.replace(/_s$/, caseId === 'c' ? '_pct_of_ideal' : '_speedup')] = {
+      median: Number(median(samples).toFixed(digits)),
+      samples,
+    };
+  };
+  if (caseId === 'c') {
+    const ideal = seqS / THREADS;
+    per('random_s', (wall) => (ideal / wall) * 100, 1);
+    per('every10th_s', (wall) => (ideal / wall) * 100, 1);
+  } else if (caseId === 'd') {
+    per('split_s', (wall) => seqS / wall, 2);
+    per('nested_s', (wall) => seqS / wall, 2);
+  }
+}
+
+interface Col {
+  key: string;
+  label: string;
+  fmt: (x: number) => string;
+}
+interface Ratio {
+  label: string;
+  /** weft's metric compared with the peer's `peerKey`. */
+  weftKey: string;
+  peerKey: string;
+  better: 'higher' | 'lower';
+}
+
+const rate = (x: number): string =>
+  x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0);
+const secs = (x: number): string => `${x.toFixed(3)} s`;
+const pct = (x: number): string => `${x.toFixed(1)} %`;
+const times = (x: number): string => `×${x.toFixed(2)}`;
+const micros = (x: number): string => `${x.toFixed(1)} µs`;
+const cpuPct = (x: number): string => `${x.toFixed(3)} %`;
+
+const COLUMNS: Record<CaseId, Col[]> = {
+  a: [
+    { key: 'all_tasks_per_s', label: 'all at once, tasks/s', fmt: rate },
+    { key: 'window_tasks_per_s', label: '≤ 1,024 in flight, tasks/s', fmt: rate },
+  ],
+  b: [{ key: 'items_per_s', label: 'items/s', fmt: rate }],
+  c: [
+    { key: 'random_s', label: 'random: wall', fmt: secs },
+    { key: 'random_pct_of_ideal', label: 'random: % of ideal', fmt: pct },
+    { key: 'every10th_s', label: 'every 10th: wall', fmt: secs },
+    { key: 'every10th_pct_of_ideal', label: 'every 10th: % of ideal', fmt: pct },
+  ],
+  d: [
+    { key: 'nested_s', label: 'nested (currentPool): wall', fmt: secs },
+    { key: 'nested_speedup', label: 'nested: speed-up', fmt: times },
+    { key: 'split_s', label: 'split on main thread: wall', fmt: secs },
+    { key: 'split_speedup', label: 'split: speed-up', fmt: times },
+  ],
+  e: [
+    { key: 'rt_p50_us', label: 'round trip p50', fmt: micros },
+    { key: 'rt_p99_us', label: 'round trip p99', fmt: micros },
+    { key: 'idle_cpu_pct', label: 'idle CPU (% of one core)', fmt: cpuPct },
+  ],
+};
+
+const RATIOS: Record<CaseId, Ratio[]> = {
+  a: [
+    { label: 'a all at once', weftKey: 'all_tasks_per_s', peerKey: 'all_tasks_per_s', better: 'higher' },
+    { label: 'a ≤ 1,024 in flight', weftKey: 'window_tasks_per_s', peerKey: 'window_tasks_per_s', better: 'higher' },
+  ],
+  b: [{ label: 'b map', weftKey: 'items_per_s', peerKey: 'items_per_s', better: 'higher' }],
+  c: [
+    { label: 'c random (wall)', weftKey: 'random_s', peerKey: 'random_s', better: 'lower' },
+    { label: 'c every 10th (wall)', weftKey: 'every10th_s', peerKey: 'every10th_s', better: 'lower' },
+  ],
+  d: [
+    { label: 'd weft nested vs peer split (wall)', weftKey: 'nested_s', peerKey: 'split_s', better: 'lower' },
+    { label: 'd split vs split (wall)', weftKey: 'split_s', peerKey: 'split_s', better: 'lower' },
+  ],
+  e: [
+    { label: 'e round trip p50', weftKey: 'rt_p50_us', peerKey: 'rt_p50_us', better: 'lower' },
+    { label: 'e round trip p99', weftKey: 'rt_p99_us', peerKey: 'rt_p99_us', better: 'lower' },
+    { label: 'e idle CPU', weftKey: 'idle_cpu_pct', peerKey: 'idle_cpu_pct', better: 'lower' },
+  ],
+};
+
+/** weft's advantage over a peer: > 1 means weft is better (faster, or less CPU), whatever the unit. */
+function advantage(weft: number, peer: number, better: 'higher' | 'lower'): number | null {
+  const r = better === 'higher' ? weft / peer : peer / weft;
+  return Number.isFinite(r) ? Number(r.toFixed(3)) : null;
+}
+
+function markdownTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...r[c]!].length)));
+  const line = (r: string[]): string =>
+    `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
+  const sep = `| ${widths.map((w, c) => (c === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
+  return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join('\n');
+}
+
+function libLabel(caseId: CaseId, lib: Lib): string {
+  if (caseId === 'd' && lib !== 'weft') return `${lib} (split on main thread; cannot nest)`;
+  if (caseId === 'b' && lib !== 'weft') return `${lib} (chunks of ${MAP_CHUNK[lib].toLocaleString('en')})`;
+  if (caseId === 'b') return "weft (pool.map('inc', items))";
+  return lib;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const p: Params = o.quick ? QUICK : FULL;
+  if (o.libs.includes('weft')) ensureBuilt(o.build);
+  const loadStart = os.loadavg();
+
+  const results = {} as Record<CaseId, Partial<Record<Who, Outcome>>>;
+  for (const caseId of o.cases) {
+    const byLib: Partial<Record<Who, Outcome>> = {};
+    // The sequential baseline first (c, d; e: the idle floor of a process without a pool).
+    if (caseId === 'c' || caseId === 'd' || caseId === 'e') byLib.seq = await runChild('seq', caseId, o);
+    for (const lib of o.libs) byLib[lib] = await runChild(lib, caseId, o);
+    const seq = isOk(byLib.seq) ? byLib.seq : undefined;
+    for (const lib of o.libs) {
+      const r = byLib[lib];
+      if (isOk(r)) derive(caseId, r, seq);
+    }
+    results[caseId] = byLib;
+  }
+
+  // Ratios: weft's advantage over each peer (null where weft or the peer has no figure).
+  const ratios: Partial<Record<CaseId, Record<string, Record<string, number | null>>>> = {};
+  for (const caseId of o.cases) {
+    const w = results[caseId].weft;
+    const table: Record<string, Record<string, number | null>> = {};
+    for (const peer of PEERS.filter((l) => o.libs.includes(l))) {
+      const pr = results[caseId][peer];
+      const row: Record<string, number | null> = {};
+      for (const r of RATIOS[caseId]) {
+        const wv = isOk(w) ? w.metrics[r.weftKey]?.median : undefined;
+        const pv = isOk(pr) ? pr.metrics[r.peerKey]?.median : undefined;
+        row[r.label] = wv === undefined || pv === undefined ? null : advantage(wv, pv, r.better);
+      }
+      table[peer] = row;
+    }
+    ratios[caseId] = table;
+  }
+
+  const cpus = os.cpus();
+  const full = !o.quick && o.libs.length === LIBS.length && o.cases.length === CASES.length;
+  const out = o.out ?? (full ? join(root, 'bench', 'results', 'pool.json') : join(os.tmpdir(), 'weft-bench-pool.json'));
+  const argv = process.argv.slice(2);
+  const json = {
+    benchmark: 'pool',
+    command: `npm run bench:pool${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    date: new Date().toISOString(),
+    quick: o.quick,
+    machine: {
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: cpus.length,
+      available_parallelism: os.availableParallelism(),
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      total_memory_gib: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+      node: process.version,
+      load_average_start: loadStart.map((x) => Number(x.toFixed(2))),
+      load_average_end: os.loadavg().map((x) => Number(x.toFixed(2))),
+    },
+    threads: THREADS,
+    versions: Object.fromEntries(o.libs.map((l) => [l, versionOf(l)])),
+    params: {
+      ...p,
+      runs: o.runs === undefined ? p.runs : Object.fromEntries(CASES.map((c) => [c, o.runs])),
+      map_chunk: MAP_CHUNK,
+      map_chunk_note: MAP_CHUNK_NOTE,
+    },
+    notes: {
+      a: 'tasks/s over all tasks of a run; window: a new task is submitted as soon as one of the 1,024 in flight settles',
+      b: "items/s over the whole map, result checked (in order); weft: pool.map('inc', items)",
+      c: 'ideal = sequential time of the same work on the main thread (seq) / 2 threads; % of ideal = ideal / wall',
+      d: 'seq = fib(n) on the main thread; peers cannot nest tasks, so they run the tree split on the main thread into its leaves (fibLeaves) as tasks; weft runs both that and the nested fork-join on currentPool()',
+      e: 'round trip: one await of pool task inc(i) at a time, after warm-up; idle CPU: process.cpuUsage() (all threads) over the idle period / wall time, as % of one core; seq = a process without a pool',
+      ratios: "weft's advantage over the peer: > 1 means weft is better (more per second, less time, or less CPU)",
+    },
+    cases: Object.fromEntries(o.cases.map((c) => [c, { title: CASE_TITLES[c], results: results[c] }])),
+    ratios,
+    duration_s: Math.round((Date.now() - started) / 1000),
+  };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+
+  // Tables on stdout (markdown).
+  const m = json.machine;
+  console.log(
+    `\n# Pool benchmark${o.quick ? ' (--quick: smoke test, figures not comparable)' : ''}\n\n` +
+      `${m.cpu}, ${m.cores} cores, ${m.os}, Node ${m.node}, ${json.date}; ${THREADS} threads per pool; ` +
+      `versions: ${Object.entries(json.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+  );
+  for (const caseId of o.cases) {
+    const byLib = results[caseId];
+    const runs = o.runs ?? p.runs[caseId];
+    console.log(`\n## ${CASE_TITLES[caseId]} (median of ${runs} run${runs === 1 ? '' : 's'})\n`);
+    const seq = byLib.seq;
+    if (caseId === 'c' || caseId === 'd') {
+      if (isOk(seq)) {
+        const s = seq.metrics.seq_s!.median;
+        console.log(
+          caseId === 'c'
+            ? `${p.c.tasks.toLocaleString('en')} tasks, ${String(seq.info.fib25_calls)} × fib(25) in all; sequential on the main thread ${secs(s)}, ideal on ${THREADS} threads ${secs(s / THREADS)}.\n`
+            : `fib(${p.d.n}) cut at ${p.d.cutoff}: ${fibLeafCount(p.d.n, p.d.cutoff)} leaf tasks; sequential fib(${p.d.n}) on the main thread ${secs(s)}.\n`,
+        );
+      } else console.log(`sequential baseline failed: ${seq && 'error' in seq ? firstLine(seq.error) : 'not run'}\n`);
+    }
+    const cols = COLUMNS[caseId];
+    const rows: string[][] = [['library', ...cols.map((c) => c.label)]];
+    for (const lib of o.libs) {
+      const r = byLib[lib];
+      if (isOk(r)) rows.push([libLabel(caseId, lib), ...cols.map((c) => (r.metrics[c.key] ? c.fmt(r.metrics[c.key]!.median) : '—'))]);
+      else rows.push([libLabel(caseId, lib), `error: ${r ? firstLine(r.error) : 'not run'}`, ...cols.slice(1).map(() => '')]);
+    }
+    if (caseId === 'e') {
+      const f = isOk(seq) ? cpuPct(seq.metrics.idle_cpu_pct!.median) : 'error';
+      rows.push(['no pool (floor)', '—', '—', f]);
+    }
+    console.log(markdownTable(rows));
+  }
+
+  const peers = PEERS.filter((l) => o.libs.includes(l));
+  if (o.libs.includes('weft') && peers.length) {
+    console.log(`\n## weft's advantage over each peer (> 1: weft better)\n`);
+    const labels = o.cases.flatMap((c) => RATIOS[c].map((r) => [c, r.label] as const));
+    const rows: string[][] = [['ratio', ...peers]];
+    for (const [c, label] of labels) {
+      rows.push([label, ...peers.map((peer) => {
+        const v = ratios[c]?.[peer]?.[label];
+        return v === null || v === undefined ? '—' : times(v);
+      })]);
+    }
+    console.log(markdownTable(rows));
+    const werr = o.cases.map((c) => results[c].weft).find((x) => x && 'error' in x);
+    if (werr && 'error' in werr) console.log(`\nweft: ${firstLine(werr.error)} (ratios need weft's figures)`);
+  }
+  const failed = o.cases.flatMap((c) =>
+    Object.values(results[c]).filter((x): x is CaseError => x !== undefined && 'error' in x).map((x) => `${c}/${x.lib}`),
+  );
+  if (failed.length) console.log(`\nfailed: ${failed.join(', ')} (errors in the JSON)`);
+  console.log(`\nwrote ${out} (${json.duration_s} s)`);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.slice(0, 160);
+}
+
+function fibLeafCount(n: number, cutoff: number): number {
+  return n <= cutoff ? 1 : fibLeafCount(n - 1, cutoff) + fibLeafCount(n - 2, cutoff);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,426 @@
+/**
+ * One case of the pool benchmark for one library, in a process of its own:
+ *
+ *   node --import=tsx bench/pool/run-case.ts <lib|seq> <a|b|c|d|e> [--quick] [--runs N] [--chunk N]
+ *
+ * `seq` is the sequential baseline on the main thread (cases c, d; e: idle CPU of a process with
+ * no pool). The result is one line `@@result <json>` on stdout (a `CaseResult`, or `{ error }`);
+ * progress and the libraries' own warnings go to stderr. bench/pool/index.ts spawns this.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LIBS, loadAdapter, root, type Adapter, type Lib } from './adapters.js';
+import {
+  CASES,
+  FULL,
+  MAP_CHUNK,
+  QUICK,
+  RESULT_MARK,
+  median,
+  type CaseError,
+  type CaseId,
+  type CaseResult,
+  type Params,
+  type Sampled,
+} from './params.js';
+
+/** ./tasks/work.mjs: plain ESM shared with the workers, so the baseline runs the very functions the pools run. */
+interface Work {
+  fib(n: number): number;
+  fibWork(k: number): number;
+  fibLeaves(n: number, cutoff: number): number[];
+  FIB_WORK_N: number;
+}
+let W: Work;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: readonly number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+function sampled(samples: number[], digits = 6): Sampled {
+  const r = (x: number): number => Number(x.toPrecision(digits));
+  return { median: r(median(samples)), samples: samples.map(r) };
+}
+
+function check(what: string, got: number, want: number): void {
+  if (got !== want) throw new Error(`${what}: got ${got}, expected ${want}`);
+}
+
+function progress(msg: string): void {
+  process.stderr.write(`    ${msg}\n`);
+}
+
+/** fib(n) without the recursion, for checks. */
+function fibIter(n: number): number {
+  let a = 0;
+  let b = 1;
+  for (let i = 0; i < n; i++) [a, b] = [b, a + b];
+  return a;
+}
+
+/** mulberry32: a small seeded PRNG, so every library gets the same "random" placement. */
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Case c: the k of every task, heavy ones (k = heavyK) at seeded-random places or every 10th. */
+function caseCWork(p: Params['c'], placement: 'random' | 'every10th'): number[] {
+  const heavy = Math.round(p.tasks * p.heavyShare);
+  if (placement === 'every10th') {
+    const every = Math.round(p.tasks / heavy);
+    return Array.from({ length: p.tasks }, (_, i) => (i % every === every - 1 ? p.heavyK : 1));
+  }
+  const ks = Array.from({ length: p.tasks }, (_, i) => (i < heavy ? p.heavyK : 1));
+  const rand = mulberry32(p.seed);
+  for (let i = ks.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [ks[i], ks[j]] = [ks[j]!, ks[i]!];
+  }
+  return ks;
+}
+
+const sum = (xs: readonly unknown[]): number => {
+  let s = 0;
+  for (const x of xs) s += x as number;
+  return s;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cases for a pool
+
+async function caseA(a: Adapter, p: Params['a'], runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+  const want = (n: number): number => (n * (n + 1)) / 2; // Σ (i + 1) for i < n
+
+  const allAtOnce = async (n: number): Promise<void> => {
+    const calls = new Array<PromiseLike<unknown>>(n);
+    for (let i = 0; i < n; i++) calls[i] = a.run('inc', i);
+    check('a/all', sum(await Promise.all(calls)), want(n));
+  };
+  // At most `w` tasks in flight: w "lanes", each submitting its next task when its last settles.
+  const windowed = async (n: number, w: number): Promise<void> => {
+    let next = 0;
+    let s = 0;
+    const lane = async (): Promise<void> => {
+      while (next < n) {
+        const v = (await a.run('inc', next++)) as number; // not `s += await`: s would be read before the await
+        s += v;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(w, n) }, lane));
+    check('a/window', s, want(n));
+  };
+
+  await allAtOnce(p.warmupTasks);
+  await windowed(p.warmupTasks, p.window);
+  const all: number[] = [];
+  const win: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    let t0 = performance.now();
+    await allAtOnce(p.tasks);
+    all.push(p.tasks / ((performance.now() - t0) / 1e3));
+    t0 = performance.now();
+    await windowed(p.tasks, p.window);
+    win.push(p.tasks / ((performance.now() - t0) / 1e3));
+    progress(`run ${r + 1}/${runs}: all at once ${Math.round(all[r]!)} tasks/s, window ${Math.round(win[r]!)} tasks/s`);
+  }
+  return {
+    lib: a.lib,
+    version: a.version,
+    case: 'a',
+    metrics: { all_tasks_per_s: sampled(all), window_tasks_per_s: sampled(win) },
+    info: { tasks: p.tasks, window: p.window },
+  };
+}
+
+async function caseB(
+  a: Adapter,
+  p: Params['b'],
+  runs: number,
+  chunkOverride: number | undefined,
+): Promise<Omit<CaseResult, 'child_seconds'>> {
+  const chunk = a.lib === 'weft' ? chunkOverride : (chunkOverride ?? MAP_CHUNK[a.lib]);
+  const items = Array.from({ length: p.items }, (_, i) => i);
+  const warmItems = items.slice(0, p.warmupItems);
+
+  let map: (xs: number[]) => Promise<unknown[]>;
+  let how: string;
+  if (a.lib === 'weft') {
+    const pool = a.weft!;
+    map = (xs) => (chunk === undefined ? pool.map('inc', xs) : pool.map('inc', xs, { chunkSize: chunk }));
+    how = chunk === undefined ? "pool.map('inc', items) (default chunkSize)" : `pool.map('inc', items, { chunkSize: ${chunk} })`;
+  } else {
+    // No map in the library: slice the items into chunks, submit every chunk as one task
+    // (incChunk: the chunk's items mapped in order), all at once, then concatenate the results
+    // in submission order. Slicing and concatenation are part of the timed work, as they are
+    // inside a pool's own map.
+    const size = chunk!;
+    map = async (xs) => {
+      const calls: PromiseLike<unknown>[] = [];
+      for (let i = 0; i < xs.length; i += size) calls.push(a.run('incChunk', xs.slice(i, i + size)));
+      const parts = (await Promise.all(calls)) as number[][];
+      const out = new Array<number>(xs.length);
+      let k = 0;
+      for (const part of parts) for (let j = 0; j < part.length; j++) out[k++] = part[j]!;
+      return out;
+    };
+    how = `chunks of ${size} items, one incChunk task per chunk, all submitted at once, results concatenated`;
+  }
+  const verify = (out: unknown[], n: number): void => {
+    check('b/length', out.length, n);
+    for (let i = 0; i < n; i++) if (out[i] !== i + 1) throw new Error(`b: result[${i}] = ${String(out[i])}, expected ${i + 1}`);
+  };
+
+  verify(await map(warmItems), warmItems.length);
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    const out = await map(items);
+    rates.push(p.items / ((performance.now() - t0) / 1e3));
+    verify(out, p.items);
+    progress(`run ${r + 1}/${runs}: ${Math.round(rates[r]!)} items/s`);
+  }
+  return {
+    lib: a.lib,
+    version: a.version,
+    case: 'b',
+    metrics: { items_per_s: sampled(rates) },
+    info: { items: p.items, how, ...(chunk === undefined ? {} : { chunk_size: chunk }) },
+  };
+}
+
+async function caseC(a: Adapter, p: Params['c'], runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+  const fib25 = fibIter(W.FIB_WORK_N);
+  const placements = ['random', 'every10th'] as const;
+  const works = placements.map((pl) => caseCWork(p, pl));
+  const once = async (ks: number[]): Promise<number> => {
+    const t0 = performance.now();
+    const results = await Promise.all(ks.map((k) => a.run('fibWork', k)));
+    const s = (performance.now() - t0) / 1e3;
+    check('c', sum(results), sum(ks) * fib25);
+    return s;
+  };
+  // Warm-up: enough light tasks that both workers have compiled fib.
+  await once(Array.from({ length: 40 }, () => 1));
+  const walls = placements.map(() => [] as number[]);
+  for (let r = 0; r < runs; r++) {
+    for (let i = 0; i < placements.length; i++) walls[i]!.push(await once(works[i]!));
+    progress(`run ${r + 1}/${runs}: random ${walls[0]![r]!.toFixed(3)} s, every 10th ${walls[1]![r]!.toFixed(3)} s`);
+  }
+  return {
+    lib: a.lib,
+    version: a.version,
+    case: 'c',
+    metrics: { random_s: sampled(walls[0]!), every10th_s: sampled(walls[1]!) },
+    info: { tasks: p.tasks, fib25_calls: sum(works[0]!) },
+  };
+}
+
+async function caseD(a: Adapter, p: Params['d'], runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+  // The idiomatic alternative to nesting: cut the tree on the main thread into its leaves and
+  // submit every leaf as one task (fibSeq), then add the results up.
+  const flat = async (n: number): Promise<number> => {
+    const leaves = W.fibLeaves(n, p.cutoff);
+    return sum(await Promise.all(leaves.map((m) => a.run('fibSeq', m))));
+  };
+  const nested = a.weft ? (n: number): Promise<number> => a.weft!.run('fibNested', n, p.cutoff) as Promise<number> : undefined;
+
+  const want = fibIter(p.n);
+  const wantWarm = fibIter(p.warmupN);
+  check('d/flat warm-up', await flat(p.warmupN), wantWarm);
+  if (nested) check('d/nested warm-up', await nested(p.warmupN), wantWarm);
+  const flatS: number[] = [];
+  const nestedS: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    let t0 = performance.now();
+    check('d/flat', await flat(p.n), want);
+    flatS.push((performance.now() - t0) / 1e3);
+    let line = `run ${r + 1}/${runs}: split on the main thread ${flatS[r]!.toFixed(3)} s`;
+    if (nested) {
+      t0 = performance.now();
+      check('d/nested', await nested(p.n), want);
+      nestedS.push((performance.now() - t0) / 1e3);
+      line += `, nested ${nestedS[r]!.toFixed(3)} s`;
+    }
+    progress(line);
+  }
+  const leaves = W.fibLeaves(p.n, p.cutoff).length;
+  return {
+    lib: a.lib,
+    version: a.version,
+    case: 'd',
+    metrics: { split_s: sampled(flatS), ...(nested ? { nested_s: sampled(nestedS) } : {}) },
+    info: {
+      n: p.n,
+      cutoff: p.cutoff,
+      split_leaf_tasks: leaves,
+      ...(nested ? { nested_tasks: leaves, nested_shape: 'fork fib(n-1) on currentPool(), compute fib(n-2) in place, join' } : {}),
+    },
+  };
+}
+
+async function idleCpu(ms: number, runs: number): Promise<number[]> {
+  await sleep(500); // let the warm-up settle
+  const pcts: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await sleep(ms);
+    const c = process.cpuUsage(c0);
+    pcts.push(((c.user + c.system) / 1e3 / (performance.now() - t0)) * 100);
+    progress(`idle run ${r + 1}/${runs}: ${pcts[r]!.toFixed(3)} % of one core`);
+  }
+  return pcts;
+}
+
+async function caseE(a: Adapter, p: Params['e'], runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+  for (let i = 0; i < p.warmupRoundTrips; i++) check('e', (await a.run('inc', i)) as number, i + 1);
+  const p50: number[] = [];
+  const p99: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const lat = new Array<number>(p.roundTrips);
+    for (let i = 0; i < p.roundTrips; i++) {
+      const t0 = performance.now();
+      const v = await a.run('inc', i);
+      lat[i] = (performance.now() - t0) * 1e3; // µs
+      if (v !== i + 1) throw new Error(`e: inc(${i}) = ${String(v)}`);
+    }
+    lat.sort((x, y) => x - y);
+    p50.push(percentile(lat, 50));
+    p99.push(percentile(lat, 99));
+    progress(`run ${r + 1}/${runs}: p50 ${p50[r]!.toFixed(1)} µs, p99 ${p99[r]!.toFixed(1)} µs`);
+  }
+  const idle = await idleCpu(p.idleMs, runs);
+  return {
+    lib: a.lib,
+    version: a.version,
+    case: 'e',
+    metrics: { rt_p50_us: sampled(p50, 4), rt_p99_us: sampled(p99, 4), idle_cpu_pct: sampled(idle, 3) },
+    info: { round_trips_per_run: p.roundTrips, idle_ms_per_run: p.idleMs },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sequential baseline (main thread, no pool)
+
+async function sequential(caseId: CaseId, p: Params, runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+  const base = { lib: 'seq' as const, version: process.version, case: caseId };
+  if (caseId === 'c') {
+    // Same work as the pools' (placement does not matter on one thread).
+    const ks = caseCWork(p.c, 'random');
+    const want = sum(ks) * fibIter(W.FIB_WORK_N);
+    for (let i = 0; i < 40; i++) W.fibWork(1);
+    const secs: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      let s = 0;
+      for (const k of ks) s += W.fibWork(k);
+      secs.push((performance.now() - t0) / 1e3);
+      check('c/seq', s, want);
+      progress(`run ${r + 1}/${runs}: ${secs[r]!.toFixed(3)} s`);
+    }
+    return { ...base, metrics: { seq_s: sampled(secs) }, info: { tasks: p.c.tasks, fib25_calls: sum(ks) } };
+  }
+  if (caseId === 'd') {
+    check('d/seq warm-up', W.fib(p.d.warmupN), fibIter(p.d.warmupN));
+    const secs: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      check('d/seq', W.fib(p.d.n), fibIter(p.d.n));
+      secs.push((performance.now() - t0) / 1e3);
+      progress(`run ${r + 1}/${runs}: fib(${p.d.n}) ${secs[r]!.toFixed(3)} s`);
+    }
+    return { ...base, metrics: { seq_s: sampled(secs) }, info: { n: p.d.n } };
+  }
+  if (caseId === 'e') {
+    // The floor: CPU of this same kind of process (node + tsx) idling without any pool.
+    return { ...base, metrics: { idle_cpu_pct: sampled(await idleCpu(p.e.idleMs, runs), 3) }, info: { idle_ms_per_run: p.e.idleMs } };
+  }
+  throw new Error(`no sequential baseline for case ${caseId}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function parseArgs(argv: string[]): { lib: Lib | 'seq'; caseId: CaseId; p: Params; runs: number; chunk?: number } {
+  const [lib, caseId, ...rest] = argv;
+  if (!lib || !(LIBS as readonly string[]).concat('seq').includes(lib)) throw new Error(`lib must be one of ${LIBS.join(', ')}, seq`);
+  if (!caseId || !(CASES as readonly string[]).includes(caseId)) throw new Error(`case must be one of ${CASES.join(', ')}`);
+  let quick = false;
+  let runs: number | undefined;
+  let chunk: number | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const f = rest[i];
+    if (f === '--quick') quick = true;
+    else if (f === '--runs') runs = Number(rest[++i]);
+    else if (f === '--chunk') chunk = Number(rest[++i]);
+    else throw new Error(`unknown argument ${f}`);
+  }
+  const p = quick ? QUICK : FULL;
+  const id = caseId as CaseId;
+  const n = runs ?? p.runs[id];
+  if (!Number.isInteger(n) || n < 1) throw new Error('--runs must be a positive integer');
+  if (chunk !== undefined && !(Number.isInteger(chunk) && chunk > 0)) throw new Error('--chunk must be a positive integer');
+  return { lib: lib as Lib | 'seq', caseId: id, p, runs: n, ...(chunk === undefined ? {} : { chunk }) };
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const { lib, caseId, p, runs, chunk } = parseArgs(process.argv.slice(2));
+  W = (await import(pathToFileURL(join(root, 'bench/pool/tasks/work.mjs')).href)) as Work;
+  const emit = (x: CaseResult | CaseError): void => {
+    process.stdout.write(`${RESULT_MARK}${JSON.stringify(x)}\n`);
+  };
+  let adapter: Adapter | undefined;
+  try {
+    let r: Omit<CaseResult, 'child_seconds'>;
+    if (lib === 'seq') r = await sequential(caseId, p, runs);
+    else {
+      adapter = await loadAdapter(lib);
+      switch (caseId) {
+        case 'a':
+          r = await caseA(adapter, p.a, runs);
+          break;
+        case 'b':
+          r = await caseB(adapter, p.b, runs, chunk);
+          break;
+        case 'c':
+          r = await caseC(adapter, p.c, runs);
+          break;
+        case 'd':
+          r = await caseD(adapter, p.d, runs);
+          break;
+        case 'e':
+          r = await caseE(adapter, p.e, runs);
+          break;
+      }
+    }
+    emit({ ...r, child_seconds: Number(((performance.now() - t0) / 1e3).toFixed(2)) });
+  } catch (err) {
+    emit({ lib, case: caseId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    process.exitCode = 1;
+  }
+  // Shut the pool down, but never hang on it: the result is already out.
+  if (adapter) {
+    const closing = adapter.close().catch((e: unknown) => progress(`close failed: ${String(e)}`));
+    await Promise.race([closing, sleep(10_000, undefined, { ref: false })]);
+  }
+  process.exit();
+}
+
+void main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(2);
+});

@@ -1,0 +1,185 @@
+//! The byte records exchanged between JavaScript and the scheduler. Little-endian throughout.
+//!
+//! ```text
+//! submit   (JS -> pool)    u32 len | u32 id | i32 target (-1: any worker) | payload
+//! take     (pool -> worker) u8 kind | u32 len | body
+//!            kind 1 task:        u32 origin | u32 id | payload
+//!            kind 2 completion:  u32 id | result      (of a task this worker spawned)
+//!            kind 3 abort:       u32 origin | u32 id  (a task running here was aborted)
+//! complete (worker -> pool) u32 len | u32 origin | u32 id | u8 flags | f32 run_ms | result
+//!            flags: 1 failed, 2 settled in the worker itself (no delivery)
+//! drain    (pool -> main)  u32 len | u32 id | result
+//! ```
+//! `len` counts the bytes after the length field (after `kind` for take records). `payload` and
+//! `result` belong to the TypeScript wire codec.
+
+use crate::error::{Code, Error, Result};
+
+/// Who submitted a task: [`MAIN`] or a worker incarnation (`generation << 8 | slot + 1`).
+pub type Origin = u32;
+/// The main thread.
+pub const MAIN: Origin = 0;
+/// The most worker slots a pool can have.
+pub const MAX_SLOTS: usize = 255;
+
+pub const KIND_TASK: u8 = 1;
+pub const KIND_COMPLETION: u8 = 2;
+pub const KIND_ABORT: u8 = 3;
+
+pub const FLAG_FAILED: u8 = 1;
+pub const FLAG_LOCAL: u8 = 2;
+
+pub fn origin(slot: usize, generation: u32) -> Origin {
+    ((generation & 0x00ff_ffff) << 8) | (slot as u32 + 1)
+}
+
+/// The slot of a worker origin (meaningless for [`MAIN`]).
+pub fn slot_of(origin: Origin) -> usize {
+    ((origin & 0xff) as usize).wrapping_sub(1)
+}
+
+pub struct SubmitRecord<'a> {
+    pub id: u32,
+    pub target: Option<usize>,
+    pub payload: &'a [u8],
+}
+
+pub struct CompleteRecord<'a> {
+    pub origin: Origin,
+    pub id: u32,
+    pub failed: bool,
+    pub local: bool,
+    pub run_ms: f32,
+    pub payload: &'a [u8],
+}
+
+fn bad(what: &str) -> Error {
+    Error::new(Code::InvalidArg, format!("malformed {what} record batch"))
+}
+
+struct Cursor<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.at.checked_add(n)?;
+        let s = self.buf.get(self.at..end)?;
+        self.at = end;
+        Some(s)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn done(&self) -> bool {
+        self.at == self.buf.len()
+    }
+}
+
+pub fn parse_submit(buf: &[u8]) -> Result<Vec<SubmitRecord<'_>>> {
+    let mut c = Cursor { buf, at: 0 };
+    let mut out = Vec::new();
+    while !c.done() {
+        let len = c.u32().ok_or_else(|| bad("submit"))? as usize;
+        let mut r = Cursor {
+            buf: c.take(len).ok_or_else(|| bad("submit"))?,
+            at: 0,
+        };
+        let id = r.u32().ok_or_else(|| bad("submit"))?;
+        let target = r.u32().ok_or_else(|| bad("submit"))? as i32;
+        out.push(SubmitRecord {
+            id,
+            target: usize::try_from(target).ok(),
+            payload: &r.buf[r.at..],
+        });
+    }
+    Ok(out)
+}
+
+pub fn parse_complete(buf: &[u8]) -> Result<Vec<CompleteRecord<'_>>> {
+    let mut c = Cursor { buf, at: 0 };
+    let mut out = Vec::new();
+    while !c.done() {
+        let len = c.u32().ok_or_else(|| bad("complete"))? as usize;
+        let mut r = Cursor {
+            buf: c.take(len).ok_or_else(|| bad("complete"))?,
+            at: 0,
+        };
+        let origin = r.u32().ok_or_else(|| bad("complete"))?;
+        let id = r.u32().ok_or_else(|| bad("complete"))?;
+        let flags = r.take(1).ok_or_else(|| bad("complete"))?[0];
+        let run_ms = f32::from_bits(r.u32().ok_or_else(|| bad("complete"))?);
+        out.push(CompleteRecord {
+            origin,
+            id,
+            failed: flags & FLAG_FAILED != 0,
+            local: flags & FLAG_LOCAL != 0,
+            run_ms,
+            payload: &r.buf[r.at..],
+        });
+    }
+    Ok(out)
+}
+
+pub fn write_task(out: &mut Vec<u8>, origin: Origin, id: u32, payload: &[u8]) {
+    out.push(KIND_TASK);
+    out.extend_from_slice(&(8 + payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&origin.to_le_bytes());
+    out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+pub fn write_worker_completion(out: &mut Vec<u8>, id: u32, result: &[u8]) {
+    out.push(KIND_COMPLETION);
+    out.extend_from_slice(&(4 + result.len() as u32).to_le_bytes());
+    out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(result);
+}
+
+pub fn write_abort(out: &mut Vec<u8>, origin: Origin, id: u32) {
+    out.push(KIND_ABORT);
+    out.extend_from_slice(&8u32.to_le_bytes());
+    out.extend_from_slice(&origin.to_le_bytes());
+    out.extend_from_slice(&id.to_le_bytes());
+}
+
+pub fn write_main_completion(out: &mut Vec<u8>, id: u32, result: &[u8]) {
+    out.extend_from_slice(&(4 + result.len() as u32).to_le_bytes());
+    out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_round_trip() {
+        for slot in [0usize, 1, 254] {
+            for generation in [1u32, 77, 0x00ff_ffff] {
+                let o = origin(slot, generation);
+                assert_ne!(o, MAIN);
+                assert_eq!(slot_of(o), slot);
+            }
+        }
+    }
+
+    #[test]
+    fn submit_records_parse_and_reject_truncation() {
+        let mut buf = Vec::new();
+        for (id, target, payload) in [(7u32, -1i32, &b"abc"[..]), (8, 2, &b""[..])] {
+            buf.extend_from_slice(&(8 + payload.len() as u32).to_le_bytes());
+            buf.extend_from_slice(&id.to_le_bytes());
+            buf.extend_from_slice(&target.to_le_bytes());
+            buf.extend_from_slice(payload);
+        }
+        let r = parse_submit(&buf).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].id, r[0].target, r[0].payload), (7, None, &b"abc"[..]));
+        assert_eq!((r[1].id, r[1].target, r[1].payload), (8, Some(2), &b""[..]));
+        assert!(parse_submit(&buf[..buf.len() - 1]).is_err());
+        assert!(parse_submit(&[1, 0, 0, 0, 9]).is_err());
+    }
+}

@@ -1,0 +1,752 @@
+//! The work-stealing scheduler behind weft's `Pool`.
+//!
+//! The JavaScript threads do the work; this module decides who does what and moves the bytes.
+//! Tasks are opaque byte records (the TypeScript wire codec fills them); the scheduler reads
+//! only the fixed headers described in [`frame`].
+//!
+//! * A global [`Injector`] takes tasks submitted from the main thread.
+//! * Each worker slot owns a local deque ([`Worker`], LIFO for its owner, FIFO for thieves) that
+//!   receives the tasks its thread spawns (fork-join) and batches it pulls from the injector.
+//! * Each slot has a pinned inbox for work that must run on that very worker.
+//! * An idle worker steals: its own deque, its inbox, the injector, then the other deques, in
+//!   that order, retrying on [`Steal::Retry`].
+//! * A worker with nothing to do spins briefly, then parks on a futex (a condvar) with a bound
+//!   so its thread can still be stopped; one with async tasks in flight waits in its event loop
+//!   and is woken through the `waker` its binding installs. The stack of idle workers is weft's
+//!   own lock-free [`TreiberStack`] (LIFO: the most recently idle, warmest worker is woken first).
+//! * Completions go back to the thread that submitted the task: the main thread (one wake per
+//!   batch: the notifier runs only when the "notified" flag flips) or the spawning worker.
+//! * Every task handed to a worker is remembered until it completes, so a worker that dies can
+//!   be accounted for exactly: what it was running fails with `WEFT_WORKER_EXIT`, what it had not
+//!   started runs elsewhere, and nothing is lost or run twice.
+
+pub mod frame;
+mod stats;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use crossbeam_queue::SegQueue;
+
+use crate::error::{Code, Error, Result};
+use crate::stack::TreiberStack;
+pub use frame::{Origin, MAIN};
+pub use stats::{Percentiles, PoolStats, SlotStats};
+
+/// A callback into JavaScript that must not block (a threadsafe function call).
+pub type Notify = Box<dyn Fn() + Send + Sync>;
+
+/// One task waiting to run.
+#[derive(Debug)]
+pub struct Task {
+    origin: Origin,
+    id: u32,
+    submitted: Instant,
+    /// Everything after the submit header: the task name id and the encoded arguments.
+    payload: Box<[u8]>,
+}
+
+/// How `take` may wait when there is nothing to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Return at once; if nothing was found, the worker is registered as waiting in its event
+    /// loop and its waker runs when work arrives.
+    EventLoop,
+    /// Park the thread (after a short spin) for at most this long.
+    Park(Duration),
+}
+
+/// What `take` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Taken {
+    /// Records were written to the output buffer.
+    Work,
+    /// Nothing to do (the wait ended or the worker is now registered for a wake).
+    Idle,
+    /// The pool is closed and drained: the worker should exit.
+    Closed,
+}
+
+const RUNNING: u8 = 0;
+const PARKED: u8 = 1;
+const LOOP_WAIT: u8 = 2;
+
+struct Outstanding {
+    task: Task,
+    /// Its position in the sequence of tasks handed to this worker incarnation (from 0). The
+    /// worker counts the tasks it starts in the same order, so after a crash every task whose
+    /// number is at least that count was never started.
+    seq: u32,
+}
+
+struct Slot {
+    local: Mutex<Worker<Task>>,
+    stealer: Stealer<Task>,
+    inbox: SegQueue<Task>,
+    /// Completions of tasks this worker spawned, as `take` output records.
+    completions: Mutex<Vec<u8>>,
+    /// Control records (aborts) for tasks running here.
+    control: Mutex<Vec<u8>>,
+    has_mail: AtomicBool,
+    outstanding: Mutex<HashMap<u64, Outstanding>>,
+    /// The origin id of the worker incarnation now in this slot (0: none).
+    origin: AtomicU32,
+    handed: AtomicU32,
+    state: AtomicU8,
+    listed_idle: AtomicBool,
+    wake_flag: Mutex<bool>,
+    wake_cv: Condvar,
+    waker: Mutex<Option<Notify>>,
+    stats: SlotCounters,
+}
+
+#[derive(Default)]
+struct SlotCounters {
+    completed: AtomicU64,
+    failed: AtomicU64,
+    stolen: AtomicU64,
+    restarts: AtomicU64,
+    busy_ns: AtomicU64,
+}
+
+/// The scheduler of one pool.
+pub struct Pool {
+    slots: Box<[Slot]>,
+    injector: Injector<Task>,
+    idle: TreiberStack<usize>,
+    queued: AtomicUsize,
+    max_queue: Option<usize>,
+    closed: AtomicBool,
+    main_out: Mutex<Vec<u8>>,
+    main_notified: AtomicBool,
+    main_notify: Mutex<Option<Notify>>,
+    cancelled: Mutex<std::collections::HashSet<u32>>,
+    cancelled_len: AtomicUsize,
+    names: Mutex<Vec<String>>,
+    next_incarnation: AtomicU32,
+    started: Instant,
+    hist: Mutex<stats::Histograms>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock means a panic while it was held; the data is still structurally valid
+    // (every critical section here leaves it consistent at each step), so keep going.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn key(origin: Origin, id: u32) -> u64 {
+    (u64::from(origin) << 32) | u64::from(id)
+}
+
+impl Pool {
+    /// A pool with `threads` worker slots. `max_queue` bounds the tasks waiting to start.
+    pub fn new(threads: usize, max_queue: Option<usize>) -> Result<Self> {
+        if threads == 0 || threads > frame::MAX_SLOTS {
+            return Err(Error::new(
+                Code::InvalidArg,
+                format!("threads must be between 1 and {}", frame::MAX_SLOTS),
+            ));
+        }
+        let slots = (0..threads)
+            .map(|_| {
+                let local = Worker::new_lifo();
+                Slot {
+                    stealer: local.stealer(),
+                    local: Mutex::new(local),
+                    inbox: SegQueue::new(),
+                    completions: Mutex::new(Vec::new()),
+                    control: Mutex::new(Vec::new()),
+                    has_mail: AtomicBool::new(false),
+                    outstanding: Mutex::new(HashMap::new()),
+                    origin: AtomicU32::new(0),
+                    handed: AtomicU32::new(0),
+                    state: AtomicU8::new(RUNNING),
+                    listed_idle: AtomicBool::new(false),
+                    wake_flag: Mutex::new(false),
+                    wake_cv: Condvar::new(),
+                    waker: Mutex::new(None),
+                    stats: SlotCounters::default(),
+                }
+            })
+            .collect();
+        Ok(Self {
+            slots,
+            injector: Injector::new(),
+            idle: TreiberStack::new(),
+            queued: AtomicUsize::new(0),
+            max_queue,
+            closed: AtomicBool::new(false),
+            main_out: Mutex::new(Vec::new()),
+            main_notified: AtomicBool::new(false),
+            main_notify: Mutex::new(None),
+            cancelled: Mutex::new(Default::default()),
+            cancelled_len: AtomicUsize::new(0),
+            names: Mutex::new(Vec::new()),
+            next_incarnation: AtomicU32::new(1),
+            started: Instant::now(),
+            hist: Mutex::new(stats::Histograms::new()),
+        })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Installs the callback that wakes the main thread when completions are waiting.
+    pub fn set_main_notify(&self, notify: Notify) {
+        *lock(&self.main_notify) = Some(notify);
+    }
+
+    /// Registers a new worker incarnation in `slot` and returns its origin id. `waker` wakes
+    /// the worker's event loop.
+    pub fn attach_worker(&self, slot: usize, waker: Notify) -> Result<Origin> {
+        let s = self.slot(slot)?;
+        let generation = self.next_incarnation.fetch_add(1, Ordering::Relaxed);
+        let origin = frame::origin(slot, generation);
+        *lock(&s.waker) = Some(waker);
+        s.handed.store(0, Ordering::SeqCst);
+        s.state.store(RUNNING, Ordering::SeqCst);
+        s.origin.store(origin, Ordering::SeqCst);
+        Ok(origin)
+    }
+
+    fn slot(&self, slot: usize) -> Result<&Slot> {
+        self.slots
+            .get(slot)
+            .ok_or_else(|| Error::new(Code::InvalidArg, format!("no worker slot {slot}")))
+    }
+
+    /// The id of a task name (interned once per pool).
+    pub fn intern(&self, name: &str) -> u32 {
+        let mut names = lock(&self.names);
+        if let Some(i) = names.iter().position(|n| n == name) {
+            return i as u32;
+        }
+        names.push(name.to_owned());
+        (names.len() - 1) as u32
+    }
+
+    pub fn name_of(&self, id: u32) -> Option<String> {
+        lock(&self.names).get(id as usize).cloned()
+    }
+
+    /// Tasks submitted and not yet handed to a worker.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Submits a batch of task records (see [`frame`]) from `origin`: the main thread's go to
+    /// the injector, a worker's to its own deque. Returns the number of tasks accepted, or
+    /// `WEFT_QUEUE_FULL` (nothing accepted) if they would not fit under `max_queue`, or
+    /// `WEFT_CLOSED`.
+    pub fn submit(&self, origin: Origin, records: &[u8]) -> Result<usize> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::new(Code::Closed, "the pool is closed"));
+        }
+        let tasks = frame::parse_submit(records)?;
+        let n = tasks.len();
+        if let Some(max) = self.max_queue {
+            let now = self.queued.load(Ordering::Relaxed);
+            if origin == MAIN && now + n > max {
+                return Err(Error::new(
+                    Code::QueueFull,
+                    format!("the pool's queue is full ({now} waiting, maxQueue {max})"),
+                ));
+            }
+        }
+        self.queued.fetch_add(n, Ordering::Relaxed);
+        let submitted = Instant::now();
+        let own_slot = (origin != MAIN).then(|| frame::slot_of(origin));
+        let mut to_local = Vec::new();
+        for t in tasks {
+            let task = Task {
+                origin,
+                id: t.id,
+                submitted,
+                payload: t.payload.into(),
+            };
+            match t.target {
+                Some(target) if target < self.slots.len() => self.slots[target].inbox.push(task),
+                _ => match own_slot {
+                    Some(_) => to_local.push(task),
+                    None => self.injector.push(task),
+                },
+            }
+        }
+        if let Some(slot) = own_slot.and_then(|s| self.slots.get(s)) {
+            let local = lock(&slot.local);
+            for t in to_local {
+                local.push(t);
+            }
+        }
+        // Wake a sleeper to take (or steal) the work; a worker that finds more work than it
+        // takes wakes the next one, so a large batch fans out to every idle worker.
+        self.wake_one();
+        Ok(n)
+    }
+
+    /// Wakes one waiting worker, if any. `listed_idle` is true exactly while a worker has an
+    /// entry in `idle`, so the stack holds at most one entry per worker.
+    fn wake_one(&self) {
+        // Pairs with the fence in `register_idle`: either the waiting worker sees the work this
+        // thread published before calling here, or this thread sees the worker listed.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        while let Some(k) = self.idle.pop() {
+            let s = &self.slots[k];
+            s.listed_idle.store(false, Ordering::Release);
+            if s.state.load(Ordering::Acquire) != RUNNING {
+                self.wake(k);
+                return;
+            }
+        }
+    }
+
+    fn wake(&self, k: usize) {
+        let s = &self.slots[k];
+        match s.state.load(Ordering::Acquire) {
+            LOOP_WAIT => {
+                if let Some(w) = lock(&s.waker).as_ref() {
+                    w();
+                }
+            }
+            _ => {
+                *lock(&s.wake_flag) = true;
+                s.wake_cv.notify_one();
+            }
+        }
+    }
+
+    fn wake_all(&self) {
+        for k in 0..self.slots.len() {
+            self.wake(k);
+        }
+    }
+
+    /// Called by the worker thread of `slot`: writes up to `max` tasks (and any completions or
+    /// aborts addressed to it) into `out` as take records (see [`frame`]).
+    pub fn take(&self, slot: usize, max: usize, wait: Wait, out: &mut Vec<u8>) -> Result<Taken> {
+        let s = self.slot(slot)?;
+        let max = max.max(1);
+        let mut spins = 0u32;
+        loop {
+            s.state.store(RUNNING, Ordering::Release);
+            let mail = self.collect_mail(s, out);
+            let got = self.find_work(slot, s, max, out);
+            if got > 0 || mail {
+                if got == max && self.has_visible_work() {
+                    self.wake_one();
+                }
+                return Ok(Taken::Work);
+            }
+            if self.closed.load(Ordering::Acquire) && lock(&s.outstanding).is_empty() {
+                return Ok(Taken::Closed);
+            }
+            match wait {
+                Wait::EventLoop => {
+                    if self.register_idle(slot, s, LOOP_WAIT) {
+                        continue;
+                    }
+                    return Ok(Taken::Idle);
+                }
+                Wait::Park(limit) => {
+                    // A short adaptive spin first: tasks often arrive within microseconds of
+                    // each other, and a futex round trip costs more than that.
+                    if spins < 64 {
+                        spins += 1;
+                        for _ in 0..(1 << spins.min(6)) {
+                            std::hint::spin_loop();
+                        }
+                        if spins > 8 {
+                            std::thread::yield_now();
+                        }
+                        continue;
+                    }
+                    if self.register_idle(slot, s, PARKED) {
+                        continue;
+                    }
+                    let mut flag = lock(&s.wake_flag);
+                    let deadline = Instant::now() + limit;
+                    while !*flag && !self.closed.load(Ordering::Acquire) {
+                        let now = Instant::now();
+                        if now >= deadline {
+                            break;
+                        }
+                        flag = s
+                            .wake_cv
+                            .wait_timeout(flag, deadline - now)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0;
+                    }
+                    let woken = std::mem::replace(&mut *flag, false);
+                    drop(flag);
+                    s.state.store(RUNNING, Ordering::Release);
+                    if !woken && !self.closed.load(Ordering::Acquire) {
+                        // Bounded park over: give the event loop a turn (lets the thread be
+                        // stopped and its timers run); the caller comes straight back.
+                        return Ok(Taken::Idle);
+                    }
+                    spins = 0;
+                }
+            }
+        }
+    }
+
+    /// Lists the worker as idle, then looks for work once more (a submit between the failed
+    /// search and the listing would otherwise be missed). Returns true if work appeared.
+    fn register_idle(&self, slot: usize, s: &Slot, state: u8) -> bool {
+        s.state.store(state, Ordering::SeqCst);
+        if !s.listed_idle.swap(true, Ordering::AcqRel) {
+            self.idle.push(slot);
+        }
+        // Pairs with the fence in `wake_one`/`deliver_to_worker` (Dekker style).
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.has_visible_work() || !s.inbox.is_empty() || s.has_mail.load(Ordering::SeqCst) {
+            s.state.store(RUNNING, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
+    fn has_visible_work(&self) -> bool {
+        !self.injector.is_empty() || self.slots.iter().any(|s| !s.stealer.is_empty())
+    }
+
+    fn collect_mail(&self, s: &Slot, out: &mut Vec<u8>) -> bool {
+        if !s.has_mail.swap(false, Ordering::AcqRel) {
+            return false;
+        }
+        let mut any = false;
+        for q in [&s.completions, &s.control] {
+            let mut q = lock(q);
+            if !q.is_empty() {
+                out.extend_from_slice(&q);
+                q.clear();
+                any = true;
+            }
+        }
+        any
+    }
+
+    fn find_work(&self, slot: usize, s: &Slot, max: usize, out: &mut Vec<u8>) -> usize {
+        let mut taken = Vec::new();
+        {
+            let local = lock(&s.local);
+            while taken.len() < max {
+                if let Some(t) = local.pop() {
+                    taken.push((t, false));
+                } else if let Some(t) = s.inbox.pop() {
+                    taken.push((t, false));
+                } else {
+                    break;
+                }
+            }
+            if taken.len() < max {
+                let want = max - taken.len();
+                loop {
+                    match self
+                        .injector
+                        .steal_batch_with_limit_and_pop(&local, want.min(64))
+                    {
+                        Steal::Success(t) => {
+                            taken.push((t, false));
+                            while taken.len() < max {
+                                match local.pop() {
+                                    Some(t) => taken.push((t, false)),
+                                    None => break,
+                                }
+                            }
+                            break;
+                        }
+                        Steal::Empty => break,
+                        Steal::Retry => continue,
+                    }
+                }
+            }
+            if taken.is_empty() {
+                // Steal from the other workers, starting after our own slot.
+                let n = self.slots.len();
+                'victims: for i in 1..n {
+                    let victim = &self.slots[(slot + i) % n];
+                    loop {
+                        match victim
+                            .stealer
+                            .steal_batch_with_limit_and_pop(&local, max.min(32))
+                        {
+                            Steal::Success(t) => {
+                                taken.push((t, true));
+                                while taken.len() < max {
+                                    match local.pop() {
+                                        Some(t) => taken.push((t, true)),
+                                        None => break,
+                                    }
+                                }
+                                break 'victims;
+                            }
+                            Steal::Empty => break,
+                            Steal::Retry => continue,
+                        }
+                    }
+                }
+            }
+        }
+        if taken.is_empty() {
+            return 0;
+        }
+        let now = Instant::now();
+        let mut outstanding = lock(&s.outstanding);
+        let mut handed = 0usize;
+        let mut waits = Vec::with_capacity(taken.len());
+        let mut stolen = 0u64;
+        for (task, was_stolen) in taken {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            if task.origin == MAIN && self.cancelled_len.load(Ordering::Relaxed) > 0 {
+                let mut c = lock(&self.cancelled);
+                if c.remove(&task.id) {
+                    self.cancelled_len.store(c.len(), Ordering::Relaxed);
+                    continue;
+                }
+            }
+            stolen += u64::from(was_stolen);
+            frame::write_task(out, task.origin, task.id, &task.payload);
+            waits.push(now.saturating_duration_since(task.submitted));
+            let seq = s.handed.fetch_add(1, Ordering::Relaxed);
+            outstanding.insert(key(task.origin, task.id), Outstanding { task, seq });
+            handed += 1;
+        }
+        drop(outstanding);
+        s.stats.stolen.fetch_add(stolen, Ordering::Relaxed);
+        lock(&self.hist).record_waits(&waits);
+        handed
+    }
+
+    /// Completion records from the worker in `slot` (see [`frame`]): each goes to the thread
+    /// that submitted the task.
+    pub fn complete(&self, slot: usize, records: &[u8]) -> Result<()> {
+        let s = self.slot(slot)?;
+        let done = frame::parse_complete(records)?;
+        {
+            let mut outstanding = lock(&s.outstanding);
+            for c in &done {
+                outstanding.remove(&key(c.origin, c.id));
+            }
+        }
+        let mut runs = Vec::with_capacity(done.len());
+        let mut main_buf = None;
+        let (mut completed, mut failed, mut busy) = (0u64, 0u64, 0u64);
+        for c in &done {
+            let run = Duration::from_secs_f64(f64::from(c.run_ms.max(0.0)) / 1e3);
+            busy += run.as_nanos() as u64;
+            runs.push(run);
+            if c.failed {
+                failed += 1;
+            } else {
+                completed += 1;
+            }
+            if c.local {
+                continue;
+            }
+            if c.origin == MAIN {
+                let buf = main_buf.get_or_insert_with(|| lock(&self.main_out));
+                frame::write_main_completion(buf, c.id, c.payload);
+            } else {
+                self.deliver_to_worker(c.origin, |buf| {
+                    frame::write_worker_completion(buf, c.id, c.payload)
+                });
+            }
+        }
+        drop(main_buf);
+        s.stats.completed.fetch_add(completed, Ordering::Relaxed);
+        s.stats.failed.fetch_add(failed, Ordering::Relaxed);
+        s.stats.busy_ns.fetch_add(busy, Ordering::Relaxed);
+        lock(&self.hist).record_runs(&runs);
+        self.notify_main();
+        Ok(())
+    }
+
+    fn deliver_to_worker(&self, origin: Origin, write: impl FnOnce(&mut Vec<u8>)) {
+        let Some(s) = self.slots.get(frame::slot_of(origin)) else {
+            return;
+        };
+        if s.origin.load(Ordering::Acquire) != origin {
+            return; // that worker incarnation is gone; nobody awaits this any more
+        }
+        write(&mut lock(&s.completions));
+        s.has_mail.store(true, Ordering::SeqCst);
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if s.state.load(Ordering::SeqCst) != RUNNING {
+            self.wake(frame::slot_of(origin));
+        }
+    }
+
+    fn notify_main(&self) {
+        if lock(&self.main_out).is_empty() {
+            return;
+        }
+        if !self.main_notified.swap(true, Ordering::AcqRel) {
+            if let Some(n) = lock(&self.main_notify).as_ref() {
+                n();
+            }
+        }
+    }
+
+    /// Moves every completion for the main thread into `out` (main-completion records) and
+    /// re-arms the notification. Called by the main thread from its notifier callback.
+    pub fn drain_main(&self, out: &mut Vec<u8>) {
+        self.main_notified.store(false, Ordering::Release);
+        let mut q = lock(&self.main_out);
+        out.extend_from_slice(&q);
+        q.clear();
+    }
+
+    /// Cancels a task submitted by the main thread. Returns where it was: `None` if it had
+    /// already completed (or never existed), `Some(None)` if it was still queued (it will never
+    /// run), `Some(Some(slot))` if it is running on `slot` (an abort record was sent there).
+    pub fn cancel(&self, id: u32) -> Option<Option<usize>> {
+        for (k, s) in self.slots.iter().enumerate() {
+            if lock(&s.outstanding).contains_key(&key(MAIN, id)) {
+                frame::write_abort(&mut lock(&s.control), MAIN, id);
+                s.has_mail.store(true, Ordering::SeqCst);
+                std::sync::atomic::fence(Ordering::SeqCst);
+                if s.state.load(Ordering::SeqCst) != RUNNING {
+                    self.wake(k);
+                }
+                return Some(Some(k));
+            }
+        }
+        let mut c = lock(&self.cancelled);
+        c.insert(id);
+        self.cancelled_len.store(c.len(), Ordering::Relaxed);
+        Some(None)
+    }
+
+    /// Forgets a cancellation that turned out to be for a task that had already completed.
+    pub fn uncancel(&self, id: u32) {
+        let mut c = lock(&self.cancelled);
+        c.remove(&id);
+        self.cancelled_len.store(c.len(), Ordering::Relaxed);
+    }
+
+    /// The worker in `slot` died. Tasks it had started fail; tasks it had been handed but not
+    /// started (`started` = how many tasks this incarnation had begun, counted by the worker) and
+    /// everything in its deque and inbox run elsewhere. Returns the ids of main-thread tasks that failed (the main thread
+    /// rejects them); failures of tasks spawned by other workers are delivered to them.
+    pub fn worker_lost(&self, slot: usize, started: u32, exit_payload: &[u8]) -> Result<Vec<u32>> {
+        let s = self.slot(slot)?;
+        let dead = s.origin.swap(0, Ordering::AcqRel);
+        s.stats.restarts.fetch_add(1, Ordering::Relaxed);
+        *lock(&s.waker) = None;
+        let orphans: Vec<Outstanding> = lock(&s.outstanding).drain().map(|(_, o)| o).collect();
+        let mut failed_main = Vec::new();
+        let mut requeue = Vec::new();
+        for o in orphans {
+            let unstarted = o.seq >= started;
+            if o.task.origin == dead && dead != 0 {
+                continue; // spawned by the dead worker itself: nobody awaits it
+            }
+            if unstarted {
+                requeue.push(o.task);
+            } else if o.task.origin == MAIN {
+                failed_main.push(o.task.id);
+            } else {
+                self.deliver_to_worker(o.task.origin, |buf| {
+                    frame::write_worker_completion(buf, o.task.id, exit_payload)
+                });
+            }
+        }
+        {
+            let local = lock(&s.local);
+            while let Some(t) = local.pop() {
+                requeue.push(t);
+            }
+        }
+        while let Some(t) = s.inbox.pop() {
+            requeue.push(t);
+        }
+        lock(&s.completions).clear();
+        lock(&s.control).clear();
+        let n = requeue.len();
+        for t in requeue {
+            if t.origin != dead || dead == 0 {
+                self.queued.fetch_add(1, Ordering::Relaxed);
+                self.injector.push(t);
+            }
+        }
+        if n > 0 {
+            self.wake_one();
+        }
+        Ok(failed_main)
+    }
+
+    /// Stops accepting tasks; workers drain what is queued, then `take` answers `Closed`.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.wake_all();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Everything still queued, removed (for `destroy`): the ids of main-thread tasks.
+    pub fn drain_queued(&self) -> Vec<u32> {
+        let mut ids = Vec::new();
+        let mut push = |t: Task| {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            if t.origin == MAIN {
+                ids.push(t.id);
+            }
+        };
+        loop {
+            match self.injector.steal() {
+                Steal::Success(t) => push(t),
+                Steal::Empty => break,
+                Steal::Retry => {}
+            }
+        }
+        for s in self.slots.iter() {
+            while let Some(t) = s.inbox.pop() {
+                push(t);
+            }
+            let local = lock(&s.local);
+            while let Some(t) = local.pop() {
+                push(t);
+            }
+        }
+        ids
+    }
+
+    /// A snapshot of the counters and histograms.
+    pub fn stats(&self) -> PoolStats {
+        let elapsed = self.started.elapsed().as_nanos().max(1) as f64;
+        let slots: Vec<SlotStats> = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SlotStats {
+                index: i,
+                completed: s.stats.completed.load(Ordering::Relaxed),
+                failed: s.stats.failed.load(Ordering::Relaxed),
+                stolen: s.stats.stolen.load(Ordering::Relaxed),
+                running: lock(&s.outstanding).len(),
+                restarts: s.stats.restarts.load(Ordering::Relaxed),
+                busy: s.stats.busy_ns.load(Ordering::Relaxed) as f64 / elapsed,
+            })
+            .collect();
+        let hist = lock(&self.hist);
+        PoolStats {
+            threads: self.slots.len(),
+            queued: self.queued(),
+            running: slots.iter().map(|s| s.running).sum(),
+            completed: slots.iter().map(|s| s.completed).sum(),
+            failed: slots.iter().map(|s| s.failed).sum(),
+            stolen: slots.iter().map(|s| s.stolen).sum(),
+            utilization: slots.iter().map(|s| s.busy).sum::<f64>() / self.slots.len() as f64,
+            wait: hist.wait(),
+            run: hist.run(),
+            slots,
+        }
+    }
+}

@@ -1,0 +1,348 @@
+/**
+ * `Pool`: CPU-bound JavaScript on worker threads, scheduled by weft-core's work-stealing
+ * scheduler.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { WireReader, WireWriter } from '../internal/wire.js';
+import { getWorkerContext } from './context.js';
+import { type NativePool, NativePoolClass } from './native-pool.js';
+import { MAIN_ORIGIN, workerExitError, writeError } from './protocol.js';
+import { TaskRunner } from './runner.js';
+import { Submitter } from './submitter.js';
+import type { PoolOptions, PoolStats, TaskModule } from './types.js';
+import type { WorkerInit } from './worker.js';
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  port: MessagePort;
+  progress: Int32Array;
+  ready: boolean;
+  /** Set when weft itself ends the worker (close, destroy, idle). */
+  retiring: boolean;
+  lastError: unknown;
+}
+
+let poolCount = 0;
+
+/** The compiled worker entry (dist/pool/worker.js), or the TypeScript source under tsx. */
+function workerEntry(): { file: string; eval: boolean } {
+  const file = join(__dirname, __filename.endsWith('.ts') ? 'worker.ts' : 'worker.js');
+  if (file.endsWith('.ts')) {
+    return { file: `require('tsx/cjs'); require(${JSON.stringify(file)});`, eval: true };
+  }
+  return { file, eval: false };
+}
+
+function resolveModule(module: string | URL): string {
+  let path: string;
+  if (module instanceof URL) {
+    if (module.protocol !== 'file:') throw new InvalidArgumentError(`module must be a file URL, got ${module.href}`);
+    path = fileURLToPath(module);
+  } else if (typeof module === 'string' && module.length > 0) {
+    path = module.startsWith('file:') ? fileURLToPath(module) : module;
+  } else {
+    throw new InvalidArgumentError('Pool needs `module`: the path or file URL of the task module');
+  }
+  if (!existsSync(path)) {
+    throw new InvalidArgumentError(`the task module ${path} does not exist`);
+  }
+  return pathToFileURL(path).href;
+}
+
+/**
+ * A pool of worker threads that run the named exports of one module.
+ *
+ * ```ts
+ * const pool = new Pool<typeof import('./tasks.js')>({ module: new URL('./tasks.js', import.meta.url) });
+ * const n = await pool.run('fib', 30);
+ * ```
+ */
+export class Pool<M = TaskModule> extends TaskRunner<M> {
+  readonly name: string;
+  readonly #native: NativePool;
+  readonly #submitter: Submitter;
+  readonly #threads: number;
+  readonly #module: string;
+  readonly #options: PoolOptions;
+  readonly #slots: Array<Slot | undefined>;
+  readonly #keepAlive: NodeJS.Timeout;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #failure: WeftError | undefined;
+  #exports: string[] = [];
+  #roundRobin = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(options: PoolOptions) {
+    super();
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('Pool expects an options object');
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1 || threads > 255) {
+      throw new InvalidArgumentError(`threads must be an integer from 1 to 255, got ${String(options.threads)}`);
+    }
+    const { maxQueue, idleTimeout } = options;
+    if (maxQueue !== undefined && (!Number.isInteger(maxQueue) || maxQueue < 1)) {
+      throw new InvalidArgumentError(`maxQueue must be a positive integer, got ${String(maxQueue)}`);
+    }
+    if (idleTimeout !== undefined && (typeof idleTimeout !== 'number' || !(idleTimeout > 0))) {
+      throw new InvalidArgumentError(`idleTimeout must be a positive number of milliseconds, got ${String(idleTimeout)}`);
+    }
+    this.#module = resolveModule(options.module);
+    this.#options = options;
+    this.#threads = threads;
+    this.name = options.name ?? `weft-pool-${++poolCount}`;
+    try {
+      this.#native = new NativePoolClass(threads, maxQueue ?? 0);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    // Keeps the process alive while tasks are pending, and only then.
+    this.#keepAlive = setInterval(() => {}, 1 << 30);
+    this.#keepAlive.unref();
+    this.#submitter = new Submitter(this.#native, MAIN_ORIGIN, {
+      busy: (busy) => {
+        if (busy) this.#keepAlive.ref();
+        else {
+          this.#keepAlive.unref();
+          for (const w of this.#idleWaiters.splice(0)) w();
+        }
+      },
+      terminate: (slot) => void this.#slots[slot]?.worker.terminate(),
+      port: (id, args, transfer) => this.#sendOnPort(id, args, transfer),
+      check: () => this.#check(),
+      ...(maxQueue !== undefined ? { maxQueue } : {}),
+    });
+    this.#native.setMainNotify(() => this.#drain());
+    this.#slots = Array.from({ length: threads }, () => undefined);
+    for (let i = 0; i < threads; i++) this.#spawn(i);
+  }
+
+  protected get submitter(): Submitter {
+    return this.#submitter;
+  }
+
+  protected get threads(): number {
+    return this.#threads;
+  }
+
+  /** The function exports of the task module (known once a worker has loaded it). */
+  get tasks(): readonly string[] {
+    return this.#exports;
+  }
+
+  #check(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#closed) throw new WeftError('WEFT_CLOSED', `${this.name} is closed`);
+  }
+
+  #spawn(index: number): void {
+    const progress = new SharedArrayBuffer(4);
+    const { port1, port2 } = new MessageChannel();
+    const init: WorkerInit = {
+      poolId: this.#native.id,
+      token: this.#native.token,
+      slot: index,
+      module: this.#module,
+      poolName: this.name,
+      threads: this.#threads,
+      progress,
+      port: port2,
+    };
+    const entry = workerEntry();
+    const worker = new Worker(entry.file, {
+      eval: entry.eval,
+      workerData: init,
+      transferList: [port2],
+      name: `${this.name}#${index}`,
+      ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
+    });
+    worker.unref();
+    port1.unref();
+    const slot: Slot = { index, worker, port: port1, progress: new Int32Array(progress), ready: false, retiring: false, lastError: undefined };
+    this.#slots[index] = slot;
+    worker.on('message', (msg: { type: string; exports?: string[]; message?: string; stack?: string }) => {
+      if (msg.type === 'ready') {
+        slot.ready = true;
+        this.#exports = msg.exports ?? [];
+      } else if (msg.type === 'fatal') {
+        const err = new InvalidArgumentError(`${this.name}: cannot load the task module ${this.#module}: ${msg.message ?? ''}`);
+        if (msg.stack !== undefined) err.stack = `${err.name}: ${err.message}\n--- in the worker ---\n${msg.stack}`;
+        this.#fail(err);
+      }
+    });
+    worker.on('error', (err) => {
+      slot.lastError = err;
+    });
+    worker.on('exit', (code) => this.#onExit(slot, code));
+  }
+
+  #onExit(slot: Slot, code: number): void {
+    if (this.#slots[slot.index] === slot) this.#slots[slot.index] = undefined;
+    slot.port.close();
+    if (slot.retiring) return;
+    const detail =
+      slot.lastError instanceof Error
+        ? `${(slot.lastError as Error & { code?: string }).code ?? slot.lastError.name}: ${slot.lastError.message}`
+        : `exit code ${code}`;
+    const error = (): WeftError => workerExitError(this.name, slot.index, detail);
+    const exitResult = new WireWriter(256);
+    writeError(exitResult, error());
+    let lost: number[] = [];
+    try {
+      lost = this.#native.workerLost(slot.index, slot.progress[0] ?? 0, exitResult.view());
+    } catch (err) {
+      lost = [];
+      slot.lastError = fromNative(err);
+    }
+    for (const id of lost) this.#submitter.settle(id, false, error());
+    if (!slot.ready && this.#failure === undefined) {
+      this.#fail(new WeftError('WEFT_WORKER_EXIT', `${this.name}: a worker exited while loading the task module ${this.#module} (${detail})`));
+    }
+    if (this.#failure === undefined && !this.#closed) this.#spawn(slot.index);
+  }
+
+  /** The task module cannot be loaded: reject everything now and later; stop respawning. */
+  #fail(error: WeftError): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    this.#native.close();
+    for (const id of this.#native.drainQueued()) this.#submitter.settle(id, false, error);
+    this.#submitter.rejectAll(() => error);
+    for (const s of this.#slots) {
+      if (s !== undefined) {
+        s.retiring = true;
+        void s.worker.terminate();
+      }
+    }
+  }
+
+  #sendOnPort(id: number, args: unknown[], transfer: readonly TransferListItem[]): number {
+    for (let tries = 0; tries < this.#threads; tries++) {
+      const i = this.#roundRobin++ % this.#threads;
+      const s = this.#slots[i];
+      if (s !== undefined && !s.retiring) {
+        s.port.postMessage({ id, args }, transfer as TransferListItem[]);
+        return i;
+      }
+    }
+    throw new WeftError('WEFT_CLOSED', `${this.name} has no live worker to send the task to`);
+  }
+
+  /** Settles every completion waiting for the main thread (one call per batch). */
+  #drain(): void {
+    const buf = this.#native.drainMain();
+    if (buf === null) return;
+    const r = new WireReader(buf);
+    while (r.remaining > 0) {
+      const len = r.u32();
+      const end = r.offset + len;
+      const id = r.u32();
+      this.#submitter.settleFrom(id, r);
+      r.offset = end;
+    }
+  }
+
+  /** Counters, histograms and per-worker figures. */
+  stats(): PoolStats {
+    const s = this.#native.stats();
+    return {
+      name: this.name,
+      threads: s.threads,
+      queued: s.queued + this.#submitter.buffered,
+      running: s.running,
+      completed: s.completed,
+      failed: s.failed,
+      stolen: s.stolen,
+      waitTime: s.wait,
+      runTime: s.run,
+      utilization: s.utilization,
+      workers: s.workers.map((w) => ({
+        index: w.index,
+        threadId: this.#slots[w.index]?.worker.threadId ?? -1,
+        completed: w.completed,
+        failed: w.failed,
+        stolen: w.stolen,
+        running: w.running,
+        restarts: w.restarts,
+      })),
+    };
+  }
+
+  /** Stops taking tasks, lets every submitted task finish, then ends the workers. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      this.#submitter.flush();
+      if (this.#submitter.pending > 0) await new Promise<void>((r) => this.#idleWaiters.push(r));
+      await this.#stopWorkers();
+    })();
+    return this.#closing;
+  }
+
+  /** Stops at once: everything pending rejects with `WEFT_CLOSED`, the workers are terminated. */
+  async destroy(): Promise<void> {
+    this.#closed = true;
+    const error = (): WeftError => new WeftError('WEFT_CLOSED', `${this.name} was destroyed`);
+    this.#submitter.flush();
+    this.#native.close();
+    for (const id of this.#native.drainQueued()) this.#submitter.settle(id, false, error());
+    this.#submitter.rejectAll(error);
+    await this.#stopWorkers();
+  }
+
+  async #stopWorkers(): Promise<void> {
+    this.#native.close();
+    clearInterval(this.#keepAlive);
+    await Promise.all(
+      this.#slots.map((s) => {
+        if (s === undefined) return undefined;
+        s.retiring = true;
+        return s.worker.terminate();
+      }),
+    );
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Inside a pool task: the pool it runs on, to run child tasks (fork-join). Child tasks go on
+ * this worker's own deque, idle workers steal them, and awaiting them never blocks the worker.
+ * Outside a task it throws `WEFT_INVALID_ARG`.
+ */
+export function currentPool<M = TaskModule>(): TaskRunner<M> {
+  const ctx = getWorkerContext();
+  if (ctx === undefined) {
+    throw new WeftError('WEFT_INVALID_ARG', 'currentPool() is only available inside a pool task (on a pool worker thread)');
+  }
+  return new WorkerView<M>(ctx.submitter, ctx.threads);
+}
+
+const views = new WeakMap<Submitter, WorkerView<unknown>>();
+
+class WorkerView<M> extends TaskRunner<M> {
+  readonly #submitter: Submitter;
+  readonly #threads: number;
+  constructor(submitter: Submitter, threads: number) {
+    super();
+    this.#submitter = submitter;
+    this.#threads = threads;
+    const cached = views.get(submitter);
+    if (cached !== undefined) return cached as WorkerView<M>;
+    views.set(submitter, this as WorkerView<unknown>);
+  }
+  protected get submitter(): Submitter {
+    return this.#submitter;
+  }
+  protected get threads(): number {
+    return this.#threads;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Constants and small helpers shared by the main thread and the pool's workers. The record
+ * layouts are documented in crate/core/src/pool/frame.rs; payloads use src/internal/wire.ts.
+ *
+ *   task payload:   u16 name id | u8 flags | values (the arguments)
+ *   result payload: u8 status   | value
+ */
+import { WeftError } from '../errors.js';
+import type { WireReader, WireWriter } from '../internal/wire.js';
+
+export const MAIN_ORIGIN = 0;
+
+export const KIND_TASK = 1;
+export const KIND_COMPLETION = 2;
+export const KIND_ABORT = 3;
+
+export const FLAG_FAILED = 1;
+export const FLAG_LOCAL = 2;
+
+/** Task flags. */
+export const TASK_ARGS_ON_PORT = 1; // arguments travel through the worker's side port (transfer)
+export const TASK_MAP = 2; // a map chunk: args = [items]; the task runs once per item
+
+export const STATUS_OK = 0;
+export const STATUS_ERROR = 1;
+
+/** The name id reserved for nothing (ids start at 0 and are interned per pool). */
+export type NameId = number;
+
+/** Why a worker thread ended, for WEFT_WORKER_EXIT messages. */
+export function workerExitError(poolName: string, slot: number, detail: string): WeftError {
+  return new WeftError('WEFT_WORKER_EXIT', `${poolName}: worker ${slot} exited while running this task (${detail})`);
+}
+
+/** Writes a failed result (status + error value); falls back to a plain error if unclonable. */
+export function writeError(w: WireWriter, err: unknown): void {
+  w.u8(STATUS_ERROR);
+  try {
+    w.value(err);
+  } catch {
+    const e = new Error(err instanceof Error ? err.message : String(err));
+    if (err instanceof Error) {
+      e.name = err.name;
+      if (err.stack !== undefined) e.stack = err.stack;
+    }
+    w.value(e);
+  }
+}
+
+/** Reads a result: returns [ok, value]. */
+export function readResult(r: WireReader): [boolean, unknown] {
+  const status = r.u8();
+  return [status === STATUS_OK, r.value()];
+}
+
+/** Milliseconds since an arbitrary origin, as a cheap clock for run times. */
+export const now: () => number = () => performance.now();

@@ -1,0 +1,96 @@
+/**
+ * The public types of the work-stealing `Pool`.
+ */
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+
+/** A task module's exports: every exported function is a task. */
+export type TaskModule = Record<string, unknown>;
+
+/** The names of the exports of `M` that are functions (the task names). */
+export type TaskName<M> = {
+  [K in keyof M]: M[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof M] &
+  string;
+
+/** The argument list of task `K` of module `M`. */
+export type TaskArgs<M, K extends TaskName<M>> = M[K] extends (...args: infer A) => unknown ? A : never;
+
+/** What a call of task `K` resolves to (the awaited return type). */
+export type TaskResult<M, K extends TaskName<M>> = M[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
+
+/** `pool.proxy<M>()`: one async method per task. */
+export type PoolProxy<M> = {
+  readonly [K in TaskName<M>]: (...args: TaskArgs<M, K>) => Promise<TaskResult<M, K>>;
+};
+
+export interface PoolOptions {
+  /** Path, file URL or URL string of an ESM or CommonJS module whose named exports are the tasks. */
+  module: string | URL;
+  /** Worker threads; default `os.availableParallelism()`. */
+  threads?: number;
+  /** At most this many tasks waiting (not yet running); more reject with `WEFT_QUEUE_FULL`. Default: unbounded. */
+  maxQueue?: number;
+  /** Milliseconds a worker may sit idle before it exits (it is started again on demand). Default: never. */
+  idleTimeout?: number;
+  /** Per-worker V8 heap limits (`worker_threads` ResourceLimits). A worker that exceeds them is replaced. */
+  resourceLimits?: ResourceLimits;
+  /** A name for the pool's threads (shown in stats and errors). */
+  name?: string;
+}
+
+/** Options of one call (`pool.runWith`). */
+export interface RunOptions {
+  /** Aborting removes a queued task (it rejects `WEFT_ABORTED`); a running task sees `signal` aborted too. */
+  signal?: AbortSignal;
+  /** With `signal`: terminate the worker running the task when aborted (it is replaced). */
+  terminateOnAbort?: boolean;
+  /** ArrayBuffers (and MessagePorts) to move to the worker instead of copying them. */
+  transfer?: readonly TransferListItem[];
+}
+
+export interface MapOptions extends Omit<RunOptions, 'transfer' | 'terminateOnAbort'> {
+  /** Items per task; default: chosen so each thread gets several chunks. */
+  chunkSize?: number;
+}
+
+/** Percentiles of a distribution, in milliseconds. */
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface WorkerStats {
+  index: number;
+  threadId: number;
+  completed: number;
+  failed: number;
+  /** Tasks this worker took from another worker's deque. */
+  stolen: number;
+  /** Tasks running on this worker now (several when tasks are async). */
+  running: number;
+  /** Workers of this slot that died and were replaced. */
+  restarts: number;
+}
+
+export interface PoolStats {
+  name: string;
+  threads: number;
+  /** Tasks waiting to start. */
+  queued: number;
+  /** Tasks started and not yet settled. */
+  running: number;
+  completed: number;
+  failed: number;
+  /** Tasks taken from another worker's deque (work stealing). */
+  stolen: number;
+  /** Time from submission to start. */
+  waitTime: Percentiles;
+  /** Time from start to settlement. */
+  runTime: Percentiles;
+  /** Share of wall time the workers spent running tasks since the pool started, 0..1. */
+  utilization: number;
+  workers: WorkerStats[];
+}

@@ -1,0 +1,325 @@
+/**
+ * The entry script of a pool worker thread.
+ *
+ * It loads the task module, attaches to the native scheduler, and runs a pump: take a batch
+ * (parking in native code when it has nothing in flight, waiting in its event loop when async
+ * tasks are running), run each task, send the results back in one call per batch.
+ */
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { InvalidArgumentError, WeftError } from '../errors.js';
+import { WireReader, WireWriter } from '../internal/wire.js';
+import { setWorkerContext } from './context.js';
+import { NativePoolClass } from './native-pool.js';
+import {
+  FLAG_FAILED,
+  FLAG_LOCAL,
+  KIND_ABORT,
+  KIND_COMPLETION,
+  KIND_TASK,
+  STATUS_OK,
+  TASK_ARGS_ON_PORT,
+  TASK_MAP,
+  now,
+  writeError,
+} from './protocol.js';
+import { Submitter } from './submitter.js';
+
+export interface WorkerInit {
+  poolId: number;
+  token: number;
+  slot: number;
+  module: string;
+  poolName: string;
+  threads: number;
+  /** Int32Array over a SharedArrayBuffer: [0] = tasks started by this incarnation. */
+  progress: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+const init = workerData as WorkerInit;
+const pool = NativePoolClass.attach(init.poolId, init.token);
+const progress = new Int32Array(init.progress);
+const slot = init.slot;
+/** Park at most this long in native code before giving the event loop a turn. */
+const PARK_MS = 100;
+/** Aim each batch at about this much work, so long tasks stay stealable. */
+const BATCH_TARGET_MS = 0.5;
+
+type TaskFn = (...args: unknown[]) => unknown;
+let fns: Array<TaskFn | undefined> = [];
+let exportNames: string[] = [];
+let moduleExports: Record<string, unknown> = {};
+
+let inFlight = 0; // async tasks started here and not yet settled
+let pumping = false;
+let avgTaskMs = 0.01; // moving average of task run times (ms)
+let origin = 0;
+let submitter: Submitter;
+
+const out = new WireWriter(64 * 1024);
+let outCount = 0;
+/** Signals of running tasks that asked for one (by task key); aborts for tasks that did not yet. */
+const controllers = new Map<string, AbortController>();
+const aborted = new Set<string>();
+
+function fnFor(nameId: number): TaskFn | string {
+  const fn = fns[nameId];
+  if (fn !== undefined) return fn;
+  const name = pool.nameOf(nameId) ?? `#${nameId}`;
+  const value = moduleExports[name];
+  if (typeof value !== 'function') {
+    return (
+      `${init.poolName}: the task module has no export named ${JSON.stringify(name)} ` +
+      `(${init.module}); its function exports are: ${exportNames.join(', ') || '(none)'}`
+    );
+  }
+  fns[nameId] = value as TaskFn;
+  return value as TaskFn;
+}
+
+function writeCompletion(taskOrigin: number, id: number, ok: boolean, value: unknown, runMs: number, local: boolean): void {
+  const at = out.beginRecord();
+  out.u32(taskOrigin);
+  out.u32(id);
+  const flagAt = out.length;
+  out.u8((ok ? 0 : FLAG_FAILED) | (local ? FLAG_LOCAL : 0));
+  out.f32(runMs);
+  if (ok) {
+    out.u8(STATUS_OK);
+    try {
+      out.value(value);
+    } catch (err) {
+      // The result cannot be cloned: report that instead, as a failure.
+      out.rollback(flagAt);
+      out.u8(FLAG_FAILED | (local ? FLAG_LOCAL : 0));
+      out.f32(runMs);
+      writeError(out, err);
+    }
+  } else {
+    writeError(out, value);
+  }
+  out.endRecord(at);
+  outCount++;
+}
+
+function flushCompletions(): void {
+  if (outCount === 0) return;
+  outCount = 0;
+  pool.complete(slot, out.view());
+  out.reset();
+}
+
+function taskKey(taskOrigin: number, id: number): string {
+  return `${taskOrigin}:${id}`;
+}
+
+/** Runs the task at the reader's position. */
+function runTask(r: WireReader, end: number): void {
+  const taskOrigin = r.u32();
+  const id = r.u32();
+  const nameId = r.u16();
+  const flags = r.u8();
+  progress[0] = (progress[0] ?? 0) + 1;
+  const local = taskOrigin === origin;
+  let args: unknown[];
+  try {
+    if (flags & TASK_ARGS_ON_PORT) {
+      args = portArgs(id);
+    } else {
+      args = r.values();
+    }
+  } catch (err) {
+    r.offset = end;
+    finish(taskOrigin, id, false, err, 0, local);
+    return;
+  }
+  r.offset = end;
+  const fn = fnFor(nameId);
+  if (typeof fn === 'string') {
+    finish(taskOrigin, id, false, new InvalidArgumentError(fn), 0, local);
+    return;
+  }
+  const key = taskKey(taskOrigin, id);
+  currentKey = key;
+  const t0 = now();
+  let result: unknown;
+  try {
+    result = flags & TASK_MAP ? runMap(fn, args[0]) : fn(...args);
+  } catch (err) {
+    currentKey = undefined;
+    finish(taskOrigin, id, false, err, now() - t0, local);
+    return;
+  }
+  currentKey = undefined;
+  if (isThenable(result)) {
+    inFlight++;
+    result.then(
+      (v) => settleAsync(taskOrigin, id, key, true, v, t0, local),
+      (e: unknown) => settleAsync(taskOrigin, id, key, false, e, t0, local),
+    );
+    return;
+  }
+  const ms = now() - t0;
+  avgTaskMs = avgTaskMs * 0.9 + ms * 0.1;
+  finish(taskOrigin, id, true, result, ms, local);
+  controllers.delete(key);
+}
+
+function settleAsync(taskOrigin: number, id: number, key: string, ok: boolean, value: unknown, t0: number, local: boolean): void {
+  inFlight--;
+  controllers.delete(key);
+  aborted.delete(key);
+  finish(taskOrigin, id, ok, value, now() - t0, local);
+  schedulePump();
+}
+
+/** Reports a task's outcome; a task this worker spawned itself is settled here directly. */
+function finish(taskOrigin: number, id: number, ok: boolean, value: unknown, ms: number, local: boolean): void {
+  if (local) submitter.settle(id, ok, value);
+  writeCompletion(taskOrigin, id, ok, value, ms, local);
+}
+
+function runMap(fn: TaskFn, items: unknown): unknown {
+  const list = items as ArrayLike<unknown>;
+  const n = list.length;
+  const results: unknown[] = new Array(n);
+  let numeric = true;
+  let async = false;
+  for (let i = 0; i < n; i++) {
+    const v = fn(list[i]);
+    results[i] = v;
+    if (typeof v !== 'number') {
+      numeric = false;
+      if (isThenable(v)) async = true;
+    }
+  }
+  if (async) return Promise.all(results);
+  return numeric ? Float64Array.from(results as number[]) : results;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+let currentKey: string | undefined;
+
+/** Arguments that came with a transfer list through this worker's side port, by task id. */
+const portInbox = new Map<number, unknown[]>();
+function portArgs(id: number): unknown[] {
+  for (let m; (m = receiveMessageOnPort(init.port)); ) {
+    const msg = m.message as { id: number; args: unknown[] };
+    portInbox.set(msg.id, msg.args);
+  }
+  const args = portInbox.get(id);
+  if (args === undefined) {
+    throw new WeftError('WEFT_WORKER_EXIT', 'the transferred arguments of this task were lost with the worker they were sent to');
+  }
+  portInbox.delete(id);
+  return args;
+}
+
+/** The abort signal of the task running now (see `taskSignal`). */
+export function currentSignal(): AbortSignal | undefined {
+  const key = currentKey;
+  if (key === undefined) return undefined;
+  let c = controllers.get(key);
+  if (c === undefined) {
+    c = new AbortController();
+    controllers.set(key, c);
+    if (aborted.delete(key)) c.abort(new WeftError('WEFT_ABORTED', 'task aborted'));
+  }
+  return c.signal;
+}
+
+function handleBatch(buf: Buffer): void {
+  const r = new WireReader(buf);
+  while (r.remaining > 0) {
+    const kind = r.u8();
+    const len = r.u32();
+    const end = r.offset + len;
+    if (kind === KIND_TASK) {
+      runTask(r, end);
+    } else if (kind === KIND_COMPLETION) {
+      const id = r.u32();
+      submitter.settleFrom(id, r);
+    } else if (kind === KIND_ABORT) {
+      const key = taskKey(r.u32(), r.u32());
+      const c = controllers.get(key);
+      if (c !== undefined) c.abort(new WeftError('WEFT_ABORTED', 'task aborted'));
+      else aborted.add(key);
+    }
+    r.offset = end;
+  }
+}
+
+function batchSize(): number {
+  return Math.max(1, Math.min(256, Math.floor(BATCH_TARGET_MS / Math.max(avgTaskMs, 1e-4))));
+}
+
+let pumpScheduled = false;
+function schedulePump(): void {
+  if (pumping || pumpScheduled) return;
+  pumpScheduled = true;
+  queueMicrotask(() => {
+    pumpScheduled = false;
+    void pump();
+  });
+}
+
+async function pump(): Promise<void> {
+  if (pumping) return;
+  pumping = true;
+  try {
+    for (;;) {
+      submitter.flush();
+      flushCompletions();
+      const park = inFlight === 0 && submitter.pending === 0;
+      const buf = pool.take(slot, batchSize(), park ? PARK_MS : -1);
+      if (buf === null) {
+        // Parked long enough (give the event loop a turn) or registered for a wake-up.
+        if (park) setImmediate(schedulePump);
+        return;
+      }
+      if (buf.length === 0) {
+        // Closed and drained.
+        flushCompletions();
+        parentPort?.postMessage({ type: 'closed' });
+        return;
+      }
+      handleBatch(buf);
+      // Let async continuations (awaits on child tasks, resolved promises) run before the next batch.
+      await undefined;
+    }
+  } finally {
+    pumping = false;
+  }
+}
+
+async function start(): Promise<void> {
+  try {
+    const url = init.module.startsWith('file:') ? init.module : pathToFileURL(init.module).href;
+    const mod = (await import(url)) as Record<string, unknown>;
+    // A CommonJS module imported as ESM exposes module.exports as `default` too.
+    const cjs = mod.default;
+    moduleExports =
+      cjs !== null && typeof cjs === 'object' && !('__esModule' in mod && Object.keys(mod).length > 1)
+        ? { ...(cjs as Record<string, unknown>), ...mod }
+        : { ...mod };
+    exportNames = Object.keys(moduleExports).filter((k) => typeof moduleExports[k] === 'function');
+  } catch (err) {
+    parentPort?.postMessage({ type: 'fatal', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
+    return;
+  }
+  origin = pool.attachWorker(slot, () => schedulePump());
+  submitter = new Submitter(pool, origin);
+  setWorkerContext({ submitter, threads: init.threads, signal: currentSignal });
+  fns = [];
+  parentPort?.on('message', (msg: { type: string }) => {
+    if (msg.type === 'wake') schedulePump();
+  });
+  parentPort?.postMessage({ type: 'ready', exports: exportNames });
+  void pump();
+}
+
+void start();
