@@ -12,11 +12,81 @@ import { TASK_ARGS_ON_PORT, TASK_MAP, readResult } from './protocol.js';
 
 const FLUSH_AT = 1024;
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(reason: unknown): void;
-  /** Removes the abort listener, if any. */
-  cleanup?: () => void;
+type Settle = (value: unknown) => void;
+
+/** Task ids: the low 24 bits index the pending table, the high 8 bits are a generation, so a
+ * late result for a slot that was reused (after an abort) is recognised and dropped. */
+const INDEX_BITS = 24;
+const INDEX_MASK = (1 << INDEX_BITS) - 1;
+
+/** One executor for every promise: no closure allocated per task. */
+let capturedResolve: Settle | undefined;
+let capturedReject: Settle | undefined;
+function capture(resolve: Settle, reject: Settle): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+/**
+ * The pending tasks of one submitter, in parallel arrays indexed by slot (cheaper than a Map
+ * for hundreds of thousands of short-lived entries, and no per-task object).
+ */
+class PendingTable {
+  ids = new Uint32Array(1024);
+  resolves: Array<Settle | undefined> = [];
+  rejects: Array<Settle | undefined> = [];
+  cleanups: Array<(() => void) | undefined> = [];
+  free: number[] = [];
+  generations = new Uint8Array(1024);
+  size = 0;
+  #top = 0; // slots ever used
+
+  add(resolve: Settle, reject: Settle): number {
+    let index = this.free.pop();
+    if (index === undefined) {
+      index = this.#top++;
+      if (index > INDEX_MASK) throw new WeftError('WEFT_QUEUE_FULL', `more than ${INDEX_MASK + 1} tasks pending from one thread`);
+      if (index >= this.ids.length) this.#grow();
+    }
+    const generation = (this.generations[index]! + 1) & 0xff;
+    this.generations[index] = generation;
+    const id = ((generation << INDEX_BITS) | index) >>> 0 || 1 << INDEX_BITS; // never 0
+    this.ids[index] = id;
+    this.resolves[index] = resolve;
+    this.rejects[index] = reject;
+    this.size++;
+    return id;
+  }
+
+  /** The slot of a pending id, or -1. */
+  find(id: number): number {
+    const index = id & INDEX_MASK;
+    return index < this.#top && this.ids[index] === id ? index : -1;
+  }
+
+  remove(index: number): void {
+    this.ids[index] = 0;
+    this.resolves[index] = undefined;
+    this.rejects[index] = undefined;
+    this.cleanups[index] = undefined;
+    this.free.push(index);
+    this.size--;
+  }
+
+  pendingIds(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.#top; i++) if (this.ids[i] !== 0) out.push(this.ids[i]!);
+    return out;
+  }
+
+  #grow(): void {
+    const ids = new Uint32Array(this.ids.length * 2);
+    ids.set(this.ids);
+    this.ids = ids;
+    const gens = new Uint8Array(this.generations.length * 2);
+    gens.set(this.generations);
+    this.generations = gens;
+  }
 }
 
 export interface SubmitOptions {
@@ -32,11 +102,10 @@ export class Submitter {
   readonly #native: NativePool;
   readonly #origin: number;
   readonly #names = new Map<string, number>();
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingTable();
   readonly #writer = new WireWriter(64 * 1024);
   #buffered = 0;
   #scheduled = false;
-  #nextId = 1;
   readonly #flushBound = (): void => this.flush();
 
   constructor(
@@ -85,16 +154,26 @@ export class Submitter {
       }
       const signal = opts?.signal;
       if (signal?.aborted) throw abortError(signal);
-      const id = this.#nextId;
-      this.#nextId = (this.#nextId + 1) >>> 0 || 1;
+      const transfer = opts?.transfer;
+      const viaPort = transfer !== undefined && transfer.length > 0;
+      if (viaPort && this.hooks.port === undefined) {
+        throw new InvalidArgumentError('transfer is only supported from the main thread');
+      }
       const nameId = this.nameId(name);
+      const promise = new Promise<unknown>(capture);
+      const id = this.#pending.add(capturedResolve!, capturedReject!);
       const w = this.#writer;
       const at = w.beginRecord();
       w.u32(id);
-      const transfer = opts?.transfer;
-      if (transfer !== undefined && transfer.length > 0) {
-        if (this.hooks.port === undefined) throw new InvalidArgumentError('transfer is only supported from the main thread');
-        const slot = this.hooks.port(id, args, transfer);
+      if (viaPort) {
+        let slot: number;
+        try {
+          slot = this.hooks.port!(id, args, transfer!);
+        } catch (err) {
+          w.rollback(at);
+          this.#settle(id, false, fromNative(err));
+          return promise;
+        }
         w.i32(slot);
         w.u16(nameId);
         w.u8(flags | TASK_ARGS_ON_PORT);
@@ -106,20 +185,17 @@ export class Submitter {
           w.values(args);
         } catch (err) {
           w.rollback(at);
-          throw err instanceof WeftError ? err : new DataCloneError(String(err), { cause: err });
+          this.#settle(id, false, err instanceof WeftError ? err : new DataCloneError(String(err), { cause: err }));
+          return promise;
         }
       }
       w.endRecord(at);
-      const promise = new Promise<unknown>((resolve, reject) => {
-        const entry: Pending = { resolve, reject };
-        if (signal !== undefined) {
-          const onAbort = (): void => this.#abort(id, signal, opts?.terminateOnAbort === true);
-          signal.addEventListener('abort', onAbort, { once: true });
-          entry.cleanup = () => signal.removeEventListener('abort', onAbort);
-        }
-        if (this.#pending.size === 0) this.hooks.busy?.(true);
-        this.#pending.set(id, entry);
-      });
+      if (signal !== undefined) {
+        const onAbort = (): void => this.#abort(id, signal, opts?.terminateOnAbort === true);
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#pending.cleanups[id & INDEX_MASK] = () => signal.removeEventListener('abort', onAbort);
+      }
+      if (this.#pending.size === 1) this.hooks.busy?.(true);
       if (++this.#buffered >= FLUSH_AT) this.flush();
       else if (!this.#scheduled) {
         this.#scheduled = true;
@@ -168,30 +244,27 @@ export class Submitter {
   }
 
   #settle(id: number, ok: boolean, value: unknown): void {
-    const entry = this.#pending.get(id);
-    if (entry === undefined) {
+    const table = this.#pending;
+    const index = table.find(id);
+    if (index < 0) {
       // Aborted earlier while it was already running or done: forget the cancellation.
       this.#native.uncancel(id);
       return;
     }
-    this.#pending.delete(id);
-    entry.cleanup?.();
-    if (ok) entry.resolve(value);
-    else entry.reject(value);
-    if (this.#pending.size === 0) this.hooks.busy?.(false);
+    const settle = ok ? table.resolves[index]! : table.rejects[index]!;
+    table.cleanups[index]?.();
+    table.remove(index);
+    settle(value);
+    if (table.size === 0) this.hooks.busy?.(false);
   }
 
   /** Rejects every pending task (destroy, fatal errors). */
   rejectAll(reason: () => unknown): void {
-    for (const id of [...this.#pending.keys()]) this.#settle(id, false, reason());
-  }
-
-  has(id: number): boolean {
-    return this.#pending.has(id);
+    for (const id of this.#pending.pendingIds()) this.#settle(id, false, reason());
   }
 
   #abort(id: number, signal: AbortSignal, terminate: boolean): void {
-    if (!this.#pending.has(id)) return;
+    if (this.#pending.find(id) < 0) return;
     this.flush();
     const where = this.#native.cancel(id);
     this.#settle(id, false, abortError(signal));

@@ -70,6 +70,9 @@ pub enum Taken {
     Closed,
 }
 
+/// Rounds of 64 spin hints before a worker with nothing to do parks.
+const SPIN_ROUNDS: u32 = 8;
+
 const RUNNING: u8 = 0;
 const PARKED: u8 = 1;
 const LOOP_WAIT: u8 = 2;
@@ -352,15 +355,14 @@ impl Pool {
                     return Ok(Taken::Idle);
                 }
                 Wait::Park(limit) => {
-                    // A short adaptive spin first: tasks often arrive within microseconds of
-                    // each other, and a futex round trip costs more than that.
-                    if spins < 64 {
+                    // A short spin first: tasks often arrive within microseconds of each other,
+                    // and a futex round trip costs more than that. Kept short (about a
+                    // microsecond) because on a machine with few cores a spinning worker takes
+                    // CPU from the thread that is submitting the work.
+                    if spins < SPIN_ROUNDS {
                         spins += 1;
-                        for _ in 0..(1 << spins.min(6)) {
+                        for _ in 0..64 {
                             std::hint::spin_loop();
-                        }
-                        if spins > 8 {
-                            std::thread::yield_now();
                         }
                         continue;
                     }
@@ -443,26 +445,25 @@ impl Pool {
                     break;
                 }
             }
-            if taken.len() < max {
+            // The injector hands out about half of what it holds per steal; keep stealing until
+            // the batch is full (its size already adapts to how long tasks take).
+            while taken.len() < max {
                 let want = max - taken.len();
-                loop {
-                    match self
-                        .injector
-                        .steal_batch_with_limit_and_pop(&local, want.min(64))
-                    {
-                        Steal::Success(t) => {
-                            taken.push((t, false));
-                            while taken.len() < max {
-                                match local.pop() {
-                                    Some(t) => taken.push((t, false)),
-                                    None => break,
-                                }
+                match self
+                    .injector
+                    .steal_batch_with_limit_and_pop(&local, want.min(64))
+                {
+                    Steal::Success(t) => {
+                        taken.push((t, false));
+                        while taken.len() < max {
+                            match local.pop() {
+                                Some(t) => taken.push((t, false)),
+                                None => break,
                             }
-                            break;
                         }
-                        Steal::Empty => break,
-                        Steal::Retry => continue,
                     }
+                    Steal::Empty => break,
+                    Steal::Retry => continue,
                 }
             }
             if taken.is_empty() {

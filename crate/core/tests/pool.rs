@@ -1,0 +1,362 @@
+//! The scheduler driven by plain Rust threads standing in for JavaScript workers.
+#![cfg(not(loom))]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use weft_core::error::Code;
+use weft_core::pool::frame::{KIND_ABORT, KIND_COMPLETION, KIND_TASK};
+use weft_core::pool::{Pool, Taken, Wait, MAIN};
+
+fn submit_record(out: &mut Vec<u8>, id: u32, target: i32, payload: &[u8]) {
+    out.extend_from_slice(&(8 + payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(&target.to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+fn complete_record(out: &mut Vec<u8>, origin: u32, id: u32, payload: &[u8]) {
+    out.extend_from_slice(&(13 + payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&origin.to_le_bytes());
+    out.extend_from_slice(&id.to_le_bytes());
+    out.push(0);
+    out.extend_from_slice(&0.01f32.to_bits().to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+struct TakeRecord {
+    kind: u8,
+    origin: u32,
+    id: u32,
+    body: Vec<u8>,
+}
+
+fn parse_take(buf: &[u8]) -> Vec<TakeRecord> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    let u32_at = |i: usize| u32::from_le_bytes(buf[i..i + 4].try_into().unwrap());
+    while at < buf.len() {
+        let kind = buf[at];
+        let len = u32_at(at + 1) as usize;
+        let body = &buf[at + 5..at + 5 + len];
+        let (origin, id, rest) = match kind {
+            KIND_TASK | KIND_ABORT => (
+                u32::from_le_bytes(body[0..4].try_into().unwrap()),
+                u32::from_le_bytes(body[4..8].try_into().unwrap()),
+                &body[8..],
+            ),
+            KIND_COMPLETION => (
+                0,
+                u32::from_le_bytes(body[0..4].try_into().unwrap()),
+                &body[4..],
+            ),
+            other => panic!("unknown kind {other}"),
+        };
+        out.push(TakeRecord {
+            kind,
+            origin,
+            id,
+            body: rest.to_vec(),
+        });
+        at += 5 + len;
+    }
+    out
+}
+
+fn parse_main(buf: &[u8]) -> Vec<(u32, Vec<u8>)> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    while at < buf.len() {
+        let len = u32::from_le_bytes(buf[at..at + 4].try_into().unwrap()) as usize;
+        let id = u32::from_le_bytes(buf[at + 4..at + 8].try_into().unwrap());
+        out.push((id, buf[at + 8..at + 4 + len].to_vec()));
+        at += 4 + len;
+    }
+    out
+}
+
+/// Echo workers: each task's result is its payload. Returns per-worker task counts.
+fn spawn_echo_workers(
+    pool: &Arc<Pool>,
+    n: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<thread::JoinHandle<usize>> {
+    (0..n)
+        .map(|slot| {
+            let pool = pool.clone();
+            let stop = stop.clone();
+            thread::spawn(move || {
+                let origin = pool.attach_worker(slot, Box::new(|| {})).unwrap();
+                assert_ne!(origin, MAIN);
+                let mut ran = 0;
+                let mut buf = Vec::new();
+                while !stop.load(Ordering::SeqCst) {
+                    buf.clear();
+                    match pool
+                        .take(slot, 16, Wait::Park(Duration::from_millis(5)), &mut buf)
+                        .unwrap()
+                    {
+                        Taken::Closed => break,
+                        Taken::Idle => continue,
+                        Taken::Work => {
+                            let mut done = Vec::new();
+                            for r in parse_take(&buf) {
+                                if r.kind == KIND_TASK {
+                                    ran += 1;
+                                    complete_record(&mut done, r.origin, r.id, &r.body);
+                                }
+                            }
+                            if !done.is_empty() {
+                                pool.complete(slot, &done).unwrap();
+                            }
+                        }
+                    }
+                }
+                ran
+            })
+        })
+        .collect()
+}
+
+fn drain_until(pool: &Pool, want: usize) -> HashMap<u32, Vec<u8>> {
+    let mut got = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while got.len() < want {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {want} completions arrived",
+            got.len()
+        );
+        let mut buf = Vec::new();
+        pool.drain_main(&mut buf);
+        for (id, body) in parse_main(&buf) {
+            assert!(got.insert(id, body).is_none(), "task {id} completed twice");
+        }
+        thread::sleep(Duration::from_micros(200));
+    }
+    got
+}
+
+#[test]
+fn every_task_completes_exactly_once_with_its_result() {
+    let pool = Arc::new(Pool::new(3, None).unwrap());
+    let notified = Arc::new(AtomicUsize::new(0));
+    let n2 = notified.clone();
+    pool.set_main_notify(Box::new(move || {
+        n2.fetch_add(1, Ordering::SeqCst);
+    }));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers = spawn_echo_workers(&pool, 3, &stop);
+    const N: u32 = 50_000;
+    for chunk in (0..N).collect::<Vec<_>>().chunks(1000) {
+        let mut buf = Vec::new();
+        for &id in chunk {
+            submit_record(&mut buf, id, -1, &id.to_le_bytes());
+        }
+        assert_eq!(pool.submit(MAIN, &buf).unwrap(), chunk.len());
+    }
+    let got = drain_until(&pool, N as usize);
+    for (id, body) in &got {
+        assert_eq!(
+            &body[..],
+            &id.to_le_bytes()[..],
+            "task {id} got another task's result"
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    let counts: Vec<usize> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    assert_eq!(counts.iter().sum::<usize>(), N as usize);
+    assert!(notified.load(Ordering::SeqCst) >= 1);
+    assert!(
+        notified.load(Ordering::SeqCst) < N as usize / 10,
+        "one wake per batch, not per task"
+    );
+    let stats = pool.stats();
+    assert_eq!(stats.completed, u64::from(N));
+    assert_eq!(stats.queued, 0);
+    assert_eq!(stats.running, 0);
+}
+
+#[test]
+fn idle_workers_steal_from_a_busy_workers_deque() {
+    let pool = Arc::new(Pool::new(2, None).unwrap());
+    // Worker 0 spawns 200 child tasks onto its own deque and never runs them itself.
+    let origin0 = pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut buf = Vec::new();
+    for id in 0..200u32 {
+        submit_record(&mut buf, id, -1, b"child");
+    }
+    pool.submit(origin0, &buf).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let thief = {
+        let pool = pool.clone();
+        let stop = stop.clone();
+        thread::spawn(move || {
+            pool.attach_worker(1, Box::new(|| {})).unwrap();
+            let mut ran = 0;
+            while ran < 200 && !stop.load(Ordering::SeqCst) {
+                let mut out = Vec::new();
+                if pool
+                    .take(1, 8, Wait::Park(Duration::from_millis(5)), &mut out)
+                    .unwrap()
+                    == Taken::Work
+                {
+                    let mut done = Vec::new();
+                    for r in parse_take(&out) {
+                        assert_eq!(r.origin, origin0);
+                        complete_record(&mut done, r.origin, r.id, b"ok");
+                        ran += 1;
+                    }
+                    pool.complete(1, &done).unwrap();
+                }
+            }
+            ran
+        })
+    };
+    assert_eq!(thief.join().unwrap(), 200);
+    assert!(pool.stats().slots[1].stolen >= 200);
+    // The completions were routed back to worker 0.
+    let mut out = Vec::new();
+    assert_eq!(
+        pool.take(0, 8, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Work
+    );
+    let recs = parse_take(&out);
+    assert_eq!(
+        recs.iter().filter(|r| r.kind == KIND_COMPLETION).count(),
+        200
+    );
+    stop.store(true, Ordering::SeqCst);
+}
+
+#[test]
+fn a_dead_worker_fails_what_it_started_and_requeues_the_rest() {
+    let pool = Pool::new(2, None).unwrap();
+    pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut buf = Vec::new();
+    for id in 1..=10u32 {
+        submit_record(&mut buf, id, -1, b"x");
+    }
+    pool.submit(MAIN, &buf).unwrap();
+    let mut out = Vec::new();
+    assert_eq!(
+        pool.take(0, 10, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Work
+    );
+    let handed: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
+    assert_eq!(handed.len(), 10);
+    // It completed the first, was running the second, and never started the rest.
+    let mut done = Vec::new();
+    complete_record(&mut done, MAIN, handed[0], b"r");
+    pool.complete(0, &done).unwrap();
+    let failed = pool.worker_lost(0, 2, b"exit").unwrap();
+    assert_eq!(failed, vec![handed[1]]);
+    assert_eq!(pool.queued(), 8);
+    // Another worker runs the eight that never started.
+    pool.attach_worker(1, Box::new(|| {})).unwrap();
+    let mut out = Vec::new();
+    assert_eq!(
+        pool.take(1, 100, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Work
+    );
+    let mut rerun: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
+    rerun.sort();
+    let mut expected = handed[2..].to_vec();
+    expected.sort();
+    assert_eq!(rerun, expected);
+    assert_eq!(pool.stats().slots[0].restarts, 1);
+}
+
+#[test]
+fn cancel_removes_queued_tasks_and_signals_running_ones() {
+    let pool = Pool::new(1, None).unwrap();
+    pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut buf = Vec::new();
+    for id in 1..=3u32 {
+        submit_record(&mut buf, id, -1, b"x");
+    }
+    pool.submit(MAIN, &buf).unwrap();
+    let mut out = Vec::new();
+    pool.take(0, 1, Wait::EventLoop, &mut out).unwrap();
+    let running = parse_take(&out)[0].id;
+    let queued: Vec<u32> = (1..=3).filter(|&i| i != running).collect();
+    assert_eq!(pool.cancel(queued[0]), Some(None));
+    assert_eq!(pool.cancel(running), Some(Some(0)));
+    let mut out = Vec::new();
+    pool.take(0, 10, Wait::EventLoop, &mut out).unwrap();
+    let recs = parse_take(&out);
+    assert!(recs.iter().any(|r| r.kind == KIND_ABORT && r.id == running));
+    let tasks: Vec<u32> = recs
+        .iter()
+        .filter(|r| r.kind == KIND_TASK)
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        tasks,
+        vec![queued[1]],
+        "the cancelled queued task never runs"
+    );
+}
+
+#[test]
+fn max_queue_rejects_whole_batches_and_close_drains() {
+    let pool = Pool::new(1, Some(4)).unwrap();
+    let mut buf = Vec::new();
+    for id in 1..=3u32 {
+        submit_record(&mut buf, id, -1, b"");
+    }
+    assert_eq!(pool.submit(MAIN, &buf).unwrap(), 3);
+    let e = pool.submit(MAIN, &buf).unwrap_err();
+    assert_eq!(e.code, Code::QueueFull);
+    assert_eq!(pool.queued(), 3);
+    pool.close();
+    assert_eq!(pool.submit(MAIN, &buf).unwrap_err().code, Code::Closed);
+    pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut out = Vec::new();
+    assert_eq!(
+        pool.take(0, 10, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Work
+    );
+    let mut done = Vec::new();
+    for r in parse_take(&out) {
+        complete_record(&mut done, r.origin, r.id, b"");
+    }
+    pool.complete(0, &done).unwrap();
+    assert_eq!(
+        pool.take(0, 10, Wait::EventLoop, &mut Vec::new()).unwrap(),
+        Taken::Closed
+    );
+}
+
+#[test]
+fn an_idle_worker_parks_and_wakes_on_submit() {
+    let pool = Arc::new(Pool::new(1, None).unwrap());
+    pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let woke = Arc::new(Mutex::new(None));
+    let h = {
+        let pool = pool.clone();
+        let woke = woke.clone();
+        thread::spawn(move || {
+            let t = Instant::now();
+            let mut out = Vec::new();
+            let r = pool
+                .take(0, 1, Wait::Park(Duration::from_secs(5)), &mut out)
+                .unwrap();
+            *woke.lock().unwrap() = Some((r, t.elapsed()));
+        })
+    };
+    thread::sleep(Duration::from_millis(50));
+    let mut buf = Vec::new();
+    submit_record(&mut buf, 1, -1, b"");
+    pool.submit(MAIN, &buf).unwrap();
+    h.join().unwrap();
+    let (r, waited) = woke.lock().unwrap().take().unwrap();
+    assert_eq!(r, Taken::Work);
+    assert!(
+        waited < Duration::from_secs(2),
+        "woken by the submit, not the timeout ({waited:?})"
+    );
+}
