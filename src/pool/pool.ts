@@ -23,8 +23,10 @@ interface Slot {
   port: MessagePort;
   progress: Int32Array;
   ready: boolean;
-  /** Set when weft itself ends the worker (close, destroy, idle). */
+  /** Set when weft itself ends the worker (close, destroy). */
   retiring: boolean;
+  /** Set when the worker left after its idle timeout. */
+  idle: boolean;
   lastError: unknown;
 }
 
@@ -116,6 +118,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       terminate: (slot) => void this.#slots[slot]?.worker.terminate(),
       port: (id, args, transfer) => this.#sendOnPort(id, args, transfer),
       check: () => this.#check(),
+      beforeFlush: () => this.#ensureWorkers(),
       ...(maxQueue !== undefined ? { maxQueue } : {}),
     });
     this.#native.setMainNotify(() => this.#drain());
@@ -136,6 +139,18 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     return this.#exports;
   }
 
+  /** Starts workers for slots left empty by an idle timeout. */
+  #ensureWorkers(): void {
+    if (this.#live === this.#threads || this.#closed) return;
+    for (let i = 0; i < this.#threads; i++) if (this.#slots[i] === undefined) this.#spawn(i);
+  }
+
+  get #live(): number {
+    let n = 0;
+    for (const s of this.#slots) if (s !== undefined) n++;
+    return n;
+  }
+
   #check(): void {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new WeftError('WEFT_CLOSED', `${this.name} is closed`);
@@ -151,6 +166,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       module: this.#module,
       poolName: this.name,
       threads: this.#threads,
+      idleTimeout: this.#options.idleTimeout ?? 0,
       progress,
       port: port2,
     };
@@ -164,10 +180,13 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     });
     worker.unref();
     port1.unref();
-    const slot: Slot = { index, worker, port: port1, progress: new Int32Array(progress), ready: false, retiring: false, lastError: undefined };
+    const slot: Slot = { index, worker, port: port1, progress: new Int32Array(progress), ready: false, retiring: false, idle: false, lastError: undefined };
     this.#slots[index] = slot;
     worker.on('message', (msg: { type: string; exports?: string[]; message?: string; stack?: string }) => {
-      if (msg.type === 'ready') {
+      if (msg.type === 'idle') {
+        slot.idle = true;
+        void worker.terminate();
+      } else if (msg.type === 'ready') {
         slot.ready = true;
         this.#exports = msg.exports ?? [];
       } else if (msg.type === 'fatal') {
@@ -186,6 +205,14 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     if (this.#slots[slot.index] === slot) this.#slots[slot.index] = undefined;
     slot.port.close();
     if (slot.retiring) return;
+    if (slot.idle) {
+      // Left on its idle timeout: nothing was running there. Start it again if work came in
+      // meanwhile; otherwise the next submission does.
+      const lost = this.#native.workerRetired(slot.index, slot.progress[0] ?? 0, new Uint8Array(0));
+      for (const id of lost) this.#submitter.settle(id, false, workerExitError(this.name, slot.index, 'idle exit'));
+      if (!this.#closed && (this.#native.queued > 0 || this.#submitter.pending > 0)) this.#spawn(slot.index);
+      return;
+    }
     const detail =
       slot.lastError instanceof Error
         ? `${(slot.lastError as Error & { code?: string }).code ?? slot.lastError.name}: ${slot.lastError.message}`

@@ -118,6 +118,8 @@ export class Submitter {
       terminate?: (slot: number) => void;
       /** Sends transfer-list arguments to a worker (main thread only). */
       port?: PortSender;
+      /** Runs before each batch is handed over (the pool restarts idle-exited workers). */
+      beforeFlush?: () => void;
       /** Throws if the pool cannot take tasks now (closed, failed). */
       check?: () => void;
       maxQueue?: number;
@@ -211,6 +213,7 @@ export class Submitter {
   flush(): void {
     this.#scheduled = false;
     if (this.#buffered === 0) return;
+    this.hooks.beforeFlush?.();
     const bytes = this.#writer.view();
     const count = this.#buffered;
     this.#buffered = 0;

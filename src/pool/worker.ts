@@ -32,6 +32,8 @@ export interface WorkerInit {
   module: string;
   poolName: string;
   threads: number;
+  /** Exit after this many idle milliseconds (0: never). */
+  idleTimeout: number;
   /** Int32Array over a SharedArrayBuffer: [0] = tasks started by this incarnation. */
   progress: SharedArrayBuffer;
   port: MessagePort;
@@ -56,6 +58,7 @@ let pumping = false;
 let avgTaskMs = 0.01; // moving average of task run times (ms)
 let origin = 0;
 let submitter: Submitter;
+let lastWork = now();
 
 const out = new WireWriter(64 * 1024);
 let outCount = 0;
@@ -278,9 +281,17 @@ async function pump(): Promise<void> {
       const buf = pool.take(slot, batchSize(), park ? PARK_MS : -1);
       if (buf === null) {
         // Parked long enough (give the event loop a turn) or registered for a wake-up.
-        if (park) setImmediate(schedulePump);
+        if (park) {
+          if (init.idleTimeout > 0 && now() - lastWork >= init.idleTimeout) {
+            // Idle for long enough: leave. The pool starts a worker again when work comes.
+            parentPort?.postMessage({ type: 'idle' });
+            return;
+          }
+          setImmediate(schedulePump);
+        }
         return;
       }
+      lastWork = now();
       if (buf.length === 0) {
         // Closed and drained.
         flushCompletions();

@@ -228,6 +228,20 @@ impl NativePool {
         guard(|| self.inner.worker_lost(slot as usize, started, exit_result))
     }
 
+    /// The worker in `slot` ended on purpose (idle timeout).
+    #[napi]
+    pub fn worker_retired(
+        &self,
+        slot: u32,
+        started: u32,
+        exit_result: &[u8],
+    ) -> napi::Result<Vec<u32>, WeftStatus> {
+        guard(|| {
+            self.inner
+                .worker_retired(slot as usize, started, exit_result)
+        })
+    }
+
     #[napi]
     pub fn close(&self) {
         self.inner.close();

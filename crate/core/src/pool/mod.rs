@@ -635,9 +635,28 @@ impl Pool {
     /// everything in its deque and inbox run elsewhere. Returns the ids of main-thread tasks that failed (the main thread
     /// rejects them); failures of tasks spawned by other workers are delivered to them.
     pub fn worker_lost(&self, slot: usize, started: u32, exit_payload: &[u8]) -> Result<Vec<u32>> {
+        self.slot(slot)?
+            .stats
+            .restarts
+            .fetch_add(1, Ordering::Relaxed);
+        self.detach(slot, started, exit_payload)
+    }
+
+    /// The worker in `slot` ended on purpose (idle timeout): the same accounting as
+    /// [`Pool::worker_lost`] (normally there is nothing to account for), without counting a
+    /// restart.
+    pub fn worker_retired(
+        &self,
+        slot: usize,
+        started: u32,
+        exit_payload: &[u8],
+    ) -> Result<Vec<u32>> {
+        self.detach(slot, started, exit_payload)
+    }
+
+    fn detach(&self, slot: usize, started: u32, exit_payload: &[u8]) -> Result<Vec<u32>> {
         let s = self.slot(slot)?;
         let dead = s.origin.swap(0, Ordering::AcqRel);
-        s.stats.restarts.fetch_add(1, Ordering::Relaxed);
         *lock(&s.waker) = None;
         let orphans: Vec<Outstanding> = lock(&s.outstanding).drain().map(|(_, o)| o).collect();
         let mut failed_main = Vec::new();
