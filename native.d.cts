@@ -48,6 +48,8 @@ export declare class NativePool {
   uncancel(id: number): void
   /** The worker in `slot` died; returns the ids of main-thread tasks that were running on it. */
   workerLost(slot: number, started: number, exitResult: Uint8Array): Array<number>
+  /** The worker in `slot` ended on purpose (idle timeout). */
+  workerRetired(slot: number, started: number, exitResult: Uint8Array): Array<number>
   close(): void
   /** Removes everything still queued; returns the ids of main-thread tasks among it. */
   drainQueued(): Array<number>
