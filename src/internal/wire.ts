@@ -46,7 +46,7 @@
  *   cyclic references, proxies, other objects inside, more than MAX_PLAIN_CONTAINERS containers)
  *   sends the whole value through v8.serialize instead.
  */
-import { deserialize, serialize } from 'node:v8';
+import { DefaultDeserializer, serialize } from 'node:v8';
 import { types } from 'node:util';
 import { DataCloneError, WeftError } from '../errors.js';
 import { SharedStack, type SharedStackHandle } from '../shared/stack.js';
@@ -100,6 +100,15 @@ export const VALUES_U32_COUNT = 255;
 const SHORT_STRING = 24;
 /** A plain value with more containers than this goes through v8.serialize. */
 const MAX_PLAIN_CONTAINERS = 32;
+/**
+ * A plain value with more elements and properties than this (all containers together) goes
+ * through v8.serialize: the check for extra array properties (`Object.keys`) costs ~10 ns per
+ * element, and past this size v8.serialize's fixed cost no longer dominates.
+ */
+const MAX_PLAIN_ITEMS = 1024;
+/** Object keys of up to this many ASCII bytes are cached by the reader. */
+const MAX_CACHED_KEY = 32;
+const KEY_CACHE_SIZE = 1024;
 
 type ViewConstructor = new (buffer: ArrayBuffer) => ArrayBufferView;
 /** VIEWS[kind] rebuilds a view of that kind (Buffer is handled apart). */
@@ -169,10 +178,6 @@ function ucs2Slice(buf: Buffer, start: number, end: number): string {
 
 const fromCharCode = String.fromCharCode;
 
-function isInt32(v: number): boolean {
-  return (v | 0) === v && (v !== 0 || 1 / v > 0);
-}
-
 function describe(v: unknown): string {
   if (typeof v === 'function') return `a function (${v.name || 'anonymous'})`;
   if (typeof v === 'symbol') return `a symbol (${v.toString()})`;
@@ -204,7 +209,10 @@ export class WireWriter {
   #cap: number;
   #pos = 0;
   /** Containers of the plain value being written (shared/cyclic references fall back to v8). */
-  #seen: object[] = [];
+  #seen: (object | undefined)[] = new Array<object | undefined>(MAX_PLAIN_CONTAINERS).fill(undefined);
+  #seenCount = 0;
+  /** Elements and properties the plain value being written may still have. */
+  #budget = 0;
   /** Errors of the top-level value being written, in the order they were written (ERROR_REF). */
   #errors: Error[] | undefined = undefined;
 
@@ -385,7 +393,7 @@ export class WireWriter {
       this.#top(v);
     } catch (err) {
       this.#pos = start;
-      this.#seen.length = 0;
+      this.#clearSeen();
       throw toCloneError(err);
     } finally {
       this.#errors = undefined;
@@ -412,7 +420,7 @@ export class WireWriter {
         this.#top(v);
       } catch (err) {
         this.#pos = start;
-        this.#seen.length = 0;
+        this.#clearSeen();
         throw toCloneError(err);
       } finally {
         this.#errors = undefined;
@@ -441,7 +449,7 @@ export class WireWriter {
 
   /** A top-level value: SharedStack allowed. */
   #top(v: unknown): void {
-    if (v instanceof SharedStack) {
+    if (typeof v === 'object' && v instanceof SharedStack) {
       const h = (v as SharedStack).handle;
       this.#tag(TAG_SHARED_STACK);
       this.f64(h.id);
@@ -481,8 +489,9 @@ export class WireWriter {
     const proto = Object.getPrototypeOf(v) as unknown;
     if (proto === Object.prototype || proto === Array.prototype || proto === null) {
       const start = this.#pos;
+      this.#budget = MAX_PLAIN_ITEMS;
       const ok = this.#plain(v);
-      this.#seen.length = 0;
+      this.#clearSeen();
       if (ok) return;
       this.#pos = start;
     } else if (ArrayBuffer.isView(v)) {
@@ -504,12 +513,15 @@ export class WireWriter {
    */
   #plain(v: object): boolean {
     const seen = this.#seen;
-    for (let i = 0; i < seen.length; i++) if (seen[i] === v) return false;
-    if (seen.length >= MAX_PLAIN_CONTAINERS || types.isProxy(v)) return false;
-    seen.push(v);
+    const count = this.#seenCount;
+    for (let i = 0; i < count; i++) if (seen[i] === v) return false;
+    if (count >= MAX_PLAIN_CONTAINERS || types.isProxy(v)) return false;
+    seen[count] = v;
+    this.#seenCount = count + 1;
     if (Array.isArray(v)) {
       const a = v as unknown[];
       const n = a.length;
+      if ((this.#budget -= n) < 0) return false;
       this.#tag(TAG_ARRAY);
       this.u32(n);
       for (let i = 0; i < n; i++) {
@@ -523,6 +535,7 @@ export class WireWriter {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
     const n = keys.length;
+    if ((this.#budget -= n) < 0) return false;
     this.#tag(TAG_OBJECT);
     this.u32(n);
     for (let i = 0; i < n; i++) {
@@ -531,6 +544,13 @@ export class WireWriter {
       if (!this.#plainElement(o[k])) return false;
     }
     return true;
+  }
+
+  /** Forgets the containers of the last plain value (without keeping them alive). */
+  #clearSeen(): void {
+    const seen = this.#seen;
+    for (let i = 0; i < this.#seenCount; i++) seen[i] = undefined;
+    this.#seenCount = 0;
   }
 
   #plainElement(e: unknown): boolean {
@@ -692,7 +712,7 @@ export class WireWriter {
       return true;
     } catch {
       this.#pos = start;
-      this.#seen.length = 0;
+      this.#clearSeen();
       if (this.#errors !== undefined) this.#errors.length = errorCount;
       return false;
     }
@@ -712,24 +732,40 @@ function viewKindOf(v: ArrayBufferView): number {
 /** Reads what a `WireWriter` wrote, from a Uint8Array (any byteOffset). */
 export class WireReader {
   #u8: Uint8Array;
+  #ab: ArrayBufferLike;
+  #base: number;
   #dv: DataView;
   #buf: Buffer | undefined = undefined;
   #pos = 0;
   #end: number;
   /** Errors decoded so far in the current top-level value (ERROR_REF). */
   #errors: Error[] | undefined = undefined;
+  /** Recently decoded object keys, by a hash of their bytes. */
+  #keys: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
 
   constructor(bytes: Uint8Array) {
     this.#u8 = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#ab = bytes.buffer;
+    this.#base = bytes.byteOffset;
+    // Over the rest of the ArrayBuffer, so that `reset` can keep it for other bytes of the same
+    // buffer (a WireWriter's `view()` after each batch); reads are bounded by #end.
+    this.#dv = new DataView(this.#ab, this.#base);
     this.#end = bytes.length;
   }
 
   /** Starts over on other bytes (saves allocating a reader per batch). */
   reset(bytes: Uint8Array): void {
+    const ab = bytes.buffer;
+    const base = bytes.byteOffset;
+    if (ab !== this.#ab || base !== this.#base) {
+      this.#ab = ab;
+      this.#base = base;
+      this.#dv = new DataView(ab, base);
+      this.#buf = undefined;
+    } else if (this.#buf !== undefined && this.#buf.length < bytes.length) {
+      this.#buf = undefined;
+    }
     this.#u8 = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#buf = undefined;
     this.#end = bytes.length;
     this.#pos = 0;
   }
@@ -803,12 +839,38 @@ export class WireReader {
 
   #utf8(p: number, n: number): string {
     if (n <= SHORT_STRING) {
-      const u8 = this.#u8;
-      let or = 0;
-      for (let i = 0; i < n; i++) or |= u8[p + i]!;
-      if (or < 0x80) return latin1Short(u8, p, n);
+      const s = asciiShort(this.#u8, p, n);
+      if (s !== undefined) return s;
     }
     return utf8Slice(this.#buffer(), p, p + n);
+  }
+
+  /** An object key: short ASCII keys come from a cache, so they are the same (internalized) strings. */
+  #key(): string {
+    const u8 = this.#u8;
+    const p = this.#pos;
+    if (p + 5 <= this.#end && u8[p] === TAG_STRING) {
+      const n = this.#dv.getUint32(p + 1, true);
+      if (n <= MAX_CACHED_KEY && p + 5 + n <= this.#end) {
+        const q = p + 5;
+        let h = n;
+        for (let i = 0; i < n; i++) h = (Math.imul(h, 31) + u8[q + i]!) | 0;
+        const slot = h & (KEY_CACHE_SIZE - 1);
+        const cached = this.#keys[slot];
+        found: if (cached !== undefined && cached.length === n) {
+          for (let i = 0; i < n; i++) if (cached.charCodeAt(i) !== u8[q + i]) break found;
+          this.#pos = q + n;
+          return cached;
+        }
+        const s = asciiShort(u8, q, n);
+        if (s !== undefined) {
+          this.#keys[slot] = s;
+          this.#pos = q + n;
+          return s;
+        }
+      }
+    }
+    return this.#string();
   }
 
   #utf16(p: number, n: number): string {
@@ -879,8 +941,7 @@ export class WireReader {
       case TAG_V8: {
         const n = this.u32();
         const p = this.#need(n);
-        // A copy: v8.deserialize makes typed arrays that are views into its input.
-        return deserialize(this.#u8.slice(p, p + n));
+        return deserializeV8(this.#u8.subarray(p, p + n));
       }
       case TAG_ERROR:
         return this.#error();
@@ -912,7 +973,7 @@ export class WireReader {
     if (n > this.#end - this.#pos) corrupt(`object of ${n}`);
     const o: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
-      const k = this.#string();
+      const k = this.#key();
       const v = this.#value();
       if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
       else o[k] = v;
@@ -939,9 +1000,10 @@ export class WireReader {
     const kind = this.u8();
     const n = this.u32();
     const p = this.#need(n);
-    const u8 = this.#u8;
+    // slice: one allocation of exactly n bytes, not zero-filled first (cheaper than
+    // new ArrayBuffer + set, or ArrayBuffer.prototype.slice)
     const ab = new ArrayBuffer(n);
-    new Uint8Array(ab).set(u8.subarray(p, p + n));
+    new Uint8Array(ab).set(this.#u8.subarray(p, p + n));
     if (kind === VIEW_BUFFER) return Buffer.from(ab);
     const View = VIEWS[kind];
     if (View === undefined) corrupt(`unknown view kind ${kind}`);
@@ -985,21 +1047,83 @@ export class WireReader {
     if (flags & ERR_PROPS) {
       const n = this.u32();
       const p = this.#need(n);
-      const props = deserialize(this.#u8.slice(p, p + n)) as Record<string, unknown>;
+      const props = deserializeV8(this.#u8.subarray(p, p + n)) as Record<string, unknown>;
       for (const k of Object.keys(props)) define(k, props[k], true);
     }
     return err;
   }
 }
 
-/** ASCII bytes to a string, 8 chars per `fromCharCode` call. */
-function latin1Short(u8: Uint8Array, p: number, n: number): string {
+/**
+ * `v8.deserialize`, except that typed arrays, DataViews and Buffers get their own ArrayBuffer
+ * (as with structuredClone): Node's deserializer makes them views into its input (the batch
+ * buffer here) or into Buffer's shared allocation pool.
+ */
+class OwnBuffersDeserializer extends DefaultDeserializer {
+  _readHostObject(): unknown {
+    const view = readHostObject.call(this) as ArrayBufferView;
+    const ab = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice().buffer;
+    const kind = VIEW_KIND_BY_PROTO.get(Object.getPrototypeOf(view) as object);
+    if (kind === VIEW_BUFFER) return Buffer.from(ab);
+    const View = (kind === undefined ? view.constructor : VIEWS[kind]) as ViewConstructor;
+    return new View(ab);
+  }
+}
+const readHostObject = (DefaultDeserializer.prototype as unknown as { _readHostObject(): unknown })._readHostObject;
+
+function deserializeV8(bytes: Uint8Array): unknown {
+  const d = new OwnBuffersDeserializer(bytes);
+  d.readHeader();
+  return d.readValue();
+}
+
+/** ASCII bytes to a string, 8 chars per `fromCharCode` call; undefined if not all ASCII. */
+function asciiShort(u8: Uint8Array, p: number, n: number): string | undefined {
   let s = '';
+  let or = 0;
   let i = 0;
   for (; i + 8 <= n; i += 8) {
     const q = p + i;
-    s += fromCharCode(u8[q]!, u8[q + 1]!, u8[q + 2]!, u8[q + 3]!, u8[q + 4]!, u8[q + 5]!, u8[q + 6]!, u8[q + 7]!);
+    const a = u8[q]!;
+    const b = u8[q + 1]!;
+    const c = u8[q + 2]!;
+    const d = u8[q + 3]!;
+    const e = u8[q + 4]!;
+    const f = u8[q + 5]!;
+    const g = u8[q + 6]!;
+    const h = u8[q + 7]!;
+    or |= a | b | c | d | e | f | g | h;
+    s += fromCharCode(a, b, c, d, e, f, g, h);
   }
-  for (; i < n; i++) s += fromCharCode(u8[p + i]!);
-  return s;
+  // The tail (0-7 chars) in one call.
+  const q = p + i;
+  let t: string;
+  switch (n - i) {
+    case 0:
+      return or < 0x80 ? s : undefined;
+    case 1:
+      or |= u8[q]!;
+      t = fromCharCode(u8[q]!);
+      break;
+    case 2:
+      or |= u8[q]! | u8[q + 1]!;
+      t = fromCharCode(u8[q]!, u8[q + 1]!);
+      break;
+    case 3:
+      or |= u8[q]! | u8[q + 1]! | u8[q + 2]!;
+      t = fromCharCode(u8[q]!, u8[q + 1]!, u8[q + 2]!);
+      break;
+    case 4:
+      or |= u8[q]! | u8[q + 1]! | u8[q + 2]! | u8[q + 3]!;
+      t = fromCharCode(u8[q]!, u8[q + 1]!, u8[q + 2]!, u8[q + 3]!);
+      break;
+    default:
+      t = '';
+      for (let j = q; j < p + n; j++) {
+        or |= u8[j]!;
+        t += fromCharCode(u8[j]!);
+      }
+  }
+  if (or >= 0x80) return undefined;
+  return i === 0 ? t : s + t;
 }

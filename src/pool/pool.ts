@@ -32,6 +32,24 @@ interface Slot {
 
 let poolCount = 0;
 
+/**
+ * Pools whose workers may be parked in native code. When the process exits, Node stops every
+ * worker thread and waits for it; waking the parked ones makes that immediate.
+ */
+const livePools = new Set<WeakRef<NativePool>>();
+let exitHookInstalled = false;
+function wakeAllOnExit(native: NativePool): WeakRef<NativePool> {
+  const ref = new WeakRef(native);
+  livePools.add(ref);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const r of livePools) r.deref()?.close();
+    });
+  }
+  return ref;
+}
+
 /** The compiled worker entry (dist/pool/worker.js), or the TypeScript source under tsx. */
 function workerEntry(): { file: string; eval: boolean } {
   const file = join(__dirname, __filename.endsWith('.ts') ? 'worker.ts' : 'worker.js');
@@ -80,6 +98,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   #exports: string[] = [];
   #roundRobin = 0;
   #idleWaiters: Array<() => void> = [];
+  #exitRef: WeakRef<NativePool> | undefined;
 
   constructor(options: PoolOptions) {
     super();
@@ -122,6 +141,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       ...(maxQueue !== undefined ? { maxQueue } : {}),
     });
     this.#native.setMainNotify(() => this.#drain());
+    this.#exitRef = wakeAllOnExit(this.#native);
     this.#slots = Array.from({ length: threads }, () => undefined);
     for (let i = 0; i < threads; i++) this.#spawn(i);
   }
@@ -178,8 +198,6 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       name: `${this.name}#${index}`,
       ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
     });
-    worker.unref();
-    port1.unref();
     const slot: Slot = { index, worker, port: port1, progress: new Int32Array(progress), ready: false, retiring: false, idle: false, lastError: undefined };
     this.#slots[index] = slot;
     worker.on('message', (msg: { type: string; exports?: string[]; message?: string; stack?: string }) => {
@@ -199,6 +217,9 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       slot.lastError = err;
     });
     worker.on('exit', (code) => this.#onExit(slot, code));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
+    port1.unref();
   }
 
   #onExit(slot: Slot, code: number): void {
@@ -325,6 +346,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
 
   async #stopWorkers(): Promise<void> {
     this.#native.close();
+    if (this.#exitRef !== undefined) livePools.delete(this.#exitRef);
     clearInterval(this.#keepAlive);
     await Promise.all(
       this.#slots.map((s) => {

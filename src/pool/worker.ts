@@ -43,8 +43,12 @@ const init = workerData as WorkerInit;
 const pool = NativePoolClass.attach(init.poolId, init.token);
 const progress = new Int32Array(init.progress);
 const slot = init.slot;
-/** Park at most this long in native code before giving the event loop a turn. */
-const PARK_MS = 100;
+/**
+ * Park at most this long in native code before giving the event loop a turn. Parked workers are
+ * also woken at once by close/destroy and when the main thread exits, so this only bounds how
+ * often an idle worker wakes up (idle CPU) and how late its own timers can run.
+ */
+const PARK_MS = 1000;
 /** Aim each batch at about this much work, so long tasks stay stealable. */
 const BATCH_TARGET_MS = 0.5;
 
