@@ -59,7 +59,13 @@ let moduleExports: Record<string, unknown> = {};
 
 let inFlight = 0; // async tasks started here and not yet settled
 let pumping = false;
-let avgTaskMs = 0.01; // moving average of task run times (ms)
+/**
+ * Moving average of this worker's task run times (ms). It starts high, so the first takes are
+ * one task each: until the worker has seen how long tasks take, a large batch could swallow
+ * long tasks that another worker should have stolen. Tiny tasks bring it down within a few
+ * dozen tasks, and batches grow to 256.
+ */
+let avgTaskMs = 1;
 let origin = 0;
 let submitter: Submitter;
 let lastWork = now();
@@ -168,7 +174,7 @@ function runTask(r: WireReader, end: number): void {
     return;
   }
   const ms = now() - t0;
-  avgTaskMs = avgTaskMs * 0.9 + ms * 0.1;
+  avgTaskMs = avgTaskMs * 0.7 + ms * 0.3;
   finish(taskOrigin, id, true, result, ms, local);
   controllers.delete(key);
 }
