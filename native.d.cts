@@ -36,6 +36,11 @@ export declare class NativePool {
    * wake instead of parking. Blocks the calling (worker) thread for at most `waitMs`.
    */
   take(slot: number, max: number, waitMs: number): Buffer | null
+  /** Tasks the worker in `slot` was handed but will not start (pairs of u32 origin, u32 id). */
+  giveBack(slot: number, ids: Uint8Array): number
+  setExports(names: Array<string>): void
+  /** The task module's function exports, once a worker has loaded it. */
+  exports(): Array<string>
   /** Completion records from the worker in `slot`. */
   complete(slot: number, records: Uint8Array): void
   /** Completions waiting for the main thread (`null` if none). */

@@ -25,30 +25,56 @@
  *
  * `values()` is a count (`u8`; 255 means a `u32` count follows) and that many tagged values.
  * `string()` (untagged) is `u32` byte length + UTF-8: lone surrogates become U+FFFD there, while
- * a tagged string is lossless (STRING16). Decoded values follow `structuredClone`, except that a
- * top-level Buffer comes back as a Buffer, an Error keeps its `code`, class and own properties,
- * and a SharedStack comes back attached (`SharedStack.from`).
+ * a tagged string is lossless (STRING16).
  *
- * Choices, measured with bench/wire (Node 20.20, 2-core x64 VM, ns per encode+decode, median
- * of 5 runs; see the report there for the whole table):
+ * Decoded values are what `structuredClone` would give, except that:
+ * - a Buffer comes back as a Buffer (top-level: VIEW_BUFFER; nested: v8.serialize's choice);
+ * - SharedArrayBuffers, and views over one, throw DataCloneError (bytes cannot carry shared
+ *   memory, and a silent copy would end the sharing): send those through postMessage;
+ * - an Error comes back as its built-in class (or weft's WeftError, DataCloneError,
+ *   InvalidArgumentError when it has a `code`; else an Error named as the original) with its
+ *   stack, `code`, `cause`, AggregateError `errors` and other own enumerable properties; parts
+ *   that cannot be cloned are left out instead of failing the error;
+ * - a SharedStack at top level (`value(stack)`, or an element of `values()`) comes back attached
+ *   (`SharedStack.from(handle)`); nested deeper it is an ordinary object and comes back as `{}`
+ *   (send `stack.handle` there instead).
  *
- *   case                    wire    v8.serialize/deserialize    structuredClone
- *   small int (42)           MEASURE
+ * Measured with `node --import=tsx bench/wire/index.ts` (Node 20.20.2, 2-core AMD EPYC VM that
+ * was shared with other jobs, load average ~3: treat as ±30%). ns per value for encode + decode,
+ * median of 5 runs. "wire": 100 values through one buffer (the pool's case); "1/buf": one value
+ * per buffer, i.e. with `view()` + `WireReader.reset()` per value.
  *
- * - Strings: a manual loop for ASCII strings of up to 24 chars (encode ~1-2 ns/char, decode by
- *   `String.fromCharCode` 8 bytes at a time), else Buffer's native `utf8Write` (63 ns at 5 chars,
- *   98 ns at 1000, against 91 / 114 ns for `TextEncoder.encodeInto`, which needs a `subarray`)
- *   and `utf8Slice`/`latin1Slice`. Non-ASCII strings go as UTF-16 (`ucs2Write`/`ucs2Slice`):
- *   200 × "é" takes 62 + 92 ns that way, against 231 + 1668 ns as UTF-8; it is also lossless.
- * - Plain arrays and objects of primitives: a custom encoding (ARRAY/OBJECT) instead of
- *   v8.serialize, which costs ~1 µs even for `[1, 2, 3]` (a Serializer and a Buffer per call).
- *   Anything a plain container cannot express exactly (holes, extra array properties, shared or
- *   cyclic references, proxies, other objects inside, more than MAX_PLAIN_CONTAINERS containers)
- *   sends the whole value through v8.serialize instead.
+ *   case                                   wire   1/buf   v8.serialize+deserialize   structuredClone
+ *   small int (42)                           10      52                       2083               192
+ *   double (Math.PI)                         16      77                       2756               414
+ *   short string "hello world"               76     123                       1935               262
+ *   [1, 2.5, 3]                             189     245                       3191               796
+ *   {id, name, tags: [3 strings]}           813     760                       5680              2060
+ *   Float64Array(128), 1 KiB                748     970                       4883              2050
+ *   task record: frame + u32 + values([x])   45       -                       3834              1647
+ *
+ * Choices (same machine):
+ *
+ * - Plain arrays and objects of primitives: custom ARRAY/OBJECT beats v8.serialize by 8-20×
+ *   (above; v8.serialize costs ~2 µs even for `[1, 2.5, 3]`: a Serializer and a Buffer per call,
+ *   and Node's JS host-object hooks). Anything a plain container cannot express exactly (holes,
+ *   extra array properties, shared or cyclic references, proxies, other objects inside, more
+ *   than MAX_PLAIN_CONTAINERS containers or MAX_PLAIN_ITEMS elements) sends the whole value
+ *   through v8.serialize instead. The extra-array-property check (`Object.keys(array)`) is the
+ *   biggest single cost of a small array (~65-150 ns for 3 elements) and is kept for fidelity.
+ * - Strings: a manual loop for ASCII strings of up to 24 chars (encode ~1-3 ns/char; decode by
+ *   `String.fromCharCode`, 8 bytes a call: 34 ns for 12 chars against 61 ns for `latin1Slice`),
+ *   else Buffer's native `utf8Write` (63 ns at 5 chars, 98 ns at 1000, against 91 / 114 ns for
+ *   `TextEncoder.encodeInto`, which also needs a `subarray`) and `utf8Slice` (TextDecoder: 105-
+ *   160 ns). Non-ASCII strings go as UTF-16 (`ucs2Write`/`ucs2Slice`): "héllo wörld" takes
+ *   56 + 60 ns that way against 76 + 88 ns as UTF-8, 200 × "é" 62 + 92 ns against 231 + 1668 ns;
+ *   and UTF-16 keeps lone surrogates, so tagged strings are lossless (as with structuredClone).
+ * - Views decode with `Uint8Array.prototype.slice` (one exactly-sized copy); v8-serialized
+ *   values decode with a Deserializer that copies nested views out of the batch buffer.
  */
-import { DefaultDeserializer, serialize } from 'node:v8';
+import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import { types } from 'node:util';
-import { DataCloneError, WeftError } from '../errors.js';
+import { DataCloneError, InvalidArgumentError, WeftError } from '../errors.js';
 import { SharedStack, type SharedStackHandle } from '../shared/stack.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -138,6 +164,12 @@ const ERROR_CLASSES = new Map<string, ErrorConstructorLike>([
   ['ReferenceError', ReferenceError],
   ['EvalError', EvalError],
   ['URIError', URIError],
+]);
+/** weft's own error classes, rebuilt when the error has a `code` (which then replaces this one). */
+const WEFT_ERROR_CLASSES = new Map<string, (message: string) => Error>([
+  ['WeftError', (message) => new WeftError('WEFT_PANIC', message)],
+  ['DataCloneError', (message) => new DataCloneError(message)],
+  ['InvalidArgumentError', (message) => new InvalidArgumentError(message)],
 ]);
 /** Own properties of an error that have their own place in the format. */
 const ERROR_OWN_FIELDS = new Set(['name', 'message', 'stack', 'code', 'cause']);
@@ -614,6 +646,7 @@ export class WireWriter {
   }
 
   #view(kind: number, v: ArrayBufferView): void {
+    if (isShared(v)) throw sharedViewError(v);
     const n = v.byteLength;
     if (n > 0xffff_ffff) throw new DataCloneError(`a ${v.constructor.name} of ${n} bytes is too large to send`);
     if (this.#pos + 6 + n > this.#cap) this.#grow(6 + n);
@@ -744,6 +777,7 @@ export class WireReader {
   #keys: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
 
   constructor(bytes: Uint8Array) {
+    bytes = plainBytes(bytes);
     this.#u8 = bytes;
     this.#ab = bytes.buffer;
     this.#base = bytes.byteOffset;
@@ -755,6 +789,7 @@ export class WireReader {
 
   /** Starts over on other bytes (saves allocating a reader per batch). */
   reset(bytes: Uint8Array): void {
+    bytes = plainBytes(bytes);
     const ab = bytes.buffer;
     const base = bytes.byteOffset;
     if (ab !== this.#ab || base !== this.#base) {
@@ -803,6 +838,13 @@ export class WireReader {
     if (p >= this.#end) corrupt(`needs 1 byte at ${p}`);
     this.#pos = p + 1;
     return this.#u8[p]!;
+  }
+
+  /** The u16 at `ahead` bytes past the current position, without moving. */
+  peekU16(ahead: number): number {
+    const at = this.#pos + ahead;
+    if (at + 2 > this.#end) throw new RangeError('wire: read past the end of the buffer');
+    return this.#dv.getUint16(at, true);
   }
 
   u16(): number {
@@ -1002,8 +1044,7 @@ export class WireReader {
     const p = this.#need(n);
     // slice: one allocation of exactly n bytes, not zero-filled first (cheaper than
     // new ArrayBuffer + set, or ArrayBuffer.prototype.slice)
-    const ab = new ArrayBuffer(n);
-    new Uint8Array(ab).set(this.#u8.subarray(p, p + n));
+    const ab = this.#u8.slice(p, p + n).buffer;
     if (kind === VIEW_BUFFER) return Buffer.from(ab);
     const View = VIEWS[kind];
     if (View === undefined) corrupt(`unknown view kind ${kind}`);
@@ -1015,6 +1056,7 @@ export class WireReader {
     const name = this.#string();
     const message = this.#string();
     const Ctor = name === 'AggregateError' ? undefined : ERROR_CLASSES.get(name);
+    const makeWeft = flags & ERR_CODE ? WEFT_ERROR_CLASSES.get(name) : undefined;
     let err: Error;
     // The stack comes from the other side: don't pay for capturing one here.
     const limit = Error.stackTraceLimit;
@@ -1022,6 +1064,7 @@ export class WireReader {
     try {
       if (name === 'AggregateError') err = new AggregateError([], message);
       else if (Ctor !== undefined) err = new Ctor(message);
+      else if (makeWeft !== undefined) err = makeWeft(message);
       else {
         err = new Error(message);
         Object.defineProperty(err, 'name', { value: name, writable: true, enumerable: false, configurable: true });
@@ -1052,6 +1095,50 @@ export class WireReader {
     }
     return err;
   }
+}
+
+function isShared(view: ArrayBufferView): boolean {
+  return types.isSharedArrayBuffer(view.buffer);
+}
+
+function sharedViewError(view: ArrayBufferView): DataCloneError {
+  return new DataCloneError(
+    `a ${view.constructor.name} over a SharedArrayBuffer cannot be sent as bytes: it would arrive as a copy, ` +
+      'no longer shared',
+  );
+}
+
+/**
+ * `v8.serialize`, except that views over a SharedArrayBuffer are refused (Node's serializer
+ * copies their bytes, silently ending the sharing that structuredClone would keep), like
+ * SharedArrayBuffers themselves.
+ */
+class NoSharedViewsSerializer extends DefaultSerializer {
+  _writeHostObject(view: NodeJS.TypedArray): void {
+    if (isShared(view)) throw sharedViewError(view);
+    writeHostObject.call(this, view);
+  }
+}
+// Not in @types/node (only mentioned there): Node's own hook, which writes the view's bytes.
+const writeHostObject = (
+  DefaultSerializer.prototype as unknown as { _writeHostObject(this: DefaultSerializer, view: NodeJS.TypedArray): void }
+)._writeHostObject;
+
+function serialize(value: unknown): Buffer {
+  const s = new NoSharedViewsSerializer();
+  s.writeHeader();
+  s.writeValue(value);
+  return s.releaseBuffer();
+}
+
+/**
+ * A Buffer (or another Uint8Array subclass) as a plain Uint8Array over the same bytes, so that
+ * `slice` copies (Buffer's `slice` is `subarray`).
+ */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

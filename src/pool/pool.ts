@@ -31,6 +31,7 @@ interface Slot {
 }
 
 let poolCount = 0;
+const ABORT_RING = 64;
 
 /**
  * Pools whose workers may be parked in native code. When the process exits, Node stops every
@@ -54,7 +55,7 @@ function wakeAllOnExit(native: NativePool): WeakRef<NativePool> {
 function workerEntry(): { file: string; eval: boolean } {
   const file = join(__dirname, __filename.endsWith('.ts') ? 'worker.ts' : 'worker.js');
   if (file.endsWith('.ts')) {
-    return { file: `require('tsx/cjs'); require(${JSON.stringify(file)});`, eval: true };
+    return { file: `require("tsx/cjs"); require(${JSON.stringify(file)});`, eval: true };
   }
   return { file, eval: false };
 }
@@ -134,7 +135,19 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
           for (const w of this.#idleWaiters.splice(0)) w();
         }
       },
-      terminate: (slot) => void this.#slots[slot]?.worker.terminate(),
+      aborted: (slot, id, terminate) => {
+        const s = this.#slots[slot];
+        if (s === undefined) return;
+        if (terminate) {
+          void s.worker.terminate();
+          return;
+        }
+        // Tell the worker at once, in case the task is still waiting in its current batch.
+        const p = s.progress;
+        const n = Atomics.load(p, 1);
+        p[2 + (n % ABORT_RING)] = id;
+        Atomics.store(p, 1, (n + 1) | 0);
+      },
       port: (id, args, transfer) => this.#sendOnPort(id, args, transfer),
       check: () => this.#check(),
       beforeFlush: () => this.#ensureWorkers(),
@@ -156,6 +169,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
 
   /** The function exports of the task module (known once a worker has loaded it). */
   get tasks(): readonly string[] {
+    if (this.#exports.length === 0) this.#exports = this.#native.exports();
     return this.#exports;
   }
 
@@ -177,7 +191,8 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   }
 
   #spawn(index: number): void {
-    const progress = new SharedArrayBuffer(4);
+    // [0]: tasks started (by handout number), [1]: aborts written, [2..66): aborted task ids.
+    const progress = new SharedArrayBuffer(4 * (2 + ABORT_RING));
     const { port1, port2 } = new MessageChannel();
     const init: WorkerInit = {
       poolId: this.#native.id,
@@ -291,7 +306,12 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       const len = r.u32();
       const end = r.offset + len;
       const id = r.u32();
-      this.#submitter.settleFrom(id, r);
+      try {
+        this.#submitter.settleFrom(id, r);
+      } catch (err) {
+        // A result that cannot be decoded fails its own task, nothing else.
+        this.#submitter.settle(id, false, err);
+      }
       r.offset = end;
     }
   }

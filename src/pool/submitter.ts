@@ -114,8 +114,8 @@ export class Submitter {
     private readonly hooks: {
       /** Called when the number of pending tasks goes from 0 to 1 and back. */
       busy?: (busy: boolean) => void;
-      /** A task running on worker `slot` was aborted with terminateOnAbort. */
-      terminate?: (slot: number) => void;
+      /** A task handed to worker `slot` was aborted (`terminate`: with terminateOnAbort). */
+      aborted?: (slot: number, id: number, terminate: boolean) => void;
       /** Sends transfer-list arguments to a worker (main thread only). */
       port?: PortSender;
       /** Runs before each batch is handed over (the pool restarts idle-exited workers). */
@@ -186,9 +186,27 @@ export class Submitter {
         try {
           w.values(args);
         } catch (err) {
+          // Not encodable as bytes (a SharedArrayBuffer, say): postMessage can still carry it,
+          // through a worker's port, as a pinned task. Anything postMessage refuses fails here.
           w.rollback(at);
-          this.#settle(id, false, err instanceof WeftError ? err : new DataCloneError(String(err), { cause: err }));
-          return promise;
+          w.beginRecord();
+          w.u32(id);
+          let slot = -1;
+          if (this.hooks.port !== undefined && err instanceof DataCloneError) {
+            try {
+              slot = this.hooks.port(id, args, []);
+            } catch (portErr) {
+              err = portErr instanceof Error && /could not be cloned/.test(portErr.message) ? err : portErr;
+            }
+          }
+          if (slot < 0) {
+            w.rollback(at);
+            this.#settle(id, false, err instanceof WeftError ? err : new DataCloneError(String(err), { cause: err }));
+            return promise;
+          }
+          w.i32(slot);
+          w.u16(nameId);
+          w.u8(flags | TASK_ARGS_ON_PORT);
         }
       }
       w.endRecord(at);
@@ -271,7 +289,7 @@ export class Submitter {
     this.flush();
     const where = this.#native.cancel(id);
     this.#settle(id, false, abortError(signal));
-    if (where >= 0 && terminate) this.hooks.terminate?.(where);
+    if (where >= 0) this.hooks.aborted?.(where, id, terminate);
   }
 }
 

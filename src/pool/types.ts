@@ -6,17 +6,31 @@ import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 /** A task module's exports: every exported function is a task. */
 export type TaskModule = Record<string, unknown>;
 
+/** Whether `M` is the untyped default (any string keys): then any task name is accepted. */
+type Untyped<M> = string extends keyof M ? true : false;
+
 /** The names of the exports of `M` that are functions (the task names). */
-export type TaskName<M> = {
-  [K in keyof M]: M[K] extends (...args: never[]) => unknown ? K : never;
-}[keyof M] &
-  string;
+export type TaskName<M> =
+  Untyped<M> extends true
+    ? string
+    : {
+        [K in keyof M]: M[K] extends (...args: never[]) => unknown ? K : never;
+      }[keyof M] &
+        string;
 
 /** The argument list of task `K` of module `M`. */
-export type TaskArgs<M, K extends TaskName<M>> = M[K] extends (...args: infer A) => unknown ? A : never;
+export type TaskArgs<M, K extends TaskName<M>> =
+  Untyped<M> extends true ? unknown[] : K extends keyof M ? (M[K] extends (...args: infer A) => unknown ? A : never) : never;
 
 /** What a call of task `K` resolves to (the awaited return type). */
-export type TaskResult<M, K extends TaskName<M>> = M[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
+export type TaskResult<M, K extends TaskName<M>> =
+  Untyped<M> extends true
+    ? unknown
+    : K extends keyof M
+      ? M[K] extends (...args: never[]) => infer R
+        ? Awaited<R>
+        : never
+      : never;
 
 /** `pool.proxy<M>()`: one async method per task. */
 export type PoolProxy<M> = {

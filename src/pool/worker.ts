@@ -12,6 +12,7 @@ import { WireReader, WireWriter } from '../internal/wire.js';
 import { setWorkerContext } from './context.js';
 import { NativePoolClass } from './native-pool.js';
 import {
+  MAIN_ORIGIN,
   FLAG_FAILED,
   FLAG_LOCAL,
   KIND_ABORT,
@@ -69,9 +70,21 @@ let avgTaskMs = 1;
 let origin = 0;
 let submitter: Submitter;
 let lastWork = now();
+let lastYield = now();
 
 const out = new WireWriter(64 * 1024);
 let outCount = 0;
+let lastFlush = 0;
+const reader = new WireReader(new Uint8Array(0));
+const scanner = new WireReader(new Uint8Array(0));
+const giveBack = new WireWriter(1024);
+/** A batch that has run this long hands its unstarted tasks back (so they can be stolen). */
+const GIVE_BACK_MS = 2;
+/** Completions are reported at least this often while a batch runs. */
+const FLUSH_MS = 1;
+/** Return to the event loop at least this often while busy (lets finalizers and timers run). */
+const YIELD_MS = 5;
+const ABORT_RING = 64;
 /** Signals of running tasks that asked for one (by task key); aborts for tasks that did not yet. */
 const controllers = new Map<string, AbortController>();
 const aborted = new Set<string>();
@@ -117,6 +130,7 @@ function writeCompletion(taskOrigin: number, id: number, ok: boolean, value: unk
 }
 
 function flushCompletions(): void {
+  lastFlush = now();
   if (outCount === 0) return;
   outCount = 0;
   pool.complete(slot, out.view());
@@ -127,13 +141,38 @@ function taskKey(taskOrigin: number, id: number): string {
   return `${taskOrigin}:${id}`;
 }
 
+/** Ids of main-thread tasks aborted while waiting in this worker's batch (see `abortedBeforeStart`). */
+const abortedIds = new Set<number>();
+let abortsSeen = 0;
+
+/**
+ * The main thread writes the ids of aborted tasks that were handed to this worker into a ring in
+ * `progress` ([1]: count written, [2..]: ids), so a task waiting in the current batch is skipped
+ * without a round trip to the scheduler.
+ */
+function abortedBeforeStart(id: number): boolean {
+  const written = Atomics.load(progress, 1);
+  while (abortsSeen !== written) {
+    abortedIds.add(progress[2 + (abortsSeen % ABORT_RING)]!);
+    abortsSeen = (abortsSeen + 1) | 0;
+  }
+  return abortedIds.delete(id);
+}
+
 /** Runs the task at the reader's position. */
 function runTask(r: WireReader, end: number): void {
   const taskOrigin = r.u32();
   const id = r.u32();
+  const seq = r.u32();
   const nameId = r.u16();
   const flags = r.u8();
-  progress[0] = (progress[0] ?? 0) + 1;
+  // Tasks numbered below this have been started: what a crash fails rather than re-runs.
+  progress[0] = seq + 1;
+  if (taskOrigin === MAIN_ORIGIN && abortedBeforeStart(id)) {
+    r.offset = end;
+    finish(taskOrigin, id, false, new WeftError('WEFT_ABORTED', 'task aborted'), 0, false);
+    return;
+  }
   const local = taskOrigin === origin;
   let args: unknown[];
   try {
@@ -166,6 +205,7 @@ function runTask(r: WireReader, end: number): void {
   }
   currentKey = undefined;
   if (isThenable(result)) {
+    learn(nameId, now() - t0);
     inFlight++;
     result.then(
       (v) => settleAsync(taskOrigin, id, key, true, v, t0, local),
@@ -175,6 +215,7 @@ function runTask(r: WireReader, end: number): void {
   }
   const ms = now() - t0;
   avgTaskMs = avgTaskMs * 0.7 + ms * 0.3;
+  learn(nameId, ms);
   finish(taskOrigin, id, true, result, ms, local);
   controllers.delete(key);
 }
@@ -245,14 +286,73 @@ export function currentSignal(): AbortSignal | undefined {
   return c.signal;
 }
 
+/**
+ * Expected run time of each task name (ms, a moving average; -1: never run here). A task that is
+ * new or known to be slow is run only after the batch's finished results are reported and its
+ * unstarted tasks are handed back (stealable), so a long task never holds up short ones.
+ */
+let expectedMs = new Float64Array(16).fill(-1);
+
+function expectedFor(nameId: number): number {
+  return nameId < expectedMs.length ? expectedMs[nameId]! : -1;
+}
+
+function learn(nameId: number, ms: number): void {
+  if (nameId >= expectedMs.length) {
+    const grown = new Float64Array(Math.max(nameId + 1, expectedMs.length * 2)).fill(-1);
+    grown.set(expectedMs);
+    expectedMs = grown;
+  }
+  const prev = expectedMs[nameId]!;
+  expectedMs[nameId] = prev < 0 ? ms : prev * 0.7 + ms * 0.3;
+}
+
+/** Hands back every task record after `from` in the batch; returns how many. */
+function giveBackRest(buf: Uint8Array, from: number): number {
+  const scan = scanner;
+  scan.reset(buf);
+  scan.offset = from;
+  let n = 0;
+  while (scan.remaining > 0) {
+    const kind = scan.u8();
+    const len = scan.u32();
+    const end = scan.offset + len;
+    if (kind === KIND_TASK) {
+      giveBack.u32(scan.u32());
+      giveBack.u32(scan.u32());
+      n++;
+    }
+    scan.offset = end;
+  }
+  if (n > 0) {
+    pool.giveBack(slot, giveBack.view());
+    giveBack.reset();
+  }
+  return n;
+}
+
 function handleBatch(buf: Buffer): void {
-  const r = new WireReader(buf);
+  const r = reader;
+  r.reset(buf);
+  const start = now();
+  let handedBack = false;
   while (r.remaining > 0) {
     const kind = r.u8();
     const len = r.u32();
     const end = r.offset + len;
     if (kind === KIND_TASK) {
-      runTask(r, end);
+      if (!handedBack) {
+        // origin u32, id u32, seq u32, then the name id.
+        const expected = expectedFor(r.peekU16(12));
+        if (expected < 0 || expected > FLUSH_MS) {
+          if (expected < 0 || expected > GIVE_BACK_MS) handedBack = giveBackRest(buf, end) > 0;
+          flushCompletions();
+        }
+        runTask(r, end);
+        if (!handedBack && now() - start > GIVE_BACK_MS) handedBack = giveBackRest(buf, end) > 0;
+        // Long batches report what is done so far instead of holding it to the end.
+        if (outCount > 0 && now() - lastFlush > FLUSH_MS) flushCompletions();
+      }
     } else if (kind === KIND_COMPLETION) {
       const id = r.u32();
       submitter.settleFrom(id, r);
@@ -332,7 +432,17 @@ async function start(): Promise<void> {
     parentPort?.postMessage({ type: 'fatal', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
     return;
   }
+  pool.setExports(exportNames);
   origin = pool.attachWorker(slot, () => schedulePump());
+  // Results already computed must not be lost if the worker is ended by process.exit() in a
+  // task or by an uncaught error: report them on the way out.
+  process.on('exit', () => {
+    try {
+      flushCompletions();
+    } catch {
+      // The scheduler is gone (pool destroyed): nothing to report to.
+    }
+  });
   submitter = new Submitter(pool, origin);
   setWorkerContext({ submitter, threads: init.threads, signal: currentSignal });
   fns = [];

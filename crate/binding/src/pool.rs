@@ -187,6 +187,23 @@ impl NativePool {
         })
     }
 
+    /// Tasks the worker in `slot` was handed but will not start (pairs of u32 origin, u32 id).
+    #[napi]
+    pub fn give_back(&self, slot: u32, ids: &[u8]) -> napi::Result<u32, WeftStatus> {
+        guard(|| self.inner.give_back(slot as usize, ids).map(|n| n as u32))
+    }
+
+    #[napi]
+    pub fn set_exports(&self, names: Vec<String>) {
+        self.inner.set_exports(names);
+    }
+
+    /// The task module's function exports, once a worker has loaded it.
+    #[napi]
+    pub fn exports(&self) -> Vec<String> {
+        self.inner.exports()
+    }
+
     /// Completion records from the worker in `slot`.
     #[napi]
     pub fn complete(&self, slot: u32, records: &[u8]) -> napi::Result<(), WeftStatus> {

@@ -43,7 +43,12 @@ fn parse_take(buf: &[u8]) -> Vec<TakeRecord> {
         let len = u32_at(at + 1) as usize;
         let body = &buf[at + 5..at + 5 + len];
         let (origin, id, rest) = match kind {
-            KIND_TASK | KIND_ABORT => (
+            KIND_TASK => (
+                u32::from_le_bytes(body[0..4].try_into().unwrap()),
+                u32::from_le_bytes(body[4..8].try_into().unwrap()),
+                &body[12..],
+            ),
+            KIND_ABORT => (
                 u32::from_le_bytes(body[0..4].try_into().unwrap()),
                 u32::from_le_bytes(body[4..8].try_into().unwrap()),
                 &body[8..],
@@ -359,4 +364,40 @@ fn an_idle_worker_parks_and_wakes_on_submit() {
         waited < Duration::from_secs(2),
         "woken by the submit, not the timeout ({waited:?})"
     );
+}
+
+#[test]
+fn given_back_tasks_are_stealable_and_not_failed_by_a_crash() {
+    let pool = Pool::new(2, None).unwrap();
+    pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut buf = Vec::new();
+    for id in 1..=4u32 {
+        submit_record(&mut buf, id, -1, b"x");
+    }
+    pool.submit(MAIN, &buf).unwrap();
+    let mut out = Vec::new();
+    pool.take(0, 4, Wait::EventLoop, &mut out).unwrap();
+    let handed: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
+    assert_eq!(handed.len(), 4);
+    // Worker 0 started the first, then gives the other three back.
+    let mut ids = Vec::new();
+    for &id in &handed[1..] {
+        ids.extend_from_slice(&MAIN.to_le_bytes());
+        ids.extend_from_slice(&id.to_le_bytes());
+    }
+    assert_eq!(pool.give_back(0, &ids).unwrap(), 3);
+    pool.attach_worker(1, Box::new(|| {})).unwrap();
+    // Thieves take about half of a victim's deque per steal: take until all three arrived.
+    let mut stolen: Vec<u32> = Vec::new();
+    for _ in 0..4 {
+        let mut out = Vec::new();
+        pool.take(1, 10, Wait::EventLoop, &mut out).unwrap();
+        stolen.extend(parse_take(&out).iter().map(|r| r.id));
+    }
+    stolen.sort();
+    let mut expected = handed[1..].to_vec();
+    expected.sort();
+    assert_eq!(stolen, expected);
+    // Worker 0 dies running the first: only that one fails.
+    assert_eq!(pool.worker_lost(0, 1, b"exit").unwrap(), vec![handed[0]]);
 }

@@ -3,7 +3,8 @@
 //! ```text
 //! submit   (JS -> pool)    u32 len | u32 id | i32 target (-1: any worker) | payload
 //! take     (pool -> worker) u8 kind | u32 len | body
-//!            kind 1 task:        u32 origin | u32 id | payload
+//!            kind 1 task:        u32 origin | u32 id | u32 seq | payload
+//!              (seq: the task's number among those handed to this worker incarnation)
 //!            kind 2 completion:  u32 id | result      (of a task this worker spawned)
 //!            kind 3 abort:       u32 origin | u32 id  (a task running here was aborted)
 //! complete (worker -> pool) u32 len | u32 origin | u32 id | u8 flags | f32 run_ms | result
@@ -123,12 +124,29 @@ pub fn parse_complete(buf: &[u8]) -> Result<Vec<CompleteRecord<'_>>> {
     Ok(out)
 }
 
-pub fn write_task(out: &mut Vec<u8>, origin: Origin, id: u32, payload: &[u8]) {
+pub fn write_task(out: &mut Vec<u8>, origin: Origin, id: u32, seq: u32, payload: &[u8]) {
     out.push(KIND_TASK);
-    out.extend_from_slice(&(8 + payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(12 + payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&origin.to_le_bytes());
     out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(payload);
+}
+
+/// Parses a give-back list: pairs of `u32 origin | u32 id`.
+pub fn parse_ids(buf: &[u8]) -> Result<Vec<(Origin, u32)>> {
+    if buf.len() % 8 != 0 {
+        return Err(bad("give-back"));
+    }
+    Ok(buf
+        .chunks_exact(8)
+        .map(|c| {
+            (
+                u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+            )
+        })
+        .collect())
 }
 
 pub fn write_worker_completion(out: &mut Vec<u8>, id: u32, result: &[u8]) {

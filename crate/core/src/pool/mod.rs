@@ -45,6 +45,8 @@ pub struct Task {
     origin: Origin,
     id: u32,
     submitted: Instant,
+    /// Handed to a worker before and given back: its wait time is already recorded.
+    requeued: bool,
     /// Everything after the submit header: the task name id and the encoded arguments.
     payload: Box<[u8]>,
 }
@@ -129,6 +131,7 @@ pub struct Pool {
     cancelled: Mutex<std::collections::HashSet<u32>>,
     cancelled_len: AtomicUsize,
     names: Mutex<Vec<String>>,
+    exports: Mutex<Vec<String>>,
     next_incarnation: AtomicU32,
     started: Instant,
     hist: Mutex<stats::Histograms>,
@@ -188,6 +191,7 @@ impl Pool {
             cancelled: Mutex::new(Default::default()),
             cancelled_len: AtomicUsize::new(0),
             names: Mutex::new(Vec::new()),
+            exports: Mutex::new(Vec::new()),
             next_incarnation: AtomicU32::new(1),
             started: Instant::now(),
             hist: Mutex::new(stats::Histograms::new()),
@@ -269,6 +273,7 @@ impl Pool {
                 origin,
                 id: t.id,
                 submitted,
+                requeued: false,
                 payload: t.payload.into(),
             };
             match t.target {
@@ -433,6 +438,19 @@ impl Pool {
     }
 
     fn find_work(&self, slot: usize, s: &Slot, max: usize, out: &mut Vec<u8>) -> usize {
+        // While other workers are idle, claim only a fair share of what is queued: tasks handed
+        // to this worker's JavaScript side can no longer be stolen.
+        let waiting = self.queued.load(Ordering::Relaxed);
+        let idle = self
+            .slots
+            .iter()
+            .filter(|o| o.state.load(Ordering::Relaxed) != RUNNING)
+            .count();
+        let max = if idle > 0 && waiting > 0 {
+            max.min(waiting.div_ceil(idle + 1)).max(1)
+        } else {
+            max
+        };
         let mut taken = Vec::new();
         {
             let local = lock(&s.local);
@@ -511,9 +529,11 @@ impl Pool {
                 }
             }
             stolen += u64::from(was_stolen);
-            frame::write_task(out, task.origin, task.id, &task.payload);
-            waits.push(now.saturating_duration_since(task.submitted));
             let seq = s.handed.fetch_add(1, Ordering::Relaxed);
+            frame::write_task(out, task.origin, task.id, seq, &task.payload);
+            if !task.requeued {
+                waits.push(now.saturating_duration_since(task.submitted));
+            }
             outstanding.insert(key(task.origin, task.id), Outstanding { task, seq });
             handed += 1;
         }
@@ -521,6 +541,44 @@ impl Pool {
         s.stats.stolen.fetch_add(stolen, Ordering::Relaxed);
         lock(&self.hist).record_waits(&waits);
         handed
+    }
+
+    /// The worker in `slot` hands back tasks it was given but has not started (its batch ran
+    /// long): they go on its deque, where idle workers can steal them.
+    pub fn give_back(&self, slot: usize, ids: &[u8]) -> Result<usize> {
+        let s = self.slot(slot)?;
+        let ids = frame::parse_ids(ids)?;
+        let mut back = Vec::with_capacity(ids.len());
+        {
+            let mut outstanding = lock(&s.outstanding);
+            for (origin, id) in ids {
+                if let Some(mut o) = outstanding.remove(&key(origin, id)) {
+                    o.task.requeued = true;
+                    back.push(o.task);
+                }
+            }
+        }
+        let n = back.len();
+        self.queued.fetch_add(n, Ordering::Relaxed);
+        {
+            let local = lock(&s.local);
+            // Oldest last, so the owner (LIFO) resumes in order and thieves (FIFO) take the
+            // newest first... both ends are fine; what matters is that they are stealable.
+            for t in back.into_iter().rev() {
+                local.push(t);
+            }
+        }
+        self.wake_one();
+        Ok(n)
+    }
+
+    /// Records the task module's export names (reported by the first worker that loads it).
+    pub fn set_exports(&self, names: Vec<String>) {
+        *lock(&self.exports) = names;
+    }
+
+    pub fn exports(&self) -> Vec<String> {
+        lock(&self.exports).clone()
     }
 
     /// Completion records from the worker in `slot` (see [`frame`]): each goes to the thread
