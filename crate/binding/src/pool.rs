@@ -212,10 +212,12 @@ impl NativePool {
 
     /// Completions waiting for the main thread (`null` if none).
     #[napi(ts_return_type = "Buffer | null")]
-    pub fn drain_main(&self) -> Option<Buffer> {
+    pub fn drain_main<'env>(&self, env: &'env Env) -> Result<Option<BufferSlice<'env>>> {
         let mut out = Vec::new();
         self.inner.drain_main(&mut out);
-        (!out.is_empty()).then(|| out.into())
+        (!out.is_empty())
+            .then(|| BufferSlice::copy_from(env, out))
+            .transpose()
     }
 
     /// Cancels a main-thread task: -2 already done, -1 removed from the queue, k running on
