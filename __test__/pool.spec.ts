@@ -379,7 +379,8 @@ test('an unknown task name rejects WEFT_INVALID_ARG, and the message lists the e
 });
 
 test('a non-string task name rejects WEFT_INVALID_ARG', async (t) => {
-  await rejectsWith(t, shared.run(42 as never), 'WEFT_INVALID_ARG');
+  const untypedRun = shared.run.bind(shared) as unknown as (name: unknown) => Promise<unknown>;
+  await rejectsWith(t, untypedRun(42), 'WEFT_INVALID_ARG');
 });
 
 test('unclonable arguments: the returned promise rejects WEFT_DATA_CLONE', async (t) => {

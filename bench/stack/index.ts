@@ -23,13 +23,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 
 // Only the types are imported statically; the module itself is loaded once dist/ is built.
 type Weft = typeof import('weft');
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = __dirname;
 const root = join(here, '..', '..');
 const COMMAND = 'npm run bench:stack';
 
@@ -292,7 +292,7 @@ function startConsumer(weft: Weft, mode: 'stack' | 'port', n: number, rounds: nu
   const ctrl = new Int32Array(ctrlBuffer);
   let produce: (n: number) => void;
   let worker: Worker;
-  const workerUrl = new URL('./worker.mjs', import.meta.url);
+  const workerUrl = pathToFileURL(join(here, 'worker.mjs'));
   if (mode === 'stack') {
     const stack = new weft.SharedStack<number>();
     produce = (count) => {
