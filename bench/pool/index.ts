@@ -2,10 +2,13 @@
  * Pool benchmark: `npm run bench:pool` (= `node --import=tsx bench/pool/index.ts`).
  *
  * weft's `Pool` against piscina, tinypool, poolifier and workerpool, all with 2 worker threads,
- * in the same run. Every library runs every case in a child process of its own
- * (`node --import=tsx bench/pool/run-case.ts <lib> <case>`), so that pools never share a
- * process; this parent collects the children's results, derives the ratios, prints markdown
- * tables on stdout (progress goes to stderr) and writes bench/results/pool.json.
+ * in the same run. Every run of a case for a library is a child process of its own
+ * (`node --import=tsx bench/pool/run-case.ts <lib> <case> --runs 1`: pool start, warm-up, one
+ * timed run), so that pools never share a process; the runs are interleaved (run 1 of every
+ * library, then run 2, ..., the order rotated each time) so that a shared machine's drifts hit
+ * every library alike. This parent collects the children's results, takes the medians, derives
+ * the ratios, prints markdown tables on stdout (progress goes to stderr) and writes
+ * bench/results/pool.json.
  *
  * Cases (sizes in ./params.ts; the work in ./tasks/work.mjs, shared by every library):
  *   a. 200,000 tiny tasks `x => x + 1`, all submitted at once, and again with at most 1,024 in
@@ -14,7 +17,8 @@
  *      chunked map and get the idiomatic emulation, chunks of 10,000 items as tasks (params.ts).
  *   c. 2,000 CPU tasks of k × fib(25), k = 20 for 10 % of them (else 1), the heavy ones at
  *      seeded-random places and, separately, every 10th: wall time against the ideal, the
- *      sequential time of the same work on the main thread / 2 threads (% of ideal).
+ *      sequential time of the same work on the main thread / 2 threads (% of ideal), and against
+ *      the same fib(25) calls split evenly over two bare worker threads (what 2 vCPUs deliver).
  *   d. nested fork-join, fib(38) cut at 25: weft runs the tree as nested tasks (a task forks
  *      sub-tasks on `currentPool()`); the peers cannot nest (a task awaiting sub-tasks of its own
  *      pool deadlocks once every thread waits), so they run the idiomatic alternative, the tree
@@ -23,27 +27,29 @@
  *   e. idle pool: single-task round trip (p50/p99 over 2,000 sequential awaits per run, after
  *      500 warm-up calls) and the process's CPU (process.cpuUsage, all threads) over 5 s of idling
  *      after that, as % of one core. A process without a pool gives the floor.
- * Each figure is the median of the runs (a, c, e: 3; b, d: 5).
+ * Each figure is the median of the runs (a, c, e: 3; b, d: 5); the JSON keeps every run's value.
  *
  * Flags:
  *   --only weft,piscina,...   libraries to run (default: all five)
  *   --cases a,c,...           cases to run (default: all)
  *   --quick                   1 run of smaller sizes, a smoke test (figures not comparable)
  *   --runs N                  runs of every case (default per case, see above)
- *   --timeout S               seconds a child may take before it is killed (default 300; quick 60)
- *   --no-build                do not rebuild dist/ even if it is older than src/
+ *   --timeout S               seconds one child (one run) may take before it is killed (default 120; quick 60)
+ *   --build                   run `npm run build:ts` first when dist/ is missing or older than src/
  *   --out PATH                where the JSON goes (default bench/results/pool.json for a full run
  *                             of every library and case; otherwise <tmpdir>/weft-bench-pool.json)
  *
- * weft is loaded as the package itself ('weft', i.e. this repository's dist/, like bench/stack),
+ * weft is loaded as the package itself ('weft', i.e. this repository's dist/, like bench/stack;
+ * build it first with `npm run build`, or pass --build),
  * because its task module (tasks/weft.mjs, running in worker threads without tsx) imports
  * `currentPool` from 'weft' and must share that module instance with the pool's runtime. A
  * library that fails (weft before its Pool exists) is recorded as `{ error }`; the others'
  * figures are still produced.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { LIBS, PEERS, THREADS, root, versionOf, type Lib } from './adapters.js';
 import {
@@ -70,6 +76,7 @@ interface Options {
   quick: boolean;
   runs?: number;
   timeoutS: number;
+  /** Rebuild dist/ (npm run build:ts) when stale; default: only warn. */
   build: boolean;
   out?: string;
 }
@@ -83,7 +90,7 @@ function parseList<T extends string>(arg: string | undefined, allowed: readonly 
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { libs: [...LIBS], cases: [...CASES], quick: false, timeoutS: 0, build: true };
+  const o: Options = { libs: [...LIBS], cases: [...CASES], quick: false, timeoutS: 0, build: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--only') o.libs = parseList(argv[++i], LIBS, '--only');
@@ -91,17 +98,17 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--quick') o.quick = true;
     else if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--timeout') o.timeoutS = Number(argv[++i]);
-    else if (a === '--no-build') o.build = false;
+    else if (a === '--build') o.build = true;
     else if (a === '--out') {
       const path = argv[++i];
       if (!path) throw new Error('--out needs a path');
       o.out = path;
     }
-    else throw new Error(`unknown argument ${a} (flags: --only, --cases, --quick, --runs N, --timeout S, --no-build, --out PATH)`);
+    else throw new Error(`unknown argument ${a} (flags: --only, --cases, --quick, --runs N, --timeout S, --build, --out PATH)`);
   }
   if (o.runs !== undefined && !(Number.isInteger(o.runs) && o.runs >= 1)) throw new Error('--runs must be a positive integer');
   if (!o.quick && o.runs !== undefined && o.runs < 3) console.error('bench: note: fewer than 3 runs per case');
-  if (o.timeoutS === 0) o.timeoutS = o.quick ? 60 : 300;
+  if (o.timeoutS === 0) o.timeoutS = o.quick ? 60 : 120;
   if (!(o.timeoutS > 0)) throw new Error('--timeout must be a positive number of seconds');
   return o;
 }
@@ -118,8 +125,12 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** `import 'weft'` resolves to dist/: rebuild it when it is missing or older than src/ (as bench/stack does). */
-function ensureBuilt(build: boolean): void {
+/**
+ * `import 'weft'` resolves to dist/. When dist/ is missing or older than src/, warn, or with
+ * --build run `npm run build:ts` first. Not by default: build:ts empties dist/ before compiling,
+ * and a failed build (a src/ in the middle of an edit) would leave other users of dist/ without it.
+ */
+function checkBuilt(build: boolean): void {
   const entry = join(root, 'dist', 'index.js');
   const stale = !existsSync(entry) || statSync(entry).mtimeMs < newestMtime(join(root, 'src'));
   if (stale && build) {
@@ -127,7 +138,7 @@ function ensureBuilt(build: boolean): void {
     const r = spawnSync('npm', ['run', 'build:ts'], { cwd: root, stdio: ['ignore', 2, 2] });
     if (r.status !== 0) console.error('bench: npm run build:ts failed; weft will be measured from whatever dist/ holds (or fail)');
   } else if (stale) {
-    console.error('bench: warning: dist/ is missing or older than src/ (--no-build): weft runs the existing dist/');
+    console.error('bench: warning: dist/ is missing or older than src/: weft runs the existing dist/ (npm run build, or --build)');
   }
   if (!readdirSync(root).some((f) => /^weft\..*\.node$/.test(f))) {
     console.error('bench: warning: no native addon (weft.*.node) in the repository root: run npm run build:native');
@@ -139,12 +150,27 @@ function ensureBuilt(build: boolean): void {
 
 const runCase = join(root, 'bench', 'pool', 'run-case.ts');
 
-function runChild(who: Who, caseId: CaseId, o: Options): Promise<Outcome> {
-  const args = ['--import=tsx', runCase, who, caseId];
+/** Machine-wide CPU time from /proc/stat, in seconds (null where there is none). */
+function machineCpu(): { busy: number; steal: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+    // USER_HZ is 100 on every Linux that Node runs on.
+    return { busy: (user + nice + system + irq + softirq) / 100, steal: steal / 100 };
+  } catch {
+    return null;
+  }
+}
+
+/** One child: one run (after its warm-up) of one case for one library. */
+function runChild(who: Who, caseId: CaseId, o: Options, round: number, rounds: number): Promise<Outcome> {
+  const args = ['--import=tsx', runCase, who, caseId, '--runs', '1'];
   if (o.quick) args.push('--quick');
-  if (o.runs !== undefined) args.push('--runs', String(o.runs));
-  console.error(`\n== ${caseId} / ${who}`);
+  console.error(`\n== ${caseId} / ${who}, run ${round + 1} of ${rounds}`);
   return new Promise((resolve) => {
+    const m0 = machineCpu();
+    const own0 = process.cpuUsage();
+    const t0 = performance.now();
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderrTail = '';
@@ -162,7 +188,17 @@ function runChild(who: Who, caseId: CaseId, o: Options): Promise<Outcome> {
       clearTimeout(timer);
       const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
       if (line) {
-        resolve(JSON.parse(line.slice(RESULT_MARK.length)) as Outcome);
+        const r = JSON.parse(line.slice(RESULT_MARK.length)) as Outcome;
+        const m1 = machineCpu();
+        if (isOk(r) && m0 && m1) {
+          // Everyone else's CPU while this child ran, as % of the whole machine.
+          const capacity = ((performance.now() - t0) / 1e3) * os.cpus().length;
+          const own = process.cpuUsage(own0);
+          const others = m1.busy - m0.busy - r.child_cpu_s - (own.user + own.system) / 1e6;
+          const pctOf = (x: number): number => Number(Math.max(0, (x / capacity) * 100).toFixed(1));
+          r.machine = { others_pct: [pctOf(others)], steal_pct: [pctOf(m1.steal - m0.steal)] };
+        }
+        resolve(r);
         return;
       }
       const why = timedOut ? `timed out after ${o.timeoutS} s (killed)` : `exited with ${code ?? signal} and no result`;
@@ -172,6 +208,34 @@ function runChild(who: Who, caseId: CaseId, o: Options): Promise<Outcome> {
 }
 
 const isOk = (x: Outcome | undefined): x is CaseResult => x !== undefined && !('error' in x);
+
+/** One library's runs of a case (one child each) as one result: every metric's samples joined, medians recomputed. */
+function merge(runs: Outcome[]): Outcome {
+  const failed = runs.find((r) => !isOk(r));
+  if (failed) return failed;
+  const ok = runs as CaseResult[];
+  const first = ok[0]!;
+  const metrics: CaseResult['metrics'] = {};
+  for (const key of Object.keys(first.metrics)) {
+    const samples = ok.flatMap((r) => r.metrics[key]?.samples ?? []);
+    metrics[key] = { median: median(samples), samples };
+  }
+  const nestedError = ok.map((r) => r.info.nested_error).find((e) => e !== undefined);
+  return {
+    ...first,
+    metrics,
+    info: { ...first.info, ...(nestedError === undefined ? {} : { nested_error: nestedError }) },
+    child_seconds: Number(ok.reduce((t, r) => t + r.child_seconds, 0).toFixed(2)),
+    child_cpu_s: Number(ok.reduce((t, r) => t + r.child_cpu_s, 0).toFixed(3)),
+    machine: {
+      others_pct: ok.flatMap((r) => r.machine?.others_pct ?? []),
+      steal_pct: ok.flatMap((r) => r.machine?.steal_pct ?? []),
+    },
+  };
+}
+
+/** `xs` rotated left by `k`: each run of a case starts with a different library. */
+const rotate = <T>(xs: readonly T[], k: number): T[] => xs.map((_, i) => xs[(i + k) % xs.length]!);
 
 // ---------------------------------------------------------------------------------------------
 // Derived figures, columns and ratios
@@ -193,6 +257,16 @@ function derive(caseId: CaseId, r: CaseResult, seq: CaseResult | undefined): voi
     const ideal = seqS / THREADS;
     per('random_s', (wall) => (ideal / wall) * 100, 1);
     per('every10th_s', (wall) => (ideal / wall) * 100, 1);
+    // Against what two bare threads of this machine achieved on the same work.
+    const raw = seq?.metrics.raw2_s?.median;
+    if (raw !== undefined) {
+      for (const key of ['random_s', 'every10th_s']) {
+        const m = r.metrics[key];
+        if (!m) continue;
+        const samples = m.samples.map((wall) => Number(((raw / wall) * 100).toFixed(1)));
+        r.metrics[key.replace(/_s$/, '_pct_of_raw2')] = { median: Number(median(samples).toFixed(1)), samples };
+      }
+    }
   } else if (caseId === 'd') {
     per('split_s', (wall) => seqS / wall, 2);
     per('nested_s', (wall) => seqS / wall, 2);
@@ -229,8 +303,10 @@ const COLUMNS: Record<CaseId, Col[]> = {
   c: [
     { key: 'random_s', label: 'random: wall', fmt: secs },
     { key: 'random_pct_of_ideal', label: 'random: % of ideal', fmt: pct },
+    { key: 'random_pct_of_raw2', label: 'random: % of 2 bare threads', fmt: pct },
     { key: 'every10th_s', label: 'every 10th: wall', fmt: secs },
     { key: 'every10th_pct_of_ideal', label: 'every 10th: % of ideal', fmt: pct },
+    { key: 'every10th_pct_of_raw2', label: 'every 10th: % of 2 bare threads', fmt: pct },
   ],
   d: [
     { key: 'nested_s', label: 'nested (currentPool): wall', fmt: secs },
@@ -293,15 +369,26 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const p: Params = o.quick ? QUICK : FULL;
-  if (o.libs.includes('weft')) ensureBuilt(o.build);
+  if (o.libs.includes('weft')) checkBuilt(o.build);
   const loadStart = os.loadavg();
 
   const results = {} as Record<CaseId, Partial<Record<Who, Outcome>>>;
   for (const caseId of o.cases) {
+    // Runs are interleaved: run r of every library (and of the sequential baseline: c, d; in e
+    // the idle floor of a process without a pool), each in a fresh child, then run r + 1, with
+    // the order rotated every run. A shared machine's drifts then hit every library alike.
+    const who: Who[] = [...(caseId === 'c' || caseId === 'd' || caseId === 'e' ? (['seq'] as const) : []), ...o.libs];
+    const rounds = o.runs ?? p.runs[caseId];
+    const runs: Partial<Record<Who, Outcome[]>> = {};
+    for (let round = 0; round < rounds; round++) {
+      for (const w of rotate(who, round)) {
+        const done = (runs[w] ??= []);
+        if (done.some((r) => !isOk(r))) continue; // failed once: no more runs of it
+        done.push(await runChild(w, caseId, o, round, rounds));
+      }
+    }
     const byLib: Partial<Record<Who, Outcome>> = {};
-    // The sequential baseline first (c, d; e: the idle floor of a process without a pool).
-    if (caseId === 'c' || caseId === 'd' || caseId === 'e') byLib.seq = await runChild('seq', caseId, o);
-    for (const lib of o.libs) byLib[lib] = await runChild(lib, caseId, o);
+    for (const w of who) byLib[w] = merge(runs[w]!);
     const seq = isOk(byLib.seq) ? byLib.seq : undefined;
     for (const lib of o.libs) {
       const r = byLib[lib];
@@ -349,6 +436,7 @@ async function main(): Promise<void> {
     },
     threads: THREADS,
     versions: Object.fromEntries(o.libs.map((l) => [l, versionOf(l)])),
+    ...(o.libs.includes('weft') ? { weft_source: weftSource() } : {}),
     params: {
       ...p,
       runs: o.runs === undefined ? p.runs : Object.fromEntries(CASES.map((c) => [c, o.runs])),
@@ -358,7 +446,7 @@ async function main(): Promise<void> {
     notes: {
       a: 'tasks/s over all tasks of a run; window: a new task is submitted as soon as one of the 1,024 in flight settles',
       b: "items/s over the whole map, result checked (in order); weft: pool.map('inc', items)",
-      c: 'ideal = sequential time of the same work on the main thread (seq) / 2 threads; % of ideal = ideal / wall',
+      c: 'ideal = sequential time of the same work on the main thread (seq) / 2 threads; % of ideal = ideal / wall; % of 2 bare threads = raw2 / wall, raw2 = the same fib(25) calls split evenly over two bare worker_threads (no pool), what this machine delivers on 2 threads',
       d: 'seq = fib(n) on the main thread; peers cannot nest tasks, so they run the tree split on the main thread into its leaves (fibLeaves) as tasks; weft runs both that and the nested fork-join on currentPool()',
       e: 'round trip: one await of pool task inc(i) at a time, after warm-up; idle CPU: process.cpuUsage() (all threads) over the idle period / wall time, as % of one core; seq = a process without a pool',
       ratios: "weft's advantage over the peer: > 1 means weft is better (more per second, less time, or less CPU)",
@@ -387,7 +475,9 @@ async function main(): Promise<void> {
         const s = seq.metrics.seq_s!.median;
         console.log(
           caseId === 'c'
-            ? `${p.c.tasks.toLocaleString('en')} tasks, ${String(seq.info.fib25_calls)} × fib(25) in all; sequential on the main thread ${secs(s)}, ideal on ${THREADS} threads ${secs(s / THREADS)}.\n`
+            ? `${p.c.tasks.toLocaleString('en')} tasks, ${String(seq.info.fib25_calls)} × fib(25) in all; sequential on the main thread ${secs(s)}, ` +
+              `ideal on ${THREADS} threads ${secs(s / THREADS)}; two bare worker threads with a perfect static split (no pool) ` +
+              `${seq.metrics.raw2_s ? secs(seq.metrics.raw2_s.median) : '—'}.\n`
             : `fib(${p.d.n}) cut at ${p.d.cutoff}: ${fibLeafCount(p.d.n, p.d.cutoff)} leaf tasks; sequential fib(${p.d.n}) on the main thread ${secs(s)}.\n`,
         );
       } else console.log(`sequential baseline failed: ${seq && 'error' in seq ? firstLine(seq.error) : 'not run'}\n`);
@@ -397,13 +487,25 @@ async function main(): Promise<void> {
     for (const lib of o.libs) {
       const r = byLib[lib];
       if (isOk(r)) rows.push([libLabel(caseId, lib), ...cols.map((c) => (r.metrics[c.key] ? c.fmt(r.metrics[c.key]!.median) : '—'))]);
-      else rows.push([libLabel(caseId, lib), `error: ${r ? firstLine(r.error) : 'not run'}`, ...cols.slice(1).map(() => '')]);
+      else rows.push([libLabel(caseId, lib), 'error', ...cols.slice(1).map(() => '')]);
     }
     if (caseId === 'e') {
       const f = isOk(seq) ? cpuPct(seq.metrics.idle_cpu_pct!.median) : 'error';
       rows.push(['no pool (floor)', '—', '—', f]);
     }
     console.log(markdownTable(rows));
+    const others = Object.values(byLib).flatMap((r) => (isOk(r) ? (r.machine?.others_pct ?? []) : []));
+    if (others.length) {
+      const steal = Object.values(byLib).flatMap((r) => (isOk(r) ? (r.machine?.steal_pct ?? []) : []));
+      console.log(
+        `\nOther processes used ${pct(median(others))} of the machine (median over this case's ${others.length} children; ` +
+          `max ${pct(Math.max(...others))}); steal ${pct(median(steal))}.`,
+      );
+    }
+    for (const [who, r] of Object.entries(byLib)) {
+      if (r && 'error' in r) console.log(`\n${who}: ${firstLine(r.error)}`);
+      else if (r && typeof r.info.nested_error === 'string') console.log(`\n${who} nested: ${firstLine(r.info.nested_error)}`);
+    }
   }
 
   const peers = PEERS.filter((l) => o.libs.includes(l));
@@ -418,14 +520,23 @@ async function main(): Promise<void> {
       })]);
     }
     console.log(markdownTable(rows));
-    const werr = o.cases.map((c) => results[c].weft).find((x) => x && 'error' in x);
-    if (werr && 'error' in werr) console.log(`\nweft: ${firstLine(werr.error)} (ratios need weft's figures)`);
   }
   const failed = o.cases.flatMap((c) =>
     Object.values(results[c]).filter((x): x is CaseError => x !== undefined && 'error' in x).map((x) => `${c}/${x.lib}`),
   );
   if (failed.length) console.log(`\nfailed: ${failed.join(', ')} (errors in the JSON)`);
   console.log(`\nwrote ${out} (${json.duration_s} s)`);
+}
+
+/** The commit weft was measured at, and whether its sources (src/, crate/) differed from it. */
+function weftSource(): { commit: string; sources_modified: boolean } | null {
+  const git = (...args: string[]): string | null => {
+    const r = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+    return r.status === 0 ? r.stdout.trim() : null;
+  };
+  const commit = git('rev-parse', 'HEAD');
+  const status = git('status', '--porcelain', '--', 'src', 'crate');
+  return commit === null || status === null ? null : { commit, sources_modified: status !== '' };
 }
 
 function firstLine(s: string): string {

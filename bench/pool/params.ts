@@ -22,9 +22,20 @@ export interface CaseResult {
   metrics: Record<string, Sampled>;
   /** How the case was run for this library (chunk size, task counts...). */
   info: Record<string, unknown>;
-  /** Seconds the child spent, pool start and warm-up included. */
+  /** Seconds the child spent, pool start and warm-up included (summed over runs in the parent). */
   child_seconds: number;
+  /** CPU seconds of the whole child process, all threads, from its start. */
+  child_cpu_s: number;
+  /**
+   * Added by the parent, one value per run (Linux; empty elsewhere): the CPU that everything
+   * else on the machine used while the child ran (/proc/stat busy time minus the child's and the
+   * parent's own CPU), and the hypervisor's steal time, both as % of all the machine's cores.
+   */
+  machine?: { others_pct: number[]; steal_pct: number[] };
 }
+
+/** What a case function measures; run-case.ts adds the child's time and CPU. */
+export type CaseFigures = Omit<CaseResult, 'child_seconds' | 'child_cpu_s' | 'machine'>;
 
 export interface CaseError {
   lib: Lib | 'seq';
@@ -63,7 +74,7 @@ export const FULL: Params = {
   // a, c and e take several seconds per run and library (e idles 5 s per run): 3 runs, which
   // keeps a full run of all five libraries under about 10 minutes on 2 cores.
   runs: { a: 3, b: 5, c: 3, d: 5, e: 3 },
-  a: { tasks: 200_000, window: 1_024, warmupTasks: 20_000 },
+  a: { tasks: 200_000, window: 1_024, warmupTasks: 5_000 },
   b: { items: 1_000_000, warmupItems: 100_000 },
   c: { tasks: 2_000, heavyShare: 0.1, heavyK: 20, seed: 0x5eed },
   d: { n: 38, cutoff: 25, warmupN: 32 },
@@ -72,7 +83,7 @@ export const FULL: Params = {
 
 export const QUICK: Params = {
   runs: { a: 1, b: 1, c: 1, d: 1, e: 1 },
-  a: { tasks: 20_000, window: 1_024, warmupTasks: 2_000 },
+  a: { tasks: 20_000, window: 1_024, warmupTasks: 1_000 },
   b: { items: 100_000, warmupItems: 10_000 },
   c: { tasks: 200, heavyShare: 0.1, heavyK: 20, seed: 0x5eed },
   d: { n: 32, cutoff: 22, warmupN: 28 },

@@ -8,6 +8,7 @@
  * progress and the libraries' own warnings go to stderr. bench/pool/index.ts spawns this.
  */
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +21,7 @@ import {
   RESULT_MARK,
   median,
   type CaseError,
+  type CaseFigures,
   type CaseId,
   type CaseResult,
   type Params,
@@ -102,7 +104,7 @@ const sum = (xs: readonly unknown[]): number => {
 // ---------------------------------------------------------------------------------------------
 // Cases for a pool
 
-async function caseA(a: Adapter, p: Params['a'], runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+async function caseA(a: Adapter, p: Params['a'], runs: number): Promise<CaseFigures> {
   const want = (n: number): number => (n * (n + 1)) / 2; // Σ (i + 1) for i < n
 
   const allAtOnce = async (n: number): Promise<void> => {
@@ -151,7 +153,7 @@ async function caseB(
   p: Params['b'],
   runs: number,
   chunkOverride: number | undefined,
-): Promise<Omit<CaseResult, 'child_seconds'>> {
+): Promise<CaseFigures> {
   const chunk = a.lib === 'weft' ? chunkOverride : (chunkOverride ?? MAP_CHUNK[a.lib]);
   const items = Array.from({ length: p.items }, (_, i) => i);
   const warmItems = items.slice(0, p.warmupItems);
@@ -202,7 +204,7 @@ async function caseB(
   };
 }
 
-async function caseC(a: Adapter, p: Params['c'], runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+async function caseC(a: Adapter, p: Params['c'], runs: number): Promise<CaseFigures> {
   const fib25 = fibIter(W.FIB_WORK_N);
   const placements = ['random', 'every10th'] as const;
   const works = placements.map((pl) => caseCWork(p, pl));
@@ -229,7 +231,18 @@ async function caseC(a: Adapter, p: Params['c'], runs: number): Promise<Omit<Cas
   };
 }
 
-async function caseD(a: Adapter, p: Params['d'], runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+/** A nested run of case d that takes longer than this is taken for a deadlock (sequential fib(38) takes < 1 s). */
+const NESTED_LIMIT_MS = 60_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result after ${ms / 1e3} s (deadlock?)`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+async function caseD(a: Adapter, p: Params['d'], runs: number): Promise<CaseFigures> {
   // The idiomatic alternative to nesting: cut the tree on the main thread into its leaves and
   // submit every leaf as one task (fibSeq), then add the results up.
   const flat = async (n: number): Promise<number> => {
@@ -240,34 +253,44 @@ async function caseD(a: Adapter, p: Params['d'], runs: number): Promise<Omit<Cas
 
   const want = fibIter(p.n);
   const wantWarm = fibIter(p.warmupN);
-  check('d/flat warm-up', await flat(p.warmupN), wantWarm);
-  if (nested) check('d/nested warm-up', await nested(p.warmupN), wantWarm);
+  check('d/split warm-up', await flat(p.warmupN), wantWarm);
   const flatS: number[] = [];
-  const nestedS: number[] = [];
   for (let r = 0; r < runs; r++) {
-    let t0 = performance.now();
-    check('d/flat', await flat(p.n), want);
+    const t0 = performance.now();
+    check('d/split', await flat(p.n), want);
     flatS.push((performance.now() - t0) / 1e3);
-    let line = `run ${r + 1}/${runs}: split on the main thread ${flatS[r]!.toFixed(3)} s`;
-    if (nested) {
-      t0 = performance.now();
-      check('d/nested', await nested(p.n), want);
-      nestedS.push((performance.now() - t0) / 1e3);
-      line += `, nested ${nestedS[r]!.toFixed(3)} s`;
+    progress(`run ${r + 1}/${runs}: split on the main thread ${flatS[r]!.toFixed(3)} s`);
+  }
+  // weft's nested runs come second, each bounded, so that a deadlock or a failure of nesting
+  // still leaves the split figures.
+  const nestedS: number[] = [];
+  let nestedError: string | undefined;
+  if (nested) {
+    try {
+      check('d/nested warm-up', await withTimeout(nested(p.warmupN), NESTED_LIMIT_MS, 'd/nested warm-up'), wantWarm);
+      for (let r = 0; r < runs; r++) {
+        const t0 = performance.now();
+        check('d/nested', await withTimeout(nested(p.n), NESTED_LIMIT_MS, 'd/nested'), want);
+        nestedS.push((performance.now() - t0) / 1e3);
+        progress(`run ${r + 1}/${runs}: nested ${nestedS[r]!.toFixed(3)} s`);
+      }
+    } catch (err) {
+      nestedError = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      progress(`nested failed: ${nestedError}`);
     }
-    progress(line);
   }
   const leaves = W.fibLeaves(p.n, p.cutoff).length;
   return {
     lib: a.lib,
     version: a.version,
     case: 'd',
-    metrics: { split_s: sampled(flatS), ...(nested ? { nested_s: sampled(nestedS) } : {}) },
+    metrics: { split_s: sampled(flatS), ...(nested && nestedError === undefined ? { nested_s: sampled(nestedS) } : {}) },
     info: {
       n: p.n,
       cutoff: p.cutoff,
       split_leaf_tasks: leaves,
       ...(nested ? { nested_tasks: leaves, nested_shape: 'fork fib(n-1) on currentPool(), compute fib(n-2) in place, join' } : {}),
+      ...(nestedError === undefined ? {} : { nested_error: nestedError }),
     },
   };
 }
@@ -286,7 +309,7 @@ async function idleCpu(ms: number, runs: number): Promise<number[]> {
   return pcts;
 }
 
-async function caseE(a: Adapter, p: Params['e'], runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+async function caseE(a: Adapter, p: Params['e'], runs: number): Promise<CaseFigures> {
   for (let i = 0; i < p.warmupRoundTrips; i++) check('e', (await a.run('inc', i)) as number, i + 1);
   const p50: number[] = [];
   const p99: number[] = [];
@@ -316,23 +339,57 @@ async function caseE(a: Adapter, p: Params['e'], runs: number): Promise<Omit<Cas
 // ---------------------------------------------------------------------------------------------
 // The sequential baseline (main thread, no pool)
 
-async function sequential(caseId: CaseId, p: Params, runs: number): Promise<Omit<CaseResult, 'child_seconds'>> {
+/** Wall time of `calls` × fib(25) split evenly over two bare worker threads (started and warmed first). */
+async function rawTwoThreads(calls: number, want: number, runs: number): Promise<number[]> {
+  const file = join(root, 'bench/pool/tasks/raw-worker.mjs');
+  const workers = [new Worker(file), new Worker(file)];
+  const ask = (w: Worker, n: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+      w.postMessage(n);
+    });
+  try {
+    await Promise.all(workers.map((w) => ask(w, 40)));
+    const half = Math.floor(calls / 2);
+    const out: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      const [a, b] = await Promise.all([ask(workers[0]!, half), ask(workers[1]!, calls - half)]);
+      out.push((performance.now() - t0) / 1e3);
+      check('c/raw', a! + b!, want);
+      progress(`run ${r + 1}/${runs}: two bare threads ${out[r]!.toFixed(3)} s`);
+    }
+    return out;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+async function sequential(caseId: CaseId, p: Params, runs: number): Promise<CaseFigures> {
   const base = { lib: 'seq' as const, version: process.version, case: caseId };
   if (caseId === 'c') {
     // Same work as the pools' (placement does not matter on one thread).
     const ks = caseCWork(p.c, 'random');
-    const want = sum(ks) * fibIter(W.FIB_WORK_N);
+    const calls = sum(ks);
+    const want = calls * fibIter(W.FIB_WORK_N);
     for (let i = 0; i < 40; i++) W.fibWork(1);
-    const secs: number[] = [];
+    const seqS: number[] = [];
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
       let s = 0;
       for (const k of ks) s += W.fibWork(k);
-      secs.push((performance.now() - t0) / 1e3);
+      seqS.push((performance.now() - t0) / 1e3);
       check('c/seq', s, want);
-      progress(`run ${r + 1}/${runs}: ${secs[r]!.toFixed(3)} s`);
+      progress(`run ${r + 1}/${runs}: sequential ${seqS[r]!.toFixed(3)} s`);
     }
-    return { ...base, metrics: { seq_s: sampled(secs) }, info: { tasks: p.c.tasks, fib25_calls: sum(ks) } };
+    // The machine's own 2-thread figure: two bare workers, each given half of the fib(25) calls.
+    const raw = await rawTwoThreads(calls, want, runs);
+    return {
+      ...base,
+      metrics: { seq_s: sampled(seqS), raw2_s: sampled(raw) },
+      info: { tasks: p.c.tasks, fib25_calls: calls, raw2: 'two bare worker_threads, each running half of the fib(25) calls in one message' },
+    };
   }
   if (caseId === 'd') {
     check('d/seq warm-up', W.fib(p.d.warmupN), fibIter(p.d.warmupN));
@@ -385,7 +442,7 @@ async function main(): Promise<void> {
   };
   let adapter: Adapter | undefined;
   try {
-    let r: Omit<CaseResult, 'child_seconds'>;
+    let r: CaseFigures;
     if (lib === 'seq') r = await sequential(caseId, p, runs);
     else {
       adapter = await loadAdapter(lib);
@@ -407,7 +464,12 @@ async function main(): Promise<void> {
           break;
       }
     }
-    emit({ ...r, child_seconds: Number(((performance.now() - t0) / 1e3).toFixed(2)) });
+    const cpu = process.cpuUsage();
+    emit({
+      ...r,
+      child_seconds: Number(((performance.now() - t0) / 1e3).toFixed(2)),
+      child_cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
+    });
   } catch (err) {
     emit({ lib, case: caseId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     process.exitCode = 1;

@@ -3,7 +3,10 @@
  *
  * For each value, one op is an encode followed by a decode of that value:
  *
- *   - wire:            WireWriter.reset + value(v), then WireReader.reset(view) + value()
+ *   - wire:            100 values per buffer (the pool's case: a batch shares one buffer and one
+ *                      reader): writer.value(v) ×100, then reader.value() ×100; per value
+ *   - wire 1/buf:      one value per buffer: writer.reset + value(v), then
+ *                      reader.reset(writer.view()) + value(), i.e. with the per-batch costs
  *   - v8:              v8.deserialize(v8.serialize(v))
  *   - structuredClone: structuredClone(v)
  *
@@ -44,7 +47,17 @@ function consume(v: unknown): void {
   sink = (sink + (typeof v === 'number' ? v : v === undefined ? 0 : 1)) | 0;
 }
 
-const wire = (v: unknown): unknown => {
+const BATCH = 100;
+/** BATCH values through one buffer; returns the last (the caller counts BATCH ops). */
+const wireBatch = (v: unknown): unknown => {
+  writer.reset();
+  for (let i = 0; i < BATCH; i++) writer.value(v);
+  reader.reset(writer.view());
+  let out: unknown;
+  for (let i = 0; i < BATCH; i++) out = reader.value();
+  return out;
+};
+const wireOne = (v: unknown): unknown => {
   writer.reset();
   writer.value(v);
   reader.reset(writer.view());
@@ -55,11 +68,11 @@ const clone = (v: unknown): unknown => structuredClone(v);
 
 type Codec = (v: unknown) => unknown;
 
-/** Runs `fn(value)` `iters` times; returns ns per op. */
-function timeValue(fn: Codec, value: unknown, iters: number): number {
+/** Runs `fn(value)` `iters` times; returns ns per op (`opsPerCall` ops per call). */
+function timeValue(fn: Codec, value: unknown, iters: number, opsPerCall: number): number {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < iters; i++) consume(fn(value));
-  return Number(process.hrtime.bigint() - t0) / iters;
+  return Number(process.hrtime.bigint() - t0) / (iters * opsPerCall);
 }
 
 const RECORDS = 1000;
@@ -106,13 +119,15 @@ const CASES: [string, unknown][] = [
   ['Float64Array(128) (1 KiB)', floats],
 ];
 
-function calibrate(run: (n: number) => number): number {
-  // Warm up, then pick an iteration count that takes about 100 ms.
-  let n = 1000;
+/** Warms up `run(n)` and returns the `n` for which it takes about 100 ms. */
+function calibrate(run: (n: number) => void): number {
+  let n = 1;
   for (;;) {
-    const ns = run(n) * n;
-    if (ns > 20e6 || n > 5e7) return Math.max(1, Math.round((n * 100e6) / ns));
-    n *= 4;
+    const t0 = process.hrtime.bigint();
+    run(n);
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (ns > 20e6) return Math.max(1, Math.round((n * 100e6) / ns));
+    n *= 2;
   }
 }
 
@@ -123,12 +138,13 @@ function main(): void {
       `Node ${process.version}; ns per encode+decode, median of ${runs} runs`,
   );
 
-  type Row = { name: string; wire: number; v8: number; clone: number };
+  type Row = { name: string; wire: number; one: number; v8: number; clone: number };
   const rows: Row[] = [];
-  const codecs: [keyof Omit<Row, 'name'>, Codec][] = [
-    ['wire', wire],
-    ['v8', v8],
-    ['clone', clone],
+  const codecs: [string, Codec, number][] = [
+    ['wire', wireBatch, BATCH],
+    ['wire 1/buf', wireOne, 1],
+    ['v8', v8, 1],
+    ['structuredClone', clone, 1],
   ];
 
   for (const [name, value] of CASES) {
@@ -137,12 +153,13 @@ function main(): void {
     for (const [label, fn] of codecs) {
       if (!isDeepStrictEqual(fn(value), expected)) throw new Error(`${label} did not round-trip ${name}`);
     }
-    const iters = codecs.map(([, fn]) => calibrate((n) => timeValue(fn, value, n)));
+    const iters = codecs.map(([, fn, ops]) => calibrate((n) => timeValue(fn, value, n, ops)));
     const samples: number[][] = codecs.map(() => []);
     for (let r = 0; r < runs; r++) {
-      codecs.forEach(([, fn], i) => samples[i]!.push(timeValue(fn, value, iters[i]!)));
+      codecs.forEach(([, fn, ops], i) => samples[i]!.push(timeValue(fn, value, iters[i]!, ops)));
     }
-    rows.push({ name, wire: median(samples[0]!), v8: median(samples[1]!), clone: median(samples[2]!) });
+    const [wire, one, v8ns, cloneNs] = samples.map(median) as [number, number, number, number];
+    rows.push({ name, wire, one, v8: v8ns, clone: cloneNs });
   }
 
   const kinds = ['wire', 'v8', 'clone'] as const;
@@ -152,15 +169,18 @@ function main(): void {
   rows.push({
     name: `task record: values([x]) framed, ${RECORDS}/batch`,
     wire: median(samples[0]!),
+    one: NaN,
     v8: median(samples[1]!),
     clone: median(samples[2]!),
   });
 
   const w = Math.max(...rows.map((r) => r.name.length));
-  const fmt = (x: number): string => x.toFixed(x < 100 ? 1 : 0).padStart(10);
-  console.log(`${'case'.padEnd(w)}  ${'wire'.padStart(10)}  ${'v8'.padStart(10)}  ${'structClone'.padStart(11)}  v8/wire`);
+  const fmt = (x: number, width: number): string => (Number.isNaN(x) ? '-' : x.toFixed(x < 100 ? 1 : 0)).padStart(width);
+  const head = ['wire', 'wire 1/buf', 'v8', 'structuredClone', 'v8/wire'];
+  console.log(`${'case (ns per value)'.padEnd(w)}  ${head.map((h) => h.padStart(10)).join('  ')}`);
   for (const r of rows) {
-    console.log(`${r.name.padEnd(w)}  ${fmt(r.wire)}  ${fmt(r.v8)}  ${fmt(r.clone).padStart(11)}  ${(r.v8 / r.wire).toFixed(1)}x`);
+    const cells = [r.wire, r.one, r.v8, r.clone].map((x, i) => fmt(x, Math.max(10, head[i]!.length)));
+    console.log(`${r.name.padEnd(w)}  ${cells.join('  ')}  ${`${(r.v8 / r.wire).toFixed(1)}x`.padStart(10)}`);
   }
   if (sink === 0.5) console.log(''); // keeps `sink` observable
 }
