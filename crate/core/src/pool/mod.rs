@@ -78,6 +78,8 @@ const SPIN_ROUNDS: u32 = 8;
 const RUNNING: u8 = 0;
 const PARKED: u8 = 1;
 const LOOP_WAIT: u8 = 2;
+/// Spinning before it parks: looking for work, so it counts as available (for fair shares).
+const SPINNING: u8 = 3;
 
 struct Outstanding {
     task: Task,
@@ -344,7 +346,9 @@ impl Pool {
             let mail = self.collect_mail(s, out);
             let got = self.find_work(slot, s, max, out);
             if got > 0 || mail {
-                if got == max && self.has_visible_work() {
+                // More work than this worker took: wake the next sleeper for it (a large batch
+                // fans out worker by worker).
+                if got > 0 && self.has_visible_work() {
                     self.wake_one();
                 }
                 return Ok(Taken::Work);
@@ -366,6 +370,7 @@ impl Pool {
                     // CPU from the thread that is submitting the work.
                     if spins < SPIN_ROUNDS {
                         spins += 1;
+                        s.state.store(SPINNING, Ordering::Release);
                         for _ in 0..64 {
                             std::hint::spin_loop();
                         }
