@@ -47,8 +47,43 @@ function tagOf(v: unknown): number {
 }
 
 /** Deep equality that tells -0 from 0, holes from undefined, and checks prototypes. */
+/**
+ * Deep strict equality, except that two invalid Dates are equal (Node 20's isDeepStrictEqual
+ * compares their getTime(), NaN, and says they differ).
+ */
 function same(a: unknown, b: unknown): boolean {
-  return isDeepStrictEqual(a, b);
+  return isDeepStrictEqual(a, b) || isDeepStrictEqual(withoutInvalidDates(a), withoutInvalidDates(b));
+}
+
+const INVALID_DATE = Symbol.for('invalid date');
+function withoutInvalidDates(v: unknown, seen = new Map<object, unknown>()): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (seen.has(v)) return seen.get(v);
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? INVALID_DATE : v;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof RegExp || v instanceof Error) return v;
+  if (v instanceof Map) {
+    const m = new Map<unknown, unknown>();
+    seen.set(v, m);
+    for (const [k, x] of v) m.set(withoutInvalidDates(k, seen), withoutInvalidDates(x, seen));
+    return m;
+  }
+  if (v instanceof Set) {
+    const s = new Set<unknown>();
+    seen.set(v, s);
+    for (const x of v) s.add(withoutInvalidDates(x, seen));
+    return s;
+  }
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array(v.length);
+    seen.set(v, out);
+    for (let i = 0; i < v.length; i++) if (i in v) out[i] = withoutInvalidDates(v[i], seen);
+    return out;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) return v;
+  const out: Record<string, unknown> = Object.create(Object.getPrototypeOf(v) as object | null) as Record<string, unknown>;
+  seen.set(v, out);
+  for (const k of Object.keys(v)) out[k] = withoutInvalidDates((v as Record<string, unknown>)[k], seen);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ pub struct Task {
     submitted: Instant,
     /// Handed to a worker before and given back: its wait time is already recorded.
     requeued: bool,
+    /// Submitted for one worker (its arguments wait on that worker's port): never stolen.
+    pinned: bool,
     /// Everything after the submit header: the task name id and the encoded arguments.
     payload: Box<[u8]>,
 }
@@ -276,6 +278,7 @@ impl Pool {
                 id: t.id,
                 submitted,
                 requeued: false,
+                pinned: t.target.is_some(),
                 payload: t.payload.into(),
             };
             match t.target {
@@ -567,10 +570,13 @@ impl Pool {
         self.queued.fetch_add(n, Ordering::Relaxed);
         {
             let local = lock(&s.local);
-            // Oldest last, so the owner (LIFO) resumes in order and thieves (FIFO) take the
-            // newest first... both ends are fine; what matters is that they are stealable.
             for t in back.into_iter().rev() {
-                local.push(t);
+                if t.pinned {
+                    // Its arguments are on this worker's port: it stays here.
+                    s.inbox.push(t);
+                } else {
+                    local.push(t);
+                }
             }
         }
         self.wake_one();
