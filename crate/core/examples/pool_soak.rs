@@ -8,7 +8,11 @@ use weft_core::pool::{Pool, Taken, Wait, MAIN};
 
 fn rss_mb() -> f64 {
     let s = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: f64 = s.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
+    let pages: f64 = s
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0.0);
     pages * 4096.0 / 1048576.0
 }
 
@@ -24,13 +28,18 @@ fn main() {
                 let mut buf = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     buf.clear();
-                    if pool.take(slot, 64, Wait::Park(Duration::from_millis(5)), &mut buf).unwrap() != Taken::Work {
+                    if pool
+                        .take(slot, 64, Wait::Park(Duration::from_millis(5)), &mut buf)
+                        .unwrap()
+                        != Taken::Work
+                    {
                         continue;
                     }
                     let mut done = Vec::new();
                     let mut at = 0;
                     while at < buf.len() {
-                        let len = u32::from_le_bytes(buf[at + 1..at + 5].try_into().unwrap()) as usize;
+                        let len =
+                            u32::from_le_bytes(buf[at + 1..at + 5].try_into().unwrap()) as usize;
                         let body = &buf[at + 5..at + 5 + len];
                         if buf[at] == 1 {
                             done.extend_from_slice(&(13u32 + 1).to_le_bytes());
