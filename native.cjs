@@ -839,3 +839,7 @@ module.exports.NativePool = nativeBinding.NativePool
 module.exports.NativeStack = nativeBinding.NativeStack
 module.exports.__panicForTest = nativeBinding.__panicForTest
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.parOpNames = nativeBinding.parOpNames
+module.exports.parRun = nativeBinding.parRun
+module.exports.parRunSync = nativeBinding.parRunSync
+module.exports.parThreads = nativeBinding.parThreads

@@ -26,3 +26,16 @@ export type {
   TaskResult,
   TaskModule,
 } from './pool/types.js';
+export {
+  par,
+  Par,
+  ParCompileError,
+  type ParFunction,
+  type NumericArray,
+  type NumericArrayConstructor,
+  type Captures,
+  type ToArrayOptions,
+  type ToArrayIntoOptions,
+  type SortOptions,
+  type SourcePosition,
+} from './par/index.js';

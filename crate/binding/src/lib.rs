@@ -6,11 +6,13 @@
 
 mod errors;
 mod fast;
+mod par;
 mod pool;
 mod stack;
 mod value;
 
 pub use errors::*;
+pub use par::*;
 pub use pool::*;
 pub use stack::*;
 

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod error;
+pub mod par;
 pub mod pool;
 pub mod registry;
 pub mod shared;

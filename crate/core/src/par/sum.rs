@@ -76,7 +76,7 @@ impl ExactSum {
             self.digits[ix + 1] += high;
         }
         self.pending += 1;
-        if self.pending == CARRY_EVERY {
+        if self.pending >= CARRY_EVERY {
             self.carry();
         }
     }
@@ -84,8 +84,36 @@ impl ExactSum {
     /// Adds every value of `values`.
     #[inline]
     pub fn add_all(&mut self, values: &[f64]) {
-        for &v in values {
-            self.add(v);
+        for block in values.chunks(1024) {
+            // Integers below 2^53 (the common case) add up exactly in an i64 (1024 of them stay
+            // below 2^63); anything else goes value by value.
+            let mut acc: i64 = 0;
+            let mut integral = true;
+            for &v in block {
+                let i = v as i64;
+                integral &= (i as f64 == v) & (i.unsigned_abs() < (1u64 << 53));
+                acc = acc.wrapping_add(i);
+            }
+            if integral {
+                self.add_i64(acc);
+            } else {
+                for &v in block {
+                    self.add(v);
+                }
+            }
+        }
+    }
+
+    /// Adds the integer `n` exactly.
+    pub fn add_i64(&mut self, n: i64) {
+        // 1 is 2^1074 units: digit 33, bit 18.
+        let w = (n as i128) << 18;
+        self.digits[33] += (w & 0xffff_ffff) as i64;
+        self.digits[34] += ((w >> 32) & 0xffff_ffff) as i64;
+        self.digits[35] += (w >> 64) as i64;
+        self.pending += 1;
+        if self.pending >= CARRY_EVERY {
+            self.carry();
         }
     }
 
@@ -213,7 +241,10 @@ mod tests {
         let tiny = f64::from_bits(1);
         assert!(same(sum(&[tiny, tiny, tiny]), f64::from_bits(3)));
         assert!(same(sum(&[-tiny]), -tiny));
-        assert!(same(sum(&[f64::MIN_POSITIVE, -tiny]), f64::from_bits((1 << 52) - 1)));
+        assert!(same(
+            sum(&[f64::MIN_POSITIVE, -tiny]),
+            f64::from_bits((1 << 52) - 1)
+        ));
         assert!(same(sum(&[1.0, 2f64.powi(-53)]), 1.0)); // tie to even
         assert!(same(sum(&[1.0, 2f64.powi(-53), tiny]), 1.0 + f64::EPSILON)); // sticky
         assert!(same(
@@ -224,10 +255,32 @@ mod tests {
         assert!(same(sum(&[3.0, -5.0]), -2.0));
         // Overflow by rounding: MAX + half an ulp rounds up to 2^1024.
         assert!(same(sum(&[f64::MAX, 2f64.powi(970)]), f64::INFINITY));
-        assert!(same(
-            sum(&[f64::MAX, 2f64.powi(969)]),
-            f64::MAX
-        ));
+        assert!(same(sum(&[f64::MAX, 2f64.powi(969)]), f64::MAX));
+    }
+
+    #[test]
+    fn integers_take_the_fast_path_exactly() {
+        let mut s = ExactSum::new();
+        s.add_i64(-5);
+        s.add(0.25);
+        assert!(same(s.value(), -4.75));
+        let mut s = ExactSum::new();
+        s.add_i64(i64::MAX);
+        s.add_i64(i64::MIN);
+        assert!(same(s.value(), -1.0));
+        let big = vec![9007199254740991.0f64; 3000];
+        let mut s = ExactSum::new();
+        s.add_all(&big);
+        assert!(same(s.value(), 9007199254740991.0 * 3000.0));
+        let mixed: Vec<f64> = (0..5000)
+            .map(|k| if k == 4000 { 0.5 } else { k as f64 })
+            .collect();
+        let mut s = ExactSum::new();
+        s.add_all(&mixed);
+        let want: f64 = (0..5000)
+            .map(|k| if k == 4000 { 0.5 } else { k as f64 })
+            .sum();
+        assert!(same(s.value(), want));
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub fn write_task(out: &mut Vec<u8>, origin: Origin, id: u32, seq: u32, payload:
 
 /// Parses a give-back list: pairs of `u32 origin | u32 id`.
 pub fn parse_ids(buf: &[u8]) -> Result<Vec<(Origin, u32)>> {
-    if buf.len() % 8 != 0 {
+    if !buf.len().is_multiple_of(8) {
         return Err(bad("give-back"));
     }
     Ok(buf

@@ -1,0 +1,45 @@
+//! `par`: weft's parallel iterators.
+//!
+//! A pipeline (`map`/`filter` stages and a terminal) arrives as op programs compiled by the
+//! TypeScript layer from plain arrow functions ([`program`]). It runs fused, in one pass without
+//! intermediate arrays, over the caller's memory ([`Source`]): the source is cut into fixed
+//! chunks of [`CHUNK`] elements that rayon spreads over weft's threads, and each chunk is
+//! interpreted in blocks of [`BLOCK`] lanes so that decoding an op costs once per block.
+//!
+//! Numbers follow JavaScript exactly ([`js`]): f64 arithmetic, `%` as fmod, NaN and signed zeros,
+//! `Math.min/max/round` rules, `ToInt32` for bitwise ops; the transcendental functions are the
+//! `libm` crate's (fdlibm lineage, within 1 ulp). Sums are exact, correctly rounded once
+//! ([`sum::ExactSum`]), and so are independent of the decomposition and of the thread count.
+
+pub mod eval;
+mod exec;
+pub mod js;
+pub mod program;
+pub mod sum;
+#[cfg(test)]
+mod tests;
+
+use std::sync::OnceLock;
+
+pub use eval::BLOCK;
+pub use exec::{run, run_into, Array, ArrayMut, ElemKind, Mode, Output, Source, Terminal, CHUNK};
+pub use program::{decode, Kind, Op, Pipeline};
+
+/// weft's rayon pool for `par` (one thread per available core, named `weft-par-N`).
+pub fn pool() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("weft-par-{i}"))
+            .build()
+            .expect("cannot start weft's par threads")
+    })
+}
+
+/// Runs `job` on weft's par pool, off the calling thread. `job` must not panic (wrap it in
+/// [`crate::error::catch_panic`]).
+pub fn spawn(job: impl FnOnce() + Send + 'static) {
+    pool().spawn(job);
+}

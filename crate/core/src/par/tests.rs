@@ -1,0 +1,456 @@
+//! End-to-end tests of `par::run`: terminals, sources, and independence from the thread count.
+
+use super::program::{decode, Builder, Kind, Op};
+use super::*;
+
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
+}
+
+fn identity() -> Pipeline {
+    Pipeline::empty()
+}
+
+/// `map(x => x * 2).filter(x => x % 3 === 0)`
+fn article() -> Pipeline {
+    let b = Builder::new(&[2.0, 3.0, 0.0], 2);
+    let (c0, c1, c2, t0, t1) = (b.c(0), b.c(1), b.c(2), b.t(0), b.t(1));
+    let (w, c) = b
+        .program(Kind::Map, &[(Op::Mul, t0, &[0, c0])], t0)
+        .program(
+            Kind::Filter,
+            &[(Op::Mod, t0, &[0, c1]), (Op::Eq, t1, &[t0, c2])],
+            t1,
+        )
+        .build();
+    decode(&w, &c).unwrap()
+}
+
+/// A pipeline with just a terminal closure `op(arg0, arg1)`.
+fn with_terminal(kind: Kind, op: Op) -> Pipeline {
+    let b = Builder::new(&[], 1);
+    let t0 = b.t(0);
+    let (w, c) = b.program(kind, &[(op, t0, &[0, 1])], t0).build();
+    decode(&w, &c).unwrap()
+}
+
+fn pools() -> Vec<rayon::ThreadPool> {
+    [1, 2, 3, 4, 7]
+        .iter()
+        .map(|&n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Runs in every mode and thread count and checks that all agree; returns the result.
+fn everywhere(p: &Pipeline, src: Source<'_>, t: Terminal) -> Output {
+    let inline = run(p, src, t, Mode::Inline).unwrap();
+    for pool in pools() {
+        let par = pool.install(|| run(p, src, t, Mode::Parallel)).unwrap();
+        match (&inline, &par) {
+            (Output::Number(a), Output::Number(b)) => {
+                assert!(
+                    same(*a, *b),
+                    "{t:?} on {} threads: {a} vs {b}",
+                    pool.current_num_threads()
+                )
+            }
+            (Output::Array(Array::F64(a)), Output::Array(Array::F64(b))) => assert!(
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(*x, *y)),
+                "{t:?} on {} threads",
+                pool.current_num_threads()
+            ),
+            (Output::Array(Array::F32(a)), Output::Array(Array::F32(b))) => assert!(
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{t:?} on {} threads",
+                pool.current_num_threads()
+            ),
+            (a, b) => assert_eq!(a, b, "{t:?} on {} threads", pool.current_num_threads()),
+        }
+    }
+    inline
+}
+
+fn num(o: Output) -> f64 {
+    match o {
+        Output::Number(n) => n,
+        o => panic!("not a number: {o:?}"),
+    }
+}
+
+fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
+#[test]
+fn the_article_pipeline() {
+    let p = article();
+    let src = Source::Range {
+        start: 0.0,
+        step: 1.0,
+        len: 1_000_000,
+    };
+    let want: f64 = (0..1_000_000u64)
+        .map(|x| (x * 2) as f64)
+        .filter(|x| x % 3.0 == 0.0)
+        .sum();
+    assert_eq!(num(everywhere(&p, src, Terminal::Sum)), want);
+    assert_eq!(num(everywhere(&p, src, Terminal::Count)), 333_334.0);
+    assert_eq!(num(everywhere(&p, src, Terminal::Max)), 1_999_998.0);
+    assert_eq!(num(everywhere(&p, src, Terminal::Min)), 0.0);
+    match everywhere(&p, src, Terminal::ToArray(ElemKind::F64)) {
+        Output::Array(Array::F64(v)) => {
+            assert_eq!(v.len(), 333_334);
+            assert!(v.iter().enumerate().all(|(k, &x)| x == (6 * k) as f64));
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn sums_are_exact_and_independent_of_thread_count() {
+    let mut rng = xorshift(0x9E3779B97F4A7C15);
+    let values: Vec<f64> = (0..200_003)
+        .map(|_| {
+            let r = rng();
+            let mag = f64::from_bits((r >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
+            let e = ((r >> 2) % 120) as i32 - 60;
+            if r & 1 == 0 {
+                mag * 2f64.powi(e)
+            } else {
+                -mag * 2f64.powi(e)
+            }
+        })
+        .collect();
+    let got = num(everywhere(&identity(), Source::F64(&values), Terminal::Sum));
+    let mut exact = sum::ExactSum::new();
+    exact.add_all(&values);
+    assert!(same(got, exact.value()));
+    // At least as accurate as the naive loop.
+    let naive: f64 = values.iter().sum();
+    let err = |s: f64| {
+        let mut e = sum::ExactSum::new();
+        e.add_all(&values);
+        e.add(-s);
+        e.value().abs()
+    };
+    assert!(err(got) <= err(naive));
+    // Integer sums below 2^53 are exact.
+    let ints: Vec<i32> = (0..300_000i64)
+        .map(|k| ((k * 7919) % 65_536 - 30_000) as i32)
+        .collect();
+    let want: i64 = ints.iter().map(|&v| v as i64).sum();
+    assert_eq!(
+        num(everywhere(&identity(), Source::I32(&ints), Terminal::Sum)),
+        want as f64
+    );
+    let mean = num(everywhere(&identity(), Source::I32(&ints), Terminal::Mean));
+    assert_eq!(mean, want as f64 / ints.len() as f64);
+}
+
+#[test]
+fn reduce_is_deterministic_and_sequential_for_small_inputs() {
+    // (acc, x) => acc - x is not associative: the result is defined on the fixed chunks.
+    let p = with_terminal(Kind::Reduce, Op::Sub);
+    let values: Vec<f64> = (0..100_000).map(|k| (k % 97) as f64 * 0.1).collect();
+    let r = num(everywhere(
+        &p,
+        Source::F64(&values),
+        Terminal::Reduce { init: 0.5 },
+    ));
+    assert!(r.is_finite());
+    // Up to one chunk, exactly the sequential fold from init.
+    let small = &values[..CHUNK];
+    let want = small.iter().fold(0.5, |a, &x| a - x);
+    let got = num(everywhere(
+        &p,
+        Source::F64(small),
+        Terminal::Reduce { init: 0.5 },
+    ));
+    assert!(same(got, want));
+    // Nothing left: init.
+    let empty: [f64; 0] = [];
+    assert_eq!(
+        num(everywhere(
+            &p,
+            Source::F64(&empty),
+            Terminal::Reduce { init: 7.0 }
+        )),
+        7.0
+    );
+    // An associative op gives the plain answer.
+    let max = with_terminal(Kind::Reduce, Op::Max);
+    assert_eq!(
+        num(everywhere(
+            &max,
+            Source::F64(&values),
+            Terminal::Reduce {
+                init: f64::NEG_INFINITY
+            }
+        )),
+        9.600000000000001
+    );
+}
+
+#[test]
+fn min_max_of_zeros_and_nan() {
+    let p = identity();
+    let zeros = [0.0, -0.0, 0.0];
+    assert!(same(
+        num(everywhere(&p, Source::F64(&zeros), Terminal::Min)),
+        -0.0
+    ));
+    assert!(same(
+        num(everywhere(&p, Source::F64(&zeros), Terminal::Max)),
+        0.0
+    ));
+    let mut big: Vec<f64> = (0..50_000).map(|k| k as f64).collect();
+    big[40_000] = f64::NAN;
+    assert!(num(everywhere(&p, Source::F64(&big), Terminal::Min)).is_nan());
+    assert!(num(everywhere(&p, Source::F64(&big), Terminal::Max)).is_nan());
+    let empty: [f64; 0] = [];
+    assert_eq!(
+        everywhere(&p, Source::F64(&empty), Terminal::Min),
+        Output::Nothing
+    );
+    assert_eq!(
+        everywhere(&p, Source::F64(&empty), Terminal::Max),
+        Output::Nothing
+    );
+    assert!(num(everywhere(&p, Source::F64(&empty), Terminal::Mean)).is_nan());
+    assert!(same(
+        num(everywhere(&p, Source::F64(&empty), Terminal::Sum)),
+        0.0
+    ));
+}
+
+#[test]
+fn some_and_every() {
+    // some(x => x > i) / every(x => x > i) over x = 2 * i except at one place.
+    let gt = with_terminal(Kind::Some, Op::Gt);
+    let every_gt = with_terminal(Kind::Every, Op::Gt);
+    let mut v: Vec<f64> = (0..70_000).map(|k| (2 * k + 1) as f64).collect();
+    let src = Source::F64(&v);
+    assert_eq!(everywhere(&gt, src, Terminal::Some), Output::Bool(true));
+    assert_eq!(
+        everywhere(&every_gt, src, Terminal::Every),
+        Output::Bool(true)
+    );
+    v[65_000] = 0.0;
+    let src = Source::F64(&v);
+    assert_eq!(
+        everywhere(&every_gt, src, Terminal::Every),
+        Output::Bool(false)
+    );
+    let lt = with_terminal(Kind::Some, Op::Lt);
+    assert_eq!(everywhere(&lt, src, Terminal::Some), Output::Bool(true));
+    let empty: [f64; 0] = [];
+    assert_eq!(
+        everywhere(&lt, Source::F64(&empty), Terminal::Some),
+        Output::Bool(false)
+    );
+    assert_eq!(
+        everywhere(&every_gt, Source::F64(&empty), Terminal::Every),
+        Output::Bool(true)
+    );
+}
+
+#[test]
+fn every_source_type_reads_as_numbers() {
+    let p = identity();
+    let t = Terminal::ToArray(ElemKind::F64);
+    let f64s = |o: Output| match o {
+        Output::Array(Array::F64(v)) => v,
+        o => panic!("{o:?}"),
+    };
+    assert_eq!(
+        f64s(everywhere(&p, Source::I8(&[-128, 127]), t)),
+        [-128.0, 127.0]
+    );
+    assert_eq!(f64s(everywhere(&p, Source::U8(&[0, 255]), t)), [0.0, 255.0]);
+    assert_eq!(f64s(everywhere(&p, Source::I16(&[-32768]), t)), [-32768.0]);
+    assert_eq!(f64s(everywhere(&p, Source::U16(&[65535]), t)), [65535.0]);
+    assert_eq!(
+        f64s(everywhere(&p, Source::I32(&[i32::MIN]), t)),
+        [-2147483648.0]
+    );
+    assert_eq!(
+        f64s(everywhere(&p, Source::U32(&[u32::MAX]), t)),
+        [4294967295.0]
+    );
+    assert_eq!(
+        f64s(everywhere(&p, Source::F32(&[0.1]), t)),
+        [0.10000000149011612]
+    );
+    let r = Source::Range {
+        start: 1.0,
+        step: -0.25,
+        len: 5,
+    };
+    assert_eq!(f64s(everywhere(&p, r, t)), [1.0, 0.75, 0.5, 0.25, 0.0]);
+}
+
+#[test]
+fn arrays_convert_like_typed_array_stores_and_sort() {
+    let p = identity();
+    let v = [
+        1.5,
+        -1.5,
+        300.0,
+        -0.0,
+        f64::NAN,
+        2.5,
+        4294967297.0,
+        f64::INFINITY,
+    ];
+    let src = Source::F64(&v);
+    match everywhere(&p, src, Terminal::ToArray(ElemKind::I32)) {
+        Output::Array(Array::I32(a)) => assert_eq!(a, [1, -1, 300, 0, 0, 2, 1, 0]),
+        o => panic!("{o:?}"),
+    }
+    match everywhere(&p, src, Terminal::ToArray(ElemKind::U8Clamped)) {
+        Output::Array(Array::U8Clamped(a)) => assert_eq!(a, [2, 0, 255, 0, 0, 2, 255, 255]),
+        o => panic!("{o:?}"),
+    }
+    match everywhere(&p, src, Terminal::ToArray(ElemKind::U8)) {
+        Output::Array(Array::U8(a)) => assert_eq!(a, [1, 255, 44, 0, 0, 2, 1, 0]),
+        o => panic!("{o:?}"),
+    }
+    match everywhere(
+        &p,
+        src,
+        Terminal::Sort {
+            kind: ElemKind::F64,
+            descending: false,
+        },
+    ) {
+        Output::Array(Array::F64(a)) => {
+            let want = [
+                -1.5,
+                -0.0,
+                1.5,
+                2.5,
+                300.0,
+                4294967297.0,
+                f64::INFINITY,
+                f64::NAN,
+            ];
+            assert!(a.iter().zip(&want).all(|(x, y)| same(*x, *y)), "{a:?}");
+        }
+        o => panic!("{o:?}"),
+    }
+    match everywhere(
+        &p,
+        src,
+        Terminal::Sort {
+            kind: ElemKind::F64,
+            descending: true,
+        },
+    ) {
+        Output::Array(Array::F64(a)) => {
+            let want = [
+                f64::INFINITY,
+                4294967297.0,
+                300.0,
+                2.5,
+                1.5,
+                -0.0,
+                -1.5,
+                f64::NAN,
+            ];
+            assert!(a.iter().zip(&want).all(|(x, y)| same(*x, *y)), "{a:?}");
+        }
+        o => panic!("{o:?}"),
+    }
+    match everywhere(
+        &p,
+        src,
+        Terminal::Sort {
+            kind: ElemKind::I8,
+            descending: true,
+        },
+    ) {
+        Output::Array(Array::I8(a)) => assert_eq!(a, [44, 2, 1, 1, 0, 0, 0, -1]),
+        o => panic!("{o:?}"),
+    }
+    // Big sorts agree across thread counts.
+    let mut rng = xorshift(42);
+    let big: Vec<f64> = (0..100_000)
+        .map(|_| (rng() % 1000) as f64 - 500.0)
+        .collect();
+    match everywhere(
+        &p,
+        Source::F64(&big),
+        Terminal::Sort {
+            kind: ElemKind::F64,
+            descending: false,
+        },
+    ) {
+        Output::Array(Array::F64(a)) => assert!(a.windows(2).all(|w| w[0] <= w[1])),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn into_writes_in_place_and_refuses_small_outputs() {
+    let p = article();
+    let src = Source::Range {
+        start: 0.0,
+        step: 1.0,
+        len: 40_000,
+    };
+    let mut out = vec![-1.0f64; 20_000];
+    let n = run_into(&p, src, ArrayMut::F64(&mut out), Mode::Parallel).unwrap();
+    assert_eq!(n, 13_334);
+    assert!(out[..n]
+        .iter()
+        .enumerate()
+        .all(|(k, &x)| x == (6 * k) as f64));
+    assert!(out[n..].iter().all(|&x| x == -1.0));
+    let mut small = vec![0i32; 10];
+    let e = run_into(&p, src, ArrayMut::I32(&mut small), Mode::Inline).unwrap_err();
+    assert_eq!(e.code, crate::error::Code::InvalidArg);
+    assert!(small.iter().all(|&x| x == 0));
+    // One-to-one pipelines write straight into the output.
+    let mut out = vec![0u8; 5];
+    let v = [1.0, 2.0, 3.0];
+    assert_eq!(
+        run_into(
+            &identity(),
+            Source::F64(&v),
+            ArrayMut::U8Clamped(&mut out),
+            Mode::Inline
+        )
+        .unwrap(),
+        3
+    );
+    assert_eq!(out, [1, 2, 3, 0, 0]);
+    let mut tiny = vec![0u8; 2];
+    assert!(run_into(
+        &identity(),
+        Source::F64(&v),
+        ArrayMut::U8(&mut tiny),
+        Mode::Inline
+    )
+    .is_err());
+}
+
+#[test]
+fn mismatched_terminals_are_errors() {
+    let p = identity();
+    let v = [1.0];
+    assert!(run(&p, Source::F64(&v), Terminal::Some, Mode::Inline).is_err());
+    let r = with_terminal(Kind::Reduce, Op::Add);
+    assert!(run(&r, Source::F64(&v), Terminal::Sum, Mode::Inline).is_err());
+    assert!(run(&r, Source::F64(&v), Terminal::Every, Mode::Inline).is_err());
+}

@@ -1,0 +1,79 @@
+/**
+ * `par`: parallel pipelines over typed arrays and ranges, compiled from plain arrow functions
+ * and run fused on weft's rayon threads.
+ *
+ * ```ts
+ * await par.range(0, 1_000_000).map((x) => x * 2).filter((x) => x % 3 === 0).sum();
+ * await par(samples).map((x, i, { gain }) => x * gain, { gain: 0.5 }).max();
+ * ```
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { type NumericArray, Par, arrayKind } from './pipeline.js';
+
+export { Par, INLINE_MAX } from './pipeline.js';
+export type {
+  NumericArray,
+  NumericArrayConstructor,
+  ToArrayOptions,
+  ToArrayIntoOptions,
+  SortOptions,
+} from './pipeline.js';
+export type { Captures } from './compiler.js';
+export { ParCompileError, type SourcePosition } from './errors.js';
+
+/** `par(source)` and `par.range(start, end, step)`. */
+export interface ParFunction {
+  /**
+   * A pipeline over a typed array (read in place: do not write to it while a terminal is
+   * pending) or an array of numbers (copied once into a Float64Array).
+   */
+  (source: NumericArray | readonly number[]): Par<number>;
+  /**
+   * A pipeline over `start, start + step, start + 2 * step, ...` below `end` (above it for a
+   * negative step), without materialising it: value `k` is `start + k * step` and there are
+   * `Math.max(0, Math.ceil((end - start) / step))` values, as numpy's `arange` counts them.
+   */
+  range(start: number, end: number, step?: number): Par<number>;
+}
+
+function fromSource(source: NumericArray | readonly number[]): Par<number> {
+  if (arrayKind(source) !== undefined) return new Par({ kind: 'array', array: source as NumericArray });
+  if (Array.isArray(source)) {
+    const values = source as readonly unknown[];
+    const copy = new Float64Array(values.length);
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k];
+      if (typeof v !== 'number') {
+        throw new InvalidArgumentError(`par(array) needs numbers; element ${k} is ${v === null ? 'null' : typeof v}`);
+      }
+      copy[k] = v;
+    }
+    return new Par({ kind: 'array', array: copy });
+  }
+  const what =
+    source === null ? 'null' : typeof source === 'object' ? (source as object).constructor?.name ?? 'object' : typeof source;
+  throw new InvalidArgumentError(
+    `par() takes a Float64Array, Float32Array, Int8/16/32Array, Uint8/16/32Array, Uint8ClampedArray or number[]; got ${what}`,
+  );
+}
+
+function range(start: number, end: number, step = 1): Par<number> {
+  for (const [name, v] of [
+    ['start', start],
+    ['end', end],
+    ['step', step],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new InvalidArgumentError(`par.range: ${name} must be a finite number, got ${String(v)}`);
+    }
+  }
+  if (step === 0) throw new InvalidArgumentError('par.range: step must not be 0');
+  const length = Math.max(0, Math.ceil((end - start) / step));
+  if (!Number.isSafeInteger(length)) {
+    throw new InvalidArgumentError(`par.range(${start}, ${end}, ${step}) has too many values (${length})`);
+  }
+  return new Par({ kind: 'range', start, step, length });
+}
+
+/** Builds a parallel pipeline: `par(typedArray | number[])` or `par.range(start, end, step?)`. */
+export const par: ParFunction = Object.assign(fromSource, { range });

@@ -1,0 +1,359 @@
+/**
+ * `Par<T>`: a lazy, immutable parallel pipeline. Stages (`map`, `filter`) compile their closure
+ * at once (so a `ParCompileError` points at the call); a terminal assembles the stages into one
+ * program, sends it to Rust in one call and returns a Promise of the result.
+ */
+import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { native } from '../native.js';
+import {
+  type AnyFunction,
+  type Captures,
+  type CompiledClosure,
+  type Operand,
+  type ValueType,
+  compileClosure,
+  joinTypes,
+} from './compiler.js';
+import { KIND, MAX_REGS, OPCODE, OP_NAMES, R_CONST, TERMINAL, type TerminalName, VARIADIC, VERSION } from './ops.js';
+
+/** The typed arrays `par` reads and writes. */
+export type NumericArray =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray;
+
+/** Their constructors (the `type` option of `toArray` and `sort`). */
+export type NumericArrayConstructor =
+  | Float64ArrayConstructor
+  | Float32ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Uint8ClampedArrayConstructor;
+
+/** Element kind codes of the binding (`par::ElemKind`), most derived class first. */
+const KINDS: ReadonlyArray<readonly [NumericArrayConstructor, number]> = [
+  [Float64Array, 0],
+  [Float32Array, 1],
+  [Int8Array, 2],
+  [Uint8ClampedArray, 4],
+  [Uint8Array, 3],
+  [Int16Array, 5],
+  [Uint16Array, 6],
+  [Int32Array, 7],
+  [Uint32Array, 8],
+];
+
+/** The element kind of a typed array par supports, or undefined. */
+export function arrayKind(value: unknown): number | undefined {
+  for (const [ctor, kind] of KINDS) if (value instanceof ctor) return kind;
+  return undefined;
+}
+
+function ctorKind(ctor: unknown): number {
+  for (const [c, kind] of KINDS) if (ctor === c) return kind;
+  throw new InvalidArgumentError(
+    'type must be one of Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, ' +
+      `Int8Array, Uint8Array, Uint8ClampedArray; got ${String(ctor)}`,
+  );
+}
+
+/** Sources shorter than this run on the calling thread: a thread hop would cost more. */
+export const INLINE_MAX = 1 << 14;
+
+/** @internal Where a pipeline's values come from. */
+export type SourceSpec =
+  | { readonly kind: 'array'; readonly array: NumericArray }
+  | { readonly kind: 'range'; readonly start: number; readonly step: number; readonly length: number };
+
+interface Stage {
+  readonly closure: CompiledClosure;
+  /** The captured values, in `closure.captures` order (booleans as 1/0). */
+  readonly values: readonly number[];
+}
+
+function stage(closure: CompiledClosure, captures: Captures | undefined): Stage {
+  const values = closure.captures.map((k) => {
+    const v = (captures as Captures)[k];
+    return typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
+  });
+  return { closure, values };
+}
+
+/** One program for the stages plus the terminal closure (wire format of `par::program`). */
+function assemble(stages: readonly Stage[], terminal: Stage | undefined): { code: Uint32Array; consts: Float64Array } {
+  const all = terminal === undefined ? stages : [...stages, terminal];
+  const consts: number[] = [];
+  const bases: number[] = [];
+  let temps = 0;
+  for (const s of all) {
+    bases.push(consts.length);
+    consts.push(...s.closure.consts, ...s.values);
+    temps = Math.max(temps, s.closure.ntemps);
+  }
+  const firstTemp = R_CONST + consts.length;
+  const nregs = firstTemp + temps;
+  if (nregs > MAX_REGS) {
+    throw new InvalidArgumentError(`the pipeline is too large: it needs ${nregs} registers, at most ${MAX_REGS}`);
+  }
+  const words: number[] = [VERSION, nregs, consts.length, all.length];
+  all.forEach((s, j) => {
+    const c = s.closure;
+    const base = R_CONST + (bases[j] as number);
+    const reg = (o: Operand): number => {
+      switch (o.k) {
+        case 'param':
+          return o.n;
+        case 'const':
+          return base + o.n;
+        case 'capture':
+          return base + c.consts.length + o.n;
+        case 'temp':
+          return firstTemp + o.n;
+      }
+    };
+    words.push(KIND[c.kind], c.code.length, reg(c.result));
+    for (const ins of c.code) {
+      words.push(OPCODE[ins.op], firstTemp + ins.dst);
+      if (VARIADIC.has(ins.op)) words.push(ins.args.length);
+      for (const a of ins.args) words.push(reg(a));
+    }
+  });
+  return { code: Uint32Array.from(words), consts: Float64Array.from(consts) };
+}
+
+let opsChecked = false;
+function checkOps(): void {
+  if (opsChecked) return;
+  const names = native.parOpNames();
+  if (names.length !== OP_NAMES.length || names.some((n, i) => n !== OP_NAMES[i])) {
+    throw new WeftError(
+      'WEFT_PANIC',
+      'internal error (a bug in weft, please report it): the native par op table does not match ' +
+        'this version of the TypeScript layer; rebuild weft',
+    );
+  }
+  opsChecked = true;
+}
+
+type NativeValue = ReturnType<typeof native.parRunSync>;
+
+function internal(what: string, got: unknown): WeftError {
+  return new WeftError(
+    'WEFT_PANIC',
+    `internal error (a bug in weft, please report it): par expected ${what}, got ${String(got)}`,
+  );
+}
+
+function asNumber(v: NativeValue): number {
+  if (typeof v !== 'number') throw internal('a number', v);
+  return v;
+}
+
+function asBoolean(v: NativeValue): boolean {
+  if (typeof v !== 'boolean') throw internal('a boolean', v);
+  return v;
+}
+
+function asArray(v: NativeValue): NumericArray {
+  if (arrayKind(v) === undefined) throw internal('a typed array', v);
+  return v as NumericArray;
+}
+
+/** Options of `toArray`. */
+export interface ToArrayOptions<C extends NumericArrayConstructor = NumericArrayConstructor> {
+  /** The kind of typed array to return (default `Float64Array`); values convert as a store into it would. */
+  readonly type?: C;
+}
+
+/** Options of `toArray` that write into a given array. */
+export interface ToArrayIntoOptions<A extends NumericArray> {
+  /**
+   * Write the values into this array from its start (converted as a store into it would) and
+   * return the written part (`into` itself when it is filled exactly). Rejects with
+   * `WEFT_INVALID_ARG`, writing nothing, if it is too small. Do not touch it while the Promise
+   * is pending. It may be the source itself (the values are then computed first).
+   */
+  readonly into: A;
+}
+
+/** Options of `sort`. */
+export interface SortOptions<C extends NumericArrayConstructor = NumericArrayConstructor> {
+  /** Largest first (NaN still last). */
+  readonly descending?: boolean;
+  /** The kind of typed array to return (default `Float64Array`); values convert before sorting. */
+  readonly type?: C;
+}
+
+/**
+ * A parallel pipeline over numbers. Immutable: every stage returns a new `Par`, and a `Par` can
+ * run any number of terminals. While a terminal's Promise is pending, do not write to the
+ * source typed array, nor transfer, detach or resize its buffer: it is read in place from
+ * weft's threads.
+ *
+ * Closures are compiled from their source (see the README's "par" section): they see only their
+ * parameters `(x, i)` (`i` is the index in the source) and, as a destructured third parameter,
+ * the captures object passed right after them: `.map((x, i, { k }) => x * k, { k: 3 })`.
+ */
+export class Par<T extends number | boolean = number> {
+  readonly #source: SourceSpec;
+  readonly #stages: readonly Stage[];
+  readonly #type: ValueType;
+
+  /** @internal Use `par(source)` or `par.range(...)`. */
+  constructor(source: SourceSpec, stages: readonly Stage[] = [], type: ValueType = 'number') {
+    this.#source = source;
+    this.#stages = stages;
+    this.#type = type;
+  }
+
+  /** How many values the source has (before any filter). */
+  get sourceLength(): number {
+    return this.#source.kind === 'array' ? this.#source.array.length : this.#source.length;
+  }
+
+  /** Replaces every value by `fn(x, i)`. */
+  map<U extends number | boolean>(fn: (x: T, i: number) => U): Par<U>;
+  /** Replaces every value by `fn(x, i, captures)`. */
+  map<U extends number | boolean, C extends Captures>(fn: (x: T, i: number, captures: C) => U, captures: C): Par<U>;
+  map(fn: AnyFunction, captures?: Captures): Par<number | boolean> {
+    const closure = compileClosure(fn, { kind: 'map', paramTypes: [this.#type, 'number'], captures });
+    return new Par(this.#source, [...this.#stages, stage(closure, captures)], closure.resultType);
+  }
+
+  /** Keeps the values for which `fn(x, i)` is truthy. */
+  filter(fn: (x: T, i: number) => unknown): Par<T>;
+  /** Keeps the values for which `fn(x, i, captures)` is truthy. */
+  filter<C extends Captures>(fn: (x: T, i: number, captures: C) => unknown, captures: C): Par<T>;
+  filter(fn: AnyFunction, captures?: Captures): Par<T> {
+    const closure = compileClosure(fn, { kind: 'filter', paramTypes: [this.#type, 'number'], captures });
+    return new Par<T>(this.#source, [...this.#stages, stage(closure, captures)], this.#type);
+  }
+
+  /**
+   * The sum, computed exactly and rounded once: the same whatever the thread count, exact for
+   * integer sums below 2^53, and never less accurate than a plain loop. 0 when empty.
+   */
+  async sum(): Promise<number> {
+    return asNumber(await this.#run('sum'));
+  }
+
+  /** The exact sum divided by the count; NaN when empty. */
+  async mean(): Promise<number> {
+    return asNumber(await this.#run('mean'));
+  }
+
+  /** How many values reach the terminal. */
+  async count(): Promise<number> {
+    return asNumber(await this.#run('count'));
+  }
+
+  /** The smallest value as `Math.min` sees it (NaN if any is NaN, -0 below +0); undefined when empty. */
+  async min(): Promise<number | undefined> {
+    const v = await this.#run('min');
+    return v === undefined ? undefined : asNumber(v);
+  }
+
+  /** The largest value as `Math.max` sees it (NaN if any is NaN, +0 above -0); undefined when empty. */
+  async max(): Promise<number | undefined> {
+    const v = await this.#run('max');
+    return v === undefined ? undefined : asNumber(v);
+  }
+
+  /**
+   * Folds the values with `fn(acc, x)` from `init`. The source is cut into fixed chunks of
+   * 16384 values: each chunk folds from `init` and the chunks' results fold in order with `fn`,
+   * so the result never depends on the thread count; for `fn` associative with `init` its
+   * identity (as rayon requires) it is the plain left fold, and for sources up to 16384 values
+   * it is exactly `values.reduce(fn, init)`. `fn` must return a number.
+   */
+  reduce(fn: (acc: number, x: T) => number, init: number): Promise<number>;
+  reduce<C extends Captures>(fn: (acc: number, x: T, captures: C) => number, init: number, captures: C): Promise<number>;
+  async reduce(fn: AnyFunction, init: number, captures?: Captures): Promise<number> {
+    if (typeof init !== 'number') throw new InvalidArgumentError(`reduce needs a number init, got ${typeof init}`);
+    const closure = compileClosure(fn, {
+      kind: 'reduce',
+      paramTypes: ['number', joinTypes(this.#type, 'number')],
+      captures,
+    });
+    return asNumber(await this.#run('reduce', stage(closure, captures), init));
+  }
+
+  /** Whether `fn(x, i)` is truthy for some value (stops early). */
+  some(fn: (x: T, i: number) => unknown): Promise<boolean>;
+  some<C extends Captures>(fn: (x: T, i: number, captures: C) => unknown, captures: C): Promise<boolean>;
+  async some(fn: AnyFunction, captures?: Captures): Promise<boolean> {
+    const closure = compileClosure(fn, { kind: 'some', paramTypes: [this.#type, 'number'], captures });
+    return asBoolean(await this.#run('some', stage(closure, captures)));
+  }
+
+  /** Whether `fn(x, i)` is truthy for every value (stops early). */
+  every(fn: (x: T, i: number) => unknown): Promise<boolean>;
+  every<C extends Captures>(fn: (x: T, i: number, captures: C) => unknown, captures: C): Promise<boolean>;
+  async every(fn: AnyFunction, captures?: Captures): Promise<boolean> {
+    const closure = compileClosure(fn, { kind: 'every', paramTypes: [this.#type, 'number'], captures });
+    return asBoolean(await this.#run('every', stage(closure, captures)));
+  }
+
+  /** The values in source order, as a new `Float64Array` (memory handed over from Rust, not copied). */
+  toArray(): Promise<Float64Array>;
+  /** The values in source order, as a new typed array of the given type. */
+  toArray<C extends NumericArrayConstructor>(options: ToArrayOptions<C>): Promise<InstanceType<C>>;
+  /** The values in source order, written into `options.into`. */
+  toArray<A extends NumericArray>(options: ToArrayIntoOptions<A>): Promise<A>;
+  async toArray(options?: { readonly type?: unknown; readonly into?: unknown }): Promise<NumericArray> {
+    if (options?.into !== undefined) {
+      if (options.type !== undefined) throw new InvalidArgumentError('toArray takes either `type` or `into`, not both');
+      const into = options.into;
+      if (arrayKind(into) === undefined) {
+        throw new InvalidArgumentError(`toArray({ into }) needs a numeric typed array, got ${String(into)}`);
+      }
+      const target = into as NumericArray;
+      const n = asNumber(await this.#run('toArray', undefined, 0, 0, target));
+      return n === target.length ? target : target.subarray(0, n);
+    }
+    const kind = options?.type === undefined ? 0 : ctorKind(options.type);
+    return asArray(await this.#run('toArray', undefined, 0, kind));
+  }
+
+  /** The values sorted numerically (-0 before +0, NaN last), as a new typed array. */
+  sort(options?: { readonly descending?: boolean }): Promise<Float64Array>;
+  sort<C extends NumericArrayConstructor>(options: SortOptions<C>): Promise<InstanceType<C>>;
+  async sort(options?: { readonly descending?: boolean; readonly type?: unknown }): Promise<NumericArray> {
+    const kind = options?.type === undefined ? 0 : ctorKind(options.type);
+    return asArray(await this.#run('sort', undefined, options?.descending === true ? 1 : 0, kind));
+  }
+
+  async #run(
+    terminal: TerminalName,
+    closure?: Stage,
+    arg = 0,
+    kind = 0,
+    into: NumericArray | null = null,
+  ): Promise<NativeValue> {
+    checkOps();
+    const { code, consts } = assemble(this.#stages, closure);
+    const src = this.#source;
+    const array = src.kind === 'array' ? src.array : null;
+    const range = src.kind === 'range' ? [src.start, src.step, src.length] : null;
+    if (this.sourceLength < INLINE_MAX) {
+      try {
+        return native.parRunSync(array, range, code, consts, TERMINAL[terminal], arg, kind, into);
+      } catch (err) {
+        throw fromNative(err);
+      }
+    }
+    const result = await native.parRun(array, range, code, consts, TERMINAL[terminal], arg, kind, into);
+    if (result instanceof Error) throw fromNative(result);
+    return result;
+  }
+}
