@@ -392,6 +392,7 @@ async function pump(): Promise<void> {
       if (buf === null) {
         // Parked long enough (give the event loop a turn) or registered for a wake-up.
         if (park) {
+          lastYield = now();
           if (init.idleTimeout > 0 && now() - lastWork >= init.idleTimeout) {
             // Idle for long enough: leave. The pool starts a worker again when work comes.
             parentPort?.postMessage({ type: 'idle' });
@@ -409,6 +410,15 @@ async function pump(): Promise<void> {
         return;
       }
       handleBatch(buf);
+      if (now() - lastYield > YIELD_MS) {
+        // A full turn of the event loop now and then while busy: timers, I/O callbacks and
+        // finalizers run only there. Report the results first, so the turn delays no caller.
+        lastYield = now();
+        submitter.flush();
+        flushCompletions();
+        setImmediate(schedulePump);
+        return;
+      }
       // Let async continuations (awaits on child tasks, resolved promises) run before the next batch.
       await undefined;
     }
