@@ -75,13 +75,14 @@ test('soak: a million tiny tasks, 1,000 in flight: each settles once with its va
   t.is(report.wrong, 0, 'every task resolved with its own value');
   t.is(report.completed, 1_000_000);
   t.is(report.failed, 0);
-  // 800,000 tasks after the warm-up. KNOWN ISSUE (Pool issue still open): RSS grows about 35-45 MB
-  // per million tiny tasks, in native memory owned by the worker threads (freed when they exit;
-  // the V8 heaps of every thread, the scheduler alone and the allocator are ruled out). Until it is
-  // found, this bound guards against anything worse; the target is flat.
+  // 800,000 tasks after the warm-up; bound 32 MB (40 bytes a task). Measured alone
+  // 8.8 MB (checkpoints 168, 169, 173.5, 175.5 MB), 17 MB under ava's parallel load: not yet flat, and the Pool issue
+  // stays open on it. It was 32-36 MB before workers turned their event loop while busy; the
+  // rest is native memory of the worker threads (the V8 heaps, the scheduler alone and the
+  // allocator are ruled out).
   const growth = report.rssDoneMb - report.rssWarmMb;
   t.log(`RSS growth over 800,000 tasks: ${growth.toFixed(1)} MB`);
-  t.true(growth < 64, `RSS grew by ${growth.toFixed(1)} MB over 800,000 tasks after warm-up (checkpoints: ${report.checkpoints.join(', ')} MB)`);
+  t.true(growth < 32, `RSS grew by ${growth.toFixed(1)} MB over 800,000 tasks after warm-up (checkpoints: ${report.checkpoints.join(', ')} MB)`);
 });
 
 interface CrashReport {
