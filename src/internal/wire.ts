@@ -136,9 +136,12 @@ const MAX_PLAIN_ITEMS = 1024;
 const MAX_CACHED_KEY = 32;
 const KEY_CACHE_SIZE = 1024;
 
-type ViewConstructor = new (buffer: ArrayBuffer) => ArrayBufferView;
-/** VIEWS[kind] rebuilds a view of that kind (Buffer is handled apart). */
-const VIEWS: readonly ViewConstructor[] = [
+export type ViewConstructor = new (buffer: ArrayBuffer) => ArrayBufferView;
+/**
+ * VIEWS[kind] rebuilds a view of that kind (Buffer, kind VIEW_BUFFER, is handled apart). The order
+ * is part of both this format and the SharedStack encoding (src/shared/codec.ts): never reorder.
+ */
+export const VIEWS: readonly ViewConstructor[] = [
   Uint8Array,
   Int8Array,
   Uint8ClampedArray,
@@ -752,7 +755,8 @@ export class WireWriter {
   }
 }
 
-function viewKindOf(v: ArrayBufferView): number {
+/** The VIEW_* kind of a typed array, DataView or Buffer. */
+export function viewKindOf(v: ArrayBufferView): number {
   if (Buffer.isBuffer(v)) return VIEW_BUFFER;
   for (let i = VIEWS.length - 1; i >= 0; i--) if (v instanceof VIEWS[i]!) return i;
   // A view kind weft does not know (e.g. Float16Array): v8.serialize keeps its meaning.

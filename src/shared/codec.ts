@@ -9,6 +9,7 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { DataCloneError, InvalidArgumentError } from '../errors.js';
+import { VIEWS, VIEW_BUFFER, viewKindOf } from '../internal/wire.js';
 
 /** Anything weft can store: `undefined` is excluded because `pop()` uses it to mean "empty". */
 export type Storable = NonNullable<unknown> | null;
@@ -19,34 +20,13 @@ export type EncodedValue = number | string | boolean | null | bigint | [number, 
 export type NativeValue = number | string | boolean | null | bigint | undefined | [number, ArrayBuffer];
 
 const CLONED_TAG = -1;
-const DATAVIEW_TAG = 11;
-const BUFFER_TAG = 12;
 
-type ViewConstructor = new (buffer: ArrayBuffer) => ArrayBufferView;
-/** Tag i rebuilds a `VIEWS[i]`; the order is part of the encoding and never changes. */
-const VIEWS: readonly ViewConstructor[] = [
-  Uint8Array,
-  Int8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-];
-
+/** The view kind (the same numbering as the pool's wire format), or CLONED_TAG for a kind this
+ * encoding does not know (e.g. Float16Array): that one keeps its meaning by structured clone. */
 function viewTag(view: ArrayBufferView): number {
-  if (Buffer.isBuffer(view)) return BUFFER_TAG;
-  if (view instanceof DataView) return DATAVIEW_TAG;
-  for (let i = 0; i < VIEWS.length; i++) {
-    if (view instanceof VIEWS[i]!) return i;
-  }
-  // A typed array kind this Node version has and weft does not know yet (e.g. Float16Array):
-  // keep its meaning by structured clone.
-  return CLONED_TAG;
+  if (Buffer.isBuffer(view)) return VIEW_BUFFER;
+  const kind = viewKindOf(view);
+  return kind >= 0 && kind < VIEWS.length ? kind : CLONED_TAG;
 }
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
@@ -89,8 +69,7 @@ export function decode(value: NativeValue): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const [tag, buffer] = value;
   if (tag === CLONED_TAG) return deserialize(new Uint8Array(buffer));
-  if (tag === BUFFER_TAG) return Buffer.from(buffer);
-  if (tag === DATAVIEW_TAG) return new DataView(buffer);
+  if (tag === VIEW_BUFFER) return Buffer.from(buffer);
   const View = VIEWS[tag];
   if (View === undefined) throw new InvalidArgumentError(`unknown value tag ${tag}`);
   return new View(buffer);
