@@ -100,6 +100,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   #roundRobin = 0;
   #idleWaiters: Array<() => void> = [];
   #exitRef: WeakRef<NativePool> | undefined;
+  readonly #reader = new WireReader(new Uint8Array(0));
 
   constructor(options: PoolOptions) {
     super();
@@ -301,7 +302,8 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   #drain(): void {
     const buf = this.#native.drainMain();
     if (buf === null) return;
-    const r = new WireReader(buf);
+    const r = this.#reader;
+    r.reset(buf);
     while (r.remaining > 0) {
       const len = r.u32();
       const end = r.offset + len;

@@ -7,12 +7,10 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use weft_core::error::Code;
-use weft_core::pool::{Pool, Taken, Wait, MAIN};
-use weft_core::registry::{process_token, Registered, Registry};
+use weft_core::pool::{self, Pool, Taken, Wait, MAIN};
+use weft_core::registry::{process_token, Registered};
 
 use crate::errors::{guard, WeftStatus};
-
-static POOLS: Registry<Pool> = Registry::new("Pool");
 
 /// A wake-up call into a JavaScript thread's event loop. Weak: it never keeps a thread alive by
 /// itself (the TypeScript layer holds the pool's keep-alive while tasks are pending).
@@ -85,12 +83,9 @@ impl NativePool {
     #[napi(constructor)]
     pub fn new(threads: u32, max_queue: u32) -> napi::Result<Self, WeftStatus> {
         guard(|| {
-            let pool = Pool::new(
-                threads as usize,
-                (max_queue > 0).then_some(max_queue as usize),
-            )?;
+            let max_queue = (max_queue > 0).then_some(max_queue as usize);
             Ok(Self {
-                inner: POOLS.insert(pool),
+                inner: pool::new_pool(threads as usize, max_queue)?,
             })
         })
     }
@@ -100,7 +95,7 @@ impl NativePool {
     pub fn attach(id: f64, token: u32) -> napi::Result<Self, WeftStatus> {
         guard(|| {
             Ok(Self {
-                inner: POOLS.get(id as u64, token)?,
+                inner: pool::pools().get(id as u64, token)?,
             })
         })
     }

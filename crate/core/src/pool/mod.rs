@@ -32,6 +32,7 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crossbeam_queue::SegQueue;
 
 use crate::error::{Code, Error, Result};
+use crate::registry::{Registered, Registry};
 use crate::stack::TreiberStack;
 pub use frame::{Origin, MAIN};
 pub use stats::{Percentiles, PoolStats, SlotStats};
@@ -139,6 +140,21 @@ pub struct Pool {
     next_incarnation: AtomicU32,
     started: Instant,
     hist: Mutex<stats::Histograms>,
+}
+
+static POOLS: Registry<Pool> = Registry::new("Pool");
+
+/// The registry through which every thread of the process attaches to a pool by id.
+pub fn pools() -> &'static Registry<Pool> {
+    &POOLS
+}
+
+/// A new pool, registered so that its workers can attach to it.
+pub fn new_pool(
+    threads: usize,
+    max_queue: Option<usize>,
+) -> Result<std::sync::Arc<Registered<Pool>>> {
+    Ok(POOLS.insert(Pool::new(threads, max_queue)?))
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -644,10 +660,19 @@ impl Pool {
             return; // that worker incarnation is gone; nobody awaits this any more
         }
         write(&mut lock(&s.completions));
+        self.mail_posted(frame::slot_of(origin));
+    }
+
+    /// After writing to slot `k`'s completions or control queue: flag the mail and wake the
+    /// worker unless it is running (it then collects the mail on its next take).
+    fn mail_posted(&self, k: usize) {
+        let s = &self.slots[k];
         s.has_mail.store(true, Ordering::SeqCst);
+        // Pairs with the fence in `register_idle`: the worker either sees the mail before it
+        // waits, or this thread sees it waiting.
         std::sync::atomic::fence(Ordering::SeqCst);
         if s.state.load(Ordering::SeqCst) != RUNNING {
-            self.wake(frame::slot_of(origin));
+            self.wake(k);
         }
     }
 
@@ -678,11 +703,7 @@ impl Pool {
         for (k, s) in self.slots.iter().enumerate() {
             if lock(&s.outstanding).contains_key(&key(MAIN, id)) {
                 frame::write_abort(&mut lock(&s.control), MAIN, id);
-                s.has_mail.store(true, Ordering::SeqCst);
-                std::sync::atomic::fence(Ordering::SeqCst);
-                if s.state.load(Ordering::SeqCst) != RUNNING {
-                    self.wake(k);
-                }
+                self.mail_posted(k);
                 return Some(Some(k));
             }
         }
