@@ -230,7 +230,7 @@ fn exec_body<'a, const ROUND: bool>(
                 Op::BitNot => k1(out, a, |x| !js::to_int32(x) as f64),
                 Op::Abs => k1(out, a, f64::abs),
                 Op::Acos => k1(out, a, libm::acos),
-                Op::Acosh => k1(out, a, libm::acosh),
+                Op::Acosh => k1(out, a, js::acosh),
                 Op::Asin => k1(out, a, libm::asin),
                 Op::Asinh => k1(out, a, libm::asinh),
                 Op::Atan => k1(out, a, libm::atan),

@@ -454,3 +454,20 @@ fn mismatched_terminals_are_errors() {
     assert!(run(&r, Source::F64(&v), Terminal::Sum, Mode::Inline).is_err());
     assert!(run(&r, Source::F64(&v), Terminal::Every, Mode::Inline).is_err());
 }
+
+#[test]
+fn transcendental_domains_follow_js() {
+    use crate::par::js;
+    assert!(js::acosh(-3_320_572.390_880_586_6).is_nan());
+    assert!(js::acosh(0.5).is_nan());
+    assert!(js::acosh(f64::NEG_INFINITY).is_nan());
+    assert!(js::acosh(f64::NAN).is_nan());
+    assert_eq!(js::acosh(1.0), 0.0);
+    assert_eq!(js::acosh(f64::INFINITY), f64::INFINITY);
+    // The other inverse functions of libm already agree with JS at their domain edges.
+    assert!(libm::atanh(2.0).is_nan() && libm::atanh(-2.0).is_nan());
+    assert_eq!(libm::atanh(1.0), f64::INFINITY);
+    assert!(libm::acos(2.0).is_nan() && libm::asin(-2.0).is_nan());
+    assert!(libm::log(-1.0).is_nan() && libm::log10(-1.0).is_nan() && libm::log2(-1.0).is_nan());
+    assert!(libm::log1p(-2.0).is_nan() && libm::sqrt(-1.0).is_nan());
+}
