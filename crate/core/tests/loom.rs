@@ -126,3 +126,66 @@ fn clear_races_pop() {
         assert_eq!(s.len(), 0);
     });
 }
+
+/// The pool's idle/wake handshake (`Pool::spin`, `register_idle`, `wake_one` in
+/// `pool/mod.rs`), modelled with the same atomics and orderings: a worker spins (counted in
+/// `spinning`), stops, lists itself idle and looks once more before it parks; a submit publishes
+/// its work and wakes a listed sleeper unless a worker is spinning. In every interleaving the
+/// worker either takes the work or is woken for it: a submit is never left to a park timeout.
+#[test]
+fn pool_wake_handshake_loses_no_submit() {
+    use loom::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering::*};
+    const RUNNING: u8 = 0;
+    const SPINNING: u8 = 3;
+    const PARKED: u8 = 1;
+    struct Shared {
+        work: AtomicUsize,
+        spinning: AtomicUsize,
+        state: AtomicU8,
+        listed: AtomicBool,
+        woken: AtomicBool,
+    }
+    loom::model(|| {
+        let s = Arc::new(Shared {
+            work: AtomicUsize::new(0),
+            spinning: AtomicUsize::new(0),
+            state: AtomicU8::new(RUNNING),
+            listed: AtomicBool::new(false),
+            woken: AtomicBool::new(false),
+        });
+        let w = s.clone();
+        let worker = thread::spawn(move || {
+            // spin: one look for work while counted as spinning.
+            w.spinning.fetch_add(1, SeqCst);
+            w.state.store(SPINNING, Release);
+            let found = w.work.load(Acquire) > 0;
+            w.spinning.fetch_sub(1, SeqCst);
+            if found {
+                return true;
+            }
+            // register_idle
+            w.state.store(PARKED, SeqCst);
+            w.listed.swap(true, AcqRel);
+            fence(SeqCst);
+            if w.work.load(SeqCst) > 0 {
+                w.state.store(RUNNING, SeqCst);
+                return true;
+            }
+            false // parks
+        });
+        // submit + wake_one
+        s.work.fetch_add(1, Release);
+        fence(SeqCst);
+        if s.spinning.load(SeqCst) == 0
+            && s.listed.swap(false, AcqRel)
+            && s.state.load(Acquire) != RUNNING
+        {
+            s.woken.store(true, Release);
+        }
+        let took = worker.join().unwrap();
+        assert!(
+            took || s.woken.load(Acquire),
+            "the worker parked and nobody woke it for the submitted work"
+        );
+    });
+}

@@ -401,3 +401,92 @@ fn given_back_tasks_are_stealable_and_not_failed_by_a_crash() {
     // Worker 0 dies running the first: only that one fails.
     assert_eq!(pool.worker_lost(0, 1, b"exit").unwrap(), vec![handed[0]]);
 }
+
+#[test]
+fn a_pinned_task_wakes_its_own_worker() {
+    let pool = Arc::new(Pool::new(2, None).unwrap());
+    let woke: Vec<_> = (0..2)
+        .map(|slot| {
+            pool.attach_worker(slot, Box::new(|| {})).unwrap();
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let t = Instant::now();
+                let mut out = Vec::new();
+                let r = pool
+                    .take(slot, 1, Wait::Park(Duration::from_secs(5)), &mut out)
+                    .unwrap();
+                let ids: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
+                (r, ids, t.elapsed())
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(100));
+    let mut buf = Vec::new();
+    submit_record(&mut buf, 7, 1, b"");
+    pool.submit(MAIN, &buf).unwrap();
+    let mut results = woke.into_iter().map(|h| h.join().unwrap());
+    let (_, ids0, _) = results.next().unwrap();
+    let (r1, ids1, waited1) = results.next().unwrap();
+    assert!(ids0.is_empty(), "slot 0 took a task pinned to slot 1");
+    assert_eq!((r1, ids1), (Taken::Work, vec![7]));
+    assert!(
+        waited1 < Duration::from_secs(2),
+        "slot 1 was woken by the submit, not its timeout ({waited1:?})"
+    );
+}
+
+/// Round trips with one caller and one task in flight: the pattern where a worker spins between
+/// tasks and submits skip waking sleepers while it does. Every task must be taken promptly,
+/// never left for a park timeout (a lost wake-up would stall a round trip for a whole second).
+#[test]
+fn round_trips_never_lose_a_wake_up_while_workers_spin() {
+    let pool = Arc::new(Pool::new(2, None).unwrap());
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..2)
+        .map(|slot| {
+            let pool = pool.clone();
+            let stop = stop.clone();
+            pool.attach_worker(slot, Box::new(|| {})).unwrap();
+            thread::spawn(move || {
+                let mut buf = Vec::new();
+                while !stop.load(Ordering::SeqCst) {
+                    buf.clear();
+                    if pool
+                        .take(slot, 1, Wait::Park(Duration::from_secs(1)), &mut buf)
+                        .unwrap()
+                        == Taken::Work
+                    {
+                        let mut done = Vec::new();
+                        for r in parse_take(&buf) {
+                            complete_record(&mut done, r.origin, r.id, &r.body);
+                        }
+                        pool.complete(slot, &done).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut worst = Duration::ZERO;
+    for id in 0..3000u32 {
+        // Vary the gap so that submits land before, during and after the spin.
+        if id % 3 == 1 {
+            thread::sleep(Duration::from_micros(u64::from(id % 400)));
+        }
+        let t = Instant::now();
+        let mut buf = Vec::new();
+        submit_record(&mut buf, id, -1, b"x");
+        pool.submit(MAIN, &buf).unwrap();
+        let got = drain_until(&pool, 1);
+        assert!(got.contains_key(&id));
+        worst = worst.max(t.elapsed());
+    }
+    stop.store(true, Ordering::SeqCst);
+    pool.close();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert!(
+        worst < Duration::from_millis(500),
+        "a round trip waited {worst:?}: a wake-up was lost"
+    );
+}

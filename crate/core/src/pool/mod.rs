@@ -75,8 +75,10 @@ pub enum Taken {
     Closed,
 }
 
-/// Rounds of 64 spin hints before a worker with nothing to do parks.
-const SPIN_ROUNDS: u32 = 8;
+/// The longest a worker with nothing to do spins (looking for work) before it parks.
+const SPIN_MAX: Duration = Duration::from_micros(200);
+/// The spin budget a worker starts with, and the least it is set back to when spinning helps.
+const SPIN_MIN: Duration = Duration::from_micros(25);
 
 const RUNNING: u8 = 0;
 const PARKED: u8 = 1;
@@ -110,6 +112,9 @@ struct Slot {
     wake_flag: Mutex<bool>,
     wake_cv: Condvar,
     waker: Mutex<Option<Notify>>,
+    /// How long this worker spins before it parks, in nanoseconds (0: it parks at once). Only
+    /// the worker's own thread reads or writes it; see [`Pool::spin`].
+    spin_ns: AtomicU64,
     stats: SlotCounters,
 }
 
@@ -127,6 +132,9 @@ pub struct Pool {
     slots: Box<[Slot]>,
     injector: Injector<Task>,
     idle: TreiberStack<usize>,
+    /// Workers spinning now, and the most that may spin at once.
+    spinning: AtomicUsize,
+    max_spinning: usize,
     queued: AtomicUsize,
     max_queue: Option<usize>,
     closed: AtomicBool,
@@ -194,6 +202,7 @@ impl Pool {
                     wake_flag: Mutex::new(false),
                     wake_cv: Condvar::new(),
                     waker: Mutex::new(None),
+                    spin_ns: AtomicU64::new(SPIN_MIN.as_nanos() as u64),
                     stats: SlotCounters::default(),
                 }
             })
@@ -202,6 +211,8 @@ impl Pool {
             slots,
             injector: Injector::new(),
             idle: TreiberStack::new(),
+            spinning: AtomicUsize::new(0),
+            max_spinning: (threads / 2).max(1),
             queued: AtomicUsize::new(0),
             max_queue,
             closed: AtomicBool::new(false),
@@ -288,6 +299,8 @@ impl Pool {
         let submitted = Instant::now();
         let own_slot = (origin != MAIN).then(|| frame::slot_of(origin));
         let mut to_local = Vec::new();
+        let mut pinned_to = Vec::new();
+        let mut shared = 0usize;
         for t in tasks {
             let task = Task {
                 origin,
@@ -298,11 +311,19 @@ impl Pool {
                 payload: t.payload.into(),
             };
             match t.target {
-                Some(target) if target < self.slots.len() => self.slots[target].inbox.push(task),
-                _ => match own_slot {
-                    Some(_) => to_local.push(task),
-                    None => self.injector.push(task),
-                },
+                Some(target) if target < self.slots.len() => {
+                    self.slots[target].inbox.push(task);
+                    if !pinned_to.contains(&target) {
+                        pinned_to.push(target);
+                    }
+                }
+                _ => {
+                    shared += 1;
+                    match own_slot {
+                        Some(_) => to_local.push(task),
+                        None => self.injector.push(task),
+                    }
+                }
             }
         }
         if let Some(slot) = own_slot.and_then(|s| self.slots.get(s)) {
@@ -311,9 +332,15 @@ impl Pool {
                 local.push(t);
             }
         }
+        // A pinned task can run only on its own worker: wake that one.
+        for k in pinned_to {
+            self.mail_posted(k);
+        }
         // Wake a sleeper to take (or steal) the work; a worker that finds more work than it
         // takes wakes the next one, so a large batch fans out to every idle worker.
-        self.wake_one();
+        if shared > 0 {
+            self.wake_one();
+        }
         Ok(n)
     }
 
@@ -323,6 +350,12 @@ impl Pool {
         // Pairs with the fence in `register_idle`: either the waiting worker sees the work this
         // thread published before calling here, or this thread sees the worker listed.
         std::sync::atomic::fence(Ordering::SeqCst);
+        if self.spinning.load(Ordering::SeqCst) > 0 {
+            // A spinning worker finds the work (and wakes the next sleeper if it leaves some).
+            // It re-checks for work after it stops spinning (fence in `spin`), so a spinner
+            // that stops just now does not miss it.
+            return;
+        }
         while let Some(k) = self.idle.pop() {
             let s = &self.slots[k];
             s.listed_idle.store(false, Ordering::Release);
@@ -359,7 +392,7 @@ impl Pool {
     pub fn take(&self, slot: usize, max: usize, wait: Wait, out: &mut Vec<u8>) -> Result<Taken> {
         let s = self.slot(slot)?;
         let max = max.max(1);
-        let mut spins = 0u32;
+        let mut spun = false;
         loop {
             s.state.store(RUNNING, Ordering::Release);
             let mail = self.collect_mail(s, out);
@@ -383,23 +416,18 @@ impl Pool {
                     return Ok(Taken::Idle);
                 }
                 Wait::Park(limit) => {
-                    // A short spin first: tasks often arrive within microseconds of each other,
-                    // and a futex round trip costs more than that. Kept short (about a
-                    // microsecond) because on a machine with few cores a spinning worker takes
-                    // CPU from the thread that is submitting the work.
-                    if spins < SPIN_ROUNDS {
-                        spins += 1;
-                        s.state.store(SPINNING, Ordering::Release);
-                        for _ in 0..64 {
-                            std::hint::spin_loop();
+                    if !spun {
+                        spun = true;
+                        if self.spin(s) {
+                            continue;
                         }
-                        continue;
                     }
                     if self.register_idle(slot, s, PARKED) {
                         continue;
                     }
                     let mut flag = lock(&s.wake_flag);
-                    let deadline = Instant::now() + limit;
+                    let parked = Instant::now();
+                    let deadline = parked + limit;
                     while !*flag && !self.closed.load(Ordering::Acquire) {
                         let now = Instant::now();
                         if now >= deadline {
@@ -419,10 +447,72 @@ impl Pool {
                         // stopped and its timers run); the caller comes straight back.
                         return Ok(Taken::Idle);
                     }
-                    spins = 0;
+                    if woken
+                        && s.spin_ns.load(Ordering::Relaxed) == 0
+                        && parked.elapsed() < SPIN_MAX
+                    {
+                        // Work came soon after the worker parked: spinning would have caught it.
+                        s.spin_ns
+                            .store(SPIN_MIN.as_nanos() as u64, Ordering::Relaxed);
+                    }
+                    spun = false;
                 }
             }
         }
+    }
+
+    /// Spins for a while looking for work before the worker parks. Tasks often come within
+    /// microseconds of each other (a caller awaiting one result and submitting the next), and
+    /// waking a parked thread costs tens of microseconds on a virtual machine. The budget adapts
+    /// per worker: doubled (up to `SPIN_MAX`) when work came while spinning, halved when it did
+    /// not, down to not spinning at all, so an idle or lightly used pool burns no CPU; `take`
+    /// restores it when work comes soon after a park. At most `max_spinning` workers (half the
+    /// pool) spin at once, so spinners never crowd out the threads that submit the work, and a
+    /// submit does not wake a sleeper while one spins (see `wake_one`). Returns true if work or
+    /// mail is waiting.
+    fn spin(&self, s: &Slot) -> bool {
+        let budget = s.spin_ns.load(Ordering::Relaxed);
+        if budget == 0 {
+            return false;
+        }
+        if self.spinning.fetch_add(1, Ordering::SeqCst) >= self.max_spinning {
+            self.spinning.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        s.state.store(SPINNING, Ordering::Release);
+        let budget = Duration::from_nanos(budget);
+        let start = Instant::now();
+        let mut found = false;
+        let mut rounds = 0u32;
+        loop {
+            if self.has_visible_work() || !s.inbox.is_empty() || s.has_mail.load(Ordering::Acquire)
+            {
+                found = true;
+                break;
+            }
+            if start.elapsed() >= budget {
+                break;
+            }
+            rounds += 1;
+            if rounds % 16 == 0 {
+                // Let a thread that shares this core (the submitter, on a small machine) run.
+                std::thread::yield_now();
+            } else {
+                for _ in 0..32 {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+        self.spinning.fetch_sub(1, Ordering::SeqCst);
+        let next = if found {
+            (budget * 2).clamp(SPIN_MIN, SPIN_MAX)
+        } else if budget / 2 < SPIN_MIN / 2 {
+            Duration::ZERO
+        } else {
+            budget / 2
+        };
+        s.spin_ns.store(next.as_nanos() as u64, Ordering::Relaxed);
+        found
     }
 
     /// Lists the worker as idle, then looks for work once more (a submit between the failed
