@@ -494,7 +494,7 @@ impl Pool {
                 break;
             }
             rounds += 1;
-            if rounds % 16 == 0 {
+            if rounds.is_multiple_of(16) {
                 // Let a thread that shares this core (the submitter, on a small machine) run.
                 std::thread::yield_now();
             } else {
