@@ -87,9 +87,66 @@ impl Regs {
 
     /// Runs the stages of `pipeline` over the first `n` lanes of `x` (and `i`), returning how
     /// many lanes survive the filters (they are compacted to the front).
-    pub fn run_stages(&mut self, pipeline: &Pipeline, mut n: usize, keep_index: bool) -> usize {
+    pub fn run_stages(&mut self, pipeline: &Pipeline, n: usize, keep_index: bool) -> usize {
+        self.run_stages_with(pipeline, n, keep_index, false).0
+    }
+
+    /// Like [`run_stages`](Self::run_stages), for terminals that only add or count (`sum`,
+    /// `mean`, `count`): a last filter does not compact; it sets its rejected lanes of `x` to
+    /// `+0` instead, which adds nothing to an exact sum. Returns the lanes left in `x` and how
+    /// many of them survived.
+    pub fn run_stages_zeroing(
+        &mut self,
+        pipeline: &Pipeline,
+        n: usize,
+        keep_index: bool,
+    ) -> (usize, usize) {
+        self.run_stages_with(pipeline, n, keep_index, true)
+    }
+
+    fn run_stages_with(
+        &mut self,
+        pipeline: &Pipeline,
+        n: usize,
+        keep_index: bool,
+        zero_last: bool,
+    ) -> (usize, usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
+                // `run_stages_avx2`.
+                return unsafe { self.run_stages_avx2(pipeline, n, keep_index, zero_last) };
+            }
+        }
+        self.run_stages_body(pipeline, n, keep_index, zero_last)
+    }
+
+    /// [`run_stages_body`](Self::run_stages_body) compiled for AVX2 (the masks, compaction and
+    /// zeroing loops vectorise; same results).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_stages_avx2(
+        &mut self,
+        pipeline: &Pipeline,
+        n: usize,
+        keep_index: bool,
+        zero_last: bool,
+    ) -> (usize, usize) {
+        self.run_stages_body(pipeline, n, keep_index, zero_last)
+    }
+
+    #[inline(always)]
+    fn run_stages_body(
+        &mut self,
+        pipeline: &Pipeline,
+        mut n: usize,
+        keep_index: bool,
+        zero_last: bool,
+    ) -> (usize, usize) {
         let first_temp = pipeline.first_temp();
-        for stage in &pipeline.stages {
+        let last = pipeline.stages.len().wrapping_sub(1);
+        for (k, stage) in pipeline.stages.iter().enumerate() {
             if n == 0 {
                 break;
             }
@@ -109,6 +166,17 @@ impl Regs {
                         x[..n].copy_from_slice(&src[..n]);
                     }
                 }
+                Kind::Filter if zero_last && k == last => {
+                    self.truth_mask(stage.result, n);
+                    let mut kept = 0usize;
+                    for (v, &m) in self.x[..n].iter_mut().zip(&self.mask[..n]) {
+                        // Branch-free (filters reject lanes at random): all ones or all zeros.
+                        let keep = 0u64.wrapping_sub(u64::from(m));
+                        *v = f64::from_bits(v.to_bits() & keep);
+                        kept += usize::from(m);
+                    }
+                    return (n, kept);
+                }
                 Kind::Filter => {
                     self.truth_mask(stage.result, n);
                     n = self.compact(n, keep_index);
@@ -118,10 +186,11 @@ impl Regs {
                 }
             }
         }
-        n
+        (n, n)
     }
 
     /// Fills the mask with the truthiness of register `r` over `n` lanes.
+    #[inline(always)]
     pub fn truth_mask(&mut self, r: u16, n: usize) -> &[bool] {
         let Regs {
             x, i, bank, mask, ..
@@ -137,6 +206,7 @@ impl Regs {
         &mask[..n]
     }
 
+    #[inline(always)]
     fn compact(&mut self, n: usize, keep_index: bool) -> usize {
         let mut w = 0;
         for j in 0..n {

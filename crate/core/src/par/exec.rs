@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -78,17 +79,27 @@ impl Source<'_> {
             Source::I32(s) => widen(&s[lo_us..lo_us + n], x, f64::from),
             Source::U32(s) => widen(&s[lo_us..lo_us + n], x, f64::from),
             Source::Range { start, step, .. } => {
-                for (j, d) in x.iter_mut().enumerate() {
-                    *d = start + (lo + j as u64) as f64 * step;
+                // `lo + j` is exact in f64 (a source has fewer than 2^53 elements), and adding
+                // the lane offsets from a table keeps the loop free of integer conversions.
+                let base = lo as f64;
+                for (d, &j) in x.iter_mut().zip(lane_offsets()) {
+                    *d = start + (base + j) * step;
                 }
             }
         }
         if index {
-            for (j, d) in regs.i[..n].iter_mut().enumerate() {
-                *d = (lo + j as u64) as f64;
+            let base = lo as f64;
+            for (d, &j) in regs.i[..n].iter_mut().zip(lane_offsets()) {
+                *d = base + j;
             }
         }
     }
+}
+
+/// `[0.0, 1.0, …]`, one offset per lane of a block.
+fn lane_offsets() -> &'static [f64; BLOCK] {
+    static OFFSETS: OnceLock<[f64; BLOCK]> = OnceLock::new();
+    OFFSETS.get_or_init(|| std::array::from_fn(|j| j as f64))
 }
 
 /// The kinds of typed array a result can be written as.
@@ -324,6 +335,28 @@ impl<'a> Job<'a> {
         }
     }
 
+    /// Like [`chunk`](Self::chunk) for terminals that only add or count: `sink(regs, lanes,
+    /// kept)` gets blocks whose rejected lanes (by the last filter) are `+0` in `x`.
+    #[inline]
+    fn chunk_zeroing(
+        &self,
+        regs: &mut Regs,
+        c: usize,
+        mut sink: impl FnMut(&mut Regs, usize, usize),
+    ) {
+        let (lo, hi) = self.chunk_bounds(c);
+        let mut at = lo;
+        while at < hi {
+            let n = ((hi - at) as usize).min(BLOCK);
+            self.source.load(at, n, regs, self.keep_index);
+            let (lanes, kept) = regs.run_stages_zeroing(self.pipeline, n, self.keep_index);
+            if kept > 0 {
+                sink(regs, lanes, kept);
+            }
+            at += n as u64;
+        }
+    }
+
     /// Maps every chunk to an `R` and combines them (`combine` must be associative).
     fn map_reduce<R: Send>(
         &self,
@@ -358,15 +391,31 @@ impl<'a> Job<'a> {
     }
 
     fn sum_count(&self) -> (ExactSum, u64) {
+        if let (Source::F64(values), true) = (self.source, self.pipeline.stages.is_empty()) {
+            // Nothing to evaluate: add the caller's memory in place, without copying it into
+            // registers first.
+            return self.map_reduce(
+                || (ExactSum::new(), 0u64),
+                |_, c| {
+                    let (lo, hi) = self.chunk_bounds(c);
+                    let mut s = ExactSum::new();
+                    s.add_all(&values[lo as usize..hi as usize]);
+                    (s, hi - lo)
+                },
+                |(mut a, ca), (b, cb)| {
+                    a.merge(&b);
+                    (a, ca + cb)
+                },
+            );
+        }
         self.map_reduce(
             || (ExactSum::new(), 0u64),
             |regs, c| {
                 let mut s = ExactSum::new();
                 let mut count = 0u64;
-                self.chunk(regs, c, |regs, n, _| {
-                    s.add_all(&regs.x[..n]);
-                    count += n as u64;
-                    true
+                self.chunk_zeroing(regs, c, |regs, lanes, kept| {
+                    s.add_all(&regs.x[..lanes]);
+                    count += kept as u64;
                 });
                 (s, count)
             },
@@ -400,14 +449,15 @@ impl<'a> Job<'a> {
     }
 
     fn count(&self) -> u64 {
+        if self.pipeline.stages.iter().all(|s| s.kind == Kind::Map) {
+            // Maps keep every element.
+            return self.len;
+        }
         self.map_reduce(
             || 0u64,
             |regs, c| {
                 let mut count = 0u64;
-                self.chunk(regs, c, |_, n, _| {
-                    count += n as u64;
-                    true
-                });
+                self.chunk_zeroing(regs, c, |_, _, kept| count += kept as u64);
                 count
             },
             |a, b| a + b,
