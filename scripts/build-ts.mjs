@@ -3,7 +3,7 @@
 // a single copy of every class and singleton in a process (no dual-package hazard:
 // `instanceof WeftError` and shared state behave the same from `import` and `require`).
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,9 @@ rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
   stdio: 'inherit',
 });
+
+// Plain JavaScript that tsc does not compile: par's fallback task module (loaded by pool workers).
+copyFileSync(join(root, 'src/par/fallback-tasks.mjs'), join(dist, 'par/fallback-tasks.mjs'));
 
 const names = Object.keys(createRequire(import.meta.url)(join(dist, 'index.js'))).filter((n) => n !== '__esModule');
 if (names.length === 0) throw new Error('dist/index.js exports nothing');

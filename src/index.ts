@@ -37,5 +37,6 @@ export {
   type ToArrayOptions,
   type ToArrayIntoOptions,
   type SortOptions,
+  type ParOptions,
   type SourcePosition,
 } from './par/index.js';

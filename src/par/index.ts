@@ -8,7 +8,7 @@
  * ```
  */
 import { InvalidArgumentError } from '../errors.js';
-import { type NumericArray, Par, arrayKind } from './pipeline.js';
+import { type NumericArray, Par, type ParOptions, arrayKind } from './pipeline.js';
 
 export { Par, INLINE_MAX } from './pipeline.js';
 export type {
@@ -17,6 +17,7 @@ export type {
   ToArrayOptions,
   ToArrayIntoOptions,
   SortOptions,
+  ParOptions,
 } from './pipeline.js';
 export type { Captures } from './compiler.js';
 export { ParCompileError, type SourcePosition } from './errors.js';
@@ -27,17 +28,28 @@ export interface ParFunction {
    * A pipeline over a typed array (read in place: do not write to it while a terminal is
    * pending) or an array of numbers (copied once into a Float64Array).
    */
-  (source: NumericArray | readonly number[]): Par<number>;
+  (source: NumericArray | readonly number[], options?: ParOptions): Par<number>;
   /**
    * A pipeline over `start, start + step, start + 2 * step, ...` below `end` (above it for a
    * negative step), without materialising it: value `k` is `start + k * step` and there are
    * `Math.max(0, Math.ceil((end - start) / step))` values, as numpy's `arange` counts them.
    */
-  range(start: number, end: number, step?: number): Par<number>;
+  range(start: number, end: number, step?: number, options?: ParOptions): Par<number>;
 }
 
-function fromSource(source: NumericArray | readonly number[]): Par<number> {
-  if (arrayKind(source) !== undefined) return new Par({ kind: 'array', array: source as NumericArray });
+function checkOptions(options: ParOptions | undefined): ParOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`par options must be an object, got ${String(options)}`);
+  const fallback: unknown = options.fallback;
+  if (fallback !== undefined && fallback !== 'error' && fallback !== 'pool') {
+    throw new InvalidArgumentError(`par: fallback must be 'error' or 'pool', got ${String(fallback)}`);
+  }
+  return options;
+}
+
+function fromSource(source: NumericArray | readonly number[], options?: ParOptions): Par<number> {
+  const opts = checkOptions(options);
+  if (arrayKind(source) !== undefined) return new Par({ kind: 'array', array: source as NumericArray }, [], 'number', opts);
   if (Array.isArray(source)) {
     const values = source as readonly unknown[];
     const copy = new Float64Array(values.length);
@@ -48,7 +60,7 @@ function fromSource(source: NumericArray | readonly number[]): Par<number> {
       }
       copy[k] = v;
     }
-    return new Par({ kind: 'array', array: copy });
+    return new Par({ kind: 'array', array: copy }, [], 'number', opts);
   }
   const what =
     source === null ? 'null' : typeof source === 'object' ? (source as object).constructor?.name ?? 'object' : typeof source;
@@ -57,7 +69,8 @@ function fromSource(source: NumericArray | readonly number[]): Par<number> {
   );
 }
 
-function range(start: number, end: number, step = 1): Par<number> {
+function range(start: number, end: number, step = 1, options?: ParOptions): Par<number> {
+  const opts = checkOptions(options);
   for (const [name, v] of [
     ['start', start],
     ['end', end],
@@ -72,7 +85,7 @@ function range(start: number, end: number, step = 1): Par<number> {
   if (!Number.isSafeInteger(length)) {
     throw new InvalidArgumentError(`par.range(${start}, ${end}, ${step}) has too many values (${length})`);
   }
-  return new Par({ kind: 'range', start, step, length });
+  return new Par({ kind: 'range', start, step, length }, [], 'number', opts);
 }
 
 /** Builds a parallel pipeline: `par(typedArray | number[])` or `par.range(start, end, step?)`. */

@@ -14,6 +14,8 @@ import {
   compileClosure,
   joinTypes,
 } from './compiler.js';
+import { ParCompileError } from './errors.js';
+import { type JsClosure, decide, fold, survivors } from './fallback.js';
 import { KIND, MAX_REGS, OPCODE, OP_NAMES, R_CONST, TERMINAL, type TerminalName, VARIADIC, VERSION } from './ops.js';
 
 /** The typed arrays `par` reads and writes. */
@@ -69,28 +71,51 @@ function ctorKind(ctor: unknown): number {
 
 /** Sources shorter than this run on the calling thread: a thread hop would cost more. */
 export const INLINE_MAX = 1 << 14;
+/** The fixed chunk of `reduce` (weft-core's `par::CHUNK`). */
+const REDUCE_CHUNK = 1 << 14;
 
 /** @internal Where a pipeline's values come from. */
 export type SourceSpec =
   | { readonly kind: 'array'; readonly array: NumericArray }
   | { readonly kind: 'range'; readonly start: number; readonly step: number; readonly length: number };
 
-interface Stage {
-  readonly closure: CompiledClosure;
-  /** The captured values, in `closure.captures` order (booleans as 1/0). */
-  readonly values: readonly number[];
+/** Options of `par(source, options)` and `par.range(start, end, step, options)`. */
+export interface ParOptions {
+  /**
+   * What to do with a closure the par compiler does not support: `'error'` (the default) throws
+   * a `ParCompileError` at the call; `'pool'` runs the whole pipeline as JavaScript on a weft
+   * Pool instead, one chunk of the source per task (the closures still see only their
+   * parameters and captures), and the terminal natively over what survives.
+   */
+  readonly fallback?: 'error' | 'pool';
 }
 
-function stage(closure: CompiledClosure, captures: Captures | undefined): Stage {
-  const values = closure.captures.map((k) => {
-    const v = (captures as Captures)[k];
-    return typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
-  });
-  return { closure, values };
+interface Stage {
+  /** The compiled closure; undefined when it runs as JavaScript (`fallback: 'pool'`). */
+  readonly closure: CompiledClosure | undefined;
+  /** The captured values, in `closure.captures` order (booleans as 1/0). */
+  readonly values: readonly number[];
+  readonly js: JsClosure;
+}
+
+function stage(closure: CompiledClosure | undefined, js: JsClosure): Stage {
+  const values =
+    closure?.captures.map((k) => {
+      const v = (js.captures as Captures)[k];
+      return typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
+    }) ?? [];
+  return { closure, values, js };
+}
+
+function compiled(stages: readonly Stage[]): stages is ReadonlyArray<Stage & { readonly closure: CompiledClosure }> {
+  return stages.every((s) => s.closure !== undefined);
 }
 
 /** One program for the stages plus the terminal closure (wire format of `par::program`). */
-function assemble(stages: readonly Stage[], terminal: Stage | undefined): { code: Uint32Array; consts: Float64Array } {
+function assemble(
+  stages: ReadonlyArray<Stage & { readonly closure: CompiledClosure }>,
+  terminal: (Stage & { readonly closure: CompiledClosure }) | undefined,
+): { code: Uint32Array; consts: Float64Array } {
   const all = terminal === undefined ? stages : [...stages, terminal];
   const consts: number[] = [];
   const bases: number[] = [];
@@ -208,12 +233,29 @@ export class Par<T extends number | boolean = number> {
   readonly #source: SourceSpec;
   readonly #stages: readonly Stage[];
   readonly #type: ValueType;
+  readonly #options: ParOptions;
 
   /** @internal Use `par(source)` or `par.range(...)`. */
-  constructor(source: SourceSpec, stages: readonly Stage[] = [], type: ValueType = 'number') {
+  constructor(source: SourceSpec, stages: readonly Stage[] = [], type: ValueType = 'number', options: ParOptions = {}) {
     this.#source = source;
     this.#stages = stages;
     this.#type = type;
+    this.#options = options;
+  }
+
+  /** Compiles `fn`, or with `fallback: 'pool'` keeps it as JavaScript if the compiler cannot. */
+  #stage(fn: AnyFunction, kind: JsClosure['kind'], paramTypes: readonly [ValueType, ValueType], captures: Captures | undefined): Stage {
+    const js: JsClosure = { kind, src: typeof fn === 'function' ? Function.prototype.toString.call(fn) : '', captures };
+    try {
+      return stage(compileClosure(fn, { kind, paramTypes, captures }), js);
+    } catch (err) {
+      if (err instanceof ParCompileError && this.#options.fallback === 'pool') return stage(undefined, js);
+      throw err;
+    }
+  }
+
+  #next<U extends number | boolean>(s: Stage, type: ValueType): Par<U> {
+    return new Par<U>(this.#source, [...this.#stages, s], type, this.#options);
   }
 
   /** How many values the source has (before any filter). */
@@ -226,8 +268,8 @@ export class Par<T extends number | boolean = number> {
   /** Replaces every value by `fn(x, i, captures)`. */
   map<U extends number | boolean, C extends Captures>(fn: (x: T, i: number, captures: C) => U, captures: C): Par<U>;
   map(fn: AnyFunction, captures?: Captures): Par<number | boolean> {
-    const closure = compileClosure(fn, { kind: 'map', paramTypes: [this.#type, 'number'], captures });
-    return new Par(this.#source, [...this.#stages, stage(closure, captures)], closure.resultType);
+    const s = this.#stage(fn, 'map', [this.#type, 'number'], captures);
+    return this.#next(s, s.closure?.resultType ?? 'number');
   }
 
   /** Keeps the values for which `fn(x, i)` is truthy. */
@@ -235,8 +277,7 @@ export class Par<T extends number | boolean = number> {
   /** Keeps the values for which `fn(x, i, captures)` is truthy. */
   filter<C extends Captures>(fn: (x: T, i: number, captures: C) => unknown, captures: C): Par<T>;
   filter(fn: AnyFunction, captures?: Captures): Par<T> {
-    const closure = compileClosure(fn, { kind: 'filter', paramTypes: [this.#type, 'number'], captures });
-    return new Par<T>(this.#source, [...this.#stages, stage(closure, captures)], this.#type);
+    return this.#next<T>(this.#stage(fn, 'filter', [this.#type, 'number'], captures), this.#type);
   }
 
   /**
@@ -280,28 +321,29 @@ export class Par<T extends number | boolean = number> {
   reduce<C extends Captures>(fn: (acc: number, x: T, captures: C) => number, init: number, captures: C): Promise<number>;
   async reduce(fn: AnyFunction, init: number, captures?: Captures): Promise<number> {
     if (typeof init !== 'number') throw new InvalidArgumentError(`reduce needs a number init, got ${typeof init}`);
-    const closure = compileClosure(fn, {
-      kind: 'reduce',
-      paramTypes: ['number', joinTypes(this.#type, 'number')],
-      captures,
-    });
-    return asNumber(await this.#run('reduce', stage(closure, captures), init));
+    const s = this.#stage(fn, 'reduce', ['number', joinTypes(this.#type, 'number')], captures);
+    if (!compiled(this.#stages) || s.closure === undefined) {
+      return fold(await this.#survivors(), s.js, init, REDUCE_CHUNK);
+    }
+    return asNumber(await this.#run('reduce', s, init));
   }
 
   /** Whether `fn(x, i)` is truthy for some value (stops early). */
   some(fn: (x: T, i: number) => unknown): Promise<boolean>;
   some<C extends Captures>(fn: (x: T, i: number, captures: C) => unknown, captures: C): Promise<boolean>;
   async some(fn: AnyFunction, captures?: Captures): Promise<boolean> {
-    const closure = compileClosure(fn, { kind: 'some', paramTypes: [this.#type, 'number'], captures });
-    return asBoolean(await this.#run('some', stage(closure, captures)));
+    const s = this.#stage(fn, 'some', [this.#type, 'number'], captures);
+    if (!compiled(this.#stages) || s.closure === undefined) return decide(this.#source, this.#jsStages(), s.js);
+    return asBoolean(await this.#run('some', s));
   }
 
   /** Whether `fn(x, i)` is truthy for every value (stops early). */
   every(fn: (x: T, i: number) => unknown): Promise<boolean>;
   every<C extends Captures>(fn: (x: T, i: number, captures: C) => unknown, captures: C): Promise<boolean>;
   async every(fn: AnyFunction, captures?: Captures): Promise<boolean> {
-    const closure = compileClosure(fn, { kind: 'every', paramTypes: [this.#type, 'number'], captures });
-    return asBoolean(await this.#run('every', stage(closure, captures)));
+    const s = this.#stage(fn, 'every', [this.#type, 'number'], captures);
+    if (!compiled(this.#stages) || s.closure === undefined) return decide(this.#source, this.#jsStages(), s.js);
+    return asBoolean(await this.#run('every', s));
   }
 
   /** The values in source order, as a new `Float64Array` (memory handed over from Rust, not copied). */
@@ -333,6 +375,15 @@ export class Par<T extends number | boolean = number> {
     return asArray(await this.#run('sort', undefined, options?.descending === true ? 1 : 0, kind));
   }
 
+  #jsStages(): JsClosure[] {
+    return this.#stages.map((s) => s.js);
+  }
+
+  /** The values that survive the stages, computed as JavaScript on the fallback pool. */
+  #survivors(): Promise<Float64Array> {
+    return survivors(this.#source, this.#jsStages());
+  }
+
   async #run(
     terminal: TerminalName,
     closure?: Stage,
@@ -340,8 +391,15 @@ export class Par<T extends number | boolean = number> {
     kind = 0,
     into: NumericArray | null = null,
   ): Promise<NativeValue> {
+    const stages = this.#stages;
+    if (!compiled(stages)) {
+      // Some closure runs as JavaScript (fallback: 'pool'): the stages on the pool, then this
+      // terminal natively over what survives. (Terminal closures are dispatched before here.)
+      const values = await this.#survivors();
+      return new Par({ kind: 'array', array: values }, [], this.#type).#run(terminal, undefined, arg, kind, into);
+    }
     checkOps();
-    const { code, consts } = assemble(this.#stages, closure);
+    const { code, consts } = assemble(stages, closure as (Stage & { readonly closure: CompiledClosure }) | undefined);
     const src = this.#source;
     const array = src.kind === 'array' ? src.array : null;
     const range = src.kind === 'range' ? [src.start, src.step, src.length] : null;
