@@ -13,10 +13,11 @@ const DIGITS: usize = 68;
 /// Additions between carry propagations: each adds less than 2^53 to a digit, and a digit
 /// starts below 2^33 after a propagation, so 2^10 additions stay far from i64 overflow.
 const CARRY_EVERY: u32 = 1 << 10;
-/// Values per group in [`ExactSum::add_all`]: each adds less than 2^32 to either half-sum.
-const GROUP: usize = 1 << 10;
+/// Values per group in [`ExactSum::add_all`]: each adds less than 2^32 to either half-sum. Small
+/// enough that a group rarely holds a value below its span (and so rarely needs a second look).
+const GROUP: usize = 1 << 8;
 /// How far below a group's largest exponent a value may lie and still take the vector path.
-const SPAN: u32 = 10;
+const SPAN: u32 = 11;
 
 /// An exact accumulator of f64 values (see the module documentation).
 #[derive(Clone, Debug)]
@@ -89,9 +90,9 @@ impl ExactSum {
     ///
     /// Values are taken in groups of [`GROUP`]. Within a group, every finite value whose exponent
     /// is at most [`SPAN`] below the group's largest is an integer multiple of one common unit,
-    /// `2^base`, below 2^63 of them (53 mantissa bits shifted left by at most `SPAN`). Those
+    /// `2^base`, below 2^64 of them (53 mantissa bits shifted left by at most `SPAN`). Those
     /// integers are added in two 32-bit halves into two `i64`s, which no group can overflow (at
-    /// most 2^10 × 2^32), and the two totals go into the digits at `base` and `base + 32`. That
+    /// most 2^8 × 2^32), and the two totals go into the digits at `base` and `base + 32`. That
     /// loop is plain integer arithmetic on the values' bits, which the compiler vectorises. The
     /// few values outside the span (and NaN or infinities) are added one by one.
     #[inline]
