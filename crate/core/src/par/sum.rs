@@ -95,10 +95,9 @@ impl ExactSum {
         }
     }
 
-    /// Adds every value of `values`, exactly, in groups of [`GROUP`]: by error-free extraction
-    /// in f64 (see [`add_all_body`](Self::add_all_body)) where it applies, else on the values'
-    /// bits (see [`add_group_exact`](Self::add_group_exact)). Both loops vectorise; this picks
-    /// AVX-512 or AVX2 code at run time where the CPU has it (the results are identical).
+    /// Adds every value of `values`, exactly, in groups of 256: by error-free extraction in f64
+    /// where it applies, else on the values' bits. Both loops vectorise; this picks AVX-512 or
+    /// AVX2 code at run time where the CPU has it (the results are identical).
     #[inline]
     pub fn add_all(&mut self, values: &[f64]) {
         #[cfg(target_arch = "x86_64")]
