@@ -176,13 +176,34 @@ impl Regs {
                     }
                 }
                 Kind::Filter if zero_last && k == last => {
-                    self.truth_mask(stage.result, n);
+                    // Branch-free (filters reject lanes at random): each lane of x is ANDed with
+                    // all ones or all zeros by the truthiness of the filter's result.
+                    #[inline(always)]
+                    fn keep_bits(t: f64) -> u64 {
+                        0u64.wrapping_sub(u64::from(js::truthy(t)))
+                    }
+                    let Regs { x, i, bank, .. } = self;
                     let mut kept = 0usize;
-                    for (v, &m) in self.x[..n].iter_mut().zip(&self.mask[..n]) {
-                        // Branch-free (filters reject lanes at random): all ones or all zeros.
-                        let keep = 0u64.wrapping_sub(u64::from(m));
-                        *v = f64::from_bits(v.to_bits() & keep);
-                        kept += usize::from(m);
+                    match stage.result {
+                        0 => {
+                            for v in x[..n].iter_mut() {
+                                let keep = keep_bits(*v);
+                                *v = f64::from_bits(v.to_bits() & keep);
+                                kept += (keep & 1) as usize;
+                            }
+                        }
+                        r => {
+                            let src: &[f64] = if r == 1 {
+                                i
+                            } else {
+                                &bank[r as usize - R_CONST as usize]
+                            };
+                            for (v, &t) in x[..n].iter_mut().zip(&src[..n]) {
+                                let keep = keep_bits(t);
+                                *v = f64::from_bits(v.to_bits() & keep);
+                                kept += (keep & 1) as usize;
+                            }
+                        }
                     }
                     return (n, kept);
                 }

@@ -61,6 +61,28 @@ impl Source<'_> {
     /// Reads elements `lo..lo + n` into `x` (as numbers) and, if asked, their indices into `i`.
     #[inline]
     fn load(&self, lo: u64, n: usize, regs: &mut Regs, index: bool) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
+                // `load_avx2`.
+                unsafe { self.load_avx2(lo, n, regs, index) };
+                return;
+            }
+        }
+        self.load_body(lo, n, regs, index);
+    }
+
+    /// [`load_body`](Self::load_body) compiled for AVX2 (the widening and range loops vectorise;
+    /// same values).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn load_avx2(&self, lo: u64, n: usize, regs: &mut Regs, index: bool) {
+        self.load_body(lo, n, regs, index);
+    }
+
+    #[inline(always)]
+    fn load_body(&self, lo: u64, n: usize, regs: &mut Regs, index: bool) {
         #[inline(always)]
         fn widen<T: Copy>(src: &[T], x: &mut [f64], f: impl Fn(T) -> f64) {
             for (d, &s) in x.iter_mut().zip(src) {
