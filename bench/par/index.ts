@@ -65,6 +65,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { median, newestMtime } from '../common.js';
 
 type Weft = typeof import('weft');
 type Polars = typeof import('nodejs-polars').default;
@@ -177,11 +178,6 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -922,14 +918,6 @@ function git(args: string[]): string {
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 /** Warns (only) when dist/ or the addon look older than their sources; builds nothing. */
 function warnIfStale(): string[] {

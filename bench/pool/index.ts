@@ -66,6 +66,7 @@ import {
   type CaseResult,
   type Params,
 } from './params.js';
+import { newestMtime } from '../common.js';
 
 type Who = Lib | 'seq';
 type Outcome = CaseResult | CaseError;
@@ -116,14 +117,6 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // weft's dist/
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 /**
  * `import 'weft'` resolves to dist/. When dist/ is missing or older than src/, warn, or with

@@ -25,6 +25,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { median, newestMtime } from '../common.js';
 
 // Only the types are imported statically; the module itself is loaded once dist/ is built.
 type Weft = typeof import('weft');
@@ -49,25 +50,12 @@ function parseArgs(argv: string[]): { runs: number; skipRust: boolean } {
   return { runs, skipRust };
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const mega = (x: number): string => `${(x / 1e6).toFixed(2)} M`;
 const rnd = (x: number): number => Math.round(x);
 const now = (): bigint => process.hrtime.bigint();
 const seconds = (from: bigint, to: bigint): number => Number(to - from) / 1e9;
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 /** `import 'weft'` resolves to dist/: build it if it is missing or older than src/. */
 function ensureBuilt(): void {

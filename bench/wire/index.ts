@@ -22,6 +22,7 @@ import os from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { WireReader, WireWriter } from '../../src/internal/wire.js';
+import { median } from '../common.js';
 
 function parseArgs(argv: string[]): { runs: number } {
   let runs = 5;
@@ -33,11 +34,6 @@ function parseArgs(argv: string[]): { runs: number } {
   return { runs };
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const writer = new WireWriter(64 * 1024);
 const reader = new WireReader(new Uint8Array(0));
