@@ -1,6 +1,9 @@
 //! weft-core: every concurrent algorithm of weft, free of any Node.js binding.
 //!
 //! * [`stack::TreiberStack`]: a lock-free stack with epoch-based reclamation.
+//! * [`mailbox::Mailbox`]: actor mailboxes (many senders, one receiver, a system lane, bounded
+//!   with an overflow policy).
+//! * [`pool`]: the work-stealing scheduler of the worker pool; [`par`]: parallel pipelines.
 //! * [`registry`]: process-wide, weakly held registries so threads can attach to shared
 //!   structures by id.
 //! * [`value::Value`]: the payload type that carries JavaScript values between threads.
@@ -19,6 +22,7 @@
 //! ```
 
 pub mod error;
+pub mod mailbox;
 pub mod par;
 pub mod pool;
 pub mod registry;

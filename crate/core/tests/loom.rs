@@ -189,3 +189,40 @@ fn pool_wake_handshake_loses_no_submit() {
         );
     });
 }
+
+/// The `wait` policy of a bounded mailbox (`Mailbox::send` / `Mailbox::recv` in
+/// `src/mailbox.rs`), modelled with the same atomics and orderings on a mailbox of capacity 1
+/// that starts full: a sender that finds it full registers as waiting, fences and tries once
+/// more; the receiver takes the message, fences and calls the room callback if anyone waits.
+/// In every interleaving the sender either gets its message in or is told about the room.
+#[test]
+fn mailbox_wait_never_forgets_a_sender() {
+    use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering::*};
+    loom::model(|| {
+        let items = Arc::new(AtomicUsize::new(1)); // full
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let told = Arc::new(AtomicBool::new(false));
+        let (i2, w2, t2) = (items.clone(), waiting.clone(), told.clone());
+        let receiver = thread::spawn(move || {
+            if i2.compare_exchange(1, 0, AcqRel, Acquire).is_ok() {
+                fence(SeqCst);
+                if w2.swap(0, SeqCst) > 0 {
+                    t2.store(true, Release);
+                }
+            }
+        });
+        // The sender's first try found the mailbox full (it starts full).
+        let queued = if items.compare_exchange(0, 1, AcqRel, Acquire).is_ok() {
+            true
+        } else {
+            waiting.fetch_add(1, SeqCst);
+            fence(SeqCst);
+            items.compare_exchange(0, 1, AcqRel, Acquire).is_ok()
+        };
+        receiver.join().unwrap();
+        assert!(
+            queued || told.load(Acquire),
+            "the sender was refused and never told about the room"
+        );
+    });
+}

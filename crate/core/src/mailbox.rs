@@ -1,0 +1,345 @@
+//! Actor mailboxes: many senders, one receiver, a system lane ahead of user messages, and an
+//! optional bound with an overflow policy.
+//!
+//! The lanes are crossbeam's lock-free queues: an unbounded [`SegQueue`] for system messages and
+//! unbounded mailboxes, a bounded [`ArrayQueue`] for bounded ones (its `force_push` evicts the
+//! oldest message atomically, which is the `drop-oldest` policy). Both are linearizable FIFOs, so
+//! the messages of one sender arrive in the order it sent them, across every policy. A bounded
+//! mailbox never holds more than its capacity, whatever the senders do: memory stays flat under a
+//! flood.
+//!
+//! What this module adds to the queues is its own small protocol, for the `wait` policy: a sender
+//! that finds the mailbox full registers as waiting and looks once more; the receiver, after
+//! taking a message, looks for waiters and calls the room callback. Either the sender sees the
+//! room or the receiver sees the sender (a Dekker-style pair of SeqCst fences; modelled in
+//! `tests/loom.rs`), so a waiting sender is never forgotten.
+
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use crossbeam_queue::{ArrayQueue, SegQueue};
+
+use crate::error::{Code, Error, Result};
+
+/// What a bounded mailbox does with a message that finds it full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// Refuse the new message (the sender gets it back).
+    Reject,
+    /// Evict the oldest queued user message to make room (it becomes a dead letter).
+    DropOldest,
+    /// Discard the new message (it becomes a dead letter).
+    DropNewest,
+    /// Refuse the new message, and call the room callback once a message has been taken, so the
+    /// sender can try again (backpressure).
+    Wait,
+}
+
+/// The outcome of [`Mailbox::send`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent<T> {
+    /// The message is queued.
+    Queued,
+    /// The message is queued; to make room the oldest one was evicted (here, a dead letter).
+    Evicted(T),
+    /// The mailbox was full and its policy is `drop-newest`: this message was discarded.
+    Dropped(T),
+    /// The mailbox was full (`reject` or `wait`): nothing was queued; here is the message back.
+    /// With `wait` the sender is registered: the room callback runs after the next receive.
+    Full(T),
+    /// The mailbox is closed: nothing was queued.
+    Closed(T),
+}
+
+enum Lane<T> {
+    Unbounded(SegQueue<T>),
+    Bounded(ArrayQueue<T>, Overflow),
+}
+
+/// Counters of a mailbox (all since it was made).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MailboxStats {
+    /// User messages queued now.
+    pub depth: usize,
+    /// System messages queued now.
+    pub system_depth: usize,
+    /// Messages received (both lanes).
+    pub received: u64,
+    /// Messages evicted or discarded by the overflow policy.
+    pub dropped: u64,
+    /// Sends refused because the mailbox was full (`reject`, `wait`).
+    pub refused: u64,
+}
+
+type Notify = Box<dyn Fn() + Send + Sync>;
+
+/// A mailbox: send from any thread, receive from one (the actor's).
+pub struct Mailbox<T> {
+    system: SegQueue<T>,
+    user: Lane<T>,
+    closed: AtomicBool,
+    /// Senders refused by a full `wait` mailbox since the receiver last looked.
+    waiting: AtomicUsize,
+    on_room: Mutex<Option<Notify>>,
+    received: AtomicU64,
+    dropped: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl<T> Mailbox<T> {
+    /// An unbounded mailbox.
+    pub fn unbounded() -> Self {
+        Self::with_lane(Lane::Unbounded(SegQueue::new()))
+    }
+
+    /// A mailbox holding at most `capacity` user messages (system messages are not counted).
+    pub fn bounded(capacity: usize, overflow: Overflow) -> Result<Self> {
+        if capacity == 0 {
+            return Err(Error::new(
+                Code::InvalidArg,
+                "a bounded mailbox needs a capacity of at least 1",
+            ));
+        }
+        Ok(Self::with_lane(Lane::Bounded(
+            ArrayQueue::new(capacity),
+            overflow,
+        )))
+    }
+
+    fn with_lane(user: Lane<T>) -> Self {
+        Mailbox {
+            system: SegQueue::new(),
+            user,
+            closed: AtomicBool::new(false),
+            waiting: AtomicUsize::new(0),
+            on_room: Mutex::new(None),
+            received: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// The capacity and policy of a bounded mailbox (`None`: unbounded).
+    pub fn bound(&self) -> Option<(usize, Overflow)> {
+        match &self.user {
+            Lane::Unbounded(_) => None,
+            Lane::Bounded(q, o) => Some((q.capacity(), *o)),
+        }
+    }
+
+    /// Installs the callback a `wait` mailbox calls (on the receiving thread) when a message has
+    /// been taken while senders were waiting for room.
+    pub fn set_on_room(&self, notify: Notify) {
+        *self.on_room.lock().unwrap_or_else(PoisonError::into_inner) = Some(notify);
+    }
+
+    /// Queues a user message, applying the overflow policy if the mailbox is bounded and full.
+    pub fn send(&self, msg: T) -> Sent<T> {
+        if self.closed.load(Ordering::Acquire) {
+            return Sent::Closed(msg);
+        }
+        match &self.user {
+            Lane::Unbounded(q) => {
+                q.push(msg);
+                Sent::Queued
+            }
+            Lane::Bounded(q, Overflow::DropOldest) => match q.force_push(msg) {
+                None => Sent::Queued,
+                Some(old) => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    Sent::Evicted(old)
+                }
+            },
+            Lane::Bounded(q, Overflow::DropNewest) => match q.push(msg) {
+                Ok(()) => Sent::Queued,
+                Err(msg) => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    Sent::Dropped(msg)
+                }
+            },
+            Lane::Bounded(q, Overflow::Reject) => match q.push(msg) {
+                Ok(()) => Sent::Queued,
+                Err(msg) => {
+                    self.refused.fetch_add(1, Ordering::Relaxed);
+                    Sent::Full(msg)
+                }
+            },
+            Lane::Bounded(q, Overflow::Wait) => {
+                let msg = match q.push(msg) {
+                    Ok(()) => return Sent::Queued,
+                    Err(msg) => msg,
+                };
+                // Register, then look once more: pairs with the fence in `recv`. Either this
+                // push sees the room the receiver made, or the receiver sees this waiter.
+                self.waiting.fetch_add(1, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
+                match q.push(msg) {
+                    Ok(()) => Sent::Queued, // a spare wake-up later is harmless
+                    Err(msg) => {
+                        self.refused.fetch_add(1, Ordering::Relaxed);
+                        Sent::Full(msg)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Queues a system message (lifecycle, supervision): never bounded, always received before
+    /// user messages. Fails only when the mailbox is closed.
+    pub fn send_system(&self, msg: T) -> std::result::Result<(), T> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(msg);
+        }
+        self.system.push(msg);
+        Ok(())
+    }
+
+    /// Takes the next message: system messages first. Call from the receiving thread only (any
+    /// single thread at a time: the queues are safe with more, but order across receivers is
+    /// not defined).
+    pub fn recv(&self) -> Option<T> {
+        if let Some(m) = self.system.pop() {
+            self.received.fetch_add(1, Ordering::Relaxed);
+            return Some(m);
+        }
+        let m = match &self.user {
+            Lane::Unbounded(q) => q.pop(),
+            Lane::Bounded(q, overflow) => {
+                let m = q.pop();
+                if m.is_some() && *overflow == Overflow::Wait {
+                    // Pairs with the fence in `send`.
+                    fence(Ordering::SeqCst);
+                    if self.waiting.swap(0, Ordering::SeqCst) > 0 {
+                        if let Some(n) = self
+                            .on_room
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .as_ref()
+                        {
+                            n();
+                        }
+                    }
+                }
+                m
+            }
+        };
+        if m.is_some() {
+            self.received.fetch_add(1, Ordering::Relaxed);
+        }
+        m
+    }
+
+    /// Refuses every later send (they get [`Sent::Closed`]). Messages already queued, and those
+    /// of sends racing with the close, stay receivable: drain them with [`drain`](Self::drain).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Takes every queued message, system ones first (after a close: the dead letters).
+    pub fn drain(&self) -> Vec<T> {
+        let mut out = Vec::new();
+        while let Some(m) = self.recv() {
+            out.push(m);
+        }
+        out
+    }
+
+    /// User messages queued now.
+    pub fn len(&self) -> usize {
+        match &self.user {
+            Lane::Unbounded(q) => q.len(),
+            Lane::Bounded(q, _) => q.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0 && self.system.is_empty()
+    }
+
+    pub fn stats(&self) -> MailboxStats {
+        MailboxStats {
+            depth: self.len(),
+            system_depth: self.system.len(),
+            received: self.received.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+
+    #[test]
+    fn system_messages_come_first() {
+        let m = Mailbox::unbounded();
+        assert_eq!(m.send(1), Sent::Queued);
+        assert_eq!(m.send(2), Sent::Queued);
+        m.send_system(100).unwrap();
+        assert_eq!(m.drain(), vec![100, 1, 2]);
+        assert_eq!(m.stats().received, 3);
+    }
+
+    #[test]
+    fn each_policy_when_full() {
+        let r = Mailbox::bounded(2, Overflow::Reject).unwrap();
+        assert_eq!(
+            (r.send(1), r.send(2), r.send(3)),
+            (Sent::Queued, Sent::Queued, Sent::Full(3))
+        );
+        assert_eq!(r.drain(), vec![1, 2]);
+        assert_eq!(r.stats().refused, 1);
+
+        let o = Mailbox::bounded(2, Overflow::DropOldest).unwrap();
+        assert_eq!(
+            (o.send(1), o.send(2), o.send(3)),
+            (Sent::Queued, Sent::Queued, Sent::Evicted(1))
+        );
+        assert_eq!(o.drain(), vec![2, 3]);
+        assert_eq!(o.stats().dropped, 1);
+
+        let n = Mailbox::bounded(2, Overflow::DropNewest).unwrap();
+        assert_eq!(
+            (n.send(1), n.send(2), n.send(3)),
+            (Sent::Queued, Sent::Queued, Sent::Dropped(3))
+        );
+        assert_eq!(n.drain(), vec![1, 2]);
+
+        let w = Mailbox::bounded(1, Overflow::Wait).unwrap();
+        let rooms = Arc::new(AtomicUsize::new(0));
+        let r2 = rooms.clone();
+        w.set_on_room(Box::new(move || {
+            r2.fetch_add(1, Ordering::SeqCst);
+        }));
+        assert_eq!((w.send(1), w.send(2)), (Sent::Queued, Sent::Full(2)));
+        assert_eq!(rooms.load(Ordering::SeqCst), 0);
+        assert_eq!(w.recv(), Some(1));
+        assert_eq!(
+            rooms.load(Ordering::SeqCst),
+            1,
+            "the waiting sender is told"
+        );
+        assert_eq!(w.send(2), Sent::Queued);
+        assert_eq!(w.recv(), Some(2));
+        assert_eq!(rooms.load(Ordering::SeqCst), 1, "no waiter, no call");
+
+        assert!(Mailbox::<u8>::bounded(0, Overflow::Reject).is_err());
+    }
+
+    #[test]
+    fn closed_mailboxes_refuse_and_keep_what_they_hold() {
+        let m = Mailbox::bounded(4, Overflow::Reject).unwrap();
+        m.send(1);
+        m.close();
+        assert_eq!(m.send(2), Sent::Closed(2));
+        assert_eq!(m.send_system(3), Err(3));
+        assert_eq!(m.drain(), vec![1]);
+    }
+}
