@@ -65,8 +65,12 @@ impl Regs {
 
     /// Runs `prog` over the first `n` lanes.
     pub fn eval(&mut self, prog: &Program, n: usize) {
+        self.eval_code(&prog.code, n);
+    }
+
+    fn eval_code(&mut self, code: &[Instr], n: usize) {
         debug_assert!(n <= self.lanes);
-        for ins in &prog.code {
+        for ins in code {
             let Regs {
                 x,
                 i,
@@ -159,6 +163,11 @@ impl Regs {
             if n == 0 {
                 break;
             }
+            if zero_last && k == last && stage.kind == Kind::Filter {
+                if let Some(kept) = self.zero_by_trailing_compare(stage, n) {
+                    return (n, kept);
+                }
+            }
             self.eval(stage, n);
             let r = stage.result as usize;
             match stage.kind {
@@ -219,6 +228,62 @@ impl Regs {
         (n, n)
     }
 
+    /// For a last filter whose closure ends in a comparison (`x > 0.5`, `x % 3 === 0`): runs
+    /// the closure up to that comparison, then compares and zeroes the rejected lanes of `x` in
+    /// one pass, without materialising the comparison's 0/1 result. Returns how many lanes
+    /// survived, or `None` (nothing evaluated) for other shapes.
+    fn zero_by_trailing_compare(&mut self, stage: &Program, n: usize) -> Option<usize> {
+        let (ins, prefix) = stage.code.split_last()?;
+        let Args::Two(a, c) = ins.args else {
+            return None;
+        };
+        if ins.dst != stage.result
+            || !matches!(ins.op, Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::Eq | Op::Ne)
+            || a == 1
+            || c == 0
+            || c == 1
+        {
+            return None;
+        }
+        self.eval_code(prefix, n);
+        let Regs {
+            x, bank, consts, ..
+        } = self;
+        let x = &mut x[..n];
+        let temp = |r: u16| -> &[f64] { &bank[r as usize - R_CONST as usize][..n] };
+        let konst = (c as usize)
+            .checked_sub(R_CONST as usize)
+            .and_then(|k| consts.get(k).copied());
+        macro_rules! by {
+            ($p:expr) => {{
+                let p = $p;
+                match (a, konst) {
+                    (0, Some(y)) => zero_where(x, |_, v| p(v, y)),
+                    (0, None) => {
+                        let cs = temp(c);
+                        zero_where(x, |j, v| p(v, cs[j]))
+                    }
+                    (_, Some(y)) => {
+                        let as_ = temp(a);
+                        zero_where(x, |j, _| p(as_[j], y))
+                    }
+                    (_, None) => {
+                        let (as_, cs) = (temp(a), temp(c));
+                        zero_where(x, |j, _| p(as_[j], cs[j]))
+                    }
+                }
+            }};
+        }
+        Some(match ins.op {
+            Op::Lt => by!(|u: f64, w: f64| u < w),
+            Op::Le => by!(|u: f64, w: f64| u <= w),
+            Op::Gt => by!(|u: f64, w: f64| u > w),
+            Op::Ge => by!(|u: f64, w: f64| u >= w),
+            Op::Eq => by!(|u: f64, w: f64| u == w),
+            _ => by!(|u: f64, w: f64| u != w),
+        })
+    }
+
     /// Fills the mask with the truthiness of register `r` over `n` lanes.
     #[inline(always)]
     pub fn truth_mask(&mut self, r: u16, n: usize) -> &[bool] {
@@ -249,6 +314,19 @@ impl Regs {
         }
         w
     }
+}
+
+/// Keeps the lanes `j` of `x` where `keep(j, x[j])` holds and sets the others to `+0`
+/// (branch-free); returns how many were kept.
+#[inline(always)]
+fn zero_where(x: &mut [f64], keep: impl Fn(usize, f64) -> bool) -> usize {
+    let mut kept = 0usize;
+    for (j, v) in x.iter_mut().enumerate() {
+        let k = keep(j, *v);
+        *v = f64::from_bits(v.to_bits() & 0u64.wrapping_sub(u64::from(k)));
+        kept += usize::from(k);
+    }
+    kept
 }
 
 #[inline(always)]

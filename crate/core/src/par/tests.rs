@@ -471,3 +471,68 @@ fn transcendental_domains_follow_js() {
     assert!(libm::log(-1.0).is_nan() && libm::log10(-1.0).is_nan() && libm::log2(-1.0).is_nan());
     assert!(libm::log1p(-2.0).is_nan() && libm::sqrt(-1.0).is_nan());
 }
+
+/// A last filter ending in a comparison takes a fused compare-and-zero pass before `sum` and
+/// `count`; every comparison, with each operand shape (`x`, a temporary, a constant on either
+/// side), must give what a plain evaluation gives, NaN and signed zeros included.
+#[test]
+fn filters_ending_in_a_comparison_sum_and_count_like_javascript() {
+    let values: Vec<f64> = (0..50_000)
+        .map(|k| match k % 11 {
+            0 => f64::NAN,
+            1 => -0.0,
+            2 => 0.0,
+            3 => f64::INFINITY,
+            _ => ((k * 7919) % 2001) as f64 / 8.0 - 100.0,
+        })
+        .collect();
+    let cmps: [(Op, fn(f64, f64) -> bool); 6] = [
+        (Op::Lt, |a, b| a < b),
+        (Op::Le, |a, b| a <= b),
+        (Op::Gt, |a, b| a > b),
+        (Op::Ge, |a, b| a >= b),
+        (Op::Eq, |a, b| a == b),
+        (Op::Ne, |a, b| a != b),
+    ];
+    for (op, f) in cmps {
+        // Shapes: x OP 1.5; (x * 2) OP 1.5; (x * 2) OP (x - 3); 1.5 OP x.
+        for shape in 0..4 {
+            let b = Builder::new(&[1.5, 2.0, 3.0], 2);
+            let (c0, c1, c2, t0, t1) = (b.c(0), b.c(1), b.c(2), b.t(0), b.t(1));
+            let args: Vec<(Op, u32, Vec<u32>)> = match shape {
+                0 => vec![(op, t0, vec![0, c0])],
+                1 => vec![(Op::Mul, t0, vec![0, c1]), (op, t1, vec![t0, c0])],
+                2 => vec![
+                    (Op::Mul, t0, vec![0, c1]),
+                    (Op::Sub, t1, vec![0, c2]),
+                    (op, t1, vec![t0, t1]),
+                ],
+                _ => vec![(op, t0, vec![c0, 0])],
+            };
+            let code: Vec<(Op, u32, &[u32])> = args
+                .iter()
+                .map(|(o, d, a)| (*o, *d, a.as_slice()))
+                .collect();
+            let result = code.last().unwrap().1;
+            let (w, c) = b.program(Kind::Filter, &code, result).build();
+            let p = decode(&w, &c).unwrap();
+            let keep = |x: f64| match shape {
+                0 => f(x, 1.5),
+                1 => f(x * 2.0, 1.5),
+                2 => f(x * 2.0, x - 3.0),
+                _ => f(1.5, x),
+            };
+            let kept: Vec<f64> = values.iter().copied().filter(|&x| keep(x)).collect();
+            let mut exact = sum::ExactSum::new();
+            exact.add_all(&kept);
+            let got_sum = num(everywhere(&p, Source::F64(&values), Terminal::Sum));
+            assert!(
+                same(got_sum, exact.value()),
+                "{op:?} shape {shape}: sum {got_sum} vs {}",
+                exact.value()
+            );
+            let got_count = num(everywhere(&p, Source::F64(&values), Terminal::Count));
+            assert_eq!(got_count, kept.len() as f64, "{op:?} shape {shape}: count");
+        }
+    }
+}
