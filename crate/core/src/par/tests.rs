@@ -486,7 +486,8 @@ fn filters_ending_in_a_comparison_sum_and_count_like_javascript() {
             _ => ((k * 7919) % 2001) as f64 / 8.0 - 100.0,
         })
         .collect();
-    let cmps: [(Op, fn(f64, f64) -> bool); 6] = [
+    type Cmp = fn(f64, f64) -> bool;
+    let cmps: [(Op, Cmp); 6] = [
         (Op::Lt, |a, b| a < b),
         (Op::Le, |a, b| a <= b),
         (Op::Gt, |a, b| a > b),
