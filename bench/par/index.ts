@@ -836,13 +836,48 @@ function caseTable(sizes: SizeResult[]): string {
   return markdownTable(['n', 'implementation', 'median ms', 'elements/s', 'weft faster by', 'check'], rows, ['r', 'l', 'r', 'r', 'r', 'l']);
 }
 
+/**
+ * V8 runs the hand-fused loop of case a in one of two modes, fixed by its compilation history
+ * within a process (at 1e7 on this VM: about 6.8 ms or about 16 ms). Fresh processes, each
+ * warming the loop and timing `runs` calls, show both; the target is judged against the fastest
+ * process's median, so the loop gets its best mode.
+ */
+interface LoopModes {
+  n: number;
+  processes: number;
+  medians_ms: number[];
+  best_ms: number;
+}
+
+function loopModes(n: number, processes: number, runs: number): LoopModes {
+  const script = `
+    const n = ${n};
+    const loop = () => { let s = 0; for (let i = 0; i < n; i++) { const x = i * 2; if (x % 3 === 0) s += x; } return s; };
+    loop();
+    const t = [];
+    for (let r = 0; r < ${runs}; r++) { const t0 = process.hrtime.bigint(); loop(); t.push(Number(process.hrtime.bigint() - t0) / 1e6); }
+    t.sort((a, b) => a - b);
+    console.log(t[t.length >> 1]);`;
+  const medians: number[] = [];
+  for (let k = 0; k < processes; k++) {
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`loop probe failed: ${r.stderr}`);
+    medians.push(Number(r.stdout.trim()));
+  }
+  return { n, processes, medians_ms: medians, best_ms: Math.min(...medians) };
+}
+
 interface Target {
   target: string;
   value: string;
   met: boolean | null;
 }
 
-function targets(results: Partial<Record<CaseId, SizeResult[]>>, lat: LatencyResult | undefined): Target[] {
+function targets(
+  results: Partial<Record<CaseId, SizeResult[]>>,
+  lat: LatencyResult | undefined,
+  modes: LoopModes | undefined,
+): Target[] {
   const out: Target[] = [];
   const at = (c: CaseId, n: number): SizeResult | undefined => results[c]?.find((s) => s.n === n);
   const a7 = at('a', 1e7);
@@ -855,10 +890,19 @@ function targets(results: Partial<Record<CaseId, SizeResult[]>>, lat: LatencyRes
       met: chain === undefined ? null : chain >= 100,
     });
     out.push({
-      target: 'a at 1e7: weft >= 1.5× the hand-fused JS loop',
+      target: 'a at 1e7: weft >= 1.5× the hand-fused JS loop (timed in this process)',
       value: loop === undefined ? 'not measured' : fmtRatio(loop),
       met: loop === undefined ? null : loop >= 1.5,
     });
+    const weftMs = a7.impls.find((i) => i.id === 'weft')?.median_ms;
+    if (modes !== undefined && weftMs !== undefined) {
+      const ratio = modes.best_ms / weftMs;
+      out.push({
+        target: `a at 1e7: weft >= 1.5× the JS loop in its best mode (fastest of ${modes.processes} fresh processes)`,
+        value: `${fmtRatio(ratio)} (loop medians ${modes.medians_ms.map((m) => fmtMs(m)).join(', ')} ms)`,
+        met: ratio >= 1.5,
+      });
+    }
   } else out.push({ target: 'a at 1e7: >= 100× chain, >= 1.5× loop', value: 'not measured (1e7 not run)', met: null });
   const b8 = at('b', 1e8);
   for (const [id, what] of [
@@ -1008,7 +1052,12 @@ async function main(): Promise<void> {
     lat = await latency(ctx);
   }
 
-  const tgts = targets(results, lat);
+  let modes: LoopModes | undefined;
+  if (wants('a') && results.a?.some((s) => s.n === 1e7)) {
+    console.error('== a, n = 1e7: the JS loop in 5 fresh processes (its best mode)');
+    modes = loopModes(1e7, 5, opts.runs);
+  }
+  const tgts = targets(results, lat, modes);
   const cpus = os.cpus();
   const result = {
     command: COMMAND + (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''),
@@ -1037,6 +1086,7 @@ async function main(): Promise<void> {
       Object.entries(results).map(([c, v]) => [c, { title: CASE_TITLES[c as CaseId], sizes: v }]),
     ),
     latency: lat ?? null,
+    loop_modes: modes ?? null,
     rust_floor: probe.ok ? { source: 'bench/par/sum-probe', threads: 2 } : { skipped: probe.why },
     targets: tgts,
     duration_s: Math.round((Date.now() - started) / 1000),
