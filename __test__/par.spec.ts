@@ -310,7 +310,8 @@ const UNSUPPORTED: ReadonlyArray<[string, string, string, RegExp]> = [
   ['an assignment to a const', '(x) => {\n  const y = 1;\n  y = 2;\n  return y;\n}', 'y = 2', /constant `y`/],
   ['a for loop', '(x) => {\n  let s = 0;\n  for (let k = 0; k < x; k++) s += k;\n  return s;\n}', 'for', /`for` loop/],
   ['a while loop', '(x) => {\n  while (x > 1) x /= 2;\n  return x;\n}', 'while', /`while` loop/],
-  ['an if statement', '(x) => {\n  if (x > 1) return 1;\n  return 0;\n}', 'if', /`if` statement/],
+  ['an if without return on one path', '(x) => {\n  if (x > 1) return 1;\n}', '}', /does not end with `return`/],
+  ['a switch', '(x) => {\n  switch (x) { default: return x; }\n}', 'switch', /`switch` statement/],
   ['a string', "(x) => x + 'a'", "'a'", /a string/],
   ['a template string', '(x) => `${x}`', '`', /template string/],
   ['an object literal', '(x) => ({ x }).x', '{ x }', /object literal/],
@@ -416,4 +417,67 @@ test('a panic on weft threads becomes WEFT_PANIC and the process goes on', async
   const bad = await native.parRun(null, [0, 1, BIG], Uint32Array.from([7]), consts, 0, 0, 0, null);
   t.is((bad as Error & { code?: string }).code, 'WEFT_INVALID_ARG');
   t.is(await par.range(0, BIG).sum(), (BIG * (BIG - 1)) / 2);
+});
+
+test('if/else and early returns compile to selects and agree with JavaScript', async (t) => {
+  const values = Float64Array.from([
+    ...[NaN, -0, 0, Infinity, -Infinity, 1, -1, 2.5, -7, 1e300, -1e-300],
+    ...Array.from({ length: BIG }, (_, k) => ((k * 7919) % 4001) / 16 - 125),
+  ]);
+  const closures: Array<[string, (x: number, i: number) => number]> = [
+    ['early return', (x) => {
+      if (x > 1) return 1;
+      return 0;
+    }],
+    ['if/else chain', (x) => {
+      if (x < -10) {
+        return -1;
+      } else if (x < 10) {
+        const y = x * 2;
+        return y + 1;
+      } else {
+        return x % 7;
+      }
+    }],
+    ['let assigned in branches, no returns', (x, i) => {
+      let y = x;
+      if (i % 2 === 0) y = y * 3;
+      else {
+        y = -y;
+        y += 1;
+      }
+      if (Number.isNaN(y)) y = 0;
+      return y;
+    }],
+    ['nested ifs with a fall-through', (x) => {
+      let s = 0;
+      if (x > 0) {
+        if (x > 50) return 50;
+        s = x;
+      }
+      if (s === 0) return -0;
+      return s / 2;
+    }],
+    ['a return inside a nested block', (x) => {
+      {
+        const h = x / 2;
+        if (h > 3) {
+          return h;
+        }
+      }
+      return x;
+    }],
+  ];
+  for (const [name, fn] of closures) {
+    const want = Float64Array.from(values, (x, i) => fn(x, i));
+    same(t, await par(values).map(fn).toArray(), want);
+    const kept = Array.from(values).filter((x, i) => fn(x, i) > 0);
+    t.is(await par(values).map(fn).filter((y) => y > 0).count(), kept.length, name);
+  }
+  const folded = await par(values.subarray(0, 5000)).reduce((acc, x) => {
+    if (Number.isNaN(x)) return acc;
+    if (x > acc) return x;
+    return acc;
+  }, -Infinity);
+  t.is(folded, Math.max(...Array.from(values.subarray(0, 5000)).filter((x) => !Number.isNaN(x))));
 });

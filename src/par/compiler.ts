@@ -92,6 +92,31 @@ interface VInstr {
   readonly args: readonly VOperand[];
 }
 
+/** Statements still to run: `stmts[from..]`, then (after popping its scope) the frame `next`. */
+interface Cont {
+  readonly stmts: readonly A.Statement[];
+  readonly from: number;
+  readonly popScope: boolean;
+  readonly next: Cont | undefined;
+}
+
+/** Ops a closure may compile to, counting both sides of every `if`. */
+const MAX_INSTRS = 4096;
+
+/** Whether a statement contains a `return` (functions cannot nest here, so no deeper look is needed). */
+function returns(st: A.Statement): boolean {
+  switch (st.type) {
+    case 'ReturnStatement':
+      return true;
+    case 'BlockStatement':
+      return st.body.some((s) => returns(s));
+    case 'IfStatement':
+      return returns(st.consequent) || (st.alternate !== null && st.alternate !== undefined && returns(st.alternate));
+    default:
+      return false;
+  }
+}
+
 type Binding =
   | { kind: 'param' | 'let' | 'const' | 'capture'; val: Val; readonly name: string }
   | { kind: 'tdz'; readonly name: string };
@@ -137,7 +162,6 @@ const COMPOUND: Readonly<Partial<Record<A.AssignmentOperator, A.BinaryOperator>>
 };
 
 const STATEMENT_NAMES: Readonly<Record<string, [string, string?]>> = {
-  IfStatement: ['an `if` statement', 'use a ternary (c ? a : b)'],
   ForStatement: ['a `for` loop'],
   ForInStatement: ['a `for...in` loop'],
   ForOfStatement: ['a `for...of` loop'],
@@ -354,24 +378,102 @@ class ClosureCompiler {
     }
   }
 
+  /**
+   * A block body, with `if`/`else` and early `return`s. There is no control flow in the op
+   * program, so branches are converted to data flow: every operation is pure and total (no
+   * exceptions, no side effects), so evaluating both sides and selecting is what JavaScript
+   * computes. An `if` whose branches return is compiled as `select(test, value of the then
+   * branch followed by the rest, value of the else branch followed by the rest)`; an `if` without
+   * returns merges the variables its branches assign (`select` per variable).
+   */
   functionBody(body: A.BlockStatement): [Val, A.Node] {
-    const stmts = body.body;
-    for (let s = 0; s < stmts.length; s++) {
-      const st = stmts[s]!;
+    return this.run({ stmts: body.body, from: 0, popScope: false, next: undefined }, body);
+  }
+
+  /** The value returned by running the statements of `cont` (and of the frames after it). */
+  run(cont: Cont | undefined, body: A.BlockStatement): [Val, A.Node] {
+    while (cont !== undefined) {
+      if (cont.from >= cont.stmts.length) {
+        if (cont.popScope) this.scopes.pop();
+        cont = cont.next;
+        continue;
+      }
+      const st = cont.stmts[cont.from]!;
+      const next: Cont = { ...cont, from: cont.from + 1 };
       if (st.type === 'ReturnStatement') {
-        if (s !== stmts.length - 1) this.fail(st, 'a `return` before the end of the function');
         if (st.argument === null || st.argument === undefined) this.fail(st, 'a `return` without a value');
         return [this.expr(st.argument), st.argument];
       }
+      if (st.type === 'IfStatement' && returns(st)) {
+        const test = this.expr(st.test);
+        const before = this.snapshot();
+        const [a] = this.run(this.branch(st.consequent, next), body);
+        this.restore(before);
+        const [b] = st.alternate ? this.run(this.branch(st.alternate, next), body) : this.run(next, body);
+        if (this.instrs.length > MAX_INSTRS) {
+          this.fail(st, 'too many `if` branches with `return`s (each one compiles the rest of the function twice)');
+        }
+        return [this.select(test, a, b), st];
+      }
+      if (st.type === 'BlockStatement') {
+        this.scopes.push(new Map());
+        cont = { stmts: st.body, from: 0, popScope: true, next };
+        continue;
+      }
       this.statement(st);
+      cont = next;
     }
     const end = body.loc?.end ?? { line: 1, column: 1 };
     throw new ParCompileError(
-      'a function body that does not end with `return`',
+      'a path through the function that does not end with `return`',
       { line: end.line, column: end.column },
       this.src,
-      'the closure must return a value',
+      'the closure must return a value on every path',
     );
+  }
+
+  /** The frame that runs one branch of an `if` and then `next`. */
+  branch(st: A.Statement, next: Cont): Cont {
+    if (st.type === 'BlockStatement') {
+      this.scopes.push(new Map());
+      return { stmts: st.body, from: 0, popScope: true, next };
+    }
+    return { stmts: [st], from: 0, popScope: false, next };
+  }
+
+  /** A copy of every binding (assignments replace a binding's value in place). */
+  snapshot(): Array<Map<string, Binding>> {
+    return this.scopes.map((m) => new Map([...m].map(([k, b]) => [k, { ...b }])));
+  }
+
+  restore(saved: Array<Map<string, Binding>>): void {
+    this.scopes.length = 0;
+    for (const m of saved) this.scopes.push(new Map([...m].map(([k, b]) => [k, { ...b }])));
+  }
+
+  /** An `if` without `return`s: both branches run, then each variable they assign is selected. */
+  ifMerge(st: A.IfStatement): void {
+    const test = this.expr(st.test);
+    const before = this.snapshot();
+    this.scoped(st.consequent);
+    const afterThen = this.snapshot();
+    this.restore(before);
+    if (st.alternate) this.scoped(st.alternate);
+    this.scopes.forEach((m, level) => {
+      for (const [name, b] of m) {
+        const t = afterThen[level]?.get(name);
+        if (t !== undefined && 'val' in t && 'val' in b && t.val !== b.val) {
+          b.val = this.select(test, t.val, b.val);
+        }
+      }
+    });
+  }
+
+  scoped(st: A.Statement): void {
+    this.scopes.push(new Map());
+    if (st.type === 'BlockStatement') for (const inner of st.body) this.statement(inner);
+    else this.statement(st);
+    this.scopes.pop();
   }
 
   statement(st: A.Statement | A.ModuleDeclaration): void {
@@ -384,6 +486,10 @@ class ClosureCompiler {
         return;
       case 'VariableDeclaration':
         this.declaration(st);
+        return;
+      case 'IfStatement':
+        if (returns(st)) this.fail(st, 'a `return` inside an `if` nested in a block without one');
+        this.ifMerge(st);
         return;
       case 'BlockStatement':
         this.scopes.push(new Map());
