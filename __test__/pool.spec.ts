@@ -521,6 +521,27 @@ test('transfer: the ArrayBuffer is detached on the caller side and arrives intac
   t.true(buffers.every((b) => b.byteLength === 0));
 });
 
+test('a transferred task wakes the worker it is pinned to (no wait for a park timeout)', async (t) => {
+  // Tasks with a transfer list are pinned to one worker (their arguments travel through its
+  // port). An idle pool parks its workers for up to a second at a time, so a wake-up sent to the
+  // wrong worker shows as a round trip of hundreds of milliseconds.
+  const pool = new Pool<Tasks>({ module: TASKS, threads: 2, name: 'pinned-wake-pool' });
+  try {
+    await Promise.all([pool.run('inc', 1), pool.run('inc', 2)]); // both workers up
+    let worst = 0;
+    for (let k = 0; k < 12; k++) {
+      await sleep(30); // let both workers park
+      const buffer = new Uint8Array(8).fill(1).buffer;
+      const t0 = performance.now();
+      t.deepEqual(await pool.runWith({ transfer: [buffer] }, 'sumBytes', buffer), { byteLength: 8, sum: 8 });
+      worst = Math.max(worst, performance.now() - t0);
+    }
+    t.true(worst < 400, `worst round trip ${worst.toFixed(1)} ms`);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('a SharedArrayBuffer argument is shared: the worker writes, the main thread sees', async (t) => {
   const sab = new SharedArrayBuffer(16 * 4);
   const n = await shared.run('writeShared', sab);
