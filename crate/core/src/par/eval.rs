@@ -185,35 +185,20 @@ impl Regs {
                     }
                 }
                 Kind::Filter if zero_last && k == last => {
-                    // Branch-free (filters reject lanes at random): each lane of x is ANDed with
-                    // all ones or all zeros by the truthiness of the filter's result.
-                    #[inline(always)]
-                    fn keep_bits(t: f64) -> u64 {
-                        0u64.wrapping_sub(u64::from(js::truthy(t)))
-                    }
+                    // Branch-free (filters reject lanes at random): rejected lanes become +0.
                     let Regs { x, i, bank, .. } = self;
-                    let mut kept = 0usize;
-                    match stage.result {
-                        0 => {
-                            for v in x[..n].iter_mut() {
-                                let keep = keep_bits(*v);
-                                *v = f64::from_bits(v.to_bits() & keep);
-                                kept += (keep & 1) as usize;
-                            }
-                        }
+                    let x = &mut x[..n];
+                    let kept = match stage.result {
+                        0 => zero_where(x, |_, v| js::truthy(v)),
                         r => {
                             let src: &[f64] = if r == 1 {
-                                i
+                                &i[..n]
                             } else {
-                                &bank[r as usize - R_CONST as usize]
+                                &bank[r as usize - R_CONST as usize][..n]
                             };
-                            for (v, &t) in x[..n].iter_mut().zip(&src[..n]) {
-                                let keep = keep_bits(t);
-                                *v = f64::from_bits(v.to_bits() & keep);
-                                kept += (keep & 1) as usize;
-                            }
+                            zero_where(x, |j, _| js::truthy(src[j]))
                         }
-                    }
+                    };
                     return (n, kept);
                 }
                 Kind::Filter => {
