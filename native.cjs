@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeActorSystem = nativeBinding.NativeActorSystem
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.NativeStack = nativeBinding.NativeStack
 module.exports.__panicForTest = nativeBinding.__panicForTest

@@ -9,6 +9,56 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The transport of one actor system, shared by the main thread and the pool's workers. */
+export declare class NativeActorSystem {
+  /**
+   * A new system: host 0 is the main thread, host `1 + k` the worker in slot `k` of `pool`
+   * (woken through the pool's signal records).
+   */
+  constructor(pool?: NativePool | undefined | null)
+  /** Attaches to a live system from another thread. */
+  static attach(id: number, token: number): NativeActorSystem
+  get id(): number
+  get token(): number
+  get hosts(): number
+  /** Installs the wake-up of `host` (the main thread's: a threadsafe function). */
+  setNotify(host: number, callback: () => void): void
+  /**
+   * A new actor on `host`: `capacity` 0 for an unbounded mailbox, else bounded with
+   * `overflow` (0 reject, 1 drop-oldest, 2 drop-newest, 3 wait). Returns its id.
+   */
+  create(host: number, capacity: number, overflowCode: number, name?: string | undefined | null): number
+  lookup(name: string): number | null
+  /** The mailbox of a running actor: -2 not running, -1 unbounded, else the overflow code. */
+  mailboxOf(id: number): number
+  /** The host an actor runs on, -1 if it is not running. */
+  hostOf(id: number): number
+  /**
+   * Sends one envelope from a thread whose host is `from`; returns the delivery code
+   * (0 queued, 1 evicted the oldest, 2 dropped, 3 full, 4 stopped).
+   */
+  send(from: number, target: number, system: boolean, envelope: Uint8Array): number
+  /** Sends a batch of `u8 kind | u32 target | u32 len | bytes` records. */
+  sendBatch(from: number, records: Uint8Array): void
+  /**
+   * Releases `released`, then takes up to `max` messages (`perActor` per actor) and every
+   * notice for `host`: `u8 kind | u32 actor | u32 len | bytes` records, `null` if none.
+   */
+  drain(host: number, released: Uint32Array, max: number, perActor: number): Buffer | null
+  /** Stops an actor for good; returns how many queued messages became dead letters. */
+  remove(id: number): number
+  /** Moves an actor whose thread died to `host`, with `start` ahead of its backlog. */
+  rehome(id: number, host: number, start: Uint8Array): void
+  countRestart(id: number): void
+  statsOf(id: number): NativeActorStats | null
+  stats(): Array<NativeActorStats>
+  deadLetters(): number
+  /** The most recent dead letters, oldest first (up to 64). */
+  recentDeadLetters(): Array<NativeDeadLetter>
+  /** How many actors are alive. */
+  get size(): number
+}
+
 /** The scheduler of one pool, shared by the main thread and the pool's workers. */
 export declare class NativePool {
   /** A new scheduler with `threads` worker slots (`maxQueue`: 0 for unbounded). */
@@ -99,6 +149,26 @@ export declare function __panicForTest(message: string): void
 
 /** Every error code weft can raise, in the order weft-core declares them. */
 export declare function errorCodes(): Array<string>
+
+/** Counters of one actor. */
+export interface NativeActorStats {
+  id: number
+  host: number
+  depth: number
+  systemDepth: number
+  processed: number
+  restarts: number
+  deadLetters: number
+  dropped: number
+  refused: number
+}
+
+/** A dead letter: the actor (0: none), why (the `send` delivery code) and the envelope. */
+export interface NativeDeadLetter {
+  actor: number
+  reason: number
+  envelope: Buffer
+}
 
 export interface NativePercentiles {
   count: number

@@ -22,6 +22,7 @@
  *   13 ARRAY         u32 count, count values: a plain dense array of primitives/plain containers
  *   14 OBJECT        u32 count, count × (tagged string key, value): a plain object, likewise
  *   15 V8            u32 n, n bytes of v8.serialize: anything else structured-cloneable
+ *   16 HANDLE        what the registered HandleCodec writes (an actor ref: see src/actor/ref.ts)
  *
  * `values()` is a count (`u8`; 255 means a `u32` count follows) and that many tagged values.
  * `string()` (untagged) is `u32` byte length + UTF-8: lone surrogates become U+FFFD there, while
@@ -96,6 +97,23 @@ export const TAG_SHARED_STACK = 12;
 export const TAG_ARRAY = 13;
 export const TAG_OBJECT = 14;
 export const TAG_V8 = 15;
+export const TAG_HANDLE = 16;
+
+/**
+ * A class whose instances cross threads as a small handle (actor refs): its module registers it,
+ * and the codec writes `TAG_HANDLE` + what `write` writes, anywhere in a value (top level or
+ * nested in plain arrays and objects). Kept as a hook so that this codec does not depend on the
+ * modules that use it.
+ */
+export interface HandleCodec {
+  readonly proto: object;
+  write(w: WireWriter, v: object): void;
+  read(r: WireReader): unknown;
+}
+let handleCodec: HandleCodec | undefined;
+export function registerHandleCodec(codec: HandleCodec): void {
+  handleCodec = codec;
+}
 
 /** VIEW kinds (the same numbering as the SharedStack codec). */
 export const VIEW_UINT8 = 0;
@@ -538,6 +556,10 @@ export class WireWriter {
     } else if (v instanceof Error || types.isNativeError(v)) {
       this.#error(v as Error);
       return;
+    } else if (handleCodec !== undefined && proto === handleCodec.proto) {
+      this.#tag(TAG_HANDLE);
+      handleCodec.write(this, v);
+      return;
     }
     this.#v8(v);
   }
@@ -612,6 +634,11 @@ export class WireWriter {
         }
         const proto = Object.getPrototypeOf(e) as unknown;
         if (proto === Object.prototype || proto === Array.prototype || proto === null) return this.#plain(e);
+        if (handleCodec !== undefined && proto === handleCodec.proto) {
+          this.#tag(TAG_HANDLE);
+          handleCodec.write(this, e);
+          return true;
+        }
         return false;
       }
       default:
@@ -997,6 +1024,9 @@ export class WireReader {
         if (e === undefined) corrupt(`error reference ${i}`);
         return e;
       }
+      case TAG_HANDLE:
+        if (handleCodec === undefined) return corrupt('a handle, but no handle codec is loaded');
+        return handleCodec.read(this);
       case TAG_SHARED_STACK: {
         const id = this.f64();
         const process = this.f64();

@@ -31,6 +31,24 @@ interface Slot {
 }
 
 let poolCount = 0;
+
+/** What other parts of weft (the actor system) need from a pool; not public API. */
+export interface PoolInternals {
+  native: NativePool;
+  threads: number;
+  /** Calls `listener(slot)` after a worker died (not when weft ended it) and its tasks settled. */
+  onWorkerLost(listener: (slot: number) => void): () => void;
+  /** Whether worker `slot` is live now. */
+  isLive(slot: number): boolean;
+  /** Starts workers in empty slots (left by an idle timeout). */
+  ensureWorkers(): void;
+}
+const internals = new WeakMap<object, PoolInternals>();
+
+/** @internal */
+export function poolInternals(pool: object): PoolInternals | undefined {
+  return internals.get(pool);
+}
 const ABORT_RING = 64;
 
 /**
@@ -55,7 +73,9 @@ function wakeAllOnExit(native: NativePool): WeakRef<NativePool> {
 function workerEntry(): { file: string; eval: boolean } {
   const file = join(__dirname, __filename.endsWith('.ts') ? 'worker.ts' : 'worker.js');
   if (file.endsWith('.ts')) {
-    return { file: `require("tsx/cjs"); require(${JSON.stringify(file)});`, eval: true };
+    // Under tsx (weft's own tests and benches): TypeScript for the worker, and for task modules
+    // written in TypeScript (Node 20 does not pass `--import=tsx` on to worker threads).
+    return { file: `require("tsx/cjs"); import(require("node:url").pathToFileURL(require.resolve("tsx/esm/api").replace(/\\.cjs$/, ".mjs")).href).then((m) => { m.register(); require(${JSON.stringify(file)}); });`, eval: true };
   }
   return { file, eval: false };
 }
@@ -101,6 +121,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   #idleWaiters: Array<() => void> = [];
   #exitRef: WeakRef<NativePool> | undefined;
   readonly #reader = new WireReader(new Uint8Array(0));
+  readonly #lostListeners = new Set<(slot: number) => void>();
 
   constructor(options: PoolOptions) {
     super();
@@ -158,6 +179,19 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     this.#exitRef = wakeAllOnExit(this.#native);
     this.#slots = Array.from({ length: threads }, () => undefined);
     for (let i = 0; i < threads; i++) this.#spawn(i);
+    internals.set(this, {
+      native: this.#native,
+      threads,
+      onWorkerLost: (listener) => {
+        this.#lostListeners.add(listener);
+        return () => this.#lostListeners.delete(listener);
+      },
+      isLive: (slot) => {
+        const s = this.#slots[slot];
+        return s !== undefined && !s.retiring;
+      },
+      ensureWorkers: () => this.#ensureWorkers(),
+    });
   }
 
   protected get submitter(): Submitter {
@@ -269,6 +303,13 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       this.#fail(new WeftError('WEFT_WORKER_EXIT', `${this.name}: a worker exited while loading the task module ${this.#module} (${detail})`));
     }
     if (this.#failure === undefined && !this.#closed) this.#spawn(slot.index);
+    for (const listener of this.#lostListeners) {
+      try {
+        listener(slot.index);
+      } catch (err) {
+        process.emitWarning(`weft: a worker-exit listener threw: ${String(err)}`);
+      }
+    }
   }
 
   /** The task module cannot be loaded: reject everything now and later; stop respawning. */

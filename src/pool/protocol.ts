@@ -13,6 +13,8 @@ export const MAIN_ORIGIN = 0;
 export const KIND_TASK = 1;
 export const KIND_COMPLETION = 2;
 export const KIND_ABORT = 3;
+/** A wake-up for an actor host on this worker: u32 system id, u32 process token. */
+export const KIND_SIGNAL = 4;
 
 export const FLAG_FAILED = 1;
 export const FLAG_LOCAL = 2;

@@ -17,6 +17,7 @@ import {
   FLAG_LOCAL,
   KIND_ABORT,
   KIND_COMPLETION,
+  KIND_SIGNAL,
   KIND_TASK,
   STATUS_OK,
   TASK_ARGS_ON_PORT,
@@ -25,6 +26,9 @@ import {
   writeError,
 } from './protocol.js';
 import { Submitter } from './submitter.js';
+import { ActorHost, hostFor, hostsOfThisThread, setHostAttacher } from '../actor/host.js';
+import { NativeTransport } from '../actor/transport.js';
+import { native } from '../native.js';
 
 export interface WorkerInit {
   poolId: number;
@@ -356,6 +360,15 @@ function handleBatch(buf: Buffer): void {
     } else if (kind === KIND_COMPLETION) {
       const id = r.u32();
       submitter.settleFrom(id, r);
+    } else if (kind === KIND_SIGNAL) {
+      // Messages for actors on this worker.
+      const system = r.u32();
+      const token = r.u32();
+      try {
+        hostFor(system, token).pump();
+      } catch (err) {
+        process.emitWarning(`weft: actor messages for system ${system} could not be handled: ${String(err)}`);
+      }
     } else if (kind === KIND_ABORT) {
       const key = taskKey(r.u32(), r.u32());
       const c = controllers.get(key);
@@ -365,6 +378,31 @@ function handleBatch(buf: Buffer): void {
     r.offset = end;
   }
 }
+
+/**
+ * Actors here need the event loop (async handlers or hooks in flight, timers pending, a pump turn
+ * scheduled): wait there instead of parking in native code, which would hold those back.
+ */
+function actorsNeedLoop(): boolean {
+  for (const h of hostsOfThisThread()) if (h.busy > 0 || h.moreWork || h.hasTimers) return true;
+  return false;
+}
+
+function hasActors(): boolean {
+  for (const h of hostsOfThisThread()) if (h.actorCount > 0) return true;
+  return false;
+}
+
+setHostAttacher(
+  (system, token) =>
+    new ActorHost({
+      system,
+      process: token,
+      transport: new NativeTransport(native.NativeActorSystem.attach(system, token), 1 + slot),
+      native: native.NativeActorSystem.attach(system, token),
+      workers: init.threads,
+    }),
+);
 
 function batchSize(): number {
   return Math.max(1, Math.min(256, Math.floor(BATCH_TARGET_MS / Math.max(avgTaskMs, 1e-4))));
@@ -387,13 +425,13 @@ async function pump(): Promise<void> {
     for (;;) {
       submitter.flush();
       flushCompletions();
-      const park = inFlight === 0 && submitter.pending === 0;
+      const park = inFlight === 0 && submitter.pending === 0 && !actorsNeedLoop();
       const buf = pool.take(slot, batchSize(), park ? PARK_MS : -1);
       if (buf === null) {
         // Parked long enough (give the event loop a turn) or registered for a wake-up.
         if (park) {
           lastYield = now();
-          if (init.idleTimeout > 0 && now() - lastWork >= init.idleTimeout) {
+          if (init.idleTimeout > 0 && now() - lastWork >= init.idleTimeout && !hasActors()) {
             // Idle for long enough: leave. The pool starts a worker again when work comes.
             parentPort?.postMessage({ type: 'idle' });
             return;

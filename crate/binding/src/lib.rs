@@ -4,6 +4,7 @@
 //! forwards the call, converts back, and maps weft-core errors (and panics) to JavaScript errors
 //! whose `code` is the stable weft code.
 
+mod actor;
 mod errors;
 mod fast;
 mod par;
@@ -11,6 +12,7 @@ mod pool;
 mod stack;
 mod value;
 
+pub use actor::*;
 pub use errors::*;
 pub use par::*;
 pub use pool::*;

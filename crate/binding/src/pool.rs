@@ -16,7 +16,7 @@ use crate::errors::{guard, WeftStatus};
 /// itself (the TypeScript layer holds the pool's keep-alive while tasks are pending).
 type Wake = ThreadsafeFunction<(), (), (), Status, false, true>;
 
-fn notifier(callback: Function<'_, (), ()>) -> Result<Box<dyn Fn() + Send + Sync>> {
+pub(crate) fn notifier(callback: Function<'_, (), ()>) -> Result<Box<dyn Fn() + Send + Sync>> {
     let tsfn: Wake = callback
         .build_threadsafe_function::<()>()
         .callee_handled::<false>()
@@ -74,6 +74,16 @@ fn percentiles(p: weft_core::pool::Percentiles) -> NativePercentiles {
         p90: p.p90,
         p99: p.p99,
         max: p.max,
+    }
+}
+
+impl NativePool {
+    pub(crate) fn threads(&self) -> usize {
+        self.inner.threads()
+    }
+
+    pub(crate) fn core(&self) -> Arc<Registered<Pool>> {
+        self.inner.clone()
     }
 }
 

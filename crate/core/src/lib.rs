@@ -3,6 +3,7 @@
 //! * [`stack::TreiberStack`]: a lock-free stack with epoch-based reclamation.
 //! * [`mailbox::Mailbox`]: actor mailboxes (many senders, one receiver, a system lane, bounded
 //!   with an overflow policy).
+//! * [`actor`]: the actor transport (per-actor mailboxes, per-thread run queues, wake-ups).
 //! * [`pool`]: the work-stealing scheduler of the worker pool; [`par`]: parallel pipelines.
 //! * [`registry`]: process-wide, weakly held registries so threads can attach to shared
 //!   structures by id.
@@ -21,6 +22,7 @@
 //! sendable::<weft_core::stack::TreiberStack<std::cell::Cell<u8>>>();
 //! ```
 
+pub mod actor;
 pub mod error;
 pub mod mailbox;
 pub mod par;

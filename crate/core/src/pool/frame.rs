@@ -26,6 +26,8 @@ pub const MAX_SLOTS: usize = 255;
 pub const KIND_TASK: u8 = 1;
 pub const KIND_COMPLETION: u8 = 2;
 pub const KIND_ABORT: u8 = 3;
+/// A wake-up for a subsystem living on the worker (an actor host): `u32 id | u32 token`.
+pub const KIND_SIGNAL: u8 = 4;
 
 pub const FLAG_FAILED: u8 = 1;
 pub const FLAG_LOCAL: u8 = 2;
@@ -161,6 +163,13 @@ pub fn write_abort(out: &mut Vec<u8>, origin: Origin, id: u32) {
     out.extend_from_slice(&8u32.to_le_bytes());
     out.extend_from_slice(&origin.to_le_bytes());
     out.extend_from_slice(&id.to_le_bytes());
+}
+
+pub fn write_signal(out: &mut Vec<u8>, id: u32, token: u32) {
+    out.push(KIND_SIGNAL);
+    out.extend_from_slice(&8u32.to_le_bytes());
+    out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(&token.to_le_bytes());
 }
 
 pub fn write_main_completion(out: &mut Vec<u8>, id: u32, result: &[u8]) {

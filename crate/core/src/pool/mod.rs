@@ -102,6 +102,9 @@ struct Slot {
     completions: Mutex<Vec<u8>>,
     /// Control records (aborts) for tasks running here.
     control: Mutex<Vec<u8>>,
+    /// Signals for subsystems on this worker (actor hosts). Unlike the other mail they outlive a
+    /// worker incarnation: the next one in the slot receives them.
+    signals: Mutex<Vec<u8>>,
     has_mail: AtomicBool,
     outstanding: Mutex<HashMap<u64, Outstanding>>,
     /// The origin id of the worker incarnation now in this slot (0: none).
@@ -193,6 +196,7 @@ impl Pool {
                     inbox: SegQueue::new(),
                     completions: Mutex::new(Vec::new()),
                     control: Mutex::new(Vec::new()),
+                    signals: Mutex::new(Vec::new()),
                     has_mail: AtomicBool::new(false),
                     outstanding: Mutex::new(HashMap::new()),
                     origin: AtomicU32::new(0),
@@ -248,6 +252,9 @@ impl Pool {
         s.handed.store(0, Ordering::SeqCst);
         s.state.store(RUNNING, Ordering::SeqCst);
         s.origin.store(origin, Ordering::SeqCst);
+        if !lock(&s.signals).is_empty() {
+            s.has_mail.store(true, Ordering::SeqCst);
+        }
         Ok(origin)
     }
 
@@ -540,7 +547,7 @@ impl Pool {
             return false;
         }
         let mut any = false;
-        for q in [&s.completions, &s.control] {
+        for q in [&s.completions, &s.control, &s.signals] {
             let mut q = lock(q);
             if !q.is_empty() {
                 out.extend_from_slice(&q);
@@ -764,6 +771,16 @@ impl Pool {
         if s.state.load(Ordering::SeqCst) != RUNNING {
             self.wake(k);
         }
+    }
+
+    /// Wakes the worker in `slot` with a signal record (`frame::KIND_SIGNAL`) for the subsystem
+    /// `id`/`token` (an actor host): it arrives with the worker's next take. Callers signal once
+    /// per batch of work (the actor host's `notified` flag), so this does not dedupe.
+    pub fn signal(&self, slot: usize, id: u32, token: u32) -> Result<()> {
+        let s = self.slot(slot)?;
+        frame::write_signal(&mut lock(&s.signals), id, token);
+        self.mail_posted(slot);
+        Ok(())
     }
 
     fn notify_main(&self) {

@@ -1,0 +1,114 @@
+/**
+ * `defineActor`: a typed behaviour, and the per-thread registry that finds it by key.
+ *
+ * An actor spawned on a pool worker is built there from its definition, so every thread must be
+ * able to find the same definition: the key is the definition's `name` if it has one, else a hash
+ * of the source text of its functions (the same on every thread that loads the module). The
+ * worker finds it because the pool's task module (or something it imports) defines it; the
+ * registry lives on `globalThis`, so it is shared even when the module loaded its own copy of weft.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { ActorContext, ActorDefinition, AnyActorDefinition, Handlers, SupervisionOptions } from './types.js';
+
+export interface ActorSpec<A, S, H extends Handlers<S>> {
+  /** A stable identity across threads (default: a hash of the functions' source). Give one when
+   * two definitions in the process have the same source text. */
+  name?: string;
+  /** Makes the initial state from the spawn argument (may be async). */
+  init: (arg: A, ctx: ActorContext<S, H>) => S | Promise<S>;
+  /** One handler per message type: `(state, message, ctx) => reply` (may be async). */
+  handlers: H;
+  /** Runs after `init`, before the first message (may be async). */
+  onStart?: (state: S, ctx: ActorContext<S, H>) => unknown;
+  /** Runs when the actor stops or before it restarts (may be async). */
+  onStop?: (state: S, ctx: ActorContext<S, H>) => unknown;
+  /** The default supervision of actors of this definition (spawn options override it). */
+  supervision?: SupervisionOptions;
+}
+
+const REGISTRY = Symbol.for('weft.actor.definitions');
+
+function registry(): Map<string, AnyActorDefinition> {
+  const g = globalThis as Record<symbol, unknown>;
+  let r = g[REGISTRY] as Map<string, AnyActorDefinition> | undefined;
+  if (r === undefined) {
+    r = new Map();
+    g[REGISTRY] = r;
+  }
+  return r;
+}
+
+/** FNV-1a over the UTF-16 code units, 52 bits (exact in a double), as base 36. */
+function hash(text: string): string {
+  let lo = 0x811c9dc5;
+  let hi = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    lo = Math.imul(lo ^ c, 0x01000193) >>> 0;
+    hi = Math.imul(hi ^ (c + i), 0x01000193) >>> 0;
+  }
+  return ((hi & 0xfffff) * 2 ** 32 + lo).toString(36);
+}
+
+function fingerprint(spec: ActorSpec<never, unknown, Handlers<unknown>>): string {
+  const parts = [String(spec.init), String(spec.onStart ?? ''), String(spec.onStop ?? '')];
+  for (const name of Object.keys(spec.handlers).sort()) parts.push(name, String(spec.handlers[name]));
+  return `~${hash(parts.join('\u0000'))}`;
+}
+
+/**
+ * Defines an actor behaviour. TypeScript derives its messages from the handlers:
+ *
+ * ```ts
+ * export const Counter = defineActor({
+ *   init: (start: number) => ({ n: start }),
+ *   handlers: {
+ *     add: (state, msg: { by: number }) => { state.n += msg.by; },
+ *     get: (state) => state.n,
+ *   },
+ * });
+ * // ref.tell({ type: 'add', by: 2 }); const n: number = await ref.ask({ type: 'get' });
+ * ```
+ *
+ * Actors that run on pool workers must be defined in the pool's task module (or a module it
+ * imports), so that the workers have the definition too.
+ */
+export function defineActor<A, S, H extends Handlers<S>>(spec: ActorSpec<A, S, H>): ActorDefinition<A, S, H> {
+  if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError('defineActor expects an object');
+  if (typeof spec.init !== 'function') throw new InvalidArgumentError('defineActor needs an `init` function');
+  if (spec.handlers === null || typeof spec.handlers !== 'object') {
+    throw new InvalidArgumentError('defineActor needs `handlers`: an object of message handlers');
+  }
+  for (const [type, fn] of Object.entries(spec.handlers)) {
+    if (typeof fn !== 'function') throw new InvalidArgumentError(`the handler for ${JSON.stringify(type)} is not a function`);
+  }
+  for (const hook of ['onStart', 'onStop'] as const) {
+    if (spec[hook] !== undefined && typeof spec[hook] !== 'function') throw new InvalidArgumentError(`${hook} must be a function`);
+  }
+  if (spec.name !== undefined && (typeof spec.name !== 'string' || spec.name.length === 0)) {
+    throw new InvalidArgumentError('the name of a definition must be a non-empty string');
+  }
+  const key = spec.name ?? fingerprint(spec as unknown as ActorSpec<never, unknown, Handlers<unknown>>);
+  const def: ActorDefinition<A, S, H> = Object.freeze({
+    kind: 'weft:actor' as const,
+    key,
+    init: spec.init,
+    handlers: Object.freeze({ ...spec.handlers }),
+    supervision: spec.supervision,
+    ...(spec.onStart !== undefined ? { onStart: spec.onStart } : {}),
+    ...(spec.onStop !== undefined ? { onStop: spec.onStop } : {}),
+  });
+  const reg = registry();
+  // The first definition with a key wins (a module evaluated twice defines the same behaviour).
+  if (!reg.has(key)) reg.set(key, def as unknown as AnyActorDefinition);
+  return def;
+}
+
+/** The definition with this key, if this thread has loaded a module that defines it. */
+export function definitionByKey(key: string): AnyActorDefinition | undefined {
+  return registry().get(key);
+}
+
+export function isActorDefinition(v: unknown): v is AnyActorDefinition {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'weft:actor';
+}

@@ -1,0 +1,1441 @@
+/**
+ * `ActorHost`: the actor runtime of one thread (the main thread, or one pool worker) for one actor
+ * system. It runs the actors that live on its thread, one message at a time each; sends messages
+ * (same-thread ones stay in JavaScript, the rest go through the transport, batched: one native
+ * call per batch); keeps the pending asks; and applies supervision to its actors.
+ */
+import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { WireReader, WireWriter } from '../internal/wire.js';
+import { definitionByKey } from './define.js';
+import {
+  DELIVERY_EVICTED,
+  DELIVERY_FULL,
+  DELIVERY_STOPPED,
+  DELIVERY_DROPPED,
+  ENV_ASK,
+  ENV_SYSTEM,
+  ENV_TELL,
+  EV_SPAWNED,
+  EV_TERMINATED,
+  IN_NOTICE,
+  IN_SYSTEM,
+  IN_USER,
+  NOTICE_ASK_FAILED,
+  NOTICE_EVENT,
+  NOTICE_LOST,
+  NOTICE_REPLY,
+  NOTICE_ROOM,
+  OUT_MESSAGE,
+  OVERFLOW_CODES,
+  REASON_FULL,
+  SYS_CHILD_ENDED,
+  SYS_CHILD_FAILED,
+  SYS_CHILD_RESTARTED,
+  SYS_KILL,
+  SYS_RESTART,
+  SYS_START,
+  SYS_STOP,
+  TERM_FAILED,
+  TERM_KILLED,
+  TERM_STOPPED,
+} from './protocol.js';
+import { ActorRef, setHostResolver, type RefHost } from './ref.js';
+import type { ActorTransport, NativeActorSystem } from './transport.js';
+import type {
+  ActorContext,
+  AnyActorDefinition,
+  AskOptions,
+  MailboxOptions,
+  Overflow,
+  Placement,
+  SpawnOptions,
+  SupervisionOptions,
+} from './types.js';
+
+/** Messages taken per drain call, and per actor per call (fairness between actors). */
+const DRAIN_MAX = 4096;
+const DRAIN_PER_ACTOR = 256;
+/** Default ask timeout (ms). */
+export const DEFAULT_ASK_TIMEOUT = 30_000;
+
+const KIND_TELL = 0;
+const KIND_ASK = 1;
+const KIND_STOP = 2;
+
+/** One message waiting in an actor's JavaScript queue. */
+interface Item {
+  kind: number;
+  msg: unknown;
+  /** Asks: where the reply goes (-1: a same-thread ask, settled directly) and its id. */
+  replyHost: number;
+  askId: number;
+}
+
+const STARTING = 0;
+const RUNNING = 1;
+const RESTARTING = 2;
+const STOPPED = 3;
+
+interface Supervision {
+  strategy: 'restart' | 'stop' | 'resume' | 'escalate';
+  maxRestarts: number;
+  withinMs: number;
+  minMs: number;
+  maxMs: number;
+  jitter: number;
+  children: 'one-for-one' | 'all-for-one';
+}
+
+function supervisionOf(o: SupervisionOptions | undefined, fallback: SupervisionOptions | undefined): Supervision {
+  const s = { ...fallback, ...o };
+  const b = { ...fallback?.backoff, ...o?.backoff };
+  const strategy = s.strategy ?? 'restart';
+  if (!['restart', 'stop', 'resume', 'escalate'].includes(strategy)) throw new InvalidArgumentError(`unknown supervision strategy ${String(strategy)}`);
+  const num = (v: number | undefined, d: number, what: string): number => {
+    if (v === undefined) return d;
+    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidArgumentError(`supervision ${what} must be a number >= 0, got ${String(v)}`);
+    return v;
+  };
+  const children = s.children ?? 'one-for-one';
+  if (children !== 'one-for-one' && children !== 'all-for-one') throw new InvalidArgumentError(`supervision children must be 'one-for-one' or 'all-for-one'`);
+  return {
+    strategy,
+    maxRestarts: num(s.maxRestarts, 3, 'maxRestarts'),
+    withinMs: num(s.withinMs, 5000, 'withinMs'),
+    minMs: num(b.minMs, 0, 'backoff.minMs'),
+    maxMs: num(b.maxMs, 30_000, 'backoff.maxMs'),
+    jitter: num(b.jitter, 0.2, 'backoff.jitter'),
+    children,
+  };
+}
+
+export interface Bound {
+  capacity: number;
+  overflow: Overflow;
+}
+
+export function boundOf(m: MailboxOptions | undefined): Bound | undefined {
+  if (m === undefined) return undefined;
+  if (m === null || typeof m !== 'object') throw new InvalidArgumentError('mailbox must be an object');
+  const overflow = m.overflow ?? 'reject';
+  if (!(overflow in OVERFLOW_CODES)) throw new InvalidArgumentError(`unknown mailbox overflow policy ${String(overflow)}`);
+  if (m.capacity === undefined) {
+    if (m.overflow !== undefined) throw new InvalidArgumentError('a mailbox overflow policy needs a capacity');
+    return undefined;
+  }
+  if (!Number.isInteger(m.capacity) || m.capacity < 1 || m.capacity > 2 ** 31) {
+    throw new InvalidArgumentError(`mailbox capacity must be a positive integer, got ${String(m.capacity)}`);
+  }
+  return { capacity: m.capacity, overflow };
+}
+
+/** What a START record carries. */
+interface StartSpec {
+  key: string;
+  arg: unknown;
+  name: string | null;
+  supervision: SupervisionOptions | null;
+  parent: ActorRef | null;
+  /** The parent's children strategy. */
+  siblings: 'one-for-one' | 'all-for-one';
+  bound: Bound | null;
+}
+
+class LocalActor {
+  readonly id: number;
+  readonly ref: ActorRef;
+  readonly def: AnyActorDefinition;
+  readonly spec: StartSpec;
+  readonly sup: Supervision;
+  /** Moved here after its thread died: senders on this thread go through the mailbox too, so
+   * their messages stay behind the ones that were already queued there. */
+  readonly viaMailbox: boolean;
+  state: unknown = undefined;
+  status = STARTING;
+  queue: Item[] = [];
+  head = 0;
+  busy = false;
+  /** The transport handed us a batch of its messages that we have not released yet. */
+  held = false;
+  stopAfter = false;
+  restarts: number[] = [];
+  children = new Map<number, ActorRef>();
+  timers = new Map<string, NodeJS.Timeout>();
+  /** Senders waiting for room in the JavaScript queue (bounded `wait`, same-thread senders). */
+  roomWaiters: Array<{ item: Item; resolve: () => void }> = [];
+  ctx!: ActorContext;
+  /** Bumped on every restart: async work of an older incarnation is ignored. */
+  incarnation = 0;
+
+  constructor(id: number, ref: ActorRef, def: AnyActorDefinition, spec: StartSpec, viaMailbox: boolean) {
+    this.id = id;
+    this.ref = ref;
+    this.def = def;
+    this.spec = spec;
+    this.viaMailbox = viaMailbox;
+    this.sup = supervisionOf(spec.supervision ?? undefined, def.supervision);
+  }
+
+  get depth(): number {
+    return this.queue.length - this.head;
+  }
+}
+
+interface PendingAsk {
+  id: number;
+  target: number;
+  type: string;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  deadline: number;
+  done: boolean;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** Asks with the same timeout, in deadline order (one timer per bucket). */
+interface TimeoutBucket {
+  ms: number;
+  entries: PendingAsk[];
+  head: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Events the main thread's system listens to. */
+export interface HostEvents {
+  spawned(id: number, host: number, parent: number, start: Uint8Array): void;
+  terminated(id: number, reason: number, error: unknown): void;
+}
+
+export interface HostOptions {
+  system: number;
+  process: number;
+  transport: ActorTransport;
+  native: NativeActorSystem;
+  /** How many pool workers the system has (hosts 1..workers). */
+  workers: number;
+  askTimeout?: number;
+  /** Main thread only: lifecycle events of actors, wherever they run. */
+  events?: HostEvents;
+  /** Main thread only: picks a worker for `on: 'worker'`. */
+  pickWorker?: () => number;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function describeType(msg: unknown): string {
+  const t = (msg as { type?: unknown } | null)?.type;
+  return typeof t === 'string' ? JSON.stringify(t) : '(no type)';
+}
+
+export class ActorHost implements RefHost {
+  readonly system: number;
+  readonly process: number;
+  readonly host: number;
+  readonly #transport: ActorTransport;
+  readonly #native: NativeActorSystem;
+  readonly #workers: number;
+  readonly #askTimeout: number;
+  readonly #events: HostEvents | undefined;
+  readonly #pickWorker: (() => number) | undefined;
+  readonly #actors = new Map<number, LocalActor>();
+  readonly #asks = new Map<number, PendingAsk>();
+  readonly #buckets = new Map<number, TimeoutBucket>();
+  #nextAsk = 0;
+  readonly #out = new WireWriter(64 * 1024);
+  readonly #one = new WireWriter(1024);
+  readonly #reader = new WireReader(new Uint8Array(0));
+  #released: number[] = [];
+  #pumping = false;
+  #scheduled = false;
+  #runnable: LocalActor[] = [];
+  /** Bounded `wait` mailboxes on other threads that refused a message: what waits, by actor. */
+  readonly #waiting = new Map<number, Array<{ target: ActorRef; system: boolean; env: Uint8Array; resolve: () => void; reject: (e: unknown) => void }>>();
+  /** Async handlers, inits and hooks running now (a worker does not park natively while > 0). */
+  busy = 0;
+  #spawnTurn = 0;
+  #closed = false;
+  /** Dead letters of same-thread deliveries (the transport counts the others). */
+  localDeadLetters = 0;
+
+  constructor(o: HostOptions) {
+    this.system = o.system;
+    this.process = o.process;
+    this.host = o.transport.host;
+    this.#transport = o.transport;
+    this.#native = o.native;
+    this.#workers = o.workers;
+    this.#askTimeout = o.askTimeout ?? DEFAULT_ASK_TIMEOUT;
+    this.#events = o.events;
+    this.#pickWorker = o.pickWorker;
+    o.transport.onWake(() => this.pump());
+  }
+
+  get actorCount(): number {
+    return this.#actors.size;
+  }
+
+  get pendingAsks(): number {
+    return this.#asks.size;
+  }
+
+  /** Timers of this thread's actors are pending (a worker then waits in its event loop). */
+  get hasTimers(): boolean {
+    for (const a of this.#actors.values()) if (a.timers.size > 0) return true;
+    return false;
+  }
+
+  /** The depth of a same-thread actor's JavaScript queue (for stats). */
+  localDepth(id: number): number | undefined {
+    return this.#actors.get(id)?.depth;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Spawning
+
+  /** Spawns an actor (from user code on this thread, or from `ctx.spawn` with a parent). */
+  spawn(def: AnyActorDefinition, arg: unknown, options: SpawnOptions | undefined, parent: LocalActor | undefined): ActorRef {
+    if (this.#closed) throw new WeftError('WEFT_CLOSED', 'the actor system is shut down');
+    if (def === null || typeof def !== 'object' || def.kind !== 'weft:actor') {
+      throw new InvalidArgumentError('spawn expects a definition made by defineActor');
+    }
+    const o = options ?? {};
+    if (o === null || typeof o !== 'object') throw new InvalidArgumentError('spawn options must be an object');
+    const bound = boundOf(o.mailbox);
+    // Validate now, so a bad option fails at the call site rather than on another thread.
+    supervisionOf(o.supervision, def.supervision);
+    if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) {
+      throw new InvalidArgumentError('an actor name must be a non-empty string');
+    }
+    const host = this.#placement(o.on);
+    const spec: StartSpec = {
+      key: def.key,
+      arg,
+      name: o.name ?? null,
+      supervision: o.supervision ?? null,
+      parent: parent?.ref ?? null,
+      siblings: parent?.sup.children ?? 'one-for-one',
+      bound: bound ?? null,
+    };
+    // Encode first: an argument that cannot be cloned fails here, before the actor exists. The
+    // main thread keeps the START record of every actor on a worker, to start it elsewhere if
+    // that worker dies.
+    const start = host !== 0 || host !== this.host ? this.#startEnvelope(spec) : EMPTY_U8;
+    let id: number;
+    try {
+      id = this.#native.create(host, bound?.capacity ?? 0, bound ? OVERFLOW_CODES[bound.overflow] : 0, o.name ?? null);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    const ref = new ActorRef(this.system, this.process, id, bound !== undefined, bound?.overflow === 'wait');
+    if (parent !== undefined) parent.children.set(id, ref);
+    if (this.host === 0) this.#events?.spawned(id, host, parent?.id ?? 0, start);
+    else
+      this.#event(EV_SPAWNED, id, (w) => {
+        w.u32(host);
+        w.u32(parent?.id ?? 0);
+        w.u32(start.length);
+        w.bytes(start);
+      });
+    if (host === this.host) {
+      this.#instantiate(id, ref, def, spec, false);
+    } else {
+      this.#record(IN_SYSTEM, id, (w) => w.bytes(start));
+      this.#scheduleFlush();
+    }
+    return ref;
+  }
+
+  #placement(on: Placement | undefined): number {
+    const where = on ?? (this.#workers > 0 ? 'worker' : 'main');
+    if (where === 'main') return 0;
+    if (this.#workers === 0) {
+      throw new InvalidArgumentError(`cannot place an actor on a worker: this actor system has no pool (new ActorSystem({ pool }))`);
+    }
+    if (where === 'worker') {
+      if (this.#pickWorker !== undefined) return 1 + this.#pickWorker();
+      return 1 + (this.#spawnTurn++ % this.#workers);
+    }
+    if (typeof where === 'number' && Number.isInteger(where) && where >= 0 && where < this.#workers) return 1 + where;
+    throw new InvalidArgumentError(`on must be 'main', 'worker' or a worker index from 0 to ${this.#workers - 1}, got ${String(on)}`);
+  }
+
+  #startEnvelope(spec: StartSpec, moved = false): Uint8Array {
+    const w = this.#one;
+    w.reset();
+    w.u8(ENV_SYSTEM);
+    w.u8(SYS_START);
+    w.u8(moved ? 1 : 0);
+    w.value(spec);
+    return w.view().slice();
+  }
+
+  #instantiate(id: number, ref: ActorRef, def: AnyActorDefinition, spec: StartSpec, viaMailbox: boolean): LocalActor {
+    const a = new LocalActor(id, ref, def, spec, viaMailbox);
+    a.ctx = this.#context(a);
+    this.#actors.set(id, a);
+    this.#start(a);
+    return a;
+  }
+
+  /** Runs `init` and `onStart`, then lets the actor take messages. */
+  #start(a: LocalActor): void {
+    const incarnation = a.incarnation;
+    const fail = (err: unknown): void => {
+      if (a.incarnation !== incarnation || a.status === STOPPED) return;
+      // A failing start is a failure like any other (restart has a budget).
+      this.#failed(a, err);
+    };
+    const started = (): void => {
+      if (a.incarnation !== incarnation || a.status === STOPPED) return;
+      a.status = RUNNING;
+      this.#run(a);
+      this.#schedulePump();
+    };
+    const onStart = (): void => {
+      if (a.def.onStart === undefined) return started();
+      let r: unknown;
+      try {
+        r = a.def.onStart(a.state, a.ctx as never);
+      } catch (err) {
+        return fail(err);
+      }
+      if (isThenable(r)) this.#await(r, started, fail);
+      else started();
+    };
+    let s: unknown;
+    try {
+      s = a.def.init(a.spec.arg as never, a.ctx as never);
+    } catch (err) {
+      return fail(err);
+    }
+    if (isThenable(s)) {
+      this.#await(
+        s,
+        (v) => {
+          if (a.incarnation !== incarnation) return;
+          a.state = v;
+          onStart();
+        },
+        fail,
+      );
+    } else {
+      a.state = s;
+      onStart();
+    }
+  }
+
+  #await(p: PromiseLike<unknown>, ok: (v: unknown) => void, fail: (e: unknown) => void): void {
+    this.busy++;
+    p.then(
+      (v) => {
+        this.busy--;
+        ok(v);
+      },
+      (e: unknown) => {
+        this.busy--;
+        fail(e);
+      },
+    );
+  }
+
+  #context(a: LocalActor): ActorContext {
+    const host = this;
+    return {
+      get self() {
+        return a.ref as never;
+      },
+      get parent() {
+        return a.spec.parent ?? undefined;
+      },
+      spawn(def, arg, options) {
+        if (a.status === STOPPED) throw new WeftError('WEFT_ACTOR_STOPPED', 'this actor has stopped');
+        return host.spawn(def as AnyActorDefinition, arg, options, a) as never;
+      },
+      stop() {
+        a.stopAfter = true;
+        if (!a.busy && a.status === RUNNING) host.#enqueue(a, { kind: KIND_STOP, msg: undefined, replyHost: -1, askId: 0 }, true);
+      },
+      schedule(key, delayMs, msg) {
+        if (typeof key !== 'string') throw new InvalidArgumentError('a timer key must be a string');
+        if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${String(delayMs)}`);
+        if (a.status === STOPPED) return;
+        const old = a.timers.get(key);
+        if (old !== undefined) clearTimeout(old);
+        const incarnation = a.incarnation;
+        const t = setTimeout(() => {
+          if (a.timers.get(key) === t) a.timers.delete(key);
+          if (a.status === STOPPED || a.incarnation !== incarnation) return;
+          host.#enqueue(a, { kind: KIND_TELL, msg, replyHost: -1, askId: 0 }, true);
+        }, delayMs);
+        // Timers do not keep the process alive by themselves.
+        t.unref();
+        a.timers.set(key, t);
+      },
+      cancel(key) {
+        const t = a.timers.get(key);
+        if (t === undefined) return false;
+        clearTimeout(t);
+        a.timers.delete(key);
+        return true;
+      },
+      setState(next) {
+        a.state = next;
+      },
+      lookup(name) {
+        return host.lookup(name) as never;
+      },
+    } as ActorContext;
+  }
+
+  /** A ref to the running actor registered under `name`. */
+  lookup(name: string): ActorRef | undefined {
+    if (typeof name !== 'string') throw new InvalidArgumentError('lookup expects a name');
+    const id = this.#native.lookup(name);
+    if (id === null || id === undefined) return undefined;
+    return this.refOf(id);
+  }
+
+  /** A ref to actor `id` (undefined if it is not running). */
+  refOf(id: number): ActorRef | undefined {
+    const overflow = this.#native.mailboxOf(id);
+    if (overflow === -2) return undefined;
+    return new ActorRef(this.system, this.process, id, overflow >= 0, overflow === OVERFLOW_CODES.wait);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sending
+
+  tell(ref: ActorRef, msg: unknown): void | Promise<void> {
+    if (this.#closed) throw new WeftError('WEFT_CLOSED', 'the actor system is shut down');
+    const local = this.#actors.get(ref.id);
+    if (local !== undefined && !local.viaMailbox) {
+      return this.#enqueue(local, { kind: KIND_TELL, msg, replyHost: -1, askId: 0 }, false);
+    }
+    const waiting = this.#waiting.get(ref.id);
+    if (ref.bounded || waiting !== undefined) {
+      const env = this.#envelope(ENV_TELL, 0, msg);
+      return this.#sendOne(ref, false, env, waiting, (err) => {
+        throw err;
+      });
+    }
+    const w = this.#out;
+    const at = w.length;
+    w.u8(IN_USER);
+    w.u32(ref.id);
+    const rec = w.beginRecord();
+    w.u8(ENV_TELL);
+    try {
+      w.value(msg);
+    } catch (err) {
+      w.rollback(at);
+      throw err;
+    }
+    w.endRecord(rec);
+    this.#scheduleFlush();
+  }
+
+  ask(ref: ActorRef, msg: unknown, options: AskOptions | undefined): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new WeftError('WEFT_CLOSED', 'the actor system is shut down'));
+    const timeout = options?.timeout ?? this.#askTimeout;
+    if (typeof timeout !== 'number' || !(timeout > 0)) {
+      return Promise.reject(new InvalidArgumentError(`ask timeout must be a positive number of milliseconds, got ${String(options?.timeout)}`));
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(new WeftError('WEFT_ABORTED', 'ask aborted', { cause: signal.reason }));
+    const id = (this.#nextAsk = (this.#nextAsk + 1) >>> 0 || 1);
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const entry: PendingAsk = {
+      id,
+      target: ref.id,
+      type: describeType(msg),
+      resolve,
+      reject,
+      deadline: performance.now() + timeout,
+      done: false,
+      signal,
+      onAbort: undefined,
+    };
+    const local = this.#actors.get(ref.id);
+    this.#addAsk(entry, timeout);
+    try {
+      if (local !== undefined && !local.viaMailbox) {
+        const r = this.#enqueue(local, { kind: KIND_ASK, msg, replyHost: -1, askId: id }, false);
+        if (r !== undefined) void r.catch(() => {});
+      } else {
+        const waiting = this.#waiting.get(ref.id);
+        if (ref.bounded || waiting !== undefined) {
+          const env = this.#envelope(ENV_ASK, id, msg);
+          const r = this.#sendOne(ref, false, env, waiting, (err) => this.#settleAsk(id, false, err));
+          if (r !== undefined) void r.catch(() => {});
+        } else {
+          const w = this.#out;
+          const at = w.length;
+          w.u8(IN_USER);
+          w.u32(ref.id);
+          const rec = w.beginRecord();
+          w.u8(ENV_ASK);
+          w.u32(this.host);
+          w.u32(id);
+          try {
+            w.value(msg);
+          } catch (err) {
+            w.rollback(at);
+            throw err;
+          }
+          w.endRecord(rec);
+          this.#scheduleFlush();
+        }
+      }
+    } catch (err) {
+      this.#settleAsk(id, false, err);
+    }
+    if (signal !== undefined && !entry.done) {
+      entry.onAbort = () => this.#settleAsk(id, false, new WeftError('WEFT_ABORTED', 'ask aborted', { cause: signal.reason }));
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    return promise;
+  }
+
+  #envelope(kind: number, askId: number, msg: unknown): Uint8Array {
+    const w = this.#one;
+    w.reset();
+    w.u8(kind);
+    if (kind === ENV_ASK) {
+      w.u32(this.host);
+      w.u32(askId);
+    }
+    w.value(msg);
+    return w.view().slice();
+  }
+
+  /**
+   * One envelope to a bounded mailbox on another thread (or behind others waiting for room):
+   * its outcome is known at once. `refuse` reports a `reject` refusal (throw for tell, reject
+   * the ask for ask).
+   */
+  #sendOne(
+    ref: ActorRef,
+    system: boolean,
+    env: Uint8Array,
+    waiting: Array<{ target: ActorRef; system: boolean; env: Uint8Array; resolve: () => void; reject: (e: unknown) => void }> | undefined,
+    refuse: (err: WeftError) => void,
+  ): void | Promise<void> {
+    if (waiting !== undefined) {
+      return new Promise<void>((resolve, reject) => waiting.push({ target: ref, system, env, resolve, reject }));
+    }
+    // Earlier batched messages first (per-sender order across mailboxes does not matter, but a
+    // batch may hold this actor's START).
+    this.flush();
+    const d = this.#transport.send(ref.id, system, env);
+    if (d === DELIVERY_FULL) {
+      if (ref.waits) {
+        return new Promise<void>((resolve, reject) => {
+          this.#waiting.set(ref.id, [{ target: ref, system, env, resolve, reject }]);
+        });
+      }
+      refuse(new WeftError('WEFT_MAILBOX_FULL', `the mailbox of actor ${ref.id} is full (message ${describeEnvelope(env)})`));
+    }
+    // DROPPED / EVICTED / STOPPED: dead letters; an ask among them fails through a notice.
+    return undefined;
+  }
+
+  /** Retries what waits for room in a `wait` mailbox, in order, until it is full again. */
+  #room(actor: number): void {
+    const list = this.#waiting.get(actor);
+    if (list === undefined) return;
+    while (list.length > 0) {
+      const next = list[0]!;
+      const d = this.#transport.send(next.target.id, next.system, next.env);
+      if (d === DELIVERY_FULL) return; // registered again: another ROOM notice comes
+      list.shift();
+      next.resolve();
+    }
+    this.#waiting.delete(actor);
+  }
+
+  /** Delivers to a same-thread actor, applying its mailbox bound to the JavaScript queue. */
+  #enqueue(a: LocalActor, item: Item, internal: boolean): void | Promise<void> {
+    if (a.status === STOPPED) {
+      this.#deadLetter(item, 'stopped');
+      return;
+    }
+    const bound = a.spec.bound;
+    if (!internal && bound !== null && a.depth >= bound.capacity) {
+      switch (bound.overflow) {
+        case 'reject': {
+          const err = new WeftError('WEFT_MAILBOX_FULL', `the mailbox of actor ${a.id} is full (message ${describeType(item.msg)})`);
+          if (item.kind === KIND_ASK) {
+            this.#settleAsk(item.askId, false, err);
+            return;
+          }
+          throw err;
+        }
+        case 'drop-newest':
+          this.#deadLetter(item, 'full');
+          return;
+        case 'drop-oldest': {
+          const old = a.queue[a.head]!;
+          a.queue[a.head++] = undefined as unknown as Item;
+          this.#deadLetter(old, 'full');
+          break;
+        }
+        case 'wait':
+          return new Promise<void>((resolve) => a.roomWaiters.push({ item, resolve }));
+      }
+    }
+    a.queue.push(item);
+    if (a.depth === 1 && !a.busy && a.status === RUNNING) {
+      this.#runnable.push(a);
+      this.#scheduleRun();
+    }
+  }
+
+  #deadLetter(item: Item, why: 'stopped' | 'full'): void {
+    this.localDeadLetters++;
+    if (item.kind === KIND_ASK) {
+      const err =
+        why === 'stopped'
+          ? new WeftError('WEFT_ACTOR_STOPPED', `the actor has stopped (message ${describeType(item.msg)})`)
+          : new WeftError('WEFT_MAILBOX_FULL', `the mailbox was full and dropped this message (${describeType(item.msg)})`);
+      this.#reply(item, false, err);
+    }
+  }
+
+  /** Writes a record into the outgoing batch. */
+  #record(kind: number, target: number, body: (w: WireWriter) => void): void {
+    const w = this.#out;
+    const at = w.length;
+    w.u8(kind);
+    w.u32(target);
+    const rec = w.beginRecord();
+    try {
+      body(w);
+    } catch (err) {
+      w.rollback(at);
+      throw err;
+    }
+    w.endRecord(rec);
+  }
+
+  /** A system message to an actor (here or elsewhere); `ordered` sends it in the user lane. */
+  systemMessage(target: number, op: number, ordered: boolean, body?: (w: WireWriter) => void): void {
+    const local = this.#actors.get(target);
+    if (local !== undefined) {
+      if (ordered) {
+        this.#enqueue(local, { kind: KIND_STOP, msg: undefined, replyHost: -1, askId: 0 }, true);
+        return;
+      }
+      const w = new WireWriter(64);
+      body?.(w);
+      this.#systemOp(local, op, new WireReader(w.view()));
+      return;
+    }
+    this.#record(ordered ? IN_USER : IN_SYSTEM, target, (w) => {
+      w.u8(ENV_SYSTEM);
+      w.u8(op);
+      body?.(w);
+    });
+    this.#scheduleFlush();
+  }
+
+  #event(ev: number, actor: number, body: (w: WireWriter) => void): void {
+    this.#record(IN_NOTICE, 0, (w) => {
+      w.u8(NOTICE_EVENT);
+      w.u8(ev);
+      w.u32(actor);
+      body(w);
+    });
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#pumping) return; // the pump flushes after each batch
+    this.#schedulePump();
+  }
+
+  /** Sends the outgoing batch now. */
+  flush(): void {
+    if (this.#out.length === 0) return;
+    const batch = this.#out.view();
+    try {
+      this.#transport.sendBatch(batch);
+    } finally {
+      this.#out.reset();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Receiving
+
+  #schedulePump(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.pump();
+    });
+  }
+
+  #runScheduled = false;
+  #scheduleRun(): void {
+    if (this.#runScheduled) return;
+    this.#runScheduled = true;
+    queueMicrotask(() => {
+      this.#runScheduled = false;
+      this.#runAll();
+      if (this.#out.length > 0 || this.#released.length > 0) this.pump();
+    });
+  }
+
+  #runAll(): void {
+    const list = this.#runnable;
+    for (let i = 0; i < list.length; i++) this.#run(list[i]!);
+    list.length = 0;
+  }
+
+  /** More arrived than one pump turn handles: a turn is scheduled (workers must not park). */
+  moreWork = false;
+
+  /**
+   * Sends what is batched, releases what is done, takes and runs what arrived; until idle, or
+   * for at most PUMP_BUDGET_MS, after which it gives the event loop a turn and comes back.
+   */
+  pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    this.moreWork = false;
+    const start = performance.now();
+    try {
+      for (;;) {
+        if (performance.now() - start > PUMP_BUDGET_MS) {
+          this.flush();
+          this.moreWork = true;
+          setImmediate(() => this.pump());
+          break;
+        }
+        this.#runAll();
+        this.flush();
+        const rel = this.#released;
+        const released = rel.length === 0 ? EMPTY_U32 : Uint32Array.from(rel);
+        rel.length = 0;
+        const buf = this.#transport.drain(released, DRAIN_MAX, DRAIN_PER_ACTOR);
+        if (buf === null) {
+          if (this.#out.length === 0 && this.#released.length === 0 && this.#runnable.length === 0) break;
+          continue;
+        }
+        this.#handle(buf);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #handle(buf: Uint8Array): void {
+    const r = this.#reader;
+    r.reset(buf);
+    while (r.remaining > 0) {
+      const kind = r.u8();
+      const actor = r.u32();
+      const len = r.u32();
+      const end = r.offset + len;
+      try {
+        if (kind === OUT_MESSAGE) this.#message(actor, r, end);
+        else this.#notice(r, end);
+      } catch (err) {
+        // A record that cannot be decoded fails its own message (an ask rejects), nothing else.
+        process.emitWarning(`weft actor host: a message could not be handled: ${(err as Error).message}`);
+      }
+      r.offset = end;
+    }
+  }
+
+  #message(id: number, r: WireReader, end: number): void {
+    const envKind = r.u8();
+    let a = this.#actors.get(id);
+    void end;
+    if (envKind === ENV_SYSTEM) {
+      const op = r.u8();
+      if (op === SYS_START) {
+        const moved = r.u8() === 1;
+        const spec = r.value() as StartSpec;
+        if (a !== undefined) return; // already here
+        const def = definitionByKey(spec.key);
+        const ref = new ActorRef(this.system, this.process, id, spec.bound !== null, spec.bound?.overflow === 'wait');
+        if (def === undefined) {
+          this.#released.push(id);
+          this.#terminateUnknown(id, spec);
+          return;
+        }
+        a = this.#instantiate(id, ref, def, spec, moved);
+        void ref;
+        a.held = true;
+        if (a.status === RUNNING && a.depth === 0) this.#release(a);
+        return;
+      }
+      if (a === undefined) {
+        this.#released.push(id);
+        return;
+      }
+      a.held = true;
+      if (op === SYS_STOP) {
+        this.#enqueue(a, { kind: KIND_STOP, msg: undefined, replyHost: -1, askId: 0 }, true);
+      } else {
+        this.#systemOp(a, op, r);
+      }
+        if (a.status !== STOPPED && a.depth === 0 && !a.busy) this.#release(a);
+      return;
+    }
+    if (a === undefined) {
+      // Not (or no longer) here: its thread moved it, or it stopped.
+      this.#released.push(id);
+      let replyHost = -2;
+      let askId = 0;
+      if (envKind === ENV_ASK) {
+        replyHost = r.u32();
+        askId = r.u32();
+        this.#reply({ kind: KIND_ASK, msg: undefined, replyHost, askId }, false, new WeftError('WEFT_ACTOR_STOPPED', `actor ${id} is not running`));
+      }
+      return;
+    }
+    a.held = true;
+    let replyHost = -1;
+    let askId = 0;
+    if (envKind === ENV_ASK) {
+      replyHost = r.u32();
+      askId = r.u32();
+    }
+    const msg = r.value();
+    a.queue.push({ kind: envKind === ENV_ASK ? KIND_ASK : KIND_TELL, msg, replyHost, askId });
+    if (a.depth === 1 || a.depth === 0) this.#runnable.push(a);
+  }
+
+  #terminateUnknown(id: number, spec: StartSpec): void {
+    const err = new InvalidArgumentError(
+      `cannot start actor ${id}: no actor definition with key ${JSON.stringify(spec.key)} is loaded on this thread. ` +
+        `Actors that run on pool workers must be defined in the pool's task module (or a module it imports).`,
+    );
+    this.#native.remove(id);
+    this.#terminatedEvent(id, TERM_FAILED, err, spec.parent);
+  }
+
+  /** A system operation for a local actor; `r` is at its fields. */
+  #systemOp(a: LocalActor, op: number, r: WireReader): void {
+    switch (op) {
+      case SYS_KILL:
+        this.#terminate(a, TERM_KILLED, undefined);
+        return;
+      case SYS_RESTART:
+        if (a.status !== STOPPED) this.#restart(a, 0, true);
+        return;
+      case SYS_CHILD_FAILED: {
+        const child = r.u32();
+        const error = r.value();
+        a.children.delete(child);
+        if (a.status !== STOPPED) {
+          this.#failed(a, new WeftError('WEFT_ACTOR_STOPPED', `child actor ${child} failed and escalated: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+        }
+        return;
+      }
+      case SYS_CHILD_RESTARTED: {
+        const child = r.u32();
+        if (a.sup.children === 'all-for-one' && a.status !== STOPPED) {
+          for (const [id] of a.children) if (id !== child) this.systemMessage(id, SYS_RESTART, false);
+        }
+        return;
+      }
+      case SYS_CHILD_ENDED:
+        a.children.delete(r.u32());
+        return;
+      default:
+        return;
+    }
+  }
+
+  #notice(r: WireReader, end: number): void {
+    const kind = r.u8();
+    switch (kind) {
+      case NOTICE_REPLY: {
+        const id = r.u32();
+        const status = r.u8();
+        const entry = this.#asks.get(id);
+        if (entry === undefined) return; // timed out or aborted already
+        let value: unknown;
+        try {
+          value = r.value();
+        } catch (err) {
+          this.#settleAsk(id, false, err);
+          return;
+        }
+        this.#settleAsk(id, status === 0, value);
+        return;
+      }
+      case NOTICE_ASK_FAILED: {
+        const id = r.u32();
+        const reason = r.u8();
+        const actor = r.u32();
+        const entry = this.#asks.get(id);
+        if (entry === undefined) return;
+        const err =
+          reason === REASON_FULL
+            ? new WeftError('WEFT_MAILBOX_FULL', `the mailbox of actor ${actor || entry.target} was full and refused or dropped ask ${entry.type}`)
+            : new WeftError('WEFT_ACTOR_STOPPED', `actor ${entry.target} is not running (ask ${entry.type})`);
+        this.#settleAsk(id, false, err);
+        return;
+      }
+      case NOTICE_ROOM:
+        this.#room(r.u32());
+        return;
+      case NOTICE_LOST: {
+        const n = r.u32();
+        const lost = new Set<number>();
+        for (let i = 0; i < n; i++) lost.add(r.u32());
+        for (const entry of [...this.#asks.values()]) {
+          if (lost.has(entry.target)) {
+            this.#settleAsk(entry.id, false, new WeftError('WEFT_WORKER_EXIT', `the worker running actor ${entry.target} exited before it replied to ask ${entry.type}`));
+          }
+        }
+        return;
+      }
+      case NOTICE_EVENT: {
+        const ev = r.u8();
+        const actor = r.u32();
+        if (this.#events === undefined) return;
+        if (ev === EV_SPAWNED) {
+          const host = r.u32();
+          const parent = r.u32();
+          const n = r.u32();
+          this.#events.spawned(actor, host, parent, n > 0 ? r.bytes(n).slice() : new Uint8Array(0));
+        } else if (ev === EV_TERMINATED) {
+          const reason = r.u8();
+          const error = r.value();
+          this.#events.terminated(actor, reason, error);
+        }
+        r.offset = end;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Running
+
+  /** Handles queued messages of `a` until it is empty, busy (async handler) or not running. */
+  #run(a: LocalActor): void {
+    while (a.head < a.queue.length) {
+      if (a.busy || a.status !== RUNNING) return;
+      const item = a.queue[a.head]!;
+      a.queue[a.head++] = undefined as unknown as Item;
+      if (a.roomWaiters.length > 0) {
+        const w = a.roomWaiters.shift()!;
+        a.queue.push(w.item);
+        w.resolve();
+      }
+      this.#dispatch(a, item);
+    }
+    if (a.busy || a.status !== RUNNING) return;
+    a.queue.length = 0;
+    a.head = 0;
+    if (a.held) this.#release(a);
+  }
+
+  #release(a: LocalActor): void {
+    a.held = false;
+    this.#released.push(a.id);
+    if (!this.#pumping) this.#schedulePump();
+  }
+
+  #dispatch(a: LocalActor, item: Item): void {
+    if (item.kind === KIND_STOP) {
+      this.#terminate(a, TERM_STOPPED, undefined);
+      return;
+    }
+    const msg = item.msg as { type?: unknown } | null;
+    const type = msg !== null && typeof msg === 'object' ? msg.type : undefined;
+    const handler = typeof type === 'string' && Object.hasOwn(a.def.handlers as object, type) ? (a.def.handlers as Record<string, unknown>)[type] : undefined;
+    if (typeof handler !== 'function') {
+      this.localDeadLetters++;
+      this.#reply(item, false, new InvalidArgumentError(`actor ${a.id} has no handler for message type ${describeType(msg)}`));
+      return;
+    }
+    let result: unknown;
+    try {
+      result = (handler as (s: unknown, m: unknown, c: ActorContext) => unknown)(a.state, msg, a.ctx);
+    } catch (err) {
+      this.#reply(item, false, err);
+      this.#failed(a, err);
+      return;
+    }
+    if (isThenable(result)) {
+      a.busy = true;
+      this.busy++;
+      const incarnation = a.incarnation;
+      result.then(
+        (v) => {
+          this.busy--;
+          this.#reply(item, true, v);
+          if (a.incarnation !== incarnation) return;
+          a.busy = false;
+          this.#after(a);
+        },
+        (err: unknown) => {
+          this.busy--;
+          this.#reply(item, false, err);
+          if (a.incarnation !== incarnation) return;
+          a.busy = false;
+          this.#failed(a, err);
+          this.#after(a);
+        },
+      );
+      return;
+    }
+    this.#reply(item, true, result);
+    if (a.stopAfter && a.status === RUNNING) this.#terminate(a, TERM_STOPPED, undefined);
+  }
+
+  #after(a: LocalActor): void {
+    if (a.stopAfter && a.status === RUNNING) this.#terminate(a, TERM_STOPPED, undefined);
+    else this.#run(a);
+    this.pump();
+  }
+
+  #reply(item: Item, ok: boolean, value: unknown): void {
+    if (item.kind !== KIND_ASK) return;
+    if (item.replyHost === -1) {
+      this.#settleAsk(item.askId, ok, value);
+      return;
+    }
+    const askId = item.askId;
+    this.#record(IN_NOTICE, item.replyHost, (w) => {
+      w.u8(NOTICE_REPLY);
+      w.u32(askId);
+      const at = w.length;
+      w.u8(ok ? 0 : 1);
+      try {
+        w.value(value);
+      } catch (err) {
+        w.rollback(at);
+        w.u8(1);
+        w.value(err);
+      }
+    });
+    this.#scheduleFlush();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Supervision
+
+  #failed(a: LocalActor, err: unknown): void {
+    if (a.status === STOPPED) return;
+    const sup = a.sup;
+    switch (sup.strategy) {
+      case 'resume':
+        if (a.status !== RUNNING) this.#terminate(a, TERM_FAILED, err); // failed while starting
+        return;
+      case 'stop':
+        this.#terminate(a, TERM_FAILED, err);
+        return;
+      case 'escalate':
+        this.#escalate(a, err);
+        return;
+      case 'restart': {
+        const now = performance.now();
+        a.restarts = a.restarts.filter((t) => now - t < sup.withinMs);
+        if (a.restarts.length >= sup.maxRestarts) {
+          this.#escalate(a, err);
+          return;
+        }
+        a.restarts.push(now);
+        const n = a.restarts.length;
+        let delay = sup.minMs > 0 ? Math.min(sup.maxMs, sup.minMs * 2 ** (n - 1)) : 0;
+        if (delay > 0 && sup.jitter > 0) delay = Math.max(0, delay * (1 + sup.jitter * (2 * Math.random() - 1)));
+        this.#restart(a, delay, false);
+        return;
+      }
+    }
+  }
+
+  /** Stops `a` with a failure and hands the failure to its parent (or reports it). */
+  #escalate(a: LocalActor, err: unknown): void {
+    const parent = a.spec.parent;
+    this.#terminate(a, TERM_FAILED, err);
+    if (parent !== null) {
+      const id = a.id;
+      this.systemMessage(parent.id, SYS_CHILD_FAILED, false, (w) => {
+        w.u32(id);
+        try {
+          w.value(err);
+        } catch {
+          w.value(new Error(String((err as Error)?.message ?? err)));
+        }
+      });
+    }
+  }
+
+  /** Old `onStop`, children stopped, timers cleared, then (after `delay`) `init` and `onStart`. */
+  #restart(a: LocalActor, delay: number, fromParent: boolean): void {
+    a.status = RESTARTING;
+    a.incarnation++;
+    if (a.busy) {
+      a.busy = false;
+    }
+    a.stopAfter = false;
+    this.#clearTimers(a);
+    this.#stopChildren(a);
+    this.#native.countRestart(a.id);
+    const parent = a.spec.parent;
+    if (!fromParent && parent !== null && a.spec.siblings === 'all-for-one') {
+      const id = a.id;
+      this.systemMessage(parent.id, SYS_CHILD_RESTARTED, false, (w) => w.u32(id));
+    }
+    const incarnation = a.incarnation;
+    const begin = (): void => {
+      if (a.incarnation !== incarnation || a.status === STOPPED) return;
+      if (delay > 0) {
+        this.busy++;
+        setTimeout(() => {
+          this.busy--;
+          if (a.incarnation !== incarnation || a.status === STOPPED) return;
+          a.status = STARTING;
+          this.#start(a);
+          this.pump();
+        }, delay);
+      } else {
+        a.status = STARTING;
+        this.#start(a);
+      }
+    };
+    this.#runStopHook(a, begin);
+  }
+
+  #runStopHook(a: LocalActor, then: () => void): void {
+    const hook = a.def.onStop;
+    if (hook === undefined || a.state === undefined) return then();
+    let r: unknown;
+    try {
+      r = hook(a.state, a.ctx as never);
+    } catch {
+      return then(); // onStop failing must not block the restart or stop
+    }
+    if (isThenable(r)) this.#await(r, then, then);
+    else then();
+  }
+
+  #clearTimers(a: LocalActor): void {
+    for (const t of a.timers.values()) clearTimeout(t);
+    a.timers.clear();
+  }
+
+  #stopChildren(a: LocalActor): void {
+    for (const [id] of a.children) this.systemMessage(id, SYS_KILL, false);
+    a.children.clear();
+  }
+
+  /** Ends `a`: stops its children, runs `onStop`, frees its mailbox (the rest are dead letters). */
+  #terminate(a: LocalActor, reason: number, error: unknown): void {
+    if (a.status === STOPPED) return;
+    const wasStarted = a.status === RUNNING || a.status === RESTARTING;
+    a.status = STOPPED;
+    a.incarnation++;
+    this.#clearTimers(a);
+    this.#stopChildren(a);
+    this.#actors.delete(a.id);
+    // Messages still in the JavaScript queue: asks among them fail.
+    for (let i = a.head; i < a.queue.length; i++) this.#deadLetter(a.queue[i]!, 'stopped');
+    a.queue = [];
+    a.head = 0;
+    for (const w of a.roomWaiters) {
+      this.#deadLetter(w.item, 'stopped');
+      w.resolve();
+    }
+    a.roomWaiters = [];
+    this.#native.remove(a.id);
+    const finish = (): void => this.#terminatedEvent(a.id, reason, error, a.spec.parent);
+    if (wasStarted) this.#runStopHook(a, finish);
+    else finish();
+  }
+
+  #terminatedEvent(id: number, reason: number, error: unknown, parent: ActorRef | null): void {
+    if (parent !== null) this.systemMessage(parent.id, SYS_CHILD_ENDED, false, (w) => w.u32(id));
+    if (this.host === 0) {
+      this.#events?.terminated(id, reason, error);
+      return;
+    }
+    this.#event(EV_TERMINATED, id, (w) => {
+      w.u8(reason);
+      try {
+        w.value(error);
+      } catch {
+        w.value(new Error(String((error as Error)?.message ?? error)));
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Asks
+
+  #addAsk(entry: PendingAsk, timeout: number): void {
+    this.#asks.set(entry.id, entry);
+    let b = this.#buckets.get(timeout);
+    if (b === undefined) {
+      b = { ms: timeout, entries: [], head: 0, timer: undefined };
+      this.#buckets.set(timeout, b);
+    }
+    b.entries.push(entry);
+    if (b.timer === undefined) this.#arm(b);
+  }
+
+  #arm(bucket: TimeoutBucket): void {
+    const head = bucket.entries[bucket.head];
+    if (head === undefined) return;
+    const wait = Math.max(0, head.deadline - performance.now());
+    // A pending ask keeps the process alive (like a pending pool task) until it settles.
+    bucket.timer = setTimeout(() => this.#expire(bucket), Math.ceil(wait) + 1);
+  }
+
+  #expire(bucket: TimeoutBucket): void {
+    bucket.timer = undefined;
+    const now = performance.now();
+    const list = bucket.entries;
+    while (bucket.head < list.length) {
+      const e = list[bucket.head]!;
+      if (!e.done && e.deadline > now) break;
+      list[bucket.head++] = undefined as unknown as PendingAsk;
+      if (!e.done) {
+        this.#settleAsk(e.id, false, new WeftError('WEFT_ASK_TIMEOUT', `ask ${e.type} to actor ${e.target} timed out after ${bucket.ms} ms`));
+      }
+    }
+    this.#compact(bucket);
+    if (bucket.head < list.length) this.#arm(bucket);
+  }
+
+  #compact(bucket: TimeoutBucket): void {
+    const list = bucket.entries;
+    while (bucket.head < list.length && list[bucket.head]!.done) list[bucket.head++] = undefined as unknown as PendingAsk;
+    if (bucket.head === list.length) {
+      list.length = 0;
+      bucket.head = 0;
+    } else if (bucket.head > 1024 && bucket.head * 2 > list.length) {
+      bucket.entries = list.slice(bucket.head);
+      bucket.head = 0;
+    }
+  }
+
+  #settleAsk(id: number, ok: boolean, value: unknown): void {
+    const e = this.#asks.get(id);
+    if (e === undefined) return;
+    this.#asks.delete(id);
+    e.done = true;
+    if (e.onAbort !== undefined) e.signal?.removeEventListener('abort', e.onAbort);
+    if (ok) e.resolve(value);
+    else e.reject(value);
+    if (this.#asks.size === 0) {
+      // Nothing pending: drop the timers so they no longer keep the process alive.
+      for (const b of this.#buckets.values()) {
+        if (b.timer !== undefined) clearTimeout(b.timer);
+        b.timer = undefined;
+        b.entries.length = 0;
+        b.head = 0;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Shutdown
+
+  /** Kills every actor of this thread and rejects every pending ask. */
+  close(reason: WeftError): void {
+    if (this.#closed) return;
+    for (const a of [...this.#actors.values()]) this.#terminate(a, TERM_KILLED, undefined);
+    try {
+      this.flush();
+    } catch {
+      // the transport is gone
+    }
+    for (const id of [...this.#asks.keys()]) this.#settleAsk(id, false, reason);
+    for (const list of this.#waiting.values()) for (const w of list) w.reject(reason);
+    this.#waiting.clear();
+    this.#closed = true;
+  }
+}
+
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_U8 = new Uint8Array(0);
+/** The longest one pump turn runs before the thread's event loop gets a turn. */
+const PUMP_BUDGET_MS = 4;
+
+function describeEnvelope(env: Uint8Array): string {
+  try {
+    const r = new WireReader(env);
+    const kind = r.u8();
+    if (kind === ENV_ASK) r.offset = 9;
+    return describeType(r.value());
+  } catch {
+    return '(undecodable)';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hosts of this thread, by actor system id
+
+const HOSTS = Symbol.for('weft.actor.hosts');
+interface HostRegistry {
+  hosts: Map<number, ActorHost>;
+  /** Makes a host for a system this thread has not seen (pool workers attach on demand). */
+  attach: ((system: number, token: number) => ActorHost) | undefined;
+}
+
+function hostRegistry(): HostRegistry {
+  const g = globalThis as Record<symbol, unknown>;
+  let r = g[HOSTS] as HostRegistry | undefined;
+  if (r === undefined) {
+    r = { hosts: new Map(), attach: undefined };
+    g[HOSTS] = r;
+  }
+  return r;
+}
+
+export function registerHost(h: ActorHost): void {
+  hostRegistry().hosts.set(h.system, h);
+}
+
+export function unregisterHost(h: ActorHost): void {
+  const r = hostRegistry();
+  if (r.hosts.get(h.system) === h) r.hosts.delete(h.system);
+}
+
+/** Installs how this thread attaches to systems it has not seen (the pool worker runtime). */
+export function setHostAttacher(attach: (system: number, token: number) => ActorHost): void {
+  hostRegistry().attach = attach;
+}
+
+export function hostFor(system: number, token: number): ActorHost {
+  const r = hostRegistry();
+  const h = r.hosts.get(system);
+  if (h !== undefined) return h;
+  if (r.attach === undefined) {
+    throw new WeftError(
+      'WEFT_INVALID_ARG',
+      `this actor ref belongs to actor system ${system}, which does not run on this thread (refs work on the main thread and on the workers of the system's pool)`,
+    );
+  }
+  const created = r.attach(system, token);
+  registerHost(created);
+  return created;
+}
+
+/** Every actor host of this thread (the worker pump asks them whether they are busy). */
+export function hostsOfThisThread(): Iterable<ActorHost> {
+  return hostRegistry().hosts.values();
+}
+
+setHostResolver(hostFor);

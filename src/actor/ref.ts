@@ -1,0 +1,129 @@
+/**
+ * `ActorRef`: the address of an actor. Refs are location-transparent: one passed inside a message
+ * or a pool task argument arrives as a working ref on the other thread (the wire codec carries it
+ * as a handle: system id, process token, actor id, flags).
+ */
+import { WeftError } from '../errors.js';
+import { registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
+import type {
+  ActorMessage,
+  AnyActorDefinition,
+  AskOptions,
+  HandlersOf,
+  MessageFor,
+  MessageType,
+  ReplyOf,
+} from './types.js';
+
+/** What a ref needs from the actor host of the thread it is used on. */
+export interface RefHost {
+  tell(ref: ActorRef, msg: unknown): void | Promise<void>;
+  ask(ref: ActorRef, msg: unknown, options: AskOptions | undefined): Promise<unknown>;
+}
+
+/** Finds (or attaches) this thread's host of an actor system: installed by host.ts. */
+let resolveHost: ((system: number, token: number) => RefHost) | undefined;
+export function setHostResolver(resolve: (system: number, token: number) => RefHost): void {
+  resolveHost = resolve;
+}
+
+const FLAG_BOUNDED = 1;
+const FLAG_WAITS = 2;
+
+/** The serialisable form of a ref (`ref.toJSON()`). */
+export interface ActorRefJSON {
+  kind: 'weft:ActorRef';
+  system: number;
+  process: number;
+  id: number;
+  bounded: boolean;
+  waits: boolean;
+}
+
+export class ActorRef<D = AnyActorDefinition> {
+  /** The actor's id (unique in its system, never reused). */
+  readonly id: number;
+  /** @internal The actor system's id and its process token. */
+  readonly system: number;
+  /** @internal */
+  readonly process: number;
+  /** @internal Whether its mailbox is bounded (sends go one by one, so overflow is known at once). */
+  readonly bounded: boolean;
+  /** @internal Whether its bounded mailbox makes senders wait (overflow `'wait'`). */
+  readonly waits: boolean;
+  #host: RefHost | undefined;
+
+  /** @internal Refs come from `spawn`, `lookup`, `ctx.self` and messages; not from user code. */
+  constructor(system: number, process: number, id: number, bounded: boolean, waits = false) {
+    this.system = system;
+    this.process = process;
+    this.id = id;
+    this.bounded = bounded;
+    this.waits = waits;
+  }
+
+  #resolve(): RefHost {
+    if (this.#host !== undefined) return this.#host;
+    if (resolveHost === undefined) throw new WeftError('WEFT_INVALID_ARG', 'no actor runtime is loaded on this thread');
+    this.#host = resolveHost(this.system, this.process);
+    return this.#host;
+  }
+
+  /**
+   * Sends a message; fire and forget. Returns a Promise only when the mailbox is bounded with
+   * overflow `'wait'` and full: it resolves once the message is in (`await` it for backpressure).
+   * Throws `WEFT_MAILBOX_FULL` when a `'reject'` mailbox is full.
+   */
+  tell(msg: ActorMessage<D>): void | Promise<void> {
+    return this.#resolve().tell(this as ActorRef, msg);
+  }
+
+  /**
+   * Sends a message and resolves with the handler's reply. Rejects with `WEFT_ASK_TIMEOUT` after
+   * `options.timeout` ms, `WEFT_ABORTED` when `options.signal` aborts, `WEFT_ACTOR_STOPPED` if the
+   * actor is gone, `WEFT_MAILBOX_FULL` if its bounded mailbox refused or dropped the message,
+   * `WEFT_WORKER_EXIT` if its thread died before replying, or with the error its handler threw.
+   */
+  ask<K extends MessageType<D>>(msg: MessageFor<HandlersOf<D>, K>, options?: AskOptions): Promise<ReplyOf<HandlersOf<D>, K>> {
+    return this.#resolve().ask(this as ActorRef, msg, options) as Promise<ReplyOf<HandlersOf<D>, K>>;
+  }
+
+  /** Whether `other` addresses the same actor. */
+  equals(other: ActorRef | undefined | null): boolean {
+    return other instanceof ActorRef && other.id === this.id && other.system === this.system && other.process === this.process;
+  }
+
+  toJSON(): ActorRefJSON {
+    return { kind: 'weft:ActorRef', system: this.system, process: this.process, id: this.id, bounded: this.bounded, waits: this.waits };
+  }
+
+  toString(): string {
+    return `ActorRef(${this.system}:${this.id})`;
+  }
+
+  /** A ref from its `toJSON()` form (for refs that travelled as plain data). */
+  static fromJSON<D = AnyActorDefinition>(json: ActorRefJSON): ActorRef<D> {
+    if (json === null || typeof json !== 'object' || json.kind !== 'weft:ActorRef') {
+      throw new WeftError('WEFT_INVALID_ARG', 'not an ActorRef JSON form');
+    }
+    return new ActorRef<D>(json.system, json.process, json.id, json.bounded, json.waits === true);
+  }
+}
+
+registerHandleCodec({
+  proto: ActorRef.prototype,
+  write(w: WireWriter, v: object): void {
+    const ref = v as ActorRef;
+    w.f64(ref.system);
+    w.u32(ref.process);
+    w.u32(ref.id);
+    w.u8((ref.bounded ? FLAG_BOUNDED : 0) | (ref.waits ? FLAG_WAITS : 0));
+  },
+  read(r: WireReader): unknown {
+    const system = r.f64();
+    const process = r.u32();
+    const id = r.u32();
+    const flags = r.u8();
+    return new ActorRef(system, process, id, (flags & FLAG_BOUNDED) !== 0, (flags & FLAG_WAITS) !== 0);
+  },
+});

@@ -1,0 +1,310 @@
+/**
+ * `ActorSystem`: actors on the main thread and on a pool's workers.
+ */
+import { EventEmitter } from 'node:events';
+import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { native } from '../native.js';
+import { poolInternals, type PoolInternals } from '../pool/pool.js';
+import { WireReader } from '../internal/wire.js';
+import { ActorHost, DEFAULT_ASK_TIMEOUT, registerHost, unregisterHost } from './host.js';
+import { SYS_KILL, SYS_STOP, TERM_LOST, TERM_REASONS } from './protocol.js';
+import type { ActorRef } from './ref.js';
+import { NativeTransport, type NativeActorSystem } from './transport.js';
+import type { AnyActorDefinition, ArgOf, SpawnOptions, Termination } from './types.js';
+
+export interface ActorSystemOptions {
+  /** The pool whose workers run actors spawned `on: 'worker'` (or a worker index). Without one,
+   * actors run on the main thread only. */
+  pool?: object;
+  /** Default `ask` timeout in milliseconds (30 000). */
+  askTimeout?: number;
+}
+
+/** Counters of one actor (`system.stats()`). */
+export interface ActorStats {
+  id: number;
+  /** `'main'` or the worker index it runs on. */
+  on: 'main' | number;
+  /** Messages waiting: in its mailbox, and (same-thread deliveries) in its JavaScript queue. */
+  depth: number;
+  /** Messages handed to it from its mailbox so far. */
+  processed: number;
+  restarts: number;
+  /** Messages to it that were dropped (overflow) or arrived after it stopped. */
+  deadLetters: number;
+}
+
+export interface ActorSystemStats {
+  actors: ActorStats[];
+  /** Dead letters of the whole system: overflow drops, messages to stopped actors, unknown types. */
+  deadLetters: number;
+}
+
+/** A dead letter kept for inspection (`system.deadLetters()`). */
+export interface DeadLetterInfo {
+  actor: number;
+  reason: 'evicted' | 'dropped' | 'full' | 'stopped';
+  message: unknown;
+}
+
+const DEAD_REASONS = ['queued', 'evicted', 'dropped', 'full', 'stopped'] as const;
+
+interface ActorRecord {
+  id: number;
+  host: number;
+  parent: number;
+  /** The START envelope (actors on workers): how it is started again elsewhere. */
+  start: Uint8Array;
+  watchers: Array<(t: Termination) => void>;
+}
+
+/** The events of an actor system. */
+export interface ActorSystemEvents {
+  /** A top-level actor failed for good (not restarted, or escalated with no parent to take it). */
+  failure: [event: { actor: number; error: unknown }];
+}
+
+/**
+ * Actors on the main thread and on a pool's workers.
+ *
+ * ```ts
+ * const pool = new Pool({ module: new URL('./actors.js', import.meta.url) });
+ * await using system = new ActorSystem({ pool });
+ * const counter = system.spawn(Counter, 0, { on: 'worker' });
+ * counter.tell({ type: 'add', by: 2 });
+ * const n = await counter.ask({ type: 'get' });
+ * ```
+ */
+export class ActorSystem extends EventEmitter<ActorSystemEvents> {
+  readonly #native: NativeActorSystem;
+  readonly #host: ActorHost;
+  readonly #pool: PoolInternals | undefined;
+  readonly #records = new Map<number, ActorRecord>();
+  readonly #ended = new Map<number, Termination>();
+  readonly #unlisten: (() => void) | undefined;
+  #shutdown: Promise<void> | undefined;
+  /** Keeps the process alive while actors live on workers (they run on their own). */
+  readonly #keepAlive: NodeJS.Timeout;
+  #unrefd = false;
+  #onWorkers = 0;
+
+  constructor(options: ActorSystemOptions = {}) {
+    super();
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('ActorSystem expects an options object');
+    let pool: PoolInternals | undefined;
+    if (options.pool !== undefined) {
+      pool = poolInternals(options.pool);
+      if (pool === undefined) throw new InvalidArgumentError('pool must be a weft Pool');
+    }
+    const { askTimeout } = options;
+    if (askTimeout !== undefined && (typeof askTimeout !== 'number' || !(askTimeout > 0))) {
+      throw new InvalidArgumentError(`askTimeout must be a positive number of milliseconds, got ${String(askTimeout)}`);
+    }
+    this.#pool = pool;
+    try {
+      this.#native = new native.NativeActorSystem(pool?.native ?? null);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    this.#host = new ActorHost({
+      system: this.#native.id,
+      process: this.#native.token,
+      transport: new NativeTransport(this.#native, 0),
+      native: this.#native,
+      workers: pool?.threads ?? 0,
+      askTimeout: askTimeout ?? DEFAULT_ASK_TIMEOUT,
+      events: {
+        spawned: (id, host, parent, start) => this.#spawned(id, host, parent, start),
+        terminated: (id, reason, error) => this.#terminated(id, reason, error),
+      },
+      pickWorker: () => this.#pickWorker(),
+    });
+    registerHost(this.#host);
+    this.#keepAlive = setInterval(() => {}, 1 << 30);
+    this.#keepAlive.unref();
+    this.#unlisten = pool?.onWorkerLost((slot) => this.#workerLost(slot));
+  }
+
+  /**
+   * Starts an actor of definition `def` with `arg` (passed to its `init`). Returns its ref at
+   * once; messages sent before the actor has started wait in its mailbox.
+   */
+  spawn<D extends AnyActorDefinition>(def: D, arg: ArgOf<D>, options?: SpawnOptions): ActorRef<D> {
+    this.#pool?.ensureWorkers();
+    return this.#host.spawn(def, arg, options, undefined) as unknown as ActorRef<D>;
+  }
+
+  /** The running actor registered under `name`. */
+  lookup<D = AnyActorDefinition>(name: string): ActorRef<D> | undefined {
+    return this.#host.lookup(name) as unknown as ActorRef<D> | undefined;
+  }
+
+  /** Stops an actor after the messages already queued (from this thread) are handled. */
+  stop(ref: ActorRef): Promise<Termination> {
+    return this.#stop(ref.id);
+  }
+
+  #stop(id: number): Promise<Termination> {
+    const done = this.#watch(id);
+    this.#host.systemMessage(id, SYS_STOP, true);
+    return done;
+  }
+
+  /** Stops an actor at once: queued messages become dead letters (their asks reject). */
+  kill(ref: ActorRef): Promise<Termination> {
+    const done = this.watch(ref);
+    this.#host.systemMessage(ref.id, SYS_KILL, false);
+    return done;
+  }
+
+  /** Resolves when the actor ends, with why. */
+  watch(ref: ActorRef): Promise<Termination> {
+    return this.#watch(ref.id);
+  }
+
+  #watch(id: number): Promise<Termination> {
+    const rec = this.#records.get(id);
+    if (rec === undefined) {
+      return Promise.resolve(this.#ended.get(id) ?? { reason: 'stopped' });
+    }
+    return new Promise((resolve) => rec.watchers.push(resolve));
+  }
+
+  /** Per-actor counters and the system's dead letters. */
+  stats(): ActorSystemStats {
+    const actors: ActorStats[] = this.#native.stats().map((s) => ({
+      id: s.id,
+      on: s.host === 0 ? 'main' : s.host - 1,
+      depth: s.depth + s.systemDepth + (s.host === 0 ? (this.#host.localDepth(s.id) ?? 0) : 0),
+      processed: s.processed,
+      restarts: s.restarts,
+      deadLetters: s.deadLetters,
+    }));
+    return { actors, deadLetters: this.#native.deadLetters() + this.#host.localDeadLetters };
+  }
+
+  /** The most recent dead letters that went through the mailboxes (up to 64), oldest first. */
+  deadLetters(): DeadLetterInfo[] {
+    return this.#native.recentDeadLetters().map((d) => {
+      let message: unknown;
+      try {
+        const r = new WireReader(d.envelope);
+        const kind = r.u8();
+        if (kind === 1) r.offset = 9;
+        message = kind === 2 ? '(system message)' : r.value();
+      } catch {
+        message = '(undecodable)';
+      }
+      return { actor: d.actor, reason: DEAD_REASONS[d.reason] as DeadLetterInfo['reason'], message };
+    });
+  }
+
+  /**
+   * Stops every top-level actor (children stop with their parents), after the messages already
+   * queued; actors still running after `timeout` ms are killed. Pending asks reject with
+   * `WEFT_CLOSED`. The pool is not closed (it may serve other work).
+   */
+  shutdown(options: { timeout?: number } = {}): Promise<void> {
+    this.#shutdown ??= (async () => {
+      const timeout = options.timeout ?? 5000;
+      const top = [...this.#records.values()].filter((r) => r.parent === 0);
+      const all = top.map((r) => this.#stop(r.id));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(all), new Promise<void>((res) => (timer = setTimeout(res, timeout)))]);
+      clearTimeout(timer);
+      for (const r of [...this.#records.values()]) {
+        this.#host.systemMessage(r.id, SYS_KILL, false);
+      }
+      this.#host.pump();
+      this.#host.close(new WeftError('WEFT_CLOSED', 'the actor system is shut down'));
+      this.#unlisten?.();
+      unregisterHost(this.#host);
+      clearInterval(this.#keepAlive);
+    })();
+    return this.#shutdown;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  #spawned(id: number, host: number, parent: number, start: Uint8Array): void {
+    this.#records.set(id, { id, host, parent, start, watchers: [] });
+    if (host > 0 && this.#onWorkers++ === 0 && !this.#unrefd) this.#keepAlive.ref();
+  }
+
+  /**
+   * By default the system keeps the process alive while actors live on pool workers (they work
+   * on their own, like a listening server), until `shutdown()`. After `unref()` it does not.
+   */
+  unref(): this {
+    this.#unrefd = true;
+    this.#keepAlive.unref();
+    return this;
+  }
+
+  /** Undoes `unref()`. */
+  ref(): this {
+    this.#unrefd = false;
+    if (this.#onWorkers > 0) this.#keepAlive.ref();
+    return this;
+  }
+
+  #terminated(id: number, reason: number, error: unknown): void {
+    const rec = this.#records.get(id);
+    this.#records.delete(id);
+    if (rec !== undefined && rec.host > 0 && --this.#onWorkers === 0) this.#keepAlive.unref();
+    const t: Termination = { reason: TERM_REASONS[reason] ?? 'stopped' };
+    if (error !== undefined) t.error = error;
+    this.#ended.set(id, t);
+    if (this.#ended.size > 10_000) this.#ended.delete(this.#ended.keys().next().value!);
+    for (const w of rec?.watchers ?? []) w(t);
+    if (t.reason === 'failed' && rec !== undefined && rec.parent === 0 && this.listenerCount('failure') > 0) {
+      this.emit('failure', { actor: id, error });
+    }
+  }
+
+  /** The worker with the fewest actors. */
+  #pickWorker(): number {
+    const n = this.#pool?.threads ?? 0;
+    const load = new Array<number>(n).fill(0);
+    for (const r of this.#records.values()) if (r.host > 0) load[r.host - 1]!++;
+    let best = 0;
+    for (let i = 1; i < n; i++) if (load[i]! < load[best]!) best = i;
+    return best;
+  }
+
+  /** A worker died: its actors start again on other workers, with the same refs. */
+  #workerLost(slot: number): void {
+    const pool = this.#pool!;
+    const dead = slot + 1;
+    const moved = [...this.#records.values()].filter((r) => r.host === dead);
+    if (moved.length === 0) return;
+    let turn = slot;
+    for (const r of moved) {
+      let target = slot;
+      for (let i = 1; i <= pool.threads; i++) {
+        const k = (turn + i) % pool.threads;
+        if (k !== slot && pool.isLive(k)) {
+          target = k;
+          break;
+        }
+      }
+      turn = target;
+      if (r.start.length === 0) {
+        this.#native.remove(r.id);
+        this.#terminated(r.id, TERM_LOST, new WeftError('WEFT_WORKER_EXIT', `the worker running actor ${r.id} exited`));
+        continue;
+      }
+      const env = r.start.slice();
+      env[2] = 1; // moved: senders on its new thread go through its mailbox too
+      try {
+        this.#native.rehome(r.id, target + 1, env);
+        r.host = target + 1;
+      } catch {
+        this.#terminated(r.id, TERM_LOST, new WeftError('WEFT_WORKER_EXIT', `the worker running actor ${r.id} exited`));
+      }
+    }
+    pool.ensureWorkers();
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The types of weft's actors: definitions, the messages and replies TypeScript derives from them,
+ * and the options of spawn, mailboxes and supervision.
+ */
+import type { ActorRef } from './ref.js';
+
+/** What a bounded mailbox does with a message that finds it full. */
+export type Overflow = 'reject' | 'drop-oldest' | 'drop-newest' | 'wait';
+
+/**
+ * A mailbox: unbounded (the default), or bounded to `capacity` user messages with an `overflow`
+ * policy (default `'reject'`):
+ * - `'reject'`: `tell` throws `WEFT_MAILBOX_FULL`, `ask` rejects with it;
+ * - `'drop-oldest'`: the oldest queued message is dropped to make room (a dead letter; an ask
+ *   among them rejects with `WEFT_MAILBOX_FULL`);
+ * - `'drop-newest'`: the new message is dropped (a dead letter);
+ * - `'wait'`: `tell` returns a Promise that resolves once the message is in the mailbox
+ *   (backpressure); later messages from the same thread queue behind it, in order.
+ */
+export interface MailboxOptions {
+  capacity?: number;
+  overflow?: Overflow;
+}
+
+/** What happens to an actor whose handler throws (or whose async handler rejects). */
+export type Directive = 'restart' | 'stop' | 'resume' | 'escalate';
+
+/** Exponential backoff between restarts: `minMs * 2^(n-1)`, capped at `maxMs`, ± `jitter`. */
+export interface BackoffOptions {
+  /** Delay before the first restart in a window (default 0: restart at once). */
+  minMs?: number;
+  /** Longest delay (default 30 000). */
+  maxMs?: number;
+  /** Random spread, a fraction of the delay (default 0.2). */
+  jitter?: number;
+}
+
+/**
+ * Supervision after Erlang/OTP and Akka.
+ * - `strategy` (default `'restart'`): `'restart'` runs `init` again with the spawn argument
+ *   (same ref, queued messages kept, old `onStop` before new `onStart`); `'resume'` keeps the
+ *   state and goes on with the next message; `'stop'` stops the actor; `'escalate'` stops it and
+ *   fails its parent with the error (a top-level actor reports it as a system `'failure'`).
+ * - a restart budget: more than `maxRestarts` (default 3) within `withinMs` (default 5 000)
+ *   stops the actor and escalates.
+ * - `children` (default `'one-for-one'`): when one child restarts, `'all-for-one'` restarts its
+ *   siblings too.
+ */
+export interface SupervisionOptions {
+  strategy?: Directive;
+  maxRestarts?: number;
+  withinMs?: number;
+  backoff?: BackoffOptions;
+  children?: 'one-for-one' | 'all-for-one';
+}
+
+/** Where an actor runs: the main thread, any pool worker (least loaded), or worker `n`. */
+export type Placement = 'main' | 'worker' | number;
+
+export interface SpawnOptions {
+  /** Default: `'worker'` when the system has a pool, else `'main'`. */
+  on?: Placement;
+  /** A unique name, for `system.lookup(name)`; freed when the actor stops. */
+  name?: string;
+  mailbox?: MailboxOptions;
+  supervision?: SupervisionOptions;
+}
+
+export interface AskOptions {
+  /** Milliseconds before the ask rejects with `WEFT_ASK_TIMEOUT` (default: the system's, 30 000). */
+  timeout?: number;
+  /** Aborting rejects the ask with `WEFT_ABORTED` (the message may still be handled). */
+  signal?: AbortSignal;
+}
+
+/** How an actor ended, as `watch` reports it. */
+export interface Termination {
+  /** `'stopped'`: by stop() or its strategy; `'failed'`: its handler failed and it was not
+   * restarted (budget spent, `stop`/`escalate` strategies); `'killed'`: by kill() or its parent;
+   * `'lost'`: its thread died and it could not be moved. */
+  reason: 'stopped' | 'failed' | 'killed' | 'lost';
+  error?: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Definitions and what TypeScript derives from them
+
+/** A message handler: `(state, message, ctx) => reply` (may be async). */
+export type Handler<S> = (state: S, msg: never, ctx: ActorContext<S>) => unknown;
+
+/** The handlers of a definition, by message type. */
+export type Handlers<S> = Record<string, Handler<S>>;
+
+/** What is inside `ctx` in a handler, `init`, `onStart` and `onStop`. */
+export interface ActorContext<S = unknown, H = Record<string, unknown>> {
+  /** This actor's ref. */
+  readonly self: ActorRef<ActorDefinition<never, S, H>>;
+  /** The actor that spawned this one (undefined for top-level actors). */
+  readonly parent: ActorRef | undefined;
+  /** Spawns a child: stopped with this actor, restarted by its `children` strategy. */
+  spawn<D extends AnyActorDefinition>(def: D, arg: ArgOf<D>, options?: SpawnOptions): ActorRef<D>;
+  /** Stops this actor once the current message is handled. */
+  stop(): void;
+  /** Sends `msg` to this actor after `delayMs`; a timer with the same key is replaced. */
+  schedule(key: string, delayMs: number, msg: MessageOf<H>): void;
+  /** Cancels the timer `key`; returns whether one was pending. */
+  cancel(key: string): boolean;
+  /** Replaces the state (for states that are not mutated in place, such as numbers). */
+  setState(next: S): void;
+  /** The running actor registered under `name`. */
+  lookup<D = AnyActorDefinition>(name: string): ActorRef<D> | undefined;
+}
+
+type PayloadParam<F> = F extends (state: never, msg: infer M, ...rest: never[]) => unknown ? M : never;
+/** The fields a message of type K carries besides `type`. */
+type PayloadOf<F> = unknown extends PayloadParam<F> ? unknown : Omit<PayloadParam<F>, 'type'>;
+
+/** The message a handler named `K` takes: `{ type: K, ...its fields }`. */
+export type MessageFor<H, K extends keyof H> = { readonly type: K } & PayloadOf<H[K]>;
+
+/** Every message an actor with handlers `H` accepts (a union discriminated by `type`). */
+export type MessageOf<H> = { [K in keyof H & string]: MessageFor<H, K> }[keyof H & string];
+
+/** What `ask` with a message of type K resolves to: the handler's (awaited) return value. */
+export type ReplyOf<H, K extends keyof H> = H[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
+
+/** A behaviour made by `defineActor`. */
+export interface ActorDefinition<A = never, S = unknown, H = Handlers<S>> {
+  readonly kind: 'weft:actor';
+  /** The identity that finds this definition on every thread (see `defineActor`). */
+  readonly key: string;
+  /** Makes the initial state from the spawn argument. */
+  init(arg: A, ctx: ActorContext<S, H>): S | Promise<S>;
+  readonly handlers: H;
+  onStart?(state: S, ctx: ActorContext<S, H>): unknown;
+  onStop?(state: S, ctx: ActorContext<S, H>): unknown;
+  readonly supervision: SupervisionOptions | undefined;
+  /** Type-only: the definition's argument, state and handlers. */
+  readonly __types?: { arg: A; state: S; handlers: H };
+}
+
+/** Any definition (the widest type, for constraints). */
+export type AnyActorDefinition = ActorDefinition<never, unknown, unknown>;
+
+export type ArgOf<D> = D extends ActorDefinition<infer A, infer _S, infer _H> ? A : never;
+export type StateOf<D> = D extends ActorDefinition<infer _A, infer S, infer _H> ? S : never;
+export type HandlersOf<D> = D extends ActorDefinition<infer _A, infer _S, infer H> ? H : never;
+/** The messages an actor of definition D accepts. */
+export type ActorMessage<D> = MessageOf<HandlersOf<D>>;
+/** The message types (handler names) of definition D. */
+export type MessageType<D> = keyof HandlersOf<D> & string;
