@@ -14,14 +14,18 @@ export interface ActorSpec<A, S, H extends Handlers<S>> {
   /** A stable identity across threads (default: a hash of the functions' source). Give one when
    * two definitions in the process have the same source text. */
   name?: string;
-  /** Makes the initial state from the spawn argument (may be async). */
-  init: (arg: A, ctx: ActorContext<S, H>) => S | Promise<S>;
+  /**
+   * Makes the initial state from the spawn argument (may be async). Its `ctx` is untyped (the
+   * state is not known yet); annotate it (`ctx: ActorContext`) when `init` uses it, so that
+   * TypeScript still infers the state from the return value.
+   */
+  init: (arg: A, ctx: ActorContext) => S | Promise<S>;
   /** One handler per message type: `(state, message, ctx) => reply` (may be async). */
   handlers: H;
   /** Runs after `init`, before the first message (may be async). */
-  onStart?: (state: S, ctx: ActorContext<S, H>) => unknown;
+  onStart?: (state: NoInfer<S>, ctx: ActorContext<NoInfer<S>, NoInfer<H>>) => unknown;
   /** Runs when the actor stops or before it restarts (may be async). */
-  onStop?: (state: S, ctx: ActorContext<S, H>) => unknown;
+  onStop?: (state: NoInfer<S>, ctx: ActorContext<NoInfer<S>, NoInfer<H>>) => unknown;
   /** The default supervision of actors of this definition (spawn options override it). */
   supervision?: SupervisionOptions;
 }

@@ -13,6 +13,7 @@ import {
   DELIVERY_STOPPED,
   DELIVERY_DROPPED,
   ENV_ASK,
+  ENV_BUNDLE,
   ENV_SYSTEM,
   ENV_TELL,
   EV_SPAWNED,
@@ -25,6 +26,7 @@ import {
   NOTICE_LOST,
   NOTICE_REPLY,
   NOTICE_ROOM,
+  OUT_CONTROL,
   OUT_MESSAGE,
   OVERFLOW_CODES,
   REASON_FULL,
@@ -43,6 +45,7 @@ import { ActorRef, setHostResolver, type RefHost } from './ref.js';
 import type { ActorTransport, NativeActorSystem } from './transport.js';
 import type {
   ActorContext,
+  ActorDefinition,
   AnyActorDefinition,
   AskOptions,
   MailboxOptions,
@@ -52,23 +55,51 @@ import type {
   SupervisionOptions,
 } from './types.js';
 
+/** A definition as the runtime sees it. */
+type RuntimeDef = ActorDefinition<unknown, unknown, Record<string, unknown>>;
+
 /** Messages taken per drain call, and per actor per call (fairness between actors). */
 const DRAIN_MAX = 4096;
 const DRAIN_PER_ACTOR = 256;
 /** Default ask timeout (ms). */
 export const DEFAULT_ASK_TIMEOUT = 30_000;
 
-const KIND_TELL = 0;
 const KIND_ASK = 1;
 const KIND_STOP = 2;
 
-/** One message waiting in an actor's JavaScript queue. */
-interface Item {
-  kind: number;
-  msg: unknown;
-  /** Asks: where the reply goes (-1: a same-thread ask, settled directly) and its id. */
-  replyHost: number;
-  askId: number;
+/**
+ * An ask or a stop waiting in an actor's JavaScript queue. A tell waits there as the message
+ * itself (no wrapper: the common case allocates nothing).
+ */
+class Item {
+  constructor(
+    readonly kind: number,
+    readonly msg: unknown,
+    /** Asks: where the reply goes (-1: a same-thread ask, settled directly) and its id. */
+    readonly replyHost: number,
+    readonly askId: number,
+  ) {}
+}
+/** A queued message: an `Item`, or a tell's message. */
+type Entry = unknown;
+const STOP_ITEM = new Item(KIND_STOP, undefined, -1, 0);
+
+function msgOf(e: Entry): unknown {
+  return e instanceof Item ? e.msg : e;
+}
+
+/** Handlers by message type, per definition (a Map lookup beats a property walk on a frozen object). */
+const handlerMaps = new WeakMap<object, Map<string, (s: unknown, m: unknown, c: ActorContext) => unknown>>();
+function handlersOf(def: RuntimeDef): Map<string, (s: unknown, m: unknown, c: ActorContext) => unknown> {
+  let m = handlerMaps.get(def);
+  if (m === undefined) {
+    m = new Map();
+    for (const [k, v] of Object.entries(def.handlers as Record<string, unknown>)) {
+      if (typeof v === 'function') m.set(k, v as (s: unknown, m: unknown, c: ActorContext) => unknown);
+    }
+    handlerMaps.set(def, m);
+  }
+  return m;
 }
 
 const STARTING = 0;
@@ -144,7 +175,7 @@ interface StartSpec {
 class LocalActor {
   readonly id: number;
   readonly ref: ActorRef;
-  readonly def: AnyActorDefinition;
+  readonly def: RuntimeDef;
   readonly spec: StartSpec;
   readonly sup: Supervision;
   /** Moved here after its thread died: senders on this thread go through the mailbox too, so
@@ -152,7 +183,7 @@ class LocalActor {
   readonly viaMailbox: boolean;
   state: unknown = undefined;
   status = STARTING;
-  queue: Item[] = [];
+  queue: Entry[] = [];
   head = 0;
   busy = false;
   /** The transport handed us a batch of its messages that we have not released yet. */
@@ -162,12 +193,12 @@ class LocalActor {
   children = new Map<number, ActorRef>();
   timers = new Map<string, NodeJS.Timeout>();
   /** Senders waiting for room in the JavaScript queue (bounded `wait`, same-thread senders). */
-  roomWaiters: Array<{ item: Item; resolve: () => void }> = [];
+  roomWaiters: Array<{ item: Entry; resolve: () => void }> = [];
   ctx!: ActorContext;
   /** Bumped on every restart: async work of an older incarnation is ignored. */
   incarnation = 0;
 
-  constructor(id: number, ref: ActorRef, def: AnyActorDefinition, spec: StartSpec, viaMailbox: boolean) {
+  constructor(id: number, ref: ActorRef, def: RuntimeDef, spec: StartSpec, viaMailbox: boolean) {
     this.id = id;
     this.ref = ref;
     this.def = def;
@@ -296,7 +327,8 @@ export class ActorHost implements RefHost {
   // Spawning
 
   /** Spawns an actor (from user code on this thread, or from `ctx.spawn` with a parent). */
-  spawn(def: AnyActorDefinition, arg: unknown, options: SpawnOptions | undefined, parent: LocalActor | undefined): ActorRef {
+  spawn(anyDef: AnyActorDefinition, arg: unknown, options: SpawnOptions | undefined, parent: LocalActor | undefined): ActorRef {
+    const def = anyDef as RuntimeDef;
     if (this.#closed) throw new WeftError('WEFT_CLOSED', 'the actor system is shut down');
     if (def === null || typeof def !== 'object' || def.kind !== 'weft:actor') {
       throw new InvalidArgumentError('spawn expects a definition made by defineActor');
@@ -372,7 +404,7 @@ export class ActorHost implements RefHost {
     return w.view().slice();
   }
 
-  #instantiate(id: number, ref: ActorRef, def: AnyActorDefinition, spec: StartSpec, viaMailbox: boolean): LocalActor {
+  #instantiate(id: number, ref: ActorRef, def: RuntimeDef, spec: StartSpec, viaMailbox: boolean): LocalActor {
     const a = new LocalActor(id, ref, def, spec, viaMailbox);
     a.ctx = this.#context(a);
     this.#actors.set(id, a);
@@ -456,7 +488,7 @@ export class ActorHost implements RefHost {
       },
       stop() {
         a.stopAfter = true;
-        if (!a.busy && a.status === RUNNING) host.#enqueue(a, { kind: KIND_STOP, msg: undefined, replyHost: -1, askId: 0 }, true);
+        if (!a.busy && a.status === RUNNING) host.#enqueue(a, STOP_ITEM, true);
       },
       schedule(key, delayMs, msg) {
         if (typeof key !== 'string') throw new InvalidArgumentError('a timer key must be a string');
@@ -468,7 +500,7 @@ export class ActorHost implements RefHost {
         const t = setTimeout(() => {
           if (a.timers.get(key) === t) a.timers.delete(key);
           if (a.status === STOPPED || a.incarnation !== incarnation) return;
-          host.#enqueue(a, { kind: KIND_TELL, msg, replyHost: -1, askId: 0 }, true);
+          host.#enqueue(a, msg, true);
         }, delayMs);
         // Timers do not keep the process alive by themselves.
         t.unref();
@@ -512,7 +544,7 @@ export class ActorHost implements RefHost {
     if (this.#closed) throw new WeftError('WEFT_CLOSED', 'the actor system is shut down');
     const local = this.#actors.get(ref.id);
     if (local !== undefined && !local.viaMailbox) {
-      return this.#enqueue(local, { kind: KIND_TELL, msg, replyHost: -1, askId: 0 }, false);
+      return this.#enqueue(local, msg, false);
     }
     const waiting = this.#waiting.get(ref.id);
     if (ref.bounded || waiting !== undefined) {
@@ -567,7 +599,7 @@ export class ActorHost implements RefHost {
     this.#addAsk(entry, timeout);
     try {
       if (local !== undefined && !local.viaMailbox) {
-        const r = this.#enqueue(local, { kind: KIND_ASK, msg, replyHost: -1, askId: id }, false);
+        const r = this.#enqueue(local, new Item(KIND_ASK, msg, -1, id), false);
         if (r !== undefined) void r.catch(() => {});
       } else {
         const waiting = this.#waiting.get(ref.id);
@@ -662,7 +694,7 @@ export class ActorHost implements RefHost {
   }
 
   /** Delivers to a same-thread actor, applying its mailbox bound to the JavaScript queue. */
-  #enqueue(a: LocalActor, item: Item, internal: boolean): void | Promise<void> {
+  #enqueue(a: LocalActor, item: Entry, internal: boolean): void | Promise<void> {
     if (a.status === STOPPED) {
       this.#deadLetter(item, 'stopped');
       return;
@@ -671,8 +703,8 @@ export class ActorHost implements RefHost {
     if (!internal && bound !== null && a.depth >= bound.capacity) {
       switch (bound.overflow) {
         case 'reject': {
-          const err = new WeftError('WEFT_MAILBOX_FULL', `the mailbox of actor ${a.id} is full (message ${describeType(item.msg)})`);
-          if (item.kind === KIND_ASK) {
+          const err = new WeftError('WEFT_MAILBOX_FULL', `the mailbox of actor ${a.id} is full (message ${describeType(msgOf(item))})`);
+          if (item instanceof Item && item.kind === KIND_ASK) {
             this.#settleAsk(item.askId, false, err);
             return;
           }
@@ -683,7 +715,7 @@ export class ActorHost implements RefHost {
           return;
         case 'drop-oldest': {
           const old = a.queue[a.head]!;
-          a.queue[a.head++] = undefined as unknown as Item;
+          a.queue[a.head++] = undefined;
           this.#deadLetter(old, 'full');
           break;
         }
@@ -698,9 +730,9 @@ export class ActorHost implements RefHost {
     }
   }
 
-  #deadLetter(item: Item, why: 'stopped' | 'full'): void {
+  #deadLetter(item: Entry, why: 'stopped' | 'full'): void {
     this.localDeadLetters++;
-    if (item.kind === KIND_ASK) {
+    if (item instanceof Item && item.kind === KIND_ASK) {
       const err =
         why === 'stopped'
           ? new WeftError('WEFT_ACTOR_STOPPED', `the actor has stopped (message ${describeType(item.msg)})`)
@@ -730,7 +762,7 @@ export class ActorHost implements RefHost {
     const local = this.#actors.get(target);
     if (local !== undefined) {
       if (ordered) {
-        this.#enqueue(local, { kind: KIND_STOP, msg: undefined, replyHost: -1, askId: 0 }, true);
+        this.#enqueue(local, STOP_ITEM, true);
         return;
       }
       const w = new WireWriter(64);
@@ -757,6 +789,8 @@ export class ActorHost implements RefHost {
   }
 
   #scheduleFlush(): void {
+    // A long run of sends goes out in slices, so the receivers start while the sender goes on.
+    if (this.#out.length >= FLUSH_BYTES) this.flush();
     if (this.#pumping) return; // the pump flushes after each batch
     this.#schedulePump();
   }
@@ -848,6 +882,7 @@ export class ActorHost implements RefHost {
       const end = r.offset + len;
       try {
         if (kind === OUT_MESSAGE) this.#message(actor, r, end);
+        else if (kind === OUT_CONTROL) this.#control(actor, r);
         else this.#notice(r, end);
       } catch (err) {
         // A record that cannot be decoded fails its own message (an ask rejects), nothing else.
@@ -858,6 +893,21 @@ export class ActorHost implements RefHost {
   }
 
   #message(id: number, r: WireReader, end: number): void {
+    if (r.peekU8() === ENV_BUNDLE) {
+      r.u8();
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
+        const len = r.u32();
+        const e = r.offset + len;
+        this.#envelopeIn(id, r, e);
+        r.offset = e;
+      }
+      return;
+    }
+    this.#envelopeIn(id, r, end);
+  }
+
+  #envelopeIn(id: number, r: WireReader, end: number): void {
     const envKind = r.u8();
     let a = this.#actors.get(id);
     void end;
@@ -867,7 +917,7 @@ export class ActorHost implements RefHost {
         const moved = r.u8() === 1;
         const spec = r.value() as StartSpec;
         if (a !== undefined) return; // already here
-        const def = definitionByKey(spec.key);
+        const def = definitionByKey(spec.key) as RuntimeDef | undefined;
         const ref = new ActorRef(this.system, this.process, id, spec.bound !== null, spec.bound?.overflow === 'wait');
         if (def === undefined) {
           this.#released.push(id);
@@ -886,7 +936,7 @@ export class ActorHost implements RefHost {
       }
       a.held = true;
       if (op === SYS_STOP) {
-        this.#enqueue(a, { kind: KIND_STOP, msg: undefined, replyHost: -1, askId: 0 }, true);
+        this.#enqueue(a, STOP_ITEM, true);
       } else {
         this.#systemOp(a, op, r);
       }
@@ -901,7 +951,7 @@ export class ActorHost implements RefHost {
       if (envKind === ENV_ASK) {
         replyHost = r.u32();
         askId = r.u32();
-        this.#reply({ kind: KIND_ASK, msg: undefined, replyHost, askId }, false, new WeftError('WEFT_ACTOR_STOPPED', `actor ${id} is not running`));
+        this.#reply(new Item(KIND_ASK, undefined, replyHost, askId), false, new WeftError('WEFT_ACTOR_STOPPED', `actor ${id} is not running`));
       }
       return;
     }
@@ -913,8 +963,17 @@ export class ActorHost implements RefHost {
       askId = r.u32();
     }
     const msg = r.value();
-    a.queue.push({ kind: envKind === ENV_ASK ? KIND_ASK : KIND_TELL, msg, replyHost, askId });
+    a.queue.push(envKind === ENV_ASK ? new Item(KIND_ASK, msg, replyHost, askId) : msg);
     if (a.depth === 1 || a.depth === 0) this.#runnable.push(a);
+  }
+
+  /** A system message that went around the mailbox: `ENV_SYSTEM | op | fields`. */
+  #control(id: number, r: WireReader): void {
+    const a = this.#actors.get(id);
+    r.u8();
+    const op = r.u8();
+    if (a === undefined) return; // gone, or moved
+    this.#systemOp(a, op, r);
   }
 
   #terminateUnknown(id: number, spec: StartSpec): void {
@@ -1034,7 +1093,7 @@ export class ActorHost implements RefHost {
     while (a.head < a.queue.length) {
       if (a.busy || a.status !== RUNNING) return;
       const item = a.queue[a.head]!;
-      a.queue[a.head++] = undefined as unknown as Item;
+      a.queue[a.head++] = undefined;
       if (a.roomWaiters.length > 0) {
         const w = a.roomWaiters.shift()!;
         a.queue.push(w.item);
@@ -1054,22 +1113,25 @@ export class ActorHost implements RefHost {
     if (!this.#pumping) this.#schedulePump();
   }
 
-  #dispatch(a: LocalActor, item: Item): void {
-    if (item.kind === KIND_STOP) {
-      this.#terminate(a, TERM_STOPPED, undefined);
-      return;
+  #dispatch(a: LocalActor, item: Entry): void {
+    let msg: unknown = item;
+    if (item instanceof Item) {
+      if (item.kind === KIND_STOP) {
+        this.#terminate(a, TERM_STOPPED, undefined);
+        return;
+      }
+      msg = item.msg;
     }
-    const msg = item.msg as { type?: unknown } | null;
-    const type = msg !== null && typeof msg === 'object' ? msg.type : undefined;
-    const handler = typeof type === 'string' && Object.hasOwn(a.def.handlers as object, type) ? (a.def.handlers as Record<string, unknown>)[type] : undefined;
-    if (typeof handler !== 'function') {
+    const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+    const handler = typeof type === 'string' ? handlersOf(a.def).get(type) : undefined;
+    if (handler === undefined) {
       this.localDeadLetters++;
       this.#reply(item, false, new InvalidArgumentError(`actor ${a.id} has no handler for message type ${describeType(msg)}`));
       return;
     }
     let result: unknown;
     try {
-      result = (handler as (s: unknown, m: unknown, c: ActorContext) => unknown)(a.state, msg, a.ctx);
+      result = handler(a.state, msg, a.ctx);
     } catch (err) {
       this.#reply(item, false, err);
       this.#failed(a, err);
@@ -1108,8 +1170,8 @@ export class ActorHost implements RefHost {
     this.pump();
   }
 
-  #reply(item: Item, ok: boolean, value: unknown): void {
-    if (item.kind !== KIND_ASK) return;
+  #reply(item: Entry, ok: boolean, value: unknown): void {
+    if (!(item instanceof Item) || item.kind !== KIND_ASK) return;
     if (item.replyHost === -1) {
       this.#settleAsk(item.askId, ok, value);
       return;
@@ -1369,6 +1431,8 @@ export class ActorHost implements RefHost {
 }
 
 const EMPTY_U32 = new Uint32Array(0);
+/** The outgoing batch is sent once it holds this many bytes (or at the end of the turn). */
+const FLUSH_BYTES = 32 * 1024;
 const EMPTY_U8 = new Uint8Array(0);
 /** The longest one pump turn runs before the thread's event loop gets a turn. */
 const PUMP_BUDGET_MS = 4;

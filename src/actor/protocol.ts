@@ -15,6 +15,8 @@
 export const ENV_TELL = 0;
 export const ENV_ASK = 1;
 export const ENV_SYSTEM = 2;
+/** Rust bundles a sender's consecutive messages to one actor: u32 n, n × (u32 len, envelope). */
+export const ENV_BUNDLE = 3;
 
 /** Creates the actor on its host: value { key, arg, name, supervision, parent, siblings, moved }. */
 export const SYS_START = 1;
@@ -59,6 +61,8 @@ export const IN_SYSTEM = 2;
 export const IN_NOTICE = 3;
 export const OUT_MESSAGE = 1;
 export const OUT_NOTICE = 2;
+/** A system message that went around the mailbox (its actor was running). */
+export const OUT_CONTROL = 3;
 
 /** `send` delivery codes (crate/core/src/actor.rs: `Delivery`). */
 export const DELIVERY_QUEUED = 0;

@@ -5,15 +5,7 @@
  */
 import { WeftError } from '../errors.js';
 import { registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
-import type {
-  ActorMessage,
-  AnyActorDefinition,
-  AskOptions,
-  HandlersOf,
-  MessageFor,
-  MessageType,
-  ReplyOf,
-} from './types.js';
+import type { ActorMessage, AnyActorDefinition, AskMessage, AskOptions, AskReply, MessageType } from './types.js';
 
 /** What a ref needs from the actor host of the thread it is used on. */
 export interface RefHost {
@@ -40,7 +32,12 @@ export interface ActorRefJSON {
   waits: boolean;
 }
 
-export class ActorRef<D = AnyActorDefinition> {
+// D is declared covariant: a typed ref widens to the untyped `ActorRef` (any `{ type }` message,
+// replies `unknown`), and refs of different definitions do not mix. TypeScript cannot verify the
+// annotation through the generic `ask` signature (generic methods are compared strictly), hence
+// the directive; every message is still checked against D at each call site.
+// @ts-expect-error TS2636: see above
+export class ActorRef<out D = AnyActorDefinition> {
   /** The actor's id (unique in its system, never reused). */
   readonly id: number;
   /** @internal The actor system's id and its process token. */
@@ -75,7 +72,7 @@ export class ActorRef<D = AnyActorDefinition> {
    * Throws `WEFT_MAILBOX_FULL` when a `'reject'` mailbox is full.
    */
   tell(msg: ActorMessage<D>): void | Promise<void> {
-    return this.#resolve().tell(this as ActorRef, msg);
+    return this.#resolve().tell(this as unknown as ActorRef, msg);
   }
 
   /**
@@ -84,8 +81,8 @@ export class ActorRef<D = AnyActorDefinition> {
    * actor is gone, `WEFT_MAILBOX_FULL` if its bounded mailbox refused or dropped the message,
    * `WEFT_WORKER_EXIT` if its thread died before replying, or with the error its handler threw.
    */
-  ask<K extends MessageType<D>>(msg: MessageFor<HandlersOf<D>, K>, options?: AskOptions): Promise<ReplyOf<HandlersOf<D>, K>> {
-    return this.#resolve().ask(this as ActorRef, msg, options) as Promise<ReplyOf<HandlersOf<D>, K>>;
+  ask<K extends MessageType<D>>(msg: AskMessage<D, K>, options?: AskOptions): Promise<AskReply<D, K>> {
+    return this.#resolve().ask(this as unknown as ActorRef, msg, options) as Promise<AskReply<D, K>>;
   }
 
   /** Whether `other` addresses the same actor. */

@@ -111,9 +111,14 @@ export interface ActorContext<S = unknown, H = Record<string, unknown>> {
   lookup<D = AnyActorDefinition>(name: string): ActorRef<D> | undefined;
 }
 
-type PayloadParam<F> = F extends (state: never, msg: infer M, ...rest: never[]) => unknown ? M : never;
-/** The fields a message of type K carries besides `type`. */
-type PayloadOf<F> = unknown extends PayloadParam<F> ? unknown : Omit<PayloadParam<F>, 'type'>;
+/** The fields a message for handler F carries besides `type` (any fields for untyped handlers). */
+type PayloadOf<F> = F extends (state: never, msg: infer M, ...rest: never[]) => unknown
+  ? [M] extends [never]
+    ? unknown // an unannotated message parameter: the message has no fields
+    : unknown extends M
+      ? unknown
+      : Omit<M, 'type'>
+  : Record<string, unknown>;
 
 /** The message a handler named `K` takes: `{ type: K, ...its fields }`. */
 export type MessageFor<H, K extends keyof H> = { readonly type: K } & PayloadOf<H[K]>;
@@ -125,12 +130,12 @@ export type MessageOf<H> = { [K in keyof H & string]: MessageFor<H, K> }[keyof H
 export type ReplyOf<H, K extends keyof H> = H[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
 
 /** A behaviour made by `defineActor`. */
-export interface ActorDefinition<A = never, S = unknown, H = Handlers<S>> {
+export interface ActorDefinition<A = never, S = unknown, H = Handlers<S>> extends AnyActorDefinition {
   readonly kind: 'weft:actor';
   /** The identity that finds this definition on every thread (see `defineActor`). */
   readonly key: string;
   /** Makes the initial state from the spawn argument. */
-  init(arg: A, ctx: ActorContext<S, H>): S | Promise<S>;
+  init(arg: A, ctx: ActorContext): S | Promise<S>;
   readonly handlers: H;
   onStart?(state: S, ctx: ActorContext<S, H>): unknown;
   onStop?(state: S, ctx: ActorContext<S, H>): unknown;
@@ -140,12 +145,33 @@ export interface ActorDefinition<A = never, S = unknown, H = Handlers<S>> {
 }
 
 /** Any definition (the widest type, for constraints). */
-export type AnyActorDefinition = ActorDefinition<never, unknown, unknown>;
+export interface AnyActorDefinition {
+  readonly kind: 'weft:actor';
+  readonly key: string;
+}
 
-export type ArgOf<D> = D extends ActorDefinition<infer A, infer _S, infer _H> ? A : never;
-export type StateOf<D> = D extends ActorDefinition<infer _A, infer S, infer _H> ? S : never;
-export type HandlersOf<D> = D extends ActorDefinition<infer _A, infer _S, infer H> ? H : never;
-/** The messages an actor of definition D accepts. */
-export type ActorMessage<D> = MessageOf<HandlersOf<D>>;
+export type ArgOf<D> = D extends { readonly __types?: { arg: infer A } } ? A : never;
+export type StateOf<D> = D extends { readonly __types?: { state: infer S } } ? S : never;
+export type HandlersOf<D> = D extends { readonly __types?: { handlers: infer H } } ? H : never;
+/** A message to an actor whose definition is not known statically (an untyped `ActorRef`). */
+export interface UntypedMessage {
+  readonly type: string;
+  readonly [field: string]: unknown;
+}
+
+/** The messages an actor of definition D accepts (any `{ type }` message for an untyped ref). */
+export type ActorMessage<D> = [HandlersOf<D>] extends [never] ? UntypedMessage : MessageOf<HandlersOf<D>>;
 /** The message types (handler names) of definition D. */
-export type MessageType<D> = keyof HandlersOf<D> & string;
+export type MessageType<D> = [HandlersOf<D>] extends [never] ? string : keyof HandlersOf<D> & string;
+/** The message `ask` takes for type K. */
+export type AskMessage<D, K extends string> = [HandlersOf<D>] extends [never]
+  ? UntypedMessage
+  : K extends keyof HandlersOf<D>
+    ? MessageFor<HandlersOf<D>, K>
+    : never;
+/** What `ask` resolves to for a message of type K (`unknown` for an untyped ref). */
+export type AskReply<D, K extends string> = [HandlersOf<D>] extends [never]
+  ? unknown
+  : K extends keyof HandlersOf<D>
+    ? ReplyOf<HandlersOf<D>, K>
+    : never;

@@ -871,6 +871,13 @@ export class WireReader {
     return this.#u8[p]!;
   }
 
+  /** The next byte, without moving. */
+  peekU8(): number {
+    const p = this.#pos;
+    if (p >= this.#end) corrupt(`needs 1 byte at ${p}`);
+    return this.#u8[p]!;
+  }
+
   /** The u16 at `ahead` bytes past the current position, without moving. */
   peekU16(ahead: number): number {
     const at = this.#pos + ahead;

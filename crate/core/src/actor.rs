@@ -67,6 +67,36 @@ pub mod envelope {
     pub const TELL: u8 = 0;
     pub const ASK: u8 = 1;
     pub const SYSTEM: u8 = 2;
+    /// Several user envelopes from one sender to one unbounded mailbox, in order: `u32 count`,
+    /// then `count × (u32 len, envelope)`. `send_batch` bundles a sender's consecutive messages
+    /// to the same actor, so a run of sends costs one queue push and one wake check, not one each.
+    pub const BUNDLE: u8 = 3;
+
+    /// The envelopes inside a bundle (or the envelope itself).
+    pub fn each(env: &[u8], mut f: impl FnMut(&[u8])) {
+        if env.first() != Some(&BUNDLE) {
+            f(env);
+            return;
+        }
+        let mut at = 5;
+        while at + 4 <= env.len() {
+            let len = u32::from_le_bytes([env[at], env[at + 1], env[at + 2], env[at + 3]]) as usize;
+            let Some(inner) = env.get(at + 4..at + 4 + len) else {
+                return;
+            };
+            f(inner);
+            at += 4 + len;
+        }
+    }
+
+    /// How many messages an envelope holds.
+    pub fn count(env: &[u8]) -> usize {
+        if env.first() == Some(&BUNDLE) && env.len() >= 5 {
+            u32::from_le_bytes([env[1], env[2], env[3], env[4]]) as usize
+        } else {
+            1
+        }
+    }
 
     /// The reply address of an ask envelope.
     pub fn ask_of(env: &[u8]) -> Option<(u32, u32)> {
@@ -106,6 +136,8 @@ pub mod notice {
 /// Kinds of the records [`ActorSystem::drain`] writes: `u8 kind | u32 actor | u32 len | bytes`.
 pub const OUT_MESSAGE: u8 = 1;
 pub const OUT_NOTICE: u8 = 2;
+/// A system message delivered around the mailbox (its actor was running; see `send`).
+pub const OUT_CONTROL: u8 = 3;
 
 /// Kinds of the records [`ActorSystem::send_batch`] reads: `u8 kind | u32 target | u32 len | bytes`.
 pub const IN_USER: u8 = 1;
@@ -143,6 +175,9 @@ pub struct Cell {
 struct Host {
     ready: SegQueue<u32>,
     notices: SegQueue<Box<[u8]>>,
+    /// System messages for actors this host is running (it holds their mailboxes until their
+    /// batch is done, so these go around the mailbox): `(actor, envelope)`.
+    control: SegQueue<(u32, Box<[u8]>)>,
     notified: AtomicBool,
     notify: Mutex<Option<Notify>>,
 }
@@ -152,6 +187,7 @@ impl Host {
         Host {
             ready: SegQueue::new(),
             notices: SegQueue::new(),
+            control: SegQueue::new(),
             notified: AtomicBool::new(false),
             notify: Mutex::new(None),
         }
@@ -177,6 +213,9 @@ pub struct DeadLetter {
     pub reason: Delivery,
     pub envelope: Box<[u8]>,
 }
+
+/// The most messages one bundle holds (a bundle counts as that many toward drain limits).
+const MAX_BUNDLE: u32 = 256;
 
 /// How many dead letters [`ActorSystem::recent_dead_letters`] keeps.
 const RECENT_DEAD: usize = 64;
@@ -335,6 +374,8 @@ impl ActorSystem {
 
     /// Sends one envelope to an actor (user lane, or the system lane ahead of it) from a thread
     /// whose host is `from`. A `wait` mailbox that is full registers `from` for a ROOM notice.
+    /// A system message for an actor whose host is running it goes to the host directly
+    /// (`OUT_CONTROL`), so that it is not held up by a slow handler.
     pub fn send(&self, from: u32, target: u32, system: bool, env: Box<[u8]>) -> Delivery {
         match self.cell(target) {
             Some(cell) => self.send_to(&cell, from, system, env),
@@ -346,6 +387,16 @@ impl ActorSystem {
     }
 
     fn send_to(&self, cell: &Cell, from: u32, system: bool, env: Box<[u8]>) -> Delivery {
+        if system && cell.state.load(Ordering::SeqCst) == RUNNING && !cell.mailbox.is_closed() {
+            // Its host is busy with a batch of its messages (perhaps for long: an async handler)
+            // and takes nothing more from its mailbox until then; a kill or restart must not
+            // wait behind that. The control queue is drained on every turn of the host.
+            if let Some(host) = self.hosts.get(cell.host.load(Ordering::Acquire) as usize) {
+                host.control.push((cell.id, env));
+                host.wake();
+                return Delivery::Queued;
+            }
+        }
         let outcome = if system {
             match cell.mailbox.send_system(env) {
                 Ok(()) => Delivery::Queued,
@@ -419,6 +470,14 @@ impl ActorSystem {
         let cells = self.cells.read().unwrap_or_else(PoisonError::into_inner);
         let mut at = 0;
         let mut last: Option<(u32, Arc<Cell>)> = None;
+        // A run of user messages to one unbounded mailbox, bundled: (target, cell, bytes, count).
+        let mut run: Option<(Arc<Cell>, Vec<u8>, u32)> = None;
+        let flush = |run: &mut Option<(Arc<Cell>, Vec<u8>, u32)>| {
+            if let Some((cell, mut bytes, n)) = run.take() {
+                bytes[1..5].copy_from_slice(&n.to_le_bytes());
+                self.send_to(&cell, from, false, bytes.into_boxed_slice());
+            }
+        };
         while at < records.len() {
             let kind = records[at];
             let target = read_u32(records, at + 1).ok_or_else(bad)?;
@@ -427,6 +486,7 @@ impl ActorSystem {
             at += 9 + len;
             match kind {
                 IN_NOTICE => {
+                    flush(&mut run);
                     let host = self.host(target)?;
                     host.notices.push(body.into());
                     host.wake();
@@ -436,28 +496,51 @@ impl ActorSystem {
                         Some((id, c)) if *id == target => Some(c.clone()),
                         _ => cells.get(&target).cloned(),
                     };
-                    match cell {
-                        Some(c) => {
-                            self.send_to(&c, from, kind == IN_SYSTEM, body.into());
-                            last = Some((target, c));
+                    let Some(c) = cell else {
+                        flush(&mut run);
+                        self.dead_letter(None, Delivery::Stopped, body.into());
+                        continue;
+                    };
+                    last = Some((target, c.clone()));
+                    let bundle = kind == IN_USER && c.mailbox.bound().is_none();
+                    if !bundle {
+                        flush(&mut run);
+                        self.send_to(&c, from, kind == IN_SYSTEM, body.into());
+                        continue;
+                    }
+                    match &mut run {
+                        Some((rc, bytes, n)) if rc.id == target && *n < MAX_BUNDLE => {
+                            bytes.extend_from_slice(&(len as u32).to_le_bytes());
+                            bytes.extend_from_slice(body);
+                            *n += 1;
                         }
-                        None => self.dead_letter(None, Delivery::Stopped, body.into()),
+                        _ => {
+                            flush(&mut run);
+                            let mut bytes = Vec::with_capacity(64.max(5 + 4 + len));
+                            bytes.push(envelope::BUNDLE);
+                            bytes.extend_from_slice(&[0; 4]);
+                            bytes.extend_from_slice(&(len as u32).to_le_bytes());
+                            bytes.extend_from_slice(body);
+                            run = Some((c, bytes, 1));
+                        }
                     }
                 }
                 _ => return Err(bad()),
             }
         }
+        flush(&mut run);
         Ok(())
     }
 
     /// Counts a dead letter, keeps it among the recent ones, and fails it if it is an ask.
     fn dead_letter(&self, cell: Option<&Cell>, reason: Delivery, env: Box<[u8]>) {
-        self.dead_letters.fetch_add(1, Ordering::Relaxed);
+        let n = envelope::count(&env) as u64;
+        self.dead_letters.fetch_add(n, Ordering::Relaxed);
         let actor = cell.map_or(0, |c| {
-            c.dead_letters.fetch_add(1, Ordering::Relaxed);
+            c.dead_letters.fetch_add(n, Ordering::Relaxed);
             c.id
         });
-        self.fail_ask(&env, actor, reason);
+        envelope::each(&env, |e| self.fail_ask(e, actor, reason));
         let mut recent = lock(&self.recent_dead);
         if recent.len() == RECENT_DEAD {
             recent.pop_front();
@@ -514,6 +597,10 @@ impl ActorSystem {
             write_out(out, OUT_NOTICE, 0, &notice);
             n += 1;
         }
+        while let Some((id, env)) = h.control.pop() {
+            write_out(out, OUT_CONTROL, id, &env);
+            n += 1;
+        }
         let max = max.max(1);
         let per_actor = per_actor.max(1);
         while n < max {
@@ -528,15 +615,18 @@ impl ActorSystem {
                 continue; // moved to another host, or a stale entry
             }
             let mut taken = 0;
+            let mut messages = 0;
             while taken < per_actor && n < max {
                 let Some(env) = cell.mailbox.recv() else {
                     break;
                 };
+                let k = envelope::count(&env);
                 write_out(out, OUT_MESSAGE, id, &env);
-                taken += 1;
-                n += 1;
+                taken += k;
+                n += k;
+                messages += k;
             }
-            cell.processed.fetch_add(taken as u64, Ordering::Relaxed);
+            cell.processed.fetch_add(messages as u64, Ordering::Relaxed);
             if taken == 0 {
                 self.release(&cell);
             }
@@ -768,8 +858,78 @@ mod tests {
         let got = records(&out);
         assert_eq!(got[0], (OUT_NOTICE, 0, vec![notice::EVENT, 7]));
         assert_eq!(got[1], (OUT_MESSAGE, a, vec![2, 2]));
-        assert_eq!(got[2], (OUT_MESSAGE, a, vec![0, 1]));
+        // The user message came as a bundle of one.
+        assert_eq!(
+            got[2],
+            (
+                OUT_MESSAGE,
+                a,
+                vec![envelope::BUNDLE, 1, 0, 0, 0, 2, 0, 0, 0, 0, 1]
+            )
+        );
         assert!(sys.send_batch(0, &[1, 0]).is_err());
+    }
+
+    fn batch(records: &[(u8, u32, Vec<u8>)]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for (kind, target, body) in records {
+            b.push(*kind);
+            b.extend_from_slice(&target.to_le_bytes());
+            b.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            b.extend_from_slice(body);
+        }
+        b
+    }
+
+    #[test]
+    fn a_senders_run_to_one_actor_is_bundled_in_order() {
+        let sys = ActorSystem::new(2).unwrap();
+        let a = sys.create(1, None, None).unwrap();
+        let b = sys.create(1, None, None).unwrap();
+        let mut recs: Vec<(u8, u32, Vec<u8>)> = (0..300u16)
+            .map(|i| {
+                (
+                    IN_USER,
+                    a,
+                    vec![envelope::TELL, (i & 0xff) as u8, (i >> 8) as u8],
+                )
+            })
+            .collect();
+        recs.push((IN_USER, b, vec![envelope::TELL, 7]));
+        recs.push((IN_USER, a, vec![envelope::TELL, 44, 1]));
+        sys.send_batch(0, &batch(&recs)).unwrap();
+        // 256 + 44 for a, then b, then one more for a: four bundles.
+        assert_eq!(sys.stats_of(a).unwrap().depth, 3);
+        let mut out = Vec::new();
+        sys.drain(1, &[], 10_000, 10_000, &mut out).unwrap();
+        let mut seen_a = Vec::new();
+        for (_, actor, body) in records(&out) {
+            envelope::each(&body, |e| {
+                if actor == a {
+                    seen_a.push(u16::from_le_bytes([e[1], e[2]]));
+                }
+            });
+        }
+        let want: Vec<u16> = (0..300).chain(std::iter::once(300)).collect();
+        assert_eq!(seen_a, want);
+        assert_eq!(sys.stats_of(a).unwrap().processed, 301);
+        // A bundle that cannot be delivered fails each ask inside it.
+        sys.remove(b);
+        sys.send_batch(
+            0,
+            &batch(&[
+                (IN_USER, b, ask(0, 5).to_vec()),
+                (IN_USER, b, ask(0, 6).to_vec()),
+            ]),
+        )
+        .unwrap();
+        out.clear();
+        sys.drain(0, &[], 100, 100, &mut out).unwrap();
+        let failed: Vec<u32> = records(&out)
+            .iter()
+            .map(|r| read_u32(&r.2, 1).unwrap())
+            .collect();
+        assert_eq!(failed, vec![5, 6]);
     }
 
     #[test]
@@ -793,6 +953,38 @@ mod tests {
         assert_eq!(read_u32(&got[1].2, 1), Some(43));
         assert_eq!(got[1].2[5], notice::REASON_STOPPED);
         assert_eq!(sys.recent_dead_letters().len(), 3);
+    }
+
+    #[test]
+    fn system_messages_reach_a_running_actor_around_its_mailbox() {
+        let sys = ActorSystem::new(2).unwrap();
+        let a = sys.create(1, None, None).unwrap();
+        sys.send(0, a, false, tell(1));
+        sys.send(0, a, false, tell(2));
+        let mut out = Vec::new();
+        sys.drain(1, &[], 100, 1, &mut out).unwrap(); // running, one message taken
+        sys.send(0, a, true, vec![envelope::SYSTEM, 3].into_boxed_slice());
+        out.clear();
+        sys.drain(1, &[], 100, 100, &mut out).unwrap();
+        assert_eq!(
+            records(&out),
+            vec![(OUT_CONTROL, a, vec![envelope::SYSTEM, 3])]
+        );
+        // Not running: the system lane, ahead of user messages.
+        out.clear();
+        sys.drain(1, &[a], 100, 100, &mut out).unwrap();
+        assert_eq!(
+            records(&out),
+            vec![(OUT_MESSAGE, a, vec![envelope::TELL, 2])]
+        );
+        out.clear();
+        sys.drain(1, &[a], 100, 100, &mut out).unwrap();
+        sys.send(0, a, false, tell(4));
+        sys.send(0, a, true, vec![envelope::SYSTEM, 5].into_boxed_slice());
+        out.clear();
+        sys.drain(1, &[], 100, 100, &mut out).unwrap();
+        let kinds: Vec<(u8, u8)> = records(&out).iter().map(|r| (r.0, r.2[1])).collect();
+        assert_eq!(kinds, vec![(OUT_MESSAGE, 5), (OUT_MESSAGE, 4)]);
     }
 
     #[test]
