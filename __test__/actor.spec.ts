@@ -158,8 +158,8 @@ test('bounded mailboxes: reject throws WEFT_MAILBOX_FULL at the call site, and t
 
 test('bounded mailboxes under a flood: drop-newest keeps the first messages, drop-oldest the last ones', async (t) => {
   for (const on of ['main', 0] as const) {
-    const newest = system.spawn(Gate, 200, { on, mailbox: { capacity: 16, overflow: 'drop-newest' } });
-    const oldest = system.spawn(Gate, 200, { on, mailbox: { capacity: 16, overflow: 'drop-oldest' } });
+    const newest = system.spawn(Gate, 1000, { on, mailbox: { capacity: 16, overflow: 'drop-newest' } });
+    const oldest = system.spawn(Gate, 1000, { on, mailbox: { capacity: 16, overflow: 'drop-oldest' } });
     const dead0 = system.stats().deadLetters;
     for (let i = 0; i < 2000; i++) {
       newest.tell({ type: 'item', n: i });
@@ -171,7 +171,7 @@ test('bounded mailboxes under a flood: drop-newest keeps the first messages, dro
       const s = system.stats().actors.find((a) => a.id === g.id)!;
       t.true(s.depth <= 16, `depth ${s.depth}: never over the bound`);
     }
-    await delay(250);
+    await delay(1000);
     const first = await newest.ask({ type: 'seen' });
     const last = await oldest.ask({ type: 'seen' });
     const ascending = (xs: number[]): boolean => xs.every((x, i) => i === 0 || x > xs[i - 1]!);

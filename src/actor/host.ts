@@ -926,8 +926,11 @@ export class ActorHost implements RefHost {
         }
         a = this.#instantiate(id, ref, def, spec, moved);
         void ref;
+        // Released by #run once its queue is empty: after the whole batch, which may hold some
+        // of its messages too (releasing now would let the transport hand over more of them
+        // while those run, and the JavaScript queue could outgrow a bounded mailbox).
         a.held = true;
-        if (a.status === RUNNING && a.depth === 0) this.#release(a);
+        this.#runnable.push(a);
         return;
       }
       if (a === undefined) {
@@ -940,7 +943,7 @@ export class ActorHost implements RefHost {
       } else {
         this.#systemOp(a, op, r);
       }
-        if (a.status !== STOPPED && a.depth === 0 && !a.busy) this.#release(a);
+        if (a.status !== STOPPED) this.#runnable.push(a);
       return;
     }
     if (a === undefined) {

@@ -69,13 +69,19 @@ function wakeAllOnExit(native: NativePool): WeakRef<NativePool> {
   return ref;
 }
 
-/** The compiled worker entry (dist/pool/worker.js), or the TypeScript source under tsx. */
-function workerEntry(): { file: string; eval: boolean } {
+/**
+ * The compiled worker entry (dist/pool/worker.js), or the TypeScript source under tsx (weft's own
+ * tests and benches). There, a task module written in TypeScript also needs tsx's ESM loader in
+ * the worker (Node 20 does not pass `--import=tsx` on to worker threads); it is registered only
+ * for such modules, as it delays the worker's start.
+ */
+function workerEntry(module: string): { file: string; eval: boolean } {
   const file = join(__dirname, __filename.endsWith('.ts') ? 'worker.ts' : 'worker.js');
   if (file.endsWith('.ts')) {
-    // Under tsx (weft's own tests and benches): TypeScript for the worker, and for task modules
-    // written in TypeScript (Node 20 does not pass `--import=tsx` on to worker threads).
-    return { file: `require("tsx/cjs"); import(require("node:url").pathToFileURL(require.resolve("tsx/esm/api").replace(/\\.cjs$/, ".mjs")).href).then((m) => { m.register(); require(${JSON.stringify(file)}); });`, eval: true };
+    const load = `require(${JSON.stringify(file)});`;
+    if (!/\.[cm]?tsx?$/.test(module)) return { file: `require("tsx/cjs"); ${load}`, eval: true };
+    const api = 'require("node:url").pathToFileURL(require.resolve("tsx/esm/api").replace(/\\.cjs$/, ".mjs")).href';
+    return { file: `require("tsx/cjs"); import(${api}).then((m) => { m.register(); ${load} });`, eval: true };
   }
   return { file, eval: false };
 }
@@ -240,7 +246,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       progress,
       port: port2,
     };
-    const entry = workerEntry();
+    const entry = workerEntry(this.#module);
     const worker = new Worker(entry.file, {
       eval: entry.eval,
       workerData: init,
