@@ -45,6 +45,8 @@ export declare class NativeActorSystem {
    * notice for `host`: `u8 kind | u32 actor | u32 len | bytes` records, `null` if none.
    */
   drain(host: number, released: Uint32Array, max: number, perActor: number): Buffer | null
+  /** `sendBatch` then `drain` in one call (a host's turn: what it sends, what it takes). */
+  exchange(host: number, records: Uint8Array, released: Uint32Array, max: number, perActor: number): Buffer | null
   /** Stops an actor for good; returns how many queued messages became dead letters. */
   remove(id: number): number
   /** Moves an actor whose thread died to `host`, with `start` ahead of its backlog. */

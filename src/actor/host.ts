@@ -7,7 +7,25 @@
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import { definitionByKey } from './define.js';
-import {
+import * as protocol from './protocol.js';
+
+import { ActorRef, setHostResolver, type RefHost } from './ref.js';
+import type { ActorTransport, NativeActorSystem } from './transport.js';
+import type {
+  ActorContext,
+  ActorDefinition,
+  AnyActorDefinition,
+  AskOptions,
+  MailboxOptions,
+  Overflow,
+  Placement,
+  SpawnOptions,
+  SupervisionOptions,
+} from './types.js';
+
+// Read once into local bindings: the hot paths then use plain constants (a module namespace
+// read can be a getter call, depending on how the module was compiled).
+const {
   DELIVERY_EVICTED,
   DELIVERY_FULL,
   DELIVERY_STOPPED,
@@ -40,20 +58,7 @@ import {
   TERM_FAILED,
   TERM_KILLED,
   TERM_STOPPED,
-} from './protocol.js';
-import { ActorRef, setHostResolver, type RefHost } from './ref.js';
-import type { ActorTransport, NativeActorSystem } from './transport.js';
-import type {
-  ActorContext,
-  ActorDefinition,
-  AnyActorDefinition,
-  AskOptions,
-  MailboxOptions,
-  Overflow,
-  Placement,
-  SpawnOptions,
-  SupervisionOptions,
-} from './types.js';
+} = protocol;
 
 /** A definition as the runtime sees it. */
 type RuntimeDef = ActorDefinition<unknown, unknown, Record<string, unknown>>;
@@ -856,11 +861,16 @@ export class ActorHost implements RefHost {
           break;
         }
         this.#runAll();
-        this.flush();
         const rel = this.#released;
         const released = rel.length === 0 ? EMPTY_U32 : Uint32Array.from(rel);
         rel.length = 0;
-        const buf = this.#transport.drain(released, DRAIN_MAX, DRAIN_PER_ACTOR);
+        // What this turn sends and what it takes, in one native call.
+        let buf: Uint8Array | null;
+        try {
+          buf = this.#transport.exchange(this.#out.length === 0 ? EMPTY_U8 : this.#out.view(), released, DRAIN_MAX, DRAIN_PER_ACTOR);
+        } finally {
+          this.#out.reset();
+        }
         if (buf === null) {
           if (this.#out.length === 0 && this.#released.length === 0 && this.#runnable.length === 0) break;
           continue;

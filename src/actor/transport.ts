@@ -18,6 +18,8 @@ export interface ActorTransport {
   send(target: number, system: boolean, envelope: Uint8Array): number;
   /** Releases `released` and takes what is waiting for this host (null: nothing). */
   drain(released: Uint32Array, max: number, perActor: number): Uint8Array | null;
+  /** `sendBatch(records)` then `drain(...)`, in one call. */
+  exchange(records: Uint8Array, released: Uint32Array, max: number, perActor: number): Uint8Array | null;
   /** Arranges for `wake` to run (on this thread) when something arrives for this host. */
   onWake(wake: () => void): void;
 }
@@ -45,6 +47,14 @@ export class NativeTransport implements ActorTransport {
 
   drain(released: Uint32Array, max: number, perActor: number): Uint8Array | null {
     return this.#native.drain(this.host, released, max, perActor);
+  }
+
+  exchange(records: Uint8Array, released: Uint32Array, max: number, perActor: number): Uint8Array | null {
+    try {
+      return this.#native.exchange(this.host, records, released, max, perActor);
+    } catch (err) {
+      throw fromNative(err);
+    }
   }
 
   onWake(wake: () => void): void {

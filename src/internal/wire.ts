@@ -78,6 +78,10 @@ import { types } from 'node:util';
 import { DataCloneError, InvalidArgumentError, WeftError } from '../errors.js';
 import { SharedStack, type SharedStackHandle } from '../shared/stack.js';
 
+// A local binding for the hot path (an imported binding can compile to a getter call); set on
+// first use, as the modules import each other.
+let SharedStackClass: typeof SharedStack | undefined;
+
 // ---------------------------------------------------------------------------------------------
 // Format constants
 
@@ -502,7 +506,7 @@ export class WireWriter {
 
   /** A top-level value: SharedStack allowed. */
   #top(v: unknown): void {
-    if (typeof v === 'object' && v instanceof SharedStack) {
+    if (typeof v === 'object' && v instanceof (SharedStackClass ??= SharedStack)) {
       const h = (v as SharedStack).handle;
       this.#tag(TAG_SHARED_STACK);
       this.f64(h.id);

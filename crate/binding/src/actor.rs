@@ -216,6 +216,32 @@ impl NativeActorSystem {
         BufferSlice::copy_from(env, out).map(Some)
     }
 
+    /// `sendBatch` then `drain` in one call (a host's turn: what it sends, what it takes).
+    #[napi(ts_return_type = "Buffer | null")]
+    pub fn exchange<'env>(
+        &self,
+        env: &'env Env,
+        host: u32,
+        records: &[u8],
+        released: Uint32Array,
+        max: u32,
+        per_actor: u32,
+    ) -> napi::Result<Option<BufferSlice<'env>>> {
+        let mut out = Vec::new();
+        let n = guard(|| {
+            if !records.is_empty() {
+                self.inner.send_batch(host, records)?;
+            }
+            self.inner
+                .drain(host, &released, max as usize, per_actor as usize, &mut out)
+        })
+        .map_err(|e| napi::Error::from_reason(e.reason.clone()))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        BufferSlice::copy_from(env, out).map(Some)
+    }
+
     /// Stops an actor for good; returns how many queued messages became dead letters.
     #[napi]
     pub fn remove(&self, id: u32) -> u32 {
