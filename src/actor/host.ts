@@ -220,7 +220,8 @@ class LocalActor {
 interface PendingAsk {
   id: number;
   target: number;
-  type: string;
+  /** The message (its type names the ask in errors; formatted only then). */
+  msg: unknown;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   deadline: number;
@@ -592,7 +593,7 @@ export class ActorHost implements RefHost {
     const entry: PendingAsk = {
       id,
       target: ref.id,
-      type: describeType(msg),
+      msg,
       resolve,
       reject,
       deadline: performance.now() + timeout,
@@ -1057,8 +1058,8 @@ export class ActorHost implements RefHost {
         if (entry === undefined) return;
         const err =
           reason === REASON_FULL
-            ? new WeftError('WEFT_MAILBOX_FULL', `the mailbox of actor ${actor || entry.target} was full and refused or dropped ask ${entry.type}`)
-            : new WeftError('WEFT_ACTOR_STOPPED', `actor ${entry.target} is not running (ask ${entry.type})`);
+            ? new WeftError('WEFT_MAILBOX_FULL', `the mailbox of actor ${actor || entry.target} was full and refused or dropped ask ${describeType(entry.msg)}`)
+            : new WeftError('WEFT_ACTOR_STOPPED', `actor ${entry.target} is not running (ask ${describeType(entry.msg)})`);
         this.#settleAsk(id, false, err);
         return;
       }
@@ -1071,7 +1072,7 @@ export class ActorHost implements RefHost {
         for (let i = 0; i < n; i++) lost.add(r.u32());
         for (const entry of [...this.#asks.values()]) {
           if (lost.has(entry.target)) {
-            this.#settleAsk(entry.id, false, new WeftError('WEFT_WORKER_EXIT', `the worker running actor ${entry.target} exited before it replied to ask ${entry.type}`));
+            this.#settleAsk(entry.id, false, new WeftError('WEFT_WORKER_EXIT', `the worker running actor ${entry.target} exited before it replied to ask ${describeType(entry.msg)}`));
           }
         }
         return;
@@ -1386,7 +1387,7 @@ export class ActorHost implements RefHost {
       if (!e.done && e.deadline > now) break;
       list[bucket.head++] = undefined as unknown as PendingAsk;
       if (!e.done) {
-        this.#settleAsk(e.id, false, new WeftError('WEFT_ASK_TIMEOUT', `ask ${e.type} to actor ${e.target} timed out after ${bucket.ms} ms`));
+        this.#settleAsk(e.id, false, new WeftError('WEFT_ASK_TIMEOUT', `ask ${describeType(e.msg)} to actor ${e.target} timed out after ${bucket.ms} ms`));
       }
     }
     this.#compact(bucket);
