@@ -651,7 +651,9 @@ export class ActorHost implements RefHost {
       w.u32(askId);
     }
     w.value(msg);
-    return w.view().slice();
+    // A view of the scratch writer: the transport copies it (a message that must wait for room
+    // is copied out by #sendOne).
+    return w.view();
   }
 
   /**
@@ -667,7 +669,8 @@ export class ActorHost implements RefHost {
     refuse: (err: WeftError) => void,
   ): void | Promise<void> {
     if (waiting !== undefined) {
-      return new Promise<void>((resolve, reject) => waiting.push({ target: ref, system, env, resolve, reject }));
+      const copy = env.slice();
+      return new Promise<void>((resolve, reject) => waiting.push({ target: ref, system, env: copy, resolve, reject }));
     }
     // Earlier batched messages first (per-sender order across mailboxes does not matter, but a
     // batch may hold this actor's START).
@@ -675,8 +678,9 @@ export class ActorHost implements RefHost {
     const d = this.#transport.send(ref.id, system, env);
     if (d === DELIVERY_FULL) {
       if (ref.waits) {
+        const copy = env.slice();
         return new Promise<void>((resolve, reject) => {
-          this.#waiting.set(ref.id, [{ target: ref, system, env, resolve, reject }]);
+          this.#waiting.set(ref.id, [{ target: ref, system, env: copy, resolve, reject }]);
         });
       }
       refuse(new WeftError('WEFT_MAILBOX_FULL', `the mailbox of actor ${ref.id} is full (message ${describeEnvelope(env)})`));
@@ -839,6 +843,11 @@ export class ActorHost implements RefHost {
     const list = this.#runnable;
     for (let i = 0; i < list.length; i++) this.#run(list[i]!);
     list.length = 0;
+  }
+
+  /** Runs a pump turn now if anything waits to be sent, released or run (before a worker parks). */
+  settle(): void {
+    if (this.#out.length > 0 || this.#released.length > 0 || this.#runnable.length > 0) this.pump();
   }
 
   /** More arrived than one pump turn handles: a turn is scheduled (workers must not park). */

@@ -380,13 +380,22 @@ function handleBatch(buf: Buffer): void {
 }
 
 /**
- * Actors here need the event loop (async handlers or hooks in flight, timers pending, a pump turn
- * scheduled): wait there instead of parking in native code, which would hold those back.
+ * Actors here need the event loop (timers pending, a pump turn scheduled): wait there instead of
+ * parking in native code, which would hold those back.
  */
 function actorsNeedLoop(): boolean {
-  for (const h of hostsOfThisThread()) if (h.busy > 0 || h.moreWork || h.hasTimers) return true;
+  for (const h of hostsOfThisThread()) if (h.moreWork || h.hasTimers) return true;
   return false;
 }
+
+/** Async actor handlers (or hooks) are pending here. */
+function actorsBusy(): boolean {
+  for (const h of hostsOfThisThread()) if (h.busy > 0) return true;
+  return false;
+}
+
+/** How long a worker whose actors await something parks before it turns its event loop. */
+const ACTOR_BUSY_PARK_MS = 1;
 
 function hasActors(): boolean {
   for (const h of hostsOfThisThread()) if (h.actorCount > 0) return true;
@@ -425,8 +434,13 @@ async function pump(): Promise<void> {
     for (;;) {
       submitter.flush();
       flushCompletions();
+      // Actor messages written by continuations that ran since the last batch go out first.
+      for (const h of hostsOfThisThread()) h.settle();
       const park = inFlight === 0 && submitter.pending === 0 && !actorsNeedLoop();
-      const buf = pool.take(slot, batchSize(), park ? PARK_MS : -1);
+      // An actor's async handler may wait for another actor (its reply comes through take,
+      // fastest when parked here, after the spin) or for timers and I/O (which need the event
+      // loop): park, but only briefly, then give the loop a turn.
+      const buf = pool.take(slot, batchSize(), park ? (actorsBusy() ? ACTOR_BUSY_PARK_MS : PARK_MS) : -1);
       if (buf === null) {
         // Parked long enough (give the event loop a turn) or registered for a wake-up.
         if (park) {
