@@ -1,0 +1,122 @@
+/**
+ * `weft/fastify`: a Fastify plugin that gives routes a weft `Pool` and `ActorSystem` and closes
+ * them with the server.
+ *
+ * ```ts
+ * import Fastify from 'fastify';
+ * import weft from 'weft/fastify';
+ *
+ * const app = Fastify();
+ * await app.register(weft, { pool: { module: new URL('./tasks.js', import.meta.url) }, actors: true });
+ * app.get('/fib', async () => app.weft.pool!.run('fib', 30));
+ * ```
+ *
+ * Ownership: what the plugin creates (from options) it also ends on `onClose`: the actor system
+ * is shut down first (its actors handle the messages already queued), then the pool is closed
+ * (submitted tasks finish). Instances passed in (`pool: existingPool`, `actors: existingSystem`)
+ * belong to the caller and are left running, unless `closeOnExit: true`.
+ *
+ * fastify is an optional peer dependency of weft: this module only imports its types.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { ActorSystem, type ActorSystemOptions } from '../actor/system.js';
+import { InvalidArgumentError } from '../errors.js';
+import { Pool } from '../pool/pool.js';
+import type { PoolOptions } from '../pool/types.js';
+
+/** What the plugin decorates the Fastify instance with (`fastify.weft` by default). */
+export interface WeftDecoration {
+  /**
+   * The pool: created from `options.pool`, or the instance passed; `undefined` without one.
+   * Untyped (any task name): `pool.proxy<typeof import('./tasks.js')>()` gives typed calls.
+   */
+  readonly pool: Pool | undefined;
+  /** The actor system (on `pool` when there is one); `undefined` unless `options.actors`. */
+  readonly actors: ActorSystem | undefined;
+}
+
+export interface WeftPluginOptions {
+  /** Options of a pool to create, or an existing `Pool` (of any task module type) to use. */
+  pool?: PoolOptions | Pool<unknown>;
+  /**
+   * `true` or `ActorSystem` options (without `pool`): create an actor system, on the pool when
+   * there is one. Or an existing `ActorSystem` to use.
+   */
+  actors?: boolean | Omit<ActorSystemOptions, 'pool'> | ActorSystem;
+  /** The decorator's name; default `'weft'` (only that name is typed on `FastifyInstance`). */
+  decorator?: string;
+  /**
+   * Also close a `Pool` and shut down an `ActorSystem` that were passed in as instances when the
+   * server closes. Default `false` (what the plugin creates from options it always closes).
+   */
+  closeOnExit?: boolean;
+  /** Milliseconds the actor system's shutdown waits for actors to stop before killing them; default 5000. */
+  shutdownTimeout?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** weft's pool and actor system (`weft/fastify`, with the default decorator name). */
+    weft: WeftDecoration;
+  }
+}
+
+const plugin: FastifyPluginAsync<WeftPluginOptions> = async (fastify: FastifyInstance, options: WeftPluginOptions) => {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('weft/fastify expects an options object');
+  const { decorator = 'weft', closeOnExit = false, shutdownTimeout } = options;
+  if (typeof decorator !== 'string' || decorator === '') {
+    throw new InvalidArgumentError(`decorator must be a non-empty string, got ${String(decorator)}`);
+  }
+  if (typeof closeOnExit !== 'boolean') throw new InvalidArgumentError(`closeOnExit must be a boolean, got ${String(closeOnExit)}`);
+  if (shutdownTimeout !== undefined && (typeof shutdownTimeout !== 'number' || !(shutdownTimeout >= 0))) {
+    throw new InvalidArgumentError(`shutdownTimeout must be a non-negative number of milliseconds, got ${String(shutdownTimeout)}`);
+  }
+  if (options.pool !== undefined && (options.pool === null || typeof options.pool !== 'object')) {
+    throw new InvalidArgumentError('pool must be Pool options or a Pool');
+  }
+  const actorsOption = options.actors;
+  if (
+    actorsOption !== undefined &&
+    typeof actorsOption !== 'boolean' &&
+    (actorsOption === null || typeof actorsOption !== 'object' || 'pool' in actorsOption)
+  ) {
+    throw new InvalidArgumentError('actors must be a boolean, ActorSystem options without `pool`, or an ActorSystem');
+  }
+  // Other keys are ignored: Fastify passes its own register options (prefix, logLevel...) along.
+  if (options.pool === undefined && (actorsOption === undefined || actorsOption === false)) {
+    throw new InvalidArgumentError('weft/fastify needs `pool` or `actors` (or both)');
+  }
+  if (fastify.hasDecorator(decorator)) {
+    throw new InvalidArgumentError(`the Fastify instance already has a decorator named ${decorator}`);
+  }
+
+  const ownPool = !(options.pool instanceof Pool);
+  // A pool passed in may be typed for its task module; the decoration holds it untyped.
+  const pool: Pool | undefined =
+    options.pool === undefined ? undefined : options.pool instanceof Pool ? (options.pool as Pool) : new Pool(options.pool);
+  let actors: ActorSystem | undefined;
+  const ownActors = !(actorsOption instanceof ActorSystem);
+  try {
+    if (actorsOption instanceof ActorSystem) actors = actorsOption;
+    else if (actorsOption === true) actors = new ActorSystem(pool !== undefined ? { pool } : {});
+    else if (typeof actorsOption === 'object') actors = new ActorSystem({ ...actorsOption, ...(pool !== undefined ? { pool } : {}) });
+  } catch (err) {
+    if (ownPool) await pool?.destroy();
+    throw err;
+  }
+
+  const decoration: WeftDecoration = Object.freeze({ pool, actors });
+  fastify.decorate(decorator, decoration);
+  fastify.addHook('onClose', async () => {
+    // The actors first: they may still be sending work to the pool.
+    if (actors !== undefined && (ownActors || closeOnExit)) {
+      await actors.shutdown(shutdownTimeout !== undefined ? { timeout: shutdownTimeout } : {});
+    }
+    if (pool !== undefined && (ownPool || closeOnExit)) await pool.close();
+  });
+};
+
+/** The Fastify plugin (`app.register(weftPlugin, options)`); also the module's default export. */
+export const weftPlugin = fp(plugin, { fastify: '5.x', name: 'weft' });
+export default weftPlugin;
