@@ -108,9 +108,28 @@ export function defineActor<A, S, H extends Handlers<S>>(spec: ActorSpec<A, S, H
   return def;
 }
 
-/** The definition with this key, if this thread has loaded a module that defines it. */
-export function definitionByKey(key: string): AnyActorDefinition | undefined {
-  return registry().get(key);
+/** The sorted handler names of a definition: its shape, the fallback identity (see below). */
+export function shapeOf(def: AnyActorDefinition): string {
+  return Object.keys((def as unknown as { handlers: object }).handlers).sort().join(',');
+}
+
+/**
+ * The definition with this key, if this thread has loaded a module that defines it. When the
+ * key is unknown (the functions' source text differs between threads, e.g. one thread runs the
+ * TypeScript source through a transpiler and the other the compiled JavaScript), the one
+ * definition with the same handler names is taken; give definitions a `name` to not depend on it.
+ */
+export function definitionByKey(key: string, shape?: string): AnyActorDefinition | undefined {
+  const reg = registry();
+  const exact = reg.get(key);
+  if (exact !== undefined || shape === undefined || !key.startsWith('~')) return exact;
+  let found: AnyActorDefinition | undefined;
+  for (const [k, def] of reg) {
+    if (!k.startsWith('~') || shapeOf(def) !== shape) continue;
+    if (found !== undefined) return undefined; // ambiguous
+    found = def;
+  }
+  return found;
 }
 
 export function isActorDefinition(v: unknown): v is AnyActorDefinition {

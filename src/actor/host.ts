@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
-import { definitionByKey } from './define.js';
+import { definitionByKey, shapeOf } from './define.js';
 import * as protocol from './protocol.js';
 
 import { ActorRef, setHostResolver, type RefHost } from './ref.js';
@@ -168,6 +168,8 @@ export function boundOf(m: MailboxOptions | undefined): Bound | undefined {
 /** What a START record carries. */
 interface StartSpec {
   key: string;
+  /** The handler names, sorted: the fallback identity of the definition (see definitionByKey). */
+  shape: string;
   arg: unknown;
   name: string | null;
   supervision: SupervisionOptions | null;
@@ -350,6 +352,7 @@ export class ActorHost implements RefHost {
     const host = this.#placement(o.on);
     const spec: StartSpec = {
       key: def.key,
+      shape: shapeOf(def),
       arg,
       name: o.name ?? null,
       supervision: o.supervision ?? null,
@@ -937,7 +940,7 @@ export class ActorHost implements RefHost {
         const moved = r.u8() === 1;
         const spec = r.value() as StartSpec;
         if (a !== undefined) return; // already here
-        const def = definitionByKey(spec.key) as RuntimeDef | undefined;
+        const def = definitionByKey(spec.key, spec.shape) as RuntimeDef | undefined;
         const ref = new ActorRef(this.system, this.process, id, spec.bound !== null, spec.bound?.overflow === 'wait');
         if (def === undefined) {
           this.#released.push(id);
