@@ -183,6 +183,7 @@ class LocalActor {
   readonly id: number;
   readonly ref: ActorRef;
   readonly def: RuntimeDef;
+  readonly handlers: Map<string, (s: unknown, m: unknown, c: ActorContext) => unknown>;
   readonly spec: StartSpec;
   readonly sup: Supervision;
   /** Moved here after its thread died: senders on this thread go through the mailbox too, so
@@ -209,6 +210,7 @@ class LocalActor {
     this.id = id;
     this.ref = ref;
     this.def = def;
+    this.handlers = handlersOf(def);
     this.spec = spec;
     this.viaMailbox = viaMailbox;
     this.sup = supervisionOf(spec.supervision ?? undefined, def.supervision);
@@ -1149,7 +1151,7 @@ export class ActorHost implements RefHost {
       msg = item.msg;
     }
     const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
-    const handler = typeof type === 'string' ? handlersOf(a.def).get(type) : undefined;
+    const handler = typeof type === 'string' ? a.handlers.get(type) : undefined;
     if (handler === undefined) {
       this.localDeadLetters++;
       this.#reply(item, false, new InvalidArgumentError(`actor ${a.id} has no handler for message type ${describeType(msg)}`));
