@@ -6,7 +6,8 @@
 // (perf_hooks), and stops it with SIGTERM (graceful shutdown). Then it prints a table, writes
 // bench/results/service.json and the HTML report bench/results/service.html.
 //
-//   node --import=tsx examples/service/loadtest.mjs [--seconds 7] [--connections 32] [--modes inline,piscina,weft]
+//   node --import=tsx examples/service/loadtest.mjs [--seconds 7] [--connections 32]
+//     [--modes inline,piscina,weft] [--rounds 1000] [--threads N] [--out DIR]
 import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -23,17 +24,20 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1.5' },
     connections: { type: 'string', default: '32' },
     modes: { type: 'string', default: 'inline,piscina,weft' },
+    rounds: { type: 'string', default: '1000' },
+    threads: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
   },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const modes = values.modes.split(',');
-const threads = availableParallelism();
+const threads = values.threads ? Number(values.threads) : availableParallelism();
 
-// The request mix: 3 CPU-bound hashes, 3 deposits, 1 balance read, 1 analytics query per 8.
+// The request mix: 3 CPU-bound hashes (about 4 ms of JavaScript each), 3 deposits, 1 balance
+// read, 1 analytics query per 8.
 const DATA = 'weft'.repeat(512); // 2 kB
-const ROUNDS = 500; // about 2 ms of JavaScript per /hash on the demo machine
+const ROUNDS = Number(values.rounds); // 1000: about 4 ms of JavaScript per /hash on the demo machine
 const ACCOUNTS = 64;
 let nextAccount = 0;
 const account = () => `acct-${nextAccount++ % ACCOUNTS}`;
