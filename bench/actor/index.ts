@@ -41,10 +41,9 @@
  * src/index.ts does not export `ActorSystem`, weft is skipped ("weft: not available yet") and
  * the peers' figures are still produced.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { loadWeftActors, root, THREADS, versionOf } from './adapters.js';
 import {
@@ -71,6 +70,7 @@ import {
   type RunResult,
   type Sampled,
 } from './params.js';
+import { runMeasuredChild } from '../common.js';
 
 interface Options {
   libs: Lib[];
@@ -111,18 +111,6 @@ function parseArgs(argv: string[]): Options {
 
 const runCase = join(root, 'bench', 'actor', 'run-case.ts');
 
-/** Machine-wide CPU time from /proc/stat, in seconds (null where there is none). */
-function machineCpu(): { busy: number; steal: number } | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
-    // USER_HZ is 100 on every Linux that Node runs on.
-    return { busy: (user + nice + system + irq + softirq) / 100, steal: steal / 100 };
-  } catch {
-    return null;
-  }
-}
-
 type Outcome = (RunResult & { others_pct?: number }) | RunError;
 
 function isOk<T extends object>(r: T | RunError | undefined): r is T {
@@ -130,50 +118,19 @@ function isOk<T extends object>(r: T | RunError | undefined): r is T {
 }
 
 /** One child: one run (after its warm-up) of one case for one library. */
-function runChild(job: Job, o: Options, round: number): Promise<Outcome> {
+async function runChild(job: Job, o: Options, round: number): Promise<Outcome> {
   const args = ['--expose-gc', '--import=tsx', runCase, job.lib, job.caseId, ...(job.variant ? [job.variant] : [])];
   console.error(`\n== ${job.caseId} / ${jobKey(job)}, run ${round + 1} of ${o.runs}`);
   const base = { lib: job.lib, case: job.caseId, ...(job.variant ? { variant: job.variant } : {}) };
-  return new Promise((resolve) => {
-    const m0 = machineCpu();
-    const own0 = process.cpuUsage();
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderrTail = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      process.stderr.write(d);
-      stderrTail = (stderrTail + d).slice(-4000);
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, o.timeoutS * 1e3);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
-      if (!line) {
-        const why = timedOut ? `killed after ${o.timeoutS} s (--timeout)` : `exited with ${code ?? signal} and no result`;
-        resolve({ ...base, error: `${why}\n${stderrTail}` });
-        return;
-      }
-      const r = JSON.parse(line.slice(RESULT_MARK.length)) as Outcome;
-      if (isOk(r)) {
-        // CPU used by everything else on the machine meanwhile: busy time minus the child's and ours.
-        const m1 = machineCpu();
-        const wall = (performance.now() - t0) / 1e3;
-        const own = process.cpuUsage(own0);
-        if (m0 && m1 && wall > 0) {
-          const cores = os.cpus().length;
-          const others = m1.busy - m0.busy - r.child_cpu_s - (own.user + own.system) / 1e6;
-          r.others_pct = Number(Math.max(0, (others / (wall * cores)) * 100).toFixed(1));
-        }
-      }
-      resolve(r);
-    });
-  });
+  const c = await runMeasuredChild(args, root, o.timeoutS, RESULT_MARK);
+  if (c.result === undefined) return { ...base, error: c.why };
+  const r = JSON.parse(c.result) as Outcome;
+  if (isOk(r)) {
+    // CPU used by everything else on the machine meanwhile: busy time minus the child's and ours.
+    const others = c.othersPct(r.child_cpu_s);
+    if (others !== undefined) r.others_pct = others;
+  }
+  return r;
 }
 
 function rotate<T>(xs: readonly T[], k: number): T[] {

@@ -46,10 +46,9 @@
  * library that fails (weft before its Pool exists) is recorded as `{ error }`; the others'
  * figures are still produced.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { LIBS, PEERS, THREADS, root, versionOf, type Lib } from './adapters.js';
 import {
@@ -66,7 +65,7 @@ import {
   type CaseResult,
   type Params,
 } from './params.js';
-import { newestMtime } from '../common.js';
+import { newestMtime, runMeasuredChild } from '../common.js';
 
 type Who = Lib | 'seq';
 type Outcome = CaseResult | CaseError;
@@ -143,61 +142,20 @@ function checkBuilt(build: boolean): void {
 
 const runCase = join(root, 'bench', 'pool', 'run-case.ts');
 
-/** Machine-wide CPU time from /proc/stat, in seconds (null where there is none). */
-function machineCpu(): { busy: number; steal: number } | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
-    // USER_HZ is 100 on every Linux that Node runs on.
-    return { busy: (user + nice + system + irq + softirq) / 100, steal: steal / 100 };
-  } catch {
-    return null;
-  }
-}
-
 /** One child: one run (after its warm-up) of one case for one library. */
-function runChild(who: Who, caseId: CaseId, o: Options, round: number, rounds: number): Promise<Outcome> {
+async function runChild(who: Who, caseId: CaseId, o: Options, round: number, rounds: number): Promise<Outcome> {
   const args = ['--import=tsx', runCase, who, caseId, '--runs', '1'];
   if (o.quick) args.push('--quick');
   console.error(`\n== ${caseId} / ${who}, run ${round + 1} of ${rounds}`);
-  return new Promise((resolve) => {
-    const m0 = machineCpu();
-    const own0 = process.cpuUsage();
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderrTail = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      process.stderr.write(d);
-      stderrTail = (stderrTail + d).slice(-4000);
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, o.timeoutS * 1e3);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
-      if (line) {
-        const r = JSON.parse(line.slice(RESULT_MARK.length)) as Outcome;
-        const m1 = machineCpu();
-        if (isOk(r) && m0 && m1) {
-          // Everyone else's CPU while this child ran, as % of the whole machine.
-          const capacity = ((performance.now() - t0) / 1e3) * os.cpus().length;
-          const own = process.cpuUsage(own0);
-          const others = m1.busy - m0.busy - r.child_cpu_s - (own.user + own.system) / 1e6;
-          const pctOf = (x: number): number => Number(Math.max(0, (x / capacity) * 100).toFixed(1));
-          r.machine = { others_pct: [pctOf(others)], steal_pct: [pctOf(m1.steal - m0.steal)] };
-        }
-        resolve(r);
-        return;
-      }
-      const why = timedOut ? `timed out after ${o.timeoutS} s (killed)` : `exited with ${code ?? signal} and no result`;
-      resolve({ lib: who, case: caseId, error: `${why}\n${stderrTail.trim()}` });
-    });
-  });
+  const c = await runMeasuredChild(args, root, o.timeoutS, RESULT_MARK);
+  if (c.result === undefined) return { lib: who, case: caseId, error: c.why };
+  const r = JSON.parse(c.result) as Outcome;
+  if (isOk(r)) {
+    // Everyone else's CPU while this child ran, as % of the whole machine.
+    const others = c.othersPct(r.child_cpu_s);
+    if (others !== undefined && c.stealPct !== undefined) r.machine = { others_pct: [others], steal_pct: [c.stealPct] };
+  }
+  return r;
 }
 
 const isOk = (x: Outcome | undefined): x is CaseResult => x !== undefined && !('error' in x);
