@@ -564,12 +564,22 @@ export class ActorHost implements RefHost {
         throw err;
       });
     }
+    this.#writeUser(ref.id, ENV_TELL, 0, msg);
+    this.#scheduleFlush();
+  }
+
+  /** A user message into the outgoing batch (nothing written if `msg` cannot be cloned). */
+  #writeUser(target: number, kind: number, askId: number, msg: unknown): void {
     const w = this.#out;
     const at = w.length;
     w.u8(IN_USER);
-    w.u32(ref.id);
+    w.u32(target);
     const rec = w.beginRecord();
-    w.u8(ENV_TELL);
+    w.u8(kind);
+    if (kind === ENV_ASK) {
+      w.u32(this.host);
+      w.u32(askId);
+    }
     try {
       w.value(msg);
     } catch (err) {
@@ -577,7 +587,6 @@ export class ActorHost implements RefHost {
       throw err;
     }
     w.endRecord(rec);
-    this.#scheduleFlush();
   }
 
   ask(ref: ActorRef, msg: unknown, options: AskOptions | undefined): Promise<unknown> {
@@ -619,21 +628,7 @@ export class ActorHost implements RefHost {
           const r = this.#sendOne(ref, false, env, waiting, (err) => this.#settleAsk(id, false, err));
           if (r !== undefined) void r.catch(() => {});
         } else {
-          const w = this.#out;
-          const at = w.length;
-          w.u8(IN_USER);
-          w.u32(ref.id);
-          const rec = w.beginRecord();
-          w.u8(ENV_ASK);
-          w.u32(this.host);
-          w.u32(id);
-          try {
-            w.value(msg);
-          } catch (err) {
-            w.rollback(at);
-            throw err;
-          }
-          w.endRecord(rec);
+          this.#writeUser(ref.id, ENV_ASK, id, msg);
           this.#scheduleFlush();
         }
       }
