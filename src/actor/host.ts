@@ -1377,6 +1377,7 @@ export class ActorHost implements RefHost {
     }
     b.entries.push(entry);
     if (b.timer === undefined) this.#arm(b);
+    else if (!b.timer.hasRef()) b.timer.ref();
   }
 
   #arm(bucket: TimeoutBucket): void {
@@ -1424,10 +1425,11 @@ export class ActorHost implements RefHost {
     if (ok) e.resolve(value);
     else e.reject(value);
     if (this.#asks.size === 0) {
-      // Nothing pending: drop the timers so they no longer keep the process alive.
+      // Nothing pending: the timers no longer keep the process alive. They stay scheduled (a
+      // timer armed for an earlier ask fires no later than any later ask's deadline, and then
+      // re-arms), so a run of one-at-a-time asks does not create and cancel a timer per ask.
       for (const b of this.#buckets.values()) {
-        if (b.timer !== undefined) clearTimeout(b.timer);
-        b.timer = undefined;
+        b.timer?.unref();
         b.entries.length = 0;
         b.head = 0;
       }
@@ -1449,6 +1451,8 @@ export class ActorHost implements RefHost {
     for (const id of [...this.#asks.keys()]) this.#settleAsk(id, false, reason);
     for (const list of this.#waiting.values()) for (const w of list) w.reject(reason);
     this.#waiting.clear();
+    for (const b of this.#buckets.values()) if (b.timer !== undefined) clearTimeout(b.timer);
+    this.#buckets.clear();
     this.#closed = true;
   }
 }
