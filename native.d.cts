@@ -41,11 +41,10 @@ export declare class NativeActorSystem {
   /** Sends a batch of `u8 kind | u32 target | u32 len | bytes` records. */
   sendBatch(from: number, records: Uint8Array): void
   /**
-   * Releases `released`, then takes up to `max` messages (`perActor` per actor) and every
+   * A host's turn in one call: sends `records` (`u8 kind | u32 target | u32 len | bytes`),
+   * releases `released`, then takes up to `max` messages (`perActor` per actor) and every
    * notice for `host`: `u8 kind | u32 actor | u32 len | bytes` records, `null` if none.
    */
-  drain(host: number, released: Uint32Array, max: number, perActor: number): Buffer | null
-  /** `sendBatch` then `drain` in one call (a host's turn: what it sends, what it takes). */
   exchange(host: number, records: Uint8Array, released: Uint32Array, max: number, perActor: number): Buffer | null
   /** Stops an actor for good; returns how many queued messages became dead letters. */
   remove(id: number): number

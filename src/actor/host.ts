@@ -294,6 +294,8 @@ export class ActorHost implements RefHost {
   #runnable: LocalActor[] = [];
   /** Bounded `wait` mailboxes on other threads that refused a message: what waits, by actor. */
   readonly #waiting = new Map<number, Array<{ target: ActorRef; system: boolean; env: Uint8Array; resolve: () => void; reject: (e: unknown) => void }>>();
+  /** Keyed timers pending on this thread's actors (kept as a count: the worker asks every turn). */
+  #timers = 0;
   /** Async handlers, inits and hooks running now (a worker does not park natively while > 0). */
   busy = 0;
   #spawnTurn = 0;
@@ -324,8 +326,7 @@ export class ActorHost implements RefHost {
 
   /** Timers of this thread's actors are pending (a worker then waits in its event loop). */
   get hasTimers(): boolean {
-    for (const a of this.#actors.values()) if (a.timers.size > 0) return true;
-    return false;
+    return this.#timers > 0;
   }
 
   /** The depth of a same-thread actor's JavaScript queue (for stats). */
@@ -507,9 +508,13 @@ export class ActorHost implements RefHost {
         if (a.status === STOPPED) return;
         const old = a.timers.get(key);
         if (old !== undefined) clearTimeout(old);
+        else host.#timers++;
         const incarnation = a.incarnation;
         const t = setTimeout(() => {
-          if (a.timers.get(key) === t) a.timers.delete(key);
+          if (a.timers.get(key) === t) {
+            a.timers.delete(key);
+            host.#timers--;
+          }
           if (a.status === STOPPED || a.incarnation !== incarnation) return;
           host.#enqueue(a, msg, true);
         }, delayMs);
@@ -522,6 +527,7 @@ export class ActorHost implements RefHost {
         if (t === undefined) return false;
         clearTimeout(t);
         a.timers.delete(key);
+        host.#timers--;
         return true;
       },
       setState(next) {
@@ -1317,6 +1323,7 @@ export class ActorHost implements RefHost {
 
   #clearTimers(a: LocalActor): void {
     for (const t of a.timers.values()) clearTimeout(t);
+    this.#timers -= a.timers.size;
     a.timers.clear();
   }
 

@@ -16,9 +16,10 @@ export interface ActorTransport {
   sendBatch(records: Uint8Array): void;
   /** Sends one envelope; returns the delivery code (protocol.ts DELIVERY_*). */
   send(target: number, system: boolean, envelope: Uint8Array): number;
-  /** Releases `released` and takes what is waiting for this host (null: nothing). */
-  drain(released: Uint32Array, max: number, perActor: number): Uint8Array | null;
-  /** `sendBatch(records)` then `drain(...)`, in one call. */
+  /**
+   * A host's turn in one call: sends `records` (as `sendBatch`), releases the actors in
+   * `released` and takes what is waiting for this host (null: nothing).
+   */
   exchange(records: Uint8Array, released: Uint32Array, max: number, perActor: number): Uint8Array | null;
   /** Arranges for `wake` to run (on this thread) when something arrives for this host. */
   onWake(wake: () => void): void;
@@ -43,10 +44,6 @@ export class NativeTransport implements ActorTransport {
 
   send(target: number, system: boolean, envelope: Uint8Array): number {
     return this.#native.send(this.host, target, system, envelope);
-  }
-
-  drain(released: Uint32Array, max: number, perActor: number): Uint8Array | null {
-    return this.#native.drain(this.host, released, max, perActor);
   }
 
   exchange(records: Uint8Array, released: Uint32Array, max: number, perActor: number): Uint8Array | null {

@@ -193,30 +193,9 @@ impl NativeActorSystem {
         guard(|| self.inner.send_batch(from, records))
     }
 
-    /// Releases `released`, then takes up to `max` messages (`perActor` per actor) and every
+    /// A host's turn in one call: sends `records` (`u8 kind | u32 target | u32 len | bytes`),
+    /// releases `released`, then takes up to `max` messages (`perActor` per actor) and every
     /// notice for `host`: `u8 kind | u32 actor | u32 len | bytes` records, `null` if none.
-    #[napi(ts_return_type = "Buffer | null")]
-    pub fn drain<'env>(
-        &self,
-        env: &'env Env,
-        host: u32,
-        released: Uint32Array,
-        max: u32,
-        per_actor: u32,
-    ) -> napi::Result<Option<BufferSlice<'env>>> {
-        let mut out = Vec::new();
-        let n = guard(|| {
-            self.inner
-                .drain(host, &released, max as usize, per_actor as usize, &mut out)
-        })
-        .map_err(|e| napi::Error::from_reason(e.reason.clone()))?;
-        if n == 0 {
-            return Ok(None);
-        }
-        BufferSlice::copy_from(env, out).map(Some)
-    }
-
-    /// `sendBatch` then `drain` in one call (a host's turn: what it sends, what it takes).
     #[napi(ts_return_type = "Buffer | null")]
     pub fn exchange<'env>(
         &self,
