@@ -1,6 +1,6 @@
 // A worker of the stack demo: attaches to the shared stacks by handle and drains the job stack.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SharedStack } from 'weft';
+import { SharedStack } from 'weftjs';
 
 const jobs = SharedStack.from(workerData.jobs);
 const results = SharedStack.from(workerData.results);

@@ -6,7 +6,7 @@
 // job was taken exactly once and prints who did what.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { SharedStack } from 'weft';
+import { SharedStack } from 'weftjs';
 
 const JOBS = 200_000;
 const WORKERS = Math.max(2, Math.min(4, availableParallelism()));

@@ -1,8 +1,8 @@
 // npm run prebuilt: builds the release binary and the TypeScript, then packs two installable
 // tarballs into prebuilt/:
 //   weft-<version>.tgz                 the root package, whose optionalDependencies name
-//                                      weft-linux-x64-gnu (as `napi prepublish` would write them)
-//   weft-linux-x64-gnu-<version>.tgz   the platform package carrying weft.linux-x64-gnu.node
+//                                      weftjs-linux-x64-gnu (as `napi prepublish` would write them)
+//   weftjs-linux-x64-gnu-<version>.tgz   the platform package carrying weft.linux-x64-gnu.node
 // Neither needs a Rust toolchain to install: the root package has no install/prepare script.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // npm run verify:prebuilt: proves the prebuilt tarballs install and run with no Rust toolchain.
 //
-// 1. Installs prebuilt/weft-*.tgz and prebuilt/weft-linux-x64-gnu-*.tgz into an empty project in a
+// 1. Installs prebuilt/weftjs-*.tgz and prebuilt/weftjs-linux-x64-gnu-*.tgz into an empty project in a
 //    temp dir, with every directory holding cargo/rustc removed from PATH (and checks that
 //    `cargo` really cannot be found), then uses the package through `import` and `require`.
 // 2. Installs the root tarball alone (no platform package), and checks that loading weft fails
@@ -19,7 +19,7 @@ if (process.argv.includes('--build') || !existsSync(prebuilt)) {
 }
 const tarballs = readdirSync(prebuilt).filter((f) => f.endsWith('.tgz'));
 const rootTgz = tarballs.find((f) => /^weft-\d/.test(f));
-const platformTgz = tarballs.find((f) => f.startsWith('weft-linux-x64-gnu-'));
+const platformTgz = tarballs.find((f) => f.startsWith('weftjs-linux-x64-gnu-'));
 if (!rootTgz || !platformTgz) throw new Error(`prebuilt/ lacks the tarballs: ${tarballs.join(', ')}`);
 
 // PATH without any directory that has cargo or rustc; npm and node must stay reachable.
@@ -52,15 +52,15 @@ try {
   sh(npm, ['install', '--no-audit', '--no-fund', join(prebuilt, rootTgz), join(prebuilt, platformTgz)], full);
   const esm = sh(
     process.execPath,
-    ['--input-type=module', '-e', `import { SharedStack } from 'weft'; const s = new SharedStack(); s.push(41); s.push({ a: 1 }); console.log(JSON.stringify([s.pop(), s.pop() + 1]));`],
+    ['--input-type=module', '-e', `import { SharedStack } from 'weftjs'; const s = new SharedStack(); s.push(41); s.push({ a: 1 }); console.log(JSON.stringify([s.pop(), s.pop() + 1]));`],
     full,
   );
   if (esm !== '[{"a":1},42]') throw new Error(`ESM import gave ${esm}`);
-  ok.push(`import { SharedStack } from 'weft' works -> ${esm}`);
-  const cjs = sh(process.execPath, ['-e', `const { SharedStack } = require('weft'); const s = new SharedStack(); s.push('cjs'); console.log(s.pop());`], full);
+  ok.push(`import { SharedStack } from 'weftjs' works -> ${esm}`);
+  const cjs = sh(process.execPath, ['-e', `const { SharedStack } = require('weftjs'); const s = new SharedStack(); s.push('cjs'); console.log(s.pop());`], full);
   if (cjs !== 'cjs') throw new Error(`require gave ${cjs}`);
-  ok.push(`require('weft') works -> ${cjs}`);
-  const resolved = sh(process.execPath, ['-e', `console.log(require.resolve('weft-linux-x64-gnu'))`], full);
+  ok.push(`require('weftjs') works -> ${cjs}`);
+  const resolved = sh(process.execPath, ['-e', `console.log(require.resolve('weftjs-linux-x64-gnu'))`], full);
   ok.push(`binary from the platform package: ${resolved.replace(full, '<tmp>')}`);
 } finally {
   rmSync(full, { recursive: true, force: true });
@@ -69,7 +69,7 @@ try {
 const bare = project('bare');
 try {
   sh(npm, ['install', '--no-audit', '--no-fund', '--omit=optional', join(prebuilt, rootTgz)], bare);
-  const r = spawnSync(process.execPath, ['-e', `try { require('weft'); console.log('loaded?!') } catch (e) { console.log(e.code + ' ' + e.message) }`], {
+  const r = spawnSync(process.execPath, ['-e', `try { require('weftjs'); console.log('loaded?!') } catch (e) { console.log(e.code + ' ' + e.message) }`], {
     cwd: bare,
     env,
     encoding: 'utf8',

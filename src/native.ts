@@ -26,7 +26,7 @@ function load(): Native {
     throw new WeftError(
       'WEFT_NO_BINARY',
       `weft has no native binary for ${platform} (Node ${process.version}). ` +
-        `Prebuilt binaries ship as the optional dependency "weft-${platform}"; make sure optional ` +
+        `Prebuilt binaries ship as the optional dependency "weftjs-${platform}"; make sure optional ` +
         `dependencies are installed (do not use --no-optional / --omit=optional, and reinstall ` +
         `if node_modules was copied from another platform). To build from source instead, ` +
         `install a Rust toolchain (https://rustup.rs) and run "npm run build" in the weft package.`,

@@ -56,7 +56,7 @@
  * skipped, with the reason in the JSON).
  *
  * Plain process.hrtime loops, as bench/stack: this benchmark wants medians of whole, interleaved
- * runs. weft is loaded as the package ('weft', i.e. this repository's dist/ and the addon in the
+ * runs. weft is loaded as the package ('weftjs', i.e. this repository's dist/ and the addon in the
  * repository root); build it first (`npm run build`): this program builds nothing of weft's.
  */
 import { spawnSync } from 'node:child_process';
@@ -67,7 +67,7 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { median, newestMtime } from '../common.js';
 
-type Weft = typeof import('weft');
+type Weft = typeof import('weftjs');
 type Polars = typeof import('nodejs-polars').default;
 type Series = import('nodejs-polars').Series;
 
@@ -983,7 +983,7 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const stale = warnIfStale();
-  const weft = (await import('weft')) as Weft;
+  const weft = (await import('weftjs')) as Weft;
   const polars = await loadPolars();
   const pl = polars.pl;
   if (!polars.pl) console.error(`== nodejs-polars skipped: ${polars.why}`);

@@ -42,7 +42,7 @@
  * weft is loaded as the package itself ('weft', i.e. this repository's dist/, like bench/stack;
  * build it first with `npm run build`, or pass --build),
  * because its task module (tasks/weft.mjs, running in worker threads without tsx) imports
- * `currentPool` from 'weft' and must share that module instance with the pool's runtime. A
+ * `currentPool` from 'weftjs' and must share that module instance with the pool's runtime. A
  * library that fails (weft before its Pool exists) is recorded as `{ error }`; the others'
  * figures are still produced.
  */

@@ -28,7 +28,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { median, newestMtime } from '../common.js';
 
 // Only the types are imported statically; the module itself is loaded once dist/ is built.
-type Weft = typeof import('weft');
+type Weft = typeof import('weftjs');
 
 const here = __dirname;
 const root = join(here, '..', '..');
@@ -401,7 +401,7 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
   ensureBuilt();
-  const weft = (await import('weft')) as Weft;
+  const weft = (await import('weftjs')) as Weft;
 
   const rust = opts.skipRust ? null : runRust(opts.runs);
 

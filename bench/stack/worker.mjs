@@ -9,7 +9,7 @@
 // ctrl[1] = round and wakes the main thread. At the end it posts the sum of every round, so the
 // main thread can check that each value arrived exactly once.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SharedStack } from 'weft';
+import { SharedStack } from 'weftjs';
 
 const { mode, n, rounds, ctrl: ctrlBuffer } = workerData;
 const ctrl = new Int32Array(ctrlBuffer);

@@ -20,9 +20,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { Piscina } from 'piscina';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { SharedStack, isWeftError, par } from 'weft';
-import weftPlugin from 'weft/fastify';
-import { registerWeftMetrics } from 'weft/metrics';
+import { SharedStack, isWeftError, par } from 'weftjs';
+import weftPlugin from 'weftjs/fastify';
+import { registerWeftMetrics } from 'weftjs/metrics';
 import { Account, hashTask } from './work.mjs';
 
 export const MODES = ['inline', 'piscina', 'weft'];

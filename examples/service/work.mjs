@@ -2,7 +2,7 @@
 // functions on the main thread, piscina and weft run them on worker threads. This file is also
 // the task module of the weft Pool (its function exports are tasks; its actor definitions are
 // found there by the workers) and of the piscina pool (default export: see piscina-task.mjs).
-import { defineActor, SharedStack } from 'weft';
+import { defineActor, SharedStack } from 'weftjs';
 
 /**
  * CPU-bound JavaScript: a keyed digest of `data`, `rounds` passes of a 32-bit mixing function

@@ -4,7 +4,7 @@
  *
  * ```ts
  * import Fastify from 'fastify';
- * import weft from 'weft/fastify';
+ * import weft from 'weftjs/fastify';
  *
  * const app = Fastify();
  * await app.register(weft, { pool: { module: new URL('./tasks.js', import.meta.url) }, actors: true });

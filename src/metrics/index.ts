@@ -7,7 +7,7 @@
  *
  * ```ts
  * import { Registry } from 'prom-client';
- * import { registerWeftMetrics } from 'weft/metrics';
+ * import { registerWeftMetrics } from 'weftjs/metrics';
  *
  * const registry = new Registry();
  * const metrics = registerWeftMetrics({ register: registry, pools: { images: pool }, systems: { main: system } });

@@ -4,7 +4,7 @@
 // `weft` resolves to this repository's dist/ through the package's self-reference, the same
 // module instance the pool's worker runtime uses. A namespace import keeps this module loadable
 // while `currentPool` is not yet exported.
-import * as weft from 'weft';
+import * as weft from 'weftjs';
 import { fib } from './work.mjs';
 
 export { inc, incChunk, fibWork, fibSeq } from './work.mjs';
