@@ -1,25 +1,36 @@
 // npm run prebuilt: builds the release binary and the TypeScript, then packs two installable
 // tarballs into prebuilt/:
-//   weft-<version>.tgz                 the root package, whose optionalDependencies name
-//                                      weftjs-linux-x64-gnu (as `napi prepublish` would write them)
-//   weftjs-linux-x64-gnu-<version>.tgz   the platform package carrying weft.linux-x64-gnu.node
-// Neither needs a Rust toolchain to install: the root package has no install/prepare script.
+//   weftjs-<version>.tgz               the root package, whose optionalDependencies name
+//                                      weftjs-<platform> (as `napi prepublish` would write them)
+//   weftjs-<platform>-<version>.tgz    the platform package carrying weft.<platform>.node
+// <platform> is this machine's (linux-x64-gnu here; scripts/platform.mjs), or --platform NAME. The
+// platform package's folder is npm/<platform> (committed for linux-x64-gnu; `npx napi
+// create-npm-dirs` writes the others, as the release workflow does).
+// --no-build packs the binary and dist/ already there (the release workflow's smoke test).
+// Neither tarball needs a Rust toolchain to install: the root package has no install/prepare script.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { napiPlatform } from './platform.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'prebuilt');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const run = (cmd, args, cwd = root) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const run = (cmd, args, cwd = root) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], shell: process.platform === 'win32' }).toString();
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const platformDir = join(root, 'npm', 'linux-x64-gnu');
+const flag = process.argv.indexOf('--platform');
+const platform = flag > 0 ? process.argv[flag + 1] : napiPlatform();
+const platformDir = join(root, 'npm', platform);
+if (!existsSync(join(platformDir, 'package.json'))) {
+  throw new Error(`npm/${platform}/package.json is missing: run \`npx napi create-npm-dirs\` first`);
+}
 const platformPkg = JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8'));
-const binary = `${pkg.napi.binaryName}.linux-x64-gnu.node`;
+const binary = `${pkg.napi.binaryName}.${platform}.node`;
 if (platformPkg.version !== pkg.version) {
-  throw new Error(`npm/linux-x64-gnu is at ${platformPkg.version} but weft is at ${pkg.version}`);
+  throw new Error(`npm/${platform} is at ${platformPkg.version} but weftjs is at ${pkg.version}`);
 }
 
 if (!process.argv.includes('--no-build')) run(npm, ['run', 'build']);
@@ -41,6 +52,9 @@ for (const file of [...pkg.files, 'README.md', 'LICENSE']) {
 const published = { ...pkg };
 delete published.devDependencies;
 delete published.ava;
+// Only this repository's own install reads these.
+delete published.overrides;
+delete published.allowScripts;
 published.scripts = {};
 published.optionalDependencies = { [platformPkg.name]: pkg.version };
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);

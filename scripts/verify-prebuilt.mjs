@@ -1,16 +1,19 @@
 // npm run verify:prebuilt: proves the prebuilt tarballs install and run with no Rust toolchain.
 //
-// 1. Installs prebuilt/weftjs-*.tgz and prebuilt/weftjs-linux-x64-gnu-*.tgz into an empty project in a
-//    temp dir, with every directory holding cargo/rustc removed from PATH (and checks that
-//    `cargo` really cannot be found), then uses the package through `import` and `require`.
+// 1. Installs prebuilt/weftjs-<version>.tgz and prebuilt/weftjs-<platform>-<version>.tgz (this
+//    machine's platform, scripts/platform.mjs) into an empty project in a temp dir, with every
+//    directory holding cargo/rustc removed from PATH (and checks that `cargo` really cannot be
+//    found), then uses the package through `import` and `require` and runs one task on a Pool.
 // 2. Installs the root tarball alone (no platform package), and checks that loading weft fails
 //    with WEFT_NO_BINARY naming the platform.
-// Run `npm run prebuilt` first (or pass --build to do it here).
+// Run `npm run prebuilt` first (or pass --build to do it here). The release workflow runs both on
+// every platform it builds, before publishing.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { napiPlatform } from './platform.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const prebuilt = join(root, 'prebuilt');
@@ -18,8 +21,9 @@ if (process.argv.includes('--build') || !existsSync(prebuilt)) {
   execFileSync(process.execPath, [join(root, 'scripts/prebuilt.mjs')], { stdio: 'inherit' });
 }
 const tarballs = readdirSync(prebuilt).filter((f) => f.endsWith('.tgz'));
-const rootTgz = tarballs.find((f) => /^weft-\d/.test(f));
-const platformTgz = tarballs.find((f) => f.startsWith('weftjs-linux-x64-gnu-'));
+const platform = napiPlatform();
+const rootTgz = tarballs.find((f) => /^weftjs-\d/.test(f));
+const platformTgz = tarballs.find((f) => f.startsWith(`weftjs-${platform}-`));
 if (!rootTgz || !platformTgz) throw new Error(`prebuilt/ lacks the tarballs: ${tarballs.join(', ')}`);
 
 // PATH without any directory that has cargo or rustc; npm and node must stay reachable.
@@ -30,10 +34,11 @@ const path = (process.env.PATH ?? '')
   .join(delimiter);
 const env = { ...process.env, PATH: path, npm_config_loglevel: 'error' };
 for (const k of ['CARGO_HOME', 'RUSTUP_HOME', 'RUSTC', 'CARGO']) delete env[k];
-const where = spawnSync('sh', ['-c', 'command -v cargo || command -v rustc'], { env, encoding: 'utf8' });
-if (where.stdout.trim() !== '') throw new Error(`a Rust toolchain is still on PATH: ${where.stdout}`);
-const npmCli = join(dirname(process.execPath), 'npm');
-const npm = existsSync(npmCli) ? npmCli : 'npm';
+const win = process.platform === 'win32';
+const onPath = path.split(delimiter).filter((d) => toolchain.some((t) => existsSync(join(d, win ? `${t}.exe` : t))));
+if (onPath.length > 0) throw new Error(`a Rust toolchain is still on PATH: ${onPath.join(', ')}`);
+const npmCli = join(dirname(process.execPath), win ? 'npm.cmd' : 'npm');
+const npm = existsSync(npmCli) ? npmCli : win ? 'npm.cmd' : 'npm';
 
 function project(name) {
   const dir = mkdtempSync(join(tmpdir(), `weft-${name}-`));
@@ -41,7 +46,7 @@ function project(name) {
   return dir;
 }
 function sh(cmd, args, cwd) {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', shell: win && cmd.endsWith('.cmd') });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout.trim();
 }
@@ -60,7 +65,20 @@ try {
   const cjs = sh(process.execPath, ['-e', `const { SharedStack } = require('weftjs'); const s = new SharedStack(); s.push('cjs'); console.log(s.pop());`], full);
   if (cjs !== 'cjs') throw new Error(`require gave ${cjs}`);
   ok.push(`require('weftjs') works -> ${cjs}`);
-  const resolved = sh(process.execPath, ['-e', `console.log(require.resolve('weftjs-linux-x64-gnu'))`], full);
+  writeFileSync(join(full, 'tasks.mjs'), 'export function square(x) { return x * x; }\n');
+  const task = sh(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { Pool } from 'weftjs'; const pool = new Pool({ module: new URL('./tasks.mjs', import.meta.url), threads: 2 }); ` +
+        `console.log(JSON.stringify(await Promise.all([pool.run('square', 7), ...[1, 2, 3].map((x) => pool.run('square', x))]))); await pool.close();`,
+    ],
+    full,
+  );
+  if (task !== '[49,1,4,9]') throw new Error(`a Pool task gave ${task}`);
+  ok.push(`a Pool task runs on a worker -> ${task}`);
+  const resolved = sh(process.execPath, ['-e', `console.log(require.resolve('weftjs-${platform}'))`], full);
   ok.push(`binary from the platform package: ${resolved.replace(full, '<tmp>')}`);
 } finally {
   rmSync(full, { recursive: true, force: true });
@@ -75,7 +93,7 @@ try {
     encoding: 'utf8',
   });
   const line = r.stdout.trim();
-  if (!line.startsWith('WEFT_NO_BINARY') || !line.includes('linux-x64-gnu')) throw new Error(`expected WEFT_NO_BINARY, got: ${line}\n${r.stderr}`);
+  if (!line.startsWith('WEFT_NO_BINARY') || !line.includes(platform)) throw new Error(`expected WEFT_NO_BINARY, got: ${line}\n${r.stderr}`);
   ok.push(`without the platform package: ${line.slice(0, 110)}...`);
 } finally {
   rmSync(bare, { recursive: true, force: true });
