@@ -49,11 +49,8 @@
  *   --out PATH           where the JSON goes (default bench/results/par.json for a full run with
  *                        every case and size; otherwise <tmpdir>/weft-bench-par.json)
  *
- * nodejs-polars on Node 20: its platform binary packages declare `engines: node >= 22`, and npm
- * always skips an optional dependency whose engines do not match, so `npm install` leaves polars
- * without its binary; it runs on Node 20 all the same once installed by hand:
- * `npm install --no-save nodejs-polars-linux-x64-gnu@0.26.1` (without it the polars rows are
- * skipped, with the reason in the JSON).
+ * nodejs-polars is fetched from the registry on first use (bench/par/polars.ts explains why it is
+ * not a devDependency).
  *
  * Plain process.hrtime loops, as bench/stack: this benchmark wants medians of whole, interleaved
  * runs. weft is loaded as the package ('weftjs', i.e. this repository's dist/ and the addon in the
@@ -66,10 +63,9 @@ import { dirname, join } from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { median, newestMtime } from '../common.js';
+import { type Polars, type Series, loadPolars } from './polars.js';
 
 type Weft = typeof import('weftjs');
-type Polars = typeof import('nodejs-polars').default;
-type Series = import('nodejs-polars').Series;
 
 const here = __dirname;
 const root = join(here, '..', '..');
@@ -498,31 +494,6 @@ interface Ctx {
   pl: Polars | null;
   opts: Options;
   probe: boolean;
-}
-
-/**
- * nodejs-polars, or why not. Its linux-x64-gnu binary package (0.25.2 and later) declares
- * `engines: node >= 22`, and npm always skips an optional dependency whose engines do not match
- * (even with --force), so on Node 20 `npm install` leaves polars without its binary. It runs on
- * Node 20 all the same; install the binary by hand:
- *   npm install --no-save nodejs-polars-linux-x64-gnu@<the nodejs-polars version>
- */
-async function loadPolars(): Promise<{ pl: Polars } | { pl: null; why: string }> {
-  try {
-    const m = (await import('nodejs-polars')) as { default?: Polars } & Polars;
-    const pl = (m.default ?? m) as Polars;
-    pl.Series('x', new Float64Array(1)).sum();
-    return { pl };
-  } catch (err) {
-    const version = versionOf('nodejs-polars');
-    const platform = `${process.platform}-${process.arch}`;
-    return {
-      pl: null,
-      why:
-        `nodejs-polars did not load (${(err as Error).message.split('\n')[0]}); on Node 20 npm skips its ` +
-        `binary package (engines node >= 22): npm install --no-save nodejs-polars-${platform}${platform.startsWith('linux') ? '-gnu' : ''}@${version}`,
-    };
-  }
 }
 
 function caseA(ctx: Ctx, n: number): { impls: Impl[]; skipped: string[]; cleanup: () => void } {
@@ -1075,7 +1046,7 @@ async function main(): Promise<void> {
       weft_worktree_dirty: git(['status', '--porcelain', '--', 'crate', 'src']) !== '',
       weft_par_threads: weftThreads,
       weft_addon: addonInfo(),
-      'nodejs-polars': pl ? versionOf('nodejs-polars') : `not loaded: ${polars.pl ? '' : polars.why}`,
+      'nodejs-polars': polars.pl ? polars.version : `not loaded: ${polars.why}`,
       'nodejs-polars-linux-x64-gnu': versionOf('nodejs-polars-linux-x64-gnu'),
       rustc: probe.ok ? probe.rustc : null,
     },
