@@ -25,6 +25,7 @@ export type {
   TaskArgs,
   TaskResult,
   TaskModule,
+  TransferListItem,
 } from './pool/types.js';
 export {
   par,

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import { getWorkerContext } from './context.js';
@@ -14,7 +14,7 @@ import { type NativePool, NativePoolClass } from './native-pool.js';
 import { MAIN_ORIGIN, workerExitError, writeError } from './protocol.js';
 import { TaskRunner } from './runner.js';
 import { Submitter } from './submitter.js';
-import type { PoolOptions, PoolStats, TaskModule } from './types.js';
+import type { PoolOptions, PoolStats, TaskModule, TransferListItem } from './types.js';
 import type { WorkerInit } from './worker.js';
 
 interface Slot {

@@ -4,11 +4,11 @@
  * one. Tasks are encoded into one buffer and handed to Rust in one call per batch: at the end of
  * the current microtask checkpoint, or as soon as `FLUSH_AT` tasks are buffered.
  */
-import type { TransferListItem } from 'node:worker_threads';
 import { DataCloneError, InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import type { NativePool } from './native-pool.js';
 import { TASK_ARGS_ON_PORT, TASK_MAP, readResult } from './protocol.js';
+import type { TransferListItem } from './types.js';
 
 const FLUSH_AT = 1024;
 

@@ -1,7 +1,16 @@
 /**
  * The public types of the work-stealing `Pool`.
  */
-import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
+
+/**
+ * What a transfer list may carry (ArrayBuffers, MessagePorts, FileHandles, web streams...): the
+ * item type of `Worker#postMessage`'s transfer list, taken from the user's own `@types/node`.
+ * Not imported by name: `@types/node` renamed `TransferListItem` to `Transferable` (early 20.x
+ * releases have only the old name, 26 only the new one), so naming either breaks some consumers'
+ * type-check with `skipLibCheck: false`; `Worker#postMessage` has the same shape in all of them.
+ */
+export type TransferListItem = NonNullable<Parameters<Worker['postMessage']>[1]>[number];
 
 /** A task module's exports: every exported function is a task. */
 export type TaskModule = Record<string, unknown>;
