@@ -2,8 +2,10 @@
 // with every network request blocked: it must render every chart with Chart.js, with no console or
 // page errors, from the embedded data alone.
 //
-// Needs a Chromium: Debian's (`apt-get install -y --no-install-recommends chromium`, at /usr/bin/chromium)
-// or any Chromium/Chrome named by CHROMIUM_PATH. Without one these tests FAIL, they do not skip.
+// The Chromium is found by ./chromium.ts: CHROMIUM_PATH, else a system Chromium/Chrome (Debian's
+// /usr/bin/chromium first), else on Linux x64 the one inside the @sparticuz/chromium devDependency
+// (unpacked once into node_modules/.cache/weftjs/), so a fresh `npm install` is enough. Where there
+// is none these tests FAIL, they do not skip. The first browser test logs which Chromium it used.
 // WEFT_UPDATE_SCREENSHOT=1 writes the full-page screenshot to bench/results/service.png (of the report of
 // the real bench/results/service.json when there is one, else of the sample); otherwise to a temp dir.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,12 +15,9 @@ import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { writeReport } from '../bench/service/report.js';
+import { findChromium, type ChromiumLaunch } from './chromium.js';
 import { ROOT } from './helpers.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const HOW_TO_INSTALL =
-  'Install Debian\'s Chromium (as root: apt-get update && apt-get install -y --no-install-recommends chromium) ' +
-  'or set CHROMIUM_PATH to a Chromium or Chrome executable.';
 const RESULTS = join(ROOT, 'bench', 'results');
 const SAMPLE = join(__dirname, 'fixtures', 'service-sample.json');
 const BENCH_FILES = ['pool.json', 'par.json', 'actor.json', 'stack.json'];
@@ -42,41 +41,30 @@ function resultsDir(name: string, opts: { service?: string; benches?: boolean } 
   return dir;
 }
 
-let browserPromise: Promise<Browser> | undefined;
+let browserPromise: Promise<{ browser: Browser; chromium: ChromiumLaunch }> | undefined;
+let logged = false;
 
 /** One shared browser, launched on first use; a missing Chromium fails every test that needs it. */
-function browser(): Promise<Browser> {
+async function browser(t: ExecutionContext): Promise<Browser> {
   browserPromise ??= (async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: the report test opens the report in a real browser. ${HOW_TO_INSTALL}`);
-    }
+    const found = await findChromium();
     try {
-      return await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-default-apps',
-          '--disable-dev-shm-usage',
-          '--disable-extensions',
-          '--disable-gpu',
-          '--disable-sync',
-          '--no-first-run',
-          '--metrics-recording-only',
-          '--mute-audio',
-        ],
-      });
+      const b = await chromium.launch({ executablePath: found.executablePath, headless: true, args: found.args, ...(found.env ? { env: found.env } : {}) });
+      return { browser: b, chromium: found };
     } catch (err) {
-      throw new Error(`Chromium at ${CHROMIUM} did not start: ${err instanceof Error ? err.message : String(err)}\n${HOW_TO_INSTALL}`);
+      throw new Error(`${found.description}: did not start: ${err instanceof Error ? err.message : String(err)}\nSet CHROMIUM_PATH to another Chromium or Chrome executable.`);
     }
   })();
-  return browserPromise;
+  const { browser: b, chromium: found } = await browserPromise;
+  if (!logged) {
+    logged = true;
+    t.log(found.description);
+  }
+  return b;
 }
 
 test.after.always(async () => {
-  if (browserPromise) await browserPromise.then((b) => b.close()).catch(() => undefined);
+  if (browserPromise) await browserPromise.then(({ browser: b }) => b.close()).catch(() => undefined);
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -93,7 +81,7 @@ interface Opened {
 
 /** Opens the report with the network blocked and waits for `window.__weftReport.ready`. */
 async function open(t: ExecutionContext, file: string): Promise<Opened> {
-  const b = await browser();
+  const b = await browser(t);
   const context = await b.newContext({ viewport: { width: 1280, height: 900 }, offline: true });
   t.teardown(() => context.close());
   const page = await context.newPage();
