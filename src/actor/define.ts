@@ -102,10 +102,78 @@ export function defineActor<A, S, H extends Handlers<S>>(spec: ActorSpec<A, S, H
     ...(spec.onStart !== undefined ? { onStart: spec.onStart } : {}),
     ...(spec.onStop !== undefined ? { onStop: spec.onStop } : {}),
   });
+  const at = callerOf(defineActor);
+  if (at !== undefined) definedAt.set(def, at);
   const reg = registry();
   // The first definition with a key wins (a module evaluated twice defines the same behaviour).
   if (!reg.has(key)) reg.set(key, def as unknown as AnyActorDefinition);
   return def;
+}
+
+/** Where each definition was made (`file:line`), for error messages. */
+const definedAt = new WeakMap<object, string>();
+
+/** The `file:line` of the code that called `fn`, from a stack trace (undefined if unknown). */
+function callerOf(fn: (...args: never[]) => unknown): string | undefined {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, fn);
+  const frame = holder.stack?.split('\n').find((l) => l.trimStart().startsWith('at '));
+  if (frame === undefined) return undefined;
+  let loc = frame.trim().slice(3);
+  const paren = loc.indexOf(' (');
+  if (paren >= 0 && loc.endsWith(')')) loc = loc.slice(paren + 2, -1);
+  if (loc.startsWith('data:')) {
+    // A module evaluated from a data: URL (a loader such as tsx): its path is a query parameter.
+    const m = /[?&]filePath=([^&]+?)(?::\d+)*$/.exec(loc);
+    if (m === null) return undefined;
+    try {
+      return decodeURIComponent(m[1]!);
+    } catch {
+      return undefined;
+    }
+  }
+  loc = loc.replace(/:\d+$/, ''); // the column
+  return loc.length > 300 ? `${loc.slice(0, 300)}…` : loc;
+}
+
+/** Where `def` was defined (`file:line`), if known. */
+export function definitionSite(def: AnyActorDefinition): string | undefined {
+  return definedAt.get(def);
+}
+
+/** Handlers by message type, per definition (a Map lookup beats a property walk on a frozen object). */
+export type HandlerFn = (s: unknown, m: unknown, c: ActorContext) => unknown;
+const handlerMaps = new WeakMap<object, Map<string, HandlerFn>>();
+export function handlerMapOf(def: AnyActorDefinition): Map<string, HandlerFn> {
+  let m = handlerMaps.get(def);
+  if (m === undefined) {
+    m = new Map();
+    for (const [k, v] of Object.entries((def as unknown as { handlers: Record<string, unknown> }).handlers)) {
+      if (typeof v === 'function') m.set(k, v as HandlerFn);
+    }
+    handlerMaps.set(def, m);
+  }
+  return m;
+}
+
+/** How error messages name a definition: its `name`, or its handlers (and where it was made). */
+export function describeDefinition(key: string, shape: string, at?: string | null): string {
+  const where = at ? ` defined at ${at}` : '';
+  if (!key.startsWith('~')) return `actor definition ${JSON.stringify(key)}${where ? ` (${where.slice(1)})` : ''}`;
+  const names = shape.length > 0 ? shape.split(',').join(', ') : 'none';
+  return `the unnamed actor definition with handlers ${names}${where}`;
+}
+
+/** The text of the error for a message whose type the definition does not handle. */
+export function unhandledText(actor: number, def: AnyActorDefinition, msg: unknown, what = 'message'): string {
+  const handled = [...handlerMapOf(def).keys()].map((k) => JSON.stringify(k)).join(', ') || '(none)';
+  const name = def.key.startsWith('~') ? '' : ` (${JSON.stringify(def.key)})`;
+  const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string') {
+    const got = typeof msg === 'function' ? 'a function' : msg === null || typeof msg !== 'object' ? String(msg) : 'an object without a string `type`';
+    return `a ${what} to actor ${actor}${name} must be an object with a string \`type\`, got ${got}; it handles ${handled}`;
+  }
+  return `actor ${actor}${name} has no handler for ${what} type ${JSON.stringify(type)}; it handles ${handled}`;
 }
 
 /** The sorted handler names of a definition: its shape, the fallback identity (see below). */

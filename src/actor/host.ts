@@ -4,12 +4,14 @@
  * (same-thread ones stay in JavaScript, the rest go through the transport, batched: one native
  * call per batch); keeps the pending asks; and applies supervision to its actors.
  */
+import { fileURLToPath } from 'node:url';
+import { workerData } from 'node:worker_threads';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
-import { definitionByKey, shapeOf } from './define.js';
+import { definitionByKey, definitionSite, describeDefinition, handlerMapOf, shapeOf, unhandledText, type HandlerFn } from './define.js';
 import * as protocol from './protocol.js';
 
-import { ActorRef, setHostResolver, type RefHost } from './ref.js';
+import { ActorRef, setHostResolver, typeRef, type RefHost } from './ref.js';
 import type { ActorTransport, NativeActorSystem } from './transport.js';
 import type {
   ActorContext,
@@ -30,8 +32,10 @@ const {
   DELIVERY_FULL,
   DELIVERY_STOPPED,
   DELIVERY_DROPPED,
+  DELIVERY_UNHANDLED,
   ENV_ASK,
   ENV_BUNDLE,
+  ENV_DEAD,
   ENV_SYSTEM,
   ENV_TELL,
   EV_SPAWNED,
@@ -58,6 +62,7 @@ const {
   TERM_FAILED,
   TERM_KILLED,
   TERM_STOPPED,
+  TERM_UNDEFINED,
 } = protocol;
 
 /** A definition as the runtime sees it. */
@@ -91,20 +96,6 @@ const STOP_ITEM = new Item(KIND_STOP, undefined, -1, 0);
 
 function msgOf(e: Entry): unknown {
   return e instanceof Item ? e.msg : e;
-}
-
-/** Handlers by message type, per definition (a Map lookup beats a property walk on a frozen object). */
-const handlerMaps = new WeakMap<object, Map<string, (s: unknown, m: unknown, c: ActorContext) => unknown>>();
-function handlersOf(def: RuntimeDef): Map<string, (s: unknown, m: unknown, c: ActorContext) => unknown> {
-  let m = handlerMaps.get(def);
-  if (m === undefined) {
-    m = new Map();
-    for (const [k, v] of Object.entries(def.handlers as Record<string, unknown>)) {
-      if (typeof v === 'function') m.set(k, v as (s: unknown, m: unknown, c: ActorContext) => unknown);
-    }
-    handlerMaps.set(def, m);
-  }
-  return m;
 }
 
 const STARTING = 0;
@@ -177,13 +168,15 @@ interface StartSpec {
   /** The parent's children strategy. */
   siblings: 'one-for-one' | 'all-for-one';
   bound: Bound | null;
+  /** Where the definition was made (`file:line`), for the error when a worker lacks it. */
+  at: string | null;
 }
 
 class LocalActor {
   readonly id: number;
   readonly ref: ActorRef;
   readonly def: RuntimeDef;
-  readonly handlers: Map<string, (s: unknown, m: unknown, c: ActorContext) => unknown>;
+  readonly handlers: Map<string, HandlerFn>;
   readonly spec: StartSpec;
   readonly sup: Supervision;
   /** Moved here after its thread died: senders on this thread go through the mailbox too, so
@@ -210,7 +203,7 @@ class LocalActor {
     this.id = id;
     this.ref = ref;
     this.def = def;
-    this.handlers = handlersOf(def);
+    this.handlers = handlerMapOf(def);
     this.spec = spec;
     this.viaMailbox = viaMailbox;
     this.sup = supervisionOf(spec.supervision ?? undefined, def.supervision);
@@ -362,6 +355,7 @@ export class ActorHost implements RefHost {
       parent: parent?.ref ?? null,
       siblings: parent?.sup.children ?? 'one-for-one',
       bound: bound ?? null,
+      at: definitionSite(def) ?? null,
     };
     // Encode first: an argument that cannot be cloned fails here, before the actor exists. The
     // main thread keeps the START record of every actor on a worker, to start it elsewhere if
@@ -373,7 +367,7 @@ export class ActorHost implements RefHost {
     } catch (err) {
       throw fromNative(err);
     }
-    const ref = new ActorRef(this.system, this.process, id, bound !== undefined, bound?.overflow === 'wait');
+    const ref = typeRef(new ActorRef(this.system, this.process, id, bound !== undefined, bound?.overflow === 'wait'), def);
     if (parent !== undefined) parent.children.set(id, ref);
     if (this.host === 0) this.#events?.spawned(id, host, parent?.id ?? 0, start);
     else
@@ -505,6 +499,12 @@ export class ActorHost implements RefHost {
       schedule(key, delayMs, msg) {
         if (typeof key !== 'string') throw new InvalidArgumentError('a timer key must be a string');
         if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${String(delayMs)}`);
+        // The timer sends `msg` to this actor later: check it now, where the mistake is.
+        const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+        if (typeof type !== 'string' || !a.handlers.has(type)) {
+          const hint = typeof msg === 'function' ? ' (it takes a message that the actor sends itself, not a callback)' : '';
+          throw new InvalidArgumentError(`ctx.schedule${hint}: ${unhandledText(a.id, a.def, msg)}`);
+        }
         if (a.status === STOPPED) return;
         const old = a.timers.get(key);
         if (old !== undefined) clearTimeout(old);
@@ -559,6 +559,10 @@ export class ActorHost implements RefHost {
 
   tell(ref: ActorRef, msg: unknown): void | Promise<void> {
     if (this.#closed) throw new WeftError('WEFT_CLOSED', 'the actor system is shut down');
+    if (this.#startFailures.size > 0) {
+      const failed = this.#startFailure(ref.id);
+      if (failed !== undefined) throw failed;
+    }
     const local = this.#actors.get(ref.id);
     if (local !== undefined && !local.viaMailbox) {
       return this.#enqueue(local, msg, false);
@@ -603,6 +607,10 @@ export class ActorHost implements RefHost {
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new WeftError('WEFT_ABORTED', 'ask aborted', { cause: signal.reason }));
+    if (this.#startFailures.size > 0) {
+      const failed = this.#startFailure(ref.id);
+      if (failed !== undefined) return Promise.reject(failed);
+    }
     const id = (this.#nextAsk = (this.#nextAsk + 1) >>> 0 || 1);
     let resolve!: (v: unknown) => void;
     let reject!: (e: unknown) => void;
@@ -950,7 +958,7 @@ export class ActorHost implements RefHost {
           this.#terminateUnknown(id, spec);
           return;
         }
-        a = this.#instantiate(id, ref, def, spec, moved);
+        a = this.#instantiate(id, typeRef(ref, def), def, spec, moved);
         void ref;
         // Released by #run once its queue is empty: after the whole batch, which may hold some
         // of its messages too (releasing now would let the transport hand over more of them
@@ -973,15 +981,21 @@ export class ActorHost implements RefHost {
       return;
     }
     if (a === undefined) {
-      // Not (or no longer) here: its thread moved it, or it stopped.
+      // Not (or no longer) here: it stopped (or never started) after this batch was taken. A
+      // dead letter; an ask among them fails.
       this.#released.push(id);
-      let replyHost = -2;
-      let askId = 0;
       if (envKind === ENV_ASK) {
-        replyHost = r.u32();
-        askId = r.u32();
+        const replyHost = r.u32();
+        const askId = r.u32();
         this.#reply(new Item(KIND_ASK, undefined, replyHost, askId), false, new WeftError('WEFT_ACTOR_STOPPED', `actor ${id} is not running`));
       }
+      let msg: unknown;
+      try {
+        msg = r.value();
+      } catch {
+        msg = '(undecodable)';
+      }
+      this.#foundDead(id, DELIVERY_STOPPED, msg);
       return;
     }
     a.held = true;
@@ -1006,12 +1020,68 @@ export class ActorHost implements RefHost {
   }
 
   #terminateUnknown(id: number, spec: StartSpec): void {
-    const err = new InvalidArgumentError(
-      `cannot start actor ${id}: no actor definition with key ${JSON.stringify(spec.key)} is loaded on this thread. ` +
-        `Actors that run on pool workers must be defined in the pool's task module (or a module it imports).`,
-    );
+    const actor = `actor ${id}${spec.name !== null ? ` (${JSON.stringify(spec.name)})` : ''}`;
+    const def = describeDefinition(spec.key, spec.shape, spec.at);
+    let err: InvalidArgumentError;
+    if (this.host === 0) {
+      err = new InvalidArgumentError(
+        `cannot start ${actor} on the main thread: ${def} is not loaded there. Import the module that defines it in the main program.`,
+      );
+    } else {
+      let module = (workerData as { module?: unknown } | null)?.module;
+      if (typeof module === 'string' && module.startsWith('file:')) {
+        try {
+          module = fileURLToPath(module);
+        } catch {
+          // keep the URL
+        }
+      }
+      err = new InvalidArgumentError(
+        `cannot start ${actor} on pool worker ${this.host - 1}: ${def} is not loaded there. ` +
+          `Workers know only the actors defined in the pool's task module${typeof module === 'string' ? ` (${module})` : ''} or in a module it imports: ` +
+          `define it there, and import it from there in the main program.` +
+          (spec.key.startsWith('~') ? ' (Unnamed definitions are found by the source text of their functions; a `name` makes them independent of it.)' : ''),
+      );
+    }
+    // The failure goes out before the mailbox closes, so that the main thread knows why before
+    // the asks queued there fail.
+    this.#terminatedEvent(id, TERM_UNDEFINED, err, spec.parent);
+    this.flush();
     this.#native.remove(id);
-    this.#terminatedEvent(id, TERM_FAILED, err, spec.parent);
+  }
+
+  /**
+   * A dead letter found by this host (not by the transport): kept and counted with the
+   * transport's own (an envelope to actor 0, which never exists).
+   */
+  #foundDead(actor: number, reason: number, msg: unknown): void {
+    const w = new WireWriter(256);
+    w.u8(ENV_DEAD);
+    w.u32(actor);
+    w.u8(reason);
+    const at = w.length;
+    try {
+      w.value(msg);
+    } catch {
+      w.rollback(at);
+      w.value(`(a message that cannot be copied: ${describeType(msg)})`);
+    }
+    this.#transport.send(0, false, w.view());
+  }
+
+  /** Main thread: why actors failed to start (their definition was not found), by id. */
+  readonly #startFailures = new Map<number, string>();
+
+  #startFailed(id: number, error: unknown): void {
+    const text = (error as Error | null)?.message;
+    this.#startFailures.set(id, typeof text === 'string' ? text : String(error));
+    if (this.#startFailures.size > 1024) this.#startFailures.delete(this.#startFailures.keys().next().value!);
+  }
+
+  /** The error for using a ref of an actor that failed to start (undefined: it did not). */
+  #startFailure(id: number): InvalidArgumentError | undefined {
+    const text = this.#startFailures.get(id);
+    return text === undefined ? undefined : new InvalidArgumentError(text);
   }
 
   /** A system operation for a local actor; `r` is at its fields. */
@@ -1104,6 +1174,7 @@ export class ActorHost implements RefHost {
         } else if (ev === EV_TERMINATED) {
           const reason = r.u8();
           const error = r.value();
+          if (reason === TERM_UNDEFINED) this.#startFailed(actor, error);
           this.#events.terminated(actor, reason, error);
         }
         r.offset = end;
@@ -1154,8 +1225,10 @@ export class ActorHost implements RefHost {
     const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
     const handler = typeof type === 'string' ? a.handlers.get(type) : undefined;
     if (handler === undefined) {
-      this.localDeadLetters++;
-      this.#reply(item, false, new InvalidArgumentError(`actor ${a.id} has no handler for message type ${describeType(msg)}`));
+      // A sender that knew the definition refused it already; this one did not (an untyped ref,
+      // or one that travelled here): a dead letter, and its ask fails.
+      this.#foundDead(a.id, DELIVERY_UNHANDLED, msg);
+      this.#reply(item, false, new InvalidArgumentError(unhandledText(a.id, a.def, msg)));
       return;
     }
     let result: unknown;
@@ -1359,6 +1432,7 @@ export class ActorHost implements RefHost {
   #terminatedEvent(id: number, reason: number, error: unknown, parent: ActorRef | null): void {
     if (parent !== null) this.systemMessage(parent.id, SYS_CHILD_ENDED, false, (w) => w.u32(id));
     if (this.host === 0) {
+      if (reason === TERM_UNDEFINED) this.#startFailed(id, error);
       this.#events?.terminated(id, reason, error);
       return;
     }
@@ -1429,6 +1503,10 @@ export class ActorHost implements RefHost {
     this.#asks.delete(id);
     e.done = true;
     if (e.onAbort !== undefined) e.signal?.removeEventListener('abort', e.onAbort);
+    if (!ok && this.#startFailures.size > 0 && (value as { code?: unknown } | null)?.code === 'WEFT_ACTOR_STOPPED') {
+      // Its actor never started: say why rather than that it is not running.
+      value = this.#startFailure(e.target) ?? value;
+    }
     if (ok) e.resolve(value);
     else e.reject(value);
     if (this.#asks.size === 0) {

@@ -17,6 +17,13 @@ export const ENV_ASK = 1;
 export const ENV_SYSTEM = 2;
 /** Rust bundles a sender's consecutive messages to one actor: u32 n, n × (u32 len, envelope). */
 export const ENV_BUNDLE = 3;
+/**
+ * A dead letter a host found itself (a message type its actor does not handle, a message for an
+ * actor that stopped while the batch holding it was taken): u32 actor | u8 reason (DELIVERY_*) |
+ * the message. Sent to actor 0, which never exists, so the transport keeps and counts it with
+ * its own dead letters (`system.stats()`, `system.deadLetters()`).
+ */
+export const ENV_DEAD = 4;
 
 /** Creates the actor on its host: value { key, arg, name, supervision, parent, siblings, moved }. */
 export const SYS_START = 1;
@@ -53,7 +60,9 @@ export const TERM_STOPPED = 0;
 export const TERM_FAILED = 1;
 export const TERM_KILLED = 2;
 export const TERM_LOST = 3;
-export const TERM_REASONS = ['stopped', 'failed', 'killed', 'lost'] as const;
+/** Failed to start: no definition with its key on its thread (reported as `'failed'`). */
+export const TERM_UNDEFINED = 4;
+export const TERM_REASONS = ['stopped', 'failed', 'killed', 'lost', 'failed'] as const;
 
 /** Transport record kinds (crate/core/src/actor.rs: IN_*, OUT_*). */
 export const IN_USER = 1;
@@ -70,5 +79,7 @@ export const DELIVERY_EVICTED = 1;
 export const DELIVERY_DROPPED = 2;
 export const DELIVERY_FULL = 3;
 export const DELIVERY_STOPPED = 4;
+/** A message type its actor has no handler for (found by the host; see ENV_DEAD). */
+export const DELIVERY_UNHANDLED = 5;
 
 export const OVERFLOW_CODES = { reject: 0, 'drop-oldest': 1, 'drop-newest': 2, wait: 3 } as const;

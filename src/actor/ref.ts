@@ -3,7 +3,8 @@
  * or a pool task argument arrives as a working ref on the other thread (the wire codec carries it
  * as a handle: system id, process token, actor id, flags).
  */
-import { WeftError } from '../errors.js';
+import { InvalidArgumentError, WeftError } from '../errors.js';
+import { handlerMapOf, unhandledText } from './define.js';
 import { registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
 import type { ActorMessage, AnyActorDefinition, AskMessage, AskOptions, AskReply, MessageType } from './types.js';
 
@@ -18,6 +19,9 @@ let resolveHost: ((system: number, token: number) => RefHost) | undefined;
 export function setHostResolver(resolve: (system: number, token: number) => RefHost): void {
   resolveHost = resolve;
 }
+
+/** @internal Gives a ref its definition (the thread that spawned it knows it). */
+export let typeRef: (ref: ActorRef, def: AnyActorDefinition) => ActorRef;
 
 const FLAG_BOUNDED = 1;
 const FLAG_WAITS = 2;
@@ -49,6 +53,18 @@ export class ActorRef<out D = AnyActorDefinition> {
   /** @internal Whether its bounded mailbox makes senders wait (overflow `'wait'`). */
   readonly waits: boolean;
   #host: RefHost | undefined;
+  /** The definition's handlers, when this thread knows it (refs from spawn, ctx.spawn, ctx.self):
+   * a message type it does not handle is refused at the call site. Not carried across threads. */
+  #handlers: ReadonlyMap<string, unknown> | undefined;
+  #def: AnyActorDefinition | undefined;
+
+  static {
+    typeRef = (ref, def) => {
+      ref.#def = def;
+      ref.#handlers = handlerMapOf(def);
+      return ref;
+    };
+  }
 
   /** @internal Refs come from `spawn`, `lookup`, `ctx.self` and messages; not from user code. */
   constructor(system: number, process: number, id: number, bounded: boolean, waits = false) {
@@ -69,19 +85,31 @@ export class ActorRef<out D = AnyActorDefinition> {
   /**
    * Sends a message; fire and forget. Returns a Promise only when the mailbox is bounded with
    * overflow `'wait'` and full: it resolves once the message is in (`await` it for backpressure).
-   * Throws `WEFT_MAILBOX_FULL` when a `'reject'` mailbox is full.
+   * Throws `WEFT_MAILBOX_FULL` when a `'reject'` mailbox is full, and `WEFT_INVALID_ARG` when
+   * this ref knows the actor's definition (refs from `spawn`, `ctx.spawn`, `ctx.self`) and it has
+   * no handler for the message's type. Through other refs (untyped, or ones that travelled to
+   * another thread) such a message is a dead letter (`reason: 'unhandled'`).
    */
   tell(msg: ActorMessage<D>): void | Promise<void> {
+    const h = this.#handlers;
+    if (h !== undefined && !h.has((msg as { type?: string } | null)?.type as string)) throw this.#unhandled(msg);
     return this.#resolve().tell(this as unknown as ActorRef, msg);
+  }
+
+  #unhandled(msg: unknown): InvalidArgumentError {
+    return new InvalidArgumentError(unhandledText(this.id, this.#def!, msg));
   }
 
   /**
    * Sends a message and resolves with the handler's reply. Rejects with `WEFT_ASK_TIMEOUT` after
    * `options.timeout` ms, `WEFT_ABORTED` when `options.signal` aborts, `WEFT_ACTOR_STOPPED` if the
    * actor is gone, `WEFT_MAILBOX_FULL` if its bounded mailbox refused or dropped the message,
-   * `WEFT_WORKER_EXIT` if its thread died before replying, or with the error its handler threw.
+   * `WEFT_WORKER_EXIT` if its thread died before replying, `WEFT_INVALID_ARG` if the actor has
+   * no handler for the message's type, or with the error its handler threw.
    */
   ask<K extends MessageType<D>>(msg: AskMessage<D, K>, options?: AskOptions): Promise<AskReply<D, K>> {
+    const h = this.#handlers;
+    if (h !== undefined && !h.has((msg as { type?: string } | null)?.type as string)) return Promise.reject(this.#unhandled(msg));
     return this.#resolve().ask(this as unknown as ActorRef, msg, options) as Promise<AskReply<D, K>>;
   }
 

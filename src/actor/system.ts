@@ -7,7 +7,7 @@ import { native } from '../native.js';
 import { poolInternals, type PoolInternals } from '../pool/pool.js';
 import { WireReader } from '../internal/wire.js';
 import { ActorHost, DEFAULT_ASK_TIMEOUT, registerHost, unregisterHost } from './host.js';
-import { SYS_KILL, SYS_STOP, TERM_LOST, TERM_REASONS } from './protocol.js';
+import { ENV_ASK, ENV_BUNDLE, ENV_DEAD, ENV_SYSTEM, SYS_KILL, SYS_STOP, TERM_LOST, TERM_REASONS, TERM_UNDEFINED } from './protocol.js';
 import type { ActorRef } from './ref.js';
 import { NativeTransport, type NativeActorSystem } from './transport.js';
 import type { AnyActorDefinition, ArgOf, SpawnOptions, Termination } from './types.js';
@@ -30,7 +30,8 @@ export interface ActorStats {
   /** Messages handed to it from its mailbox so far. */
   processed: number;
   restarts: number;
-  /** Messages to it that were dropped (overflow) or arrived after it stopped. */
+  /** Messages to it that its mailbox dropped (overflow); the system's count and
+   * `deadLetters()` also hold the rest (messages to stopped actors, unhandled types). */
   deadLetters: number;
 }
 
@@ -40,14 +41,20 @@ export interface ActorSystemStats {
   deadLetters: number;
 }
 
-/** A dead letter kept for inspection (`system.deadLetters()`). */
+/**
+ * A dead letter kept for inspection (`system.deadLetters()`). `reason`: `'evicted'` (dropped by
+ * `drop-oldest`), `'dropped'` (`drop-newest`), `'full'`, `'stopped'` (its actor had stopped, or
+ * never started), `'unhandled'` (its actor has no handler for its type, and the sender's ref did
+ * not know the definition: untyped, or from another thread). `actor` is 0 when the actor was
+ * already gone.
+ */
 export interface DeadLetterInfo {
   actor: number;
-  reason: 'evicted' | 'dropped' | 'full' | 'stopped';
+  reason: 'evicted' | 'dropped' | 'full' | 'stopped' | 'unhandled';
   message: unknown;
 }
 
-const DEAD_REASONS = ['queued', 'evicted', 'dropped', 'full', 'stopped'] as const;
+const DEAD_REASONS = ['queued', 'evicted', 'dropped', 'full', 'stopped', 'unhandled'] as const;
 
 interface ActorRecord {
   id: number;
@@ -56,6 +63,25 @@ interface ActorRecord {
   /** The START envelope (actors on workers): how it is started again elsewhere. */
   start: Uint8Array;
   watchers: Array<(t: Termination) => void>;
+}
+
+function deadLetterOf(actor: number, reason: number, env: Uint8Array): DeadLetterInfo {
+  let message: unknown;
+  try {
+    const r = new WireReader(env);
+    const kind = r.u8();
+    if (kind === ENV_DEAD) {
+      // Found by a host (see protocol.ts): it names its actor and reason.
+      actor = r.u32();
+      reason = r.u8();
+    } else if (kind === ENV_ASK) {
+      r.offset = 9;
+    }
+    message = kind === ENV_SYSTEM ? '(system message)' : r.value();
+  } catch {
+    message = '(undecodable)';
+  }
+  return { actor, reason: (DEAD_REASONS[reason] ?? 'stopped') as DeadLetterInfo['reason'], message };
 }
 
 /** The events of an actor system. */
@@ -87,6 +113,8 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
   readonly #keepAlive: NodeJS.Timeout;
   #unrefd = false;
   #onWorkers = 0;
+  /** Whether a definition that could not be found was reported as a process warning. */
+  #warned = false;
 
   constructor(options: ActorSystemOptions = {}) {
     super();
@@ -185,18 +213,28 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
 
   /** The most recent dead letters that went through the mailboxes (up to 64), oldest first. */
   deadLetters(): DeadLetterInfo[] {
-    return this.#native.recentDeadLetters().map((d) => {
-      let message: unknown;
-      try {
-        const r = new WireReader(d.envelope);
-        const kind = r.u8();
-        if (kind === 1) r.offset = 9;
-        message = kind === 2 ? '(system message)' : r.value();
-      } catch {
-        message = '(undecodable)';
+    const out: DeadLetterInfo[] = [];
+    for (const d of this.#native.recentDeadLetters()) {
+      const env = d.envelope;
+      if (env[0] === ENV_BUNDLE) {
+        // Consecutive messages from one sender, queued as one entry: one dead letter each.
+        try {
+          const r = new WireReader(env);
+          r.offset = 1;
+          const n = r.u32();
+          for (let i = 0; i < n; i++) {
+            const len = r.u32();
+            out.push(deadLetterOf(d.actor, d.reason, env.subarray(r.offset, r.offset + len)));
+            r.offset += len;
+          }
+        } catch {
+          out.push({ actor: d.actor, reason: (DEAD_REASONS[d.reason] ?? 'stopped') as DeadLetterInfo['reason'], message: '(undecodable)' });
+        }
+      } else {
+        out.push(deadLetterOf(d.actor, d.reason, env));
       }
-      return { actor: d.actor, reason: DEAD_REASONS[d.reason] as DeadLetterInfo['reason'], message };
-    });
+    }
+    return out.length > 64 ? out.slice(-64) : out;
   }
 
   /**
@@ -261,6 +299,10 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
     for (const w of rec?.watchers ?? []) w(t);
     if (t.reason === 'failed' && rec !== undefined && rec.parent === 0 && this.listenerCount('failure') > 0) {
       this.emit('failure', { actor: id, error });
+    } else if (reason === TERM_UNDEFINED && !this.#warned) {
+      // A program that only tells would not notice otherwise: say it once.
+      this.#warned = true;
+      process.emitWarning((error as Error | undefined)?.message ?? `actor ${id} could not start`, { code: 'WEFT_INVALID_ARG' });
     }
   }
 

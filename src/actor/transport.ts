@@ -14,7 +14,9 @@ export interface ActorTransport {
   readonly host: number;
   /** Sends a batch of `u8 kind | u32 target | u32 len | bytes` records (unbounded mailboxes and notices). */
   sendBatch(records: Uint8Array): void;
-  /** Sends one envelope; returns the delivery code (protocol.ts DELIVERY_*). */
+  /** Sends one envelope; returns the delivery code (protocol.ts DELIVERY_*). To an actor that does
+   * not exist (0 never does), it is a dead letter: counted and kept among the recent ones (the
+   * hosts record the dead letters they find themselves this way: protocol.ts ENV_DEAD). */
   send(target: number, system: boolean, envelope: Uint8Array): number;
   /**
    * A host's turn in one call: sends `records` (as `sendBatch`), releases the actors in

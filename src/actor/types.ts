@@ -101,7 +101,11 @@ export interface ActorContext<S = unknown, H = Record<string, unknown>> {
   spawn<D extends AnyActorDefinition>(def: D, arg: ArgOf<D>, options?: SpawnOptions): ActorRef<D>;
   /** Stops this actor once the current message is handled. */
   stop(): void;
-  /** Sends `msg` to this actor after `delayMs`; a timer with the same key is replaced. */
+  /**
+   * Sends `msg` to this actor after `delayMs`; a timer with the same key is replaced. Throws
+   * `WEFT_INVALID_ARG` (here, in the caller) when the actor has no handler for `msg`'s type. A
+   * handler that fails on a timer's message fails the actor like any other message (supervision).
+   */
   schedule(key: string, delayMs: number, msg: MessageOf<H>): void;
   /** Cancels the timer `key`; returns whether one was pending. */
   cancel(key: string): boolean;
