@@ -7,14 +7,26 @@
 // The closures arrive as source text (Function.prototype.toString on the calling thread) and
 // are rebuilt here with `new Function`: that is the only way to run a user's function on another
 // thread. Like compiled closures they see their parameters and the captures object only; a name
-// from the enclosing scope throws a ReferenceError, which rejects the terminal's Promise.
+// from the enclosing scope throws a ReferenceError, which rejects the terminal's Promise. (The one
+// exception is the helpers a compiler such as esbuild or tsx leaves in function bodies: see
+// HELPERS below.)
 
 const cache = new Map();
+
+// Helpers that compilers put into the code of a function and define once per file, out of the
+// function's text: a closure rebuilt from its text here would not find them. esbuild (and so tsx,
+// which runs with keepNames) wraps named functions and classes as `__name(fn, "name")`.
+function __name(target, value) {
+  return Object.defineProperty(target, 'name', { value, configurable: true });
+}
+const HELPERS = { __name };
+const HELPER_NAMES = Object.keys(HELPERS);
+const HELPER_VALUES = Object.values(HELPERS);
 
 function closureOf(src) {
   let fn = cache.get(src);
   if (fn === undefined) {
-    fn = new Function(`"use strict"; return (${src});`)();
+    fn = new Function(...HELPER_NAMES, `"use strict"; return (${src});`)(...HELPER_VALUES);
     if (typeof fn !== 'function') throw new TypeError(`par fallback: not a function: ${src}`);
     if (cache.size > 256) cache.delete(cache.keys().next().value);
     cache.set(src, fn);
