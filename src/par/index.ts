@@ -20,7 +20,7 @@ export type {
   ParOptions,
 } from './pipeline.js';
 export type { Captures } from './compiler.js';
-export { ParCompileError, type SourcePosition } from './errors.js';
+export { ParCompileError, type SourcePosition, type FileLocation } from './errors.js';
 
 /** `par(source)` and `par.range(start, end, step)`. */
 export interface ParFunction {

@@ -14,7 +14,7 @@ import {
   compileClosure,
   joinTypes,
 } from './compiler.js';
-import { ParCompileError } from './errors.js';
+import { ParCompileError, withFileLocation } from './errors.js';
 import { type JsClosure, decide, fold, survivors } from './fallback.js';
 import { KIND, MAX_REGS, OPCODE, OP_NAMES, R_CONST, TERMINAL, type TerminalName, VARIADIC, VERSION } from './ops.js';
 
@@ -249,7 +249,11 @@ export class Par<T extends number | boolean = number> {
     try {
       return stage(compileClosure(fn, { kind, paramTypes, captures }), js);
     } catch (err) {
-      if (err instanceof ParCompileError && this.#options.fallback === 'pool') return stage(undefined, js);
+      if (err instanceof ParCompileError) {
+        if (this.#options.fallback === 'pool') return stage(undefined, js);
+        // Only now, on its way to the caller: where the construct is in the caller's file.
+        throw withFileLocation(err, fn);
+      }
       throw err;
     }
   }
