@@ -4,8 +4,10 @@ import { inspect, isDeepStrictEqual } from 'node:util';
 import { DataCloneError, InvalidArgumentError, WeftError, isWeftError } from '../src/errors.js';
 import {
   ERR_CAUSE,
+  ERR_CLASS,
   ERR_CODE,
   ERR_ERRORS,
+  ERR_OWN_NAME,
   ERR_PROPS,
   ERR_STACK,
   TAG_ARRAY,
@@ -546,10 +548,12 @@ test('error code, cause (recursively), custom props and custom names', (t) => {
   e.meta = { when: new Date(1), tags: new Set(['a']) };
   const w = new WireWriter();
   w.value(e);
-  t.is(w.view()[1], ERR_STACK | ERR_CODE | ERR_CAUSE | ERR_PROPS);
+  t.is(w.view()[1], ERR_CLASS | ERR_OWN_NAME | ERR_STACK | ERR_CODE | ERR_CAUSE | ERR_PROPS);
   const out = roundTrip(e) as Error & { code?: string; status?: number; meta?: unknown; cause?: Error & { cause?: Error } };
   t.true(out instanceof Error);
-  t.is(out.constructor, Error);
+  // A class of the same name, made on this side, extending Error (HttpError is not loaded here).
+  t.is(out.constructor.name, 'HttpError');
+  t.is(Object.getPrototypeOf(out.constructor), Error);
   t.is(out.name, 'HttpError');
   t.is(out.message, 'top');
   t.is(out.stack, e.stack);

@@ -14,9 +14,11 @@
  *   7  STRING16      u32 n, n bytes      UTF-16LE code units: lossless, lone surrogates kept
  *   8  BIGINT        u8 sign (1: negative), u32 n, n magnitude bytes (least significant first)
  *   9  VIEW          u8 kind (VIEW_*), u32 n, n bytes (a copy of the view's bytes)
- *   10 ERROR         u8 flags (ERR_*), name, message as tagged strings, then as flagged: stack
- *                    (tagged string), code (value), cause (value), errors (u32 count + values),
- *                    other own enumerable properties (u32 n + v8.serialize of an object)
+ *   10 ERROR         u8 flags (ERR_*), name, message as tagged strings, then as flagged: class
+ *                    (u8 n, n tagged strings: the constructor names from the error's own class up
+ *                    to the built-in error class it extends), stack (tagged string), code (value),
+ *                    cause (value), errors (u32 count + values), other own enumerable properties
+ *                    (u32 n + v8.serialize of an object)
  *   11 ERROR_REF     u32 i: the i-th ERROR of this top-level value again (cycles, shared errors)
  *   12 SHARED_STACK  f64 id, f64 process token: a SharedStack (top-level values only)
  *   13 ARRAY         u32 count, count values: a plain dense array of primitives/plain containers
@@ -33,9 +35,13 @@
  * - SharedArrayBuffers, and views over one, throw DataCloneError (bytes cannot carry shared
  *   memory, and a silent copy would end the sharing): send those through postMessage;
  * - an Error comes back as its built-in class (or weft's WeftError, DataCloneError,
- *   InvalidArgumentError when it has a `code`; else an Error named as the original) with its
- *   stack, `code`, `cause`, AggregateError `errors` and other own enumerable properties; parts
- *   that cannot be cloned are left out instead of failing the error;
+ *   InvalidArgumentError when it has a `code`) with its `name`, stack, `code`, `cause`,
+ *   AggregateError `errors` and other own enumerable properties; parts that cannot be cloned are
+ *   left out instead of failing the error. An instance of a subclass (`class MyError extends
+ *   Error`) comes back as an instance of a class of the same name (`err.constructor.name`) made
+ *   on this side, which extends the same built-in (or weft) class: the original class is not
+ *   loaded here, so `instanceof MyError` cannot hold, but the names, `instanceof Error` /
+ *   `TypeError` / `WeftError` do;
  * - a SharedStack at top level (`value(stack)`, or an element of `values()`) comes back attached
  *   (`SharedStack.from(handle)`); nested deeper it is an ordinary object and comes back as `{}`
  *   (send `stack.handle` there instead).
@@ -140,6 +146,10 @@ export const ERR_CODE = 2;
 export const ERR_CAUSE = 4;
 export const ERR_ERRORS = 8;
 export const ERR_PROPS = 16;
+/** The class chain follows (an instance of a subclass of a built-in error class). */
+export const ERR_CLASS = 32;
+/** `name` is an own enumerable property (set in a constructor or as a class field). */
+export const ERR_OWN_NAME = 64;
 
 /** `values()` counts below this are one byte; this byte means a u32 count follows. */
 export const VALUES_U32_COUNT = 255;
@@ -198,6 +208,55 @@ const WEFT_ERROR_CLASSES = new Map<string, (message: string) => Error>([
 ]);
 /** Own properties of an error that have their own place in the format. */
 const ERROR_OWN_FIELDS = new Set(['name', 'message', 'stack', 'code', 'cause']);
+/** The built-in error classes, by name: where an error's class chain ends. */
+const BUILTIN_ERROR_NAMES: ReadonlySet<string> = new Set([...ERROR_CLASSES.keys(), 'AggregateError']);
+
+/**
+ * The names of the classes of `err` from its own class up to the built-in error class it extends,
+ * when its own class is not a built-in one (`['MyError', 'Error']`, `['ParCompileError',
+ * 'WeftError', 'Error']`); undefined for instances of built-in classes and anything unusual.
+ * Reads descriptors only (no getters run).
+ */
+function classChain(err: Error): string[] | undefined {
+  const chain: string[] = [];
+  let proto = Object.getPrototypeOf(err) as object | null;
+  for (let depth = 0; proto !== null && depth < 32; depth++) {
+    const ctor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+    const name: unknown = typeof ctor === 'function' ? Object.getOwnPropertyDescriptor(ctor, 'name')?.value : undefined;
+    if (typeof name === 'string' && name !== '') {
+      chain.push(name);
+      if (BUILTIN_ERROR_NAMES.has(name)) return chain.length > 1 ? chain : undefined;
+    }
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  return undefined;
+}
+
+/** Classes made for the class chains of decoded errors (see `classChain`), by chain. */
+const madeClasses = new Map<string, abstract new () => Error>();
+const MADE_CLASSES_MAX = 256;
+
+/**
+ * A class named `chain[0]`, extending one named `chain[1]`, ..., extending `Base`. Each class is
+ * made once per chain below it, so `Deeper extends QuotaError` and a plain `QuotaError` decode
+ * to classes where `instanceof` holds as it did on the other side.
+ */
+function classFor(chain: readonly string[], Base: abstract new (...args: never[]) => Error): abstract new () => Error {
+  let parent = Base as unknown as abstract new () => Error;
+  let key = Base.name;
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const name = chain[i]!;
+    key += `\0${name}`;
+    let C = madeClasses.get(key);
+    if (C === undefined) {
+      const P = parent;
+      C = { [name]: class extends P {} }[name]!;
+      if (madeClasses.size < MADE_CLASSES_MAX) madeClasses.set(key, C);
+    }
+    parent = C;
+  }
+  return parent;
+}
 
 // Buffer's native string methods: not in @types/node, but present since Node 0.x and much cheaper
 // than `write`/`toString` dispatch or TextEncoder/TextDecoder (see the figures above).
@@ -724,6 +783,13 @@ export class WireWriter {
     const stack: unknown = e.stack;
     this.#taggedString(typeof name === 'string' ? name : String(name));
     this.#taggedString(typeof message === 'string' ? message : String(message));
+    const chain = classChain(e);
+    if (chain !== undefined) {
+      flags |= ERR_CLASS;
+      this.u8(Math.min(chain.length, 255));
+      for (const c of chain.slice(0, 255)) this.#taggedString(c);
+    }
+    if (Object.getOwnPropertyDescriptor(e, 'name')?.enumerable === true) flags |= ERR_OWN_NAME;
     if (typeof stack === 'string') {
       flags |= ERR_STACK;
       this.#taggedString(stack);
@@ -1100,22 +1166,46 @@ export class WireReader {
     const flags = this.u8();
     const name = this.#string();
     const message = this.#string();
-    const Ctor = name === 'AggregateError' ? undefined : ERROR_CLASSES.get(name);
-    const makeWeft = flags & ERR_CODE ? WEFT_ERROR_CLASSES.get(name) : undefined;
+    let chain: string[] | undefined;
+    if (flags & ERR_CLASS) {
+      const n = this.u8();
+      chain = [];
+      for (let i = 0; i < n; i++) chain.push(this.#string());
+    }
+    // The class to build: the first of the chain (or the name) that is known here.
+    let base = name;
+    let own = 0; // chain[0 ..< own]: classes that are not known here
+    if (chain !== undefined) {
+      while (
+        own < chain.length - 1 &&
+        !BUILTIN_ERROR_NAMES.has(chain[own]!) &&
+        !(flags & ERR_CODE && WEFT_ERROR_CLASSES.has(chain[own]!))
+      ) {
+        own++;
+      }
+      base = chain[own]!;
+    }
+    const Ctor = base === 'AggregateError' ? undefined : ERROR_CLASSES.get(base);
+    const makeWeft = flags & ERR_CODE ? WEFT_ERROR_CLASSES.get(base) : undefined;
     let err: Error;
     // The stack comes from the other side: don't pay for capturing one here.
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      if (name === 'AggregateError') err = new AggregateError([], message);
+      if (base === 'AggregateError') err = new AggregateError([], message);
       else if (Ctor !== undefined) err = new Ctor(message);
       else if (makeWeft !== undefined) err = makeWeft(message);
-      else {
-        err = new Error(message);
-        Object.defineProperty(err, 'name', { value: name, writable: true, enumerable: false, configurable: true });
-      }
+      else err = new Error(message);
     } finally {
       Error.stackTraceLimit = limit;
+    }
+    if (chain !== undefined && own > 0) {
+      Object.setPrototypeOf(err, classFor(chain.slice(0, own), err.constructor as new () => Error).prototype);
+    }
+    if (flags & ERR_OWN_NAME) {
+      Object.defineProperty(err, 'name', { value: name, writable: true, enumerable: true, configurable: true });
+    } else if (err.name !== name) {
+      Object.defineProperty(err, 'name', { value: name, writable: true, enumerable: false, configurable: true });
     }
     (this.#errors ??= []).push(err);
     const define = (key: string, value: unknown, enumerable = false): void => {
