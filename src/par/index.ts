@@ -8,6 +8,7 @@
  * ```
  */
 import { InvalidArgumentError } from '../errors.js';
+import { checkOptionNames } from '../internal/options.js';
 import { type NumericArray, Par, type ParOptions, arrayKind } from './pipeline.js';
 
 export { Par, INLINE_MAX } from './pipeline.js';
@@ -37,9 +38,13 @@ export interface ParFunction {
   range(start: number, end: number, step?: number, options?: ParOptions): Par<number>;
 }
 
+/** The names `par(source, options)` and `par.range(..., options)` accept. */
+const PAR_OPTIONS = ['fallback'] as const satisfies ReadonlyArray<keyof ParOptions>;
+
 function checkOptions(options: ParOptions | undefined): ParOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`par options must be an object, got ${String(options)}`);
+  checkOptionNames(options, PAR_OPTIONS, 'par options');
   const fallback: unknown = options.fallback;
   if (fallback !== undefined && fallback !== 'error' && fallback !== 'pool') {
     throw new InvalidArgumentError(`par: fallback must be 'error' or 'pool', got ${String(fallback)}`);

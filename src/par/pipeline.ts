@@ -4,6 +4,7 @@
  * program, sends it to Rust in one call and returns a Promise of the result.
  */
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { checkOptions } from '../internal/options.js';
 import { native } from '../native.js';
 import {
   type AnyFunction,
@@ -211,6 +212,10 @@ export interface ToArrayIntoOptions<A extends NumericArray> {
   readonly into: A;
 }
 
+/** The option names of `toArray` and `sort`. */
+const TO_ARRAY_OPTIONS = ['type', 'into'] as const;
+const SORT_OPTIONS = ['descending', 'type'] as const satisfies ReadonlyArray<keyof SortOptions>;
+
 /** Options of `sort`. */
 export interface SortOptions<C extends NumericArrayConstructor = NumericArrayConstructor> {
   /** Largest first (NaN still last). */
@@ -357,6 +362,7 @@ export class Par<T extends number | boolean = number> {
   /** The values in source order, written into `options.into`. */
   toArray<A extends NumericArray>(options: ToArrayIntoOptions<A>): Promise<A>;
   async toArray(options?: { readonly type?: unknown; readonly into?: unknown }): Promise<NumericArray> {
+    checkOptions(options, TO_ARRAY_OPTIONS, 'toArray options');
     if (options?.into !== undefined) {
       if (options.type !== undefined) throw new InvalidArgumentError('toArray takes either `type` or `into`, not both');
       const into = options.into;
@@ -375,6 +381,7 @@ export class Par<T extends number | boolean = number> {
   sort(options?: { readonly descending?: boolean }): Promise<Float64Array>;
   sort<C extends NumericArrayConstructor>(options: SortOptions<C>): Promise<InstanceType<C>>;
   async sort(options?: { readonly descending?: boolean; readonly type?: unknown }): Promise<NumericArray> {
+    checkOptions(options, SORT_OPTIONS, 'sort options');
     const kind = options?.type === undefined ? 0 : ctorKind(options.type);
     return asArray(await this.#run('sort', undefined, options?.descending === true ? 1 : 0, kind));
   }

@@ -12,7 +12,7 @@ import { WireReader, WireWriter } from '../internal/wire.js';
 import { getWorkerContext } from './context.js';
 import { type NativePool, NativePoolClass } from './native-pool.js';
 import { MAIN_ORIGIN, workerExitError, writeError } from './protocol.js';
-import { TaskRunner } from './runner.js';
+import { TaskRunner, checkPoolOptions } from './runner.js';
 import { Submitter } from './submitter.js';
 import type { PoolOptions, PoolStats, TaskModule, TransferListItem } from './types.js';
 import type { WorkerInit } from './worker.js';
@@ -132,6 +132,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   constructor(options: PoolOptions) {
     super();
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('Pool expects an options object');
+    checkPoolOptions(options);
     const threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1 || threads > 255) {
       throw new InvalidArgumentError(`threads must be an integer from 1 to 255, got ${String(options.threads)}`);

@@ -3,9 +3,48 @@
  * `run`, `runWith`, `map` and `proxy`, all on top of a `Submitter`.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { checkOptionNames, checkOptions } from '../internal/options.js';
 import type { Submitter } from './submitter.js';
 import { TASK_MAP } from './protocol.js';
-import type { MapOptions, PoolProxy, RunOptions, TaskArgs, TaskModule, TaskName, TaskResult } from './types.js';
+import {
+  MAP_OPTIONS,
+  type MapOptions,
+  POOL_OPTIONS,
+  type PoolProxy,
+  RUN_OPTIONS,
+  type RunOptions,
+  type TaskArgs,
+  type TaskModule,
+  type TaskName,
+  type TaskResult,
+} from './types.js';
+
+const POOL_OPTION_SET: ReadonlySet<string> = new Set(POOL_OPTIONS);
+const RUN_OPTION_SET: ReadonlySet<string> = new Set(RUN_OPTIONS);
+const MAP_OPTION_SET: ReadonlySet<string> = new Set(MAP_OPTIONS);
+
+/** Throws `WEFT_INVALID_ARG` for an unknown name in `new Pool(options)` (with the nearest valid one). */
+export function checkPoolOptions(options: object): void {
+  checkOptionNames(options, POOL_OPTION_SET, 'Pool options');
+}
+
+/** The second argument of a map chunk's task when its items are argument lists (`spread`). */
+export const MAP_SPREAD = 1;
+
+/**
+ * In a worker, before a map chunk runs: the error for a task that `map` would call with fewer
+ * arguments than it declares (`fn.length`, which counts the parameters before the first one with
+ * a default or a rest parameter), or undefined.
+ */
+export function mapArityError(fn: (...args: never[]) => unknown, spread: boolean): InvalidArgumentError | undefined {
+  if (spread || fn.length <= 1) return undefined;
+  const name = fn.name === '' ? 'the task' : `task ${JSON.stringify(fn.name)}`;
+  return new InvalidArgumentError(
+    `pool.map calls ${name} with one argument per item, but it declares ${fn.length} parameters. ` +
+      `Pass { spread: true } to map to give each item (an array) as the argument list ` +
+      `(map(name, [[a, b], ...], { spread: true }) calls task(a, b)), or call run() per item.`,
+  );
+}
 
 export abstract class TaskRunner<M = TaskModule> {
   protected abstract get submitter(): Submitter;
@@ -19,23 +58,47 @@ export abstract class TaskRunner<M = TaskModule> {
 
   /** `run` with per-call options: an AbortSignal, a transfer list. */
   runWith<K extends TaskName<M>>(options: RunOptions, name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
+    try {
+      checkOptions(options as RunOptions | undefined, RUN_OPTION_SET, 'runWith options');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.submitter.submit(name, args, options) as Promise<TaskResult<M, K>>;
   }
 
   /**
    * Calls task `name` once per item (with the item as its only argument) and resolves with the
-   * results in order. Items go to the workers in chunks (`chunkSize`), one task per chunk.
+   * results in order. Items go to the workers in chunks (`chunkSize`), one task per chunk. A task
+   * that declares more than one parameter rejects with `WEFT_INVALID_ARG`, unless `spread` is
+   * set: then each item is an array, the argument list of its call.
    */
-  async map<K extends TaskName<M>>(name: K, items: Iterable<TaskArgs<M, K>[0]>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
+  map<K extends TaskName<M>>(name: K, items: Iterable<TaskArgs<M, K>[0]>, options?: MapOptions & { spread?: false }): Promise<Array<TaskResult<M, K>>>;
+  map<K extends TaskName<M>>(name: K, items: Iterable<TaskArgs<M, K>>, options: MapOptions & { spread: true }): Promise<Array<TaskResult<M, K>>>;
+  async map<K extends TaskName<M>>(name: K, items: Iterable<unknown>, options?: MapOptions): Promise<Array<TaskResult<M, K>>> {
+    const { chunkSize, signal, spread } = checkOptions(options, MAP_OPTION_SET, 'pool.map options');
+    if (items === null || typeof items !== 'object' || typeof (items as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      const what = items === null ? 'null' : typeof items;
+      throw new InvalidArgumentError(`pool.map(${JSON.stringify(String(name))}, items): items must be an array or another iterable object, got ${what}`);
+    }
+    if (spread !== undefined && typeof spread !== 'boolean') throw new InvalidArgumentError(`pool.map: spread must be a boolean, got ${typeof spread}`);
     const list: readonly unknown[] = Array.isArray(items) ? items : Array.from(items);
     const n = list.length;
+    if (spread === true) {
+      for (let i = 0; i < n; i++) {
+        if (!Array.isArray(list[i])) {
+          const v = list[i];
+          throw new InvalidArgumentError(
+            `pool.map with { spread: true } takes an array of arguments per item; item ${i} is ${v === null ? 'null' : typeof v}`,
+          );
+        }
+      }
+    }
     if (n === 0) return [];
-    const { chunkSize } = options;
     if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize < 1)) {
       throw new InvalidArgumentError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
     }
     const size = chunkSize ?? Math.max(1, Math.min(65_536, Math.ceil(n / (this.threads * 4))));
-    const numeric = list.every((v) => typeof v === 'number');
+    const numeric = spread !== true && list.every((v) => typeof v === 'number');
     const parts: Array<Promise<unknown>> = [];
     for (let start = 0; start < n; start += size) {
       const end = Math.min(n, start + size);
@@ -47,7 +110,8 @@ export abstract class TaskRunner<M = TaskModule> {
       } else {
         chunk = list.slice(start, end);
       }
-      parts.push(this.submitter.submit(name, [chunk], options.signal ? { signal: options.signal } : undefined, TASK_MAP));
+      const args = spread === true ? [chunk, MAP_SPREAD] : [chunk];
+      parts.push(this.submitter.submit(name, args, signal ? { signal } : undefined, TASK_MAP));
     }
     const results = (await Promise.all(parts)) as Array<ArrayLike<unknown>>;
     const out = new Array<TaskResult<M, K>>(n);

@@ -74,7 +74,34 @@ export interface RunOptions {
 export interface MapOptions extends Omit<RunOptions, 'transfer' | 'terminateOnAbort'> {
   /** Items per task; default: chosen so each thread gets several chunks. */
   chunkSize?: number;
+  /**
+   * Each item is the argument list of one call (`[a, b]` calls `task(a, b)`), for tasks of
+   * several parameters. Without it every item is the one argument of its call, and a task that
+   * declares more than one parameter rejects with `WEFT_INVALID_ARG` (so `map('add', [[1, 2]])`
+   * never calls `add([1, 2], undefined)`).
+   */
+  spread?: boolean;
 }
+
+/**
+ * The option names each bag accepts: anything else throws `WEFT_INVALID_ARG` naming the nearest
+ * valid one (src/internal/options.ts). Each list must name every key of its interface (checked
+ * below at compile time): add new options to both.
+ */
+export const POOL_OPTIONS = ['module', 'threads', 'maxQueue', 'idleTimeout', 'resourceLimits', 'name'] as const satisfies ReadonlyArray<keyof PoolOptions>;
+export const RUN_OPTIONS = ['signal', 'terminateOnAbort', 'transfer'] as const satisfies ReadonlyArray<keyof RunOptions>;
+export const MAP_OPTIONS = ['chunkSize', 'signal', 'spread'] as const satisfies ReadonlyArray<keyof MapOptions>;
+type Unlisted<T, L extends readonly string[]> = Exclude<keyof T, L[number]>;
+/** A compile error here: an option is missing from its list above. */
+type OptionListsAreComplete = [
+  Unlisted<PoolOptions, typeof POOL_OPTIONS>,
+  Unlisted<RunOptions, typeof RUN_OPTIONS>,
+  Unlisted<MapOptions, typeof MAP_OPTIONS>,
+] extends [never, never, never]
+  ? true
+  : never;
+const optionListsAreComplete: OptionListsAreComplete = true;
+void optionListsAreComplete;
 
 /** Percentiles of a distribution, in milliseconds. */
 export interface Percentiles {

@@ -25,6 +25,7 @@ import {
   now,
   writeError,
 } from './protocol.js';
+import { MAP_SPREAD, mapArityError } from './runner.js';
 import { Submitter } from './submitter.js';
 import { ActorHost, hostFor, hostsOfThisThread, setHostAttacher } from '../actor/host.js';
 import { NativeTransport } from '../actor/transport.js';
@@ -201,7 +202,7 @@ function runTask(r: WireReader, end: number): void {
   const t0 = now();
   let result: unknown;
   try {
-    result = flags & TASK_MAP ? runMap(fn, args[0]) : fn(...args);
+    result = flags & TASK_MAP ? runMap(fn, args[0], args[1] === MAP_SPREAD) : fn(...args);
   } catch (err) {
     currentKey = undefined;
     finish(taskOrigin, id, false, err, now() - t0, local);
@@ -238,14 +239,16 @@ function finish(taskOrigin: number, id: number, ok: boolean, value: unknown, ms:
   writeCompletion(taskOrigin, id, ok, value, ms, local);
 }
 
-function runMap(fn: TaskFn, items: unknown): unknown {
+function runMap(fn: TaskFn, items: unknown, spread: boolean): unknown {
+  const arity = mapArityError(fn, spread);
+  if (arity !== undefined) throw arity;
   const list = items as ArrayLike<unknown>;
   const n = list.length;
   const results: unknown[] = new Array(n);
   let numeric = true;
   let async = false;
   for (let i = 0; i < n; i++) {
-    const v = fn(list[i]);
+    const v = spread ? fn(...(list[i] as unknown[])) : fn(list[i]);
     results[i] = v;
     if (typeof v !== 'number') {
       numeric = false;
