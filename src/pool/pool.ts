@@ -2,14 +2,13 @@
  * `Pool`: CPU-bound JavaScript on worker threads, scheduled by weft-core's work-stealing
  * scheduler.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import { getWorkerContext } from './context.js';
+import { loadFailureHint, resolveTaskModule, type TaskModuleLocation } from './module.js';
 import { type NativePool, NativePoolClass } from './native-pool.js';
 import { MAIN_ORIGIN, workerExitError, writeError } from './protocol.js';
 import { TaskRunner, checkPoolOptions } from './runner.js';
@@ -70,36 +69,16 @@ function wakeAllOnExit(native: NativePool): WeakRef<NativePool> {
 }
 
 /**
- * The compiled worker entry (dist/pool/worker.js), or the TypeScript source under tsx (weft's own
- * tests and benches). There, a task module written in TypeScript also needs tsx's ESM loader in
- * the worker (Node 20 does not pass `--import=tsx` on to worker threads); it is registered only
- * for such modules, as it delays the worker's start.
+ * The compiled worker entry (dist/pool/worker.js), a file, so that Node runs the process's
+ * `--import`/`--require` preloads in it as in the main thread. Under tsx (weft's own tests and
+ * benches run the TypeScript sources) it is an eval that loads tsx's CommonJS hook first, since
+ * `--import` preloads do not run in eval workers; a TypeScript task module gets tsx's ESM hooks in
+ * the worker as it would in production (see ensureTypeScriptLoader in module.ts).
  */
-function workerEntry(module: string): { file: string; eval: boolean } {
+function workerEntry(): { file: string; eval: boolean } {
   const file = join(__dirname, __filename.endsWith('.ts') ? 'worker.ts' : 'worker.js');
-  if (file.endsWith('.ts')) {
-    const load = `require(${JSON.stringify(file)});`;
-    if (!/\.[cm]?tsx?$/.test(module)) return { file: `require("tsx/cjs"); ${load}`, eval: true };
-    const api = 'require("node:url").pathToFileURL(require.resolve("tsx/esm/api").replace(/\\.cjs$/, ".mjs")).href';
-    return { file: `require("tsx/cjs"); import(${api}).then((m) => { m.register(); ${load} });`, eval: true };
-  }
+  if (file.endsWith('.ts')) return { file: `require("tsx/cjs"); require(${JSON.stringify(file)});`, eval: true };
   return { file, eval: false };
-}
-
-function resolveModule(module: string | URL): string {
-  let path: string;
-  if (module instanceof URL) {
-    if (module.protocol !== 'file:') throw new InvalidArgumentError(`module must be a file URL, got ${module.href}`);
-    path = fileURLToPath(module);
-  } else if (typeof module === 'string' && module.length > 0) {
-    path = module.startsWith('file:') ? fileURLToPath(module) : module;
-  } else {
-    throw new InvalidArgumentError('Pool needs `module`: the path or file URL of the task module');
-  }
-  if (!existsSync(path)) {
-    throw new InvalidArgumentError(`the task module ${path} does not exist`);
-  }
-  return pathToFileURL(path).href;
 }
 
 /**
@@ -109,13 +88,27 @@ function resolveModule(module: string | URL): string {
  * const pool = new Pool<typeof import('./tasks.js')>({ module: new URL('./tasks.js', import.meta.url) });
  * const n = await pool.run('fib', 30);
  * ```
+ *
+ * `module` names the task module: a file URL (`new URL('./tasks.js', import.meta.url)`, relative
+ * to the file that names it) or a path (relative paths are relative to `process.cwd()`). If that
+ * file does not exist, its TypeScript/JavaScript sibling is loaded instead (`.js` ↔ `.ts`,
+ * `.mjs` ↔ `.mts`, `.cjs` ↔ `.cts`), so the same `./tasks.js` works under tsx, under Node's type
+ * stripping and once compiled; {@link Pool.module} says which file it was. A TypeScript module
+ * needs a process that can load TypeScript (tsx, or Node's type stripping: 22.6+ with
+ * `--experimental-strip-types`, by default from 22.18/23.6); otherwise, and when neither file
+ * exists, the constructor throws `WEFT_INVALID_ARG`.
  */
 export class Pool<M = TaskModule> extends TaskRunner<M> {
   readonly name: string;
+  /**
+   * The file URL of the task module the workers load: the file `module` named, or its
+   * TypeScript/JavaScript sibling when that file does not exist.
+   */
+  readonly module: string;
   readonly #native: NativePool;
   readonly #submitter: Submitter;
   readonly #threads: number;
-  readonly #module: string;
+  readonly #location: TaskModuleLocation;
   readonly #options: PoolOptions;
   readonly #slots: Array<Slot | undefined>;
   readonly #keepAlive: NodeJS.Timeout;
@@ -144,7 +137,8 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     if (idleTimeout !== undefined && (typeof idleTimeout !== 'number' || !(idleTimeout > 0))) {
       throw new InvalidArgumentError(`idleTimeout must be a positive number of milliseconds, got ${String(idleTimeout)}`);
     }
-    this.#module = resolveModule(options.module);
+    this.#location = resolveTaskModule(options.module);
+    this.module = this.#location.url;
     this.#options = options;
     this.#threads = threads;
     this.name = options.name ?? `weft-pool-${++poolCount}`;
@@ -240,14 +234,16 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       poolId: this.#native.id,
       token: this.#native.token,
       slot: index,
-      module: this.#module,
+      module: this.#location.url,
+      ...(this.#location.tsx !== undefined ? { tsx: this.#location.tsx } : {}),
+      ...(this.#location.probe !== undefined ? { tsxProbe: this.#location.probe } : {}),
       poolName: this.name,
       threads: this.#threads,
       idleTimeout: this.#options.idleTimeout ?? 0,
       progress,
       port: port2,
     };
-    const entry = workerEntry(this.#module);
+    const entry = workerEntry();
     const worker = new Worker(entry.file, {
       eval: entry.eval,
       workerData: init,
@@ -257,7 +253,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     });
     const slot: Slot = { index, worker, port: port1, progress: new Int32Array(progress), ready: false, retiring: false, idle: false, lastError: undefined };
     this.#slots[index] = slot;
-    worker.on('message', (msg: { type: string; exports?: string[]; message?: string; stack?: string }) => {
+    worker.on('message', (msg: { type: string; exports?: string[]; message?: string; stack?: string; code?: string }) => {
       if (msg.type === 'idle') {
         slot.idle = true;
         void worker.terminate();
@@ -265,7 +261,10 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
         slot.ready = true;
         this.#exports = msg.exports ?? [];
       } else if (msg.type === 'fatal') {
-        const err = new InvalidArgumentError(`${this.name}: cannot load the task module ${this.#module}: ${msg.message ?? ''}`);
+        const hint = loadFailureHint(this.#location, msg.code, msg.message ?? '');
+        const err = new InvalidArgumentError(
+          `${this.name}: cannot load the task module ${this.#describeModule()}: ${msg.message ?? ''}${hint !== undefined ? ` (${hint})` : ''}`,
+        );
         if (msg.stack !== undefined) err.stack = `${err.name}: ${err.message}\n--- in the worker ---\n${msg.stack}`;
         this.#fail(err);
       }
@@ -307,7 +306,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     }
     for (const id of lost) this.#submitter.settle(id, false, error());
     if (!slot.ready && this.#failure === undefined) {
-      this.#fail(new WeftError('WEFT_WORKER_EXIT', `${this.name}: a worker exited while loading the task module ${this.#module} (${detail})`));
+      this.#fail(new WeftError('WEFT_WORKER_EXIT', `${this.name}: a worker exited while loading the task module ${this.#describeModule()} (${detail})`));
     }
     if (this.#failure === undefined && !this.#closed) this.#spawn(slot.index);
     for (const listener of this.#lostListeners) {
@@ -317,6 +316,12 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
         process.emitWarning(`weft: a worker-exit listener threw: ${String(err)}`);
       }
     }
+  }
+
+  /** The task module's URL, and the name it was found for when that was its sibling. */
+  #describeModule(): string {
+    const l = this.#location;
+    return l.sibling ? `${l.url} (found for ${l.named}, which does not exist)` : l.url;
   }
 
   /** The task module cannot be loaded: reject everything now and later; stop respawning. */

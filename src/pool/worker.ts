@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError, WeftError } from '../errors.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import { setWorkerContext } from './context.js';
+import { ensureTypeScriptLoader } from './module.js';
 import { NativePoolClass } from './native-pool.js';
 import {
   MAIN_ORIGIN,
@@ -35,7 +36,12 @@ export interface WorkerInit {
   poolId: number;
   token: number;
   slot: number;
+  /** The file URL of the task module. */
   module: string;
+  /** For a TypeScript module in a process that runs tsx: tsx's `esm/api` entry (see module.ts). */
+  tsx?: string;
+  /** The `.js` URL that only a TypeScript resolver maps to `module` (see module.ts). */
+  tsxProbe?: string;
   poolName: string;
   threads: number;
   /** Exit after this many idle milliseconds (0: never). */
@@ -485,6 +491,7 @@ async function pump(): Promise<void> {
 async function start(): Promise<void> {
   try {
     const url = init.module.startsWith('file:') ? init.module : pathToFileURL(init.module).href;
+    await ensureTypeScriptLoader({ url, tsx: init.tsx, probe: init.tsxProbe });
     const mod = (await import(url)) as Record<string, unknown>;
     // A CommonJS module imported as ESM exposes module.exports as `default` too.
     const cjs = mod.default;
@@ -494,7 +501,12 @@ async function start(): Promise<void> {
         : { ...mod };
     exportNames = Object.keys(moduleExports).filter((k) => typeof moduleExports[k] === 'function');
   } catch (err) {
-    parentPort?.postMessage({ type: 'fatal', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
+    parentPort?.postMessage({
+      type: 'fatal',
+      message: err instanceof Error ? err.message : String(err),
+      stack: err instanceof Error ? err.stack : undefined,
+      code: err instanceof Error && typeof (err as Error & { code?: unknown }).code === 'string' ? (err as Error & { code: string }).code : undefined,
+    });
     return;
   }
   pool.setExports(exportNames);
