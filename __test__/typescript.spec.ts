@@ -1,9 +1,10 @@
 // TypeScript task modules, run as a user runs them: a small TS project (fixtures/ts-project.ts)
 // written into a temporary directory, with weftjs, tsx and fastify linked into its node_modules,
 // started as real child processes in every world that can load TypeScript: the tsx CLI and
-// `node --import tsx` (Node 20 and 24), Node's type stripping (22 with the flag, 24 and 26 by
-// default), and tsc's output under plain Node 20. Then the rule that finds the task module (the
-// named file, else its .js/.ts sibling) and its errors, in this process.
+// `node --import tsx` (Node 20 and 24), NODE_OPTIONS=--import=tsx (Node 20), Node's type stripping
+// (22 with the flag, 24 and 26 by default), and tsc's output under plain Node 20. Then the rule
+// that finds the task module (the named file, else its .js/.ts sibling) and its errors, in this
+// process.
 //
 // The worlds run with the official binaries of each major (scripts/registry-cache.mjs), two at a
 // time, each a few seconds. A run of the suite on another major (scripts/test-matrix.mjs sets
@@ -122,9 +123,10 @@ function expected(world: World, major: number): Omit<Result, 'node' | 'cwd'> {
 const matrixRun = process.env.WEFT_TEST_NODE_MAJOR !== undefined;
 const worldTest = matrixRun ? test.skip : test;
 
-const WORLDS: Array<{ title: string; world: World; major: number; args: (node: string) => string[] }> = [
+const WORLDS: Array<{ title: string; world: World; major: number; args: () => string[]; env?: Record<string, string> }> = [
   { title: 'tsx CLI', world: 'tsx', major: 20, args: () => ['node_modules/tsx/dist/cli.mjs', 'main.ts'] },
   { title: 'node --import tsx', world: 'tsx', major: 20, args: () => ['--import', 'tsx', 'main.ts'] },
+  { title: 'NODE_OPTIONS=--import=tsx', world: 'tsx', major: 20, args: () => ['main.ts'], env: { NODE_OPTIONS: '--import=tsx' } },
   { title: 'tsx CLI', world: 'tsx', major: 24, args: () => ['node_modules/tsx/dist/cli.mjs', 'main.ts'] },
   { title: 'node --import tsx', world: 'tsx', major: 24, args: () => ['--import', 'tsx', 'main.ts'] },
   { title: 'type stripping (--experimental-strip-types)', world: 'strip', major: 22, args: () => ['--experimental-strip-types', 'main.ts'] },
@@ -135,7 +137,7 @@ const WORLDS: Array<{ title: string; world: World; major: number; args: (node: s
 for (const w of WORLDS) {
   worldTest(`${w.title} on Node ${w.major}: tasks.ts as a Pool module (./tasks.js and ./tasks.ts), actors on workers, the Fastify plugin`, async (t) => {
     const node = nodeBinary(w.major);
-    const r = await run(node, w.args(node), { WORLD: w.world });
+    const r = await run(node, w.args(), { ...w.env, WORLD: w.world });
     t.log(`${r.ms} ms`);
     const result = resultOf(r);
     t.is(Number(result.node.split('.')[0]), w.major);
