@@ -87,21 +87,17 @@ export function isTypeScriptPath(path: string): boolean {
 /** Applies the rule above (see this file's header); throws `WEFT_INVALID_ARG` when nothing fits. */
 export function resolveTaskModule(module: string | URL): TaskModuleLocation {
   let named: string;
-  let origin: string;
+  /** For a plain relative path: how it was resolved (for the error when it is missing). */
+  let resolvedFrom: string | undefined;
   if (module instanceof URL) {
     if (module.protocol !== 'file:') throw new InvalidArgumentError(`module must be a file URL, got ${module.href}`);
     named = fileURLToPath(module);
-    origin = `the URL ${module.href}`;
   } else if (typeof module === 'string' && module.length > 0) {
-    if (module.startsWith('file:')) {
-      named = fileURLToPath(module);
-      origin = `the URL ${module}`;
-    } else if (isAbsolute(module)) {
-      named = module;
-      origin = `the path ${module}`;
-    } else {
+    if (module.startsWith('file:')) named = fileURLToPath(module);
+    else if (isAbsolute(module)) named = module;
+    else {
       named = resolve(process.cwd(), module);
-      origin = `${JSON.stringify(module)}, resolved against the process's working directory ${process.cwd()}`;
+      resolvedFrom = `${JSON.stringify(module)}, resolved against the process's working directory ${process.cwd()}`;
     }
   } else {
     throw new InvalidArgumentError(
@@ -114,9 +110,9 @@ export function resolveTaskModule(module: string | URL): TaskModuleLocation {
   const other = siblingOf(named);
   if (!existsSync(named)) {
     if (other === undefined || !existsSync(other)) {
-      const base = module instanceof URL || String(module).startsWith('file:') || isAbsolute(String(module)) ? '' : ` (${origin})`;
       throw new InvalidArgumentError(
-        `the task module ${named} does not exist${other !== undefined ? `, nor does ${other}` : ''}${base}. ` +
+        `the task module ${named} does not exist${other !== undefined ? `, nor does ${other}` : ''}` +
+          `${resolvedFrom !== undefined ? ` (${resolvedFrom})` : ''}. ` +
           `To name a file beside the module that creates the pool, pass new URL('./${basenameOf(named)}', import.meta.url)`,
       );
     }
