@@ -38,7 +38,8 @@ for (const entry of ENTRIES) {
   const base = `./${entry.split('/').pop()}.js`;
   // Loading an entry loads what it imports (fastify-plugin; prom-client, an optional peer
   // dependency of weft and a devDependency here).
-  const all = Object.keys(require(cjsFile)).filter((n) => n !== '__esModule');
+  const exportsObject = require(cjsFile);
+  const all = Object.keys(exportsObject).filter((n) => n !== '__esModule');
   if (all.length === 0) throw new Error(`dist/${entry}.js exports nothing`);
   const names = all.filter((n) => n !== 'default');
   const hasDefault = all.includes('default');
@@ -49,10 +50,17 @@ for (const entry of ENTRIES) {
   if (hasDefault) mjs += `export default cjs.default;\n`;
   writeFileSync(join(dist, `${entry}.mjs`), mjs);
   let dmts = `${header}export * from '${base}';\n`;
-  // Not `export { default } from`: from an ES module, TypeScript types a CommonJS module's default
-  // import as its whole exports object; the default export is that object's `default`.
+  // The default export is typed as the named export it is (`export default weftPlugin` in
+  // src/fastify/index.ts), re-exported by name: TypeScript types a CommonJS module's *default*
+  // import differently by resolution mode (node16/nodenext: the whole exports object; bundler:
+  // its `default`), so neither `export { default } from` nor `typeof cjs.default` is right for
+  // both, while a named re-export is.
   if (hasDefault) {
-    dmts += `import type cjs from '${base}';\ndeclare const _default: typeof cjs.default;\nexport default _default;\n`;
+    const alias = names.find((n) => exportsObject[n] === exportsObject.default);
+    if (alias === undefined) {
+      throw new Error(`dist/${entry}.js: its default export is not also a named export; export it by name too (the .d.mts re-exports it by name)`);
+    }
+    dmts += `export { ${alias} as default } from '${base}';\n`;
   }
   writeFileSync(join(dist, `${entry}.d.mts`), dmts);
   console.log(`dist/${entry}: CommonJS build + ESM entry re-exporting ${all.length} names`);

@@ -1,0 +1,149 @@
+// A consumer of weftjs, written the way a user would. scripts/check-consumer-types.mjs copies it
+// (as app.ts, so that the package's "type" decides ESM or CommonJS) into projects that install the
+// packed weftjs, and type-checks it there; it is never run. Every `@ts-expect-error` must be an
+// error: with `any` types (a declaration that failed to resolve, a lost generic) they would not
+// be, and tsc fails with TS2578 "Unused '@ts-expect-error' directive". (.mts here keeps it out of
+// __test__/tsconfig.json, which has no packed weftjs to resolve.)
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { fastify } from 'fastify';
+import { Registry } from 'prom-client';
+import {
+  ActorSystem,
+  Pool,
+  SharedStack,
+  WeftError,
+  defineActor,
+  isWeftError,
+  par,
+  type ActorRef,
+  type PoolProxy,
+  type TaskName,
+  type TransferListItem,
+} from 'weftjs';
+import weftPlugin, { weftPlugin as namedPlugin, type WeftDecoration, type WeftPluginOptions } from 'weftjs/fastify';
+import { registerWeftMetrics, type WeftMetrics } from 'weftjs/metrics';
+import type * as tasks from './tasks.js';
+
+// @ts-expect-error: only the subpaths in package.json "exports" are public
+export type Internals = typeof import('weftjs/dist/pool/pool.js');
+
+/** `true` exactly when `T` is `any`. */
+type IsAny<T> = 0 extends 1 & T ? true : false;
+function assertNotAny<T>(_value: T, ..._proof: IsAny<T> extends true ? [never] : []): void {}
+
+type Tasks = typeof tasks;
+const taskModule = pathToFileURL(join(process.cwd(), 'tasks.js'));
+
+export const Counter = defineActor({
+  init: (start: number) => ({ n: start }),
+  handlers: {
+    add: (state, msg: { by: number }) => {
+      state.n += msg.by;
+    },
+    get: (state) => state.n,
+  },
+});
+
+export async function usePool(): Promise<PoolProxy<Tasks>> {
+  const pool = new Pool<Tasks>({ module: taskModule, threads: 2 });
+  const n: number = await pool.run('fib', 20);
+  assertNotAny(n);
+  // @ts-expect-error: fib takes a number
+  await pool.run('fib', 'twenty');
+  // @ts-expect-error: `version` is not a function, so not a task
+  await pool.run('version');
+  const name: TaskName<Tasks> = 'digest';
+  void name;
+
+  const buffer = new ArrayBuffer(16);
+  const transfer: TransferListItem[] = [buffer];
+  const length: number = await pool.runWith({ transfer }, 'byteLength', buffer);
+  // @ts-expect-error: a string cannot be transferred
+  await pool.runWith({ transfer: ['not transferable'] }, 'byteLength', buffer);
+  const lengths: number[] = await pool.map('fib', [1, 2, 3]);
+  void [length, lengths];
+
+  const api = pool.proxy();
+  const hex: string = await api.digest('weft');
+  assertNotAny(hex);
+  // @ts-expect-error: digest resolves to a string
+  const wrong: number = await api.digest('weft');
+  // @ts-expect-error: no such task
+  await api.fibb(1);
+  void wrong;
+  return api;
+}
+
+export async function useActors(pool: Pool<Tasks>): Promise<number> {
+  const system = new ActorSystem({ pool });
+  const counter: ActorRef<typeof Counter> = system.spawn(Counter, 1, { on: 'main' });
+  counter.tell({ type: 'add', by: 2 });
+  const count: number = await counter.ask({ type: 'get' }, { timeout: 1000 });
+  assertNotAny(count);
+  // @ts-expect-error: the reply to 'get' is a number
+  const text: string = await counter.ask({ type: 'get' });
+  // @ts-expect-error: unknown message type
+  counter.tell({ type: 'sub', by: 1 });
+  // @ts-expect-error: `by` is a number
+  counter.tell({ type: 'add', by: '2' });
+  // @ts-expect-error: Counter's init takes a number
+  system.spawn(Counter, 'one');
+  void text;
+  await system.shutdown();
+  return count;
+}
+
+export async function useParAndStack(): Promise<number> {
+  const total: number = await par([1, 2, 3, 4])
+    .map((x) => x * 2)
+    .filter((x) => x > 2)
+    .sum();
+  const evens: Float64Array = await par.range(0, 100).filter((x) => x % 2 === 0).toArray();
+  // @ts-expect-error: par stages map numbers to numbers or booleans
+  par([1, 2]).map((x) => String(x));
+
+  const stack = new SharedStack<number>();
+  stack.push(total);
+  stack.pushMany(evens);
+  const top: number | undefined = stack.pop();
+  assertNotAny(top);
+  // @ts-expect-error: a SharedStack<number> holds numbers
+  stack.push('one');
+  return stack.size;
+}
+
+export async function useFastifyAndMetrics(): Promise<string> {
+  // The default export is the plugin itself (not the module object) in every resolution mode.
+  const samePlugin: typeof namedPlugin = weftPlugin;
+  void samePlugin;
+  const app = fastify();
+  const options: WeftPluginOptions = { pool: { module: taskModule, threads: 2 }, actors: true };
+  await app.register(weftPlugin, options);
+  const decoration: WeftDecoration = app.weft;
+  const pool: Pool | undefined = app.weft.pool;
+  // @ts-expect-error: the decorator name is a string
+  await app.register(namedPlugin, { decorator: 42 });
+  void decoration;
+
+  const registry = new Registry();
+  const stack = new SharedStack<string>();
+  const metrics: WeftMetrics = registerWeftMetrics({
+    register: registry,
+    pools: pool ? { main: pool } : [],
+    systems: app.weft.actors ? [app.weft.actors] : [],
+    stacks: { names: stack },
+  });
+  const names: readonly string[] = metrics.names;
+  // @ts-expect-error: the prefix is a string
+  registerWeftMetrics({ prefix: 1 });
+  metrics.unregister();
+
+  try {
+    await app.close();
+  } catch (err) {
+    if (isWeftError(err, 'WEFT_CLOSED')) return err.code;
+    if (err instanceof WeftError) return err.message;
+  }
+  return names.join(',');
+}
