@@ -40,6 +40,7 @@ export {
   type SortOptions,
   type ParOptions,
   type SourcePosition,
+  type FileLocation,
 } from './par/index.js';
 export {
   defineActor,

@@ -8,7 +8,16 @@
  * registry lives on `globalThis`, so it is shared even when the module loaded its own copy of weft.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { ActorContext, ActorDefinition, AnyActorDefinition, Handlers, SupervisionOptions } from './types.js';
+import { checkOptionNames } from '../internal/options.js';
+import {
+  BACKOFF_OPTIONS,
+  SUPERVISION_OPTIONS,
+  type ActorContext,
+  type ActorDefinition,
+  type AnyActorDefinition,
+  type Handlers,
+  type SupervisionOptions,
+} from './types.js';
 
 export interface ActorSpec<A, S, H extends Handlers<S>> {
   /** A stable identity across threads (default: a hash of the functions' source). Give one when
@@ -28,6 +37,38 @@ export interface ActorSpec<A, S, H extends Handlers<S>> {
   onStop?: (state: NoInfer<S>, ctx: ActorContext<NoInfer<S>, NoInfer<H>>) => unknown;
   /** The default supervision of actors of this definition (spawn options override it). */
   supervision?: SupervisionOptions;
+}
+
+/**
+ * The keys `defineActor` accepts: anything else (`onstart`, `handler`) throws `WEFT_INVALID_ARG`
+ * naming the nearest valid one. Must name every key of `ActorSpec` (checked below at compile time).
+ */
+export const ACTOR_SPEC_KEYS = ['name', 'init', 'handlers', 'onStart', 'onStop', 'supervision'] as const satisfies ReadonlyArray<
+  keyof ActorSpec<never, unknown, Handlers<unknown>>
+>;
+/** A compile error here: a key of `ActorSpec` is missing from `ACTOR_SPEC_KEYS`. */
+type SpecKeysAreComplete = Exclude<keyof ActorSpec<never, unknown, Handlers<unknown>>, (typeof ACTOR_SPEC_KEYS)[number]> extends never ? true : never;
+const specKeysAreComplete: SpecKeysAreComplete = true;
+void specKeysAreComplete;
+const ACTOR_SPEC_KEY_SET: ReadonlySet<string> = new Set(ACTOR_SPEC_KEYS);
+const SUPERVISION_OPTION_SET: ReadonlySet<string> = new Set(SUPERVISION_OPTIONS);
+const BACKOFF_OPTION_SET: ReadonlySet<string> = new Set(BACKOFF_OPTIONS);
+
+/**
+ * Checks that `s` (supervision options, as in `defineActor` or `spawn`) is an object or undefined
+ * and that it and its `backoff` have only known option names (`WEFT_INVALID_ARG` otherwise).
+ * `what` names it in the message (`'spawn options.supervision'`).
+ */
+export function checkSupervisionNames(s: unknown, what: string): void {
+  if (s === undefined) return;
+  if (s === null || typeof s !== 'object') throw new InvalidArgumentError(`${what} must be an object, got ${s === null ? 'null' : typeof s}`);
+  checkOptionNames(s, SUPERVISION_OPTION_SET, what);
+  const backoff = (s as SupervisionOptions).backoff;
+  if (backoff === undefined) return;
+  if (backoff === null || typeof backoff !== 'object') {
+    throw new InvalidArgumentError(`${what}.backoff must be an object, got ${backoff === null ? 'null' : typeof backoff}`);
+  }
+  checkOptionNames(backoff, BACKOFF_OPTION_SET, `${what}.backoff`);
 }
 
 const REGISTRY = Symbol.for('weft.actor.definitions');
@@ -79,6 +120,7 @@ function fingerprint(spec: ActorSpec<never, unknown, Handlers<unknown>>): string
  */
 export function defineActor<A, S, H extends Handlers<S>>(spec: ActorSpec<A, S, H>): ActorDefinition<A, S, H> {
   if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError('defineActor expects an object');
+  checkOptionNames(spec, ACTOR_SPEC_KEY_SET, 'defineActor spec');
   if (typeof spec.init !== 'function') throw new InvalidArgumentError('defineActor needs an `init` function');
   if (spec.handlers === null || typeof spec.handlers !== 'object') {
     throw new InvalidArgumentError('defineActor needs `handlers`: an object of message handlers');
@@ -92,6 +134,7 @@ export function defineActor<A, S, H extends Handlers<S>>(spec: ActorSpec<A, S, H
   if (spec.name !== undefined && (typeof spec.name !== 'string' || spec.name.length === 0)) {
     throw new InvalidArgumentError('the name of a definition must be a non-empty string');
   }
+  checkSupervisionNames(spec.supervision, 'defineActor spec.supervision');
   const key = spec.name ?? fingerprint(spec as unknown as ActorSpec<never, unknown, Handlers<unknown>>);
   const def: ActorDefinition<A, S, H> = Object.freeze({
     kind: 'weft:actor' as const,

@@ -8,21 +8,34 @@ import { fileURLToPath } from 'node:url';
 import { workerData } from 'node:worker_threads';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
-import { definitionByKey, definitionSite, describeDefinition, handlerMapOf, shapeOf, unhandledText, type HandlerFn } from './define.js';
+import { checkOptionNames, unknownOptionMessage } from '../internal/options.js';
+import {
+  checkSupervisionNames,
+  definitionByKey,
+  definitionSite,
+  describeDefinition,
+  handlerMapOf,
+  shapeOf,
+  unhandledText,
+  type HandlerFn,
+} from './define.js';
 import * as protocol from './protocol.js';
 
 import { ActorRef, setHostResolver, typeRef, type RefHost } from './ref.js';
 import type { ActorTransport, NativeActorSystem } from './transport.js';
-import type {
-  ActorContext,
-  ActorDefinition,
-  AnyActorDefinition,
-  AskOptions,
-  MailboxOptions,
-  Overflow,
-  Placement,
-  SpawnOptions,
-  SupervisionOptions,
+import {
+  ASK_OPTIONS,
+  MAILBOX_OPTIONS,
+  SPAWN_OPTIONS,
+  type ActorContext,
+  type ActorDefinition,
+  type AnyActorDefinition,
+  type AskOptions,
+  type MailboxOptions,
+  type Overflow,
+  type Placement,
+  type SpawnOptions,
+  type SupervisionOptions,
 } from './types.js';
 
 // Read once into local bindings: the hot paths then use plain constants (a module namespace
@@ -134,6 +147,33 @@ function supervisionOf(o: SupervisionOptions | undefined, fallback: SupervisionO
     jitter: num(b.jitter, 0.2, 'backoff.jitter'),
     children,
   };
+}
+
+const SPAWN_OPTION_SET: ReadonlySet<string> = new Set(SPAWN_OPTIONS);
+const MAILBOX_OPTION_SET: ReadonlySet<string> = new Set(MAILBOX_OPTIONS);
+const ASK_OPTION_SET: ReadonlySet<string> = new Set(ASK_OPTIONS);
+
+/** Unknown names in spawn options (or in its `mailbox`, `supervision`, `supervision.backoff`) throw `WEFT_INVALID_ARG`. */
+function checkSpawnOptionNames(o: SpawnOptions): void {
+  checkOptionNames(o, SPAWN_OPTION_SET, 'spawn options');
+  const m = o.mailbox;
+  if (m !== null && typeof m === 'object') checkOptionNames(m, MAILBOX_OPTION_SET, 'spawn options.mailbox');
+  checkSupervisionNames(o.supervision, 'spawn options.supervision');
+}
+
+/**
+ * Why the options of an `ask` are not valid: not an object, or an unknown option name. Runs per
+ * message when options are passed, so it allocates nothing when they are valid (a `for...in`
+ * over a plain object walks V8's enum cache; no key array).
+ */
+function askOptionsError(o: unknown): InvalidArgumentError | undefined {
+  if (o === null || typeof o !== 'object') {
+    return new InvalidArgumentError(`ask options must be an object, got ${o === null ? 'null' : typeof o}`);
+  }
+  for (const k in o) {
+    if (!ASK_OPTION_SET.has(k) && Object.hasOwn(o, k)) return new InvalidArgumentError(unknownOptionMessage(k, ASK_OPTIONS, 'ask options'));
+  }
+  return undefined;
 }
 
 export interface Bound {
@@ -339,6 +379,7 @@ export class ActorHost implements RefHost {
     }
     const o = options ?? {};
     if (o === null || typeof o !== 'object') throw new InvalidArgumentError('spawn options must be an object');
+    checkSpawnOptionNames(o);
     const bound = boundOf(o.mailbox);
     // Validate now, so a bad option fails at the call site rather than on another thread.
     supervisionOf(o.supervision, def.supervision);
@@ -601,6 +642,10 @@ export class ActorHost implements RefHost {
 
   ask(ref: ActorRef, msg: unknown, options: AskOptions | undefined): Promise<unknown> {
     if (this.#closed) return Promise.reject(new WeftError('WEFT_CLOSED', 'the actor system is shut down'));
+    if (options !== undefined) {
+      const invalid = askOptionsError(options);
+      if (invalid !== undefined) return Promise.reject(invalid);
+    }
     const timeout = options?.timeout ?? this.#askTimeout;
     if (typeof timeout !== 'number' || !(timeout > 0)) {
       return Promise.reject(new InvalidArgumentError(`ask timeout must be a positive number of milliseconds, got ${String(options?.timeout)}`));

@@ -3,6 +3,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { checkOptionNames } from '../internal/options.js';
 import { native } from '../native.js';
 import { poolInternals, type PoolInternals } from '../pool/pool.js';
 import { WireReader } from '../internal/wire.js';
@@ -19,6 +20,30 @@ export interface ActorSystemOptions {
   /** Default `ask` timeout in milliseconds (30 000). */
   askTimeout?: number;
 }
+
+/** The options of `system.shutdown()`. */
+export interface ShutdownOptions {
+  /** Milliseconds to wait for actors to stop before killing them (default 5000). */
+  timeout?: number;
+}
+
+/**
+ * The option names each bag accepts: anything else throws `WEFT_INVALID_ARG` naming the nearest
+ * valid one (src/internal/options.ts). Each list must name every key of its interface (checked
+ * below at compile time): add new options to both.
+ */
+export const ACTOR_SYSTEM_OPTIONS = ['pool', 'askTimeout'] as const satisfies ReadonlyArray<keyof ActorSystemOptions>;
+const SHUTDOWN_OPTIONS = ['timeout'] as const satisfies ReadonlyArray<keyof ShutdownOptions>;
+type Unlisted<T, L extends readonly string[]> = Exclude<keyof T, L[number]>;
+/** A compile error here: an option is missing from its list above. */
+type OptionListsAreComplete = [
+  Unlisted<ActorSystemOptions, typeof ACTOR_SYSTEM_OPTIONS>,
+  Unlisted<ShutdownOptions, typeof SHUTDOWN_OPTIONS>,
+] extends [never, never]
+  ? true
+  : never;
+const optionListsAreComplete: OptionListsAreComplete = true;
+void optionListsAreComplete;
 
 /** Counters of one actor (`system.stats()`). */
 export interface ActorStats {
@@ -119,6 +144,7 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
   constructor(options: ActorSystemOptions = {}) {
     super();
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('ActorSystem expects an options object');
+    checkOptionNames(options, ACTOR_SYSTEM_OPTIONS, 'ActorSystem options');
     let pool: PoolInternals | undefined;
     if (options.pool !== undefined) {
       pool = poolInternals(options.pool);
@@ -242,7 +268,15 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
    * queued; actors still running after `timeout` ms are killed. Pending asks reject with
    * `WEFT_CLOSED`. The pool is not closed (it may serve other work).
    */
-  shutdown(options: { timeout?: number } = {}): Promise<void> {
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (options === null || typeof options !== 'object') {
+      return Promise.reject(new InvalidArgumentError(`shutdown options must be an object, got ${options === null ? 'null' : typeof options}`));
+    }
+    try {
+      checkOptionNames(options, SHUTDOWN_OPTIONS, 'shutdown options');
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     this.#shutdown ??= (async () => {
       const timeout = options.timeout ?? 5000;
       const top = [...this.#records.values()].filter((r) => r.parent === 0);

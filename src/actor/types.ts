@@ -73,6 +73,32 @@ export interface AskOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The option names each bag accepts: anything else throws `WEFT_INVALID_ARG` naming the nearest
+ * valid one (src/internal/options.ts). Each list must name every key of its interface (checked
+ * below at compile time): add new options to both.
+ */
+export const SPAWN_OPTIONS = ['on', 'name', 'mailbox', 'supervision'] as const satisfies ReadonlyArray<keyof SpawnOptions>;
+export const MAILBOX_OPTIONS = ['capacity', 'overflow'] as const satisfies ReadonlyArray<keyof MailboxOptions>;
+export const SUPERVISION_OPTIONS = ['strategy', 'maxRestarts', 'withinMs', 'backoff', 'children'] as const satisfies ReadonlyArray<
+  keyof SupervisionOptions
+>;
+export const BACKOFF_OPTIONS = ['minMs', 'maxMs', 'jitter'] as const satisfies ReadonlyArray<keyof BackoffOptions>;
+export const ASK_OPTIONS = ['timeout', 'signal'] as const satisfies ReadonlyArray<keyof AskOptions>;
+type Unlisted<T, L extends readonly string[]> = Exclude<keyof T, L[number]>;
+/** A compile error here: an option is missing from its list above. */
+type OptionListsAreComplete = [
+  Unlisted<SpawnOptions, typeof SPAWN_OPTIONS>,
+  Unlisted<MailboxOptions, typeof MAILBOX_OPTIONS>,
+  Unlisted<SupervisionOptions, typeof SUPERVISION_OPTIONS>,
+  Unlisted<BackoffOptions, typeof BACKOFF_OPTIONS>,
+  Unlisted<AskOptions, typeof ASK_OPTIONS>,
+] extends [never, never, never, never, never]
+  ? true
+  : never;
+const optionListsAreComplete: OptionListsAreComplete = true;
+void optionListsAreComplete;
+
 /** How an actor ended, as `watch` reports it. */
 export interface Termination {
   /** `'stopped'`: by stop() or its strategy; `'failed'`: its handler failed and it was not

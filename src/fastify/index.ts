@@ -18,10 +18,11 @@
  *
  * fastify is an optional peer dependency of weft: this module only imports its types.
  */
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, RegisterOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { ActorSystem, type ActorSystemOptions } from '../actor/system.js';
+import { ACTOR_SYSTEM_OPTIONS, ActorSystem, type ActorSystemOptions } from '../actor/system.js';
 import { InvalidArgumentError } from '../errors.js';
+import { checkOptionNames } from '../internal/options.js';
 import { Pool } from '../pool/pool.js';
 import type { PoolOptions } from '../pool/types.js';
 
@@ -55,6 +56,28 @@ export interface WeftPluginOptions {
   shutdownTimeout?: number;
 }
 
+/**
+ * The option names the plugin accepts: its own, and the ones Fastify itself reads from the
+ * options of `register` and passes along (`prefix`, `logLevel`, `logSerializers`). Anything else
+ * throws `WEFT_INVALID_ARG` naming the nearest valid one. Each list must name every key of its
+ * interface (checked below at compile time): add new options to both.
+ */
+const PLUGIN_OPTIONS = ['pool', 'actors', 'decorator', 'closeOnExit', 'shutdownTimeout'] as const satisfies ReadonlyArray<keyof WeftPluginOptions>;
+const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'] as const satisfies ReadonlyArray<keyof RegisterOptions>;
+type Unlisted<T, L extends readonly string[]> = Exclude<keyof T, L[number]>;
+/** A compile error here: an option is missing from its list above. */
+type OptionListsAreComplete = [
+  Unlisted<WeftPluginOptions, typeof PLUGIN_OPTIONS>,
+  Unlisted<RegisterOptions, typeof REGISTER_OPTIONS>,
+] extends [never, never]
+  ? true
+  : never;
+const optionListsAreComplete: OptionListsAreComplete = true;
+void optionListsAreComplete;
+const PLUGIN_OPTION_SET: ReadonlySet<string> = new Set([...PLUGIN_OPTIONS, ...REGISTER_OPTIONS]);
+/** `actors: { ... }`: ActorSystem options without `pool` (the plugin passes its own). */
+const ACTORS_OPTION_SET: ReadonlySet<string> = new Set(ACTOR_SYSTEM_OPTIONS.filter((k) => k !== 'pool'));
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** weft's pool and actor system (`weft/fastify`, with the default decorator name). */
@@ -64,6 +87,7 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<WeftPluginOptions> = async (fastify: FastifyInstance, options: WeftPluginOptions) => {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('weft/fastify expects an options object');
+  checkOptionNames(options, PLUGIN_OPTION_SET, 'weft/fastify options');
   const { decorator = 'weft', closeOnExit = false, shutdownTimeout } = options;
   if (typeof decorator !== 'string' || decorator === '') {
     throw new InvalidArgumentError(`decorator must be a non-empty string, got ${String(decorator)}`);
@@ -83,7 +107,9 @@ const plugin: FastifyPluginAsync<WeftPluginOptions> = async (fastify: FastifyIns
   ) {
     throw new InvalidArgumentError('actors must be a boolean, ActorSystem options without `pool`, or an ActorSystem');
   }
-  // Other keys are ignored: Fastify passes its own register options (prefix, logLevel...) along.
+  if (typeof actorsOption === 'object' && !(actorsOption instanceof ActorSystem)) {
+    checkOptionNames(actorsOption, ACTORS_OPTION_SET, 'weft/fastify options.actors');
+  }
   if (options.pool === undefined && (actorsOption === undefined || actorsOption === false)) {
     throw new InvalidArgumentError('weft/fastify needs `pool` or `actors` (or both)');
   }
