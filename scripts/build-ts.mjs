@@ -43,7 +43,10 @@ for (const entry of ENTRIES) {
   if (all.length === 0) throw new Error(`dist/${entry}.js exports nothing`);
   const names = all.filter((n) => n !== 'default');
   const hasDefault = all.includes('default');
-  let mjs = `${header}import cjs from '${base}';\n`;
+  // createRequire, not `import cjs from`: how a default import of CommonJS is bound differs between
+  // loaders (tsx's ESM hooks on Node 22+ bind it to `exports.default` of a module marked
+  // __esModule, i.e. undefined here), while require() gives module.exports under every loader.
+  let mjs = `${header}import { createRequire } from 'node:module';\n\nconst cjs = createRequire(import.meta.url)('${base}');\n`;
   if (names.length > 0) mjs += `\nexport const {\n${names.map((n) => `  ${n},`).join('\n')}\n} = cjs;\n`;
   // `export default cjs.default`: `import x from` gets what `require(...).default` is (for the
   // Fastify plugin, the plugin function), not the CommonJS exports object.

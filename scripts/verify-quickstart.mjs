@@ -8,9 +8,9 @@
 // 3. Runs main.ts in each TypeScript world on the Node major it belongs to (the official binaries
 //    come from the registry: scripts/registry-cache.mjs) and compares what it prints with the
 //    README's output, line for line:
-//      tsx CLI and `node --import tsx`   on Node 20 and 24
+//      tsx CLI and `node --import tsx`   on Node 20 and 24 (and the tsx CLI on 22)
 //      `--experimental-strip-types`      on Node 22
-//      type stripping by default         on Node 24
+//      type stripping by default         on Node 24 and 26
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,10 +53,12 @@ function main() {
   const worlds = [
     { name: 'tsx CLI', major: 20, args: (tsx) => [tsx, 'main.ts'] },
     { name: 'node --import tsx', major: 20, args: () => ['--import', 'tsx', 'main.ts'] },
+    { name: 'tsx CLI', major: 22, args: (tsx) => [tsx, 'main.ts'] },
     { name: '--experimental-strip-types', major: 22, args: () => ['--experimental-strip-types', 'main.ts'] },
     { name: 'tsx CLI', major: 24, args: (tsx) => [tsx, 'main.ts'] },
     { name: 'node --import tsx', major: 24, args: () => ['--import', 'tsx', 'main.ts'] },
     { name: 'type stripping (default)', major: 24, args: () => ['main.ts'] },
+    { name: 'type stripping (default)', major: 26, args: () => ['main.ts'] },
   ].map((w) => ({ ...w, node: nodeBinary(w.major) }));
 
   const toolchain = ['cargo', 'rustc', 'rustup'];
