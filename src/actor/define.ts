@@ -8,7 +8,7 @@
  * registry lives on `globalThis`, so it is shared even when the module loaded its own copy of weft.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { checkOptionNames } from '../internal/options.js';
+import { checkOptionNames, optionNames } from '../internal/options.js';
 import {
   BACKOFF_OPTIONS,
   SUPERVISION_OPTIONS,
@@ -41,15 +41,10 @@ export interface ActorSpec<A, S, H extends Handlers<S>> {
 
 /**
  * The keys `defineActor` accepts: anything else (`onstart`, `handler`) throws `WEFT_INVALID_ARG`
- * naming the nearest valid one. Must name every key of `ActorSpec` (checked below at compile time).
+ * naming the nearest valid one. Must name every key of `ActorSpec` (checked at compile time by
+ * `optionNames`).
  */
-export const ACTOR_SPEC_KEYS = ['name', 'init', 'handlers', 'onStart', 'onStop', 'supervision'] as const satisfies ReadonlyArray<
-  keyof ActorSpec<never, unknown, Handlers<unknown>>
->;
-/** A compile error here: a key of `ActorSpec` is missing from `ACTOR_SPEC_KEYS`. */
-type SpecKeysAreComplete = Exclude<keyof ActorSpec<never, unknown, Handlers<unknown>>, (typeof ACTOR_SPEC_KEYS)[number]> extends never ? true : never;
-const specKeysAreComplete: SpecKeysAreComplete = true;
-void specKeysAreComplete;
+export const ACTOR_SPEC_KEYS = optionNames<ActorSpec<never, unknown, Handlers<unknown>>>()(['name', 'init', 'handlers', 'onStart', 'onStop', 'supervision']);
 const ACTOR_SPEC_KEY_SET: ReadonlySet<string> = new Set(ACTOR_SPEC_KEYS);
 const SUPERVISION_OPTION_SET: ReadonlySet<string> = new Set(SUPERVISION_OPTIONS);
 const BACKOFF_OPTION_SET: ReadonlySet<string> = new Set(BACKOFF_OPTIONS);

@@ -3,7 +3,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
-import { checkOptionNames } from '../internal/options.js';
+import { checkOptionNames, optionNames } from '../internal/options.js';
 import { native } from '../native.js';
 import { poolInternals, type PoolInternals } from '../pool/pool.js';
 import { WireReader } from '../internal/wire.js';
@@ -29,21 +29,11 @@ export interface ShutdownOptions {
 
 /**
  * The option names each bag accepts: anything else throws `WEFT_INVALID_ARG` naming the nearest
- * valid one (src/internal/options.ts). Each list must name every key of its interface (checked
- * below at compile time): add new options to both.
+ * valid one (src/internal/options.ts). Each list must name every key of its interface (checked at
+ * compile time by `optionNames`): add new options to both.
  */
-export const ACTOR_SYSTEM_OPTIONS = ['pool', 'askTimeout'] as const satisfies ReadonlyArray<keyof ActorSystemOptions>;
-const SHUTDOWN_OPTIONS = ['timeout'] as const satisfies ReadonlyArray<keyof ShutdownOptions>;
-type Unlisted<T, L extends readonly string[]> = Exclude<keyof T, L[number]>;
-/** A compile error here: an option is missing from its list above. */
-type OptionListsAreComplete = [
-  Unlisted<ActorSystemOptions, typeof ACTOR_SYSTEM_OPTIONS>,
-  Unlisted<ShutdownOptions, typeof SHUTDOWN_OPTIONS>,
-] extends [never, never]
-  ? true
-  : never;
-const optionListsAreComplete: OptionListsAreComplete = true;
-void optionListsAreComplete;
+export const ACTOR_SYSTEM_OPTIONS = optionNames<ActorSystemOptions>()(['pool', 'askTimeout']);
+const SHUTDOWN_OPTIONS = optionNames<ShutdownOptions>()(['timeout']);
 
 /** Counters of one actor (`system.stats()`). */
 export interface ActorStats {

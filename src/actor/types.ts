@@ -3,6 +3,7 @@
  * and the options of spawn, mailboxes and supervision.
  */
 import type { ActorRef } from './ref.js';
+import { optionNames } from '../internal/options.js';
 
 /** What a bounded mailbox does with a message that finds it full. */
 export type Overflow = 'reject' | 'drop-oldest' | 'drop-newest' | 'wait';
@@ -75,29 +76,14 @@ export interface AskOptions {
 
 /**
  * The option names each bag accepts: anything else throws `WEFT_INVALID_ARG` naming the nearest
- * valid one (src/internal/options.ts). Each list must name every key of its interface (checked
- * below at compile time): add new options to both.
+ * valid one (src/internal/options.ts). Each list must name every key of its interface (checked at
+ * compile time by `optionNames`): add new options to both.
  */
-export const SPAWN_OPTIONS = ['on', 'name', 'mailbox', 'supervision'] as const satisfies ReadonlyArray<keyof SpawnOptions>;
-export const MAILBOX_OPTIONS = ['capacity', 'overflow'] as const satisfies ReadonlyArray<keyof MailboxOptions>;
-export const SUPERVISION_OPTIONS = ['strategy', 'maxRestarts', 'withinMs', 'backoff', 'children'] as const satisfies ReadonlyArray<
-  keyof SupervisionOptions
->;
-export const BACKOFF_OPTIONS = ['minMs', 'maxMs', 'jitter'] as const satisfies ReadonlyArray<keyof BackoffOptions>;
-export const ASK_OPTIONS = ['timeout', 'signal'] as const satisfies ReadonlyArray<keyof AskOptions>;
-type Unlisted<T, L extends readonly string[]> = Exclude<keyof T, L[number]>;
-/** A compile error here: an option is missing from its list above. */
-type OptionListsAreComplete = [
-  Unlisted<SpawnOptions, typeof SPAWN_OPTIONS>,
-  Unlisted<MailboxOptions, typeof MAILBOX_OPTIONS>,
-  Unlisted<SupervisionOptions, typeof SUPERVISION_OPTIONS>,
-  Unlisted<BackoffOptions, typeof BACKOFF_OPTIONS>,
-  Unlisted<AskOptions, typeof ASK_OPTIONS>,
-] extends [never, never, never, never, never]
-  ? true
-  : never;
-const optionListsAreComplete: OptionListsAreComplete = true;
-void optionListsAreComplete;
+export const SPAWN_OPTIONS = optionNames<SpawnOptions>()(['on', 'name', 'mailbox', 'supervision']);
+export const MAILBOX_OPTIONS = optionNames<MailboxOptions>()(['capacity', 'overflow']);
+export const SUPERVISION_OPTIONS = optionNames<SupervisionOptions>()(['strategy', 'maxRestarts', 'withinMs', 'backoff', 'children']);
+export const BACKOFF_OPTIONS = optionNames<BackoffOptions>()(['minMs', 'maxMs', 'jitter']);
+export const ASK_OPTIONS = optionNames<AskOptions>()(['timeout', 'signal']);
 
 /** How an actor ended, as `watch` reports it. */
 export interface Termination {

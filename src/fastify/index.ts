@@ -22,7 +22,7 @@ import type { FastifyInstance, FastifyPluginAsync, RegisterOptions } from 'fasti
 import fp from 'fastify-plugin';
 import { ACTOR_SYSTEM_OPTIONS, ActorSystem, type ActorSystemOptions } from '../actor/system.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkOptionNames } from '../internal/options.js';
+import { checkOptionNames, optionNames } from '../internal/options.js';
 import { Pool } from '../pool/pool.js';
 import type { PoolOptions } from '../pool/types.js';
 
@@ -60,20 +60,10 @@ export interface WeftPluginOptions {
  * The option names the plugin accepts: its own, and the ones Fastify itself reads from the
  * options of `register` and passes along (`prefix`, `logLevel`, `logSerializers`). Anything else
  * throws `WEFT_INVALID_ARG` naming the nearest valid one. Each list must name every key of its
- * interface (checked below at compile time): add new options to both.
+ * interface (checked at compile time by `optionNames`): add new options to both.
  */
-const PLUGIN_OPTIONS = ['pool', 'actors', 'decorator', 'closeOnExit', 'shutdownTimeout'] as const satisfies ReadonlyArray<keyof WeftPluginOptions>;
-const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'] as const satisfies ReadonlyArray<keyof RegisterOptions>;
-type Unlisted<T, L extends readonly string[]> = Exclude<keyof T, L[number]>;
-/** A compile error here: an option is missing from its list above. */
-type OptionListsAreComplete = [
-  Unlisted<WeftPluginOptions, typeof PLUGIN_OPTIONS>,
-  Unlisted<RegisterOptions, typeof REGISTER_OPTIONS>,
-] extends [never, never]
-  ? true
-  : never;
-const optionListsAreComplete: OptionListsAreComplete = true;
-void optionListsAreComplete;
+const PLUGIN_OPTIONS = optionNames<WeftPluginOptions>()(['pool', 'actors', 'decorator', 'closeOnExit', 'shutdownTimeout']);
+const REGISTER_OPTIONS = optionNames<RegisterOptions>()(['prefix', 'logLevel', 'logSerializers']);
 const PLUGIN_OPTION_SET: ReadonlySet<string> = new Set([...PLUGIN_OPTIONS, ...REGISTER_OPTIONS]);
 /** `actors: { ... }`: ActorSystem options without `pool` (the plugin passes its own). */
 const ACTORS_OPTION_SET: ReadonlySet<string> = new Set(ACTOR_SYSTEM_OPTIONS.filter((k) => k !== 'pool'));

@@ -9,6 +9,21 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 
+/** The keys of `T` that the list `L` leaves out. */
+type Missing<T, L extends readonly PropertyKey[]> = Exclude<keyof T, L[number]>;
+
+/**
+ * The option names of the bag `T`, checked at compile time both ways: every name is a key of `T`,
+ * and a key of `T` the list leaves out is a type error at the call that names it (so a new option
+ * cannot be forgotten here). One per option bag, next to its interface:
+ * `export const POOL_OPTIONS = optionNames<PoolOptions>()(['module', 'threads', ...]);`
+ */
+export function optionNames<T>(): <const L extends ReadonlyArray<keyof T & string>>(
+  names: L & ([Missing<T, L>] extends [never] ? unknown : { 'missing option names': Missing<T, L> }),
+) => L {
+  return (names) => names;
+}
+
 /**
  * The optimal-string-alignment distance (Levenshtein plus transpositions of neighbours: `maxQeue`
  * is one edit from `maxQueue`, `thraeds` one from `threads`), compared case-insensitively, with a

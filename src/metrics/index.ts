@@ -25,7 +25,7 @@ import {
 } from 'prom-client';
 import type { ActorStats, ActorSystemStats } from '../actor/system.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkOptionNames } from '../internal/options.js';
+import { checkOptionNames, optionNames } from '../internal/options.js';
 import type { PoolStats } from '../pool/types.js';
 
 /** What is read from a pool: a weft `Pool` (of any task module) fits. */
@@ -75,15 +75,11 @@ export interface WeftMetrics {
 
 /**
  * The option names `registerWeftMetrics` accepts: anything else throws `WEFT_INVALID_ARG` naming
- * the nearest valid one. Must name every key of `WeftMetricsOptions` (checked below at compile
- * time): add new options to both. (`pools`, `systems` and `stacks` are lists or records of
+ * the nearest valid one. Must name every key of `WeftMetricsOptions` (checked at compile time by
+ * `optionNames`): add new options to both. (`pools`, `systems` and `stacks` are lists or records of
  * sources, labelled by their keys: not option bags.)
  */
-const METRICS_OPTIONS = ['register', 'prefix', 'pools', 'systems', 'stacks', 'topActors'] as const satisfies ReadonlyArray<keyof WeftMetricsOptions>;
-/** A compile error here: an option is missing from `METRICS_OPTIONS`. */
-type OptionListIsComplete = Exclude<keyof WeftMetricsOptions, (typeof METRICS_OPTIONS)[number]> extends never ? true : never;
-const optionListIsComplete: OptionListIsComplete = true;
-void optionListIsComplete;
+const METRICS_OPTIONS = optionNames<WeftMetricsOptions>()(['register', 'prefix', 'pools', 'systems', 'stacks', 'topActors']);
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const QUANTILES = [

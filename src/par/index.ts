@@ -8,7 +8,7 @@
  * ```
  */
 import { InvalidArgumentError } from '../errors.js';
-import { checkOptionNames } from '../internal/options.js';
+import { checkOptionNames, optionNames } from '../internal/options.js';
 import { type NumericArray, Par, type ParOptions, arrayKind } from './pipeline.js';
 
 export { Par, INLINE_MAX } from './pipeline.js';
@@ -39,7 +39,7 @@ export interface ParFunction {
 }
 
 /** The names `par(source, options)` and `par.range(..., options)` accept. */
-const PAR_OPTIONS = ['fallback'] as const satisfies ReadonlyArray<keyof ParOptions>;
+const PAR_OPTIONS = optionNames<ParOptions>()(['fallback']);
 
 function checkOptions(options: ParOptions | undefined): ParOptions {
   if (options === undefined) return {};

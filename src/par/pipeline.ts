@@ -4,7 +4,7 @@
  * program, sends it to Rust in one call and returns a Promise of the result.
  */
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
-import { checkOptions } from '../internal/options.js';
+import { checkOptions, optionNames } from '../internal/options.js';
 import { native } from '../native.js';
 import {
   type AnyFunction,
@@ -214,7 +214,7 @@ export interface ToArrayIntoOptions<A extends NumericArray> {
 
 /** The option names of `toArray` and `sort`. */
 const TO_ARRAY_OPTIONS = ['type', 'into'] as const;
-const SORT_OPTIONS = ['descending', 'type'] as const satisfies ReadonlyArray<keyof SortOptions>;
+const SORT_OPTIONS = optionNames<SortOptions>()(['descending', 'type']);
 
 /** Options of `sort`. */
 export interface SortOptions<C extends NumericArrayConstructor = NumericArrayConstructor> {

@@ -2,6 +2,7 @@
  * The public types of the work-stealing `Pool`.
  */
 import type { ResourceLimits, Worker } from 'node:worker_threads';
+import { optionNames } from '../internal/options.js';
 
 /**
  * What a transfer list may carry (ArrayBuffers, MessagePorts, FileHandles, web streams...): the
@@ -85,23 +86,12 @@ export interface MapOptions extends Omit<RunOptions, 'transfer' | 'terminateOnAb
 
 /**
  * The option names each bag accepts: anything else throws `WEFT_INVALID_ARG` naming the nearest
- * valid one (src/internal/options.ts). Each list must name every key of its interface (checked
- * below at compile time): add new options to both.
+ * valid one (src/internal/options.ts). Each list must name every key of its interface (checked at
+ * compile time by `optionNames`): add new options to both.
  */
-export const POOL_OPTIONS = ['module', 'threads', 'maxQueue', 'idleTimeout', 'resourceLimits', 'name'] as const satisfies ReadonlyArray<keyof PoolOptions>;
-export const RUN_OPTIONS = ['signal', 'terminateOnAbort', 'transfer'] as const satisfies ReadonlyArray<keyof RunOptions>;
-export const MAP_OPTIONS = ['chunkSize', 'signal', 'spread'] as const satisfies ReadonlyArray<keyof MapOptions>;
-type Unlisted<T, L extends readonly string[]> = Exclude<keyof T, L[number]>;
-/** A compile error here: an option is missing from its list above. */
-type OptionListsAreComplete = [
-  Unlisted<PoolOptions, typeof POOL_OPTIONS>,
-  Unlisted<RunOptions, typeof RUN_OPTIONS>,
-  Unlisted<MapOptions, typeof MAP_OPTIONS>,
-] extends [never, never, never]
-  ? true
-  : never;
-const optionListsAreComplete: OptionListsAreComplete = true;
-void optionListsAreComplete;
+export const POOL_OPTIONS = optionNames<PoolOptions>()(['module', 'threads', 'maxQueue', 'idleTimeout', 'resourceLimits', 'name']);
+export const RUN_OPTIONS = optionNames<RunOptions>()(['signal', 'terminateOnAbort', 'transfer']);
+export const MAP_OPTIONS = optionNames<MapOptions>()(['chunkSize', 'signal', 'spread']);
 
 /** Percentiles of a distribution, in milliseconds. */
 export interface Percentiles {
