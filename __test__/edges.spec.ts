@@ -11,7 +11,7 @@ import { WireReader, WireWriter } from '../src/internal/wire.js';
 import { checkOptionNames, editDistance, nearestName, unknownOptionMessage } from '../src/internal/options.js';
 import { ParCompileError } from '../src/par/errors.js';
 import { platformSuffix } from '../src/native.js';
-import { ROOT } from './helpers.js';
+import { ROOT, rejection } from './helpers.js';
 
 const TASKS = join(__dirname, 'fixtures/edges-tasks.mjs');
 const VERSION = (require('../package.json') as { version: string }).version;
@@ -25,16 +25,6 @@ test.after.always(async () => {
   await shared?.destroy();
 });
 
-/** Awaits `p`, which must reject; returns the rejection reason. */
-async function rejection(t: ExecutionContext, p: Promise<unknown>): Promise<unknown> {
-  try {
-    const value = await p;
-    t.fail(`expected a rejection, got ${String(value)}`);
-    return undefined;
-  } catch (err) {
-    return err;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // pool.map and tasks of several parameters

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
 
 export const ROOT = join(__dirname, '..');
 
@@ -24,4 +25,15 @@ export function runChild(fixture: string, args: string[] = [], nodeArgs: string[
 export function lastJson<T>(r: ChildResult): T {
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] ?? 'null') as T;
+}
+
+/** Awaits `p`, which must reject; returns the rejection reason (and fails the test if it resolves). */
+export async function rejection(t: ExecutionContext, p: Promise<unknown>): Promise<unknown> {
+  try {
+    const value = await p;
+    t.fail(`expected a rejection, got ${String(value)}`);
+    return undefined;
+  } catch (err) {
+    return err;
+  }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import { Pool, SharedStack, WeftError, currentPool, isWeftError, taskSignal, type PoolOptions, type PoolStats, type WeftErrorCode } from '../src/index.js';
+import { rejection } from './helpers.js';
 
 type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' } });
 interface CjsTasks {
@@ -36,16 +37,6 @@ async function waitFor(t: ExecutionContext, what: string, cond: () => boolean, t
   }
 }
 
-/** Awaits `p`, which must reject; returns the rejection reason. */
-async function rejection(t: ExecutionContext, p: Promise<unknown>): Promise<unknown> {
-  try {
-    const value = await p;
-    t.fail(`expected a rejection, got ${String(value)}`);
-    return undefined;
-  } catch (err) {
-    return err;
-  }
-}
 
 /** Awaits `p`, which must reject with a WeftError of `code`; returns it. */
 async function rejectsWith(t: ExecutionContext, p: Promise<unknown>, code: WeftErrorCode): Promise<WeftError> {
