@@ -19,17 +19,25 @@ test('the process ends by itself with unref()ed workers still attached', (t) => 
 interface LeakReport {
   ops: number;
   rssWarmMb: number;
+  checkpoints: number[];
+  stackRoundsMb: number[];
   rssEndMb: number;
   liveStacks: number;
 }
 
-test('no leak: a million push/pop pairs of mixed values and 20,000 stacks keep RSS bounded', (t) => {
+test('no leak: a million push/pop pairs of mixed values and 6 × 20,000 stacks keep RSS bounded', (t) => {
   const r = runChild('leak.ts', [], ['--expose-gc']);
   t.is(r.status, 0, r.stderr);
   const report = lastJson<LeakReport>(r);
   t.log(report);
   t.is(report.ops, 1_000_000);
-  t.true(report.rssEndMb - report.rssWarmMb < 24, `RSS grew by ${report.rssEndMb - report.rssWarmMb} MB`);
+  const pairsGrowth = Math.max(...report.checkpoints) - report.rssWarmMb;
+  t.true(pairsGrowth < 24, `RSS grew by ${pairsGrowth} MB over a million push/pop pairs (${report.checkpoints.join(', ')} MB)`);
+  // The first two rounds of stacks grow the allocator's pool; the last four must not grow RSS.
+  const rounds = report.stackRoundsMb;
+  t.is(rounds.length, 6);
+  const roundsGrowth = rounds[5]! - rounds[2]!;
+  t.true(roundsGrowth < 8, `RSS grew by ${roundsGrowth} MB over rounds 3 to 6 of 20,000 stacks (${rounds.join(', ')} MB)`);
   t.is(report.liveStacks, 0, 'every stack was freed once unreachable');
 });
 

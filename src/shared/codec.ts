@@ -2,14 +2,19 @@
  * How JavaScript values are encoded for the native shared structures.
  *
  * Primitives (number, string, boolean, null, bigint) cross as themselves. Typed arrays, DataViews
- * and Buffers cross as their bytes, boxed with a tag naming the view to rebuild. Every other
- * structured-cloneable value crosses as a V8 serializer encoding (what `postMessage` uses),
- * boxed with tag -1. Functions, symbols and other non-cloneable values are refused with
- * `WEFT_DATA_CLONE` before anything is stored.
+ * and Buffers cross as their bytes, boxed with a tag naming the view to rebuild. Every other value
+ * crosses in weft's wire format (src/internal/wire.ts, the pool's and actors' codec), boxed with tag
+ * -1: plain objects and arrays natively, a `SharedStack` as a handle (it comes back attached), and
+ * the rest of what structured clone takes (Map, Set, Date, cycles...) through the wire format's V8
+ * fallback. Functions, symbols and other non-cloneable values are refused with `WEFT_DATA_CLONE`
+ * before anything is stored.
+ *
+ * (Tag -1 used to hold a bare `v8.serialize` encoding of every object. Besides costing 8-20× the
+ * wire format for plain objects, Node 24's `v8.deserialize` leaves native memory behind that RSS
+ * does not give back: a million object push/pop pairs grew RSS by 300 MB there.)
  */
-import { deserialize, serialize } from 'node:v8';
 import { DataCloneError, InvalidArgumentError } from '../errors.js';
-import { VIEWS, VIEW_BUFFER, viewKindOf } from '../internal/wire.js';
+import { VIEWS, VIEW_BUFFER, WireReader, WireWriter, viewKindOf } from '../internal/wire.js';
 
 /** Anything weft can store: `undefined` is excluded because `pop()` uses it to mean "empty". */
 export type Storable = NonNullable<unknown> | null;
@@ -19,14 +24,23 @@ export type EncodedValue = number | string | boolean | null | bigint | [number, 
 /** A value as the native layer hands it out (`undefined`: nothing there). */
 export type NativeValue = number | string | boolean | null | bigint | undefined | [number, ArrayBuffer];
 
-const CLONED_TAG = -1;
+/** Opaque bytes to the native side (its `Value::Cloned`): here, the wire format. */
+const WIRE_TAG = -1;
 
-/** The view kind (the same numbering as the pool's wire format), or CLONED_TAG for a kind this
- * encoding does not know (e.g. Float16Array): that one keeps its meaning by structured clone. */
+/**
+ * One writer and one reader for every stack value (encoding and decoding never nest), made on
+ * first use: the wire module imports this one's importer (SharedStack travels in wire values), so
+ * at this module's load `WireWriter` may not be initialized yet.
+ */
+let writer: WireWriter | undefined;
+let reader: WireReader | undefined;
+
+/** The view kind (the same numbering as the pool's wire format), or WIRE_TAG for a kind this
+ * encoding does not know (e.g. Float16Array): that one goes through the wire format. */
 function viewTag(view: ArrayBufferView): number {
   if (Buffer.isBuffer(view)) return VIEW_BUFFER;
   const kind = viewKindOf(view);
-  return kind >= 0 && kind < VIEWS.length ? kind : CLONED_TAG;
+  return kind >= 0 && kind < VIEWS.length ? kind : WIRE_TAG;
 }
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
@@ -54,21 +68,26 @@ export function encode(value: unknown): EncodedValue {
   if (value === null) return null;
   if (ArrayBuffer.isView(value)) {
     const tag = viewTag(value);
-    if (tag !== CLONED_TAG) return [tag, bytesOf(value)];
+    if (tag !== WIRE_TAG) return [tag, bytesOf(value)];
   }
-  try {
-    return [CLONED_TAG, serialize(value)];
-  } catch (cause) {
-    const what = cause instanceof Error ? cause.message : String(cause);
-    throw new DataCloneError(`value cannot be cloned to another thread: ${what}`, { cause });
-  }
+  // WEFT_DATA_CLONE (nothing written) for what cannot be cloned. A copy of the bytes: the writer's
+  // memory is reused, and pushMany encodes every value before the one native call.
+  const w = (writer ??= new WireWriter(256));
+  w.reset();
+  w.value(value);
+  return [WIRE_TAG, w.view().slice()];
 }
 
 /** Decodes a value handed out by the native layer. */
 export function decode(value: NativeValue): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const [tag, buffer] = value;
-  if (tag === CLONED_TAG) return deserialize(new Uint8Array(buffer));
+  if (tag === WIRE_TAG) {
+    const bytes = new Uint8Array(buffer);
+    if (reader === undefined) reader = new WireReader(bytes);
+    else reader.reset(bytes);
+    return reader.value();
+  }
   if (tag === VIEW_BUFFER) return Buffer.from(buffer);
   const View = VIEWS[tag];
   if (View === undefined) throw new InvalidArgumentError(`unknown value tag ${tag}`);

@@ -1,16 +1,17 @@
 //! Conversion of weft-core `Value`s back to JavaScript.
 //!
-//! Primitives become JavaScript primitives directly. Binary data and structured-clone encodings
-//! come back "boxed" as a two-element array `[tag, ArrayBuffer]`, which the TypeScript layer
-//! turns into the right view (tag >= 0: a typed-array kind) or deserializes (tag = -1). Since a
-//! primitive is never an object, the TypeScript side tells the two apart with one `typeof`.
+//! Primitives become JavaScript primitives directly. Binary data and encoded values come back
+//! "boxed" as a two-element array `[tag, ArrayBuffer]`, which the TypeScript layer turns into the
+//! right view (tag >= 0: a typed-array kind) or decodes (tag = -1: bytes of weft's wire format,
+//! opaque here). Since a primitive is never an object, the TypeScript side tells the two apart
+//! with one `typeof`.
 
 use napi::bindgen_prelude::*;
 use napi::check_status;
 use napi::sys;
 use weft_core::value::Value;
 
-/// The tag of a boxed structured-clone payload.
+/// The tag of a boxed encoded value (bytes of the TypeScript layer's wire format).
 pub const CLONED_TAG: i32 = -1;
 
 /// A `Value` on its way out to JavaScript (`None` becomes `undefined`).
