@@ -490,3 +490,97 @@ fn round_trips_never_lose_a_wake_up_while_workers_spin() {
         "a round trip waited {worst:?}: a wake-up was lost"
     );
 }
+
+/// Pairs of `u32 origin | u32 id`, as a worker gives tasks back.
+fn id_list(origin: u32, ids: &[u32]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &id in ids {
+        out.extend_from_slice(&origin.to_le_bytes());
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    out
+}
+
+/// Takes everything the worker in `slot` can get now; returns the task ids.
+fn take_all(pool: &Pool, slot: usize) -> Vec<u32> {
+    let mut ids = Vec::new();
+    loop {
+        let mut out = Vec::new();
+        if pool.take(slot, 256, Wait::EventLoop, &mut out).unwrap() != Taken::Work {
+            return ids;
+        }
+        let recs = parse_take(&out);
+        if !recs.iter().any(|r| r.kind == KIND_TASK) {
+            return ids;
+        }
+        ids.extend(recs.iter().filter(|r| r.kind == KIND_TASK).map(|r| r.id));
+    }
+}
+
+#[test]
+fn a_crash_requeues_the_dead_workers_deque_without_counting_it_twice() {
+    let pool = Pool::new(1, Some(20)).unwrap();
+    pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut buf = Vec::new();
+    for id in 1..=10u32 {
+        submit_record(&mut buf, id, -1, b"x");
+    }
+    pool.submit(MAIN, &buf).unwrap();
+    let mut out = Vec::new();
+    pool.take(0, 4, Wait::EventLoop, &mut out).unwrap();
+    let handed: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
+    assert_eq!(handed.len(), 4);
+    assert_eq!(pool.queued(), 6);
+    // It started the first (still running), gives the last two back onto its deque, and dies.
+    pool.give_back(0, &id_list(MAIN, &handed[2..])).unwrap();
+    assert_eq!(pool.queued(), 8);
+    assert_eq!(pool.worker_lost(0, 1, b"exit").unwrap(), vec![handed[0]]);
+    // Six never handed out, one handed and not started, two from its deque.
+    assert_eq!(pool.queued(), 9);
+    assert_eq!(pool.stats().queued, 9);
+    pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut rerun = take_all(&pool, 0);
+    rerun.sort();
+    assert_eq!(rerun, (2..=10).collect::<Vec<u32>>());
+    assert_eq!(pool.queued(), 0);
+    // maxQueue (20) still takes 20 tasks.
+    let mut buf = Vec::new();
+    for id in 11..=30u32 {
+        submit_record(&mut buf, id, -1, b"x");
+    }
+    assert_eq!(pool.submit(MAIN, &buf).unwrap(), 20);
+}
+
+#[test]
+fn a_crash_forgets_the_children_of_the_dead_worker() {
+    let pool = Pool::new(2, Some(10)).unwrap();
+    let parent = pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut buf = Vec::new();
+    for id in 1..=200u32 {
+        submit_record(&mut buf, id, -1, b"child");
+    }
+    pool.submit(parent, &buf).unwrap();
+    assert_eq!(pool.queued(), 200);
+    // A thief takes some of them before the parent dies; it also hands one back.
+    pool.attach_worker(1, Box::new(|| {})).unwrap();
+    let mut out = Vec::new();
+    pool.take(1, 8, Wait::EventLoop, &mut out).unwrap();
+    let stolen: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
+    assert!(!stolen.is_empty());
+    pool.give_back(1, &id_list(parent, &stolen[..1])).unwrap();
+    assert_eq!(pool.queued(), 200 - stolen.len() + 1);
+    assert!(pool.worker_lost(0, 0, b"exit").unwrap().is_empty());
+    // What stayed in the parent's deque is gone; what the thief holds still counts until taken.
+    assert_eq!(pool.queued(), 1);
+    assert_eq!(take_all(&pool, 1), vec![stolen[0]]);
+    assert_eq!(pool.queued(), 0);
+    let mut buf = Vec::new();
+    for id in 1..=10u32 {
+        submit_record(&mut buf, id, -1, b"x");
+    }
+    assert_eq!(
+        pool.submit(MAIN, &buf).unwrap(),
+        10,
+        "maxQueue takes work again"
+    );
+}

@@ -851,20 +851,28 @@ impl Pool {
         self.detach(slot, started, exit_payload)
     }
 
+    /// `queued` counts exactly the tasks that sit in the injector, a deque or an inbox: it rises
+    /// when a task is put there (submit, give-back, requeue after a crash) and falls when a task
+    /// leaves for good (handed to a worker, dropped). A crash must keep it so, or `maxQueue`
+    /// would refuse work for tasks that no longer exist.
     fn detach(&self, slot: usize, started: u32, exit_payload: &[u8]) -> Result<Vec<u32>> {
         let s = self.slot(slot)?;
         let dead = s.origin.swap(0, Ordering::AcqRel);
         *lock(&s.waker) = None;
-        let orphans: Vec<Outstanding> = lock(&s.outstanding).drain().map(|(_, o)| o).collect();
+        // Spawned by the dead worker itself: nobody awaits it any more.
+        let orphaned = |t: &Task| dead != 0 && t.origin == dead;
+        let handed: Vec<Outstanding> = lock(&s.outstanding).drain().map(|(_, o)| o).collect();
         let mut failed_main = Vec::new();
+        // Tasks the worker had been handed (no longer counted as queued) and had not started.
         let mut requeue = Vec::new();
-        for o in orphans {
-            let unstarted = o.seq >= started;
-            if o.task.origin == dead && dead != 0 {
-                continue; // spawned by the dead worker itself: nobody awaits it
+        for o in handed {
+            if orphaned(&o.task) {
+                continue;
             }
-            if unstarted {
-                requeue.push(o.task);
+            if o.seq >= started {
+                let mut task = o.task;
+                task.requeued = true; // its wait time is recorded already
+                requeue.push(task);
             } else if o.task.origin == MAIN {
                 failed_main.push(o.task.id);
             } else {
@@ -873,23 +881,33 @@ impl Pool {
                 });
             }
         }
+        self.queued.fetch_add(requeue.len(), Ordering::Relaxed);
+        // Tasks still waiting in its deque and inbox are counted as queued already: they move
+        // to the injector as they are, or leave the count when nobody awaits them.
+        let mut waiting = Vec::new();
         {
             let local = lock(&s.local);
             while let Some(t) = local.pop() {
-                requeue.push(t);
+                waiting.push(t);
             }
         }
         while let Some(t) = s.inbox.pop() {
-            requeue.push(t);
+            waiting.push(t);
         }
+        let mut dropped = 0;
+        for t in waiting {
+            if orphaned(&t) {
+                dropped += 1;
+            } else {
+                requeue.push(t);
+            }
+        }
+        self.queued.fetch_sub(dropped, Ordering::Relaxed);
         lock(&s.completions).clear();
         lock(&s.control).clear();
         let n = requeue.len();
         for t in requeue {
-            if t.origin != dead || dead == 0 {
-                self.queued.fetch_add(1, Ordering::Relaxed);
-                self.injector.push(t);
-            }
+            self.injector.push(t);
         }
         if n > 0 {
             self.wake_one();
