@@ -97,11 +97,13 @@ export declare class NativePool {
   /** Completions waiting for the main thread (`null` if none). */
   drainMain(): Buffer | null
   /**
-   * Cancels a main-thread task: -2 already done, -1 removed from the queue, k running on
-   * worker slot k (an abort was delivered there).
+   * Cancels a task submitted by `origin` (0: the main thread). `null`: it was not handed to
+   * a worker and will not run (or it completed already); otherwise the worker slot it was
+   * handed to and its number there (`seq`), where an abort record was delivered. Exactly one
+   * completion for the id still comes back either way (an empty one for a dropped task).
    */
-  cancel(id: number): number
-  uncancel(id: number): void
+  cancel(origin: number, id: number): NativeHanded | null
+  uncancel(origin: number, id: number): void
   /** The worker in `slot` died; returns the ids of main-thread tasks that were running on it. */
   workerLost(slot: number, started: number, exitResult: Uint8Array): Array<number>
   /** The worker in `slot` ended on purpose (idle timeout). */
@@ -169,6 +171,15 @@ export interface NativeDeadLetter {
   actor: number
   reason: number
   envelope: Buffer
+}
+
+/**
+ * Where a cancelled task was running: its worker slot and its number among the tasks handed to
+ * that worker.
+ */
+export interface NativeHanded {
+  slot: number
+  seq: number
 }
 
 export interface NativePercentiles {

@@ -3,6 +3,10 @@
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { Pool, WeftError, type PoolOptions, type WeftErrorCode } from '../src/index.js';
+import { WireReader, WireWriter } from '../src/internal/wire.js';
+import type { NativePool } from '../src/pool/native-pool.js';
+import { STATUS_OK } from '../src/pool/protocol.js';
+import { Submitter } from '../src/pool/submitter.js';
 import { rejection } from './helpers.js';
 
 type Tasks = typeof import('./fixtures/reliability-tasks.mjs', { with: { 'resolution-mode': 'import' } });
@@ -92,4 +96,177 @@ test.serial('crash: a task that forked children and died leaves nothing counted 
   t.is(s.running, 0, 'running');
   const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => pool.run('echo', i)));
   t.deepEqual(codes(results), new Map([['ok', 40]]));
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2. A task aborted while it runs finishes later: its result must never settle another task,
+// and its abort must never reach another task, however many tasks run in between.
+
+/** Polls `cond` every few ms; fails the test if it is not true within `timeoutMs`. */
+async function waitFor(t: ExecutionContext, what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) {
+      t.fail(`timed out waiting for ${what}`);
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await sleep(2);
+  }
+}
+
+test.serial('abort: the late result of a task aborted while running settles no later task', async (t) => {
+  const pool = makePool(t, { threads: 1 });
+  t.is(await pool.run('echo', 0), 0);
+  const ac = new AbortController();
+  const late = pool.runWith({ signal: ac.signal }, 'gated', 'A', 'the late result of A');
+  await waitFor(t, 'task A to run', () => pool.run('waiting', 'A'));
+  ac.abort();
+  await rejectsWith(t, late, 'WEFT_ABORTED');
+  // Tasks one at a time, so that they reuse the same pending-table entries (the aborted task's
+  // among them) over and over. The 256th after the abort had the aborted task's id.
+  for (let i = 1; i < 256; i++) t.is(await pool.run('echo', i), i);
+  let settled = false;
+  const mine = pool.run('gated', 'B', 'the result of B').then(
+    (v) => v,
+    (e: { code?: string }) => `rejected ${String(e.code)}`,
+  );
+  void mine.then(() => (settled = true));
+  await waitFor(t, 'task B to run', async () => settled || (await pool.run('waiting', 'B')));
+  // A finishes now, late: its result goes nowhere.
+  t.true(await pool.run('open', 'A'));
+  await sleep(20);
+  await pool.run('open', 'B');
+  t.is(await mine, 'the result of B');
+  // After A's late completion came back, its id is free again. 300 rounds of 16 tasks reuse
+  // every free entry (A's among them) 300 times: none of them is skipped or sees an abort.
+  const wrong: string[] = [];
+  for (let round = 0; round < 300; round++) {
+    const results = await Promise.allSettled(Array.from({ length: 16 }, () => pool.run('signalAborted')));
+    for (const r of results) {
+      if (r.status === 'rejected') wrong.push(`rejected ${String((r.reason as { code?: string }).code)}`);
+      else if (r.value !== false) wrong.push('its signal was aborted');
+    }
+  }
+  t.deepEqual(wrong, []);
+  const s = pool.stats();
+  t.is(s.running, 0);
+  t.is(s.queued, 0);
+});
+
+/** A gate for `holdUntil`: `started()` once the task runs, `open()` lets it return. */
+function gate(): { buffer: SharedArrayBuffer; started: () => boolean; open: () => void } {
+  const buffer = new SharedArrayBuffer(8);
+  const cells = new Int32Array(buffer);
+  return {
+    buffer,
+    started: () => Atomics.load(cells, 1) === 1,
+    open: () => {
+      Atomics.store(cells, 0, 1);
+      Atomics.notify(cells, 0);
+    },
+  };
+}
+
+test.serial('abort: the late result of a task aborted on one worker settles no later task on another', async (t) => {
+  const pool = makePool(t, { threads: 2 });
+  await Promise.all([pool.run('echo', 0), pool.run('echo', 1)]);
+  // A blocks worker 0 (a SharedArrayBuffer argument pins a task to a worker, round robin).
+  const a = gate();
+  const ac = new AbortController();
+  const late = pool.runWith({ signal: ac.signal }, 'holdUntil', a.buffer, 'the late result of A');
+  await waitFor(t, 'task A to run', a.started);
+  ac.abort();
+  await rejectsWith(t, late, 'WEFT_ABORTED');
+  // Worker 1 runs tasks one at a time; the 256th after the abort had A's id. B blocks worker 1.
+  for (let i = 1; i < 256; i++) t.is(await pool.run('echo', i), i);
+  const b = gate();
+  const mine = pool.run('holdUntil', b.buffer, 'the result of B').then(
+    (v) => v,
+    (e: { code?: string }) => `rejected ${String(e.code)}`,
+  );
+  await waitFor(t, 'task B to run', b.started);
+  a.open();
+  await waitFor(t, 'task A to finish', () => pool.stats().running === 1);
+  await sleep(20);
+  b.open();
+  t.is(await mine, 'the result of B');
+  for (let i = 0; i < 300; i++) t.is(await pool.run('echo', i), i);
+});
+
+test.serial('abort: aborting a child task inside a worker aborts nothing on the main thread', async (t) => {
+  // A fresh pool: the main thread's first task and the worker's first child get the same id.
+  const pool = makePool(t, { threads: 1 });
+  const r = await pool.run('abortOwnChild');
+  t.is(r.childOutcome, 'WEFT_ABORTED');
+  t.false(r.ownAborted, 'the parent task (a main-thread task) was not aborted');
+  // And no later main-thread task is lost to that cancellation.
+  for (let i = 0; i < 300; i++) t.is(await Promise.race([pool.run('echo', i), sleep(5000).then(() => 'lost')]), i);
+});
+
+/**
+ * The scheduler as the submitter sees it, without threads: it records the ids of submitted
+ * tasks, and `cancel` says the task is running on worker 0.
+ */
+class FakeScheduler {
+  submitted: number[] = [];
+  queued = 0;
+  intern(): number {
+    return 0;
+  }
+  submit(_origin: number, bytes: Uint8Array): number {
+    const r = new WireReader(bytes);
+    let n = 0;
+    while (r.remaining > 0) {
+      const len = r.u32();
+      const end = r.offset + len;
+      this.submitted.push(r.u32());
+      r.offset = end;
+      n++;
+    }
+    return n;
+  }
+  cancel(): { slot: number; seq: number } {
+    return { slot: 0, seq: 0 };
+  }
+  uncancel(): void {}
+}
+
+/** A completion's result record (status, value), as a worker writes it. */
+function resultRecord(value: unknown): WireReader {
+  const w = new WireWriter(64);
+  w.u8(STATUS_OK);
+  w.value(value);
+  return new WireReader(w.view().slice());
+}
+
+test('abort: no task gets the id of an aborted task whose completion is still to come, past 2^8 and 2^16 reuses', async (t) => {
+  const scheduler = new FakeScheduler();
+  const submitter = new Submitter(scheduler as unknown as NativePool, 0);
+  const ac = new AbortController();
+  const aborted = submitter.submit('task', [], { signal: ac.signal });
+  submitter.flush();
+  const abortedId = scheduler.submitted.pop()!;
+  ac.abort();
+  await rejectsWith(t, aborted, 'WEFT_ABORTED');
+  // 70,000 tasks one after the other: each settles before the next is submitted.
+  let reused = 0;
+  let wrong = 0;
+  for (let i = 0; i < 70_000; i++) {
+    const p = submitter.submit('task', [i]);
+    submitter.flush();
+    const id = scheduler.submitted.pop()!;
+    if (id === abortedId) reused++;
+    submitter.settle(id, true, i);
+    if ((await p) !== i) wrong++;
+  }
+  t.is(reused, 0, 'tasks given the aborted task id while its completion was still to come');
+  t.is(wrong, 0);
+  // The late completion arrives while a task is pending: it settles nothing.
+  const pending = submitter.submit('task', []);
+  submitter.flush();
+  const pendingId = scheduler.submitted.pop()!;
+  submitter.settleFrom(abortedId, resultRecord('the late result'));
+  submitter.settle(pendingId, true, 'its own result');
+  t.is(await pending, 'its own result');
+  t.is(submitter.pending, 0);
 });

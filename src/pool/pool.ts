@@ -158,17 +158,18 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
           for (const w of this.#idleWaiters.splice(0)) w();
         }
       },
-      aborted: (slot, id, terminate) => {
+      aborted: (slot, seq, terminate) => {
         const s = this.#slots[slot];
         if (s === undefined) return;
         if (terminate) {
           void s.worker.terminate();
           return;
         }
-        // Tell the worker at once, in case the task is still waiting in its current batch.
+        // Tell the worker at once, in case the task is still waiting in its current batch: by
+        // its number among the tasks handed to that worker, which no other task shares.
         const p = s.progress;
         const n = Atomics.load(p, 1);
-        p[2 + (n % ABORT_RING)] = id;
+        p[2 + (n % ABORT_RING)] = seq;
         Atomics.store(p, 1, (n + 1) | 0);
       },
       port: (id, args, transfer) => this.#sendOnPort(id, args, transfer),
@@ -227,7 +228,8 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   }
 
   #spawn(index: number): void {
-    // [0]: tasks started (by handout number), [1]: aborts written, [2..66): aborted task ids.
+    // [0]: tasks started (by handout number), [1]: aborts written, [2..66): the handout numbers
+    // of aborted tasks.
     const progress = new SharedArrayBuffer(4 * (2 + ABORT_RING));
     const { port1, port2 } = new MessageChannel();
     const init: WorkerInit = {
@@ -362,7 +364,8 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       const end = r.offset + len;
       const id = r.u32();
       try {
-        this.#submitter.settleFrom(id, r);
+        if (len === 4) this.#submitter.dropped(id);
+        else this.#submitter.settleFrom(id, r);
       } catch (err) {
         // A result that cannot be decoded fails its own task, nothing else.
         this.#submitter.settle(id, false, err);

@@ -14,8 +14,13 @@ const FLUSH_AT = 1024;
 
 type Settle = (value: unknown) => void;
 
-/** Task ids: the low 24 bits index the pending table, the high 8 bits are a generation, so a
- * late result for a slot that was reused (after an abort) is recognised and dropped. */
+/**
+ * Task ids: the low 24 bits index the pending table, the high 8 bits are a generation. An id is
+ * in use from `add` until the scheduler's one completion record for it comes back, even when its
+ * promise settled earlier (an abort rejects at once): only then is its entry free for another
+ * task. So a completion always belongs to the task that holds its id, whatever the id's width;
+ * the generation only makes a stray record easier to spot.
+ */
 const INDEX_BITS = 24;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
 
@@ -29,7 +34,9 @@ function capture(resolve: Settle, reject: Settle): void {
 
 /**
  * The pending tasks of one submitter, in parallel arrays indexed by slot (cheaper than a Map
- * for hundreds of thousands of short-lived entries, and no per-task object).
+ * for hundreds of thousands of short-lived entries, and no per-task object). An entry whose
+ * promise settled before its completion came back (an aborted task) keeps its id, with no
+ * resolve/reject, until `release`: it no longer counts in `size`.
  */
 class PendingTable {
   ids = new Uint32Array(1024);
@@ -64,13 +71,28 @@ class PendingTable {
     return index < this.#top && this.ids[index] === id ? index : -1;
   }
 
+  /** The task settled: its entry is free for another task. */
   remove(index: number): void {
-    this.ids[index] = 0;
+    this.settleEarly(index);
+    this.release(index);
+  }
+
+  /** Its promise settled (aborted) but its id stays in use until `release`. */
+  settleEarly(index: number): void {
     this.resolves[index] = undefined;
     this.rejects[index] = undefined;
     this.cleanups[index] = undefined;
-    this.free.push(index);
     this.size--;
+  }
+
+  /** Whether the entry's promise settled already (its completion has not come back yet). */
+  settledEarly(index: number): boolean {
+    return this.resolves[index] === undefined;
+  }
+
+  release(index: number): void {
+    this.ids[index] = 0;
+    this.free.push(index);
   }
 
   pendingIds(): number[] {
@@ -103,6 +125,8 @@ export class Submitter {
   readonly #origin: number;
   readonly #names = new Map<string, number>();
   readonly #pending = new PendingTable();
+  /** Aborted tasks the scheduler answered `Queued` for: it holds a cancellation for each. */
+  readonly #cancelledQueued = new Set<number>();
   readonly #writer = new WireWriter(64 * 1024);
   #buffered = 0;
   #scheduled = false;
@@ -114,8 +138,11 @@ export class Submitter {
     private readonly hooks: {
       /** Called when the number of pending tasks goes from 0 to 1 and back. */
       busy?: (busy: boolean) => void;
-      /** A task handed to worker `slot` was aborted (`terminate`: with terminateOnAbort). */
-      aborted?: (slot: number, id: number, terminate: boolean) => void;
+      /**
+       * A task handed to worker `slot` as its task number `seq` was aborted (`terminate`: with
+       * terminateOnAbort).
+       */
+      aborted?: (slot: number, seq: number, terminate: boolean) => void;
       /** Sends transfer-list arguments to a worker (main thread only). */
       port?: PortSender;
       /** Runs before each batch is handed over (the pool restarts idle-exited workers). */
@@ -255,8 +282,23 @@ export class Submitter {
 
   /** Settles the task whose result record starts at the reader's offset (after the id). */
   settleFrom(id: number, reader: WireReader): void {
+    const index = this.#pending.find(id);
+    if (index < 0) return;
+    if (this.#pending.settledEarly(index)) {
+      this.#releaseEarly(index, id);
+      return;
+    }
     const [ok, value] = readResult(reader);
-    this.#settle(id, ok, value);
+    this.#settleAt(index, ok, value);
+  }
+
+  /** The scheduler's empty completion: the task was cancelled and dropped before it ran. */
+  dropped(id: number): void {
+    const index = this.#pending.find(id);
+    if (index < 0) return;
+    this.#cancelledQueued.delete(id);
+    if (this.#pending.settledEarly(index)) this.#pending.release(index);
+    else this.#settleAt(index, false, new WeftError('WEFT_ABORTED', 'task aborted'));
   }
 
   /** Settles a task with a known outcome. */
@@ -265,18 +307,27 @@ export class Submitter {
   }
 
   #settle(id: number, ok: boolean, value: unknown): void {
+    const index = this.#pending.find(id);
+    if (index < 0) return;
+    if (this.#pending.settledEarly(index)) this.#releaseEarly(index, id);
+    else this.#settleAt(index, ok, value);
+  }
+
+  #settleAt(index: number, ok: boolean, value: unknown): void {
     const table = this.#pending;
-    const index = table.find(id);
-    if (index < 0) {
-      // Aborted earlier while it was already running or done: forget the cancellation.
-      this.#native.uncancel(id);
-      return;
-    }
     const settle = ok ? table.resolves[index]! : table.rejects[index]!;
     table.cleanups[index]?.();
     table.remove(index);
     settle(value);
     if (table.size === 0) this.hooks.busy?.(false);
+  }
+
+  /** The completion of a task whose promise settled early came back: its id is free again. */
+  #releaseEarly(index: number, id: number): void {
+    // It was not waiting when it was cancelled (it had completed, or was on its way to a worker):
+    // the scheduler still holds that cancellation.
+    if (this.#cancelledQueued.delete(id)) this.#native.uncancel(this.#origin, id);
+    this.#pending.release(index);
   }
 
   /** Rejects every pending task (destroy, fatal errors). */
@@ -285,11 +336,21 @@ export class Submitter {
   }
 
   #abort(id: number, signal: AbortSignal, terminate: boolean): void {
-    if (this.#pending.find(id) < 0) return;
+    const table = this.#pending;
+    if (table.find(id) < 0) return;
     this.flush();
-    const where = this.#native.cancel(id);
-    this.#settle(id, false, abortError(signal));
-    if (where >= 0) this.hooks.aborted?.(where, id, terminate);
+    // The flush may have refused the batch (queue full, closed) and settled the task.
+    const index = table.find(id);
+    if (index < 0 || table.settledEarly(index)) return;
+    const handed = this.#native.cancel(this.#origin, id);
+    if (handed === null) this.#cancelledQueued.add(id);
+    // Rejected now; the id stays in use until its completion comes back (see PendingTable).
+    const reject = table.rejects[index]!;
+    table.cleanups[index]?.();
+    table.settleEarly(index);
+    reject(abortError(signal));
+    if (table.size === 0) this.hooks.busy?.(false);
+    if (handed !== null) this.hooks.aborted?.(handed.slot, handed.seq, terminate);
   }
 }
 

@@ -46,7 +46,10 @@ export interface WorkerInit {
   threads: number;
   /** Exit after this many idle milliseconds (0: never). */
   idleTimeout: number;
-  /** Int32Array over a SharedArrayBuffer: [0] = tasks started by this incarnation. */
+  /**
+   * Int32Array over a SharedArrayBuffer: [0] = tasks started by this incarnation, [1] = aborts
+   * written to the ring [2..], which holds the handout numbers (seq) of aborted tasks.
+   */
   progress: SharedArrayBuffer;
   port: MessagePort;
 }
@@ -96,9 +99,11 @@ const FLUSH_MS = 1;
 /** Return to the event loop at least this often while busy (lets finalizers and timers run). */
 const YIELD_MS = 5;
 const ABORT_RING = 64;
-/** Signals of running tasks that asked for one (by task key); aborts for tasks that did not yet. */
-const controllers = new Map<string, AbortController>();
-const aborted = new Set<string>();
+/**
+ * Signals of running tasks that asked for one, by handout number (`seq`: unique among the tasks
+ * handed to this worker incarnation, unlike a task id, which its submitter reuses).
+ */
+const controllers = new Map<number, AbortController>();
 
 function fnFor(nameId: number): TaskFn | string {
   const fn = fns[nameId];
@@ -148,26 +153,32 @@ function flushCompletions(): void {
   out.reset();
 }
 
-function taskKey(taskOrigin: number, id: number): string {
-  return `${taskOrigin}:${id}`;
-}
-
-/** Ids of main-thread tasks aborted while waiting in this worker's batch (see `abortedBeforeStart`). */
-const abortedIds = new Set<number>();
+/** Handout numbers of aborted main-thread tasks not started yet (see `abortedBeforeStart`). */
+const abortedSeqs = new Set<number>();
 let abortsSeen = 0;
 
+/** Whether handout number `a` comes before `b` (they wrap at 32 bits). */
+function before(a: number, b: number): boolean {
+  return ((a - b) | 0) < 0;
+}
+
 /**
- * The main thread writes the ids of aborted tasks that were handed to this worker into a ring in
- * `progress` ([1]: count written, [2..]: ids), so a task waiting in the current batch is skipped
- * without a round trip to the scheduler.
+ * The main thread writes the handout numbers of aborted tasks that were handed to this worker
+ * into a ring in `progress` ([1]: count written, [2..]: numbers), so a task waiting in the
+ * current batch is skipped without a round trip to the scheduler. Tasks start in handout order,
+ * so an entry before `seq` is for a task that started (or was handed back) already: dropped.
  */
-function abortedBeforeStart(id: number): boolean {
+function abortedBeforeStart(seq: number): boolean {
   const written = Atomics.load(progress, 1);
   while (abortsSeen !== written) {
-    abortedIds.add(progress[2 + (abortsSeen % ABORT_RING)]!);
+    const entry = progress[2 + (abortsSeen % ABORT_RING)]!;
+    if (!before(entry, seq | 0)) abortedSeqs.add(entry);
     abortsSeen = (abortsSeen + 1) | 0;
   }
-  return abortedIds.delete(id);
+  if (abortedSeqs.size === 0) return false;
+  const hit = abortedSeqs.delete(seq | 0);
+  for (const entry of abortedSeqs) if (before(entry, seq | 0)) abortedSeqs.delete(entry);
+  return hit;
 }
 
 /** Runs the task at the reader's position. */
@@ -179,7 +190,7 @@ function runTask(r: WireReader, end: number): void {
   const flags = r.u8();
   // Tasks numbered below this have been started: what a crash fails rather than re-runs.
   progress[0] = seq + 1;
-  if (taskOrigin === MAIN_ORIGIN && abortedBeforeStart(id)) {
+  if (taskOrigin === MAIN_ORIGIN && abortedBeforeStart(seq)) {
     r.offset = end;
     finish(taskOrigin, id, false, new WeftError('WEFT_ABORTED', 'task aborted'), 0, false);
     return;
@@ -203,7 +214,7 @@ function runTask(r: WireReader, end: number): void {
     finish(taskOrigin, id, false, new InvalidArgumentError(fn), 0, local);
     return;
   }
-  const key = taskKey(taskOrigin, id);
+  const key = seq;
   currentKey = key;
   const t0 = now();
   let result: unknown;
@@ -211,6 +222,7 @@ function runTask(r: WireReader, end: number): void {
     result = flags & TASK_MAP ? runMap(fn, args[0], args[1] === MAP_SPREAD) : fn(...args);
   } catch (err) {
     currentKey = undefined;
+    controllers.delete(key);
     finish(taskOrigin, id, false, err, now() - t0, local);
     return;
   }
@@ -231,10 +243,9 @@ function runTask(r: WireReader, end: number): void {
   controllers.delete(key);
 }
 
-function settleAsync(taskOrigin: number, id: number, key: string, ok: boolean, value: unknown, t0: number, local: boolean): void {
+function settleAsync(taskOrigin: number, id: number, key: number, ok: boolean, value: unknown, t0: number, local: boolean): void {
   inFlight--;
   controllers.delete(key);
-  aborted.delete(key);
   finish(taskOrigin, id, ok, value, now() - t0, local);
   schedulePump();
 }
@@ -269,7 +280,8 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-let currentKey: string | undefined;
+/** The handout number of the task whose synchronous part is running now. */
+let currentKey: number | undefined;
 
 /** Arguments that came with a transfer list through this worker's side port, by task id. */
 const portInbox = new Map<number, unknown[]>();
@@ -294,7 +306,6 @@ export function currentSignal(): AbortSignal | undefined {
   if (c === undefined) {
     c = new AbortController();
     controllers.set(key, c);
-    if (aborted.delete(key)) c.abort(new WeftError('WEFT_ABORTED', 'task aborted'));
   }
   return c.signal;
 }
@@ -368,7 +379,8 @@ function handleBatch(buf: Buffer): void {
       }
     } else if (kind === KIND_COMPLETION) {
       const id = r.u32();
-      submitter.settleFrom(id, r);
+      if (len === 4) submitter.dropped(id);
+      else submitter.settleFrom(id, r);
     } else if (kind === KIND_SIGNAL) {
       // Messages for actors on this worker.
       const system = r.u32();
@@ -379,10 +391,11 @@ function handleBatch(buf: Buffer): void {
         process.emitWarning(`weft: actor messages for system ${system} could not be handled: ${String(err)}`);
       }
     } else if (kind === KIND_ABORT) {
-      const key = taskKey(r.u32(), r.u32());
-      const c = controllers.get(key);
-      if (c !== undefined) c.abort(new WeftError('WEFT_ABORTED', 'task aborted'));
-      else aborted.add(key);
+      // origin u32, id u32, seq u32. The task was handed to this worker before this take, so it
+      // has started (or was handed back): only a signal it asked for can still see the abort
+      // (taskSignal() works only before the task's first await).
+      r.offset += 8;
+      controllers.get(r.u32())?.abort(new WeftError('WEFT_ABORTED', 'task aborted'));
     }
     r.offset = end;
   }

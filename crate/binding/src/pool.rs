@@ -7,7 +7,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use weft_core::error::Code;
-use weft_core::pool::{self, Pool, Taken, Wait, MAIN};
+use weft_core::pool::{self, Cancelled, Pool, Taken, Wait, MAIN};
 use weft_core::registry::{process_token, Registered};
 
 use crate::errors::{guard, WeftStatus};
@@ -55,6 +55,14 @@ pub struct NativePercentiles {
     pub p90: f64,
     pub p99: f64,
     pub max: f64,
+}
+
+/// Where a cancelled task was running: its worker slot and its number among the tasks handed to
+/// that worker.
+#[napi(object)]
+pub struct NativeHanded {
+    pub slot: u32,
+    pub seq: u32,
 }
 
 #[napi(object)]
@@ -225,20 +233,24 @@ impl NativePool {
             .transpose()
     }
 
-    /// Cancels a main-thread task: -2 already done, -1 removed from the queue, k running on
-    /// worker slot k (an abort was delivered there).
+    /// Cancels a task submitted by `origin` (0: the main thread). `null`: it was not handed to
+    /// a worker and will not run (or it completed already); otherwise the worker slot it was
+    /// handed to and its number there (`seq`), where an abort record was delivered. Exactly one
+    /// completion for the id still comes back either way (an empty one for a dropped task).
     #[napi]
-    pub fn cancel(&self, id: u32) -> i32 {
-        match self.inner.cancel(id) {
-            None => -2,
-            Some(None) => -1,
-            Some(Some(k)) => k as i32,
+    pub fn cancel(&self, origin: u32, id: u32) -> Option<NativeHanded> {
+        match self.inner.cancel(origin, id) {
+            Cancelled::Queued => None,
+            Cancelled::Running { slot, seq } => Some(NativeHanded {
+                slot: slot as u32,
+                seq,
+            }),
         }
     }
 
     #[napi]
-    pub fn uncancel(&self, id: u32) {
-        self.inner.uncancel(id);
+    pub fn uncancel(&self, origin: u32, id: u32) {
+        self.inner.uncancel(origin, id);
     }
 
     /// The worker in `slot` died; returns the ids of main-thread tasks that were running on it.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use weft_core::error::Code;
 use weft_core::pool::frame::{KIND_ABORT, KIND_COMPLETION, KIND_TASK};
-use weft_core::pool::{Pool, Taken, Wait, MAIN};
+use weft_core::pool::{Cancelled, Pool, Taken, Wait, MAIN};
 
 fn submit_record(out: &mut Vec<u8>, id: u32, target: i32, payload: &[u8]) {
     out.extend_from_slice(&(8 + payload.len() as u32).to_le_bytes());
@@ -288,12 +288,17 @@ fn cancel_removes_queued_tasks_and_signals_running_ones() {
     pool.take(0, 1, Wait::EventLoop, &mut out).unwrap();
     let running = parse_take(&out)[0].id;
     let queued: Vec<u32> = (1..=3).filter(|&i| i != running).collect();
-    assert_eq!(pool.cancel(queued[0]), Some(None));
-    assert_eq!(pool.cancel(running), Some(Some(0)));
+    assert_eq!(pool.cancel(MAIN, queued[0]), Cancelled::Queued);
+    assert_eq!(
+        pool.cancel(MAIN, running),
+        Cancelled::Running { slot: 0, seq: 0 }
+    );
     let mut out = Vec::new();
     pool.take(0, 10, Wait::EventLoop, &mut out).unwrap();
     let recs = parse_take(&out);
-    assert!(recs.iter().any(|r| r.kind == KIND_ABORT && r.id == running));
+    assert!(recs
+        .iter()
+        .any(|r| r.kind == KIND_ABORT && r.id == running && r.body == 0u32.to_le_bytes()));
     let tasks: Vec<u32> = recs
         .iter()
         .filter(|r| r.kind == KIND_TASK)
@@ -583,4 +588,90 @@ fn a_crash_forgets_the_children_of_the_dead_worker() {
         10,
         "maxQueue takes work again"
     );
+}
+
+#[test]
+fn a_cancelled_task_that_never_runs_still_reports_back_to_its_submitter() {
+    let pool = Pool::new(1, None).unwrap();
+    let worker = pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut buf = Vec::new();
+    for id in 1..=3u32 {
+        submit_record(&mut buf, id, -1, b"x");
+    }
+    pool.submit(MAIN, &buf).unwrap();
+    let mut buf = Vec::new();
+    submit_record(&mut buf, 7, -1, b"child");
+    pool.submit(worker, &buf).unwrap();
+    assert_eq!(pool.cancel(MAIN, 2), Cancelled::Queued);
+    assert_eq!(pool.cancel(worker, 7), Cancelled::Queued);
+    let mut out = Vec::new();
+    pool.take(0, 10, Wait::EventLoop, &mut out).unwrap();
+    let tasks: Vec<u32> = parse_take(&out)
+        .iter()
+        .filter(|r| r.kind == KIND_TASK)
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(tasks, vec![1, 3], "the cancelled tasks never run");
+    // Each submitter gets an empty completion for its dropped task: the id is free again.
+    let mut main = Vec::new();
+    pool.drain_main(&mut main);
+    assert_eq!(parse_main(&main), vec![(2, Vec::new())]);
+    let mut out = Vec::new();
+    assert_eq!(
+        pool.take(0, 10, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Work
+    );
+    let recs = parse_take(&out);
+    assert_eq!(recs.len(), 1);
+    assert_eq!((recs[0].kind, recs[0].id), (KIND_COMPLETION, 7));
+    assert!(recs[0].body.is_empty());
+    assert_eq!(pool.queued(), 0);
+}
+
+#[test]
+fn a_workers_cancel_reaches_only_its_own_task() {
+    let pool = Pool::new(2, None).unwrap();
+    let w0 = pool.attach_worker(0, Box::new(|| {})).unwrap();
+    pool.attach_worker(1, Box::new(|| {})).unwrap();
+    // The main thread's task 5 runs on worker 1; worker 0 spawns its own task 5.
+    let mut buf = Vec::new();
+    submit_record(&mut buf, 5, 1, b"main");
+    pool.submit(MAIN, &buf).unwrap();
+    let mut out = Vec::new();
+    pool.take(1, 10, Wait::EventLoop, &mut out).unwrap();
+    assert_eq!(parse_take(&out)[0].id, 5);
+    let mut buf = Vec::new();
+    submit_record(&mut buf, 5, -1, b"child");
+    pool.submit(w0, &buf).unwrap();
+    // Worker 0 cancels its child: the main thread's task 5 hears nothing of it.
+    assert_eq!(pool.cancel(w0, 5), Cancelled::Queued);
+    let mut out = Vec::new();
+    pool.take(1, 10, Wait::EventLoop, &mut out).unwrap();
+    assert!(
+        parse_take(&out).iter().all(|r| r.kind != KIND_ABORT),
+        "no abort for the main thread's task"
+    );
+    // A main-thread task 5 submitted again is not dropped.
+    let mut done = Vec::new();
+    complete_record(&mut done, MAIN, 5, b"r");
+    pool.complete(1, &done).unwrap();
+    let mut buf = Vec::new();
+    submit_record(&mut buf, 5, 1, b"main again");
+    pool.submit(MAIN, &buf).unwrap();
+    let mut out = Vec::new();
+    pool.take(1, 10, Wait::EventLoop, &mut out).unwrap();
+    let tasks: Vec<(u32, u32)> = parse_take(&out)
+        .iter()
+        .filter(|r| r.kind == KIND_TASK)
+        .map(|r| (r.origin, r.id))
+        .collect();
+    assert_eq!(tasks, vec![(MAIN, 5)]);
+    // The child itself is dropped when worker 0 would take it.
+    let mut out = Vec::new();
+    pool.take(0, 10, Wait::EventLoop, &mut out).unwrap();
+    let recs = parse_take(&out);
+    assert!(recs.iter().all(|r| r.kind != KIND_TASK));
+    assert!(recs
+        .iter()
+        .any(|r| r.kind == KIND_COMPLETION && r.id == 5 && r.body.is_empty()));
 }

@@ -5,11 +5,14 @@
 //! take     (pool -> worker) u8 kind | u32 len | body
 //!            kind 1 task:        u32 origin | u32 id | u32 seq | payload
 //!              (seq: the task's number among those handed to this worker incarnation)
-//!            kind 2 completion:  u32 id | result      (of a task this worker spawned)
-//!            kind 3 abort:       u32 origin | u32 id  (a task running here was aborted)
+//!            kind 2 completion:  u32 id | result      (of a task this worker spawned; no
+//!                                result: it was cancelled and dropped before it ran)
+//!            kind 3 abort:       u32 origin | u32 id | u32 seq (the task handed here as
+//!                                number seq was aborted)
 //! complete (worker -> pool) u32 len | u32 origin | u32 id | u8 flags | f32 run_ms | result
 //!            flags: 1 failed, 2 settled in the worker itself (no delivery)
-//! drain    (pool -> main)  u32 len | u32 id | result
+//! drain    (pool -> main)  u32 len | u32 id | result  (no result: cancelled and dropped
+//!                                                    before it ran)
 //! ```
 //! `len` counts the bytes after the length field (after `kind` for take records). `payload` and
 //! `result` belong to the TypeScript wire codec.
@@ -158,11 +161,12 @@ pub fn write_worker_completion(out: &mut Vec<u8>, id: u32, result: &[u8]) {
     out.extend_from_slice(result);
 }
 
-pub fn write_abort(out: &mut Vec<u8>, origin: Origin, id: u32) {
+pub fn write_abort(out: &mut Vec<u8>, origin: Origin, id: u32, seq: u32) {
     out.push(KIND_ABORT);
-    out.extend_from_slice(&8u32.to_le_bytes());
+    out.extend_from_slice(&12u32.to_le_bytes());
     out.extend_from_slice(&origin.to_le_bytes());
     out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(&seq.to_le_bytes());
 }
 
 pub fn write_signal(out: &mut Vec<u8>, id: u32, token: u32) {

@@ -75,6 +75,18 @@ pub enum Taken {
     Closed,
 }
 
+/// Where a cancelled task was (see [`Pool::cancel`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cancelled {
+    /// Not handed to a worker (or already completed): it will not run. A task that was still
+    /// waiting is dropped when a worker would have taken it, and its submitter gets an empty
+    /// completion record for it then, so that it knows the id is no longer in use.
+    Queued,
+    /// Handed to the worker in `slot` as its task number `seq` (see [`frame`]): an abort record
+    /// was sent there. Its completion (or its worker's death) still comes.
+    Running { slot: usize, seq: u32 },
+}
+
 /// The longest a worker with nothing to do spins (looking for work) before it parks.
 const SPIN_MAX: Duration = Duration::from_micros(200);
 /// The spin budget a worker starts with, and the least it is set back to when spinning helps.
@@ -144,7 +156,8 @@ pub struct Pool {
     main_out: Mutex<Vec<u8>>,
     main_notified: AtomicBool,
     main_notify: Mutex<Option<Notify>>,
-    cancelled: Mutex<std::collections::HashSet<u32>>,
+    /// Tasks cancelled while they waited (by [`key`]): dropped when a worker would take them.
+    cancelled: Mutex<std::collections::HashSet<u64>>,
     cancelled_len: AtomicUsize,
     names: Mutex<Vec<String>>,
     exports: Mutex<Vec<String>>,
@@ -640,12 +653,14 @@ impl Pool {
         let mut handed = 0usize;
         let mut waits = Vec::with_capacity(taken.len());
         let mut stolen = 0u64;
+        let mut dropped = Vec::new();
         for (task, was_stolen) in taken {
             self.queued.fetch_sub(1, Ordering::Relaxed);
-            if task.origin == MAIN && self.cancelled_len.load(Ordering::Relaxed) > 0 {
+            if self.cancelled_len.load(Ordering::Relaxed) > 0 {
                 let mut c = lock(&self.cancelled);
-                if c.remove(&task.id) {
+                if c.remove(&key(task.origin, task.id)) {
                     self.cancelled_len.store(c.len(), Ordering::Relaxed);
+                    dropped.push(task);
                     continue;
                 }
             }
@@ -659,9 +674,31 @@ impl Pool {
             handed += 1;
         }
         drop(outstanding);
+        if !dropped.is_empty() {
+            self.report_dropped(&dropped);
+        }
         s.stats.stolen.fetch_add(stolen, Ordering::Relaxed);
         lock(&self.hist).record_waits(&waits);
         handed
+    }
+
+    /// Tells the submitters of cancelled tasks that were dropped unrun: an empty completion
+    /// record each (no result), after which the submitter may reuse the id.
+    fn report_dropped(&self, dropped: &[Task]) {
+        let mut to_main = false;
+        for t in dropped {
+            if t.origin == MAIN {
+                frame::write_main_completion(&mut lock(&self.main_out), t.id, &[]);
+                to_main = true;
+            } else {
+                self.deliver_to_worker(t.origin, |buf| {
+                    frame::write_worker_completion(buf, t.id, &[])
+                });
+            }
+        }
+        if to_main {
+            self.notify_main();
+        }
     }
 
     /// The worker in `slot` hands back tasks it was given but has not started (its batch ran
@@ -803,27 +840,33 @@ impl Pool {
         q.clear();
     }
 
-    /// Cancels a task submitted by the main thread. Returns where it was: `None` if it had
-    /// already completed (or never existed), `Some(None)` if it was still queued (it will never
-    /// run), `Some(Some(slot))` if it is running on `slot` (an abort record was sent there).
-    pub fn cancel(&self, id: u32) -> Option<Option<usize>> {
-        for (k, s) in self.slots.iter().enumerate() {
-            if lock(&s.outstanding).contains_key(&key(MAIN, id)) {
-                frame::write_abort(&mut lock(&s.control), MAIN, id);
-                self.mail_posted(k);
-                return Some(Some(k));
+    /// Cancels a task submitted by `origin` (the main thread or a worker incarnation). A task
+    /// still waiting is dropped when a worker would take it ([`Cancelled::Queued`]; so is one
+    /// that completed already, whose completion is on its way); a task handed to a worker gets an
+    /// abort record there ([`Cancelled::Running`]). Either way exactly one completion record for
+    /// the id still reaches its submitter (the result, a worker-exit failure, or an empty record
+    /// for a dropped task), and the submitter must not reuse the id before it arrives.
+    pub fn cancel(&self, origin: Origin, id: u32) -> Cancelled {
+        let k = key(origin, id);
+        for (slot, s) in self.slots.iter().enumerate() {
+            let seq = lock(&s.outstanding).get(&k).map(|o| o.seq);
+            if let Some(seq) = seq {
+                frame::write_abort(&mut lock(&s.control), origin, id, seq);
+                self.mail_posted(slot);
+                return Cancelled::Running { slot, seq };
             }
         }
         let mut c = lock(&self.cancelled);
-        c.insert(id);
+        c.insert(k);
         self.cancelled_len.store(c.len(), Ordering::Relaxed);
-        Some(None)
+        Cancelled::Queued
     }
 
-    /// Forgets a cancellation that turned out to be for a task that had already completed.
-    pub fn uncancel(&self, id: u32) {
+    /// Forgets a cancellation ([`Cancelled::Queued`]) of a task that turned out to have completed
+    /// already.
+    pub fn uncancel(&self, origin: Origin, id: u32) {
         let mut c = lock(&self.cancelled);
-        c.remove(&id);
+        c.remove(&key(origin, id));
         self.cancelled_len.store(c.len(), Ordering::Relaxed);
     }
 
@@ -903,6 +946,12 @@ impl Pool {
             }
         }
         self.queued.fetch_sub(dropped, Ordering::Relaxed);
+        if dead != 0 && self.cancelled_len.load(Ordering::Relaxed) > 0 {
+            // Cancellations of its own children: those children are gone or will run unawaited.
+            let mut c = lock(&self.cancelled);
+            c.retain(|k| (k >> 32) as Origin != dead);
+            self.cancelled_len.store(c.len(), Ordering::Relaxed);
+        }
         lock(&s.completions).clear();
         lock(&s.control).clear();
         let n = requeue.len();
