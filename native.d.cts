@@ -222,14 +222,15 @@ export declare function parOpNames(): Array<string>
 /**
  * Runs a pipeline on weft's par threads and returns a Promise of the terminal's value (as
  * `parRunSync`). The Promise resolves, never rejects: a failure resolves to an `Error` whose
- * `code` is the weft code (the TypeScript layer rethrows it).
+ * `code` is the weft code (the TypeScript layer rethrows it). Memory JavaScript could take away
+ * meanwhile is not touched off the main thread (see the module's documentation).
  */
 export declare function parRun(source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null): Promise<number | boolean | undefined | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | Error>
 
 /**
  * Runs a pipeline on the calling thread (small inputs) and returns the terminal's value:
  * a number, a boolean, `undefined` (min/max of nothing), a typed array, or for `into` the
- * count written.
+ * count written. Everything is read and written in place: no JavaScript runs meanwhile.
  */
 export declare function parRunSync(source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null): number | boolean | undefined | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray
 

@@ -26,8 +26,11 @@ export { ParCompileError, type SourcePosition, type FileLocation } from './error
 /** `par(source)` and `par.range(start, end, step)`. */
 export interface ParFunction {
   /**
-   * A pipeline over a typed array (read in place: do not write to it while a terminal is
-   * pending) or an array of numbers (copied once into a Float64Array).
+   * A pipeline over a typed array or an array of numbers (copied once into a Float64Array).
+   * A terminal over a typed array whose buffer is a SharedArrayBuffer reads it in place (do not
+   * write to it while the terminal is pending); over any other buffer it first copies the
+   * values, on the calling thread, so that transferring or resizing the buffer meanwhile
+   * cannot affect it.
    */
   (source: NumericArray | readonly number[], options?: ParOptions): Par<number>;
   /**
@@ -57,7 +60,10 @@ function fromSource(source: NumericArray | readonly number[], options?: ParOptio
   if (arrayKind(source) !== undefined) return new Par({ kind: 'array', array: source as NumericArray }, [], 'number', opts);
   if (Array.isArray(source)) {
     const values = source as readonly unknown[];
-    const copy = new Float64Array(values.length);
+    // Over a SharedArrayBuffer, which native terminals read in place (any other buffer they copy
+    // first, as JavaScript could detach it meanwhile); the fallback pool sends plain chunks faster.
+    const bytes = values.length * Float64Array.BYTES_PER_ELEMENT;
+    const copy = new Float64Array(opts.fallback === 'pool' ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes));
     for (let k = 0; k < values.length; k++) {
       const v = values[k];
       if (typeof v !== 'number') {

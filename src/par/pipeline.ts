@@ -3,6 +3,7 @@
  * at once (so a `ParCompileError` points at the call); a terminal assembles the stages into one
  * program, sends it to Rust in one call and returns a Promise of the result.
  */
+import { types } from 'node:util';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { checkOptions, optionNames } from '../internal/options.js';
 import { native } from '../native.js';
@@ -72,6 +73,19 @@ function ctorKind(ctor: unknown): number {
 
 /** Sources shorter than this run on the calling thread: a thread hop would cost more. */
 export const INLINE_MAX = 1 << 14;
+
+/**
+ * Whether a terminal over an array that is not a SharedArrayBuffer's runs on the calling thread
+ * whatever its length. On weft's threads such an array is first copied on the calling thread
+ * (JavaScript could detach or shrink its buffer meanwhile); a sum or mean of the values
+ * themselves is one streaming pass that costs the calling thread no more than that copy (and
+ * the whole terminal about half), and a count after maps only reads nothing.
+ */
+function inlineBeatsCopy(terminal: TerminalName, stages: readonly Stage[], closure: Stage | undefined): boolean {
+  if (closure !== undefined) return false;
+  if (terminal === 'count') return stages.every((s) => s.js.kind === 'map');
+  return (terminal === 'sum' || terminal === 'mean') && stages.length === 0;
+}
 /** The fixed chunk of `reduce` (weft-core's `par::CHUNK`). */
 const REDUCE_CHUNK = 1 << 14;
 
@@ -206,8 +220,11 @@ export interface ToArrayIntoOptions<A extends NumericArray> {
   /**
    * Write the values into this array from its start (converted as a store into it would) and
    * return the written part (`into` itself when it is filled exactly). Rejects with
-   * `WEFT_INVALID_ARG`, writing nothing, if it is too small. Do not touch it while the Promise
-   * is pending. It may be the source itself (the values are then computed first).
+   * `WEFT_INVALID_ARG`, writing nothing, if it is too small. It may be the source itself (the
+   * values are then computed first). Over a SharedArrayBuffer it is written in place by weft's
+   * threads (do not touch it while the Promise is pending); over any other buffer it is filled on
+   * the calling thread just before the Promise settles, and if its buffer was detached or shrunk
+   * meanwhile so that the values no longer fit, the Promise rejects with `WEFT_INVALID_ARG`.
    */
   readonly into: A;
 }
@@ -226,9 +243,12 @@ export interface SortOptions<C extends NumericArrayConstructor = NumericArrayCon
 
 /**
  * A parallel pipeline over numbers. Immutable: every stage returns a new `Par`, and a `Par` can
- * run any number of terminals. While a terminal's Promise is pending, do not write to the
- * source typed array, nor transfer, detach or resize its buffer: it is read in place from
- * weft's threads.
+ * run any number of terminals. A terminal over a typed array whose buffer is a SharedArrayBuffer
+ * reads it in place from weft's threads (do not write to it while the Promise is pending); over
+ * any other buffer (which JavaScript may transfer, detach or resize at any time) it copies the
+ * values first, on the calling thread, and runs on the copy (except a `sum()` or `mean()`
+ * without stages, and a `count()` without filters, which run on the calling thread: as fast as
+ * that copy). Terminals over fewer than `INLINE_MAX` values run on the calling thread, in place.
  *
  * Closures are compiled from their source (see the README's "par" section): they see only their
  * parameters `(x, i)` (`i` is the index in the source) and, as a destructured third parameter,
@@ -414,7 +434,10 @@ export class Par<T extends number | boolean = number> {
     const src = this.#source;
     const array = src.kind === 'array' ? src.array : null;
     const range = src.kind === 'range' ? [src.start, src.step, src.length] : null;
-    if (this.sourceLength < INLINE_MAX) {
+    if (
+      this.sourceLength < INLINE_MAX ||
+      (array !== null && !types.isSharedArrayBuffer(array.buffer) && inlineBeatsCopy(terminal, stages, closure))
+    ) {
       try {
         return native.parRunSync(array, range, code, consts, TERMINAL[terminal], arg, kind, into);
       } catch (err) {

@@ -1,11 +1,24 @@
 //! `par`: runs compiled pipelines over typed arrays and ranges (weft-core's `par` module).
 //!
-//! The source typed array is read in place, never copied. Off the main thread it stays borrowed
-//! until the Promise settles: the job owns the napi reference to it (so it cannot be collected)
-//! and hands it back to the main thread with the result. The caller must not write to it,
-//! detach or resize its buffer meanwhile (the TypeScript layer documents this).
+//! Node-API cannot pin an `ArrayBuffer`'s memory: while a terminal is pending, JavaScript may
+//! detach its buffer (`transfer()`, `structuredClone`/`postMessage` with a transfer list) or
+//! shrink it (`resize()`), which frees or unmaps the memory under weft's threads. So memory that
+//! par threads touch after the call has returned is memory JavaScript cannot take away:
+//!
+//! - a source or `into` over a `SharedArrayBuffer` (it can be neither detached nor shrunk; a
+//!   growable one only grows in place) is read or written in place;
+//! - any other source is copied into Rust-owned memory during the call, on the main thread (one
+//!   `memcpy`), and the terminal runs on the copy;
+//! - any other `into` is filled on the main thread when the Promise settles, after weft looks the
+//!   array up again: if it was detached or shrunk meanwhile the terminal rejects with
+//!   `WEFT_INVALID_ARG` instead of writing;
+//! - the synchronous path (`parRunSync`) reads and writes everything in place: no JavaScript
+//!   runs until it returns.
+
+use std::ptr;
 
 use napi::bindgen_prelude::*;
+use napi::{check_status, sys};
 use napi_derive::napi;
 use weft_core::error::{self as core_error, catch_panic, Code};
 use weft_core::par::{self, Array, ArrayMut, ElemKind, Mode, Output, Pipeline, Source, Terminal};
@@ -65,6 +78,11 @@ fn span(a: &AnyArray) -> (usize, usize) {
     }
 }
 
+/// How many elements an array has.
+fn len_of(a: &AnyArray) -> usize {
+    source_of(a).len() as usize
+}
+
 fn kind_of(a: &AnyArray) -> ElemKind {
     match a {
         Either9::A(_) => ElemKind::F64,
@@ -120,36 +138,175 @@ fn copy_into(from: &Array, into: ArrayMut<'_>) -> core_error::Result<usize> {
     }
 }
 
+/// A typed array argument and whether its memory is a `SharedArrayBuffer`'s.
+pub struct Arg {
+    array: AnyArray,
+    shared: bool,
+}
+
+impl TypeName for Arg {
+    fn type_name() -> &'static str {
+        "TypedArray"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for Arg {}
+
+impl FromNapiValue for Arg {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: `env` and `value` are this call's, as `from_napi_value` requires of its caller.
+        let array = unsafe { AnyArray::from_napi_value(env, value) }?;
+        let mut buffer = ptr::null_mut();
+        // SAFETY: `value` is a typed array (converted just above); every out-parameter but the
+        // buffer is null, which `napi_get_typedarray_info` allows.
+        check_status!(unsafe {
+            sys::napi_get_typedarray_info(
+                env,
+                value,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+                &mut buffer,
+                ptr::null_mut(),
+            )
+        })?;
+        let mut plain = false;
+        // SAFETY: `buffer` is the typed array's buffer, a live value of this call's scope.
+        // `napi_is_arraybuffer` is V8's `IsArrayBuffer`, which is false for a SharedArrayBuffer
+        // (an internal slot: no JavaScript can fake it).
+        check_status!(unsafe { sys::napi_is_arraybuffer(env, buffer, &mut plain) })?;
+        Ok(Arg {
+            array,
+            shared: !plain,
+        })
+    }
+}
+
+/// An owned copy of a typed array's values (made on the main thread). An allocation failure is
+/// an error, not an abort.
+fn copy_of(a: &AnyArray) -> core_error::Result<Array> {
+    fn copy<T: Copy>(s: &[T]) -> core_error::Result<Vec<T>> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(s.len()).map_err(|_| {
+            invalid(format!(
+                "par cannot copy its source: {} bytes are not available (over a SharedArrayBuffer \
+                 the source is read in place, without a copy)",
+                std::mem::size_of_val(s)
+            ))
+        })?;
+        v.extend_from_slice(s);
+        Ok(v)
+    }
+    Ok(match a {
+        Either9::A(v) => Array::F64(copy(v)?),
+        Either9::B(v) => Array::F32(copy(v)?),
+        Either9::C(v) => Array::I32(copy(v)?),
+        Either9::D(v) => Array::U32(copy(v)?),
+        Either9::E(v) => Array::I16(copy(v)?),
+        Either9::F(v) => Array::U16(copy(v)?),
+        Either9::G(v) => Array::I8(copy(v)?),
+        Either9::H(v) => Array::U8(copy(v)?),
+        Either9::I(v) => Array::U8Clamped(copy(v)?),
+    })
+}
+
+/// Borrows a typed array's memory for writing.
+///
+/// # Safety
+///
+/// Nothing else may access the array's memory while the returned slice lives, and the memory
+/// must stay allocated and mapped as long: either it is a SharedArrayBuffer's (which JavaScript
+/// can neither detach nor shrink, and the caller holds a reference to the array) and JavaScript
+/// keeps its promise not to touch it, or the caller is on the main thread and runs no
+/// JavaScript meanwhile.
+unsafe fn borrow_mut(a: &mut AnyArray) -> ArrayMut<'_> {
+    // SAFETY: forwarded to the caller (see above).
+    unsafe {
+        match a {
+            Either9::A(v) => ArrayMut::F64(v.as_mut()),
+            Either9::B(v) => ArrayMut::F32(v.as_mut()),
+            Either9::C(v) => ArrayMut::I32(v.as_mut()),
+            Either9::D(v) => ArrayMut::U32(v.as_mut()),
+            Either9::E(v) => ArrayMut::I16(v.as_mut()),
+            Either9::F(v) => ArrayMut::U16(v.as_mut()),
+            Either9::G(v) => ArrayMut::I8(v.as_mut()),
+            Either9::H(v) => ArrayMut::U8(v.as_mut()),
+            Either9::I(v) => ArrayMut::U8Clamped(v.as_mut()),
+        }
+    }
+}
+
 /// A terminal code that panics while running, so that tests can check that a panic on weft's
 /// threads becomes a `WEFT_PANIC` error and the process survives.
 const PANIC_FOR_TEST: u32 = u32::MAX;
+
+/// Where a job reads its values.
+enum Input {
+    /// In place: the synchronous path, or a SharedArrayBuffer's memory.
+    InPlace(AnyArray),
+    /// A copy made during the call (taken when the job runs).
+    Owned(Option<Array>),
+    /// `start + k * step` for `k` in `0..len`.
+    Range(f64, f64, u64),
+}
+
+impl Input {
+    fn source(&self) -> Source<'_> {
+        match self {
+            Input::InPlace(a) => source_of(a),
+            Input::Owned(Some(a)) => a.source(),
+            Input::Owned(None) => unreachable!("the copy is taken only by a run without `into`"),
+            &Input::Range(start, step, len) => Source::Range { start, step, len },
+        }
+    }
+}
+
+/// Where `toArray({ into })` writes.
+enum Target {
+    None,
+    /// In place, while the job runs: the synchronous path, or a SharedArrayBuffer's memory.
+    InPlace(AnyArray),
+    /// On the main thread when the Promise settles (see [`Job::settle`]); `room` is the
+    /// array's length at the call.
+    OnSettle {
+        array: AnyArray,
+        room: usize,
+    },
+}
 
 /// One terminal call: the decoded pipeline, what to compute, and the JS arrays it borrows.
 struct Job {
     panic_for_test: bool,
     pipeline: Pipeline,
     terminal: Terminal,
-    source: Option<AnyArray>,
-    range: Option<(f64, f64, u64)>,
-    into: Option<AnyArray>,
+    input: Input,
+    into: Target,
 }
 
 enum Done {
     Output(Output),
     Written(usize),
+    /// Values for a `Target::OnSettle`, written by [`Job::settle`].
+    Pending(Array),
 }
 
 impl Job {
+    /// `in_place`: whether the job runs before the call returns (then it may touch any memory).
     #[allow(clippy::too_many_arguments)]
     fn new(
-        source: Option<AnyArray>,
+        source: Option<Arg>,
         range: Option<Vec<f64>>,
         code: &[u32],
         consts: &[f64],
         terminal: u32,
         arg: f64,
         kind: u32,
-        into: Option<AnyArray>,
+        into: Option<Arg>,
+        in_place: bool,
     ) -> core_error::Result<Job> {
         let pipeline = par::decode(code, consts)?;
         let elem = || ElemKind::from_code(kind).ok_or_else(|| invalid("unknown array kind"));
@@ -170,8 +327,13 @@ impl Job {
             },
             t => return Err(invalid(format!("unknown terminal {t}"))),
         };
-        let range = match (&source, range) {
-            (Some(_), None) => None,
+        if into.is_some() && !matches!(terminal, Terminal::ToArray(_)) {
+            return Err(invalid("`into` is only for toArray"));
+        }
+        let input = match (source, range) {
+            (Some(a), None) if in_place || a.shared => Input::InPlace(a.array),
+            // The JS reference is released here, on the main thread: the job needs only the copy.
+            (Some(a), None) => Input::Owned(Some(copy_of(&a.array)?)),
             (None, Some(r)) => match r[..] {
                 [start, step, len]
                     if start.is_finite()
@@ -179,69 +341,77 @@ impl Job {
                         && (0.0..=9_007_199_254_740_992.0).contains(&len)
                         && len.fract() == 0.0 =>
                 {
-                    Some((start, step, len as u64))
+                    Input::Range(start, step, len as u64)
                 }
                 _ => return Err(invalid("a range is [start, step, length]")),
             },
             _ => return Err(invalid("give either a source array or a range")),
         };
-        if into.is_some() && !matches!(terminal, Terminal::ToArray(_)) {
-            return Err(invalid("`into` is only for toArray"));
-        }
+        let into = match into {
+            None => Target::None,
+            Some(a) if in_place || a.shared => Target::InPlace(a.array),
+            Some(a) => Target::OnSettle {
+                room: len_of(&a.array),
+                array: a.array,
+            },
+        };
         Ok(Job {
             panic_for_test,
             pipeline,
             terminal,
-            source,
-            range,
+            input,
             into,
         })
-    }
-
-    fn source(&self) -> Source<'_> {
-        match (&self.source, self.range) {
-            (Some(a), _) => source_of(a),
-            (None, Some((start, step, len))) => Source::Range { start, step, len },
-            (None, None) => unreachable!("checked in Job::new"),
-        }
     }
 
     fn execute(&mut self, mode: Mode) -> core_error::Result<Done> {
         if self.panic_for_test {
             panic!("par panic for test ({mode:?})");
         }
-        let Some(into) = self.into.as_mut() else {
-            return par::run(&self.pipeline, self.source(), self.terminal, mode).map(Done::Output);
-        };
-        let overlaps = self.source.as_ref().is_some_and(|s| {
-            let (a0, a1) = span(s);
-            let (b0, b1) = span(into);
-            a0 < b1 && b0 < a1
-        });
-        let kind = kind_of(into);
-        // SAFETY: `into` is a live typed array: the job holds a napi reference to it, so its
-        // buffer stays allocated until the job is dropped on the main thread. The JS caller
-        // promised (documented on `toArray({ into })`) not to touch it, detach or resize it while
-        // the Promise is pending, so these are the only accesses to its memory meanwhile, and
-        // when it overlaps the source it is written only after the source is read (below).
-        let out = unsafe {
-            match into {
-                Either9::A(v) => ArrayMut::F64(v.as_mut()),
-                Either9::B(v) => ArrayMut::F32(v.as_mut()),
-                Either9::C(v) => ArrayMut::I32(v.as_mut()),
-                Either9::D(v) => ArrayMut::U32(v.as_mut()),
-                Either9::E(v) => ArrayMut::I16(v.as_mut()),
-                Either9::F(v) => ArrayMut::U16(v.as_mut()),
-                Either9::G(v) => ArrayMut::I8(v.as_mut()),
-                Either9::H(v) => ArrayMut::U8(v.as_mut()),
-                Either9::I(v) => ArrayMut::U8Clamped(v.as_mut()),
+        let into = match &mut self.into {
+            Target::None => {
+                if let Input::Owned(copy) = &mut self.input {
+                    // The copy is the job's own: a toArray or sort without stages can return it.
+                    let copy = copy.take().expect("a job runs once");
+                    return par::run_owned(&self.pipeline, copy, self.terminal, mode)
+                        .map(Done::Output);
+                }
+                return par::run(&self.pipeline, self.input.source(), self.terminal, mode)
+                    .map(Done::Output);
             }
+            Target::OnSettle { array, .. } => {
+                let kind = kind_of(array);
+                let Output::Array(a) = par::run(
+                    &self.pipeline,
+                    self.input.source(),
+                    Terminal::ToArray(kind),
+                    mode,
+                )?
+                else {
+                    unreachable!("toArray returns an array")
+                };
+                return Ok(Done::Pending(a));
+            }
+            Target::InPlace(into) => into,
         };
-        let source = match (&self.source, self.range) {
-            (Some(a), _) => source_of(a),
-            (None, Some((start, step, len))) => Source::Range { start, step, len },
-            (None, None) => unreachable!("checked in Job::new"),
+        let overlaps = match &self.input {
+            Input::InPlace(s) => {
+                let (a0, a1) = span(s);
+                let (b0, b1) = span(into);
+                a0 < b1 && b0 < a1
+            }
+            _ => false,
         };
+        let kind = kind_of(into);
+        // SAFETY: `into` is in place only on the synchronous path (no JavaScript runs until the
+        // call returns) or over a SharedArrayBuffer: its memory stays allocated while the job
+        // holds its napi reference (dropped on the main thread after the job), and stays where
+        // it is, at least as long as at the call (a SharedArrayBuffer can neither be detached
+        // nor shrunk; a growable one grows in place). The JS caller promised (documented on
+        // `toArray({ into })`) not to touch it while the Promise is pending. When it overlaps
+        // the source it is written only after the source is read (below).
+        let out = unsafe { borrow_mut(into) };
+        let source = self.input.source();
         if overlaps {
             // Compute first, then write: the output aliases the source.
             let Output::Array(a) = par::run(&self.pipeline, source, Terminal::ToArray(kind), mode)?
@@ -252,6 +422,42 @@ impl Job {
         }
         par::run_into(&self.pipeline, source, out, mode).map(Done::Written)
     }
+
+    /// On the main thread, when the Promise settles: writes the values of a `Target::OnSettle`
+    /// into the array as it is now (JavaScript may have detached, shrunk or grown it meanwhile).
+    fn settle(&mut self, env: &Env, done: Done) -> core_error::Result<Done> {
+        let Done::Pending(values) = done else {
+            return Ok(done);
+        };
+        let Target::OnSettle { array, room } = std::mem::replace(&mut self.into, Target::None)
+        else {
+            unreachable!("only an OnSettle target leaves values pending")
+        };
+        let napi_err = |e: napi::Error| core_error::Error::new(Code::Panic, e.to_string());
+        // SAFETY: `env` is the main thread's, in the Promise's resolve callback; `array` holds a
+        // reference created in that env, which this turns back into the JS value (and deletes).
+        let value = unsafe { AnyArray::to_napi_value(env.raw(), array) }.map_err(napi_err)?;
+        // SAFETY: `value` is the typed array just looked up, a live value of this scope; the
+        // conversion reads its buffer's current data pointer and length.
+        let mut now = unsafe { AnyArray::from_napi_value(env.raw(), value) }.map_err(napi_err)?;
+        let len = values.len();
+        let have = len_of(&now);
+        if have < len {
+            let mut msg = format!(
+                "toArray({{ into }}): the output has room for {have} values, the pipeline produced {len}"
+            );
+            if room >= len {
+                msg.push_str(
+                    " (its buffer was detached or shrunk while the terminal was pending; nothing was written)",
+                );
+            }
+            return Err(invalid(msg));
+        }
+        // SAFETY: on the main thread, inside a napi callback: no JavaScript runs until this
+        // returns, and `now` describes the array's memory as it is at this moment.
+        let out = unsafe { borrow_mut(&mut now) };
+        copy_into(&values, out).map(Done::Written)
+    }
 }
 
 fn value_of(done: Done) -> Value {
@@ -261,12 +467,13 @@ fn value_of(done: Done) -> Value {
         Done::Output(Output::Nothing) => Either4::C(()),
         Done::Output(Output::Array(a)) => Either4::D(out_array(a)),
         Done::Written(n) => Either4::A(n as f64),
+        Done::Pending(_) => unreachable!("settled before it reaches JavaScript"),
     }
 }
 
 /// Runs a pipeline on the calling thread (small inputs) and returns the terminal's value:
 /// a number, a boolean, `undefined` (min/max of nothing), a typed array, or for `into` the
-/// count written.
+/// count written. Everything is read and written in place: no JavaScript runs meanwhile.
 #[napi(
     js_name = "parRunSync",
     ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null",
@@ -274,17 +481,17 @@ fn value_of(done: Done) -> Value {
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn par_run_sync(
-    source: Option<AnyArray>,
+    source: Option<Arg>,
     range: Option<Vec<f64>>,
     code: &[u32],
     consts: &[f64],
     terminal: u32,
     arg: f64,
     kind: u32,
-    into: Option<AnyArray>,
+    into: Option<Arg>,
 ) -> napi::Result<Value, WeftStatus> {
     catch_panic(|| {
-        let mut job = Job::new(source, range, code, consts, terminal, arg, kind, into)?;
+        let mut job = Job::new(source, range, code, consts, terminal, arg, kind, into, true)?;
         job.execute(Mode::Inline)
     })
     .map(value_of)
@@ -293,7 +500,8 @@ pub fn par_run_sync(
 
 /// Runs a pipeline on weft's par threads and returns a Promise of the terminal's value (as
 /// `parRunSync`). The Promise resolves, never rejects: a failure resolves to an `Error` whose
-/// `code` is the weft code (the TypeScript layer rethrows it).
+/// `code` is the weft code (the TypeScript layer rethrows it). Memory JavaScript could take away
+/// meanwhile is not touched off the main thread (see the module's documentation).
 #[napi(
     js_name = "parRun",
     ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null",
@@ -302,28 +510,46 @@ pub fn par_run_sync(
 #[allow(clippy::too_many_arguments)]
 pub fn par_run<'env>(
     env: &'env Env,
-    source: Option<AnyArray>,
+    source: Option<Arg>,
     range: Option<Vec<f64>>,
     code: &[u32],
     consts: &[f64],
     terminal: u32,
     arg: f64,
     kind: u32,
-    into: Option<AnyArray>,
+    into: Option<Arg>,
 ) -> napi::Result<Object<'env>> {
     let (deferred, promise) = env.create_deferred()?;
-    let job = catch_panic(|| Job::new(source, range, code, consts, terminal, arg, kind, into));
+    let job = catch_panic(|| {
+        Job::new(
+            source, range, code, consts, terminal, arg, kind, into, false,
+        )
+    });
     par::spawn(move || {
         let (held, result) = match job {
             Ok(mut job) => {
                 let result = catch_panic(|| job.execute(Mode::Parallel));
+                // Free a copy of the source here, off the main thread.
+                if let Input::Owned(copy) = &mut job.input {
+                    drop(copy.take());
+                }
                 (Some(job), result)
             }
             Err(e) => (None, Err(e)),
         };
-        deferred.resolve(move |_env| {
-            // Release the borrowed arrays here, on the main thread.
-            drop(held);
+        deferred.resolve(move |env| {
+            let result = match (held, result) {
+                (Some(mut job), Ok(done)) => {
+                    let settled = catch_panic(|| job.settle(&env, done));
+                    // Release the borrowed arrays here, on the main thread.
+                    drop(job);
+                    settled
+                }
+                (held, result) => {
+                    drop(held);
+                    result
+                }
+            };
             Ok(match result {
                 Ok(done) => Either::A(value_of(done)),
                 Err(e) => Either::B(to_js(e)),

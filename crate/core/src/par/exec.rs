@@ -199,6 +199,55 @@ pub enum Array {
     U32(Vec<u32>),
 }
 
+impl Array {
+    /// How many values it holds.
+    pub fn len(&self) -> usize {
+        match self {
+            Array::F64(v) => v.len(),
+            Array::F32(v) => v.len(),
+            Array::I8(v) => v.len(),
+            Array::U8(v) | Array::U8Clamped(v) => v.len(),
+            Array::I16(v) => v.len(),
+            Array::U16(v) => v.len(),
+            Array::I32(v) => v.len(),
+            Array::U32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Its element kind.
+    pub fn kind(&self) -> ElemKind {
+        match self {
+            Array::F64(_) => ElemKind::F64,
+            Array::F32(_) => ElemKind::F32,
+            Array::I8(_) => ElemKind::I8,
+            Array::U8(_) => ElemKind::U8,
+            Array::U8Clamped(_) => ElemKind::U8Clamped,
+            Array::I16(_) => ElemKind::I16,
+            Array::U16(_) => ElemKind::U16,
+            Array::I32(_) => ElemKind::I32,
+            Array::U32(_) => ElemKind::U32,
+        }
+    }
+
+    /// Its values as a pipeline source.
+    pub fn source(&self) -> Source<'_> {
+        match self {
+            Array::F64(v) => Source::F64(v),
+            Array::F32(v) => Source::F32(v),
+            Array::I8(v) => Source::I8(v),
+            Array::U8(v) | Array::U8Clamped(v) => Source::U8(v),
+            Array::I16(v) => Source::I16(v),
+            Array::U16(v) => Source::U16(v),
+            Array::I32(v) => Source::I32(v),
+            Array::U32(v) => Source::U32(v),
+        }
+    }
+}
+
 /// A typed array's contents, borrowed for writing (`toArray({ into })`).
 #[derive(Debug)]
 pub enum ArrayMut<'a> {
@@ -673,27 +722,31 @@ impl<'a> Job<'a> {
     }
 
     fn sorted<C: Conv>(&self, descending: bool) -> Vec<C::T> {
-        let mut v = self.collect::<C>();
-        let nans = v.iter().filter(|x| C::is_nan(x)).count();
-        if nans > 0 {
-            v.retain(|x| !C::is_nan(x));
-        }
-        let cmp = |a: &C::T, b: &C::T| {
-            if descending {
-                C::order(b, a)
-            } else {
-                C::order(a, b)
-            }
-        };
-        match self.mode {
-            Mode::Inline => v.sort_unstable_by(cmp),
-            Mode::Parallel => v.par_sort_unstable_by(cmp),
-        }
-        if nans > 0 {
-            v.resize(v.len() + nans, C::from_js(f64::NAN));
-        }
-        v
+        sort_values::<C>(self.collect::<C>(), descending, self.mode)
     }
+}
+
+/// Sorts values numerically (`-0` before `+0`, NaN last, whatever the direction).
+fn sort_values<C: Conv>(mut v: Vec<C::T>, descending: bool, mode: Mode) -> Vec<C::T> {
+    let nans = v.iter().filter(|x| C::is_nan(x)).count();
+    if nans > 0 {
+        v.retain(|x| !C::is_nan(x));
+    }
+    let cmp = |a: &C::T, b: &C::T| {
+        if descending {
+            C::order(b, a)
+        } else {
+            C::order(a, b)
+        }
+    };
+    match mode {
+        Mode::Inline => v.sort_unstable_by(cmp),
+        Mode::Parallel => v.par_sort_unstable_by(cmp),
+    }
+    if nans > 0 {
+        v.resize(v.len() + nans, C::from_js(f64::NAN));
+    }
+    v
 }
 
 fn array_of(kind: ElemKind, job: &Job<'_>, sorted: Option<bool>) -> Array {
@@ -759,6 +812,38 @@ pub fn run(
             Output::Array(array_of(kind, &job, Some(descending)))
         }
     })
+}
+
+/// Like [`run`] over an owned array (a copy the caller made of its source): a `toArray` or
+/// `sort` of the same element kind without stages reuses the array instead of copying it again.
+pub fn run_owned(
+    pipeline: &Pipeline,
+    array: Array,
+    terminal: Terminal,
+    mode: Mode,
+) -> Result<Output> {
+    if pipeline.stages.is_empty() && pipeline.terminal.is_none() {
+        match terminal {
+            Terminal::ToArray(kind) if kind == array.kind() => return Ok(Output::Array(array)),
+            Terminal::Sort { kind, descending } if kind == array.kind() => {
+                return Ok(Output::Array(match array {
+                    Array::F64(v) => Array::F64(sort_values::<ToF64>(v, descending, mode)),
+                    Array::F32(v) => Array::F32(sort_values::<ToF32>(v, descending, mode)),
+                    Array::I8(v) => Array::I8(sort_values::<ToI8>(v, descending, mode)),
+                    Array::U8(v) => Array::U8(sort_values::<ToU8>(v, descending, mode)),
+                    Array::U8Clamped(v) => {
+                        Array::U8Clamped(sort_values::<ToU8Clamped>(v, descending, mode))
+                    }
+                    Array::I16(v) => Array::I16(sort_values::<ToI16>(v, descending, mode)),
+                    Array::U16(v) => Array::U16(sort_values::<ToU16>(v, descending, mode)),
+                    Array::I32(v) => Array::I32(sort_values::<ToI32>(v, descending, mode)),
+                    Array::U32(v) => Array::U32(sort_values::<ToU32>(v, descending, mode)),
+                }));
+            }
+            _ => {}
+        }
+    }
+    run(pipeline, array.source(), terminal, mode)
 }
 
 /// Runs `pipeline` over `source` and writes the values into `out` from its start; returns how

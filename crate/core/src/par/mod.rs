@@ -22,7 +22,9 @@ mod tests;
 use std::sync::OnceLock;
 
 pub use eval::BLOCK;
-pub use exec::{run, run_into, Array, ArrayMut, ElemKind, Mode, Output, Source, Terminal, CHUNK};
+pub use exec::{
+    run, run_into, run_owned, Array, ArrayMut, ElemKind, Mode, Output, Source, Terminal, CHUNK,
+};
 pub use program::{decode, Kind, Op, Pipeline};
 
 /// weft's rayon pool for `par` (one thread per available core, named `weft-par-N`).
