@@ -77,6 +77,10 @@ export declare class NativePool {
    * origin id.
    */
   attachWorker(slot: number, waker: () => void): number
+  /**
+   * The id of a task name: -1 if the task module (loaded by a worker already) has no function
+   * export of that name, -2 if too many distinct names came before the module was loaded.
+   */
   intern(name: string): number
   nameOf(id: number): string | null
   /** Submits a batch of task records from `origin` (0: the main thread). */

@@ -270,3 +270,46 @@ test('abort: no task gets the id of an aborted task whose completion is still to
   t.is(await pending, 'its own result');
   t.is(submitter.pending, 0);
 });
+
+// ---------------------------------------------------------------------------------------------
+// 3. Task names come from anywhere (request data): an unknown name is refused at the call, the
+// name table stays bounded, and a name always runs its own task.
+
+test.serial('names: 65,537 unknown task names are refused and never run another task', async (t) => {
+  const pool = makePool(t, { threads: 1 });
+  t.is(await pool.run('first'), 'first');
+  const started = Date.now();
+  const unknown = await Promise.allSettled(Array.from({ length: 65_537 }, (_, i) => pool.run(`not-a-task-${i}` as 'first')));
+  t.log(`65,537 unknown names refused in ${Date.now() - started} ms`);
+  t.deepEqual(codes(unknown), new Map([['WEFT_INVALID_ARG', 65_537]]));
+  const last = unknown[65_536]!;
+  t.is(last.status, 'rejected');
+  t.regex((last as PromiseRejectedResult).reason.message, /"not-a-task-65536"/);
+  // Tasks first used now run themselves.
+  t.is(await pool.run('echo', 'mine'), 'mine');
+  t.is(await pool.run('busy', 1), 1);
+  t.is(await pool.run('first'), 'first');
+});
+
+test.serial('names: an unknown task name rejects WEFT_INVALID_ARG naming it and the nearest task', async (t) => {
+  const pool = makePool(t, { threads: 1 });
+  t.is(await pool.run('echo', 1), 1);
+  const near = await rejectsWith(t, pool.run('ecoh' as 'echo', 1), 'WEFT_INVALID_ARG');
+  t.regex(near.message, /"ecoh"/);
+  t.regex(near.message, /did you mean "echo"\?/);
+  t.regex(near.message, /\bholdUntil\b/, 'the message lists the tasks');
+  const far = await rejectsWith(t, pool.run('somethingElse' as 'echo', 1), 'WEFT_INVALID_ARG');
+  t.regex(far.message, /"somethingElse"/);
+  t.notRegex(far.message, /did you mean/);
+  // Inside a task too (fork-join).
+  const child = await pool.run('childOutcome', 'ecoh', 1);
+  t.is(child.code, 'WEFT_INVALID_ARG');
+  t.regex(child.message ?? '', /"ecoh" \(did you mean "echo"\?\)/);
+  t.deepEqual(await pool.run('childOutcome', 'echo', 3), { value: 3 });
+  // And before any worker has loaded the module (the worker that gets the task refuses it).
+  const fresh = makePool(t, { threads: 1 });
+  const early = await rejectsWith(t, fresh.run('ecoh' as 'echo', 1), 'WEFT_INVALID_ARG');
+  t.regex(early.message, /"ecoh"/);
+  t.regex(early.message, /did you mean "echo"\?/);
+  t.is(await fresh.run('echo', 2), 2);
+});

@@ -176,6 +176,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       check: () => this.#check(),
       beforeFlush: () => this.#ensureWorkers(),
       ...(maxQueue !== undefined ? { maxQueue } : {}),
+      label: { pool: this.name, module: this.#location.url },
     });
     this.#native.setMainNotify(() => this.#drain());
     this.#exitRef = wakeAllOnExit(this.#native);

@@ -5,7 +5,8 @@
  *   task payload:   u16 name id | u8 flags | values (the arguments)
  *   result payload: u8 status   | value
  */
-import { WeftError } from '../errors.js';
+import { InvalidArgumentError, WeftError } from '../errors.js';
+import { nearestName } from '../internal/options.js';
 import type { WireReader, WireWriter } from '../internal/wire.js';
 
 export const MAIN_ORIGIN = 0;
@@ -26,8 +27,41 @@ export const TASK_MAP = 2; // a map chunk: args = [items]; the task runs once pe
 export const STATUS_OK = 0;
 export const STATUS_ERROR = 1;
 
-/** The name id reserved for nothing (ids start at 0 and are interned per pool). */
+/** The id of a task name (ids start at 0 and are given per pool, below 2^16). */
 export type NameId = number;
+
+/** Where a task name was looked up, for error messages: the pool's name and its module's URL. */
+export interface TaskModuleLabel {
+  pool: string;
+  module: string;
+}
+
+/** At most this many exports are listed in an unknown-task message. */
+const LISTED_EXPORTS = 40;
+
+/** `WEFT_INVALID_ARG` for a task name the module does not export, with the nearest one. */
+export function unknownTaskError(label: TaskModuleLabel, name: string, exports: readonly string[]): InvalidArgumentError {
+  const near = nearestName(name, exports);
+  const listed =
+    exports.length === 0
+      ? '(none)'
+      : exports.length > LISTED_EXPORTS
+        ? `${exports.slice(0, LISTED_EXPORTS).join(', ')} and ${exports.length - LISTED_EXPORTS} more`
+        : exports.join(', ');
+  return new InvalidArgumentError(
+    `${label.pool}: the task module has no export named ${JSON.stringify(name)}` +
+      `${near !== undefined ? ` (did you mean ${JSON.stringify(near)}?)` : ''} ` +
+      `(${label.module}); its function exports are: ${listed}`,
+  );
+}
+
+/** `WEFT_INVALID_ARG` for a name refused because too many came before the module was known. */
+export function tooManyTaskNamesError(label: TaskModuleLabel, name: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `${label.pool}: task ${JSON.stringify(name)} refused: too many distinct task names were used before a worker ` +
+      `loaded the task module (${label.module}), so they could not be checked against its exports`,
+  );
+}
 
 /** Why a worker thread ended, for WEFT_WORKER_EXIT messages. */
 export function workerExitError(poolName: string, slot: number, detail: string): WeftError {

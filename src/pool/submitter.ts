@@ -7,7 +7,7 @@
 import { DataCloneError, InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import type { NativePool } from './native-pool.js';
-import { TASK_ARGS_ON_PORT, TASK_MAP, readResult } from './protocol.js';
+import { TASK_ARGS_ON_PORT, TASK_MAP, type TaskModuleLabel, readResult, tooManyTaskNamesError, unknownTaskError } from './protocol.js';
 import type { TransferListItem } from './types.js';
 
 const FLUSH_AT = 1024;
@@ -150,6 +150,8 @@ export class Submitter {
       /** Throws if the pool cannot take tasks now (closed, failed). */
       check?: () => void;
       maxQueue?: number;
+      /** Names the pool and its module in errors about task names. */
+      label?: TaskModuleLabel;
     } = {},
   ) {
     this.#native = native;
@@ -164,10 +166,18 @@ export class Submitter {
     return this.#buffered;
   }
 
+  /**
+   * The id of a task name. Throws `WEFT_INVALID_ARG` for a name the task module does not export
+   * (once a worker has loaded it; before, the worker that gets the task rejects it).
+   */
   nameId(name: string): number {
     let id = this.#names.get(name);
     if (id === undefined) {
       id = this.#native.intern(name);
+      if (id < 0) {
+        const label = this.hooks.label ?? { pool: 'weft pool', module: 'its task module' };
+        throw id === -1 ? unknownTaskError(label, name, this.#native.exports()) : tooManyTaskNamesError(label, name);
+      }
       this.#names.set(name, id);
     }
     return id;

@@ -24,6 +24,7 @@ import {
   TASK_ARGS_ON_PORT,
   TASK_MAP,
   now,
+  unknownTaskError,
   writeError,
 } from './protocol.js';
 import { MAP_SPREAD, mapArityError } from './runner.js';
@@ -105,17 +106,15 @@ const ABORT_RING = 64;
  */
 const controllers = new Map<number, AbortController>();
 
-function fnFor(nameId: number): TaskFn | string {
+const label = { pool: init.poolName, module: init.module };
+
+/** The task function of a name id, or the error for a name the module does not export. */
+function fnFor(nameId: number): TaskFn | InvalidArgumentError {
   const fn = fns[nameId];
   if (fn !== undefined) return fn;
   const name = pool.nameOf(nameId) ?? `#${nameId}`;
   const value = moduleExports[name];
-  if (typeof value !== 'function') {
-    return (
-      `${init.poolName}: the task module has no export named ${JSON.stringify(name)} ` +
-      `(${init.module}); its function exports are: ${exportNames.join(', ') || '(none)'}`
-    );
-  }
+  if (typeof value !== 'function') return unknownTaskError(label, name, exportNames);
   fns[nameId] = value as TaskFn;
   return value as TaskFn;
 }
@@ -210,8 +209,8 @@ function runTask(r: WireReader, end: number): void {
   }
   r.offset = end;
   const fn = fnFor(nameId);
-  if (typeof fn === 'string') {
-    finish(taskOrigin, id, false, new InvalidArgumentError(fn), 0, local);
+  if (fn instanceof InvalidArgumentError) {
+    finish(taskOrigin, id, false, fn, 0, local);
     return;
   }
   const key = seq;
@@ -533,7 +532,7 @@ async function start(): Promise<void> {
       // The scheduler is gone (pool destroyed): nothing to report to.
     }
   });
-  submitter = new Submitter(pool, origin);
+  submitter = new Submitter(pool, origin, { label });
   setWorkerContext({ submitter, threads: init.threads, signal: currentSignal });
   fns = [];
   parentPort?.on('message', (msg: { type: string }) => {

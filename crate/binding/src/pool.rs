@@ -7,7 +7,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use weft_core::error::Code;
-use weft_core::pool::{self, Cancelled, Pool, Taken, Wait, MAIN};
+use weft_core::pool::{self, Cancelled, NameRefused, Pool, Taken, Wait, MAIN};
 use weft_core::registry::{process_token, Registered};
 
 use crate::errors::{guard, WeftStatus};
@@ -154,9 +154,15 @@ impl NativePool {
         guard(|| self.inner.attach_worker(slot as usize, waker))
     }
 
+    /// The id of a task name: -1 if the task module (loaded by a worker already) has no function
+    /// export of that name, -2 if too many distinct names came before the module was loaded.
     #[napi]
-    pub fn intern(&self, name: String) -> u32 {
-        self.inner.intern(&name)
+    pub fn intern(&self, name: String) -> i32 {
+        match self.inner.intern(&name) {
+            Ok(id) => id as i32,
+            Err(NameRefused::NotAnExport) => -1,
+            Err(NameRefused::TooMany) => -2,
+        }
     }
 
     #[napi]

@@ -675,3 +675,49 @@ fn a_workers_cancel_reaches_only_its_own_task() {
         .iter()
         .any(|r| r.kind == KIND_COMPLETION && r.id == 5 && r.body.is_empty()));
 }
+
+#[test]
+fn task_names_are_checked_against_the_exports_and_the_table_stays_bounded() {
+    use weft_core::pool::{NameRefused, MAX_TASK_NAMES, MAX_UNCHECKED_TASK_NAMES};
+    let pool = Pool::new(1, None).unwrap();
+    // Before a worker loaded the module, names cannot be checked: a bounded number get ids.
+    assert_eq!(pool.intern("first"), Ok(0));
+    for i in 1..MAX_UNCHECKED_TASK_NAMES {
+        assert_eq!(pool.intern(&format!("early-{i}")), Ok(i as u32));
+    }
+    assert_eq!(pool.intern("one-too-many"), Err(NameRefused::TooMany));
+    assert_eq!(pool.intern("first"), Ok(0), "a known name keeps its id");
+    // Then only the module's exports get ids; other names leave the table as it was.
+    pool.set_exports(vec!["first".into(), "echo".into(), "busy".into()]);
+    let n = MAX_UNCHECKED_TASK_NAMES;
+    for i in 0..100_000 {
+        assert_eq!(
+            pool.intern(&format!("not-a-task-{i}")),
+            Err(NameRefused::NotAnExport)
+        );
+    }
+    assert_eq!(pool.name_of(n as u32), None);
+    assert_eq!(pool.intern("echo"), Ok(n as u32));
+    assert_eq!(pool.intern("busy"), Ok(n as u32 + 1));
+    assert_eq!(pool.name_of(n as u32 + 1).as_deref(), Some("busy"));
+    assert_eq!(pool.intern("echo"), Ok(n as u32));
+    assert!(
+        n + 2 <= MAX_TASK_NAMES && MAX_TASK_NAMES <= 1 << 16,
+        "ids fit in a u16"
+    );
+}
+
+#[test]
+fn a_module_with_more_exports_than_ids_gets_no_id_past_the_last() {
+    use weft_core::pool::{NameRefused, MAX_TASK_NAMES};
+    let pool = Pool::new(1, None).unwrap();
+    let exports: Vec<String> = (0..=MAX_TASK_NAMES).map(|i| format!("task{i}")).collect();
+    pool.set_exports(exports.clone());
+    for (i, name) in exports.iter().enumerate().take(MAX_TASK_NAMES) {
+        assert_eq!(pool.intern(name), Ok(i as u32));
+    }
+    assert_eq!(
+        pool.intern(&exports[MAX_TASK_NAMES]),
+        Err(NameRefused::TooMany)
+    );
+}

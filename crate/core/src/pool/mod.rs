@@ -87,6 +87,31 @@ pub enum Cancelled {
     Running { slot: usize, seq: u32 },
 }
 
+/// The most task names a pool gives ids to: a name id travels as a `u16` (see `frame`).
+pub const MAX_TASK_NAMES: usize = 1 << 16;
+/// Of those, the most it gives out before a worker has loaded the task module (and reported its
+/// exports), when names cannot be checked yet. The rest stays for the module's own exports.
+pub const MAX_UNCHECKED_TASK_NAMES: usize = 1 << 12;
+
+/// Why [`Pool::intern`] gave no id.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NameRefused {
+    /// The task module has no function export of that name.
+    NotAnExport,
+    /// Too many distinct names before the task module's exports were known.
+    TooMany,
+}
+
+/// The task names of a pool and their ids, and the task module's function exports.
+#[derive(Default)]
+struct Names {
+    list: Vec<String>,
+    ids: HashMap<String, u32>,
+    /// Reported by the first worker that loads the module; `None` until then.
+    exports: Option<std::collections::HashSet<String>>,
+    export_list: Vec<String>,
+}
+
 /// The longest a worker with nothing to do spins (looking for work) before it parks.
 const SPIN_MAX: Duration = Duration::from_micros(200);
 /// The spin budget a worker starts with, and the least it is set back to when spinning helps.
@@ -159,8 +184,7 @@ pub struct Pool {
     /// Tasks cancelled while they waited (by [`key`]): dropped when a worker would take them.
     cancelled: Mutex<std::collections::HashSet<u64>>,
     cancelled_len: AtomicUsize,
-    names: Mutex<Vec<String>>,
-    exports: Mutex<Vec<String>>,
+    names: Mutex<Names>,
     next_incarnation: AtomicU32,
     started: Instant,
     hist: Mutex<stats::Histograms>,
@@ -238,8 +262,7 @@ impl Pool {
             main_notify: Mutex::new(None),
             cancelled: Mutex::new(Default::default()),
             cancelled_len: AtomicUsize::new(0),
-            names: Mutex::new(Vec::new()),
-            exports: Mutex::new(Vec::new()),
+            names: Mutex::new(Names::default()),
             next_incarnation: AtomicU32::new(1),
             started: Instant::now(),
             hist: Mutex::new(stats::Histograms::new()),
@@ -277,18 +300,32 @@ impl Pool {
             .ok_or_else(|| Error::new(Code::InvalidArg, format!("no worker slot {slot}")))
     }
 
-    /// The id of a task name (interned once per pool).
-    pub fn intern(&self, name: &str) -> u32 {
+    /// The id of a task name (given once per pool, below [`MAX_TASK_NAMES`]). Once the task
+    /// module's exports are known, only their names get ids; before, at most
+    /// [`MAX_UNCHECKED_TASK_NAMES`] names do (a worker refuses a task whose name turns out not to
+    /// be an export). So names from anywhere (request data) never grow the table past the
+    /// module's exports, and an id always stands for one name.
+    pub fn intern(&self, name: &str) -> std::result::Result<u32, NameRefused> {
         let mut names = lock(&self.names);
-        if let Some(i) = names.iter().position(|n| n == name) {
-            return i as u32;
+        if let Some(&id) = names.ids.get(name) {
+            return Ok(id);
         }
-        names.push(name.to_owned());
-        (names.len() - 1) as u32
+        let room = match &names.exports {
+            Some(exports) if !exports.contains(name) => return Err(NameRefused::NotAnExport),
+            Some(_) => MAX_TASK_NAMES,
+            None => MAX_UNCHECKED_TASK_NAMES,
+        };
+        if names.list.len() >= room {
+            return Err(NameRefused::TooMany);
+        }
+        let id = names.list.len() as u32;
+        names.list.push(name.to_owned());
+        names.ids.insert(name.to_owned(), id);
+        Ok(id)
     }
 
     pub fn name_of(&self, id: u32) -> Option<String> {
-        lock(&self.names).get(id as usize).cloned()
+        lock(&self.names).list.get(id as usize).cloned()
     }
 
     /// Tasks submitted and not yet handed to a worker.
@@ -733,13 +770,16 @@ impl Pool {
         Ok(n)
     }
 
-    /// Records the task module's export names (reported by the first worker that loads it).
-    pub fn set_exports(&self, names: Vec<String>) {
-        *lock(&self.exports) = names;
+    /// Records the task module's function export names (reported by each worker that loads it).
+    pub fn set_exports(&self, exports: Vec<String>) {
+        let mut names = lock(&self.names);
+        names.exports = Some(exports.iter().cloned().collect());
+        names.export_list = exports;
     }
 
+    /// The task module's function exports (empty until a worker has loaded the module).
     pub fn exports(&self) -> Vec<String> {
-        lock(&self.exports).clone()
+        lock(&self.names).export_list.clone()
     }
 
     /// Completion records from the worker in `slot` (see [`frame`]): each goes to the thread
