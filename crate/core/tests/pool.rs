@@ -721,3 +721,49 @@ fn a_module_with_more_exports_than_ids_gets_no_id_past_the_last() {
         Err(NameRefused::TooMany)
     );
 }
+
+#[test]
+fn a_cancelled_task_that_comes_back_unstarted_is_dropped() {
+    let pool = Pool::new(1, None).unwrap();
+    pool.attach_worker(0, Box::new(|| {})).unwrap();
+    let mut buf = Vec::new();
+    for id in 1..=4u32 {
+        submit_record(&mut buf, id, -1, b"x");
+    }
+    pool.submit(MAIN, &buf).unwrap();
+    let mut out = Vec::new();
+    pool.take(0, 4, Wait::EventLoop, &mut out).unwrap();
+    let handed: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
+    assert_eq!(handed.len(), 4);
+    // Aborted while waiting in the worker's batch: one is handed back, one is there at a crash.
+    for (seq, &id) in handed.iter().enumerate().skip(2) {
+        assert_eq!(
+            pool.cancel(MAIN, id),
+            Cancelled::Running {
+                slot: 0,
+                seq: seq as u32
+            }
+        );
+    }
+    pool.give_back(0, &id_list(MAIN, &handed[2..3])).unwrap();
+    assert_eq!(
+        pool.worker_lost(0, 1, b"exit").unwrap(),
+        vec![handed[0]],
+        "only the started task fails"
+    );
+    // Each dropped task reports back once, empty; the unstarted, uncancelled one runs again.
+    let mut main = Vec::new();
+    pool.drain_main(&mut main);
+    let mut dropped: Vec<u32> = parse_main(&main)
+        .into_iter()
+        .map(|(id, body)| {
+            assert!(body.is_empty());
+            id
+        })
+        .collect();
+    dropped.sort();
+    assert_eq!(dropped, handed[2..].to_vec());
+    pool.attach_worker(0, Box::new(|| {})).unwrap();
+    assert_eq!(take_all(&pool, 0), vec![handed[1]]);
+    assert_eq!(pool.queued(), 0);
+}

@@ -129,6 +129,9 @@ struct Outstanding {
     /// worker counts the tasks it starts in the same order, so after a crash every task whose
     /// number is at least that count was never started.
     seq: u32,
+    /// Cancelled while handed out ([`Pool::cancel`]): if it comes back unstarted (given back, or
+    /// its worker died), it is dropped instead of queued again.
+    cancelled: bool,
 }
 
 struct Slot {
@@ -707,7 +710,14 @@ impl Pool {
             if !task.requeued {
                 waits.push(now.saturating_duration_since(task.submitted));
             }
-            outstanding.insert(key(task.origin, task.id), Outstanding { task, seq });
+            outstanding.insert(
+                key(task.origin, task.id),
+                Outstanding {
+                    task,
+                    seq,
+                    cancelled: false,
+                },
+            );
             handed += 1;
         }
         drop(outstanding);
@@ -744,14 +754,22 @@ impl Pool {
         let s = self.slot(slot)?;
         let ids = frame::parse_ids(ids)?;
         let mut back = Vec::with_capacity(ids.len());
+        let mut dropped = Vec::new();
         {
             let mut outstanding = lock(&s.outstanding);
             for (origin, id) in ids {
                 if let Some(mut o) = outstanding.remove(&key(origin, id)) {
+                    if o.cancelled {
+                        dropped.push(o.task);
+                        continue;
+                    }
                     o.task.requeued = true;
                     back.push(o.task);
                 }
             }
+        }
+        if !dropped.is_empty() {
+            self.report_dropped(&dropped);
         }
         let n = back.len();
         self.queued.fetch_add(n, Ordering::Relaxed);
@@ -883,13 +901,17 @@ impl Pool {
     /// Cancels a task submitted by `origin` (the main thread or a worker incarnation). A task
     /// still waiting is dropped when a worker would take it ([`Cancelled::Queued`]; so is one
     /// that completed already, whose completion is on its way); a task handed to a worker gets an
-    /// abort record there ([`Cancelled::Running`]). Either way exactly one completion record for
+    /// abort record there ([`Cancelled::Running`]), and is dropped if it comes back unstarted
+    /// (handed back, or its worker died). Either way exactly one completion record for
     /// the id still reaches its submitter (the result, a worker-exit failure, or an empty record
     /// for a dropped task), and the submitter must not reuse the id before it arrives.
     pub fn cancel(&self, origin: Origin, id: u32) -> Cancelled {
         let k = key(origin, id);
         for (slot, s) in self.slots.iter().enumerate() {
-            let seq = lock(&s.outstanding).get(&k).map(|o| o.seq);
+            let seq = lock(&s.outstanding).get_mut(&k).map(|o| {
+                o.cancelled = true;
+                o.seq
+            });
             if let Some(seq) = seq {
                 frame::write_abort(&mut lock(&s.control), origin, id, seq);
                 self.mail_posted(slot);
@@ -948,11 +970,14 @@ impl Pool {
         let mut failed_main = Vec::new();
         // Tasks the worker had been handed (no longer counted as queued) and had not started.
         let mut requeue = Vec::new();
+        let mut cancelled = Vec::new();
         for o in handed {
             if orphaned(&o.task) {
                 continue;
             }
-            if o.seq >= started {
+            if o.seq >= started && o.cancelled {
+                cancelled.push(o.task);
+            } else if o.seq >= started {
                 let mut task = o.task;
                 task.requeued = true; // its wait time is recorded already
                 requeue.push(task);
@@ -965,6 +990,9 @@ impl Pool {
             }
         }
         self.queued.fetch_add(requeue.len(), Ordering::Relaxed);
+        if !cancelled.is_empty() {
+            self.report_dropped(&cancelled);
+        }
         // Tasks still waiting in its deque and inbox are counted as queued already: they move
         // to the injector as they are, or leave the count when nobody awaits them.
         let mut waiting = Vec::new();
