@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { ActorRef, ActorSystem, Pool, defineActor } from '../src/index.js';
-import { EdgeCounter, EdgeForwarder, EdgeScheduler, EdgeThrower, EdgeTimerBomb } from './fixtures/actor-edges-tasks.js';
+import { EdgeCounter, EdgeForwarder, EdgeHang, EdgeScheduler, EdgeThrower, EdgeTimerBomb } from './fixtures/actor-edges-tasks.js';
 
 const MODULE = join(__dirname, 'fixtures', 'actor-edges-tasks.ts');
 
@@ -236,5 +236,28 @@ test('errors thrown by handlers reach ask callers with name, message, code, own 
     t.is(weft.code, 'WEFT_INVALID_ARG');
     t.is(weft.cause?.message, 'the root cause');
     t.is(await rejection(th.ask({ type: 'throw', kind: 'string' })), 'a thrown string' as never);
+  }
+});
+
+test('an ask whose async handler is still running when the actor is killed rejects WEFT_ACTOR_STOPPED at once', async (t) => {
+  const system = newSystem();
+  for (const on of ['main', 0] as const) {
+    const h = system.spawn(EdgeHang, undefined, { on });
+    // Kill only once the handler runs (not while the message still waits in the mailbox).
+    const channel = `edge-hang-${on}`;
+    const bc = new BroadcastChannel(channel);
+    const running = new Promise<boolean>((resolve) => {
+      bc.onmessage = () => resolve(true);
+      setTimeout(() => resolve(false), 5000).unref();
+    });
+    const pending = rejection(h.ask({ type: 'hang', channel }, { timeout: 10_000 }));
+    t.true(await running, `the handler started (${on})`);
+    bc.close();
+    const started = Date.now();
+    t.deepEqual(await system.kill(h), { reason: 'killed' });
+    const err = await pending;
+    t.is(err.code, 'WEFT_ACTOR_STOPPED', `${on}: ${err.message}`);
+    t.regex(err.message, /"hang"/);
+    t.true(Date.now() - started < 5000, 'not the ask timeout');
   }
 });

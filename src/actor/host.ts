@@ -227,6 +227,8 @@ class LocalActor {
   queue: Entry[] = [];
   head = 0;
   busy = false;
+  /** The message whose async handler is running (while `busy`): its ask fails if the actor ends. */
+  current: Entry = undefined;
   /** The transport handed us a batch of its messages that we have not released yet. */
   held = false;
   stopAfter = false;
@@ -1286,11 +1288,13 @@ export class ActorHost implements RefHost {
     }
     if (isThenable(result)) {
       a.busy = true;
+      a.current = item;
       this.busy++;
       const incarnation = a.incarnation;
       result.then(
         (v) => {
           this.busy--;
+          if (a.current === item) a.current = undefined;
           this.#reply(item, true, v);
           if (a.incarnation !== incarnation) return;
           a.busy = false;
@@ -1298,6 +1302,7 @@ export class ActorHost implements RefHost {
         },
         (err: unknown) => {
           this.busy--;
+          if (a.current === item) a.current = undefined;
           this.#reply(item, false, err);
           if (a.incarnation !== incarnation) return;
           a.busy = false;
@@ -1459,6 +1464,14 @@ export class ActorHost implements RefHost {
     this.#clearTimers(a);
     this.#stopChildren(a);
     this.#actors.delete(a.id);
+    // An async handler still running when the actor ends (killed, or stopped by a failure): its
+    // ask fails now rather than never (a later settlement of the handler is ignored, the ask being
+    // settled already).
+    if (a.current !== undefined) {
+      const item = a.current;
+      a.current = undefined;
+      this.#reply(item, false, new WeftError('WEFT_ACTOR_STOPPED', `actor ${a.id} stopped while handling ${describeType(msgOf(item))}`));
+    }
     // Messages still in the JavaScript queue: asks among them fail.
     for (let i = a.head; i < a.queue.length; i++) this.#deadLetter(a.queue[i]!, 'stopped');
     a.queue = [];
