@@ -519,15 +519,20 @@ test('a transferred task wakes the worker it is pinned to (no wait for a park ti
   const pool = new Pool<Tasks>({ module: TASKS, threads: 2, name: 'pinned-wake-pool' });
   try {
     await Promise.all([pool.run('inc', 1), pool.run('inc', 2)]); // both workers up
-    let worst = 0;
+    const times: number[] = [];
     for (let k = 0; k < 12; k++) {
       await sleep(30); // let both workers park
       const buffer = new Uint8Array(8).fill(1).buffer;
       const t0 = performance.now();
       t.deepEqual(await pool.runWith({ transfer: [buffer] }, 'sumBytes', buffer), { byteLength: 8, sum: 8 });
-      worst = Math.max(worst, performance.now() - t0);
+      times.push(performance.now() - t0);
     }
-    t.true(worst < 400, `worst round trip ${worst.toFixed(1)} ms`);
+    // A wake-up sent to the wrong worker makes about every other round trip wait for the park
+    // timeout (~1 s). One or two slow ones are the machine (a loaded CI box has shown 460-720 ms
+    // outliers here), not weft.
+    const slow = times.filter((ms) => ms >= 400);
+    t.log(`round trips: ${times.map((ms) => ms.toFixed(1)).join(', ')} ms`);
+    t.true(slow.length <= 2, `${slow.length} of 12 round trips took 400 ms or more: ${slow.map((ms) => ms.toFixed(1)).join(', ')} ms`);
   } finally {
     await pool.close();
   }
