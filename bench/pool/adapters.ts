@@ -61,7 +61,7 @@ export function versionOf(lib: Lib): string {
 const dynImport = (spec: string): Promise<unknown> => import(spec);
 
 async function weftAdapter(): Promise<Adapter> {
-  const mod = (await dynImport('weft')) as {
+  const mod = (await dynImport('weftjs')) as {
     Pool?: new (options: { module: string; threads: number }) => WeftPoolLike;
   };
   if (typeof mod.Pool !== 'function') {
