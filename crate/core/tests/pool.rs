@@ -71,6 +71,21 @@ fn parse_take(buf: &[u8]) -> Vec<TakeRecord> {
     out
 }
 
+/// Submits tasks 1..=`submitted` from the main thread and lets worker 0 take four of them; returns
+/// the ids it was handed.
+fn submit_and_hand_out_four(pool: &Pool, submitted: u32) -> Vec<u32> {
+    let mut buf = Vec::new();
+    for id in 1..=submitted {
+        submit_record(&mut buf, id, -1, b"x");
+    }
+    pool.submit(MAIN, &buf).unwrap();
+    let mut out = Vec::new();
+    pool.take(0, 4, Wait::EventLoop, &mut out).unwrap();
+    let handed: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
+    assert_eq!(handed.len(), 4);
+    handed
+}
+
 fn parse_main(buf: &[u8]) -> Vec<(u32, Vec<u8>)> {
     let mut at = 0;
     let mut out = Vec::new();
@@ -375,15 +390,7 @@ fn an_idle_worker_parks_and_wakes_on_submit() {
 fn given_back_tasks_are_stealable_and_not_failed_by_a_crash() {
     let pool = Pool::new(2, None).unwrap();
     pool.attach_worker(0, Box::new(|| {})).unwrap();
-    let mut buf = Vec::new();
-    for id in 1..=4u32 {
-        submit_record(&mut buf, id, -1, b"x");
-    }
-    pool.submit(MAIN, &buf).unwrap();
-    let mut out = Vec::new();
-    pool.take(0, 4, Wait::EventLoop, &mut out).unwrap();
-    let handed: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
-    assert_eq!(handed.len(), 4);
+    let handed = submit_and_hand_out_four(&pool, 4);
     // Worker 0 started the first, then gives the other three back.
     let mut ids = Vec::new();
     for &id in &handed[1..] {
@@ -526,15 +533,7 @@ fn take_all(pool: &Pool, slot: usize) -> Vec<u32> {
 fn a_crash_requeues_the_dead_workers_deque_without_counting_it_twice() {
     let pool = Pool::new(1, Some(20)).unwrap();
     pool.attach_worker(0, Box::new(|| {})).unwrap();
-    let mut buf = Vec::new();
-    for id in 1..=10u32 {
-        submit_record(&mut buf, id, -1, b"x");
-    }
-    pool.submit(MAIN, &buf).unwrap();
-    let mut out = Vec::new();
-    pool.take(0, 4, Wait::EventLoop, &mut out).unwrap();
-    let handed: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
-    assert_eq!(handed.len(), 4);
+    let handed = submit_and_hand_out_four(&pool, 10);
     assert_eq!(pool.queued(), 6);
     // It started the first (still running), gives the last two back onto its deque, and dies.
     pool.give_back(0, &id_list(MAIN, &handed[2..])).unwrap();
@@ -726,15 +725,7 @@ fn a_module_with_more_exports_than_ids_gets_no_id_past_the_last() {
 fn a_cancelled_task_that_comes_back_unstarted_is_dropped() {
     let pool = Pool::new(1, None).unwrap();
     pool.attach_worker(0, Box::new(|| {})).unwrap();
-    let mut buf = Vec::new();
-    for id in 1..=4u32 {
-        submit_record(&mut buf, id, -1, b"x");
-    }
-    pool.submit(MAIN, &buf).unwrap();
-    let mut out = Vec::new();
-    pool.take(0, 4, Wait::EventLoop, &mut out).unwrap();
-    let handed: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
-    assert_eq!(handed.len(), 4);
+    let handed = submit_and_hand_out_four(&pool, 4);
     // Aborted while waiting in the worker's batch: one is handed back, one is there at a crash.
     for (seq, &id) in handed.iter().enumerate().skip(2) {
         assert_eq!(
