@@ -1,8 +1,9 @@
 // Reliability of the Pool under faults and long use: the scheduler's counters after worker
 // crashes, late results of aborted tasks, and task names from untrusted input.
 import test, { type ExecutionContext } from 'ava';
+import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
-import { Pool, WeftError, type PoolOptions, type WeftErrorCode } from '../src/index.js';
+import { ActorSystem, Pool, SharedStack, WeftError, defineActor, type PoolOptions, type SharedStackHandle, type WeftErrorCode } from '../src/index.js';
 import { WireReader, WireWriter } from '../src/internal/wire.js';
 import type { NativePool } from '../src/pool/native-pool.js';
 import { STATUS_OK } from '../src/pool/protocol.js';
@@ -312,4 +313,133 @@ test.serial('names: an unknown task name rejects WEFT_INVALID_ARG naming it and 
   t.regex(early.message, /"ecoh"/);
   t.regex(early.message, /did you mean "echo"\?/);
   t.is(await fresh.run('echo', 2), 2);
+});
+
+// ---------------------------------------------------------------------------------------------
+// 5. Bad input gets an error with a weft code, never a plain TypeError, a DOMException or a
+// quietly wrong result.
+
+test('bad input: SharedStack.from refuses a handle whose getter throws, and a token above 2^32', (t) => {
+  const stack = new SharedStack<number>();
+  stack.push(1);
+  const throwing = {
+    kind: 'weft:SharedStack',
+    get id(): number {
+      throw new Error('getter boom');
+    },
+    process: stack.handle.process,
+  } as unknown as SharedStackHandle<number>;
+  const e1 = t.throws(() => SharedStack.from(throwing), { instanceOf: WeftError });
+  t.is(e1?.code, 'WEFT_INVALID_ARG');
+  t.is((e1?.cause as Error | undefined)?.message, 'getter boom');
+  const trap = new Proxy({}, {
+    get() {
+      throw new Error('trap boom');
+    },
+  }) as SharedStackHandle<number>;
+  t.is(t.throws(() => SharedStack.from(trap), { instanceOf: WeftError })?.code, 'WEFT_INVALID_ARG');
+  // The token is a u32: one 2^32 above the real one used to be truncated to it and attach.
+  const wrapped = { ...stack.handle, process: stack.handle.process + 2 ** 32 } as SharedStackHandle<number>;
+  t.is(t.throws(() => SharedStack.from(wrapped), { instanceOf: WeftError })?.code, 'WEFT_INVALID_ARG');
+  t.is(SharedStack.from(stack.handle).peek(), 1, 'the real handle still attaches');
+});
+
+test.serial('bad input: run options of the wrong kind reject WEFT_INVALID_ARG, a duplicated transfer too', async (t) => {
+  const pool = makePool(t, { threads: 1 });
+  const deep: Record<string, unknown> = {};
+  let cur = deep;
+  for (let i = 0; i < 10_000; i++) cur = cur.a = {};
+  const bad: Array<[string, unknown]> = [
+    ['signal: a symbol', { signal: Symbol('s') }],
+    ['signal: a deep object', { signal: deep }],
+    ['signal: a plain object with addEventListener', { signal: { aborted: false, addEventListener() {} } }],
+    ['transfer: a symbol', { transfer: Symbol('t') }],
+    ['transfer: a string', { transfer: 'abc' }],
+    ['transfer: [1]', { transfer: [1] }],
+    ['terminateOnAbort: "yes"', { terminateOnAbort: 'yes' }],
+    ['a throwing getter', Object.defineProperty({}, 'signal', { enumerable: true, get: () => { throw new Error('boom'); } })],
+  ];
+  for (const [what, options] of bad) {
+    const err = await rejection(t, pool.runWith(options as never, 'echo', 1));
+    t.true(err instanceof WeftError, `${what}: got ${String(err)}`);
+    t.is((err as WeftError).code, 'WEFT_INVALID_ARG', `${what}: ${(err as Error).message}`);
+  }
+  const buf = new ArrayBuffer(8);
+  const dup = await rejectsWith(t, pool.runWith({ transfer: [buf, buf] }, 'echo', buf), 'WEFT_INVALID_ARG');
+  t.regex(dup.message, /same object twice/);
+  t.is(buf.byteLength, 8, 'nothing was transferred');
+  t.is(pool.stats().queued, 0);
+  t.is(await pool.run('echo', 2), 2, 'the pool still works');
+});
+
+test.serial('bad input: proxy() answers Object.prototype members and symbols itself, submitting nothing', async (t) => {
+  const pool = makePool(t, { threads: 1 });
+  const proxy = pool.proxy();
+  t.is(await proxy.echo(3), 3);
+  const done = (): number => pool.stats().completed + pool.stats().failed;
+  const before = done();
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => process.off('unhandledRejection', onUnhandled));
+  // Each of these used to submit a task named after the member (and leave a rejected promise).
+  t.false(Object.prototype.hasOwnProperty.call(proxy, 'echo'));
+  t.false((proxy as unknown as { hasOwnProperty(k: string): boolean }).hasOwnProperty('echo'));
+  t.is(String(proxy), '[object PoolProxy]');
+  t.is(`${proxy as unknown as string}`, '[object PoolProxy]');
+  t.is(typeof (proxy as unknown as { valueOf(): unknown }).valueOf(), 'object');
+  t.is((proxy as unknown as { then?: unknown }).then, undefined, 'not a thenable');
+  await sleep(50);
+  t.deepEqual(unhandled, []);
+  t.is(done(), before, 'no task ran or was refused by a worker');
+});
+
+test.serial('abort: many tasks on one AbortSignal add one listener (no MaxListenersExceededWarning) and all abort', async (t) => {
+  const pool = makePool(t, { threads: 1 });
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w.name);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  const gate = new SharedArrayBuffer(8);
+  const cells = new Int32Array(gate);
+  const controller = new AbortController();
+  const { signal } = controller;
+  const held = pool.run('holdUntil', gate, 'held');
+  const tasks = Array.from({ length: 50 }, (_, i) => pool.runWith({ signal }, 'echo', i));
+  const mapped = pool.map('echo', Array.from({ length: 400 }, (_, i) => i), { signal, chunkSize: 10 });
+  await sleep(20);
+  t.is(getEventListeners(signal, 'abort').length, 1, 'one listener for 90 tasks');
+  controller.abort(new Error('enough'));
+  const settled = await Promise.allSettled(tasks);
+  t.deepEqual(codes(settled), new Map([['WEFT_ABORTED', 50]]));
+  await rejectsWith(t, mapped, 'WEFT_ABORTED');
+  t.is(getEventListeners(signal, 'abort').length, 0);
+  Atomics.store(cells, 0, 1);
+  Atomics.notify(cells, 0);
+  t.is(await held, 'held');
+  // Tasks that settle normally take their entry off the signal too: the listener goes with the last.
+  const second = new AbortController();
+  await Promise.all(Array.from({ length: 30 }, (_, i) => pool.runWith({ signal: second.signal }, 'echo', i)));
+  t.is(getEventListeners(second.signal, 'abort').length, 0);
+  await sleep(20);
+  t.deepEqual(warnings.filter((w) => w === 'MaxListenersExceededWarning'), []);
+});
+
+test.serial('abort: many actor asks on one AbortSignal add one listener and all abort', async (t) => {
+  const Slow = defineActor({
+    init: () => 0,
+    handlers: { wait: () => new Promise<number>((resolve) => setTimeout(() => resolve(1), 200)) },
+  });
+  const system = new ActorSystem();
+  t.teardown(() => system.shutdown());
+  const ref = system.spawn(Slow, undefined);
+  const controller = new AbortController();
+  const asks = Array.from({ length: 40 }, () => ref.ask({ type: 'wait' }, { signal: controller.signal }));
+  t.is(getEventListeners(controller.signal, 'abort').length, 1);
+  controller.abort();
+  const settled = await Promise.allSettled(asks);
+  t.deepEqual(codes(settled), new Map([['WEFT_ABORTED', 40]]));
+  t.is(getEventListeners(controller.signal, 'abort').length, 0);
+  const bad = await rejection(t, ref.ask({ type: 'wait' }, { signal: 'nope' as unknown as AbortSignal }));
+  t.is((bad as WeftError).code, 'WEFT_INVALID_ARG');
 });

@@ -37,6 +37,8 @@ import {
   type SpawnOptions,
   type SupervisionOptions,
 } from './types.js';
+import { AbortWatch } from '../internal/abort-watch.js';
+import { describe } from '../internal/describe.js';
 
 // Read once into local bindings: the hot paths then use plain constants (a module namespace
 // read can be a getter call, depending on how the module was compiled).
@@ -133,7 +135,7 @@ function supervisionOf(o: SupervisionOptions | undefined, fallback: SupervisionO
   if (!['restart', 'stop', 'resume', 'escalate'].includes(strategy)) throw new InvalidArgumentError(`unknown supervision strategy ${String(strategy)}`);
   const num = (v: number | undefined, d: number, what: string): number => {
     if (v === undefined) return d;
-    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidArgumentError(`supervision ${what} must be a number >= 0, got ${String(v)}`);
+    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidArgumentError(`supervision ${what} must be a number >= 0, got ${describe(v)}`);
     return v;
   };
   const children = s.children ?? 'one-for-one';
@@ -191,7 +193,7 @@ export function boundOf(m: MailboxOptions | undefined): Bound | undefined {
     return undefined;
   }
   if (!Number.isInteger(m.capacity) || m.capacity < 1 || m.capacity > 2 ** 31) {
-    throw new InvalidArgumentError(`mailbox capacity must be a positive integer, got ${String(m.capacity)}`);
+    throw new InvalidArgumentError(`mailbox capacity must be a positive integer, got ${describe(m.capacity)}`);
   }
   return { capacity: m.capacity, overflow };
 }
@@ -265,8 +267,8 @@ interface PendingAsk {
   reject: (e: unknown) => void;
   deadline: number;
   done: boolean;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** Stops watching the ask's AbortSignal (see AbortWatch), if it has one. */
+  unwatch: (() => void) | undefined;
 }
 
 /** Asks with the same timeout, in deadline order (one timer per bucket). */
@@ -318,6 +320,8 @@ export class ActorHost implements RefHost {
   readonly #pickWorker: (() => number) | undefined;
   readonly #actors = new Map<number, LocalActor>();
   readonly #asks = new Map<number, PendingAsk>();
+  /** One listener per AbortSignal however many asks share it. */
+  readonly #aborts = new AbortWatch<number>();
   readonly #buckets = new Map<number, TimeoutBucket>();
   #nextAsk = 0;
   readonly #out = new WireWriter(64 * 1024);
@@ -440,7 +444,7 @@ export class ActorHost implements RefHost {
       return 1 + (this.#spawnTurn++ % this.#workers);
     }
     if (typeof where === 'number' && Number.isInteger(where) && where >= 0 && where < this.#workers) return 1 + where;
-    throw new InvalidArgumentError(`on must be 'main', 'worker' or a worker index from 0 to ${this.#workers - 1}, got ${String(on)}`);
+    throw new InvalidArgumentError(`on must be 'main', 'worker' or a worker index from 0 to ${this.#workers - 1}, got ${describe(on)}`);
   }
 
   #startEnvelope(spec: StartSpec, moved = false): Uint8Array {
@@ -541,7 +545,7 @@ export class ActorHost implements RefHost {
       },
       schedule(key, delayMs, msg) {
         if (typeof key !== 'string') throw new InvalidArgumentError('a timer key must be a string');
-        if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${String(delayMs)}`);
+        if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${describe(delayMs)}`);
         // The timer sends `msg` to this actor later: check it now, where the mistake is.
         const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
         if (typeof type !== 'string' || !a.handlers.has(type)) {
@@ -648,11 +652,20 @@ export class ActorHost implements RefHost {
       const invalid = askOptionsError(options);
       if (invalid !== undefined) return Promise.reject(invalid);
     }
-    const timeout = options?.timeout ?? this.#askTimeout;
-    if (typeof timeout !== 'number' || !(timeout > 0)) {
-      return Promise.reject(new InvalidArgumentError(`ask timeout must be a positive number of milliseconds, got ${String(options?.timeout)}`));
+    let timeout: unknown;
+    let signal: unknown;
+    try {
+      timeout = options?.timeout ?? this.#askTimeout;
+      signal = options?.signal;
+    } catch (err) {
+      return Promise.reject(new InvalidArgumentError(`reading the ask options threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err }));
     }
-    const signal = options?.signal;
+    if (typeof timeout !== 'number' || !(timeout > 0)) {
+      return Promise.reject(new InvalidArgumentError(`ask timeout must be a positive number of milliseconds, got ${describe(timeout)}`));
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(new InvalidArgumentError(`ask signal must be an AbortSignal, got ${describe(signal)}`));
+    }
     if (signal?.aborted) return Promise.reject(new WeftError('WEFT_ABORTED', 'ask aborted', { cause: signal.reason }));
     if (this.#startFailures.size > 0) {
       const failed = this.#startFailure(ref.id);
@@ -673,8 +686,7 @@ export class ActorHost implements RefHost {
       reject,
       deadline: performance.now() + timeout,
       done: false,
-      signal,
-      onAbort: undefined,
+      unwatch: undefined,
     };
     const local = this.#actors.get(ref.id);
     this.#addAsk(entry, timeout);
@@ -697,8 +709,7 @@ export class ActorHost implements RefHost {
       this.#settleAsk(id, false, err);
     }
     if (signal !== undefined && !entry.done) {
-      entry.onAbort = () => this.#settleAsk(id, false, new WeftError('WEFT_ABORTED', 'ask aborted', { cause: signal.reason }));
-      signal.addEventListener('abort', entry.onAbort, { once: true });
+      entry.unwatch = this.#aborts.watch(signal, id, () => this.#settleAsk(id, false, new WeftError('WEFT_ABORTED', 'ask aborted', { cause: signal.reason })));
     }
     return promise;
   }
@@ -1560,7 +1571,7 @@ export class ActorHost implements RefHost {
     if (e === undefined) return;
     this.#asks.delete(id);
     e.done = true;
-    if (e.onAbort !== undefined) e.signal?.removeEventListener('abort', e.onAbort);
+    e.unwatch?.();
     if (!ok && this.#startFailures.size > 0 && (value as { code?: unknown } | null)?.code === 'WEFT_ACTOR_STOPPED') {
       // Its actor never started: say why rather than that it is not running.
       value = this.#startFailure(e.target) ?? value;

@@ -12,6 +12,7 @@ import { ENV_ASK, ENV_BUNDLE, ENV_DEAD, ENV_SYSTEM, SYS_KILL, SYS_STOP, TERM_LOS
 import type { ActorRef } from './ref.js';
 import { NativeTransport, type NativeActorSystem } from './transport.js';
 import type { AnyActorDefinition, ArgOf, SpawnOptions, Termination } from './types.js';
+import { describe } from '../internal/describe.js';
 
 export interface ActorSystemOptions {
   /** The pool whose workers run actors spawned `on: 'worker'` (or a worker index). Without one,
@@ -142,7 +143,7 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
     }
     const { askTimeout } = options;
     if (askTimeout !== undefined && (typeof askTimeout !== 'number' || !(askTimeout > 0))) {
-      throw new InvalidArgumentError(`askTimeout must be a positive number of milliseconds, got ${String(askTimeout)}`);
+      throw new InvalidArgumentError(`askTimeout must be a positive number of milliseconds, got ${describe(askTimeout)}`);
     }
     this.#pool = pool;
     try {

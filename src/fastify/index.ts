@@ -25,6 +25,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import { Pool } from '../pool/pool.js';
 import type { PoolOptions } from '../pool/types.js';
+import { describe } from '../internal/describe.js';
 
 /** What the plugin decorates the Fastify instance with (`fastify.weft` by default). */
 export interface WeftDecoration {
@@ -80,11 +81,11 @@ const plugin: FastifyPluginAsync<WeftPluginOptions> = async (fastify: FastifyIns
   checkOptionNames(options, PLUGIN_OPTION_SET, 'weft/fastify options');
   const { decorator = 'weft', closeOnExit = false, shutdownTimeout } = options;
   if (typeof decorator !== 'string' || decorator === '') {
-    throw new InvalidArgumentError(`decorator must be a non-empty string, got ${String(decorator)}`);
+    throw new InvalidArgumentError(`decorator must be a non-empty string, got ${describe(decorator)}`);
   }
-  if (typeof closeOnExit !== 'boolean') throw new InvalidArgumentError(`closeOnExit must be a boolean, got ${String(closeOnExit)}`);
+  if (typeof closeOnExit !== 'boolean') throw new InvalidArgumentError(`closeOnExit must be a boolean, got ${describe(closeOnExit)}`);
   if (shutdownTimeout !== undefined && (typeof shutdownTimeout !== 'number' || !(shutdownTimeout >= 0))) {
-    throw new InvalidArgumentError(`shutdownTimeout must be a non-negative number of milliseconds, got ${String(shutdownTimeout)}`);
+    throw new InvalidArgumentError(`shutdownTimeout must be a non-negative number of milliseconds, got ${describe(shutdownTimeout)}`);
   }
   if (options.pool !== undefined && (options.pool === null || typeof options.pool !== 'object')) {
     throw new InvalidArgumentError('pool must be Pool options or a Pool');

@@ -27,6 +27,7 @@ import type { ActorStats, ActorSystemStats } from '../actor/system.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import type { PoolStats } from '../pool/types.js';
+import { describe } from '../internal/describe.js';
 
 /** What is read from a pool: a weft `Pool` (of any task module) fits. */
 export interface PoolStatsSource {
@@ -109,7 +110,7 @@ export function registerWeftMetrics(options: WeftMetricsOptions): WeftMetrics {
   }
   const topActors = options.topActors ?? 10;
   if (!Number.isInteger(topActors) || topActors < 0) {
-    throw new InvalidArgumentError(`topActors must be a non-negative integer, got ${String(options.topActors)}`);
+    throw new InvalidArgumentError(`topActors must be a non-negative integer, got ${describe(options.topActors)}`);
   }
   const pools = entries('pools', options.pools, isPoolSource, (p) => p.name);
   const systems = entries('systems', options.systems, isSystemSource, (_s, i) => String(i));

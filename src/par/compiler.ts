@@ -34,6 +34,7 @@ import {
   NUMBER_PREDICATES,
   type OpName,
 } from './ops.js';
+import { describe } from '../internal/describe.js';
 
 /** The static type of a value: a number, a boolean, or either. */
 export type ValueType = 'number' | 'boolean' | 'mixed';
@@ -853,7 +854,7 @@ const CACHE_MAX = 512;
 export function captureTypes(captures: Captures | undefined): Map<string, ValueType> | undefined {
   if (captures === undefined) return undefined;
   if (typeof captures !== 'object' || captures === null) {
-    throw new InvalidArgumentError(`captures must be an object of numbers and booleans, got ${String(captures)}`);
+    throw new InvalidArgumentError(`captures must be an object of numbers and booleans, got ${describe(captures)}`);
   }
   const types = new Map<string, ValueType>();
   for (const [k, v] of Object.entries(captures)) {

@@ -20,6 +20,7 @@ export type {
   SortOptions,
   ParOptions,
 } from './pipeline.js';
+import { describe } from '../internal/describe.js';
 export type { Captures } from './compiler.js';
 export { ParCompileError, type SourcePosition, type FileLocation } from './errors.js';
 
@@ -46,11 +47,11 @@ const PAR_OPTIONS = optionNames<ParOptions>()(['fallback']);
 
 function checkOptions(options: ParOptions | undefined): ParOptions {
   if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`par options must be an object, got ${String(options)}`);
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`par options must be an object, got ${describe(options)}`);
   checkOptionNames(options, PAR_OPTIONS, 'par options');
   const fallback: unknown = options.fallback;
   if (fallback !== undefined && fallback !== 'error' && fallback !== 'pool') {
-    throw new InvalidArgumentError(`par: fallback must be 'error' or 'pool', got ${String(fallback)}`);
+    throw new InvalidArgumentError(`par: fallback must be 'error' or 'pool', got ${describe(fallback)}`);
   }
   return options;
 }
@@ -88,7 +89,7 @@ function range(start: number, end: number, step = 1, options?: ParOptions): Par<
     ['step', step],
   ] as const) {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new InvalidArgumentError(`par.range: ${name} must be a finite number, got ${String(v)}`);
+      throw new InvalidArgumentError(`par.range: ${name} must be a finite number, got ${describe(v)}`);
     }
   }
   if (step === 0) throw new InvalidArgumentError('par.range: step must not be 0');

@@ -19,6 +19,7 @@ import {
 import { ParCompileError, withFileLocation } from './errors.js';
 import { type JsClosure, decide, fold, survivors } from './fallback.js';
 import { KIND, MAX_REGS, OPCODE, OP_NAMES, R_CONST, TERMINAL, type TerminalName, VARIADIC, VERSION } from './ops.js';
+import { describe } from '../internal/describe.js';
 
 /** The typed arrays `par` reads and writes. */
 export type NumericArray =
@@ -67,7 +68,7 @@ function ctorKind(ctor: unknown): number {
   for (const [c, kind] of KINDS) if (ctor === c) return kind;
   throw new InvalidArgumentError(
     'type must be one of Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, ' +
-      `Int8Array, Uint8Array, Uint8ClampedArray; got ${String(ctor)}`,
+      `Int8Array, Uint8Array, Uint8ClampedArray; got ${describe(ctor)}`,
   );
 }
 
@@ -190,7 +191,7 @@ type NativeValue = ReturnType<typeof native.parRunSync>;
 function internal(what: string, got: unknown): WeftError {
   return new WeftError(
     'WEFT_PANIC',
-    `internal error (a bug in weft, please report it): par expected ${what}, got ${String(got)}`,
+    `internal error (a bug in weft, please report it): par expected ${what}, got ${describe(got)}`,
   );
 }
 
@@ -387,7 +388,7 @@ export class Par<T extends number | boolean = number> {
       if (options.type !== undefined) throw new InvalidArgumentError('toArray takes either `type` or `into`, not both');
       const into = options.into;
       if (arrayKind(into) === undefined) {
-        throw new InvalidArgumentError(`toArray({ into }) needs a numeric typed array, got ${String(into)}`);
+        throw new InvalidArgumentError(`toArray({ into }) needs a numeric typed array, got ${describe(into)}`);
       }
       const target = into as NumericArray;
       const n = asNumber(await this.#run('toArray', undefined, 0, 0, target));

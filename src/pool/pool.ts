@@ -15,6 +15,7 @@ import { TaskRunner, checkPoolOptions } from './runner.js';
 import { Submitter } from './submitter.js';
 import type { PoolOptions, PoolStats, TaskModule, TransferListItem } from './types.js';
 import type { WorkerInit } from './worker.js';
+import { describe } from '../internal/describe.js';
 
 interface Slot {
   index: number;
@@ -128,14 +129,14 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     checkPoolOptions(options);
     const threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1 || threads > 255) {
-      throw new InvalidArgumentError(`threads must be an integer from 1 to 255, got ${String(options.threads)}`);
+      throw new InvalidArgumentError(`threads must be an integer from 1 to 255, got ${describe(options.threads)}`);
     }
     const { maxQueue, idleTimeout } = options;
     if (maxQueue !== undefined && (!Number.isInteger(maxQueue) || maxQueue < 1)) {
-      throw new InvalidArgumentError(`maxQueue must be a positive integer, got ${String(maxQueue)}`);
+      throw new InvalidArgumentError(`maxQueue must be a positive integer, got ${describe(maxQueue)}`);
     }
     if (idleTimeout !== undefined && (typeof idleTimeout !== 'number' || !(idleTimeout > 0))) {
-      throw new InvalidArgumentError(`idleTimeout must be a positive number of milliseconds, got ${String(idleTimeout)}`);
+      throw new InvalidArgumentError(`idleTimeout must be a positive number of milliseconds, got ${describe(idleTimeout)}`);
     }
     this.#location = resolveTaskModule(options.module);
     this.module = this.#location.url;

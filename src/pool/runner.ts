@@ -18,10 +18,13 @@ import {
   type TaskName,
   type TaskResult,
 } from './types.js';
+import { describe } from '../internal/describe.js';
 
 const POOL_OPTION_SET: ReadonlySet<string> = new Set(POOL_OPTIONS);
 const RUN_OPTION_SET: ReadonlySet<string> = new Set(RUN_OPTIONS);
 const MAP_OPTION_SET: ReadonlySet<string> = new Set(MAP_OPTIONS);
+/** The names `proxy()` leaves to Object.prototype (`toString`, `hasOwnProperty`, `__proto__`...). */
+const OBJECT_MEMBERS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /** Throws `WEFT_INVALID_ARG` for an unknown name in `new Pool(options)` (with the nearest valid one). */
 export function checkPoolOptions(options: object): void {
@@ -95,7 +98,7 @@ export abstract class TaskRunner<M = TaskModule> {
     }
     if (n === 0) return [];
     if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize < 1)) {
-      throw new InvalidArgumentError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
+      throw new InvalidArgumentError(`chunkSize must be a positive integer, got ${describe(chunkSize)}`);
     }
     const size = chunkSize ?? Math.max(1, Math.min(65_536, Math.ceil(n / (this.threads * 4))));
     const numeric = spread !== true && list.every((v) => typeof v === 'number');
@@ -128,13 +131,21 @@ export abstract class TaskRunner<M = TaskModule> {
    * `proxy()` needs no type argument.)
    */
   proxy<P = M>(): PoolProxy<P> {
-    this.#proxy ??= new Proxy(Object.create(null) as Record<string, unknown>, {
-      get: (cache: Record<string, unknown>, name) => {
-        if (typeof name !== 'string' || name === 'then') return undefined;
-        let f = cache[name];
+    // The target stays empty (the functions are cached beside it), so the proxy has no own
+    // properties: `Object.keys`, `hasOwnProperty` and `in` see none.
+    const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    this.#proxy ??= new Proxy(Object.create(null) as object, {
+      get: (_target, name) => {
+        // Not task names: symbols (inspection, Symbol.toPrimitive), `then` (so the proxy is not
+        // taken for a promise) and the members of Object.prototype (`toString`, `hasOwnProperty`,
+        // ...), which behave as on a plain object: code that stringifies or inspects the proxy
+        // must not submit tasks. A task with such a name runs through run().
+        if (typeof name !== 'string' || name === 'then') return name === Symbol.toStringTag ? 'PoolProxy' : undefined;
+        if (OBJECT_MEMBERS.has(name)) return Reflect.get(Object.prototype, name) as unknown;
+        let f = cache.get(name);
         if (f === undefined) {
           f = (...args: unknown[]) => this.submitter.submit(name, args);
-          cache[name] = f;
+          cache.set(name, f);
         }
         return f;
       },

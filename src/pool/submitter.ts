@@ -5,6 +5,8 @@
  * the current microtask checkpoint, or as soon as `FLUSH_AT` tasks are buffered.
  */
 import { DataCloneError, InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { AbortWatch } from '../internal/abort-watch.js';
+import { describe } from '../internal/describe.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import type { NativePool } from './native-pool.js';
 import { TASK_ARGS_ON_PORT, TASK_MAP, type TaskModuleLabel, readResult, tooManyTaskNamesError, unknownTaskError } from './protocol.js';
@@ -128,6 +130,7 @@ export class Submitter {
   /** Aborted tasks the scheduler answered `Queued` for: it holds a cancellation for each. */
   readonly #cancelledQueued = new Set<number>();
   readonly #writer = new WireWriter(64 * 1024);
+  readonly #aborts = new AbortWatch<number>();
   #buffered = 0;
   #scheduled = false;
   readonly #flushBound = (): void => this.flush();
@@ -191,9 +194,8 @@ export class Submitter {
       if (this.hooks.maxQueue !== undefined && this.#native.queued + this.#buffered >= this.hooks.maxQueue) {
         throw new WeftError('WEFT_QUEUE_FULL', `the pool's queue is full (maxQueue ${this.hooks.maxQueue})`);
       }
-      const signal = opts?.signal;
+      const { signal, transfer, terminateOnAbort } = readSubmitOptions(opts);
       if (signal?.aborted) throw abortError(signal);
-      const transfer = opts?.transfer;
       const viaPort = transfer !== undefined && transfer.length > 0;
       if (viaPort && this.hooks.port === undefined) {
         throw new InvalidArgumentError('transfer is only supported from the main thread');
@@ -210,7 +212,7 @@ export class Submitter {
           slot = this.hooks.port!(id, args, transfer!);
         } catch (err) {
           w.rollback(at);
-          this.#settle(id, false, fromNative(err));
+          this.#settle(id, false, cloneError(err));
           return promise;
         }
         w.i32(slot);
@@ -248,9 +250,8 @@ export class Submitter {
       }
       w.endRecord(at);
       if (signal !== undefined) {
-        const onAbort = (): void => this.#abort(id, signal, opts?.terminateOnAbort === true);
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.#pending.cleanups[id & INDEX_MASK] = () => signal.removeEventListener('abort', onAbort);
+        // One listener per signal however many tasks share it (see AbortWatch).
+        this.#pending.cleanups[id & INDEX_MASK] = this.#aborts.watch(signal, id, () => this.#abort(id, signal, terminateOnAbort));
       }
       if (this.#pending.size === 1) this.hooks.busy?.(true);
       if (++this.#buffered >= FLUSH_AT) this.flush();
@@ -362,6 +363,50 @@ export class Submitter {
     if (table.size === 0) this.hooks.busy?.(false);
     if (handed !== null) this.hooks.aborted?.(handed.slot, handed.seq, terminate);
   }
+}
+
+/**
+ * The per-call options, read once and checked: `signal` must be an AbortSignal, `transfer` an
+ * array that names each object at most once (postMessage refuses a duplicate), `terminateOnAbort`
+ * a boolean. A getter that throws makes the options invalid (`WEFT_INVALID_ARG`).
+ */
+function readSubmitOptions(opts: SubmitOptions | undefined): { signal: AbortSignal | undefined; transfer: readonly TransferListItem[] | undefined; terminateOnAbort: boolean } {
+  if (opts === undefined) return { signal: undefined, transfer: undefined, terminateOnAbort: false };
+  let signal: unknown;
+  let transfer: unknown;
+  let terminate: unknown;
+  try {
+    ({ signal, transfer, terminateOnAbort: terminate } = opts);
+  } catch (err) {
+    throw new InvalidArgumentError(`reading the run options threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  if (terminate !== undefined && typeof terminate !== 'boolean') {
+    throw new InvalidArgumentError(`terminateOnAbort must be a boolean, got ${describe(terminate)}`);
+  }
+  if (transfer !== undefined) {
+    if (!Array.isArray(transfer)) throw new InvalidArgumentError(`transfer must be an array, got ${describe(transfer)}`);
+    const seen = new Set<unknown>();
+    for (let i = 0; i < transfer.length; i++) {
+      const item: unknown = transfer[i];
+      if (typeof item !== 'object' || item === null) {
+        throw new InvalidArgumentError(`transfer[${i}] must be an ArrayBuffer, a MessagePort or another transferable object, got ${describe(item)}`);
+      }
+      if (seen.has(item)) throw new InvalidArgumentError(`transfer lists the same object twice (at ${transfer.indexOf(item)} and ${i})`);
+      seen.add(item);
+    }
+  }
+  return { signal, transfer: transfer as readonly TransferListItem[] | undefined, terminateOnAbort: terminate === true };
+}
+
+/** What postMessage threw for a task's arguments, as a weft error. */
+function cloneError(err: unknown): unknown {
+  if (err instanceof Error && err.name === 'DataCloneError' && !(err instanceof WeftError)) {
+    return new DataCloneError(err.message, { cause: err });
+  }
+  return fromNative(err);
 }
 
 function abortError(signal: AbortSignal): WeftError {

@@ -9,6 +9,7 @@ import { inspect } from 'node:util';
 import { InvalidArgumentError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import { type NativeValue, type Storable, decode, encode } from './codec.js';
+import { describe } from '../internal/describe.js';
 
 type NativeStack = InstanceType<typeof native.NativeStack>;
 type FastOps = ReturnType<NativeStack['fastOps']>;
@@ -29,16 +30,36 @@ export interface SharedStackHandle<T extends Storable = Storable> {
   readonly [stackValueType]?: T;
 }
 
-function isHandle(value: unknown): value is SharedStackHandle {
-  if (typeof value !== 'object' || value === null) return false;
-  const h = value as Record<string, unknown>;
-  return (
-    h.kind === 'weft:SharedStack' &&
-    Number.isSafeInteger(h.id) &&
-    (h.id as number) > 0 &&
-    Number.isInteger(h.process) &&
-    (h.process as number) >= 0
-  );
+/** The largest process token (a u32, made by weft-core's registry). */
+const MAX_TOKEN = 0xffff_ffff;
+
+/**
+ * Whether `value` is a well-formed handle. Reads its fields once, each under a guard: a getter or a
+ * Proxy trap that throws makes it a bad argument (`WEFT_INVALID_ARG`, the thrown error as cause).
+ */
+function readHandle(value: unknown): { id: number; process: number } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  let kind: unknown;
+  let id: unknown;
+  let process: unknown;
+  try {
+    const h = value as Record<string, unknown>;
+    kind = h.kind;
+    id = h.id;
+    process = h.process;
+  } catch (err) {
+    throw new InvalidArgumentError(`SharedStack.from: reading the handle threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+  }
+  const ok =
+    kind === 'weft:SharedStack' &&
+    typeof id === 'number' &&
+    Number.isSafeInteger(id) &&
+    id > 0 &&
+    typeof process === 'number' &&
+    Number.isInteger(process) &&
+    process >= 0 &&
+    process <= MAX_TOKEN;
+  return ok ? { id: id as number, process: process as number } : undefined;
 }
 
 /**
@@ -71,13 +92,10 @@ export class SharedStack<T extends Storable = Storable> {
    * process) and `WEFT_INVALID_ARG` if `handle` is not a stack handle.
    */
   static from<T extends Storable = Storable>(handle: SharedStackHandle<T>): SharedStack<T> {
-    if (!isHandle(handle)) {
-      throw new InvalidArgumentError(
-        `SharedStack.from expects a handle from stack.handle, got ${inspect(handle, { depth: 1 })}`,
-      );
-    }
+    const h = readHandle(handle);
+    if (h === undefined) throw new InvalidArgumentError(`SharedStack.from expects a handle from stack.handle, got ${describe(handle)}`);
     try {
-      return new SharedStack<T>(native.NativeStack.attach(handle.id, handle.process));
+      return new SharedStack<T>(native.NativeStack.attach(h.id, h.process));
     } catch (err) {
       throw fromNative(err);
     }
@@ -121,7 +139,7 @@ export class SharedStack<T extends Storable = Storable> {
   /** Removes and returns up to `max` values, top first. */
   popMany(max: number): T[] {
     if (!Number.isInteger(max) || max < 0) {
-      throw new InvalidArgumentError(`popMany expects a non-negative integer, got ${String(max)}`);
+      throw new InvalidArgumentError(`popMany expects a non-negative integer, got ${describe(max)}`);
     }
     const out = this.#native.popMany(Math.min(max, 0xffff_ffff)) as NativeValue[];
     return out.map(decode) as T[];
