@@ -839,6 +839,7 @@ module.exports.NativeActorSystem = nativeBinding.NativeActorSystem
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.NativeStack = nativeBinding.NativeStack
 module.exports.__panicForTest = nativeBinding.__panicForTest
+module.exports.allocStats = nativeBinding.allocStats
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.parOpNames = nativeBinding.parOpNames
 module.exports.parRun = nativeBinding.parRun

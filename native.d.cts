@@ -154,6 +154,18 @@ export declare class NativeStack {
  */
 export declare function __panicForTest(message: string): void
 
+export declare function allocStats(counting?: boolean | undefined | null): AllocStats
+
+/**
+ * The native allocator's counters (`live`: bytes allocated less bytes freed, `allocations`) since
+ * counting was first turned on; `counting` turns it on or off. For soak and leak tests.
+ */
+export interface AllocStats {
+  counting: boolean
+  live: number
+  allocations: number
+}
+
 /** Every error code weft can raise, in the order weft-core declares them. */
 export declare function errorCodes(): Array<string>
 

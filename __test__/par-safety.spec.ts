@@ -108,3 +108,25 @@ for (const name of CASES) {
     }
   });
 }
+
+// Found by the differential fuzz (adversarial/par-fuzz.spec.ts): a small pipeline writes its
+// `into` during the call; detaching or shrinking that buffer before the Promise settled made the
+// terminal reject with a plain TypeError (`subarray` on a detached buffer) instead of a weft code.
+test('toArray({ into }) on the synchronous path: into detached or shrunk before the Promise settles rejects WEFT_INVALID_ARG', async (t) => {
+  const { par, WeftError } = await import('../src/index.js');
+  const into = new Uint8Array(40);
+  const detached = par.range(0, 35).toArray({ into });
+  structuredClone(into.buffer, { transfer: [into.buffer] });
+  const e1 = await t.throwsAsync(detached, { instanceOf: WeftError });
+  t.is(e1?.code, 'WEFT_INVALID_ARG');
+  t.regex(e1?.message ?? '', /detached or shrunk/);
+  const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+  const buffer = new Resizable(40, { maxByteLength: 40 });
+  const shrunk = par.range(0, 35).toArray({ into: new Uint8Array(buffer) });
+  buffer.resize(10);
+  t.is((await t.throwsAsync(shrunk, { instanceOf: WeftError }))?.code, 'WEFT_INVALID_ARG');
+  // Untouched, the same call resolves with the view of the values written.
+  const ok = await par.range(0, 35).toArray({ into: new Uint8Array(40) });
+  t.is(ok.length, 35);
+  t.is(ok[34], 34);
+});

@@ -392,7 +392,15 @@ export class Par<T extends number | boolean = number> {
       }
       const target = into as NumericArray;
       const n = asNumber(await this.#run('toArray', undefined, 0, 0, target));
-      return n === target.length ? target : target.subarray(0, n);
+      if (n === target.length) return target;
+      if (target.length < n) {
+        // Written, then detached or shrunk by JavaScript before this continuation ran (small
+        // sources are written during the call): there is no view of n values to return.
+        throw new InvalidArgumentError(
+          `toArray({ into }): the output's buffer was detached or shrunk while the terminal was pending (it has room for ${target.length} values now; ${n} were written)`,
+        );
+      }
+      return target.subarray(0, n);
     }
     const kind = options?.type === undefined ? 0 : ctorKind(options.type);
     return asArray(await this.#run('toArray', undefined, 0, kind));

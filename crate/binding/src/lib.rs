@@ -20,6 +20,30 @@ pub use stack::*;
 
 /// mimalloc serves the small, short-lived allocations of shared-structure nodes and payloads
 /// (often freed on another thread than the one that allocated them) markedly faster than the
-/// system allocator; see bench/README.md.
+/// system allocator; see bench/README.md. Wrapped in weft-core's `CountingAlloc`, off unless a
+/// soak test turns it on (`allocStats`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: weft_core::alloc::CountingAlloc<mimalloc::MiMalloc> =
+    weft_core::alloc::CountingAlloc::new(mimalloc::MiMalloc);
+
+/// The native allocator's counters (`live`: bytes allocated less bytes freed, `allocations`) since
+/// counting was first turned on; `counting` turns it on or off. For soak and leak tests.
+#[napi_derive::napi(object)]
+pub struct AllocStats {
+    pub counting: bool,
+    pub live: f64,
+    pub allocations: f64,
+}
+
+#[napi_derive::napi(js_name = "allocStats")]
+pub fn alloc_stats(counting: Option<bool>) -> AllocStats {
+    let s = match counting {
+        Some(on) => GLOBAL.set_counting(on),
+        None => GLOBAL.stats(),
+    };
+    AllocStats {
+        counting: s.counting,
+        live: s.live as f64,
+        allocations: s.allocations as f64,
+    }
+}

@@ -9,6 +9,7 @@
 //!   structures by id.
 //! * [`value::Value`]: the payload type that carries JavaScript values between threads.
 //! * [`error`]: the stable error codes shared with the JavaScript layer.
+//! * [`alloc::CountingAlloc`]: a global allocator wrapper that counts live bytes (for soak tests).
 //!
 //! The stack is `Send`/`Sync` only when its values are:
 //!
@@ -23,6 +24,7 @@
 //! ```
 
 pub mod actor;
+pub mod alloc;
 pub mod error;
 pub mod mailbox;
 pub mod par;
