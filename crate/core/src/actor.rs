@@ -24,14 +24,15 @@
 //! refused or undeliverable, and it counts every such message as a dead letter.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError};
 
 use crossbeam_queue::SegQueue;
 
 use crate::error::{Code, Error, Result};
 use crate::mailbox::{Mailbox, Overflow, Sent};
 use crate::registry::{Registered, Registry};
+use crate::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use crate::sync::{lock, Mutex, RwLock};
 
 static SYSTEMS: Registry<ActorSystem> = Registry::new("ActorSystem");
 
@@ -45,9 +46,7 @@ pub fn new_system(hosts: usize) -> Result<Arc<Registered<ActorSystem>>> {
     Ok(SYSTEMS.insert(ActorSystem::new(hosts)?))
 }
 
-/// A callback into JavaScript that must not block (a threadsafe function call, or a pool
-/// worker's wake-up).
-pub type Notify = Box<dyn Fn() + Send + Sync>;
+pub use crate::notify::Notify;
 
 /// The host of the main thread.
 pub const MAIN_HOST: u32 = 0;
@@ -242,12 +241,6 @@ pub struct ActorSystem {
     next_id: AtomicU32,
     dead_letters: AtomicU64,
     recent_dead: Mutex<VecDeque<DeadLetter>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A poisoned lock means a panic while it was held; every critical section here leaves its
-    // data consistent at each step, so keep going.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn read_u32(b: &[u8], at: usize) -> Option<u32> {
@@ -771,10 +764,10 @@ fn write_out(out: &mut Vec<u8>, kind: u8, actor: u32, body: &[u8]) {
     out.extend_from_slice(body);
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use crate::sync::atomic::AtomicUsize;
 
     fn tell(n: u8) -> Box<[u8]> {
         vec![envelope::TELL, n].into_boxed_slice()

@@ -5,8 +5,8 @@
 //! Counting is off until [`CountingAlloc::set_counting`] turns it on: then every allocation and
 //! free costs two relaxed atomic adds; off, one relaxed load.
 
+use crate::sync::unmodelled::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 /// Wraps the allocator `A` (mimalloc in the Node binding) with optional counters.
 pub struct CountingAlloc<A> {

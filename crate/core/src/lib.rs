@@ -27,6 +27,7 @@ pub mod actor;
 pub mod alloc;
 pub mod error;
 pub mod mailbox;
+mod notify;
 pub mod par;
 pub mod pool;
 pub mod registry;

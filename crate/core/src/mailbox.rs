@@ -14,12 +14,12 @@
 //! room or the receiver sees the sender (a Dekker-style pair of SeqCst fences; modelled in
 //! `tests/loom.rs`), so a waiting sender is never forgotten.
 
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
-
 use crossbeam_queue::{ArrayQueue, SegQueue};
 
 use crate::error::{Code, Error, Result};
+pub use crate::notify::Notify;
+use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{lock, Mutex};
 
 /// What a bounded mailbox does with a message that finds it full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,8 +70,6 @@ pub struct MailboxStats {
     /// Sends refused because the mailbox was full (`reject`, `wait`).
     pub refused: u64,
 }
-
-type Notify = Box<dyn Fn() + Send + Sync>;
 
 /// A mailbox: send from any thread, receive from one (the actor's).
 pub struct Mailbox<T> {
@@ -130,7 +128,7 @@ impl<T> Mailbox<T> {
     /// Installs the callback a `wait` mailbox calls (on the receiving thread) when a message has
     /// been taken while senders were waiting for room.
     pub fn set_on_room(&self, notify: Notify) {
-        *self.on_room.lock().unwrap_or_else(PoisonError::into_inner) = Some(notify);
+        *lock(&self.on_room) = Some(notify);
     }
 
     /// Queues a user message, applying the overflow policy if the mailbox is bounded and full.
@@ -210,12 +208,7 @@ impl<T> Mailbox<T> {
                     // Pairs with the fence in `send`.
                     fence(Ordering::SeqCst);
                     if self.waiting.swap(0, Ordering::SeqCst) > 0 {
-                        if let Some(n) = self
-                            .on_room
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .as_ref()
-                        {
+                        if let Some(n) = lock(&self.on_room).as_ref() {
                             n();
                         }
                     }
@@ -271,10 +264,9 @@ impl<T> Mailbox<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
 
     #[test]

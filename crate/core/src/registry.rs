@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
+// std's, also under loom: registries are `static`s (const constructors), and no handshake runs
+// through them.
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::error::{Code, Error, Result};
+use crate::sync::unmodelled::{AtomicU64, Ordering};
 
 /// A token that differs between processes (and between loads of the library), so that a handle
 /// carried to another process is recognised as foreign rather than matched by accident.

@@ -264,7 +264,6 @@ impl<T> std::fmt::Debug for TreiberStack<T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
     use std::sync::Arc;
 
     #[test]
@@ -307,7 +306,7 @@ mod tests {
 
     /// Counts live values so the tests can see every value dropped exactly once.
     #[derive(Clone)]
-    struct Tracked(Arc<StdAtomicUsize>);
+    struct Tracked(Arc<AtomicUsize>);
     impl Drop for Tracked {
         fn drop(&mut self) {
             self.0.fetch_add(1, Ordering::SeqCst);
@@ -316,7 +315,7 @@ mod tests {
 
     #[test]
     fn drop_frees_remaining_values() {
-        let drops = Arc::new(StdAtomicUsize::new(0));
+        let drops = Arc::new(AtomicUsize::new(0));
         let s = TreiberStack::new();
         for _ in 0..10 {
             s.push(Tracked(drops.clone()));

@@ -5,8 +5,8 @@
 //! decomposition (exact sums, min/max, counts, some/every, arrays in source order) or, for
 //! `reduce`, defined on this fixed decomposition, so results never depend on the thread count.
 
+use crate::sync::unmodelled::{AtomicBool, Ordering as AtomicOrdering};
 use std::cmp::Ordering;
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;

@@ -24,21 +24,22 @@ pub mod frame;
 mod stats;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crossbeam_queue::SegQueue;
 
 use crate::error::{Code, Error, Result};
+pub use crate::notify::Notify;
 use crate::registry::{Registered, Registry};
 use crate::stack::TreiberStack;
+use crate::sync::atomic::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
+use crate::sync::{lock, Condvar, Mutex};
 pub use frame::{Origin, MAIN};
 pub use stats::{Percentiles, PoolStats, SlotStats};
-
-/// A callback into JavaScript that must not block (a threadsafe function call).
-pub type Notify = Box<dyn Fn() + Send + Sync>;
 
 /// One task waiting to run.
 #[derive(Debug)]
@@ -206,12 +207,6 @@ pub fn new_pool(
     max_queue: Option<usize>,
 ) -> Result<std::sync::Arc<Registered<Pool>>> {
     Ok(POOLS.insert(Pool::new(threads, max_queue)?))
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A poisoned lock means a panic while it was held; the data is still structurally valid
-    // (every critical section here leaves it consistent at each step), so keep going.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn key(origin: Origin, id: u32) -> u64 {
@@ -409,7 +404,7 @@ impl Pool {
     fn wake_one(&self) {
         // Pairs with the fence in `register_idle`: either the waiting worker sees the work this
         // thread published before calling here, or this thread sees the worker listed.
-        std::sync::atomic::fence(Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         if self.spinning.load(Ordering::SeqCst) > 0 {
             // A spinning worker finds the work (and wakes the next sleeper if it leaves some).
             // It re-checks for work after it stops spinning (fence in `spin`), so a spinner
@@ -583,7 +578,7 @@ impl Pool {
             self.idle.push(slot);
         }
         // Pairs with the fence in `wake_one`/`deliver_to_worker` (Dekker style).
-        std::sync::atomic::fence(Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         if self.has_visible_work() || !s.inbox.is_empty() || s.has_mail.load(Ordering::SeqCst) {
             s.state.store(RUNNING, Ordering::SeqCst);
             return true;
@@ -862,7 +857,7 @@ impl Pool {
         s.has_mail.store(true, Ordering::SeqCst);
         // Pairs with the fence in `register_idle`: the worker either sees the mail before it
         // waits, or this thread sees it waiting.
-        std::sync::atomic::fence(Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         if s.state.load(Ordering::SeqCst) != RUNNING {
             self.wake(k);
         }
