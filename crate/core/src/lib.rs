@@ -35,3 +35,11 @@ pub mod shared;
 pub mod stack;
 mod sync;
 pub mod value;
+
+/// The handshake types `tests/loom.rs` model-checks, reachable from outside the crate only in a
+/// loom build (`--cfg loom`): the tests drive the code that runs, not copies of it.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod model {
+    pub use crate::mailbox::WaitList;
+}

@@ -8,11 +8,11 @@
 //! mailbox never holds more than its capacity, whatever the senders do: memory stays flat under a
 //! flood.
 //!
-//! What this module adds to the queues is its own small protocol, for the `wait` policy: a sender
-//! that finds the mailbox full registers as waiting and looks once more; the receiver, after
-//! taking a message, looks for waiters and calls the room callback. Either the sender sees the
-//! room or the receiver sees the sender (a Dekker-style pair of SeqCst fences; modelled in
-//! `tests/loom.rs`), so a waiting sender is never forgotten.
+//! What this module adds to the queues is its own small protocol, for the `wait` policy, kept in
+//! [`WaitList`]: a sender that finds the mailbox full registers as waiting and looks once more;
+//! the receiver, after taking a message, looks for waiters and calls the room callback. Either the
+//! sender sees the room or the receiver sees the sender (a Dekker-style pair of SeqCst fences;
+//! checked by loom on this very type, `tests/loom.rs`), so a waiting sender is never forgotten.
 
 use crossbeam_queue::{ArrayQueue, SegQueue};
 
@@ -71,14 +71,66 @@ pub struct MailboxStats {
     pub refused: u64,
 }
 
+/// The waiters of a full `wait` mailbox: senders refused since the receiver last looked, and the
+/// callback that tells them about room.
+///
+/// The handshake (a Dekker pair): the sender, refused, [`register`](Self::register)s (count up,
+/// `fence(SeqCst)`) and then tries its push once more; the receiver, after a pop, calls
+/// [`room_made`](Self::room_made) (`fence(SeqCst)`, take the count). By the two fences, either the
+/// sender's second push sees the slot the pop freed, or the receiver sees the count and calls the
+/// callback: a refused sender is always told.
+pub struct WaitList {
+    waiting: AtomicUsize,
+    on_room: Mutex<Option<Notify>>,
+}
+
+impl Default for WaitList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WaitList {
+    /// No waiters and no callback.
+    pub fn new() -> Self {
+        WaitList {
+            waiting: AtomicUsize::new(0),
+            on_room: Mutex::new(None),
+        }
+    }
+
+    /// Installs the callback [`room_made`](Self::room_made) calls.
+    pub fn set_on_room(&self, notify: Notify) {
+        *lock(&self.on_room) = Some(notify);
+    }
+
+    /// The sender's half, after its push failed: counts it as waiting. The sender must then try
+    /// its push once more (a spare callback later is harmless if that works).
+    pub fn register(&self) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        // Pairs with the fence in `room_made`.
+        fence(Ordering::SeqCst);
+    }
+
+    /// The receiver's half, after it took a message: calls the callback if any sender waits.
+    pub fn room_made(&self) {
+        // Pairs with the fence in `register`.
+        fence(Ordering::SeqCst);
+        if self.waiting.swap(0, Ordering::SeqCst) > 0 {
+            if let Some(n) = lock(&self.on_room).as_ref() {
+                n();
+            }
+        }
+    }
+}
+
 /// A mailbox: send from any thread, receive from one (the actor's).
 pub struct Mailbox<T> {
     system: SegQueue<T>,
     user: Lane<T>,
     closed: AtomicBool,
-    /// Senders refused by a full `wait` mailbox since the receiver last looked.
-    waiting: AtomicUsize,
-    on_room: Mutex<Option<Notify>>,
+    /// Senders refused by a full `wait` mailbox.
+    waiters: WaitList,
     received: AtomicU64,
     dropped: AtomicU64,
     refused: AtomicU64,
@@ -109,8 +161,7 @@ impl<T> Mailbox<T> {
             system: SegQueue::new(),
             user,
             closed: AtomicBool::new(false),
-            waiting: AtomicUsize::new(0),
-            on_room: Mutex::new(None),
+            waiters: WaitList::new(),
             received: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             refused: AtomicU64::new(0),
@@ -128,7 +179,7 @@ impl<T> Mailbox<T> {
     /// Installs the callback a `wait` mailbox calls (on the receiving thread) when a message has
     /// been taken while senders were waiting for room.
     pub fn set_on_room(&self, notify: Notify) {
-        *lock(&self.on_room) = Some(notify);
+        self.waiters.set_on_room(notify);
     }
 
     /// Queues a user message, applying the overflow policy if the mailbox is bounded and full.
@@ -167,10 +218,9 @@ impl<T> Mailbox<T> {
                     Ok(()) => return Sent::Queued,
                     Err(msg) => msg,
                 };
-                // Register, then look once more: pairs with the fence in `recv`. Either this
-                // push sees the room the receiver made, or the receiver sees this waiter.
-                self.waiting.fetch_add(1, Ordering::SeqCst);
-                fence(Ordering::SeqCst);
+                // Register, then look once more (see `WaitList`): either this push sees the room
+                // the receiver made, or the receiver sees this waiter.
+                self.waiters.register();
                 match q.push(msg) {
                     Ok(()) => Sent::Queued, // a spare wake-up later is harmless
                     Err(msg) => {
@@ -205,13 +255,7 @@ impl<T> Mailbox<T> {
             Lane::Bounded(q, overflow) => {
                 let m = q.pop();
                 if m.is_some() && *overflow == Overflow::Wait {
-                    // Pairs with the fence in `send`.
-                    fence(Ordering::SeqCst);
-                    if self.waiting.swap(0, Ordering::SeqCst) > 0 {
-                        if let Some(n) = lock(&self.on_room).as_ref() {
-                            n();
-                        }
-                    }
+                    self.waiters.room_made();
                 }
                 m
             }

@@ -4,8 +4,11 @@
 //! Run: `npm run test:loom` (RUSTFLAGS="--cfg loom --cfg crossbeam_loom", release mode).
 #![cfg(loom)]
 
+use loom::sync::atomic::{AtomicBool, Ordering::*};
 use loom::sync::Arc;
 use loom::thread;
+use weft_core::mailbox::{Mailbox, Overflow, Sent};
+use weft_core::model::WaitList;
 use weft_core::stack::TreiberStack;
 
 /// Two threads push concurrently; every value is there exactly once, in a LIFO order consistent
@@ -190,40 +193,60 @@ fn pool_wake_handshake_loses_no_submit() {
     });
 }
 
-/// The `wait` policy of a bounded mailbox (`Mailbox::send` / `Mailbox::recv` in
-/// `src/mailbox.rs`), modelled with the same atomics and orderings on a mailbox of capacity 1
-/// that starts full: a sender that finds it full registers as waiting, fences and tries once
-/// more; the receiver takes the message, fences and calls the room callback if anyone waits.
-/// In every interleaving the sender either gets its message in or is told about the room.
+/// The `wait` policy's handshake on the real [`WaitList`], with the bounded queue of capacity 1
+/// stood in for by one modelled slot (crossbeam's `ArrayQueue` is not loom-aware), full at the
+/// start: a refused sender registers and tries once more; the receiver frees the slot and calls
+/// `room_made`. In every interleaving the sender either gets its message in or is told.
 #[test]
-fn mailbox_wait_never_forgets_a_sender() {
-    use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering::*};
+fn mailbox_wait_list_never_forgets_a_sender() {
     loom::model(|| {
-        let items = Arc::new(AtomicUsize::new(1)); // full
-        let waiting = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(AtomicBool::new(true)); // full
+        let waiters = Arc::new(WaitList::new());
         let told = Arc::new(AtomicBool::new(false));
-        let (i2, w2, t2) = (items.clone(), waiting.clone(), told.clone());
+        let t = told.clone();
+        waiters.set_on_room(Box::new(move || t.store(true, Release)));
+        let (s2, w2) = (slot.clone(), waiters.clone());
         let receiver = thread::spawn(move || {
-            if i2.compare_exchange(1, 0, AcqRel, Acquire).is_ok() {
-                fence(SeqCst);
-                if w2.swap(0, SeqCst) > 0 {
-                    t2.store(true, Release);
-                }
+            if s2.compare_exchange(true, false, AcqRel, Acquire).is_ok() {
+                w2.room_made();
             }
         });
-        // The sender's first try found the mailbox full (it starts full).
-        let queued = if items.compare_exchange(0, 1, AcqRel, Acquire).is_ok() {
-            true
-        } else {
-            waiting.fetch_add(1, SeqCst);
-            fence(SeqCst);
-            items.compare_exchange(0, 1, AcqRel, Acquire).is_ok()
+        // Like `ArrayQueue::push`, the sender finds the queue full by a load.
+        let push =
+            || !slot.load(Acquire) && slot.compare_exchange(false, true, AcqRel, Acquire).is_ok();
+        // The sender's first try finds the slot full (it starts full).
+        let queued = push() || {
+            waiters.register();
+            push()
         };
         receiver.join().unwrap();
         assert!(
             queued || told.load(Acquire),
             "the sender was refused and never told about the room"
         );
+    });
+}
+
+/// The same through the real `Mailbox` (`send` / `recv` of a full `wait` mailbox of capacity 1).
+/// Its `ArrayQueue` is not modelled (each push or pop is one step, sequentially consistent), so
+/// this checks how the mailbox uses its `WaitList`, not the fences (the test above does).
+#[test]
+fn mailbox_wait_sender_is_queued_or_told() {
+    loom::model(|| {
+        let m = Arc::new(Mailbox::bounded(1, Overflow::Wait).unwrap());
+        let told = Arc::new(AtomicBool::new(false));
+        let t = told.clone();
+        m.set_on_room(Box::new(move || t.store(true, Release)));
+        assert_eq!(m.send(1u8), Sent::Queued);
+        let m2 = m.clone();
+        let receiver = thread::spawn(move || m2.recv());
+        let sent = m.send(2);
+        assert_eq!(receiver.join().unwrap(), Some(1));
+        match sent {
+            Sent::Queued => assert_eq!(m.recv(), Some(2)),
+            Sent::Full(_) => assert!(told.load(Acquire), "refused and never told"),
+            other => panic!("unexpected {other:?}"),
+        }
     });
 }
 
