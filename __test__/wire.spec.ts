@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { inspect, isDeepStrictEqual } from 'node:util';
 import { DataCloneError, InvalidArgumentError, WeftError, isWeftError } from '../src/errors.js';
@@ -10,6 +10,8 @@ import {
   ERR_OWN_NAME,
   ERR_PROPS,
   ERR_STACK,
+  MAX_DEPTH,
+  MAX_ERROR_NESTING,
   TAG_ARRAY,
   TAG_BIGINT,
   TAG_ERROR,
@@ -28,9 +30,11 @@ import {
   VIEW_BUFFER,
   VIEW_DATAVIEW,
   VIEW_FLOAT64,
+  VIEWS,
   WireReader,
   WireWriter,
 } from '../src/internal/wire.js';
+import { serialize } from 'node:v8';
 import { SharedStack } from '../src/shared/stack.js';
 
 function roundTrip(v: unknown, w = new WireWriter(16)): unknown {
@@ -133,7 +137,7 @@ test('the reader works on a Uint8Array with a non-zero byteOffset; offset, skip,
   r.skip(1 + 4 + 3);
   t.is(r.u32(), 3);
   t.is(r.remaining, 0);
-  t.throws(() => r.skip(1), { instanceOf: RangeError });
+  t.throws(() => r.skip(1), { instanceOf: WeftError });
   t.throws(() => {
     r.offset = -1;
   });
@@ -639,6 +643,240 @@ test('an error without a stack, non-string names and messages', (t) => {
   const odd = roundTrip(Object.assign(new Error('é \uD800'), { name: 'Ünïcode' })) as Error;
   t.is(odd.name, 'Ünïcode');
   t.is(odd.message, 'é \uD800');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hostile bytes (issue 13): a value or WEFT_INVALID_ARG, never another exception
+
+function u32le(n: number): number[] {
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+}
+
+function taggedAscii(s: string): number[] {
+  return [TAG_STRING, ...u32le(s.length), ...Buffer.from(s, 'latin1')];
+}
+
+/** `unit` n times, then `tail`. */
+function repeated(unit: readonly number[], n: number, tail: readonly number[] = [TAG_UNDEFINED]): Uint8Array {
+  const out = new Uint8Array(unit.length * n + tail.length);
+  for (let i = 0; i < n; i++) out.set(unit, i * unit.length);
+  out.set(tail, unit.length * n);
+  return out;
+}
+
+/** One level down a nested value: an array's first element, an error's first item, cause or code, `.a`. */
+function inner(v: unknown): unknown {
+  if (Array.isArray(v)) return v[0];
+  if (v instanceof AggregateError) return v.errors[0];
+  if (v instanceof Error) return (v as { cause?: unknown }).cause ?? (v as { code?: unknown }).code;
+  return (v as { a?: unknown }).a;
+}
+
+/** How many arrays, objects and errors are nested along `inner`. */
+function depthOf(v: unknown): number {
+  let n = 0;
+  for (; typeof v === 'object' && v !== null; v = inner(v)) n++;
+  return n;
+}
+
+/** Asserts that `f` throws the codec's corrupt-record error (a WeftError, WEFT_INVALID_ARG). */
+function corruptRecord(t: ExecutionContext, f: () => unknown, what: string): WeftError {
+  let thrown: unknown;
+  try {
+    f();
+  } catch (err) {
+    thrown = err;
+  }
+  t.true(thrown instanceof WeftError, `${what}: threw ${inspect(thrown)}`);
+  const e = thrown as WeftError;
+  t.is(e.code, 'WEFT_INVALID_ARG', what);
+  t.regex(e.message, /^wire: corrupt record/, what);
+  return e;
+}
+
+test('hostile V8 payloads (TAG_V8, ERR_PROPS) are WEFT_INVALID_ARG with the V8 error as cause', (t) => {
+  const v8Value = (payload: Uint8Array | number[]): Uint8Array => Uint8Array.from([TAG_V8, ...u32le(payload.length), ...payload]);
+  const withHost = serialize(new Map([[1, new Float64Array([1])]]));
+  const host = withHost.indexOf(0x5c); // '\\': a host object (Node writes: type index, byte length, bytes)
+  t.true(host > 0);
+  const badType = Uint8Array.from(withHost);
+  badType[host + 1] = 99; // no such view type: a TypeError inside Node's hook
+  const withLength = (n: number): Uint8Array => Uint8Array.from([...withHost.subarray(0, host + 2), n, 1, 2, 3, 0x3a, 0x02]);
+  const regexp = Uint8Array.from(serialize(/x/g));
+  regexp[regexp.indexOf(0x78)] = 0x28; // /(/g: SyntaxError
+  // [what, bytes, the class of the cause: what V8 or Node's hook threw; none for our own checks]
+  const cases: Array<[string, Uint8Array, string | undefined]> = [
+    ['not a V8 header', v8Value([1, 2, 3]), 'Error'],
+    ['cut short', v8Value(withHost.subarray(0, withHost.length - 1)), 'Error'],
+    ['a view longer than the payload', v8Value(withLength(200)), 'Error'],
+    ['an unknown host view type', v8Value(badType), 'TypeError'],
+    // Node's hook would make an empty Float64Array of it, dropping the 3 bytes.
+    ['a Float64Array of 3 bytes', v8Value(withLength(3)), undefined],
+    ['a bad RegExp', v8Value(regexp), 'SyntaxError'],
+    // 20,000 nested arrays ('A', length 1), then undefined, then the arrays' ends.
+    [
+      'arrays nested 20,000 deep',
+      v8Value([0xff, 0x0f, ...repeated([0x41, 0x01], 20_000, [0x5f]), ...repeated([0x24, 0x00, 0x01], 20_000, [])]),
+      'RangeError',
+    ],
+  ];
+  for (const [what, bytes, causeClass] of cases) {
+    const e = corruptRecord(t, () => new WireReader(bytes).value(), what);
+    t.is((e.cause as Error | undefined)?.constructor.name, causeClass, what);
+    // The same bytes as an error's other properties.
+    const payload = bytes.subarray(5);
+    const props = Uint8Array.from([TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(payload.length), ...payload]);
+    corruptRecord(t, () => new WireReader(props).value(), `${what}, as error properties`);
+  }
+  // Error properties must be an object: null would fail Object.keys.
+  const nul = serialize(null);
+  const propsNull = Uint8Array.from([TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(nul.length), ...nul]);
+  corruptRecord(t, () => new WireReader(propsNull).value(), 'error properties that are null');
+  // The reader goes on with the next value.
+  t.deepEqual(roundTrip(new Map([[1, new Float64Array([1])]])), new Map([[1, new Float64Array([1])]]));
+});
+
+test('hostile VIEW lengths (not whole elements) and kinds are WEFT_INVALID_ARG; views at any alignment decode', (t) => {
+  corruptRecord(t, () => new WireReader(Uint8Array.from([TAG_VIEW, VIEW_FLOAT64, 3, 0, 0, 0, 1, 2, 3])).value(), 'Float64Array of 3 bytes');
+  VIEWS.forEach((View, kind) => {
+    const size = (View as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+    for (const n of [0, 1, 2, 3, 4, 5, 7, 8, 9, 16]) {
+      const bytes = Uint8Array.from([TAG_VIEW, kind, ...u32le(n), ...new Uint8Array(n).fill(7)]);
+      if (n % size === 0) {
+        const v = new WireReader(bytes).value() as ArrayBufferView;
+        t.is(v.constructor, View);
+        t.is(v.byteLength, n);
+      } else {
+        corruptRecord(t, () => new WireReader(bytes).value(), `${View.name} of ${n} bytes`);
+      }
+    }
+  });
+  for (const kind of [VIEW_BUFFER + 1, 200, 255]) {
+    corruptRecord(t, () => new WireReader(Uint8Array.from([TAG_VIEW, kind, 8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])).value(), `view kind ${kind}`);
+  }
+  // What the writer can produce at any position of a batch, read from a buffer at any byteOffset:
+  // the elements are copied out, so their alignment in the batch does not matter.
+  const f64 = new Float64Array([Math.PI, -0, NaN]);
+  const dv = new DataView(new Uint8Array([9, 1, 2, 3, 4, 5, 6, 7]).buffer, 3, 5);
+  for (let pad = 0; pad < 8; pad++) {
+    const w = new WireWriter(16);
+    for (let i = 0; i < pad; i++) w.u8(i);
+    w.value(f64);
+    w.value(new BigInt64Array([-1n, 2n ** 62n]));
+    w.value(dv);
+    w.value(new Map([[1, new Float64Array([1.5])]])); // V8 path: Node's hook copies misaligned views
+    for (let skew = 0; skew < 3; skew++) {
+      const big = Buffer.alloc(w.length + skew);
+      big.set(w.view(), skew);
+      const r = new WireReader(big.subarray(skew));
+      r.skip(pad);
+      t.true(same(r.value(), f64));
+      t.deepEqual(r.value(), new BigInt64Array([-1n, 2n ** 62n]));
+      t.deepEqual([...new Uint8Array((r.value() as DataView).buffer)], [3, 4, 5, 6, 7]);
+      t.deepEqual(r.value(), new Map([[1, new Float64Array([1.5])]]));
+      t.is(r.remaining, 0);
+    }
+  }
+});
+
+test(`values nested more than MAX_DEPTH (${MAX_DEPTH}) deep are WEFT_INVALID_ARG, not a stack overflow`, (t) => {
+  const units: Array<[string, number[]]> = [
+    ['arrays', [TAG_ARRAY, ...u32le(1)]],
+    ['objects', [TAG_OBJECT, ...u32le(1), ...taggedAscii('a')]],
+    ['error causes', [TAG_ERROR, ERR_CAUSE, ...taggedAscii('Error'), ...taggedAscii('')]],
+    ['error codes', [TAG_ERROR, ERR_CODE, ...taggedAscii('Error'), ...taggedAscii('')]],
+    ['AggregateError errors', [TAG_ERROR, ERR_ERRORS, ...taggedAscii('AggregateError'), ...taggedAscii(''), ...u32le(1)]],
+  ];
+  const r = new WireReader(new Uint8Array(0));
+  for (const [what, unit] of units) {
+    for (const depth of [MAX_DEPTH + 1, 20_000, 200_000]) {
+      corruptRecord(t, () => new WireReader(repeated(unit, depth)).value(), `${what} nested ${depth} deep`);
+      corruptRecord(t, () => new WireReader(Uint8Array.from([1, ...repeated(unit, depth)])).values(), `values(): ${what} nested ${depth} deep`);
+    }
+    // Exactly MAX_DEPTH decodes, with the same reader after its failures (the depth starts over).
+    r.reset(repeated(unit, MAX_DEPTH + 1));
+    corruptRecord(t, () => r.value(), `${what} nested ${MAX_DEPTH + 1} deep, reused reader`);
+    r.reset(repeated(unit, MAX_DEPTH));
+    t.is(depthOf(r.value()), MAX_DEPTH, what);
+  }
+  // A wide value is not a deep one.
+  const wide = Array.from({ length: 3 * MAX_DEPTH }, (_, i) => [i]);
+  const w = new WireWriter();
+  w.values(wide);
+  t.deepEqual(new WireReader(w.view()).values(), wide);
+});
+
+test(`the writer emits nothing deeper than the reader takes: errors nest ${MAX_ERROR_NESTING} deep at most, the deepest values round-trip`, (t) => {
+  // A cause chain far deeper than the limit: the first MAX_ERROR_NESTING errors go, the
+  // innermost of them without its cause (left out, as parts that cannot be cloned are).
+  let chain: Error = new Error('e1000', { cause: 'end' });
+  for (let i = 999; i >= 1; i--) chain = new Error(`e${i}`, { cause: chain });
+  const out = roundTrip(chain) as Error;
+  t.is(depthOf(out), MAX_ERROR_NESTING);
+  let innermost = out;
+  while (innermost.cause instanceof Error) innermost = innermost.cause;
+  t.is(innermost.message, `e${MAX_ERROR_NESTING}`);
+  t.false(Object.hasOwn(innermost, 'cause'));
+  // The deepest native value: MAX_ERROR_NESTING errors (by cause, code and errors in turn), the
+  // innermost holding a plain value of MAX_PLAIN_CONTAINERS (32) nested arrays.
+  let plain: unknown = 'leaf';
+  for (let i = 0; i < 32; i++) plain = [plain];
+  let deepest: Error = new Error('inner', { cause: plain });
+  for (let i = 1; i < MAX_ERROR_NESTING; i++) {
+    deepest =
+      i % 3 === 0
+        ? new AggregateError([deepest], `a${i}`)
+        : i % 3 === 1
+          ? new Error(`c${i}`, { cause: deepest })
+          : Object.assign(new Error(`k${i}`), { code: deepest });
+  }
+  const w = new WireWriter();
+  w.value(deepest);
+  t.false(w.view().includes(TAG_V8), 'written natively, no V8 fallback');
+  const got = new WireReader(w.view()).value();
+  t.deepEqual(got, deepest);
+  t.is(depthOf(got), MAX_ERROR_NESTING + 32);
+  t.true(depthOf(got) <= MAX_DEPTH);
+  let x: unknown = got;
+  for (let i = 1; i < MAX_ERROR_NESTING; i++) x = inner(x);
+  t.is((x as Error).message, 'inner');
+  t.deepEqual((x as Error).cause, plain);
+  // One level more: the extra error is left out (an AggregateError's item becomes undefined).
+  const over = roundTrip(new AggregateError([deepest], 'over')) as AggregateError;
+  t.is(depthOf(over), MAX_ERROR_NESTING);
+  x = over;
+  for (let i = 1; i < MAX_ERROR_NESTING; i++) x = inner(x);
+  t.is((x as Error).message, 'c1');
+  t.false(Object.hasOwn(x as Error, 'cause'));
+  // Deep plain values go through V8 as one leaf and come back (as deep as v8.serialize goes).
+  let v8Deep: unknown = 1;
+  for (let i = 0; i < 2000; i++) v8Deep = [v8Deep];
+  t.deepEqual(roundTrip(v8Deep), v8Deep);
+});
+
+test('moving past the end of the bytes (offset, skip, peekU16) is WEFT_INVALID_ARG, as a corrupt record', (t) => {
+  const r = new WireReader(Uint8Array.from([4, 0, 0, 0, 0]));
+  t.is(r.u32(), 4);
+  t.deepEqual(r.values(), []);
+  // A record length read from the bytes says the record ends at 8: Pool#drain and the actor hosts
+  // then skip to it.
+  corruptRecord(t, () => {
+    r.offset = 8;
+  }, 'offset past the end');
+  t.is(r.offset, 5);
+  for (const bad of [-1, 6, NaN, Infinity, 2 ** 32]) {
+    corruptRecord(t, () => {
+      r.offset = bad;
+    }, `offset ${bad}`);
+  }
+  r.offset = 0;
+  corruptRecord(t, () => r.skip(6), 'skip past the end');
+  corruptRecord(t, () => r.peekU16(4), 'peekU16 past the end');
+  t.is(r.peekU16(3), 0);
+  r.offset = 5;
+  t.is(r.remaining, 0);
+  // A values() count larger than the bytes left.
+  corruptRecord(t, () => new WireReader(Uint8Array.from([255, 0xff, 0xff, 0xff, 0xff, 0])).values(), 'values() count of 2^32-1');
 });
 
 // ---------------------------------------------------------------------------------------------

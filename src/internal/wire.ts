@@ -27,6 +27,12 @@
  *   16 HANDLE        what the registered HandleCodec writes (an actor ref: see src/actor/ref.ts)
  *
  * `values()` is a count (`u8`; 255 means a `u32` count follows) and that many tagged values.
+ *
+ * Decoding any bytes returns a value or throws WeftError WEFT_INVALID_ARG ("wire: corrupt record
+ * (...)"): lengths and counts are checked against the bytes left before anything is allocated,
+ * a VIEW must be whole elements, nesting is limited to MAX_DEPTH, V8 payloads that V8 cannot read
+ * are refused with V8's error as `cause`, and moving `offset` past the end is refused too
+ * (__test__/adversarial/wire-fuzz.spec.ts).
  * `string()` (untagged) is `u32` byte length + UTF-8: lone surrogates become U+FFFD there, while
  * a tagged string is lossless (STRING16).
  *
@@ -118,6 +124,7 @@ export const TAG_HANDLE = 16;
 export interface HandleCodec {
   readonly proto: object;
   write(w: WireWriter, v: object): void;
+  /** Reads what `write` wrote, with the reader's fixed-width reads (not `value()`/`values()`). */
   read(r: WireReader): unknown;
 }
 let handleCodec: HandleCodec | undefined;
@@ -164,6 +171,24 @@ const MAX_PLAIN_CONTAINERS = 32;
  * element, and past this size v8.serialize's fixed cost no longer dominates.
  */
 const MAX_PLAIN_ITEMS = 1024;
+/**
+ * Errors nested in errors (a `cause`, `code` or AggregateError `errors` item that is itself an
+ * error) are written this many levels deep at most: below that, the nested error is left out
+ * (an `errors` item becomes undefined), as parts that cannot be cloned are. Cause chains of real
+ * errors are a handful of levels; this bounds what the reader must accept (`MAX_DEPTH`).
+ */
+export const MAX_ERROR_NESTING = 128;
+/**
+ * The reader refuses (WEFT_INVALID_ARG) values nested deeper than this: ARRAY, OBJECT and ERROR
+ * each count one level (a V8 payload is one leaf: V8's deserializer bounds its own recursion,
+ * and its failures are refused the same way). Without a limit, hostile bytes (20,000 × ARRAY of
+ * 1) overflow the stack. The writer emits at most MAX_ERROR_NESTING levels of errors, and below
+ * the innermost error a plain value of at most MAX_PLAIN_CONTAINERS levels (a plain container
+ * cannot hold an error: such a value goes through v8.serialize as one leaf), so at most
+ * 128 + 32 = 160 levels: 512 leaves a margin of 3×, and uses about a quarter of the main thread's
+ * stack at its worst (errors, ~1,800 levels fit in Node 20's default ~984 KB stack).
+ */
+export const MAX_DEPTH = 512;
 /** Object keys of up to this many ASCII bytes are cached by the reader. */
 const MAX_CACHED_KEY = 32;
 const KEY_CACHE_SIZE = 1024;
@@ -186,6 +211,11 @@ export const VIEWS: readonly ViewConstructor[] = [
   BigInt64Array,
   BigUint64Array,
   DataView,
+];
+/** Bytes per element of each VIEW kind (a VIEW's length is a multiple of it), Buffer included. */
+const VIEW_ELEMENT_SIZE: readonly number[] = [
+  ...VIEWS.map((C) => (C as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1),
+  1, // VIEW_BUFFER
 ];
 const VIEW_KIND_BY_PROTO = new Map<object, number>(VIEWS.map((C, kind) => [C.prototype as object, kind]));
 VIEW_KIND_BY_PROTO.set(Buffer.prototype, VIEW_BUFFER);
@@ -306,8 +336,12 @@ function toCloneError(err: unknown): DataCloneError {
   return new DataCloneError(`value cannot be cloned to another thread: ${what}`, { cause: err });
 }
 
-function corrupt(what: string): never {
-  throw new WeftError('WEFT_INVALID_ARG', `wire: corrupt record (${what})`);
+/**
+ * Malformed input: every way decoding can fail ends here (`deserializeV8` wraps what V8 throws), as
+ * a WeftError with code WEFT_INVALID_ARG, whatever the bytes.
+ */
+function corrupt(what: string, cause?: unknown): never {
+  throw new WeftError('WEFT_INVALID_ARG', `wire: corrupt record (${what})`, cause === undefined ? undefined : { cause });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,6 +365,8 @@ export class WireWriter {
   #budget = 0;
   /** Errors of the top-level value being written, in the order they were written (ERROR_REF). */
   #errors: Error[] | undefined = undefined;
+  /** Errors being written, one inside the other (MAX_ERROR_NESTING). */
+  #errorDepth = 0;
 
   constructor(initialCapacity = 4096) {
     this.#cap = Math.max(16, initialCapacity | 0);
@@ -772,7 +808,19 @@ export class WireWriter {
       this.u32(index);
       return;
     }
+    // Too deep: thrown to the #optional writing it, which leaves it out (a top-level error is at
+    // depth 0, so this never fails a whole value).
+    if (this.#errorDepth >= MAX_ERROR_NESTING) throw new DataCloneError(`errors nested more than ${MAX_ERROR_NESTING} deep`);
     errors.push(err);
+    this.#errorDepth++;
+    try {
+      this.#errorBody(err);
+    } finally {
+      this.#errorDepth--;
+    }
+  }
+
+  #errorBody(err: Error): void {
     const e = err as Error & { code?: unknown; cause?: unknown; errors?: unknown };
     this.#tag(TAG_ERROR);
     const flagsAt = this.#pos;
@@ -874,6 +922,12 @@ export class WireReader {
   #end: number;
   /** Errors decoded so far in the current top-level value (ERROR_REF). */
   #errors: Error[] | undefined = undefined;
+  /**
+   * Containers (ARRAY, OBJECT, ERROR) open around the value being read (MAX_DEPTH). Set to 0 by
+   * `value()`/`values()` for each top-level value, so a decode that threw leaves nothing behind
+   * (a HandleCodec's `read` must therefore not call `value()`).
+   */
+  #depth = 0;
   /** Recently decoded object keys, by a hash of their bytes. */
   #keys: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
 
@@ -910,8 +964,9 @@ export class WireReader {
     return this.#pos;
   }
 
+  /** Moves to `v` (a record's end, read from the bytes): out of range is a corrupt record. */
   set offset(v: number) {
-    if (!(v >= 0 && v <= this.#end)) throw new RangeError(`wire: offset ${v} out of range 0..${this.#end}`);
+    if (!(v >= 0 && v <= this.#end)) corrupt(`offset ${v} out of range 0..${this.#end}`);
     this.#pos = v;
   }
 
@@ -951,7 +1006,7 @@ export class WireReader {
   /** The u16 at `ahead` bytes past the current position, without moving. */
   peekU16(ahead: number): number {
     const at = this.#pos + ahead;
-    if (at + 2 > this.#end) throw new RangeError('wire: read past the end of the buffer');
+    if (!(at + 2 <= this.#end)) corrupt(`needs 2 bytes at ${at}, ${this.#end - at} left`);
     return this.#dv.getUint16(at, true);
   }
 
@@ -1037,6 +1092,7 @@ export class WireReader {
   /** A tagged value. */
   value(): unknown {
     this.#errors = undefined;
+    this.#depth = 0;
     return this.#value();
   }
 
@@ -1044,9 +1100,12 @@ export class WireReader {
   values(): unknown[] {
     let n = this.u8();
     if (n === VALUES_U32_COUNT) n = this.u32();
+    // Each value takes at least a byte.
+    if (n > this.#end - this.#pos) corrupt(`${n} values`);
     const out: unknown[] = [];
     for (let i = 0; i < n; i++) {
       this.#errors = undefined;
+      this.#depth = 0;
       out.push(this.#value());
     }
     return out;
@@ -1078,8 +1137,10 @@ export class WireReader {
       case TAG_ARRAY: {
         const n = this.u32();
         if (n > this.#end - this.#pos) corrupt(`array of ${n}`);
+        if (++this.#depth > MAX_DEPTH) tooDeep();
         const a: unknown[] = [];
         for (let i = 0; i < n; i++) a.push(this.#value());
+        this.#depth--;
         return a;
       }
       case TAG_OBJECT:
@@ -1091,7 +1152,7 @@ export class WireReader {
       case TAG_V8: {
         const n = this.u32();
         const p = this.#need(n);
-        return deserializeV8(this.#u8.subarray(p, p + n));
+        return deserializeV8(this.#u8.subarray(p, p + n), 'V8 value');
       }
       case TAG_ERROR:
         return this.#error();
@@ -1124,6 +1185,7 @@ export class WireReader {
   #object(): Record<string, unknown> {
     const n = this.u32();
     if (n > this.#end - this.#pos) corrupt(`object of ${n}`);
+    if (++this.#depth > MAX_DEPTH) tooDeep();
     const o: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
       const k = this.#key();
@@ -1131,6 +1193,7 @@ export class WireReader {
       if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
       else o[k] = v;
     }
+    this.#depth--;
     return o;
   }
 
@@ -1153,16 +1216,20 @@ export class WireReader {
     const kind = this.u8();
     const n = this.u32();
     const p = this.#need(n);
+    const size = VIEW_ELEMENT_SIZE[kind];
+    if (size === undefined) corrupt(`unknown view kind ${kind}`);
+    // The writer writes whole elements only.
+    if (n % size !== 0) corrupt(`a ${kind === VIEW_BUFFER ? 'Buffer' : VIEWS[kind]!.name} of ${n} bytes`);
     // slice: one allocation of exactly n bytes, not zero-filled first (cheaper than
-    // new ArrayBuffer + set, or ArrayBuffer.prototype.slice)
+    // new ArrayBuffer + set, or ArrayBuffer.prototype.slice). The copy starts at offset 0 of its
+    // own ArrayBuffer, so where the bytes lie in the batch (any alignment) does not matter.
     const ab = this.#u8.slice(p, p + n).buffer;
     if (kind === VIEW_BUFFER) return Buffer.from(ab);
-    const View = VIEWS[kind];
-    if (View === undefined) corrupt(`unknown view kind ${kind}`);
-    return new View(ab);
+    return new VIEWS[kind]!(ab);
   }
 
   #error(): Error {
+    if (++this.#depth > MAX_DEPTH) tooDeep();
     const flags = this.u8();
     const name = this.#string();
     const message = this.#string();
@@ -1225,9 +1292,12 @@ export class WireReader {
     if (flags & ERR_PROPS) {
       const n = this.u32();
       const p = this.#need(n);
-      const props = deserializeV8(this.#u8.subarray(p, p + n)) as Record<string, unknown>;
-      for (const k of Object.keys(props)) define(k, props[k], true);
+      const props = deserializeV8(this.#u8.subarray(p, p + n), 'error properties');
+      // The writer serializes a plain object.
+      if (typeof props !== 'object' || props === null) corrupt('error properties that are not an object');
+      for (const k of Object.keys(props)) define(k, (props as Record<string, unknown>)[k], true);
     }
+    this.#depth--;
     return err;
   }
 }
@@ -1282,8 +1352,24 @@ function plainBytes(bytes: Uint8Array): Uint8Array {
  * buffer here) or into Buffer's shared allocation pool.
  */
 class OwnBuffersDeserializer extends DefaultDeserializer {
+  /** The byte length Node's hook read for the view being read (-1: not seen). */
+  #rawLength = -1;
+
+  _readRawBytes(length: number): number {
+    this.#rawLength = length;
+    return readRawBytes.call(this, length);
+  }
+
   _readHostObject(): unknown {
+    this.#rawLength = -1;
     const view = readHostObject.call(this) as ArrayBufferView;
+    // Node's hook makes a typed array of `length / BYTES_PER_ELEMENT` elements, rounding a
+    // length that is not a whole number of elements down (silently dropping bytes): the
+    // serializer writes whole views only, so that is a corrupt payload. (Checked only when Node's
+    // hook reads the bytes through `this._readRawBytes`, as Node 20's does.)
+    if (this.#rawLength >= 0 && view.byteLength !== this.#rawLength) {
+      corrupt(`a ${view.constructor.name} of ${this.#rawLength} bytes in a V8 value`);
+    }
     const ab = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice().buffer;
     const kind = VIEW_KIND_BY_PROTO.get(Object.getPrototypeOf(view) as object);
     if (kind === VIEW_BUFFER) return Buffer.from(ab);
@@ -1292,11 +1378,28 @@ class OwnBuffersDeserializer extends DefaultDeserializer {
   }
 }
 const readHostObject = (DefaultDeserializer.prototype as unknown as { _readHostObject(): unknown })._readHostObject;
+const readRawBytes = (DefaultDeserializer.prototype as unknown as { _readRawBytes(length: number): number })._readRawBytes;
 
-function deserializeV8(bytes: Uint8Array): unknown {
-  const d = new OwnBuffersDeserializer(bytes);
-  d.readHeader();
-  return d.readValue();
+/**
+ * What `serialize` wrote, or WEFT_INVALID_ARG (`what` names the part) whatever V8's or Node's
+ * deserializer throws for bytes it cannot read: Error for a bad header or a short read, a
+ * TypeError from Node's host-object hook (an unknown view type), SyntaxError for a bad RegExp,
+ * RangeError for nesting past the stack. The one try/catch of the decoder, on the V8 path only
+ * (already ~2 µs a value there); our hook's own refusals pass through as they are.
+ */
+function deserializeV8(bytes: Uint8Array, what: string): unknown {
+  try {
+    const d = new OwnBuffersDeserializer(bytes);
+    d.readHeader();
+    return d.readValue();
+  } catch (err) {
+    if (err instanceof WeftError) throw err; // our own hook's corrupt()
+    return corrupt(`${what}: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+}
+
+function tooDeep(): never {
+  corrupt(`nested more than ${MAX_DEPTH} deep`);
 }
 
 /** ASCII bytes to a string, 8 chars per `fromCharCode` call; undefined if not all ASCII. */
