@@ -41,5 +41,7 @@ pub mod value;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod model {
+    pub use crate::actor::cell::RunState;
+    pub use crate::actor::host::HostWake;
     pub use crate::mailbox::WaitList;
 }

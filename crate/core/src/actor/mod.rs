@@ -17,22 +17,27 @@
 //! only when the host's `notified` flag flips). A host releasing an actor stores `IDLE` and looks
 //! at the mailbox again. Both sides fence (`SeqCst`) between their write and their read, so
 //! either the sender sees `IDLE` or the host sees the message: no message is ever stranded in an
-//! idle mailbox (modelled in `tests/loom.rs`, `actor_schedule_never_strands_a_message`).
+//! idle mailbox. The flag is [`RunState`] (in `cell.rs`), the wake-up [`HostWake`] (in
+//! `host.rs`); loom checks both types themselves (`tests/loom.rs`).
 //!
 //! Messages are opaque byte envelopes written by the JavaScript codec; this module reads only
 //! their first bytes (see [`envelope`]) so that it can fail an `ask` whose message is dropped,
 //! refused or undeliverable, and it counts every such message as a dead letter.
 
+pub(crate) mod cell;
+pub(crate) mod host;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, PoisonError};
-
-use crossbeam_queue::SegQueue;
 
 use crate::error::{Code, Error, Result};
 use crate::mailbox::{Mailbox, Overflow, Sent};
 use crate::registry::{Registered, Registry};
-use crate::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use crate::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex, RwLock};
+pub use cell::Cell;
+use cell::RunState;
+use host::Host;
 
 static SYSTEMS: Registry<ActorSystem> = Registry::new("ActorSystem");
 
@@ -50,10 +55,6 @@ pub use crate::notify::Notify;
 
 /// The host of the main thread.
 pub const MAIN_HOST: u32 = 0;
-
-const IDLE: u8 = 0;
-const SCHEDULED: u8 = 1;
-const RUNNING: u8 = 2;
 
 /// The fixed head of a message envelope, the only part of it this module reads.
 ///
@@ -157,52 +158,6 @@ pub enum Delivery {
     Stopped = 4,
 }
 
-/// One actor's mailbox and scheduling state.
-pub struct Cell {
-    id: u32,
-    mailbox: Mailbox<Box<[u8]>>,
-    host: AtomicU32,
-    state: AtomicU8,
-    /// Hosts with senders waiting for room (`wait` policy).
-    waiters: Arc<Mutex<Vec<u32>>>,
-    processed: AtomicU64,
-    restarts: AtomicU64,
-    dead_letters: AtomicU64,
-}
-
-/// The run queue and wake-up of one thread.
-struct Host {
-    ready: SegQueue<u32>,
-    notices: SegQueue<Box<[u8]>>,
-    /// System messages for actors this host is running (it holds their mailboxes until their
-    /// batch is done, so these go around the mailbox): `(actor, envelope)`.
-    control: SegQueue<(u32, Box<[u8]>)>,
-    notified: AtomicBool,
-    notify: Mutex<Option<Notify>>,
-}
-
-impl Host {
-    fn new() -> Self {
-        Host {
-            ready: SegQueue::new(),
-            notices: SegQueue::new(),
-            control: SegQueue::new(),
-            notified: AtomicBool::new(false),
-            notify: Mutex::new(None),
-        }
-    }
-
-    /// Runs the host's wake-up unless it is already pending. Pairs with the swap in `drain`: the
-    /// host either sees what was queued before this call, or this call sees the flag cleared.
-    fn wake(&self) {
-        if !self.notified.swap(true, Ordering::AcqRel) {
-            if let Some(n) = lock(&self.notify).as_ref() {
-                n();
-            }
-        }
-    }
-}
-
 /// A dead letter kept for inspection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadLetter {
@@ -279,7 +234,7 @@ impl ActorSystem {
 
     /// Installs the wake-up of `host`, called (at most once per batch) when it has work.
     pub fn set_notify(&self, host: u32, notify: Notify) -> Result<()> {
-        *lock(&self.host(host)?.notify) = Some(notify);
+        self.host(host)?.wake.set(notify);
         Ok(())
     }
 
@@ -336,7 +291,7 @@ impl ActorSystem {
             id,
             mailbox,
             host: AtomicU32::new(host),
-            state: AtomicU8::new(IDLE),
+            state: RunState::new(),
             waiters,
             processed: AtomicU64::new(0),
             restarts: AtomicU64::new(0),
@@ -380,7 +335,7 @@ impl ActorSystem {
     }
 
     fn send_to(&self, cell: &Cell, from: u32, system: bool, env: Box<[u8]>) -> Delivery {
-        if system && cell.state.load(Ordering::SeqCst) == RUNNING && !cell.mailbox.is_closed() {
+        if system && cell.state.is_running() && !cell.mailbox.is_closed() {
             // Its host is busy with a batch of its messages (perhaps for long: an async handler)
             // and takes nothing more from its mailbox until then; a kill or restart must not
             // wait behind that. The control queue is drained on every turn of the host.
@@ -437,19 +392,17 @@ impl ActorSystem {
 
     /// As `schedule`; `wake: false` when the caller is the host itself, about to drain.
     fn schedule_and(&self, cell: &Cell, wake: bool) {
-        // Pairs with the fence in `release` (Dekker style): either this thread sees the actor
-        // IDLE, or the releasing host sees the message just queued.
-        fence(Ordering::SeqCst);
-        if cell
-            .state
-            .compare_exchange(IDLE, SCHEDULED, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-        {
-            if let Some(host) = self.hosts.get(cell.host.load(Ordering::Acquire) as usize) {
-                host.ready.push(cell.id);
-                if wake {
-                    host.wake();
-                }
+        if cell.state.schedule() {
+            self.enqueue(cell, wake);
+        }
+    }
+
+    /// Puts a cell that was just moved to `SCHEDULED` on its host's ready queue.
+    fn enqueue(&self, cell: &Cell, wake: bool) {
+        if let Some(host) = self.hosts.get(cell.host.load(Ordering::Acquire) as usize) {
+            host.ready.push(cell.id);
+            if wake {
+                host.wake();
             }
         }
     }
@@ -577,7 +530,7 @@ impl ActorSystem {
     ) -> Result<usize> {
         let h = self.host(host)?;
         // Re-arm the wake-up first: whatever is queued after this swap wakes the host again.
-        h.notified.swap(false, Ordering::AcqRel);
+        h.wake.rearm();
         for &id in released {
             if let Some(cell) = self.cell(id) {
                 if cell.host.load(Ordering::Acquire) == host {
@@ -599,12 +552,7 @@ impl ActorSystem {
         while n < max {
             let Some(id) = h.ready.pop() else { break };
             let Some(cell) = self.cell(id) else { continue };
-            if cell.host.load(Ordering::Acquire) != host
-                || cell
-                    .state
-                    .compare_exchange(SCHEDULED, RUNNING, Ordering::SeqCst, Ordering::SeqCst)
-                    .is_err()
-            {
+            if cell.host.load(Ordering::Acquire) != host || !cell.state.start() {
                 continue; // moved to another host, or a stale entry
             }
             let mut taken = 0;
@@ -629,18 +577,10 @@ impl ActorSystem {
 
     /// RUNNING → IDLE, then schedules the actor again if messages came meanwhile.
     fn release(&self, cell: &Cell) {
-        if cell
-            .state
-            .compare_exchange(RUNNING, IDLE, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
-            return;
-        }
-        // Pairs with the fence in `schedule`.
-        fence(Ordering::SeqCst);
-        if !cell.mailbox.is_empty() {
-            // Only `drain` releases, on the actor's own host, and it drains the ready queue next.
-            self.schedule_and(cell, false);
+        if cell.state.release(|| !cell.mailbox.is_empty()) {
+            // Only `drain` releases, on the actor's own host, and it drains the ready queue next:
+            // no wake-up.
+            self.enqueue(cell, false);
         }
     }
 
@@ -684,7 +624,7 @@ impl ActorSystem {
             h.wake();
         }
         // Its old host will never release it: take it back whatever state it was in.
-        cell.state.store(IDLE, Ordering::SeqCst);
+        cell.state.reset();
         if cell.mailbox.send_system(start).is_err() {
             return Err(Error::new(
                 Code::ActorStopped,
@@ -765,303 +705,4 @@ fn write_out(out: &mut Vec<u8>, kind: u8, actor: u32, body: &[u8]) {
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-    use crate::sync::atomic::AtomicUsize;
-
-    fn tell(n: u8) -> Box<[u8]> {
-        vec![envelope::TELL, n].into_boxed_slice()
-    }
-
-    fn ask(host: u32, id: u32) -> Box<[u8]> {
-        let mut v = vec![envelope::ASK];
-        v.extend_from_slice(&host.to_le_bytes());
-        v.extend_from_slice(&id.to_le_bytes());
-        v.into_boxed_slice()
-    }
-
-    /// Parses drain output into (kind, actor, body).
-    fn records(out: &[u8]) -> Vec<(u8, u32, Vec<u8>)> {
-        let mut v = Vec::new();
-        let mut at = 0;
-        while at < out.len() {
-            let a = read_u32(out, at + 1).unwrap();
-            let len = read_u32(out, at + 5).unwrap() as usize;
-            v.push((out[at], a, out[at + 9..at + 9 + len].to_vec()));
-            at += 9 + len;
-        }
-        v
-    }
-
-    #[test]
-    fn a_message_wakes_its_host_once_per_batch() {
-        let sys = ActorSystem::new(2).unwrap();
-        let wakes = Arc::new(AtomicUsize::new(0));
-        let w = wakes.clone();
-        sys.set_notify(
-            1,
-            Box::new(move || {
-                w.fetch_add(1, Ordering::SeqCst);
-            }),
-        )
-        .unwrap();
-        let a = sys.create(1, None, None).unwrap();
-        for i in 0..10 {
-            assert_eq!(sys.send(0, a, false, tell(i)), Delivery::Queued);
-        }
-        assert_eq!(wakes.load(Ordering::SeqCst), 1);
-        let mut out = Vec::new();
-        assert_eq!(sys.drain(1, &[], 100, 4, &mut out).unwrap(), 4);
-        let got = records(&out);
-        assert_eq!(got.len(), 4);
-        assert!(got.iter().all(|(k, id, _)| *k == OUT_MESSAGE && *id == a));
-        // Running: no more of its messages until released.
-        out.clear();
-        assert_eq!(sys.drain(1, &[], 100, 4, &mut out).unwrap(), 0);
-        out.clear();
-        assert_eq!(sys.drain(1, &[a], 100, 100, &mut out).unwrap(), 6);
-        let bodies: Vec<u8> = records(&out).iter().map(|r| r.2[1]).collect();
-        assert_eq!(bodies, vec![4, 5, 6, 7, 8, 9]);
-        out.clear();
-        assert_eq!(sys.drain(1, &[a], 100, 100, &mut out).unwrap(), 0);
-        sys.send(0, a, false, tell(10));
-        assert_eq!(wakes.load(Ordering::SeqCst), 2, "re-armed after the drain");
-    }
-
-    #[test]
-    fn system_lane_first_and_batches_with_notices() {
-        let sys = ActorSystem::new(1).unwrap();
-        let a = sys.create(0, None, Some("a")).unwrap();
-        assert_eq!(sys.lookup("a"), Some(a));
-        assert!(sys.create(0, None, Some("a")).is_err());
-        let mut batch = Vec::new();
-        for (kind, target, body) in [
-            (IN_USER, a, vec![0u8, 1]),
-            (IN_SYSTEM, a, vec![2u8, 2]),
-            (IN_NOTICE, 0, vec![notice::EVENT, 7]),
-        ] {
-            batch.push(kind);
-            batch.extend_from_slice(&target.to_le_bytes());
-            batch.extend_from_slice(&(body.len() as u32).to_le_bytes());
-            batch.extend_from_slice(&body);
-        }
-        sys.send_batch(0, &batch).unwrap();
-        let mut out = Vec::new();
-        sys.drain(0, &[], 100, 100, &mut out).unwrap();
-        let got = records(&out);
-        assert_eq!(got[0], (OUT_NOTICE, 0, vec![notice::EVENT, 7]));
-        assert_eq!(got[1], (OUT_MESSAGE, a, vec![2, 2]));
-        // The user message came as a bundle of one.
-        assert_eq!(
-            got[2],
-            (
-                OUT_MESSAGE,
-                a,
-                vec![envelope::BUNDLE, 1, 0, 0, 0, 2, 0, 0, 0, 0, 1]
-            )
-        );
-        assert!(sys.send_batch(0, &[1, 0]).is_err());
-    }
-
-    fn batch(records: &[(u8, u32, Vec<u8>)]) -> Vec<u8> {
-        let mut b = Vec::new();
-        for (kind, target, body) in records {
-            b.push(*kind);
-            b.extend_from_slice(&target.to_le_bytes());
-            b.extend_from_slice(&(body.len() as u32).to_le_bytes());
-            b.extend_from_slice(body);
-        }
-        b
-    }
-
-    #[test]
-    fn a_senders_run_to_one_actor_is_bundled_in_order() {
-        let sys = ActorSystem::new(2).unwrap();
-        let a = sys.create(1, None, None).unwrap();
-        let b = sys.create(1, None, None).unwrap();
-        let mut recs: Vec<(u8, u32, Vec<u8>)> = (0..300u16)
-            .map(|i| {
-                (
-                    IN_USER,
-                    a,
-                    vec![envelope::TELL, (i & 0xff) as u8, (i >> 8) as u8],
-                )
-            })
-            .collect();
-        recs.push((IN_USER, b, vec![envelope::TELL, 7]));
-        recs.push((IN_USER, a, vec![envelope::TELL, 44, 1]));
-        sys.send_batch(0, &batch(&recs)).unwrap();
-        // 256 + 44 for a, then b, then one more for a: four bundles.
-        assert_eq!(sys.stats_of(a).unwrap().depth, 3);
-        let mut out = Vec::new();
-        sys.drain(1, &[], 10_000, 10_000, &mut out).unwrap();
-        let mut seen_a = Vec::new();
-        for (_, actor, body) in records(&out) {
-            envelope::each(&body, |e| {
-                if actor == a {
-                    seen_a.push(u16::from_le_bytes([e[1], e[2]]));
-                }
-            });
-        }
-        let want: Vec<u16> = (0..300).chain(std::iter::once(300)).collect();
-        assert_eq!(seen_a, want);
-        assert_eq!(sys.stats_of(a).unwrap().processed, 301);
-        // A bundle that cannot be delivered fails each ask inside it.
-        sys.remove(b);
-        sys.send_batch(
-            0,
-            &batch(&[
-                (IN_USER, b, ask(0, 5).to_vec()),
-                (IN_USER, b, ask(0, 6).to_vec()),
-            ]),
-        )
-        .unwrap();
-        out.clear();
-        sys.drain(0, &[], 100, 100, &mut out).unwrap();
-        let failed: Vec<u32> = records(&out)
-            .iter()
-            .map(|r| read_u32(&r.2, 1).unwrap())
-            .collect();
-        assert_eq!(failed, vec![5, 6]);
-    }
-
-    #[test]
-    fn dropped_and_stopped_asks_fail_with_a_notice() {
-        let sys = ActorSystem::new(2).unwrap();
-        let a = sys
-            .create(1, Some((1, Overflow::DropNewest)), None)
-            .unwrap();
-        assert_eq!(sys.send(0, a, false, tell(1)), Delivery::Queued);
-        assert_eq!(sys.send(0, a, false, ask(0, 42)), Delivery::Dropped);
-        assert_eq!(sys.remove(a), 1);
-        assert_eq!(sys.send(0, a, false, ask(0, 43)), Delivery::Stopped);
-        assert_eq!(sys.dead_letters(), 3);
-        let mut out = Vec::new();
-        sys.drain(0, &[], 100, 100, &mut out).unwrap();
-        let got = records(&out);
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0].2[0], notice::ASK_FAILED);
-        assert_eq!(read_u32(&got[0].2, 1), Some(42));
-        assert_eq!(got[0].2[5], notice::REASON_FULL);
-        assert_eq!(read_u32(&got[1].2, 1), Some(43));
-        assert_eq!(got[1].2[5], notice::REASON_STOPPED);
-        assert_eq!(sys.recent_dead_letters().len(), 3);
-    }
-
-    #[test]
-    fn system_messages_reach_a_running_actor_around_its_mailbox() {
-        let sys = ActorSystem::new(2).unwrap();
-        let a = sys.create(1, None, None).unwrap();
-        sys.send(0, a, false, tell(1));
-        sys.send(0, a, false, tell(2));
-        let mut out = Vec::new();
-        sys.drain(1, &[], 100, 1, &mut out).unwrap(); // running, one message taken
-        sys.send(0, a, true, vec![envelope::SYSTEM, 3].into_boxed_slice());
-        out.clear();
-        sys.drain(1, &[], 100, 100, &mut out).unwrap();
-        assert_eq!(
-            records(&out),
-            vec![(OUT_CONTROL, a, vec![envelope::SYSTEM, 3])]
-        );
-        // Not running: the system lane, ahead of user messages.
-        out.clear();
-        sys.drain(1, &[a], 100, 100, &mut out).unwrap();
-        assert_eq!(
-            records(&out),
-            vec![(OUT_MESSAGE, a, vec![envelope::TELL, 2])]
-        );
-        out.clear();
-        sys.drain(1, &[a], 100, 100, &mut out).unwrap();
-        sys.send(0, a, false, tell(4));
-        sys.send(0, a, true, vec![envelope::SYSTEM, 5].into_boxed_slice());
-        out.clear();
-        sys.drain(1, &[], 100, 100, &mut out).unwrap();
-        let kinds: Vec<(u8, u8)> = records(&out).iter().map(|r| (r.0, r.2[1])).collect();
-        assert_eq!(kinds, vec![(OUT_MESSAGE, 5), (OUT_MESSAGE, 4)]);
-    }
-
-    #[test]
-    fn a_full_wait_mailbox_tells_the_waiting_host() {
-        let sys = ActorSystem::new(3).unwrap();
-        let a = sys.create(1, Some((1, Overflow::Wait)), None).unwrap();
-        assert_eq!(sys.send(2, a, false, tell(1)), Delivery::Queued);
-        assert_eq!(sys.send(2, a, false, tell(2)), Delivery::Full);
-        let mut out = Vec::new();
-        sys.drain(1, &[], 100, 100, &mut out).unwrap();
-        out.clear();
-        sys.drain(2, &[], 100, 100, &mut out).unwrap();
-        let got = records(&out);
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].2[0], notice::ROOM);
-        assert_eq!(read_u32(&got[0].2, 1), Some(a));
-    }
-
-    #[test]
-    fn rehome_moves_the_backlog_and_reports_the_loss() {
-        let sys = ActorSystem::new(3).unwrap();
-        let a = sys.create(1, None, None).unwrap();
-        sys.send(0, a, false, tell(1));
-        sys.send(0, a, false, tell(2));
-        let mut out = Vec::new();
-        sys.drain(1, &[], 100, 1, &mut out).unwrap(); // host 1 took one, then died
-        sys.rehome(a, 2, vec![envelope::SYSTEM, 9].into_boxed_slice())
-            .unwrap();
-        out.clear();
-        sys.drain(2, &[], 100, 100, &mut out).unwrap();
-        let got = records(&out);
-        assert_eq!(got[0].0, OUT_NOTICE);
-        assert_eq!(got[0].2[0], notice::LOST);
-        assert_eq!(got[1], (OUT_MESSAGE, a, vec![envelope::SYSTEM, 9]));
-        assert_eq!(got[2], (OUT_MESSAGE, a, vec![envelope::TELL, 2]));
-        assert_eq!(sys.stats_of(a).unwrap().restarts, 1);
-        assert_eq!(sys.stats_of(a).unwrap().host, 2);
-    }
-
-    /// Many senders on many threads, one host draining with small batches: every message is
-    /// delivered once, and each sender's messages arrive in order.
-    #[test]
-    fn stress_no_loss_no_duplicates_per_sender_fifo() {
-        const SENDERS: u32 = 4;
-        const EACH: u32 = 20_000;
-        let sys = Arc::new(ActorSystem::new(1).unwrap());
-        let a = sys.create(0, None, None).unwrap();
-        let senders: Vec<_> = (0..SENDERS)
-            .map(|s| {
-                let sys = sys.clone();
-                std::thread::spawn(move || {
-                    for i in 0..EACH {
-                        let mut v = vec![envelope::TELL];
-                        v.extend_from_slice(&s.to_le_bytes());
-                        v.extend_from_slice(&i.to_le_bytes());
-                        sys.send(0, a, false, v.into_boxed_slice());
-                    }
-                })
-            })
-            .collect();
-        let mut next = vec![0u32; SENDERS as usize];
-        let mut total = 0;
-        let mut out = Vec::new();
-        let mut released: Vec<u32> = Vec::new();
-        while total < SENDERS * EACH {
-            out.clear();
-            sys.drain(0, &released, 64, 16, &mut out).unwrap();
-            released.clear();
-            for (_, id, body) in records(&out) {
-                released.push(id);
-                let s = read_u32(&body, 1).unwrap() as usize;
-                let i = read_u32(&body, 5).unwrap();
-                assert_eq!(i, next[s], "sender {s} out of order");
-                next[s] += 1;
-                total += 1;
-            }
-            released.dedup();
-            if out.is_empty() {
-                std::thread::yield_now();
-            }
-        }
-        for t in senders {
-            t.join().unwrap();
-        }
-        assert!(next.iter().all(|&n| n == EACH));
-    }
-}
+mod tests;
