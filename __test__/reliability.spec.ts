@@ -443,3 +443,36 @@ test.serial('abort: many actor asks on one AbortSignal add one listener and all 
   const bad = await rejection(t, ref.ask({ type: 'wait' }, { signal: 'nope' as unknown as AbortSignal }));
   t.is((bad as WeftError).code, 'WEFT_INVALID_ARG');
 });
+
+test.serial('bad input: values that used to abort the process or escape uncoded are refused WEFT_INVALID_ARG (found by adversarial/bad-input)', async (t) => {
+  const invalid = (f: () => unknown, what: string): void => {
+    const err = t.throws(f, undefined, what);
+    t.true(err instanceof WeftError && err.code === 'WEFT_INVALID_ARG', `${what}: ${String(err)}`);
+  };
+  // V8 aborted the process reserving a 2^31 MB code range; Node refused a 2^31 MB stack with a plain error.
+  invalid(() => new Pool({ module: TASKS, threads: 1, resourceLimits: { codeRangeSizeMb: 2 ** 31 } }), 'codeRangeSizeMb');
+  invalid(() => new Pool({ module: TASKS, threads: 1, resourceLimits: { stackSizeMb: 2 ** 31 } }), 'stackSizeMb');
+  invalid(() => new Pool({ module: TASKS, threads: 1, name: Symbol('n') as unknown as string }), 'a Symbol name');
+  const getter = Object.defineProperty({ module: TASKS }, 'threads', { enumerable: true, get: () => { throw new Error('boom'); } });
+  invalid(() => new Pool(getter), 'a throwing getter');
+  invalid(() => new SharedStack(1 as never), 'new SharedStack(1)');
+  invalid(() => new SharedStack<number>().pushMany(undefined as never), 'pushMany(undefined)');
+  invalid(() => new SharedStack<number>().pushMany([, 1] as number[]), 'pushMany with a hole');
+  const { ActorRef } = await import('../src/index.js');
+  invalid(() => ActorRef.fromJSON({ kind: 'weft:ActorRef', system: 1, process: 1, id: '' as unknown as number, bounded: false, waits: false }), 'fromJSON id ""');
+  const system = new ActorSystem();
+  t.teardown(() => system.shutdown());
+  const Echo = defineActor({ init: () => 0, handlers: { echo: (_s, m: { v: unknown }) => m.v } });
+  // Rust aborted allocating 48 GB for a 2^31-slot mailbox; 'constructor' passed the `in` check.
+  invalid(() => system.spawn(Echo, undefined, { mailbox: { capacity: 2 ** 31 } }), 'capacity 2^31');
+  invalid(() => system.spawn(Echo, undefined, { mailbox: { capacity: 4, overflow: 'constructor' as 'reject' } }), "overflow 'constructor'");
+  const stopped = await rejection(t, system.stop(null as never));
+  t.is((stopped as WeftError).code, 'WEFT_INVALID_ARG');
+  // A reply nobody can await (its `then` getter throws) rejects the ask at once instead of throwing
+  // in the dispatch loop and leaving the ask to time out.
+  const ref = system.spawn(Echo, undefined, { on: 'main' });
+  const hostile = new Proxy({}, { get: () => { throw new Error('trap'); } });
+  const reply = await rejection(t, ref.ask({ type: 'echo', v: hostile }, { timeout: 5000 }));
+  t.is((reply as WeftError).code, 'WEFT_INVALID_ARG');
+  t.is(await ref.ask({ type: 'echo', v: 7 }), 7, 'the actor still works');
+});

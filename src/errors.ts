@@ -54,7 +54,12 @@ export class InvalidArgumentError extends WeftError {
 
 /** Whether `err` is a weft error, optionally with the given code. */
 export function isWeftError(err: unknown, code?: WeftErrorCode): err is WeftError {
-  return err instanceof WeftError && (code === undefined || err.code === code);
+  try {
+    return err instanceof WeftError && (code === undefined || err.code === code);
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: not a weft error.
+    return false;
+  }
 }
 
 /**

@@ -8,6 +8,7 @@
  * registry lives on `globalThis`, so it is shared even when the module loaded its own copy of weft.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { describe } from '../internal/describe.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import {
   BACKOFF_OPTIONS,
@@ -54,16 +55,16 @@ const BACKOFF_OPTION_SET: ReadonlySet<string> = new Set(BACKOFF_OPTIONS);
  * and that it and its `backoff` have only known option names (`WEFT_INVALID_ARG` otherwise).
  * `what` names it in the message (`'spawn options.supervision'`).
  */
-export function checkSupervisionNames(s: unknown, what: string): void {
-  if (s === undefined) return;
+export function checkSupervisionNames(s: unknown, what: string): SupervisionOptions | undefined {
+  if (s === undefined) return undefined;
   if (s === null || typeof s !== 'object') throw new InvalidArgumentError(`${what} must be an object, got ${s === null ? 'null' : typeof s}`);
-  checkOptionNames(s, SUPERVISION_OPTION_SET, what);
-  const backoff = (s as SupervisionOptions).backoff;
-  if (backoff === undefined) return;
+  const snapshot = checkOptionNames(s as SupervisionOptions, SUPERVISION_OPTION_SET, what);
+  const backoff: unknown = snapshot.backoff;
+  if (backoff === undefined) return snapshot;
   if (backoff === null || typeof backoff !== 'object') {
     throw new InvalidArgumentError(`${what}.backoff must be an object, got ${backoff === null ? 'null' : typeof backoff}`);
   }
-  checkOptionNames(backoff, BACKOFF_OPTION_SET, `${what}.backoff`);
+  return { ...snapshot, backoff: checkOptionNames(backoff as NonNullable<SupervisionOptions['backoff']>, BACKOFF_OPTION_SET, `${what}.backoff`) };
 }
 
 const REGISTRY = Symbol.for('weft.actor.definitions');
@@ -91,8 +92,10 @@ function hash(text: string): string {
 }
 
 function fingerprint(spec: ActorSpec<never, unknown, Handlers<unknown>>): string {
-  const parts = [String(spec.init), String(spec.onStart ?? ''), String(spec.onStop ?? '')];
-  for (const name of Object.keys(spec.handlers).sort()) parts.push(name, String(spec.handlers[name]));
+  // Function.prototype.toString itself: a function's own `toString` is the user's code (it may throw).
+  const text = (f: unknown): string => (typeof f === 'function' ? Function.prototype.toString.call(f) : '');
+  const parts = [text(spec.init), text(spec.onStart), text(spec.onStop)];
+  for (const name of Object.keys(spec.handlers).sort()) parts.push(name, text(spec.handlers[name]));
   return `~${hash(parts.join('\u0000'))}`;
 }
 
@@ -113,14 +116,21 @@ function fingerprint(spec: ActorSpec<never, unknown, Handlers<unknown>>): string
  * Actors that run on pool workers must be defined in the pool's task module (or a module it
  * imports), so that the workers have the definition too.
  */
-export function defineActor<A, S, H extends Handlers<S>>(spec: ActorSpec<A, S, H>): ActorDefinition<A, S, H> {
-  if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError('defineActor expects an object');
-  checkOptionNames(spec, ACTOR_SPEC_KEY_SET, 'defineActor spec');
+export function defineActor<A, S, H extends Handlers<S>>(given: ActorSpec<A, S, H>): ActorDefinition<A, S, H> {
+  if (given === null || typeof given !== 'object') throw new InvalidArgumentError('defineActor expects an object');
+  // Each field read once (a getter or Proxy trap that throws: WEFT_INVALID_ARG).
+  const spec = checkOptionNames(given, ACTOR_SPEC_KEY_SET, 'defineActor spec');
+  let handlers: Array<[string, unknown]>;
+  try {
+    handlers = spec.handlers !== null && typeof spec.handlers === 'object' ? Object.entries(spec.handlers) : [];
+  } catch (err) {
+    throw new InvalidArgumentError(`defineActor: reading the handlers threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+  }
   if (typeof spec.init !== 'function') throw new InvalidArgumentError('defineActor needs an `init` function');
   if (spec.handlers === null || typeof spec.handlers !== 'object') {
     throw new InvalidArgumentError('defineActor needs `handlers`: an object of message handlers');
   }
-  for (const [type, fn] of Object.entries(spec.handlers)) {
+  for (const [type, fn] of handlers) {
     if (typeof fn !== 'function') throw new InvalidArgumentError(`the handler for ${JSON.stringify(type)} is not a function`);
   }
   for (const hook of ['onStart', 'onStop'] as const) {
@@ -129,14 +139,15 @@ export function defineActor<A, S, H extends Handlers<S>>(spec: ActorSpec<A, S, H
   if (spec.name !== undefined && (typeof spec.name !== 'string' || spec.name.length === 0)) {
     throw new InvalidArgumentError('the name of a definition must be a non-empty string');
   }
-  checkSupervisionNames(spec.supervision, 'defineActor spec.supervision');
-  const key = spec.name ?? fingerprint(spec as unknown as ActorSpec<never, unknown, Handlers<unknown>>);
+  const supervision = checkSupervisionNames(spec.supervision, 'defineActor spec.supervision');
+  const handlerTable = Object.fromEntries(handlers) as H;
+  const key = spec.name ?? fingerprint({ ...spec, handlers: handlerTable } as unknown as ActorSpec<never, unknown, Handlers<unknown>>);
   const def: ActorDefinition<A, S, H> = Object.freeze({
     kind: 'weft:actor' as const,
     key,
     init: spec.init,
-    handlers: Object.freeze({ ...spec.handlers }),
-    supervision: spec.supervision,
+    handlers: Object.freeze(handlerTable),
+    supervision,
     ...(spec.onStart !== undefined ? { onStart: spec.onStart } : {}),
     ...(spec.onStop !== undefined ? { onStop: spec.onStop } : {}),
   });
@@ -206,9 +217,14 @@ export function describeDefinition(key: string, shape: string, at?: string | nul
 export function unhandledText(actor: number, def: AnyActorDefinition, msg: unknown, what = 'message'): string {
   const handled = [...handlerMapOf(def).keys()].map((k) => JSON.stringify(k)).join(', ') || '(none)';
   const name = def.key.startsWith('~') ? '' : ` (${JSON.stringify(def.key)})`;
-  const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+  let type: unknown;
+  try {
+    type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+  } catch {
+    // A Proxy whose trap throws: described as having no type.
+  }
   if (typeof type !== 'string') {
-    const got = typeof msg === 'function' ? 'a function' : msg === null || typeof msg !== 'object' ? String(msg) : 'an object without a string `type`';
+    const got = typeof msg === 'function' ? 'a function' : msg === null || typeof msg !== 'object' ? describe(msg) : 'an object without a string `type`';
     return `a ${what} to actor ${actor}${name} must be an object with a string \`type\`, got ${got}; it handles ${handled}`;
   }
   return `actor ${actor}${name} has no handler for ${what} type ${JSON.stringify(type)}; it handles ${handled}`;

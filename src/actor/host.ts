@@ -132,7 +132,7 @@ function supervisionOf(o: SupervisionOptions | undefined, fallback: SupervisionO
   const s = { ...fallback, ...o };
   const b = { ...fallback?.backoff, ...o?.backoff };
   const strategy = s.strategy ?? 'restart';
-  if (!['restart', 'stop', 'resume', 'escalate'].includes(strategy)) throw new InvalidArgumentError(`unknown supervision strategy ${String(strategy)}`);
+  if (!['restart', 'stop', 'resume', 'escalate'].includes(strategy)) throw new InvalidArgumentError(`unknown supervision strategy ${describe(strategy)}`);
   const num = (v: number | undefined, d: number, what: string): number => {
     if (v === undefined) return d;
     if (typeof v !== 'number' || !(v >= 0)) throw new InvalidArgumentError(`supervision ${what} must be a number >= 0, got ${describe(v)}`);
@@ -155,13 +155,32 @@ const SPAWN_OPTION_SET: ReadonlySet<string> = new Set(SPAWN_OPTIONS);
 const MAILBOX_OPTION_SET: ReadonlySet<string> = new Set(MAILBOX_OPTIONS);
 const ASK_OPTION_SET: ReadonlySet<string> = new Set(ASK_OPTIONS);
 
-/** Unknown names in spawn options (or in its `mailbox`, `supervision`, `supervision.backoff`) throw `WEFT_INVALID_ARG`. */
-function checkSpawnOptionNames(o: SpawnOptions): void {
-  checkOptionNames(o, SPAWN_OPTION_SET, 'spawn options');
-  const m = o.mailbox;
-  if (m !== null && typeof m === 'object') checkOptionNames(m, MAILBOX_OPTION_SET, 'spawn options.mailbox');
-  checkSupervisionNames(o.supervision, 'spawn options.supervision');
+/** Whether `def` is a definition made by defineActor (any copy of weft); false for a Proxy whose traps throw. */
+function isDefinition(def: unknown): boolean {
+  try {
+    return def !== null && typeof def === 'object' && (def as { kind?: unknown }).kind === 'weft:actor';
+  } catch {
+    return false;
+  }
 }
+
+/**
+ * Unknown names in spawn options (or in its `mailbox`, `supervision`, `supervision.backoff`) throw
+ * `WEFT_INVALID_ARG`. Returns a snapshot: each option (and nested option) read once.
+ */
+function checkSpawnOptionNames(given: SpawnOptions): SpawnOptions {
+  const o = checkOptionNames(given, SPAWN_OPTION_SET, 'spawn options');
+  const m: unknown = o.mailbox;
+  const mailbox = m !== null && typeof m === 'object' ? checkOptionNames(m as MailboxOptions, MAILBOX_OPTION_SET, 'spawn options.mailbox') : o.mailbox;
+  const supervision = checkSupervisionNames(o.supervision, 'spawn options.supervision');
+  return { ...o, ...(mailbox !== undefined ? { mailbox } : {}), ...(supervision !== undefined ? { supervision } : {}) };
+}
+
+/**
+ * The largest bounded mailbox: its slots are allocated when the actor starts (a capacity of 2^31
+ * made the process abort allocating 48 GB). For more, use an unbounded mailbox.
+ */
+export const MAX_MAILBOX_CAPACITY = 1 << 20;
 
 /**
  * Why the options of an `ask` are not valid: not an object, or an unknown option name. Runs per
@@ -172,10 +191,24 @@ function askOptionsError(o: unknown): InvalidArgumentError | undefined {
   if (o === null || typeof o !== 'object') {
     return new InvalidArgumentError(`ask options must be an object, got ${o === null ? 'null' : typeof o}`);
   }
-  for (const k in o) {
-    if (!ASK_OPTION_SET.has(k) && Object.hasOwn(o, k)) return new InvalidArgumentError(unknownOptionMessage(k, ASK_OPTIONS, 'ask options'));
+  try {
+    for (const k in o) {
+      if (!ASK_OPTION_SET.has(k) && Object.hasOwn(o, k)) return new InvalidArgumentError(unknownOptionMessage(k, ASK_OPTIONS, 'ask options'));
+    }
+  } catch (err) {
+    // A Proxy whose traps throw.
+    return new InvalidArgumentError(`ask options: listing them threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
   }
   return undefined;
+}
+
+/** Whether `v` is an AbortSignal (false for a Proxy whose getPrototypeOf trap throws). */
+function isAbortSignal(v: unknown): v is AbortSignal {
+  try {
+    return v instanceof AbortSignal;
+  } catch {
+    return false;
+  }
 }
 
 export interface Bound {
@@ -187,13 +220,16 @@ export function boundOf(m: MailboxOptions | undefined): Bound | undefined {
   if (m === undefined) return undefined;
   if (m === null || typeof m !== 'object') throw new InvalidArgumentError('mailbox must be an object');
   const overflow = m.overflow ?? 'reject';
-  if (!(overflow in OVERFLOW_CODES)) throw new InvalidArgumentError(`unknown mailbox overflow policy ${String(overflow)}`);
+  // Own names only: 'constructor' or 'toString' are not policies.
+  if (typeof overflow !== 'string' || !Object.hasOwn(OVERFLOW_CODES, overflow)) {
+    throw new InvalidArgumentError(`unknown mailbox overflow policy ${describe(overflow)} (policies: ${Object.keys(OVERFLOW_CODES).join(', ')})`);
+  }
   if (m.capacity === undefined) {
     if (m.overflow !== undefined) throw new InvalidArgumentError('a mailbox overflow policy needs a capacity');
     return undefined;
   }
-  if (!Number.isInteger(m.capacity) || m.capacity < 1 || m.capacity > 2 ** 31) {
-    throw new InvalidArgumentError(`mailbox capacity must be a positive integer, got ${describe(m.capacity)}`);
+  if (!Number.isInteger(m.capacity) || m.capacity < 1 || m.capacity > MAX_MAILBOX_CAPACITY) {
+    throw new InvalidArgumentError(`mailbox capacity must be an integer from 1 to ${MAX_MAILBOX_CAPACITY}, got ${describe(m.capacity)}`);
   }
   return { capacity: m.capacity, overflow };
 }
@@ -299,12 +335,35 @@ export interface HostOptions {
   pickWorker?: () => number;
 }
 
+/**
+ * Whether `v` is a promise or another thenable; throws `WEFT_INVALID_ARG` when reading its `then`
+ * throws (callers treat that as the handler failing). A thenable is settled through
+ * `Promise.resolve`, so a `then` that throws when called rejects instead of throwing here.
+ */
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+  if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return false;
+  try {
+    return typeof (v as { then?: unknown }).then === 'function';
+  } catch (err) {
+    // Not the handler's own failure but a value nobody can await (a Proxy whose traps throw).
+    throw new InvalidArgumentError(`the handler's result cannot be awaited: reading its \`then\` threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+/** A message's `type`, or undefined when it has none or reading it throws (a Proxy's trap). */
+function typeOf(msg: unknown): unknown {
+  if (msg === null || typeof msg !== 'object') return undefined;
+  try {
+    return (msg as { type?: unknown }).type;
+  } catch {
+    return undefined;
+  }
 }
 
 function describeType(msg: unknown): string {
-  const t = (msg as { type?: unknown } | null)?.type;
+  const t = typeOf(msg);
   return typeof t === 'string' ? JSON.stringify(t) : '(no type)';
 }
 
@@ -380,12 +439,10 @@ export class ActorHost implements RefHost {
   spawn(anyDef: AnyActorDefinition, arg: unknown, options: SpawnOptions | undefined, parent: LocalActor | undefined): ActorRef {
     const def = anyDef as RuntimeDef;
     if (this.#closed) throw new WeftError('WEFT_CLOSED', 'the actor system is shut down');
-    if (def === null || typeof def !== 'object' || def.kind !== 'weft:actor') {
-      throw new InvalidArgumentError('spawn expects a definition made by defineActor');
-    }
-    const o = options ?? {};
-    if (o === null || typeof o !== 'object') throw new InvalidArgumentError('spawn options must be an object');
-    checkSpawnOptionNames(o);
+    if (!isDefinition(def)) throw new InvalidArgumentError('spawn expects a definition made by defineActor');
+    const given = options ?? {};
+    if (given === null || typeof given !== 'object') throw new InvalidArgumentError('spawn options must be an object');
+    const o = checkSpawnOptionNames(given);
     const bound = boundOf(o.mailbox);
     // Validate now, so a bad option fails at the call site rather than on another thread.
     supervisionOf(o.supervision, def.supervision);
@@ -482,23 +539,27 @@ export class ActorHost implements RefHost {
     const onStart = (): void => {
       if (a.def.onStart === undefined) return started();
       let r: unknown;
+      let thenable: boolean;
       try {
         r = a.def.onStart(a.state, a.ctx as never);
+        thenable = isThenable(r);
       } catch (err) {
         return fail(err);
       }
-      if (isThenable(r)) this.#await(r, started, fail);
+      if (thenable) this.#await(r as PromiseLike<unknown>, started, fail);
       else started();
     };
     let s: unknown;
+    let thenable: boolean;
     try {
       s = a.def.init(a.spec.arg as never, a.ctx as never);
+      thenable = isThenable(s);
     } catch (err) {
       return fail(err);
     }
-    if (isThenable(s)) {
+    if (thenable) {
       this.#await(
-        s,
+        s as PromiseLike<unknown>,
         (v) => {
           if (a.incarnation !== incarnation) return;
           a.state = v;
@@ -514,7 +575,7 @@ export class ActorHost implements RefHost {
 
   #await(p: PromiseLike<unknown>, ok: (v: unknown) => void, fail: (e: unknown) => void): void {
     this.busy++;
-    p.then(
+    Promise.resolve(p).then(
       (v) => {
         this.busy--;
         ok(v);
@@ -547,7 +608,7 @@ export class ActorHost implements RefHost {
         if (typeof key !== 'string') throw new InvalidArgumentError('a timer key must be a string');
         if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${describe(delayMs)}`);
         // The timer sends `msg` to this actor later: check it now, where the mistake is.
-        const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+        const type = typeOf(msg);
         if (typeof type !== 'string' || !a.handlers.has(type)) {
           const hint = typeof msg === 'function' ? ' (it takes a message that the actor sends itself, not a callback)' : '';
           throw new InvalidArgumentError(`ctx.schedule${hint}: ${unhandledText(a.id, a.def, msg)}`);
@@ -663,7 +724,7 @@ export class ActorHost implements RefHost {
     if (typeof timeout !== 'number' || !(timeout > 0)) {
       return Promise.reject(new InvalidArgumentError(`ask timeout must be a positive number of milliseconds, got ${describe(timeout)}`));
     }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    if (signal !== undefined && !isAbortSignal(signal)) {
       return Promise.reject(new InvalidArgumentError(`ask signal must be an AbortSignal, got ${describe(signal)}`));
     }
     if (signal?.aborted) return Promise.reject(new WeftError('WEFT_ABORTED', 'ask aborted', { cause: signal.reason }));
@@ -1280,7 +1341,7 @@ export class ActorHost implements RefHost {
       }
       msg = item.msg;
     }
-    const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+    const type = typeOf(msg);
     const handler = typeof type === 'string' ? a.handlers.get(type) : undefined;
     if (handler === undefined) {
       // A sender that knew the definition refused it already; this one did not (an untyped ref,
@@ -1290,19 +1351,21 @@ export class ActorHost implements RefHost {
       return;
     }
     let result: unknown;
+    let thenable: boolean;
     try {
       result = handler(a.state, msg, a.ctx);
+      thenable = isThenable(result);
     } catch (err) {
       this.#reply(item, false, err);
       this.#failed(a, err);
       return;
     }
-    if (isThenable(result)) {
+    if (thenable) {
       a.busy = true;
       a.current = item;
       this.busy++;
       const incarnation = a.incarnation;
-      result.then(
+      Promise.resolve(result).then(
         (v) => {
           this.busy--;
           if (a.current === item) a.current = undefined;
@@ -1451,7 +1514,13 @@ export class ActorHost implements RefHost {
     } catch {
       return then(); // onStop failing must not block the restart or stop
     }
-    if (isThenable(r)) this.#await(r, then, then);
+    let thenable = false;
+    try {
+      thenable = isThenable(r);
+    } catch {
+      // onStop's result cannot be awaited: it failing must not block the restart or stop either.
+    }
+    if (thenable) this.#await(r as PromiseLike<unknown>, then, then);
     else then();
   }
 

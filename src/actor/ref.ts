@@ -4,6 +4,7 @@
  * as a handle: system id, process token, actor id, flags).
  */
 import { InvalidArgumentError, WeftError } from '../errors.js';
+import { describe } from '../internal/describe.js';
 import { handlerMapOf, unhandledText } from './define.js';
 import { registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
 import type { ActorMessage, AnyActorDefinition, AskMessage, AskOptions, AskReply, MessageType } from './types.js';
@@ -68,6 +69,20 @@ export class ActorRef<out D = AnyActorDefinition> {
 
   /** @internal Refs come from `spawn`, `lookup`, `ctx.self` and messages; not from user code. */
   constructor(system: number, process: number, id: number, bounded: boolean, waits = false) {
+    // As the wire format carries a ref: system an f64, process and id u32 (ids start at 1). A
+    // forged ref with other values would reach the native transport as a malformed batch.
+    if (
+      typeof system !== 'number' ||
+      !Number.isFinite(system) ||
+      !Number.isInteger(process) ||
+      process < 0 ||
+      process > 0xffff_ffff ||
+      !Number.isInteger(id) ||
+      id < 1 ||
+      id > 0xffff_ffff
+    ) {
+      throw new InvalidArgumentError(`not an actor ref: system ${describe(system)}, process ${describe(process)}, id ${describe(id)}`);
+    }
     this.system = system;
     this.process = process;
     this.id = id;
@@ -92,7 +107,7 @@ export class ActorRef<out D = AnyActorDefinition> {
    */
   tell(msg: ActorMessage<D>): void | Promise<void> {
     const h = this.#handlers;
-    if (h !== undefined && !h.has((msg as { type?: string } | null)?.type as string)) throw this.#unhandled(msg);
+    if (h !== undefined && !h.has(messageType(msg) as string)) throw this.#unhandled(msg);
     return this.#resolve().tell(this as unknown as ActorRef, msg);
   }
 
@@ -109,13 +124,26 @@ export class ActorRef<out D = AnyActorDefinition> {
    */
   ask<K extends MessageType<D>>(msg: AskMessage<D, K>, options?: AskOptions): Promise<AskReply<D, K>> {
     const h = this.#handlers;
-    if (h !== undefined && !h.has((msg as { type?: string } | null)?.type as string)) return Promise.reject(this.#unhandled(msg));
+    if (h !== undefined) {
+      let type: unknown;
+      try {
+        type = messageType(msg);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (!h.has(type as string)) return Promise.reject(this.#unhandled(msg));
+    }
     return this.#resolve().ask(this as unknown as ActorRef, msg, options) as Promise<AskReply<D, K>>;
   }
 
   /** Whether `other` addresses the same actor. */
   equals(other: ActorRef | undefined | null): boolean {
-    return other instanceof ActorRef && other.id === this.id && other.system === this.system && other.process === this.process;
+    try {
+      return other instanceof ActorRef && other.id === this.id && other.system === this.system && other.process === this.process;
+    } catch {
+      // A Proxy whose getPrototypeOf trap throws is no ref.
+      return false;
+    }
   }
 
   toJSON(): ActorRefJSON {
@@ -128,10 +156,30 @@ export class ActorRef<out D = AnyActorDefinition> {
 
   /** A ref from its `toJSON()` form (for refs that travelled as plain data). */
   static fromJSON<D = AnyActorDefinition>(json: ActorRefJSON): ActorRef<D> {
-    if (json === null || typeof json !== 'object' || json.kind !== 'weft:ActorRef') {
-      throw new WeftError('WEFT_INVALID_ARG', 'not an ActorRef JSON form');
+    const bad = (why: string, cause?: unknown): WeftError =>
+      new WeftError('WEFT_INVALID_ARG', `not an ActorRef JSON form (${why}): ${describe(json)}`, cause === undefined ? undefined : { cause });
+    if (json === null || typeof json !== 'object') throw bad('not an object');
+    let kind: unknown, system: unknown, process: unknown, id: unknown, bounded: unknown, waits: unknown;
+    try {
+      ({ kind, system, process, id, bounded, waits } = json as unknown as Record<string, unknown>);
+    } catch (err) {
+      throw bad('reading it threw', err);
     }
-    return new ActorRef<D>(json.system, json.process, json.id, json.bounded, json.waits === true);
+    if (kind !== 'weft:ActorRef') throw bad('kind is not "weft:ActorRef"');
+    if (typeof bounded !== 'boolean') throw bad('bounded must be a boolean');
+    if (waits !== undefined && typeof waits !== 'boolean') throw bad('waits must be a boolean');
+    // The constructor checks system, process and id.
+    return new ActorRef<D>(system as number, process as number, id as number, bounded, waits === true);
+  }
+}
+
+/** A message's `type` (undefined when it has none); a getter or Proxy trap that throws: WEFT_INVALID_ARG. */
+function messageType(msg: unknown): unknown {
+  if (msg === null || typeof msg !== 'object') return undefined;
+  try {
+    return (msg as { type?: unknown }).type;
+  } catch (err) {
+    throw new InvalidArgumentError(`reading the message's type threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
   }
 }
 

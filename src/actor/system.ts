@@ -9,7 +9,7 @@ import { poolInternals, type PoolInternals } from '../pool/pool.js';
 import { WireReader } from '../internal/wire.js';
 import { ActorHost, DEFAULT_ASK_TIMEOUT, registerHost, unregisterHost } from './host.js';
 import { ENV_ASK, ENV_BUNDLE, ENV_DEAD, ENV_SYSTEM, SYS_KILL, SYS_STOP, TERM_LOST, TERM_REASONS, TERM_UNDEFINED } from './protocol.js';
-import type { ActorRef } from './ref.js';
+import { ActorRef } from './ref.js';
 import { NativeTransport, type NativeActorSystem } from './transport.js';
 import type { AnyActorDefinition, ArgOf, SpawnOptions, Termination } from './types.js';
 import { describe } from '../internal/describe.js';
@@ -132,10 +132,10 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
   /** Whether a definition that could not be found was reported as a process warning. */
   #warned = false;
 
-  constructor(options: ActorSystemOptions = {}) {
+  constructor(given: ActorSystemOptions = {}) {
     super();
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('ActorSystem expects an options object');
-    checkOptionNames(options, ACTOR_SYSTEM_OPTIONS, 'ActorSystem options');
+    if (given === null || typeof given !== 'object') throw new InvalidArgumentError('ActorSystem expects an options object');
+    const options = checkOptionNames(given, ACTOR_SYSTEM_OPTIONS, 'ActorSystem options');
     let pool: PoolInternals | undefined;
     if (options.pool !== undefined) {
       pool = poolInternals(options.pool);
@@ -186,7 +186,8 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
 
   /** Stops an actor after the messages already queued (from this thread) are handled. */
   stop(ref: ActorRef): Promise<Termination> {
-    return this.#stop(ref.id);
+    const id = refId(ref, 'stop');
+    return typeof id === 'number' ? this.#stop(id) : Promise.reject(id);
   }
 
   #stop(id: number): Promise<Termination> {
@@ -197,14 +198,17 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
 
   /** Stops an actor at once: queued messages become dead letters (their asks reject). */
   kill(ref: ActorRef): Promise<Termination> {
-    const done = this.watch(ref);
-    this.#host.systemMessage(ref.id, SYS_KILL, false);
+    const id = refId(ref, 'kill');
+    if (typeof id !== 'number') return Promise.reject(id);
+    const done = this.#watch(id);
+    this.#host.systemMessage(id, SYS_KILL, false);
     return done;
   }
 
   /** Resolves when the actor ends, with why. */
   watch(ref: ActorRef): Promise<Termination> {
-    return this.#watch(ref.id);
+    const id = refId(ref, 'watch');
+    return typeof id === 'number' ? this.#watch(id) : Promise.reject(id);
   }
 
   #watch(id: number): Promise<Termination> {
@@ -264,7 +268,7 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
       return Promise.reject(new InvalidArgumentError(`shutdown options must be an object, got ${options === null ? 'null' : typeof options}`));
     }
     try {
-      checkOptionNames(options, SHUTDOWN_OPTIONS, 'shutdown options');
+      options = checkOptionNames(options, SHUTDOWN_OPTIONS, 'shutdown options');
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -374,4 +378,17 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
     }
     pool.ensureWorkers();
   }
+}
+
+/** The id of `ref` for `stop`/`kill`/`watch`, or the error to reject with when it is not an ActorRef. */
+function refId(ref: unknown, what: string): number | InvalidArgumentError {
+  let ok = false;
+  try {
+    ok = ref instanceof ActorRef;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws.
+  }
+  const id: unknown = ok ? (ref as ActorRef).id : undefined;
+  // Object.create(ActorRef.prototype) passes instanceof but has no id.
+  return typeof id === 'number' ? id : new InvalidArgumentError(`system.${what} expects an ActorRef, got ${describe(ref)}`);
 }

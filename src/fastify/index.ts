@@ -76,9 +76,18 @@ declare module 'fastify' {
   }
 }
 
-const plugin: FastifyPluginAsync<WeftPluginOptions> = async (fastify: FastifyInstance, options: WeftPluginOptions) => {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('weft/fastify expects an options object');
-  checkOptionNames(options, PLUGIN_OPTION_SET, 'weft/fastify options');
+interface PluginSettings {
+  decorator: string;
+  closeOnExit: boolean;
+  shutdownTimeout: number | undefined;
+  poolOption: WeftPluginOptions['pool'];
+  actorsOption: WeftPluginOptions['actors'];
+}
+
+/** The plugin's options, read once and checked (`WEFT_INVALID_ARG`, also for a getter or Proxy trap that throws). */
+function readPluginOptions(given: WeftPluginOptions): PluginSettings {
+  if (given === null || typeof given !== 'object') throw new InvalidArgumentError('weft/fastify expects an options object');
+  const options = checkOptionNames(given, PLUGIN_OPTION_SET, 'weft/fastify options');
   const { decorator = 'weft', closeOnExit = false, shutdownTimeout } = options;
   if (typeof decorator !== 'string' || decorator === '') {
     throw new InvalidArgumentError(`decorator must be a non-empty string, got ${describe(decorator)}`);
@@ -90,28 +99,44 @@ const plugin: FastifyPluginAsync<WeftPluginOptions> = async (fastify: FastifyIns
   if (options.pool !== undefined && (options.pool === null || typeof options.pool !== 'object')) {
     throw new InvalidArgumentError('pool must be Pool options or a Pool');
   }
-  const actorsOption = options.actors;
-  if (
-    actorsOption !== undefined &&
-    typeof actorsOption !== 'boolean' &&
-    (actorsOption === null || typeof actorsOption !== 'object' || 'pool' in actorsOption)
-  ) {
-    throw new InvalidArgumentError('actors must be a boolean, ActorSystem options without `pool`, or an ActorSystem');
+  try {
+    void (options.pool instanceof Pool);
+  } catch (err) {
+    // A Proxy whose getPrototypeOf trap throws.
+    throw new InvalidArgumentError(`weft/fastify options.pool: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
   }
-  if (typeof actorsOption === 'object' && !(actorsOption instanceof ActorSystem)) {
-    checkOptionNames(actorsOption, ACTORS_OPTION_SET, 'weft/fastify options.actors');
+  let actorsOption = options.actors;
+  try {
+    if (
+      actorsOption !== undefined &&
+      typeof actorsOption !== 'boolean' &&
+      (actorsOption === null || typeof actorsOption !== 'object' || 'pool' in actorsOption)
+    ) {
+      throw new InvalidArgumentError('actors must be a boolean, ActorSystem options without `pool`, or an ActorSystem');
+    }
+    if (typeof actorsOption === 'object' && !(actorsOption instanceof ActorSystem)) {
+      actorsOption = checkOptionNames(actorsOption, ACTORS_OPTION_SET, 'weft/fastify options.actors');
+    }
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw err;
+    throw new InvalidArgumentError(`weft/fastify options.actors: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
   }
   if (options.pool === undefined && (actorsOption === undefined || actorsOption === false)) {
     throw new InvalidArgumentError('weft/fastify needs `pool` or `actors` (or both)');
   }
+  return { decorator, closeOnExit, shutdownTimeout, poolOption: options.pool, actorsOption };
+}
+
+const plugin: FastifyPluginAsync<WeftPluginOptions> = async (fastify: FastifyInstance, options: WeftPluginOptions) => {
+  const { decorator, closeOnExit, shutdownTimeout, poolOption, actorsOption } = readPluginOptions(options);
   if (fastify.hasDecorator(decorator)) {
     throw new InvalidArgumentError(`the Fastify instance already has a decorator named ${decorator}`);
   }
 
-  const ownPool = !(options.pool instanceof Pool);
+  const ownPool = !(poolOption instanceof Pool);
   // A pool passed in may be typed for its task module; the decoration holds it untyped.
   const pool: Pool | undefined =
-    options.pool === undefined ? undefined : options.pool instanceof Pool ? (options.pool as Pool) : new Pool(options.pool);
+    poolOption === undefined ? undefined : poolOption instanceof Pool ? (poolOption as Pool) : new Pool(poolOption);
   let actors: ActorSystem | undefined;
   const ownActors = !(actorsOption instanceof ActorSystem);
   try {

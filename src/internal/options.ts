@@ -86,16 +86,46 @@ export function unknownOptionMessage(name: string, allowed: readonly string[], w
   return `${what}: unknown option ${JSON.stringify(name)}${hint} (${list})`;
 }
 
+/** The message of an error `read` threw while weft read a user's object (a getter, a Proxy trap). */
+function thrownBy(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return String(err);
+  } catch {
+    return typeof err;
+  }
+}
+
 /**
  * Throws `WEFT_INVALID_ARG` if `options` (an object; not checked here) has an own enumerable
  * string key that is not in `allowed`. `what` names the bag in the message ("Pool options",
- * "pool.map options"). Cheap enough for per-call option bags (one pass over the keys).
+ * "pool.map options"). Returns a snapshot: a plain object with each allowed option read once
+ * (through getters and the prototype chain, as a direct read would), so a getter or a Proxy trap
+ * that throws becomes `WEFT_INVALID_ARG` here (its error as `cause`) and the caller validates and
+ * uses values that cannot change under it. Cheap enough for per-call option bags.
  */
-export function checkOptionNames(options: object, allowed: ReadonlySet<string> | readonly string[], what: string): void {
+export function checkOptionNames<T extends object>(options: T, allowed: ReadonlySet<string> | readonly string[], what: string): T {
   const set: ReadonlySet<string> = allowed instanceof Set ? allowed : new Set(allowed as readonly string[]);
-  for (const key of Object.keys(options)) {
+  let keys: string[];
+  try {
+    keys = Object.keys(options);
+  } catch (err) {
+    throw new InvalidArgumentError(`${what}: listing the options threw: ${thrownBy(err)}`, { cause: err });
+  }
+  for (const key of keys) {
     if (!set.has(key)) throw new InvalidArgumentError(unknownOptionMessage(key, [...set], what));
   }
+  const snapshot: Record<string, unknown> = {};
+  for (const name of set) {
+    let value: unknown;
+    try {
+      value = (options as Record<string, unknown>)[name];
+    } catch (err) {
+      throw new InvalidArgumentError(`${what}: reading option "${name}" threw: ${thrownBy(err)}`, { cause: err });
+    }
+    if (value !== undefined) snapshot[name] = value;
+  }
+  return snapshot as T;
 }
 
 /**
@@ -107,6 +137,5 @@ export function checkOptions<T extends object>(options: T | undefined, allowed: 
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError(`${what} must be an object, got ${options === null ? 'null' : typeof options}`);
   }
-  checkOptionNames(options, allowed, what);
-  return options;
+  return checkOptionNames(options, allowed, what);
 }

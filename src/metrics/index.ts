@@ -95,18 +95,16 @@ const QUANTILES = [
  * may be registered by separate calls on one registry). Throws `WEFT_INVALID_ARG` for bad
  * options, or when a metric of the same name is already in the registry (use another `prefix`).
  */
-export function registerWeftMetrics(options: WeftMetricsOptions): WeftMetrics {
-  if (options === null || typeof options !== 'object') {
+export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
+  if (given === null || typeof given !== 'object') {
     throw new InvalidArgumentError('registerWeftMetrics expects an options object');
   }
-  checkOptionNames(options, METRICS_OPTIONS, 'registerWeftMetrics options');
+  const options = checkOptionNames(given, METRICS_OPTIONS, 'registerWeftMetrics options');
   const registry = options.register ?? defaultRegister;
-  if (registry === null || typeof registry !== 'object' || typeof registry.registerMetric !== 'function') {
-    throw new InvalidArgumentError('register must be a prom-client Registry');
-  }
+  if (!isRegistry(registry)) throw new InvalidArgumentError('register must be a prom-client Registry');
   const prefix = options.prefix ?? 'weft_';
   if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) {
-    throw new InvalidArgumentError(`prefix must be a valid start of a Prometheus metric name, got ${JSON.stringify(prefix)}`);
+    throw new InvalidArgumentError(`prefix must be a valid start of a Prometheus metric name, got ${describe(prefix)}`);
   }
   const topActors = options.topActors ?? 10;
   if (!Number.isInteger(topActors) || topActors < 0) {
@@ -316,6 +314,15 @@ export function registerWeftMetrics(options: WeftMetricsOptions): WeftMetrics {
   };
 }
 
+/** Whether `r` looks like a prom-client Registry (false when reading it throws: a Proxy). */
+function isRegistry(r: unknown): r is Registry {
+  try {
+    return r !== null && typeof r === 'object' && typeof (r as Registry).registerMetric === 'function' && typeof (r as Registry).getSingleMetric === 'function';
+  } catch {
+    return false;
+  }
+}
+
 function isPoolSource(x: unknown): x is PoolStatsSource {
   return typeof x === 'object' && x !== null && typeof (x as PoolStatsSource).stats === 'function' && typeof (x as PoolStatsSource).name === 'string';
 }
@@ -337,6 +344,21 @@ function entries<T>(
 ): Array<[string, T]> {
   if (src === undefined) return [];
   if (src === null || typeof src !== 'object') throw new InvalidArgumentError(`${what} must be an array or a record`);
+  try {
+    return labelled(what, src, check, labelOf);
+  } catch (err) {
+    // A getter or Proxy trap of the user's objects threw while they were checked.
+    if (err instanceof InvalidArgumentError) throw err;
+    throw new InvalidArgumentError(`${what}: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+  }
+}
+
+function labelled<T>(
+  what: string,
+  src: Named<T>,
+  check: (x: unknown) => x is T,
+  labelOf: ((x: T, index: number) => string) | undefined,
+): Array<[string, T]> {
   let out: Array<[string, T]>;
   if (Array.isArray(src)) {
     if (labelOf === undefined) throw new InvalidArgumentError(`${what} must be a record of name to value`);

@@ -295,7 +295,7 @@ class ClosureCompiler {
       const loc = e.loc ?? { line: 1, column: 0 };
       const native = this.src.includes('[native code]');
       throw new ParCompileError(
-        native ? 'a native or bound function' : 'source that does not parse as a function expression',
+        native ? NATIVE_FUNCTION : UNPARSABLE_SOURCE,
         { line: loc.line, column: loc.column + 1 },
         this.src,
         native ? 'only arrow functions and function expressions can be compiled' : e.message,
@@ -857,7 +857,13 @@ export function captureTypes(captures: Captures | undefined): Map<string, ValueT
     throw new InvalidArgumentError(`captures must be an object of numbers and booleans, got ${describe(captures)}`);
   }
   const types = new Map<string, ValueType>();
-  for (const [k, v] of Object.entries(captures)) {
+  let entries: Array<[string, unknown]>;
+  try {
+    entries = Object.entries(captures);
+  } catch (err) {
+    throw new InvalidArgumentError(`reading the captures threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+  }
+  for (const [k, v] of entries) {
     if (typeof v === 'number') types.set(k, 'number');
     else if (typeof v === 'boolean') types.set(k, 'boolean');
   }
@@ -868,6 +874,11 @@ export function captureTypes(captures: Captures | undefined): Map<string, ValueT
  * Compiles `fn` (cached by source text, kind and types). Throws `ParCompileError` for anything
  * outside the subset and `InvalidArgumentError` when the captures do not match the closure.
  */
+/** The `construct` of a ParCompileError for a closure whose source text is not JavaScript that
+ * rebuilds it: the fallback pool cannot run it either. */
+export const NATIVE_FUNCTION = 'a native or bound function';
+export const UNPARSABLE_SOURCE = 'source that does not parse as a function expression';
+
 export function compileClosure(fn: AnyFunction, req: CompileRequest): CompiledClosure {
   if (typeof fn !== 'function') {
     throw new InvalidArgumentError(`par expects a function, got ${typeof fn}`);

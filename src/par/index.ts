@@ -48,37 +48,53 @@ const PAR_OPTIONS = optionNames<ParOptions>()(['fallback']);
 function checkOptions(options: ParOptions | undefined): ParOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`par options must be an object, got ${describe(options)}`);
-  checkOptionNames(options, PAR_OPTIONS, 'par options');
-  const fallback: unknown = options.fallback;
+  const opts = checkOptionNames(options, PAR_OPTIONS, 'par options');
+  const fallback: unknown = opts.fallback;
   if (fallback !== undefined && fallback !== 'error' && fallback !== 'pool') {
     throw new InvalidArgumentError(`par: fallback must be 'error' or 'pool', got ${describe(fallback)}`);
   }
-  return options;
+  return opts;
 }
 
 function fromSource(source: NumericArray | readonly number[], options?: ParOptions): Par<number> {
   const opts = checkOptions(options);
   if (arrayKind(source) !== undefined) return new Par({ kind: 'array', array: source as NumericArray }, [], 'number', opts);
-  if (Array.isArray(source)) {
-    const values = source as readonly unknown[];
-    // Over a SharedArrayBuffer, which native terminals read in place (any other buffer they copy
-    // first, as JavaScript could detach it meanwhile); the fallback pool sends plain chunks faster.
-    const bytes = values.length * Float64Array.BYTES_PER_ELEMENT;
-    const copy = new Float64Array(opts.fallback === 'pool' ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes));
-    for (let k = 0; k < values.length; k++) {
-      const v = values[k];
-      if (typeof v !== 'number') {
-        throw new InvalidArgumentError(`par(array) needs numbers; element ${k} is ${v === null ? 'null' : typeof v}`);
-      }
-      copy[k] = v;
+  if (isArray(source)) {
+    try {
+      return fromArray(source as readonly unknown[], opts);
+    } catch (err) {
+      if (err instanceof InvalidArgumentError) throw err;
+      // A Proxy trap or getter of the caller's array threw.
+      throw new InvalidArgumentError(`par(array): reading the array threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
     }
-    return new Par({ kind: 'array', array: copy }, [], 'number', opts);
   }
-  const what =
-    source === null ? 'null' : typeof source === 'object' ? (source as object).constructor?.name ?? 'object' : typeof source;
   throw new InvalidArgumentError(
-    `par() takes a Float64Array, Float32Array, Int8/16/32Array, Uint8/16/32Array, Uint8ClampedArray or number[]; got ${what}`,
+    `par() takes a Float64Array, Float32Array, Int8/16/32Array, Uint8/16/32Array, Uint8ClampedArray or number[]; got ${describe(source)}`,
   );
+}
+
+/** Array.isArray, false for a revoked Proxy (for which it throws). */
+function isArray(v: unknown): v is readonly unknown[] {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+function fromArray(values: readonly unknown[], opts: ParOptions): Par<number> {
+  // Over a SharedArrayBuffer, which native terminals read in place (any other buffer they copy
+  // first, as JavaScript could detach it meanwhile); the fallback pool sends plain chunks faster.
+  const bytes = values.length * Float64Array.BYTES_PER_ELEMENT;
+  const copy = new Float64Array(opts.fallback === 'pool' ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes));
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    if (typeof v !== 'number') {
+      throw new InvalidArgumentError(`par(array) needs numbers; element ${k} is ${v === null ? 'null' : typeof v}`);
+    }
+    copy[k] = v;
+  }
+  return new Par({ kind: 'array', array: copy }, [], 'number', opts);
 }
 
 function range(start: number, end: number, step = 1, options?: ParOptions): Par<number> {

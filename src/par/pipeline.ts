@@ -15,6 +15,8 @@ import {
   type ValueType,
   compileClosure,
   joinTypes,
+  NATIVE_FUNCTION,
+  UNPARSABLE_SOURCE,
 } from './compiler.js';
 import { ParCompileError, withFileLocation } from './errors.js';
 import { type JsClosure, decide, fold, survivors } from './fallback.js';
@@ -60,6 +62,8 @@ const KINDS: ReadonlyArray<readonly [NumericArrayConstructor, number]> = [
 
 /** The element kind of a typed array par supports, or undefined. */
 export function arrayKind(value: unknown): number | undefined {
+  // isView first: false for a Proxy (whose getPrototypeOf trap instanceof would run).
+  if (!ArrayBuffer.isView(value)) return undefined;
   for (const [ctor, kind] of KINDS) if (value instanceof ctor) return kind;
   return undefined;
 }
@@ -276,7 +280,9 @@ export class Par<T extends number | boolean = number> {
       return stage(compileClosure(fn, { kind, paramTypes, captures }), js);
     } catch (err) {
       if (err instanceof ParCompileError) {
-        if (this.#options.fallback === 'pool') return stage(undefined, js);
+        // The fallback rebuilds the closure from its source text: not possible for these.
+        const rebuildable = err.construct !== NATIVE_FUNCTION && err.construct !== UNPARSABLE_SOURCE;
+        if (this.#options.fallback === 'pool' && rebuildable) return stage(undefined, js);
         // Only now, on its way to the caller: where the construct is in the caller's file.
         throw withFileLocation(err, fn);
       }
@@ -383,10 +389,10 @@ export class Par<T extends number | boolean = number> {
   /** The values in source order, written into `options.into`. */
   toArray<A extends NumericArray>(options: ToArrayIntoOptions<A>): Promise<A>;
   async toArray(options?: { readonly type?: unknown; readonly into?: unknown }): Promise<NumericArray> {
-    checkOptions(options, TO_ARRAY_OPTIONS, 'toArray options');
-    if (options?.into !== undefined) {
-      if (options.type !== undefined) throw new InvalidArgumentError('toArray takes either `type` or `into`, not both');
-      const into = options.into;
+    const opts = checkOptions(options, TO_ARRAY_OPTIONS, 'toArray options');
+    if (opts.into !== undefined) {
+      if (opts.type !== undefined) throw new InvalidArgumentError('toArray takes either `type` or `into`, not both');
+      const into = opts.into;
       if (arrayKind(into) === undefined) {
         throw new InvalidArgumentError(`toArray({ into }) needs a numeric typed array, got ${describe(into)}`);
       }
@@ -402,7 +408,7 @@ export class Par<T extends number | boolean = number> {
       }
       return target.subarray(0, n);
     }
-    const kind = options?.type === undefined ? 0 : ctorKind(options.type);
+    const kind = opts.type === undefined ? 0 : ctorKind(opts.type);
     return asArray(await this.#run('toArray', undefined, 0, kind));
   }
 
@@ -410,9 +416,9 @@ export class Par<T extends number | boolean = number> {
   sort(options?: { readonly descending?: boolean }): Promise<Float64Array>;
   sort<C extends NumericArrayConstructor>(options: SortOptions<C>): Promise<InstanceType<C>>;
   async sort(options?: { readonly descending?: boolean; readonly type?: unknown }): Promise<NumericArray> {
-    checkOptions(options, SORT_OPTIONS, 'sort options');
-    const kind = options?.type === undefined ? 0 : ctorKind(options.type);
-    return asArray(await this.#run('sort', undefined, options?.descending === true ? 1 : 0, kind));
+    const opts = checkOptions(options, SORT_OPTIONS, 'sort options');
+    const kind = opts.type === undefined ? 0 : ctorKind(opts.type);
+    return asArray(await this.#run('sort', undefined, opts.descending === true ? 1 : 0, kind));
   }
 
   #jsStages(): JsClosure[] {

@@ -4,8 +4,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { describe } from '../internal/describe.js';
+import { checkOptionNames } from '../internal/options.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import { getWorkerContext } from './context.js';
 import { loadFailureHint, resolveTaskModule, type TaskModuleLocation } from './module.js';
@@ -15,7 +17,6 @@ import { TaskRunner, checkPoolOptions } from './runner.js';
 import { Submitter } from './submitter.js';
 import type { PoolOptions, PoolStats, TaskModule, TransferListItem } from './types.js';
 import type { WorkerInit } from './worker.js';
-import { describe } from '../internal/describe.js';
 
 interface Slot {
   index: number;
@@ -123,10 +124,10 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   readonly #reader = new WireReader(new Uint8Array(0));
   readonly #lostListeners = new Set<(slot: number) => void>();
 
-  constructor(options: PoolOptions) {
+  constructor(given: PoolOptions) {
     super();
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('Pool expects an options object');
-    checkPoolOptions(options);
+    if (given === null || typeof given !== 'object') throw new InvalidArgumentError('Pool expects an options object');
+    const options = checkPoolOptions(given);
     const threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1 || threads > 255) {
       throw new InvalidArgumentError(`threads must be an integer from 1 to 255, got ${describe(options.threads)}`);
@@ -138,11 +139,21 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     if (idleTimeout !== undefined && (typeof idleTimeout !== 'number' || !(idleTimeout > 0))) {
       throw new InvalidArgumentError(`idleTimeout must be a positive number of milliseconds, got ${describe(idleTimeout)}`);
     }
-    this.#location = resolveTaskModule(options.module);
+    try {
+      this.#location = resolveTaskModule(options.module);
+    } catch (err) {
+      if (err instanceof WeftError) throw err;
+      // A module URL Node refuses (a file URL with a host), or a Proxy whose traps throw.
+      throw new InvalidArgumentError(`module: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    }
     this.module = this.#location.url;
-    this.#options = options;
+    const name: unknown = options.name;
+    if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) {
+      throw new InvalidArgumentError(`name must be a string of 1 to 256 characters, got ${describe(name)}`);
+    }
+    this.#options = { ...options, ...(options.resourceLimits !== undefined ? { resourceLimits: checkResourceLimits(options.resourceLimits) } : {}) };
     this.#threads = threads;
-    this.name = options.name ?? `weft-pool-${++poolCount}`;
+    this.name = name ?? `weft-pool-${++poolCount}`;
     try {
       this.#native = new NativePoolClass(threads, maxQueue ?? 0);
     } catch (err) {
@@ -182,7 +193,8 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     this.#native.setMainNotify(() => this.#drain());
     this.#exitRef = wakeAllOnExit(this.#native);
     this.#slots = Array.from({ length: threads }, () => undefined);
-    for (let i = 0; i < threads; i++) this.#spawn(i);
+    for (let i = 0; i < threads && this.#failure === undefined; i++) this.#spawn(i);
+    if (this.#failure !== undefined) throw this.#failure;
     internals.set(this, {
       native: this.#native,
       threads,
@@ -248,13 +260,24 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       port: port2,
     };
     const entry = workerEntry();
-    const worker = new Worker(entry.file, {
-      eval: entry.eval,
-      workerData: init,
-      transferList: [port2],
-      name: `${this.name}#${index}`,
-      ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(entry.file, {
+        eval: entry.eval,
+        workerData: init,
+        transferList: [port2],
+        name: `${this.name}#${index}`,
+        ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
+      });
+    } catch (err) {
+      // Node could not start the thread (ERR_WORKER_INIT_FAILED: out of memory or threads, a
+      // stack size the system refuses): the pool cannot run anything.
+      port1.close();
+      port2.close();
+      const detail = err instanceof Error ? `${(err as Error & { code?: string }).code ?? err.name}: ${err.message}` : describe(err);
+      this.#fail(new WeftError('WEFT_WORKER_EXIT', `${this.name}: cannot start a worker thread (${detail})`, { cause: err }));
+      return;
+    }
     const slot: Slot = { index, worker, port: port1, progress: new Int32Array(progress), ready: false, retiring: false, idle: false, lastError: undefined };
     this.#slots[index] = slot;
     worker.on('message', (msg: { type: string; exports?: string[]; message?: string; stack?: string; code?: string }) => {
@@ -474,4 +497,29 @@ class WorkerView<M> extends TaskRunner<M> {
   protected get threads(): number {
     return this.#threads;
   }
+}
+
+/**
+ * The largest `resourceLimits` weft passes to `new Worker` (MB). Beyond them V8 aborts the whole
+ * process (a code range of 2^31 MB: "Fatal process OOM ... CodeRange") or Node cannot start the
+ * thread: far above any real use, and refused with `WEFT_INVALID_ARG` instead.
+ */
+const RESOURCE_LIMITS_MAX_MB = {
+  maxOldGenerationSizeMb: 1 << 20,
+  maxYoungGenerationSizeMb: 1 << 16,
+  codeRangeSizeMb: 1 << 12,
+  stackSizeMb: 1 << 10,
+} as const;
+
+/** `resourceLimits`, checked: known names only, each a positive number up to its maximum. */
+function checkResourceLimits(given: unknown): ResourceLimits {
+  if (given === null || typeof given !== 'object') throw new InvalidArgumentError(`resourceLimits must be an object, got ${describe(given)}`);
+  const limits = checkOptionNames(given as ResourceLimits, Object.keys(RESOURCE_LIMITS_MAX_MB), 'Pool options.resourceLimits');
+  for (const [key, max] of Object.entries(RESOURCE_LIMITS_MAX_MB)) {
+    const v: unknown = (limits as Record<string, unknown>)[key];
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0) || v > max)) {
+      throw new InvalidArgumentError(`resourceLimits.${key} must be a number of MB above 0 and at most ${max}, got ${describe(v)}`);
+    }
+  }
+  return limits;
 }

@@ -25,10 +25,22 @@ const RUN_OPTION_SET: ReadonlySet<string> = new Set(RUN_OPTIONS);
 const MAP_OPTION_SET: ReadonlySet<string> = new Set(MAP_OPTIONS);
 /** The names `proxy()` leaves to Object.prototype (`toString`, `hasOwnProperty`, `__proto__`...). */
 const OBJECT_MEMBERS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+/** Names `proxy()` answers with undefined: a thenable or a JSON-able proxy would surprise. */
+const NOT_TASKS: ReadonlySet<string> = new Set(['then', 'toJSON']);
 
 /** Throws `WEFT_INVALID_ARG` for an unknown name in `new Pool(options)` (with the nearest valid one). */
-export function checkPoolOptions(options: object): void {
-  checkOptionNames(options, POOL_OPTION_SET, 'Pool options');
+export function checkPoolOptions<T extends object>(options: T): T {
+  return checkOptionNames(options, POOL_OPTION_SET, 'Pool options');
+}
+
+/** Whether `v` is an object with a `Symbol.iterator` method (false when reading it throws: a Proxy). */
+function isIterableObject(v: unknown): v is Iterable<unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  try {
+    return typeof (v as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function';
+  } catch {
+    return false;
+  }
 }
 
 /** The second argument of a map chunk's task when its items are argument lists (`spread`). */
@@ -61,12 +73,13 @@ export abstract class TaskRunner<M = TaskModule> {
 
   /** `run` with per-call options: an AbortSignal, a transfer list. */
   runWith<K extends TaskName<M>>(options: RunOptions, name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
+    let opts: RunOptions;
     try {
-      checkOptions(options as RunOptions | undefined, RUN_OPTION_SET, 'runWith options');
+      opts = checkOptions(options as RunOptions | undefined, RUN_OPTION_SET, 'runWith options');
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.submitter.submit(name, args, options) as Promise<TaskResult<M, K>>;
+    return this.submitter.submit(name, args, opts) as Promise<TaskResult<M, K>>;
   }
 
   /**
@@ -79,12 +92,17 @@ export abstract class TaskRunner<M = TaskModule> {
   map<K extends TaskName<M>>(name: K, items: Iterable<TaskArgs<M, K>>, options: MapOptions & { spread: true }): Promise<Array<TaskResult<M, K>>>;
   async map<K extends TaskName<M>>(name: K, items: Iterable<unknown>, options?: MapOptions): Promise<Array<TaskResult<M, K>>> {
     const { chunkSize, signal, spread } = checkOptions(options, MAP_OPTION_SET, 'pool.map options');
-    if (items === null || typeof items !== 'object' || typeof (items as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+    if (!isIterableObject(items)) {
       const what = items === null ? 'null' : typeof items;
-      throw new InvalidArgumentError(`pool.map(${JSON.stringify(String(name))}, items): items must be an array or another iterable object, got ${what}`);
+      throw new InvalidArgumentError(`pool.map(${describe(name)}, items): items must be an array or another iterable object, got ${what}`);
     }
     if (spread !== undefined && typeof spread !== 'boolean') throw new InvalidArgumentError(`pool.map: spread must be a boolean, got ${typeof spread}`);
-    const list: readonly unknown[] = Array.isArray(items) ? items : Array.from(items);
+    let list: readonly unknown[];
+    try {
+      list = Array.isArray(items) ? items : Array.from(items);
+    } catch (err) {
+      throw new InvalidArgumentError(`pool.map: iterating the items threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    }
     const n = list.length;
     if (spread === true) {
       for (let i = 0; i < n; i++) {
@@ -137,10 +155,10 @@ export abstract class TaskRunner<M = TaskModule> {
     this.#proxy ??= new Proxy(Object.create(null) as object, {
       get: (_target, name) => {
         // Not task names: symbols (inspection, Symbol.toPrimitive), `then` (so the proxy is not
-        // taken for a promise) and the members of Object.prototype (`toString`, `hasOwnProperty`,
+        // taken for a promise), `toJSON` (JSON.stringify looks it up) and the members of Object.prototype (`toString`, `hasOwnProperty`,
         // ...), which behave as on a plain object: code that stringifies or inspects the proxy
         // must not submit tasks. A task with such a name runs through run().
-        if (typeof name !== 'string' || name === 'then') return name === Symbol.toStringTag ? 'PoolProxy' : undefined;
+        if (typeof name !== 'string' || NOT_TASKS.has(name)) return name === Symbol.toStringTag ? 'PoolProxy' : undefined;
         if (OBJECT_MEMBERS.has(name)) return Reflect.get(Object.prototype, name) as unknown;
         let f = cache.get(name);
         if (f === undefined) {

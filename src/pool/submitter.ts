@@ -372,14 +372,17 @@ export class Submitter {
  */
 function readSubmitOptions(opts: SubmitOptions | undefined): { signal: AbortSignal | undefined; transfer: readonly TransferListItem[] | undefined; terminateOnAbort: boolean } {
   if (opts === undefined) return { signal: undefined, transfer: undefined, terminateOnAbort: false };
-  let signal: unknown;
-  let transfer: unknown;
-  let terminate: unknown;
   try {
-    ({ signal, transfer, terminateOnAbort: terminate } = opts);
+    return checkSubmitOptions(opts);
   } catch (err) {
+    if (err instanceof WeftError) throw err;
+    // A getter or Proxy trap of the options (or of the transfer list) threw.
     throw new InvalidArgumentError(`reading the run options threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
   }
+}
+
+function checkSubmitOptions(opts: SubmitOptions): { signal: AbortSignal | undefined; transfer: readonly TransferListItem[] | undefined; terminateOnAbort: boolean } {
+  const { signal, transfer, terminateOnAbort: terminate }: { signal?: unknown; transfer?: unknown; terminateOnAbort?: unknown } = opts;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`signal must be an AbortSignal, got ${describe(signal)}`);
   }
@@ -405,6 +408,9 @@ function readSubmitOptions(opts: SubmitOptions | undefined): { signal: AbortSign
 function cloneError(err: unknown): unknown {
   if (err instanceof Error && err.name === 'DataCloneError' && !(err instanceof WeftError)) {
     return new DataCloneError(err.message, { cause: err });
+  }
+  if (err instanceof TypeError && (err as TypeError & { code?: unknown }).code === 'ERR_INVALID_TRANSFER_OBJECT') {
+    return new InvalidArgumentError(`transfer: ${err.message}`, { cause: err });
   }
   return fromNative(err);
 }

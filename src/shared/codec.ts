@@ -44,7 +44,12 @@ function viewTag(view: ArrayBufferView): number {
 }
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  try {
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  } catch (err) {
+    // Its buffer was detached (transferred) or shrunk under the view.
+    throw new DataCloneError(`a ${view.constructor.name} whose buffer was detached cannot be stored`, { cause: err });
+  }
 }
 
 /** Encodes one value, or throws (`WEFT_DATA_CLONE`, `WEFT_INVALID_ARG`) without side effects. */

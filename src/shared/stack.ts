@@ -6,9 +6,9 @@
  * thread holds a `SharedStack` for it any more.
  */
 import { inspect } from 'node:util';
-import { InvalidArgumentError, fromNative } from '../errors.js';
+import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { native } from '../native.js';
-import { type NativeValue, type Storable, decode, encode } from './codec.js';
+import { type EncodedValue, type NativeValue, type Storable, decode, encode } from './codec.js';
 import { describe } from '../internal/describe.js';
 
 type NativeStack = InstanceType<typeof native.NativeStack>;
@@ -28,6 +28,15 @@ export interface SharedStackHandle<T extends Storable = Storable> {
   readonly process: number;
   /** Carries `T` through the type system; absent at run time. */
   readonly [stackValueType]?: T;
+}
+
+/** Whether `v` is a native stack object (false for a Proxy whose traps throw). */
+function isNativeStack(v: unknown): boolean {
+  try {
+    return v instanceof native.NativeStack;
+  } catch {
+    return false;
+  }
 }
 
 /** The largest process token (a u32, made by weft-core's registry). */
@@ -82,6 +91,9 @@ export class SharedStack<T extends Storable = Storable> {
   /** @internal */
   constructor(attachTo: NativeStack);
   constructor(attachTo?: NativeStack) {
+    if (attachTo !== undefined && !isNativeStack(attachTo)) {
+      throw new InvalidArgumentError('new SharedStack() takes no arguments; to attach to a stack from another thread, use SharedStack.from(handle)');
+    }
     this.#native = attachTo ?? new native.NativeStack();
     this.#fast = this.#native.fastOps();
   }
@@ -122,12 +134,29 @@ export class SharedStack<T extends Storable = Storable> {
    * value cannot be cloned, nothing is pushed. Returns how many were pushed.
    */
   pushMany(values: Iterable<T>): number {
-    const items = Array.isArray(values) ? (values as readonly T[]) : Array.from(values);
-    if (items.length === 0) return 0;
-    if (items.every((v) => typeof v === 'number')) {
-      return this.#native.pushNumbers(Float64Array.from(items as readonly number[]));
+    let encoded: EncodedValue[] | undefined;
+    let numbers: Float64Array | undefined;
+    try {
+      if (values === null || typeof values !== 'object' || typeof (values as Partial<Iterable<T>>)[Symbol.iterator] !== 'function') {
+        throw new InvalidArgumentError(`pushMany expects an array or another iterable object, got ${describe(values)}`);
+      }
+      const items: readonly unknown[] = Array.isArray(values) ? (values as readonly unknown[]) : Array.from(values);
+      const n = items.length;
+      if (n === 0) return 0;
+      let allNumbers = true;
+      for (let i = 0; i < n && allNumbers; i++) allNumbers = typeof items[i] === 'number';
+      if (allNumbers) numbers = Float64Array.from(items as readonly number[]);
+      else {
+        // By index: the hole of a sparse array is undefined, refused by encode (map would skip it).
+        encoded = new Array<EncodedValue>(n);
+        for (let i = 0; i < n; i++) encoded[i] = encode(items[i]);
+      }
+    } catch (err) {
+      if (err instanceof WeftError) throw err;
+      // An iterator, getter or Proxy trap of the caller's values threw.
+      throw new InvalidArgumentError(`pushMany: reading the values threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
     }
-    return this.#native.pushMany(items.map(encode));
+    return numbers !== undefined ? this.#native.pushNumbers(numbers) : this.#native.pushMany(encoded!);
   }
 
   /** Removes and returns the top value, or `undefined` if the stack is empty. */
