@@ -10,23 +10,24 @@ export {
   isWeftError,
   type WeftErrorCode,
 } from './errors.js';
-export { Pool, currentPool } from './pool/pool.js';
-export { taskSignal } from './pool/context.js';
-export type { TaskRunner } from './pool/runner.js';
-export type {
-  PoolOptions,
-  RunOptions,
-  MapOptions,
-  PoolStats,
-  WorkerStats,
-  Percentiles,
-  PoolProxy,
-  TaskName,
-  TaskArgs,
-  TaskResult,
-  TaskModule,
-  TransferListItem,
-} from './pool/types.js';
+export {
+  Pool,
+  currentPool,
+  taskSignal,
+  type TaskRunner,
+  type PoolOptions,
+  type RunOptions,
+  type MapOptions,
+  type PoolStats,
+  type WorkerStats,
+  type Percentiles,
+  type PoolProxy,
+  type TaskName,
+  type TaskArgs,
+  type TaskResult,
+  type TaskModule,
+  type TransferListItem,
+} from './pool/index.js';
 export {
   par,
   Par,

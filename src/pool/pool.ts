@@ -12,11 +12,14 @@ import { WireReader, WireWriter } from '../internal/wire.js';
 import { getWorkerContext } from './context.js';
 import { loadFailureHint, resolveTaskModule, type TaskModuleLocation } from './module.js';
 import { type NativePool, NativePoolClass } from './native-pool.js';
-import { MAIN_ORIGIN, workerExitError, writeError } from './protocol.js';
+import { registerPoolInternals } from './internals.js';
+import { MAIN_ORIGIN, PROGRESS_STARTED, type WorkerInit, newProgress, workerExitError, writeAbort, writeError } from './protocol.js';
 import { TaskRunner, checkPoolOptions } from './runner.js';
 import { Submitter } from './submitter.js';
 import type { PoolOptions, PoolStats, TaskModule, TransferListItem } from './types.js';
-import type { WorkerInit } from './worker.js';
+
+// What the actor system uses of a pool lives in internals.ts; re-exported for its importers.
+export { poolInternals, type PoolInternals } from './internals.js';
 
 interface Slot {
   index: number;
@@ -32,25 +35,6 @@ interface Slot {
 }
 
 let poolCount = 0;
-
-/** What other parts of weft (the actor system) need from a pool; not public API. */
-export interface PoolInternals {
-  native: NativePool;
-  threads: number;
-  /** Calls `listener(slot)` after a worker died (not when weft ended it) and its tasks settled. */
-  onWorkerLost(listener: (slot: number) => void): () => void;
-  /** Whether worker `slot` is live now. */
-  isLive(slot: number): boolean;
-  /** Starts workers in empty slots (left by an idle timeout). */
-  ensureWorkers(): void;
-}
-const internals = new WeakMap<object, PoolInternals>();
-
-/** @internal */
-export function poolInternals(pool: object): PoolInternals | undefined {
-  return internals.get(pool);
-}
-const ABORT_RING = 64;
 
 /**
  * Pools whose workers may be parked in native code. When the process exits, Node stops every
@@ -179,10 +163,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
         }
         // Tell the worker at once, in case the task is still waiting in its current batch: by
         // its number among the tasks handed to that worker, which no other task shares.
-        const p = s.progress;
-        const n = Atomics.load(p, 1);
-        p[2 + (n % ABORT_RING)] = seq;
-        Atomics.store(p, 1, (n + 1) | 0);
+        writeAbort(s.progress, seq);
       },
       port: (id, args, transfer) => this.#sendOnPort(id, args, transfer),
       check: () => this.#check(),
@@ -195,7 +176,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     this.#slots = Array.from({ length: threads }, () => undefined);
     for (let i = 0; i < threads && this.#failure === undefined; i++) this.#spawn(i);
     if (this.#failure !== undefined) throw this.#failure;
-    internals.set(this, {
+    registerPoolInternals(this, {
       native: this.#native,
       threads,
       onWorkerLost: (listener) => {
@@ -242,9 +223,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   }
 
   #spawn(index: number): void {
-    // [0]: tasks started (by handout number), [1]: aborts written, [2..66): the handout numbers
-    // of aborted tasks.
-    const progress = new SharedArrayBuffer(4 * (2 + ABORT_RING));
+    const progress = newProgress();
     const { port1, port2 } = new MessageChannel();
     const init: WorkerInit = {
       poolId: this.#native.id,
@@ -312,7 +291,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     if (slot.idle) {
       // Left on its idle timeout: nothing was running there. Start it again if work came in
       // meanwhile; otherwise the next submission does.
-      const lost = this.#native.workerRetired(slot.index, slot.progress[0] ?? 0, new Uint8Array(0));
+      const lost = this.#native.workerRetired(slot.index, slot.progress[PROGRESS_STARTED] ?? 0, new Uint8Array(0));
       for (const id of lost) this.#submitter.settle(id, false, workerExitError(this.name, slot.index, 'idle exit'));
       if (!this.#closed && (this.#native.queued > 0 || this.#submitter.pending > 0)) this.#spawn(slot.index);
       return;
@@ -326,7 +305,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     writeError(exitResult, error());
     let lost: number[] = [];
     try {
-      lost = this.#native.workerLost(slot.index, slot.progress[0] ?? 0, exitResult.view());
+      lost = this.#native.workerLost(slot.index, slot.progress[PROGRESS_STARTED] ?? 0, exitResult.view());
     } catch (err) {
       lost = [];
       slot.lastError = fromNative(err);

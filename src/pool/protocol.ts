@@ -4,7 +4,11 @@
  *
  *   task payload:   u16 name id | u8 flags | values (the arguments)
  *   result payload: u8 status   | value
+ *
+ * Also what the main thread hands a worker it starts (`WorkerInit`), and the layout of the
+ * progress words the two share.
  */
+import type { MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError, WeftError } from '../errors.js';
 import { nearestName } from '../internal/options.js';
 import type { WireReader, WireWriter } from '../internal/wire.js';
@@ -26,6 +30,63 @@ export const TASK_MAP = 2; // a map chunk: args = [items]; the task runs once pe
 
 export const STATUS_OK = 0;
 export const STATUS_ERROR = 1;
+
+/** What `Pool` passes to each worker thread it starts (its `workerData`). */
+export interface WorkerInit {
+  poolId: number;
+  token: number;
+  slot: number;
+  /** The file URL of the task module. */
+  module: string;
+  /** For a TypeScript module in a process that runs tsx: tsx's `esm/api` entry (see module.ts). */
+  tsx?: string;
+  /** The `.js` URL that only a TypeScript resolver maps to `module` (see module.ts). */
+  tsxProbe?: string;
+  poolName: string;
+  threads: number;
+  /** Exit after this many idle milliseconds (0: never). */
+  idleTimeout: number;
+  /** The progress words (`newProgress`), shared with the main thread. */
+  progress: SharedArrayBuffer;
+  /** The worker's side of the port that carries arguments with a transfer list. */
+  port: MessagePort;
+}
+
+/*
+ * Progress words: an Int32Array over a SharedArrayBuffer, one per worker incarnation.
+ *
+ *   [PROGRESS_STARTED]  written by the worker: 1 + the handout number (seq) of the last task it
+ *                       started; what a crash fails rather than re-runs.
+ *   [PROGRESS_ABORTS]   written by the main thread: how many aborts it wrote to the ring.
+ *   [PROGRESS_RING ..]  ABORT_RING entries: the handout numbers of aborted tasks handed to this
+ *                       worker, entry n at `abortEntry(n)`.
+ *
+ * The main thread stores the entry, then the count (Atomics.store); the worker loads the count
+ * (Atomics.load), then the entries before it. A worker more than ABORT_RING entries behind misses
+ * the oldest: those tasks are not skipped (their callers' promises have rejected already).
+ */
+export const PROGRESS_STARTED = 0;
+export const PROGRESS_ABORTS = 1;
+export const PROGRESS_RING = 2;
+/** Entries in the abort ring (a power of two). */
+export const ABORT_RING = 64;
+
+/** The index of abort number `n` in the progress words (n counts at 32 bits and wraps). */
+export function abortEntry(n: number): number {
+  return PROGRESS_RING + (n & (ABORT_RING - 1));
+}
+
+/** Fresh progress words for a worker incarnation (all zero). */
+export function newProgress(): SharedArrayBuffer {
+  return new SharedArrayBuffer(4 * (PROGRESS_RING + ABORT_RING));
+}
+
+/** Main thread: tells a worker that the task it was handed as `seq` was aborted. */
+export function writeAbort(progress: Int32Array, seq: number): void {
+  const n = Atomics.load(progress, PROGRESS_ABORTS);
+  progress[abortEntry(n)] = seq;
+  Atomics.store(progress, PROGRESS_ABORTS, (n + 1) | 0);
+}
 
 /** The id of a task name (ids start at 0 and are given per pool, below 2^16). */
 export type NameId = number;

@@ -5,9 +5,10 @@
  * (parking in native code when it has nothing in flight, waiting in its event loop when async
  * tasks are running), run each task, send the results back in one call per batch.
  */
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError, WeftError } from '../errors.js';
+import { isThenable } from '../internal/promise.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import { setWorkerContext } from './context.js';
 import { ensureTypeScriptLoader } from './module.js';
@@ -20,9 +21,13 @@ import {
   KIND_COMPLETION,
   KIND_SIGNAL,
   KIND_TASK,
+  PROGRESS_ABORTS,
+  PROGRESS_STARTED,
   STATUS_OK,
   TASK_ARGS_ON_PORT,
   TASK_MAP,
+  type WorkerInit,
+  abortEntry,
   now,
   unknownTaskError,
   writeError,
@@ -32,28 +37,6 @@ import { Submitter } from './submitter.js';
 import { ActorHost, hostFor, hostsOfThisThread, setHostAttacher } from '../actor/host.js';
 import { NativeTransport } from '../actor/transport.js';
 import { native } from '../native.js';
-
-export interface WorkerInit {
-  poolId: number;
-  token: number;
-  slot: number;
-  /** The file URL of the task module. */
-  module: string;
-  /** For a TypeScript module in a process that runs tsx: tsx's `esm/api` entry (see module.ts). */
-  tsx?: string;
-  /** The `.js` URL that only a TypeScript resolver maps to `module` (see module.ts). */
-  tsxProbe?: string;
-  poolName: string;
-  threads: number;
-  /** Exit after this many idle milliseconds (0: never). */
-  idleTimeout: number;
-  /**
-   * Int32Array over a SharedArrayBuffer: [0] = tasks started by this incarnation, [1] = aborts
-   * written to the ring [2..], which holds the handout numbers (seq) of aborted tasks.
-   */
-  progress: SharedArrayBuffer;
-  port: MessagePort;
-}
 
 const init = workerData as WorkerInit;
 const pool = NativePoolClass.attach(init.poolId, init.token);
@@ -99,7 +82,6 @@ const GIVE_BACK_MS = 2;
 const FLUSH_MS = 1;
 /** Return to the event loop at least this often while busy (lets finalizers and timers run). */
 const YIELD_MS = 5;
-const ABORT_RING = 64;
 /**
  * Signals of running tasks that asked for one, by handout number (`seq`: unique among the tasks
  * handed to this worker incarnation, unlike a task id, which its submitter reuses).
@@ -163,14 +145,14 @@ function before(a: number, b: number): boolean {
 
 /**
  * The main thread writes the handout numbers of aborted tasks that were handed to this worker
- * into a ring in `progress` ([1]: count written, [2..]: numbers), so a task waiting in the
+ * into a ring in `progress` (its layout: protocol.ts), so a task waiting in the
  * current batch is skipped without a round trip to the scheduler. Tasks start in handout order,
  * so an entry before `seq` is for a task that started (or was handed back) already: dropped.
  */
 function abortedBeforeStart(seq: number): boolean {
-  const written = Atomics.load(progress, 1);
+  const written = Atomics.load(progress, PROGRESS_ABORTS);
   while (abortsSeen !== written) {
-    const entry = progress[2 + (abortsSeen % ABORT_RING)]!;
+    const entry = progress[abortEntry(abortsSeen)]!;
     if (!before(entry, seq | 0)) abortedSeqs.add(entry);
     abortsSeen = (abortsSeen + 1) | 0;
   }
@@ -188,7 +170,7 @@ function runTask(r: WireReader, end: number): void {
   const nameId = r.u16();
   const flags = r.u8();
   // Tasks numbered below this have been started: what a crash fails rather than re-runs.
-  progress[0] = seq + 1;
+  progress[PROGRESS_STARTED] = seq + 1;
   if (taskOrigin === MAIN_ORIGIN && abortedBeforeStart(seq)) {
     r.offset = end;
     finish(taskOrigin, id, false, new WeftError('WEFT_ABORTED', 'task aborted'), 0, false);
@@ -273,10 +255,6 @@ function runMap(fn: TaskFn, items: unknown, spread: boolean): unknown {
   }
   if (async) return Promise.all(results);
   return numeric ? Float64Array.from(results as number[]) : results;
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** The handout number of the task whose synchronous part is running now. */

@@ -1,0 +1,6 @@
+/** Promise helpers shared by the runtimes (the pool worker's task runner, the actor host). */
+
+/** Whether `v` is a thenable: an object or function with a callable `then` (read once; a throwing getter throws). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
