@@ -19,6 +19,21 @@ const storable = fc.oneof(
   fc.date({ noInvalidDate: true }),
   fc.array(fc.oneof(fc.integer(), fc.string(), fc.constant(null)), { maxLength: 5 }),
   fc.dictionary(fc.string(), fc.oneof(fc.double(), fc.string(), fc.boolean()), { maxKeys: 4 }),
+  // Containers of every kind the wire format writes natively (no v8.serialize behind them).
+  fc
+    .anything({
+      maxDepth: 2,
+      maxKeys: 4,
+      withBigInt: true,
+      withMap: true,
+      withSet: true,
+      withBoxedValues: true,
+      withSparseArray: true,
+      withNullPrototype: true,
+      withTypedArray: true,
+      withObjectString: true,
+    })
+    .filter((v) => v !== undefined),
 );
 
 type Op =

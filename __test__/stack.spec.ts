@@ -144,3 +144,51 @@ test('inspect shows the id and size', (t) => {
   t.regex(require('node:util').inspect(s), /^SharedStack \{ id: \d+, size: 1 \}$/);
   t.is(Object.prototype.toString.call(s), '[object SharedStack]');
 });
+
+test('a SharedStack inside a stored value (on another stack, or on itself) comes back as a working SharedStack', (t) => {
+  const jobs = new SharedStack<string>();
+  const registry = new SharedStack<{ name: string; stack: SharedStack<string>; all: Map<string, SharedStack<string>> }>();
+  registry.push({ name: 'jobs', stack: jobs, all: new Map([['jobs', jobs]]) });
+  const entry = registry.pop()!;
+  t.true(entry.stack instanceof SharedStack);
+  t.true(entry.all.get('jobs') instanceof SharedStack);
+  entry.stack.push('from the popped handle');
+  t.is(jobs.pop(), 'from the popped handle');
+  // A stack holding itself.
+  const self = new SharedStack();
+  self.push([self, 1]);
+  const [again, one] = self.pop() as [SharedStack, number];
+  t.is(one, 1);
+  again.push('x');
+  t.is(self.pop(), 'x');
+});
+
+test('Map, Set, Date, RegExp, sparse arrays, boxed values, errors with properties and shared references are stored natively', (t) => {
+  const s = new SharedStack();
+  const shared = { n: 1 };
+  const err = Object.assign(new TypeError('bad', { cause: shared }), { status: 400, when: new Date(3) });
+  const value = {
+    map: new Map<unknown, unknown>([[shared, new Set([1n, 'two'])]]),
+    date: new Date(1_700_000_000_000),
+    re: /a+b/giu,
+    sparse: [1, , 3],
+    boxed: [new Number(1), new String('s'), new Boolean(true)],
+    a: shared,
+    b: shared,
+    err,
+  };
+  s.push(value);
+  const out = s.pop() as typeof value;
+  t.deepEqual(out.map, value.map);
+  t.deepEqual(out.date, value.date);
+  t.deepEqual(out.re, value.re);
+  t.false(1 in out.sparse);
+  t.is(out.sparse.length, 3);
+  t.deepEqual(out.boxed, value.boxed);
+  t.is(out.a, out.b);
+  t.is([...out.map.keys()][0], out.a);
+  t.true(out.err instanceof TypeError);
+  t.is((out.err as TypeError & { status?: number }).status, 400);
+  t.deepEqual((out.err as TypeError & { when?: Date }).when, new Date(3));
+  t.is(out.err.cause, out.a);
+});

@@ -10,31 +10,40 @@ import {
   ERR_OWN_NAME,
   ERR_PROPS,
   ERR_STACK,
+  HANDLE_SHARED_STACK,
   MAX_DEPTH,
   MAX_ERROR_NESTING,
   TAG_ARRAY,
+  TAG_ARRAY_BUFFER,
   TAG_BIGINT,
+  TAG_BOXED,
+  TAG_DATE,
   TAG_ERROR,
   TAG_F64,
   TAG_FALSE,
+  TAG_GRAPH,
+  TAG_HANDLE,
   TAG_INT32,
+  TAG_MAP,
   TAG_NULL,
   TAG_OBJECT,
-  TAG_SHARED_STACK,
+  TAG_REF,
+  TAG_REGEXP,
+  TAG_SET,
+  TAG_SPARSE_ARRAY,
   TAG_STRING,
   TAG_STRING16,
   TAG_TRUE,
   TAG_UNDEFINED,
-  TAG_V8,
   TAG_VIEW,
   VIEW_BUFFER,
   VIEW_DATAVIEW,
   VIEW_FLOAT64,
   VIEWS,
+  WIRE_VERSION,
   WireReader,
   WireWriter,
 } from '../src/internal/wire.js';
-import { serialize } from 'node:v8';
 import { SharedStack } from '../src/shared/stack.js';
 
 function roundTrip(v: unknown, w = new WireWriter(16)): unknown {
@@ -46,10 +55,31 @@ function roundTrip(v: unknown, w = new WireWriter(16)): unknown {
   return out;
 }
 
+/** The tag of `v`'s encoding (after the version byte; after GRAPH for a GRAPH value). */
 function tagOf(v: unknown): number {
+  const b = encoded(v);
+  return b[1] === TAG_GRAPH ? b[2]! : b[1]!;
+}
+
+/** Whether `v` is written as a GRAPH value (with an identity table) rather than a plain one. */
+function isGraph(v: unknown): boolean {
+  return encoded(v)[1] === TAG_GRAPH;
+}
+
+function encoded(v: unknown): Uint8Array {
   const w = new WireWriter();
   w.value(v);
-  return w.view()[0]!;
+  const b = w.view();
+  if (b[0] !== WIRE_VERSION) throw new Error(`version byte ${b[0]}`);
+  return b;
+}
+
+/** Hand-made value bytes, after the version byte. */
+function versioned(bytes: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(bytes.length + 1);
+  out[0] = WIRE_VERSION;
+  out.set(bytes as ArrayLike<number>, 1);
+  return out;
 }
 
 /** Deep equality that tells -0 from 0, holes from undefined, and checks prototypes. */
@@ -134,7 +164,7 @@ test('the reader works on a Uint8Array with a non-zero byteOffset; offset, skip,
   t.is(r.value(), 'two');
   t.is(r.u32(), 3);
   r.offset = at;
-  r.skip(1 + 4 + 3);
+  r.skip(1 + 1 + 4 + 3); // version, tag, length, 'two'
   t.is(r.u32(), 3);
   t.is(r.remaining, 0);
   t.throws(() => r.skip(1), { instanceOf: WeftError });
@@ -173,16 +203,16 @@ test('int32 numbers take 5 bytes; -0 and everything else is an f64 with every bi
   for (const v of [0, 1, -1, 42, 2 ** 31 - 1, -(2 ** 31)]) {
     const w = new WireWriter();
     w.value(v);
-    t.is(w.length, 5);
-    t.is(w.view()[0], TAG_INT32);
+    t.is(w.length, 1 + 5);
+    t.is(w.view()[1], TAG_INT32);
     t.is(roundTrip(v), v);
   }
   const doubles = [-0, 2 ** 31, -(2 ** 31) - 1, 0.5, Math.PI, NaN, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE, 2 ** 53 + 2];
   for (const v of doubles) {
     const w = new WireWriter();
     w.value(v);
-    t.is(w.length, 9);
-    t.is(w.view()[0], TAG_F64);
+    t.is(w.length, 1 + 9);
+    t.is(w.view()[1], TAG_F64);
     t.true(Object.is(roundTrip(v), v), String(v));
   }
 });
@@ -243,10 +273,10 @@ test('typed arrays of every kind, DataView and Buffer: a copy of the bytes, the 
   w.value(Buffer.alloc(1));
   w.value(new Float64Array(1));
   const b = w.view();
-  t.is(b[1], VIEW_DATAVIEW);
-  // tag, kind, u32 length, bytes
-  t.is(b[8 + 1], VIEW_BUFFER);
-  t.is(b[8 + 7 + 1], VIEW_FLOAT64);
+  // version, tag, kind, u32 length, bytes
+  t.is(b[2], VIEW_DATAVIEW);
+  t.is(b[9 + 2], VIEW_BUFFER);
+  t.is(b[9 + 8 + 2], VIEW_FLOAT64);
 });
 
 test('a reader over a Buffer (as the native layer hands batches) decodes copies too', (t) => {
@@ -272,7 +302,7 @@ test('a reader over a Buffer (as the native layer hands batches) decodes copies 
   t.true(same(r.value(), values[0]));
 });
 
-test('decoded values do not alias the batch buffer (v8 path included)', (t) => {
+test('decoded values do not alias the batch buffer (GRAPH values included)', (t) => {
   const w = new WireWriter();
   w.value({ when: new Date(0), bytes: new Float64Array([1, 2]) });
   w.value(new Uint8Array([1, 2, 3]));
@@ -286,7 +316,7 @@ test('decoded values do not alias the batch buffer (v8 path included)', (t) => {
   t.not(a.bytes.buffer, bytes.buffer);
 });
 
-test('views nested in v8-serialized values get their own ArrayBuffer, like structuredClone', (t) => {
+test('views nested in values get their own ArrayBuffer, like structuredClone', (t) => {
   const value = {
     odd: new Uint8Array([1, 2, 3]), // leaves what follows unaligned in the serialization
     f64: new Float64Array([1.5, -0]),
@@ -302,33 +332,46 @@ test('views nested in v8-serialized values get their own ArrayBuffer, like struc
     t.is(o.buffer.byteLength, v.byteLength, k);
     t.deepEqual(Buffer.from(o.buffer, o.byteOffset, o.byteLength), Buffer.from(v.buffer, v.byteOffset, v.byteLength));
   }
-  // a nested Buffer stays a Buffer (v8.serialize's choice; structuredClone makes a Uint8Array)
+  // a nested Buffer stays a Buffer (structuredClone makes a Uint8Array)
   t.true(Buffer.isBuffer(out.buf));
+  t.false(isGraph(value), 'views in a plain object: a plain value');
 });
 
-test('plain arrays and objects of primitives use ARRAY/OBJECT; everything else goes through v8.serialize', (t) => {
+test('plain arrays and objects of primitives use ARRAY/OBJECT without GRAPH; everything else is native too, as GRAPH', (t) => {
   t.is(tagOf([1, 2.5, 'x', null, undefined, true, 3n]), TAG_ARRAY);
   t.is(tagOf({ id: 1, name: 'n', tags: ['a', 'b'], nested: { deep: [[]] } }), TAG_OBJECT);
   t.is(tagOf(Object.create(null)), TAG_OBJECT);
-  const viaV8: unknown[] = [
-    new Map([[1, 'a']]),
-    new Set([1, 2]),
-    new Date(5),
-    /re/gi,
-    [1, , 3], // a hole
-    { a: new Uint8Array(2) },
-    Object.assign([1, 2], { extra: true }),
-    'abc'.match(/b/),
-    new (class Point {
+  for (const v of [[1, 2], { a: [{ b: 1 }] }, { a: new Uint8Array(2) }, Object.create(null)]) t.false(isGraph(v), inspect(v));
+  const graph: Array<[unknown, number]> = [
+    [new Map([[1, 'a']]), TAG_MAP],
+    [new Set([1, 2]), TAG_SET],
+    [new Date(5), TAG_DATE],
+    [new Date(NaN), TAG_DATE],
+    [/re/gi, TAG_REGEXP],
+    [/(?<y>\d{4})/dmsuy, TAG_REGEXP],
+    [[1, , 3], TAG_SPARSE_ARRAY], // a hole
+    [new Array(5), TAG_SPARSE_ARRAY],
+    [Object.assign([1, 2], { extra: true }), TAG_SPARSE_ARRAY],
+    ['abc'.match(/b/), TAG_SPARSE_ARRAY],
+    [new (class Point {
       x = 1;
-    })(),
-    new Number(3),
+    })(), TAG_OBJECT],
+    [new (class MyArray extends Array<number> {})(), TAG_ARRAY],
+    [new Number(3), TAG_BOXED],
+    [new Number(-0), TAG_BOXED],
+    [new String('ab'), TAG_BOXED],
+    [new Boolean(false), TAG_BOXED],
+    [Object(10n ** 30n), TAG_BOXED],
+    [new ArrayBuffer(3), TAG_ARRAY_BUFFER],
+    [new Error('e'), TAG_ERROR],
+    [{ m: new Map([['k', new Float64Array([1])]]) }, TAG_OBJECT],
   ];
-  for (const v of viaV8) {
-    t.is(tagOf(v), TAG_V8, inspect(v));
-    t.true(same(roundTrip(v), structuredClone(v)), inspect(v));
+  for (const [v, tag] of graph) {
+    t.true(isGraph(v), inspect(v));
+    t.is(tagOf(v), tag, inspect(v));
+    if (!(v instanceof Error)) t.true(same(roundTrip(v), structuredClone(v)), inspect(v));
   }
-  // shared and cyclic references keep their shape (v8.serialize keeps identity)
+  // shared and cyclic references keep their shape
   const shared = [1];
   const o = roundTrip({ a: shared, b: shared }) as { a: number[]; b: number[] };
   t.is(o.a, o.b);
@@ -336,11 +379,154 @@ test('plain arrays and objects of primitives use ARRAY/OBJECT; everything else g
   cyclic.self = cyclic;
   const c = roundTrip(cyclic) as Record<string, unknown>;
   t.is(c.self, c);
-  // many containers: still right
+  // many containers and many elements: GRAPH, still right
   const wide = Array.from({ length: 100 }, (_, i) => ({ i }));
+  t.true(isGraph(wide));
   t.deepEqual(roundTrip(wide), wide);
   const long = Array.from({ length: 5000 }, (_, i) => i * 1.5);
+  t.true(isGraph(long));
   t.deepEqual(roundTrip(long), long);
+  const keys = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, i]));
+  const gotKeys = roundTrip(keys) as Record<string, number>;
+  t.deepEqual(gotKeys, keys);
+  t.is(Object.getPrototypeOf(gotKeys), Object.prototype);
+});
+
+test('GRAPH values: identity across Map keys and values, Sets, errors, views and boxed values; cycles through every container', (t) => {
+  const key = { k: 1 };
+  const view = new Uint8Array([1, 2]);
+  const date = new Date(7);
+  const boxed = new String('s');
+  const m = new Map<unknown, unknown>([[key, key], ['v', view], ['d', date]]);
+  const s = new Set<unknown>([key, m]);
+  m.set('self', m);
+  m.set('set', s);
+  const err = new Error('e', { cause: m }) as Error & { again?: unknown };
+  const value = { m, s, view, view2: view, date, date2: date, boxed, boxed2: boxed, err, list: [err, key] };
+  err.again = value;
+  const out = roundTrip(value) as typeof value;
+  const om = out.m as Map<unknown, unknown>;
+  const okey = [...om.keys()][0] as object;
+  t.deepEqual(okey, { k: 1 });
+  t.is(om.get(okey), okey);
+  t.is(om.get('self'), om);
+  t.is(om.get('set'), out.s);
+  t.true(out.s.has(okey) && out.s.has(om));
+  t.is(om.get('v'), out.view);
+  t.is(out.view, out.view2);
+  t.is(out.date, out.date2);
+  t.is(om.get('d'), out.date);
+  t.is(out.boxed, out.boxed2);
+  t.is(out.err.cause, om);
+  t.is(out.list[0], out.err);
+  t.is(out.list[1] as unknown, okey);
+  t.is((out.err as Error & { again?: unknown }).again, out);
+  // a sparse array that contains itself, and an object with many keys in a cycle
+  const sparse: unknown[] = [];
+  sparse[3] = sparse;
+  const big: Record<string, unknown> = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, i]));
+  big.self = big;
+  const [os, ob] = roundTrip([sparse, big]) as [unknown[], Record<string, unknown>];
+  t.is(os.length, 4);
+  t.false(0 in os);
+  t.is(os[3], os);
+  t.is(ob.self, ob);
+  t.is(ob.k99, 99);
+});
+
+test('sparse arrays: holes, huge lengths, other properties, a "__proto__" property', (t) => {
+  const huge: unknown[] = [];
+  huge.length = 2 ** 32 - 1;
+  huge[5] = 'five';
+  huge[2 ** 32 - 2] = 'last';
+  const out = roundTrip(huge) as unknown[];
+  t.is(out.length, 2 ** 32 - 1);
+  t.deepEqual(Object.keys(out), ['5', String(2 ** 32 - 2)]);
+  t.is(out[2 ** 32 - 2], 'last');
+  const props = Object.assign([1, , 3], { extra: { deep: true }, '-1': 'minus', '01': 'not an index' });
+  Object.defineProperty(props, '__proto__', { value: 'own', enumerable: true, writable: true, configurable: true });
+  const p = roundTrip(props) as unknown[] & Record<string, unknown>;
+  t.is(Object.getPrototypeOf(p), Array.prototype);
+  t.deepEqual(Object.keys(p), Object.keys(props));
+  t.is(p.__proto__ as unknown, 'own');
+  t.true(same(p, props));
+  // A big dense array with one hole
+  const holey = Array.from({ length: 3000 }, (_, i) => i);
+  delete holey[1500];
+  const h = roundTrip(holey) as number[];
+  t.is(h.length, 3000);
+  t.false(1500 in h);
+  t.is(h[2999], 2999);
+});
+
+test('resizable ArrayBuffers stay resizable; ArrayBuffers and their bytes', (t) => {
+  const ab = new (ArrayBuffer as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(4, { maxByteLength: 64 });
+  new Uint8Array(ab).set([1, 2, 3, 4]);
+  const out = roundTrip({ ab, again: ab }) as { ab: ArrayBuffer & { resizable: boolean; maxByteLength: number }; again: ArrayBuffer };
+  t.true(out.ab.resizable);
+  t.is(out.ab.maxByteLength, 64);
+  t.deepEqual([...new Uint8Array(out.ab)], [1, 2, 3, 4]);
+  t.is(out.again, out.ab);
+  const fixed = roundTrip(new Uint8Array([9, 8]).buffer) as ArrayBuffer & { resizable?: boolean };
+  t.false(fixed.resizable === true);
+  t.deepEqual([...new Uint8Array(fixed)], [9, 8]);
+});
+
+test('what the wire format cannot carry, though structured clone copies it, is WEFT_DATA_CLONE', async (t) => {
+  const { BlockList, SocketAddress } = await import('node:net');
+  const { createSecretKey, webcrypto } = await import('node:crypto');
+  const { createHistogram } = await import('node:perf_hooks');
+  const { MessageChannel } = await import('node:worker_threads');
+  const { port1, port2 } = new MessageChannel();
+  const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } }).WebAssembly;
+  const cryptoKey = await webcrypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
+  let deep: unknown = 1;
+  for (let i = 0; i < MAX_DEPTH + 1; i++) deep = [deep];
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['Blob', new Blob(['x']), /a Blob could not be cloned/],
+    ['BlockList', new BlockList(), /a BlockList could not be cloned/],
+    ['SocketAddress', new SocketAddress({ address: '127.0.0.1' }), /a SocketAddress could not be cloned/],
+    ['KeyObject', createSecretKey(Buffer.from('k')), /KeyObject could not be cloned/],
+    ['CryptoKey', cryptoKey, /CryptoKey could not be cloned/],
+    ['histogram', createHistogram(), /could not be cloned: Node copies it/],
+    ['MessagePort', port1, /a MessagePort could not be cloned/],
+    ['WebAssembly.Module', new wasm.Module(Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0])), /WebAssembly.Module could not be cloned/],
+    ['SharedArrayBuffer', new SharedArrayBuffer(4), /SharedArrayBuffer/],
+    [`arrays nested ${MAX_DEPTH + 1} deep`, deep, /nested more than 512 levels deep/],
+    // What structured clone refuses as well
+    ['Promise', Promise.resolve(1), /a Promise could not be cloned/],
+    ['WeakRef', new WeakRef({}), /a WeakRef could not be cloned/],
+    ['WeakSet', new WeakSet(), /a WeakSet could not be cloned/],
+    ['generator', (function* gen() {})(), /a generator could not be cloned/],
+    ['array iterator', [1][Symbol.iterator](), /an iterator could not be cloned/],
+    ['map iterator', new Map().keys(), /an iterator could not be cloned/],
+    ['Intl.NumberFormat', new Intl.NumberFormat(), /an Intl.NumberFormat could not be cloned/],
+    ['Symbol object', Object(Symbol('s')), /a Symbol object could not be cloned/],
+    ['Proxy of an array', new Proxy([1], {}), /a Proxy could not be cloned/],
+    ['Proxy of an error', new Proxy(new Error('e'), {}), /a Proxy could not be cloned/],
+    ['a function in a Map', new Map([[1, () => 1]]), /a function \(anonymous\) could not be cloned/],
+  ];
+  for (const [what, v, message] of cases) {
+    for (const value of [v, { nested: [v] }, new Map([['k', v]])]) {
+      const err = t.throws(() => new WireWriter().value(value), { instanceOf: DataCloneError, message }, what);
+      t.true(isWeftError(err, 'WEFT_DATA_CLONE'), what);
+    }
+  }
+  port1.close();
+  port2.close();
+  // One level less than the limit goes.
+  let ok: unknown = 1;
+  for (let i = 0; i < MAX_DEPTH; i++) ok = [ok];
+  t.deepEqual(roundTrip(ok), ok);
+});
+
+test('the codec uses no v8.serialize: no wire module imports node:v8', (t) => {
+  const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+  const { join } = require('node:path') as typeof import('node:path');
+  const dir = join(__dirname, '..', 'src', 'internal', 'wire');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+  t.true(files.length >= 5);
+  for (const f of files) t.notRegex(readFileSync(join(dir, f), 'utf8'), /node:v8|from 'v8'/, f);
 });
 
 test('a __proto__ key is an own property, not the prototype', (t) => {
@@ -373,7 +559,7 @@ test('values(): a count and tagged values; more than 254 take a u32 count', (t) 
   }
   const w = new WireWriter();
   w.values([7]);
-  t.deepEqual([...w.view()], [1, TAG_INT32, 7, 0, 0, 0]);
+  t.deepEqual([...w.view()], [WIRE_VERSION, 1, TAG_INT32, 7, 0, 0, 0]);
 });
 
 test('growth across many records, from a tiny buffer; reset keeps the memory', (t) => {
@@ -421,7 +607,8 @@ test('record framing: the length slot holds the byte length of the body; records
   w.endRecord(c);
   const r = new WireReader(w.view());
   const len1 = r.u32();
-  t.is(len1, 1 + 4 + 5 + (1 + 4 + 3 * 5));
+  // each value: the version byte, then the tagged value
+  t.is(len1, 1 + (1 + 4 + 5) + 1 + (1 + 4 + 3 * 5));
   r.skip(len1);
   t.is(r.u32(), 4 + 1);
   t.is(r.u32(), 1);
@@ -481,7 +668,7 @@ test('SharedArrayBuffers and views over one are refused (a copy would silently e
   const sab = new SharedArrayBuffer(16);
   for (const v of [sab, new Int32Array(sab), new DataView(sab), { nested: new Uint8Array(sab, 4, 4) }, [new Float64Array(sab)]]) {
     t.throws(() => w.value(v), { instanceOf: DataCloneError, message: /SharedArrayBuffer/ }, inspect(v));
-    t.is(w.length, 5);
+    t.is(w.length, 1 + 5);
   }
 });
 
@@ -506,7 +693,7 @@ test('SharedStack round trip: the decoded stack is the same stack', (t) => {
   const w = new WireWriter();
   w.value(s);
   w.values(['x', s]);
-  t.is(w.view()[0], TAG_SHARED_STACK);
+  t.deepEqual([...w.view().subarray(0, 3)], [WIRE_VERSION, TAG_HANDLE, HANDLE_SHARED_STACK]);
   const r = new WireReader(w.view());
   const a = r.value() as SharedStack<number | string>;
   const [x, b] = r.values() as [string, SharedStack<number | string>];
@@ -520,6 +707,29 @@ test('SharedStack round trip: the decoded stack is the same stack', (t) => {
   b.push(3);
   t.is(s.pop(), 3);
   t.is(s.size, 0);
+});
+
+test('a SharedStack nested anywhere (object, array, Map, Set, error cause) arrives as a working SharedStack', (t) => {
+  const s = new SharedStack<string>();
+  const value = { plain: { list: [1, s] }, map: new Map([['s', s]]), set: new Set([s]), err: new Error('e', { cause: s }), again: s };
+  t.false(isGraph({ plain: { list: [1, s] } }), 'a handle in a plain value keeps it plain');
+  const out = roundTrip(value) as typeof value;
+  const found = [out.plain.list[1], out.map.get('s'), [...out.set][0], out.err.cause, out.again] as SharedStack<string>[];
+  for (const x of found) t.true(x instanceof SharedStack);
+  found[0]!.push('a');
+  found[3]!.push('b');
+  t.deepEqual(s.popMany(5), ['b', 'a']);
+  // A stack that no longer exists: the handle decodes to WEFT_STALE_HANDLE, not a plain object.
+  const w = new WireWriter();
+  w.value({ stack: s });
+  const bytes = w.view().slice();
+  const dv = new DataView(bytes.buffer);
+  // version, OBJECT, u32 1, key "stack" (tag, u32, 5 bytes), HANDLE, sub-tag, f64 id, u32 process
+  const idAt = 1 + 1 + 4 + 1 + 4 + 5 + 2;
+  t.is(dv.getFloat64(idAt, true), s.handle.id);
+  dv.setFloat64(idAt, 2 ** 40, true);
+  const err = t.throws(() => new WireReader(bytes).value());
+  t.true(isWeftError(err, 'WEFT_STALE_HANDLE') || isWeftError(err, 'WEFT_INVALID_ARG'), inspect(err));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -552,7 +762,8 @@ test('error code, cause (recursively), custom props and custom names', (t) => {
   e.meta = { when: new Date(1), tags: new Set(['a']) };
   const w = new WireWriter();
   w.value(e);
-  t.is(w.view()[1], ERR_CLASS | ERR_OWN_NAME | ERR_STACK | ERR_CODE | ERR_CAUSE | ERR_PROPS);
+  // version, GRAPH, ERROR, flags
+  t.is(w.view()[3], ERR_CLASS | ERR_OWN_NAME | ERR_STACK | ERR_CODE | ERR_CAUSE | ERR_PROPS);
   const out = roundTrip(e) as Error & { code?: string; status?: number; meta?: unknown; cause?: Error & { cause?: Error } };
   t.true(out instanceof Error);
   // A class of the same name, made on this side, extending Error (HttpError is not loaded here).
@@ -582,7 +793,7 @@ test('AggregateError keeps .errors (errors inside recursively)', (t) => {
   const agg = new AggregateError([inner, 'not an error', new AggregateError([new Error('deep')], 'nested')], 'many');
   const w = new WireWriter();
   w.value(agg);
-  t.true(((w.view()[1] ?? 0) & ERR_ERRORS) !== 0);
+  t.true(((w.view()[3] ?? 0) & ERR_ERRORS) !== 0);
   const out = roundTrip(agg) as AggregateError;
   t.true(out instanceof AggregateError);
   t.is(out.message, 'many');
@@ -668,11 +879,13 @@ function repeated(unit: readonly number[], n: number, tail: readonly number[] = 
 function inner(v: unknown): unknown {
   if (Array.isArray(v)) return v[0];
   if (v instanceof AggregateError) return v.errors[0];
-  if (v instanceof Error) return (v as { cause?: unknown }).cause ?? (v as { code?: unknown }).code;
+  if (v instanceof Error) return (v as { cause?: unknown }).cause ?? (v as { code?: unknown }).code ?? (v as { a?: unknown }).a;
+  if (v instanceof Map) return [...v.values()][0];
+  if (v instanceof Set) return [...v][0];
   return (v as { a?: unknown }).a;
 }
 
-/** How many arrays, objects and errors are nested along `inner`. */
+/** How many containers (arrays, objects, maps, sets, errors) are nested along `inner`. */
 function depthOf(v: unknown): number {
   let n = 0;
   for (; typeof v === 'object' && v !== null; v = inner(v)) n++;
@@ -694,54 +907,119 @@ function corruptRecord(t: ExecutionContext, f: () => unknown, what: string): Wef
   return e;
 }
 
-test('hostile V8 payloads (TAG_V8, ERR_PROPS) are WEFT_INVALID_ARG with the V8 error as cause', (t) => {
-  const v8Value = (payload: Uint8Array | number[]): Uint8Array => Uint8Array.from([TAG_V8, ...u32le(payload.length), ...payload]);
-  const withHost = serialize(new Map([[1, new Float64Array([1])]]));
-  const host = withHost.indexOf(0x5c); // '\\': a host object (Node writes: type index, byte length, bytes)
-  t.true(host > 0);
-  const badType = Uint8Array.from(withHost);
-  badType[host + 1] = 99; // no such view type: a TypeError inside Node's hook
-  const withLength = (n: number): Uint8Array => Uint8Array.from([...withHost.subarray(0, host + 2), n, 1, 2, 3, 0x3a, 0x02]);
-  const regexp = Uint8Array.from(serialize(/x/g));
-  regexp[regexp.indexOf(0x78)] = 0x28; // /(/g: SyntaxError
-  // [what, bytes, the class of the cause: what V8 or Node's hook threw; none for our own checks]
-  const cases: Array<[string, Uint8Array, string | undefined]> = [
-    ['not a V8 header', v8Value([1, 2, 3]), 'Error'],
-    ['cut short', v8Value(withHost.subarray(0, withHost.length - 1)), 'Error'],
-    ['a view longer than the payload', v8Value(withLength(200)), 'Error'],
-    ['an unknown host view type', v8Value(badType), 'TypeError'],
-    // Node's hook would make an empty Float64Array of it, dropping the 3 bytes.
-    ['a Float64Array of 3 bytes', v8Value(withLength(3)), undefined],
-    ['a bad RegExp', v8Value(regexp), 'SyntaxError'],
-    // 20,000 nested arrays ('A', length 1), then undefined, then the arrays' ends.
-    [
-      'arrays nested 20,000 deep',
-      v8Value([0xff, 0x0f, ...repeated([0x41, 0x01], 20_000, [0x5f]), ...repeated([0x24, 0x00, 0x01], 20_000, [])]),
-      'RangeError',
-    ],
-  ];
-  for (const [what, bytes, causeClass] of cases) {
-    const e = corruptRecord(t, () => new WireReader(bytes).value(), what);
-    t.is((e.cause as Error | undefined)?.constructor.name, causeClass, what);
-    // The same bytes as an error's other properties.
-    const payload = bytes.subarray(5);
-    const props = Uint8Array.from([TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(payload.length), ...payload]);
-    corruptRecord(t, () => new WireReader(props).value(), `${what}, as error properties`);
+test('the version byte: other versions are refused with a coded error that says so', (t) => {
+  for (const version of [0, 2, 7, 255]) {
+    for (const read of [(r: WireReader) => r.value(), (r: WireReader) => r.values()]) {
+      const err = t.throws(() => read(new WireReader(Uint8Array.from([version, 0, TAG_NULL]))), { instanceOf: WeftError });
+      t.is(err?.code, 'WEFT_INVALID_ARG');
+      t.regex(err?.message ?? '', new RegExp(`^wire: unsupported format version ${version} \\(this weft reads version ${WIRE_VERSION}\\)`));
+    }
   }
-  // Error properties must be an object: null would fail Object.keys.
-  const nul = serialize(null);
-  const propsNull = Uint8Array.from([TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(nul.length), ...nul]);
-  corruptRecord(t, () => new WireReader(propsNull).value(), 'error properties that are null');
-  // The reader goes on with the next value.
-  t.deepEqual(roundTrip(new Map([[1, new Float64Array([1])]])), new Map([[1, new Float64Array([1])]]));
+  // Every value and every values() list starts with it.
+  const w = new WireWriter();
+  for (const v of [1, 'a', [1], new Map(), new Error('e')]) {
+    w.reset();
+    w.value(v);
+    t.is(w.view()[0], WIRE_VERSION);
+    w.reset();
+    w.values([v, v]);
+    t.is(w.view()[0], WIRE_VERSION);
+  }
+});
+
+test('hostile bytes in the native tags (REF, GRAPH, SPARSE_ARRAY, MAP, SET, REGEXP, BOXED, ARRAY_BUFFER, HANDLE, error properties) are WEFT_INVALID_ARG', (t) => {
+  const cases: Array<[string, number[]]> = [
+    ['nothing', []],
+    ['retired tag 12 (SharedStack before version 1)', [12, 0, 0, 0, 0]],
+    ['retired tag 15 (V8 before version 1)', [15, 1, 0, 0, 0, 0]],
+    ['GRAPH inside a value', [TAG_ARRAY, ...u32le(1), TAG_GRAPH, TAG_NULL]],
+    ['GRAPH twice', [TAG_GRAPH, TAG_GRAPH, TAG_NULL]],
+    ['REF outside a GRAPH value', [TAG_ARRAY, ...u32le(1), TAG_REF, ...u32le(0)]],
+    ['REF to an object not read yet', [TAG_GRAPH, TAG_ARRAY, ...u32le(1), TAG_REF, ...u32le(1)]],
+    ['REF 2^32-1', [TAG_GRAPH, TAG_REF, ...u32le(0xffffffff)]],
+    ['a sparse array index past its length', [TAG_SPARSE_ARRAY, ...u32le(2), ...u32le(1), TAG_INT32, ...u32le(2), TAG_NULL]],
+    ['a negative sparse array index', [TAG_SPARSE_ARRAY, ...u32le(2), ...u32le(1), TAG_INT32, ...u32le(0xffffffff), TAG_NULL]],
+    ['a fractional sparse array index', [TAG_SPARSE_ARRAY, ...u32le(2), ...u32le(1), TAG_F64, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f, TAG_NULL]],
+    ['a sparse array "length" key', [TAG_SPARSE_ARRAY, ...u32le(2), ...u32le(1), ...taggedAscii('length'), TAG_INT32, ...u32le(9)]],
+    ['a sparse array key that is an object', [TAG_SPARSE_ARRAY, ...u32le(2), ...u32le(1), TAG_OBJECT, ...u32le(0), TAG_NULL]],
+    ['a sparse array of 2^32-1 entries', [TAG_SPARSE_ARRAY, ...u32le(5), ...u32le(0xffffffff), TAG_NULL]],
+    ['a map of 2^32-1 entries', [TAG_MAP, ...u32le(0xffffffff), TAG_NULL, TAG_NULL]],
+    ['a set of 2^32-1 values', [TAG_SET, ...u32le(0xffffffff), TAG_NULL]],
+    ['a RegExp that does not compile', [TAG_REGEXP, ...taggedAscii('('), ...taggedAscii('')]],
+    ['a RegExp with a flag twice', [TAG_REGEXP, ...taggedAscii('x'), ...taggedAscii('gg')]],
+    ['a RegExp whose flags are not a string', [TAG_REGEXP, ...taggedAscii('x'), TAG_NULL]],
+    ['a boxed object', [TAG_BOXED, TAG_OBJECT, ...u32le(0)]],
+    ['a boxed undefined', [TAG_BOXED, TAG_UNDEFINED]],
+    ['ArrayBuffer flags 2', [TAG_ARRAY_BUFFER, 2, ...u32le(0)]],
+    ['a resizable ArrayBuffer of 4 bytes, at most 2', [TAG_ARRAY_BUFFER, 1, ...u32le(4), ...u32le(2), 1, 2, 3, 4]],
+    ['an ArrayBuffer past the end', [TAG_ARRAY_BUFFER, 0, ...u32le(0xffffffff), 1]],
+    ['a DATE cut short', [TAG_DATE, 0, 0, 0]],
+    ['a handle of an unknown sub-tag', [TAG_HANDLE, 200, 1, 2, 3, 4]],
+    ['error properties of 2^32-1', [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(0xffffffff), TAG_NULL]],
+    ['an error property key that is not a string', [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(1), TAG_NULL, TAG_NULL, 0, 0, 0, 0, 0]],
+  ];
+  for (const [what, bytes] of cases) {
+    corruptRecord(t, () => new WireReader(versioned(bytes)).value(), what);
+    corruptRecord(t, () => new WireReader(Uint8Array.from([WIRE_VERSION, 1, ...bytes])).values(), `values(): ${what}`);
+  }
+  const re = corruptRecord(t, () => new WireReader(versioned([TAG_REGEXP, ...taggedAscii('('), ...taggedAscii('')])).value(), 'bad RegExp');
+  t.true(re.cause instanceof SyntaxError);
+  t.regex(corruptRecord(t, () => new WireReader(versioned([TAG_HANDLE, 200])).value(), 'sub-tag').message, /sub-tag 200/);
+  // What is valid: a REF to the array being read (a cycle), an invalid Date, a huge sparse length.
+  const cycle = new WireReader(versioned([TAG_GRAPH, TAG_ARRAY, ...u32le(1), TAG_REF, ...u32le(0)])).value() as unknown[];
+  t.is(cycle[0], cycle);
+  t.true(Number.isNaN((new WireReader(versioned([TAG_DATE, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f])).value() as Date).getTime()));
+  const sparse = new WireReader(versioned([TAG_SPARSE_ARRAY, ...u32le(0xffffffff), ...u32le(0)])).value() as unknown[];
+  t.is(sparse.length, 0xffffffff);
+});
+
+test('hostile lengths and counts in every length field of version 1 are refused before anything is allocated', (t) => {
+  const lengths = [0xffffffff, 0xfffffffe, 0x80000000, 0x7fffffff, 0x10000000, 4097];
+  const body = [1, 2, 3, 4, 5, 6, 7, 8];
+  const fields: Array<[string, (n: number) => number[]]> = [
+    ['STRING length', (n) => [TAG_STRING, ...u32le(n), ...body]],
+    ['STRING16 length', (n) => [TAG_STRING16, ...u32le(n), ...body]],
+    ['BIGINT length', (n) => [TAG_BIGINT, 0, ...u32le(n), ...body]],
+    ...VIEWS.map((C, kind): [string, (n: number) => number[]] => [`VIEW (${C.name}) length`, (n) => [TAG_VIEW, kind, ...u32le(n), ...body]]),
+    ['ARRAY count', (n) => [TAG_ARRAY, ...u32le(n), ...body]],
+    ['OBJECT count', (n) => [TAG_OBJECT, ...u32le(n), ...taggedAscii('k'), ...body]],
+    ['SPARSE_ARRAY length', (n) => [TAG_SPARSE_ARRAY, ...u32le(n), ...u32le(1), TAG_INT32, ...u32le(0), TAG_NULL]],
+    ['SPARSE_ARRAY count', (n) => [TAG_SPARSE_ARRAY, ...u32le(10), ...u32le(n), ...body]],
+    ['MAP count', (n) => [TAG_MAP, ...u32le(n), ...body]],
+    ['SET count', (n) => [TAG_SET, ...u32le(n), ...body]],
+    ['REGEXP source length', (n) => [TAG_REGEXP, TAG_STRING, ...u32le(n), ...body]],
+    ['ARRAY_BUFFER length', (n) => [TAG_ARRAY_BUFFER, 0, ...u32le(n), ...body]],
+    ['resizable ARRAY_BUFFER length', (n) => [TAG_ARRAY_BUFFER, 1, ...u32le(n), ...u32le(0xffffffff), ...body]],
+    ['resizable ARRAY_BUFFER maximum', (n) => [TAG_ARRAY_BUFFER, 1, ...u32le(0), ...u32le(n)]],
+    ['REF index', (n) => [TAG_GRAPH, TAG_ARRAY, ...u32le(1), TAG_REF, ...u32le(n)]],
+    ['ERROR errors count', (n) => [TAG_ERROR, ERR_ERRORS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(n), ...body]],
+    ['ERROR properties count', (n) => [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(n), ...body]],
+    ['ERROR property key length', (n) => [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(1), TAG_STRING, ...u32le(n), ...body]],
+  ];
+  const before = process.memoryUsage();
+  for (const [field, make] of fields) {
+    for (const n of lengths) {
+      const bytes = versioned(make(n));
+      for (const read of [(b: Uint8Array) => new WireReader(b).value(), (b: Uint8Array) => new WireReader(Uint8Array.from([WIRE_VERSION, 1, ...b.subarray(1)])).values()]) {
+        try {
+          read(bytes);
+        } catch (err) {
+          t.true(isWeftError(err), `${field} ${n}: ${inspect(err)}`);
+        }
+      }
+    }
+  }
+  const after = process.memoryUsage();
+  t.true(after.arrayBuffers - before.arrayBuffers < 64 * 2 ** 20, `ArrayBuffer memory grew by ${after.arrayBuffers - before.arrayBuffers}`);
+  t.true(after.rss - before.rss < 256 * 2 ** 20, `RSS grew by ${after.rss - before.rss}`);
 });
 
 test('hostile VIEW lengths (not whole elements) and kinds are WEFT_INVALID_ARG; views at any alignment decode', (t) => {
-  corruptRecord(t, () => new WireReader(Uint8Array.from([TAG_VIEW, VIEW_FLOAT64, 3, 0, 0, 0, 1, 2, 3])).value(), 'Float64Array of 3 bytes');
+  corruptRecord(t, () => new WireReader(versioned([TAG_VIEW, VIEW_FLOAT64, 3, 0, 0, 0, 1, 2, 3])).value(), 'Float64Array of 3 bytes');
   VIEWS.forEach((View, kind) => {
     const size = (View as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
     for (const n of [0, 1, 2, 3, 4, 5, 7, 8, 9, 16]) {
-      const bytes = Uint8Array.from([TAG_VIEW, kind, ...u32le(n), ...new Uint8Array(n).fill(7)]);
+      const bytes = versioned([TAG_VIEW, kind, ...u32le(n), ...new Uint8Array(n).fill(7)]);
       if (n % size === 0) {
         const v = new WireReader(bytes).value() as ArrayBufferView;
         t.is(v.constructor, View);
@@ -752,7 +1030,7 @@ test('hostile VIEW lengths (not whole elements) and kinds are WEFT_INVALID_ARG; 
     }
   });
   for (const kind of [VIEW_BUFFER + 1, 200, 255]) {
-    corruptRecord(t, () => new WireReader(Uint8Array.from([TAG_VIEW, kind, 8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])).value(), `view kind ${kind}`);
+    corruptRecord(t, () => new WireReader(versioned([TAG_VIEW, kind, 8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])).value(), `view kind ${kind}`);
   }
   // What the writer can produce at any position of a batch, read from a buffer at any byteOffset:
   // the elements are copied out, so their alignment in the batch does not matter.
@@ -764,7 +1042,7 @@ test('hostile VIEW lengths (not whole elements) and kinds are WEFT_INVALID_ARG; 
     w.value(f64);
     w.value(new BigInt64Array([-1n, 2n ** 62n]));
     w.value(dv);
-    w.value(new Map([[1, new Float64Array([1.5])]])); // V8 path: Node's hook copies misaligned views
+    w.value(new Map([[1, new Float64Array([1.5])]])); // a view inside a GRAPH value
     for (let skew = 0; skew < 3; skew++) {
       const big = Buffer.alloc(w.length + skew);
       big.set(w.view(), skew);
@@ -786,17 +1064,21 @@ test(`values nested more than MAX_DEPTH (${MAX_DEPTH}) deep are WEFT_INVALID_ARG
     ['error causes', [TAG_ERROR, ERR_CAUSE, ...taggedAscii('Error'), ...taggedAscii('')]],
     ['error codes', [TAG_ERROR, ERR_CODE, ...taggedAscii('Error'), ...taggedAscii('')]],
     ['AggregateError errors', [TAG_ERROR, ERR_ERRORS, ...taggedAscii('AggregateError'), ...taggedAscii(''), ...u32le(1)]],
+    ['error properties', [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii(''), ...u32le(1), ...taggedAscii('a')]],
+    ['sparse arrays', [TAG_SPARSE_ARRAY, ...u32le(1), ...u32le(1), TAG_INT32, ...u32le(0)]],
+    ['map values', [TAG_MAP, ...u32le(1), TAG_NULL]],
+    ['sets', [TAG_SET, ...u32le(1)]],
   ];
   const r = new WireReader(new Uint8Array(0));
   for (const [what, unit] of units) {
     for (const depth of [MAX_DEPTH + 1, 20_000, 200_000]) {
-      corruptRecord(t, () => new WireReader(repeated(unit, depth)).value(), `${what} nested ${depth} deep`);
-      corruptRecord(t, () => new WireReader(Uint8Array.from([1, ...repeated(unit, depth)])).values(), `values(): ${what} nested ${depth} deep`);
+      corruptRecord(t, () => new WireReader(versioned(repeated(unit, depth))).value(), `${what} nested ${depth} deep`);
+      corruptRecord(t, () => new WireReader(Uint8Array.from([WIRE_VERSION, 1, ...repeated(unit, depth)])).values(), `values(): ${what} nested ${depth} deep`);
     }
     // Exactly MAX_DEPTH decodes, with the same reader after its failures (the depth starts over).
-    r.reset(repeated(unit, MAX_DEPTH + 1));
+    r.reset(versioned(repeated(unit, MAX_DEPTH + 1)));
     corruptRecord(t, () => r.value(), `${what} nested ${MAX_DEPTH + 1} deep, reused reader`);
-    r.reset(repeated(unit, MAX_DEPTH));
+    r.reset(versioned(repeated(unit, MAX_DEPTH)));
     t.is(depthOf(r.value()), MAX_DEPTH, what);
   }
   // A wide value is not a deep one.
@@ -832,7 +1114,6 @@ test(`the writer emits nothing deeper than the reader takes: errors nest ${MAX_E
   }
   const w = new WireWriter();
   w.value(deepest);
-  t.false(w.view().includes(TAG_V8), 'written natively, no V8 fallback');
   const got = new WireReader(w.view()).value();
   t.deepEqual(got, deepest);
   t.is(depthOf(got), MAX_ERROR_NESTING + 32);
@@ -848,35 +1129,40 @@ test(`the writer emits nothing deeper than the reader takes: errors nest ${MAX_E
   for (let i = 1; i < MAX_ERROR_NESTING; i++) x = inner(x);
   t.is((x as Error).message, 'c1');
   t.false(Object.hasOwn(x as Error, 'cause'));
-  // Deep plain values go through V8 as one leaf and come back (as deep as v8.serialize goes).
-  let v8Deep: unknown = 1;
-  for (let i = 0; i < 2000; i++) v8Deep = [v8Deep];
-  t.deepEqual(roundTrip(v8Deep), v8Deep);
+  // Plain values as deep as the reader takes come back; one level more is refused when written.
+  let deep: unknown = 1;
+  for (let i = 0; i < MAX_DEPTH; i++) deep = i % 2 ? [deep] : new Map([[i, deep]]);
+  t.true(same(roundTrip(deep), deep));
+  t.throws(() => new WireWriter().value([deep]), { instanceOf: DataCloneError, message: /nested more than 512 levels deep/ });
+  // An error whose cause is too deep still goes, without that cause.
+  const e = roundTrip(new Error('top', { cause: [deep] })) as Error;
+  t.is(e.message, 'top');
+  t.false(Object.hasOwn(e, 'cause'));
 });
 
 test('moving past the end of the bytes (offset, skip, peekU16) is WEFT_INVALID_ARG, as a corrupt record', (t) => {
-  const r = new WireReader(Uint8Array.from([4, 0, 0, 0, 0]));
-  t.is(r.u32(), 4);
+  const r = new WireReader(Uint8Array.from([2, 0, 0, 0, WIRE_VERSION, 0]));
+  t.is(r.u32(), 2);
   t.deepEqual(r.values(), []);
   // A record length read from the bytes says the record ends at 8: Pool#drain and the actor hosts
   // then skip to it.
   corruptRecord(t, () => {
     r.offset = 8;
   }, 'offset past the end');
-  t.is(r.offset, 5);
-  for (const bad of [-1, 6, NaN, Infinity, 2 ** 32]) {
+  t.is(r.offset, 6);
+  for (const bad of [-1, 7, NaN, Infinity, 2 ** 32]) {
     corruptRecord(t, () => {
       r.offset = bad;
     }, `offset ${bad}`);
   }
   r.offset = 0;
-  corruptRecord(t, () => r.skip(6), 'skip past the end');
-  corruptRecord(t, () => r.peekU16(4), 'peekU16 past the end');
-  t.is(r.peekU16(3), 0);
-  r.offset = 5;
+  corruptRecord(t, () => r.skip(7), 'skip past the end');
+  corruptRecord(t, () => r.peekU16(5), 'peekU16 past the end');
+  t.is(r.peekU16(4), WIRE_VERSION);
+  r.offset = 6;
   t.is(r.remaining, 0);
   // A values() count larger than the bytes left.
-  corruptRecord(t, () => new WireReader(Uint8Array.from([255, 0xff, 0xff, 0xff, 0xff, 0])).values(), 'values() count of 2^32-1');
+  corruptRecord(t, () => new WireReader(Uint8Array.from([WIRE_VERSION, 255, 0xff, 0xff, 0xff, 0xff, 0])).values(), 'values() count of 2^32-1');
 });
 
 // ---------------------------------------------------------------------------------------------

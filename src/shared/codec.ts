@@ -2,12 +2,13 @@
  * How JavaScript values are encoded for the native shared structures.
  *
  * Primitives (number, string, boolean, null, bigint) cross as themselves. Typed arrays, DataViews
- * and Buffers cross as their bytes, boxed with a tag naming the view to rebuild. Every other value
- * crosses in weft's wire format (src/internal/wire.ts, the pool's and actors' codec), boxed with tag
- * -1: plain objects and arrays natively, a `SharedStack` as a handle (it comes back attached), and
- * the rest of what structured clone takes (Map, Set, Date, cycles...) through the wire format's V8
- * fallback. Functions, symbols and other non-cloneable values are refused with `WEFT_DATA_CLONE`
- * before anything is stored.
+ * and Buffers cross as their bytes, boxed with a tag naming the view to rebuild (the wire format's
+ * VIEW kinds). Every other value crosses in weft's wire format (src/internal/wire/, the pool's and
+ * actors' codec: one codec for every value), boxed with tag -1: plain objects and arrays, Map,
+ * Set, Date, RegExp, errors, cycles and the rest of what structured clone takes, and a
+ * `SharedStack` or `ActorRef` anywhere inside as a handle (it comes back working). Functions,
+ * symbols and other non-cloneable values are refused with `WEFT_DATA_CLONE` before anything is
+ * stored.
  *
  * (Tag -1 used to hold a bare `v8.serialize` encoding of every object. Besides costing 8-20× the
  * wire format for plain objects, Node 24's `v8.deserialize` leaves native memory behind that RSS
@@ -27,11 +28,7 @@ export type NativeValue = number | string | boolean | null | bigint | undefined 
 /** Opaque bytes to the native side (its `Value::Cloned`): here, the wire format. */
 const WIRE_TAG = -1;
 
-/**
- * One writer and one reader for every stack value (encoding and decoding never nest), made on
- * first use: the wire module imports this one's importer (SharedStack travels in wire values), so
- * at this module's load `WireWriter` may not be initialized yet.
- */
+/** One writer and one reader for every stack value (encoding and decoding never nest), made on first use. */
 let writer: WireWriter | undefined;
 let reader: WireReader | undefined;
 

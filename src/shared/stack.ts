@@ -10,6 +10,7 @@ import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import { type EncodedValue, type NativeValue, type Storable, decode, encode } from './codec.js';
 import { describe } from '../internal/describe.js';
+import { HANDLE_SHARED_STACK, registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
 
 type NativeStack = InstanceType<typeof native.NativeStack>;
 type FastOps = ReturnType<NativeStack['fastOps']>;
@@ -78,7 +79,8 @@ function readHandle(value: unknown): { id: number; process: number } | undefined
  * - typed arrays, DataViews and Buffers are stored as a copy of their bytes and come back as
  *   the same kind of view;
  * - any other structured-cloneable value (objects, arrays, Map, Set, Date, Error, ...) is stored
- *   in its V8 serialization, as `postMessage` would send it.
+ *   in weft's wire format (src/internal/wire/), as structured clone would copy it; a SharedStack
+ *   inside it (or an ActorRef) comes back as a working one.
  *
  * Values come back as copies: mutating a popped object does not change what other threads see.
  */
@@ -197,3 +199,20 @@ export class SharedStack<T extends Storable = Storable> {
     return `SharedStack { id: ${this.#native.id}, size: ${this.size} }`;
   }
 }
+
+// A SharedStack anywhere in a task argument, a message or a stack value crosses as its handle and
+// arrives attached (`SharedStack.from`): a stack that no longer exists is WEFT_STALE_HANDLE there.
+registerHandleCodec({
+  subTag: HANDLE_SHARED_STACK,
+  proto: SharedStack.prototype,
+  write(w: WireWriter, v: object): void {
+    const h = (v as SharedStack).handle;
+    w.f64(h.id);
+    w.u32(h.process);
+  },
+  read(r: WireReader): unknown {
+    const id = r.f64();
+    const process = r.u32();
+    return SharedStack.from({ kind: 'weft:SharedStack', id, process } as SharedStackHandle);
+  },
+});
