@@ -44,4 +44,5 @@ pub mod model {
     pub use crate::actor::cell::RunState;
     pub use crate::actor::host::HostWake;
     pub use crate::mailbox::WaitList;
+    pub use crate::pool::idle::{Idle, Idled};
 }

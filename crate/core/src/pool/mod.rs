@@ -13,7 +13,9 @@
 //! * A worker with nothing to do spins briefly, then parks on a futex (a condvar) with a bound
 //!   so its thread can still be stopped; one with async tasks in flight waits in its event loop
 //!   and is woken through the `waker` its binding installs. The stack of idle workers is weft's
-//!   own lock-free [`TreiberStack`] (LIFO: the most recently idle, warmest worker is woken first).
+//!   own lock-free [`TreiberStack`](crate::stack::TreiberStack) (LIFO: the most recently idle,
+//!   warmest worker is woken first). This handshake lives in `idle.rs` (checked by loom on the
+//!   real type); `README.md` beside this file explains it, and the give-back, in prose.
 //! * Completions go back to the thread that submitted the task: the main thread (one wake per
 //!   batch: the notifier runs only when the "notified" flag flips) or the spawning worker.
 //! * Every task handed to a worker is remembered until it completes, so a worker that dies can
@@ -21,10 +23,10 @@
 //!   started runs elsewhere, and nothing is lost or run twice.
 
 pub mod frame;
+pub(crate) mod idle;
 mod stats;
 
 use std::collections::HashMap;
-use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -33,12 +35,10 @@ use crossbeam_queue::SegQueue;
 use crate::error::{Code, Error, Result};
 pub use crate::notify::Notify;
 use crate::registry::{Registered, Registry};
-use crate::stack::TreiberStack;
-use crate::sync::atomic::{
-    fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
-};
-use crate::sync::{lock, Condvar, Mutex};
+use crate::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{lock, Mutex};
 pub use frame::{Origin, MAIN};
+use idle::{Idle, Idled};
 pub use stats::{Percentiles, PoolStats, SlotStats};
 
 /// One task waiting to run.
@@ -113,17 +113,6 @@ struct Names {
     export_list: Vec<String>,
 }
 
-/// The longest a worker with nothing to do spins (looking for work) before it parks.
-const SPIN_MAX: Duration = Duration::from_micros(200);
-/// The spin budget a worker starts with, and the least it is set back to when spinning helps.
-const SPIN_MIN: Duration = Duration::from_micros(25);
-
-const RUNNING: u8 = 0;
-const PARKED: u8 = 1;
-const LOOP_WAIT: u8 = 2;
-/// Spinning before it parks: looking for work, so it counts as available (for fair shares).
-const SPINNING: u8 = 3;
-
 struct Outstanding {
     task: Task,
     /// Its position in the sequence of tasks handed to this worker incarnation (from 0). The
@@ -151,14 +140,6 @@ struct Slot {
     /// The origin id of the worker incarnation now in this slot (0: none).
     origin: AtomicU32,
     handed: AtomicU32,
-    state: AtomicU8,
-    listed_idle: AtomicBool,
-    wake_flag: Mutex<bool>,
-    wake_cv: Condvar,
-    waker: Mutex<Option<Notify>>,
-    /// How long this worker spins before it parks, in nanoseconds (0: it parks at once). Only
-    /// the worker's own thread reads or writes it; see [`Pool::spin`].
-    spin_ns: AtomicU64,
     stats: SlotCounters,
 }
 
@@ -175,10 +156,8 @@ struct SlotCounters {
 pub struct Pool {
     slots: Box<[Slot]>,
     injector: Injector<Task>,
-    idle: TreiberStack<usize>,
-    /// Workers spinning now, and the most that may spin at once.
-    spinning: AtomicUsize,
-    max_spinning: usize,
+    /// The idle/wake handshake of the workers.
+    idle: Idle,
     queued: AtomicUsize,
     max_queue: Option<usize>,
     closed: AtomicBool,
@@ -236,12 +215,6 @@ impl Pool {
                     outstanding: Mutex::new(HashMap::new()),
                     origin: AtomicU32::new(0),
                     handed: AtomicU32::new(0),
-                    state: AtomicU8::new(RUNNING),
-                    listed_idle: AtomicBool::new(false),
-                    wake_flag: Mutex::new(false),
-                    wake_cv: Condvar::new(),
-                    waker: Mutex::new(None),
-                    spin_ns: AtomicU64::new(SPIN_MIN.as_nanos() as u64),
                     stats: SlotCounters::default(),
                 }
             })
@@ -249,9 +222,7 @@ impl Pool {
         Ok(Self {
             slots,
             injector: Injector::new(),
-            idle: TreiberStack::new(),
-            spinning: AtomicUsize::new(0),
-            max_spinning: (threads / 2).max(1),
+            idle: Idle::new(threads),
             queued: AtomicUsize::new(0),
             max_queue,
             closed: AtomicBool::new(false),
@@ -282,9 +253,8 @@ impl Pool {
         let s = self.slot(slot)?;
         let generation = self.next_incarnation.fetch_add(1, Ordering::Relaxed);
         let origin = frame::origin(slot, generation);
-        *lock(&s.waker) = Some(waker);
         s.handed.store(0, Ordering::SeqCst);
-        s.state.store(RUNNING, Ordering::SeqCst);
+        self.idle.attach(slot, waker);
         s.origin.store(origin, Ordering::SeqCst);
         if !lock(&s.signals).is_empty() {
             s.has_mail.store(true, Ordering::SeqCst);
@@ -394,52 +364,9 @@ impl Pool {
         // Wake a sleeper to take (or steal) the work; a worker that finds more work than it
         // takes wakes the next one, so a large batch fans out to every idle worker.
         if shared > 0 {
-            self.wake_one();
+            self.idle.wake_one();
         }
         Ok(n)
-    }
-
-    /// Wakes one waiting worker, if any. `listed_idle` is true exactly while a worker has an
-    /// entry in `idle`, so the stack holds at most one entry per worker.
-    fn wake_one(&self) {
-        // Pairs with the fence in `register_idle`: either the waiting worker sees the work this
-        // thread published before calling here, or this thread sees the worker listed.
-        fence(Ordering::SeqCst);
-        if self.spinning.load(Ordering::SeqCst) > 0 {
-            // A spinning worker finds the work (and wakes the next sleeper if it leaves some).
-            // It re-checks for work after it stops spinning (fence in `spin`), so a spinner
-            // that stops just now does not miss it.
-            return;
-        }
-        while let Some(k) = self.idle.pop() {
-            let s = &self.slots[k];
-            s.listed_idle.store(false, Ordering::Release);
-            if s.state.load(Ordering::Acquire) != RUNNING {
-                self.wake(k);
-                return;
-            }
-        }
-    }
-
-    fn wake(&self, k: usize) {
-        let s = &self.slots[k];
-        match s.state.load(Ordering::Acquire) {
-            LOOP_WAIT => {
-                if let Some(w) = lock(&s.waker).as_ref() {
-                    w();
-                }
-            }
-            _ => {
-                *lock(&s.wake_flag) = true;
-                s.wake_cv.notify_one();
-            }
-        }
-    }
-
-    fn wake_all(&self) {
-        for k in 0..self.slots.len() {
-            self.wake(k);
-        }
     }
 
     /// Called by the worker thread of `slot`: writes up to `max` tasks (and any completions or
@@ -449,141 +376,29 @@ impl Pool {
         let max = max.max(1);
         let mut spun = false;
         loop {
-            s.state.store(RUNNING, Ordering::Release);
+            self.idle.running(slot);
             let mail = self.collect_mail(s, out);
             let got = self.find_work(slot, s, max, out);
             if got > 0 || mail {
                 // More work than this worker took: wake the next sleeper for it (a large batch
                 // fans out worker by worker).
                 if got > 0 && self.has_visible_work() {
-                    self.wake_one();
+                    self.idle.wake_one();
                 }
                 return Ok(Taken::Work);
             }
             if self.closed.load(Ordering::Acquire) && lock(&s.outstanding).is_empty() {
                 return Ok(Taken::Closed);
             }
-            match wait {
-                Wait::EventLoop => {
-                    if self.register_idle(slot, s, LOOP_WAIT) {
-                        continue;
-                    }
-                    return Ok(Taken::Idle);
-                }
-                Wait::Park(limit) => {
-                    if !spun {
-                        spun = true;
-                        if self.spin(s) {
-                            continue;
-                        }
-                    }
-                    if self.register_idle(slot, s, PARKED) {
-                        continue;
-                    }
-                    let mut flag = lock(&s.wake_flag);
-                    let parked = Instant::now();
-                    let deadline = parked + limit;
-                    while !*flag && !self.closed.load(Ordering::Acquire) {
-                        let now = Instant::now();
-                        if now >= deadline {
-                            break;
-                        }
-                        flag = s
-                            .wake_cv
-                            .wait_timeout(flag, deadline - now)
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0;
-                    }
-                    let woken = std::mem::replace(&mut *flag, false);
-                    drop(flag);
-                    s.state.store(RUNNING, Ordering::Release);
-                    if !woken && !self.closed.load(Ordering::Acquire) {
-                        // Bounded park over: give the event loop a turn (lets the thread be
-                        // stopped and its timers run); the caller comes straight back.
-                        return Ok(Taken::Idle);
-                    }
-                    if woken
-                        && s.spin_ns.load(Ordering::Relaxed) == 0
-                        && parked.elapsed() < SPIN_MAX
-                    {
-                        // Work came soon after the worker parked: spinning would have caught it.
-                        s.spin_ns
-                            .store(SPIN_MIN.as_nanos() as u64, Ordering::Relaxed);
-                    }
-                    spun = false;
-                }
+            let look = |mail_order| {
+                self.has_visible_work() || !s.inbox.is_empty() || s.has_mail.load(mail_order)
+            };
+            let stop = || self.closed.load(Ordering::Acquire);
+            match self.idle.wait(slot, wait, &mut spun, look, stop) {
+                Idled::LookAgain => {}
+                Idled::Return => return Ok(Taken::Idle),
             }
         }
-    }
-
-    /// Spins for a while looking for work before the worker parks. Tasks often come within
-    /// microseconds of each other (a caller awaiting one result and submitting the next), and
-    /// waking a parked thread costs tens of microseconds on a virtual machine. The budget adapts
-    /// per worker: doubled (up to `SPIN_MAX`) when work came while spinning, halved when it did
-    /// not, down to not spinning at all, so an idle or lightly used pool burns no CPU; `take`
-    /// restores it when work comes soon after a park. At most `max_spinning` workers (half the
-    /// pool) spin at once, so spinners never crowd out the threads that submit the work, and a
-    /// submit does not wake a sleeper while one spins (see `wake_one`). Returns true if work or
-    /// mail is waiting.
-    fn spin(&self, s: &Slot) -> bool {
-        let budget = s.spin_ns.load(Ordering::Relaxed);
-        if budget == 0 {
-            return false;
-        }
-        if self.spinning.fetch_add(1, Ordering::SeqCst) >= self.max_spinning {
-            self.spinning.fetch_sub(1, Ordering::SeqCst);
-            return false;
-        }
-        s.state.store(SPINNING, Ordering::Release);
-        let budget = Duration::from_nanos(budget);
-        let start = Instant::now();
-        let mut found = false;
-        let mut rounds = 0u32;
-        loop {
-            if self.has_visible_work() || !s.inbox.is_empty() || s.has_mail.load(Ordering::Acquire)
-            {
-                found = true;
-                break;
-            }
-            if start.elapsed() >= budget {
-                break;
-            }
-            rounds += 1;
-            if rounds.is_multiple_of(16) {
-                // Let a thread that shares this core (the submitter, on a small machine) run.
-                std::thread::yield_now();
-            } else {
-                for _ in 0..32 {
-                    std::hint::spin_loop();
-                }
-            }
-        }
-        self.spinning.fetch_sub(1, Ordering::SeqCst);
-        let next = if found {
-            (budget * 2).clamp(SPIN_MIN, SPIN_MAX)
-        } else if budget / 2 < SPIN_MIN / 2 {
-            Duration::ZERO
-        } else {
-            budget / 2
-        };
-        s.spin_ns.store(next.as_nanos() as u64, Ordering::Relaxed);
-        found
-    }
-
-    /// Lists the worker as idle, then looks for work once more (a submit between the failed
-    /// search and the listing would otherwise be missed). Returns true if work appeared.
-    fn register_idle(&self, slot: usize, s: &Slot, state: u8) -> bool {
-        s.state.store(state, Ordering::SeqCst);
-        if !s.listed_idle.swap(true, Ordering::AcqRel) {
-            self.idle.push(slot);
-        }
-        // Pairs with the fence in `wake_one`/`deliver_to_worker` (Dekker style).
-        fence(Ordering::SeqCst);
-        if self.has_visible_work() || !s.inbox.is_empty() || s.has_mail.load(Ordering::SeqCst) {
-            s.state.store(RUNNING, Ordering::SeqCst);
-            return true;
-        }
-        false
     }
 
     fn has_visible_work(&self) -> bool {
@@ -610,11 +425,7 @@ impl Pool {
         // While other workers are idle, claim only a fair share of what is queued: tasks handed
         // to this worker's JavaScript side can no longer be stolen.
         let waiting = self.queued.load(Ordering::Relaxed);
-        let idle = self
-            .slots
-            .iter()
-            .filter(|o| o.state.load(Ordering::Relaxed) != RUNNING)
-            .count();
+        let idle = self.idle.available();
         let max = if idle > 0 && waiting > 0 {
             max.min(waiting.div_ceil(idle + 1)).max(1)
         } else {
@@ -779,7 +590,7 @@ impl Pool {
                 }
             }
         }
-        self.wake_one();
+        self.idle.wake_one();
         Ok(n)
     }
 
@@ -855,12 +666,7 @@ impl Pool {
     fn mail_posted(&self, k: usize) {
         let s = &self.slots[k];
         s.has_mail.store(true, Ordering::SeqCst);
-        // Pairs with the fence in `register_idle`: the worker either sees the mail before it
-        // waits, or this thread sees it waiting.
-        fence(Ordering::SeqCst);
-        if s.state.load(Ordering::SeqCst) != RUNNING {
-            self.wake(k);
-        }
+        self.idle.wake_if_waiting(k);
     }
 
     /// Wakes the worker in `slot` with a signal record (`frame::KIND_SIGNAL`) for the subsystem
@@ -958,7 +764,7 @@ impl Pool {
     fn detach(&self, slot: usize, started: u32, exit_payload: &[u8]) -> Result<Vec<u32>> {
         let s = self.slot(slot)?;
         let dead = s.origin.swap(0, Ordering::AcqRel);
-        *lock(&s.waker) = None;
+        self.idle.detach(slot);
         // Spawned by the dead worker itself: nobody awaits it any more.
         let orphaned = |t: &Task| dead != 0 && t.origin == dead;
         let handed: Vec<Outstanding> = lock(&s.outstanding).drain().map(|(_, o)| o).collect();
@@ -1022,7 +828,7 @@ impl Pool {
             self.injector.push(t);
         }
         if n > 0 {
-            self.wake_one();
+            self.idle.wake_one();
         }
         Ok(failed_main)
     }
@@ -1030,7 +836,7 @@ impl Pool {
     /// Stops accepting tasks; workers drain what is queued, then `take` answers `Closed`.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        self.wake_all();
+        self.idle.wake_all();
     }
 
     pub fn is_closed(&self) -> bool {
