@@ -1,10 +1,23 @@
 // The work-stealing Pool: values, proxy, map, errors, modules, transfer, shared memory, abort,
 // back-pressure, shutdown, stats, fork-join and worker faults.
 import test, { type ExecutionContext } from 'ava';
-import { join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
-import { Pool, SharedStack, WeftError, currentPool, isWeftError, taskSignal, type PoolOptions, type PoolStats, type WeftErrorCode } from '../src/index.js';
+import {
+  ActorSystem,
+  Pool,
+  SharedStack,
+  WeftError,
+  currentPool,
+  isWeftError,
+  taskSignal,
+  type PoolOptions,
+  type PoolStats,
+  type WeftErrorCode,
+} from '../src/index.js';
+import { Counter } from './fixtures/actors.js';
 import { rejection } from './helpers.js';
 
 type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' } });
@@ -752,6 +765,55 @@ test.serial('idleTimeout: idle workers leave, come back on demand, and busy ones
   t.not(again, first, 'a new worker thread ran the next task');
   t.deepEqual(await pool.map('inc', [1, 2, 3]), [2, 3, 4]);
   await pool.close();
+});
+
+test.serial('idleTimeout: a worker holding actors stays past it (the actor extension keeps it); it leaves once they stopped', async (t) => {
+  const pool = new Pool({ module: join(__dirname, 'fixtures/actors.ts'), threads: 2, idleTimeout: 150 });
+  const system = new ActorSystem({ pool });
+  t.teardown(async () => {
+    await system.shutdown();
+    await pool.destroy();
+  });
+  const counter = system.spawn(Counter, 5, { on: 0 });
+  counter.tell({ type: 'add', by: 1 });
+  const where = await counter.ask({ type: 'where' });
+  t.is(where, pool.stats().workers[0]!.threadId, 'the actor runs on worker 0');
+  await waitFor(t, 'the worker without actors to leave', () => pool.stats().workers[1]!.threadId === -1, 5_000);
+  await sleep(450);
+  t.is(pool.stats().workers[0]!.threadId, where, 'the worker holding an actor is still there, three idle timeouts later');
+  t.is(await counter.ask({ type: 'get' }), 6, 'with its actor and its state');
+  await system.stop(counter);
+  await waitFor(t, 'the worker to leave once its actor stopped', () => pool.stats().workers[0]!.threadId === -1, 5_000);
+  t.deepEqual(
+    pool.stats().workers.map((w) => w.restarts),
+    [0, 0],
+  );
+});
+
+/** The relative imports of a TypeScript source file, resolved to paths under src/. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!);
+  return specs.map((spec) => relative(SRC, resolve(dirname(file), spec)));
+}
+
+const SRC = join(__dirname, '..', 'src');
+
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+}
+
+test('layering: pool/ imports no actor/, par/ or worker/ module; only worker/main.ts composes pool and actor', (t) => {
+  const pool = sourcesUnder(join(SRC, 'pool'));
+  t.true(pool.some((f) => f.endsWith(join('pool', 'worker', 'loop.ts'))), 'the worker loop is under pool/');
+  for (const file of pool) {
+    const upward = importsOf(file).filter((p) => /^(actor|par|worker|fastify|metrics)\//.test(p));
+    t.deepEqual(upward, [], `${relative(SRC, file)} imports ${upward.join(', ')}`);
+  }
+  const main = importsOf(join(SRC, 'worker', 'main.ts'));
+  t.true(main.some((p) => p.startsWith('pool/')) && main.some((p) => p.startsWith('actor/')), 'worker/main.ts composes the two');
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -55,14 +55,16 @@ function wakeAllOnExit(native: NativePool): WeakRef<NativePool> {
 }
 
 /**
- * The compiled worker entry (dist/pool/worker.js), a file, so that Node runs the process's
- * `--import`/`--require` preloads in it as in the main thread. Under tsx (weft's own tests and
- * benches run the TypeScript sources) it is an eval that loads tsx's CommonJS hook first, since
- * `--import` preloads do not run in eval workers; a TypeScript task module gets tsx's ESM hooks in
- * the worker as it would in production (see ensureTypeScriptLoader in module.ts).
+ * The entry of a worker thread: src/worker/main.ts, which composes the pool's worker loop with
+ * what else lives on a worker (the actor hosts). The pool names it by path and imports none of it.
+ * Compiled (dist/worker/main.js) it is a file, so that Node runs the process's `--import`/`--require`
+ * preloads in it as in the main thread. Under tsx (weft's own tests and benches run the
+ * TypeScript sources) it is an eval that loads tsx's CommonJS hook first, since `--import`
+ * preloads do not run in eval workers; a TypeScript task module gets tsx's ESM hooks in the worker
+ * as it would in production (see ensureTypeScriptLoader in module.ts).
  */
 function workerEntry(): { file: string; eval: boolean } {
-  const file = join(__dirname, __filename.endsWith('.ts') ? 'worker.ts' : 'worker.js');
+  const file = join(__dirname, '..', 'worker', __filename.endsWith('.ts') ? 'main.ts' : 'main.js');
   if (file.endsWith('.ts')) return { file: `require("tsx/cjs"); require(${JSON.stringify(file)});`, eval: true };
   return { file, eval: false };
 }

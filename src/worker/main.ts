@@ -1,0 +1,16 @@
+/**
+ * The entry of a pool worker thread (the file `Pool` starts each worker with). The one place
+ * that composes the pool's worker loop with what else lives on a worker: today the actor hosts
+ * (pool/ imports no actor code; they meet here).
+ */
+import { workerData } from 'node:worker_threads';
+import { ActorWorkerExtension } from '../actor/worker-extension.js';
+import type { WorkerInit } from '../pool/protocol.js';
+import { WorkerLoop } from '../pool/worker/loop.js';
+// A worker decodes task arguments and messages: the wire handle codecs of what can travel nested
+// in them must be registered on this thread. SharedStack's registers when its module loads
+// (ActorRef's comes with the actor extension, through actor/ref.ts).
+import '../shared/stack.js';
+
+const init = workerData as WorkerInit;
+void new WorkerLoop(init, [new ActorWorkerExtension({ slot: init.slot, threads: init.threads })]).start();
