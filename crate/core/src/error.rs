@@ -65,11 +65,14 @@ impl fmt::Display for Code {
 /// An error with a stable code and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
+    /// What kind of failure (stable, shared with JavaScript).
     pub code: Code,
+    /// What happened, for people.
     pub message: String,
 }
 
 impl Error {
+    /// An error with `code` and `message`.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
             code,
@@ -86,6 +89,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A result whose error is an [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// The message of a caught panic payload.

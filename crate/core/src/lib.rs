@@ -1,15 +1,28 @@
 //! weft-core: every concurrent algorithm of weft, free of any Node.js binding.
 //!
-//! * [`stack::TreiberStack`]: a lock-free stack with epoch-based reclamation.
-//! * [`mailbox::Mailbox`]: actor mailboxes (many senders, one receiver, a system lane, bounded
-//!   with an overflow policy).
-//! * [`actor`]: the actor transport (per-actor mailboxes, per-thread run queues, wake-ups).
-//! * [`pool`]: the work-stealing scheduler of the worker pool; [`par`]: parallel pipelines.
+//! * [`TreiberStack`]: a lock-free stack with epoch-based reclamation.
+//! * [`Mailbox`]: actor mailboxes (many senders, one receiver, a system lane, bounded with an
+//!   overflow policy).
+//! * [`ActorSystem`]: the actor transport (per-actor mailboxes, per-thread run queues,
+//!   wake-ups).
+//! * [`Pool`]: the work-stealing scheduler of the worker pool; [`par`]: parallel pipelines.
 //! * [`registry`]: process-wide, weakly held registries so threads can attach to shared
 //!   structures by id.
-//! * [`value::Value`]: the payload type that carries JavaScript values between threads.
+//! * [`Value`]: the payload type that carries JavaScript values between threads; [`ValueStack`]:
+//!   the stack of them that JavaScript shares.
 //! * [`error`]: the stable error codes shared with the JavaScript layer.
-//! * [`alloc::CountingAlloc`]: a global allocator wrapper that counts live bytes (for soak tests).
+//! * [`CountingAlloc`]: a global allocator wrapper that counts live bytes (for soak tests).
+//!
+//! The `pub use` list below is the crate's face: its types, by name. The modules stay public for
+//! what only makes sense with their name in front: the functions and constants of a protocol
+//! (`pool::new_pool`, `pool::frame`, `actor::envelope`, `par::run`, ...), which is also how the
+//! Node binding reaches them today.
+//!
+//! Inside, every atomic, fence and lock comes through one private facade, `sync` (std's, or
+//! loom's under `--cfg loom`), and every wake-up callback is one [`Notify`] type. The handshakes
+//! between threads live in small types of their own (the pool's idle/wake handshake, an actor's
+//! run state, a host's wake-up, a mailbox's waiters) that `tests/loom.rs` model-checks as they
+//! are: see `src/pool/README.md`.
 //!
 //! The stack is `Send`/`Sync` only when its values are:
 //!
@@ -23,6 +36,8 @@
 //! sendable::<weft_core::stack::TreiberStack<std::cell::Cell<u8>>>();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod actor;
 pub mod alloc;
 pub mod error;
@@ -35,6 +50,18 @@ pub mod shared;
 pub mod stack;
 mod sync;
 pub mod value;
+
+pub use actor::{ActorSystem, Delivery};
+pub use alloc::CountingAlloc;
+pub use error::{Code, Error, Result};
+pub use mailbox::{Mailbox, Overflow, Sent};
+pub use notify::Notify;
+pub use par::{Array, ArrayMut, ElemKind, Mode, Output, Pipeline, Source, Terminal};
+pub use pool::{Cancelled, NameRefused, Pool, PoolStats, Taken, Wait};
+pub use registry::{Registered, Registry};
+pub use shared::ValueStack;
+pub use stack::TreiberStack;
+pub use value::Value;
 
 /// The handshake types `tests/loom.rs` model-checks, reachable from outside the crate only in a
 /// loom build (`--cfg loom`): the tests drive the code that runs, not copies of it.

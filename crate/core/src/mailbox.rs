@@ -272,6 +272,7 @@ impl<T> Mailbox<T> {
         self.closed.store(true, Ordering::Release);
     }
 
+    /// Whether it was closed.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
@@ -293,10 +294,12 @@ impl<T> Mailbox<T> {
         }
     }
 
+    /// Whether no message (of either lane) is queued now.
     pub fn is_empty(&self) -> bool {
         self.len() == 0 && self.system.is_empty()
     }
 
+    /// Its counters now.
     pub fn stats(&self) -> MailboxStats {
         MailboxStats {
             depth: self.len(),

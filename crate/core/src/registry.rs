@@ -41,6 +41,7 @@ pub struct Registered<T: 'static> {
 }
 
 impl<T> Registered<T> {
+    /// Its id in the registry (never reused).
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -66,6 +67,7 @@ impl<T> Drop for Registered<T> {
 }
 
 impl<T> Registry<T> {
+    /// An empty registry of structures of `kind` (named in errors).
     pub const fn new(kind: &'static str) -> Self {
         Self {
             kind,

@@ -60,8 +60,8 @@ pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 ///
 /// Loom has no futex and no clock: it models the mutex and the condvar exactly, but its
 /// `Condvar::wait_timeout` never times out. So under loom a deadline passes only when the model
-/// says so ([`expire`](Parker::expire)): a model lets time pass once every wake-up it expects has
-/// been sent, and a park that then ends by its deadline instead of a wake-up is a lost wake-up.
+/// says so (`expire`): a model lets time pass once every wake-up it expects has been sent, and a
+/// park that then ends by its deadline instead of a wake-up is a lost wake-up.
 pub(crate) struct Parker {
     flag: Mutex<bool>,
     cv: Condvar,

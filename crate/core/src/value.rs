@@ -9,18 +9,26 @@ use std::sync::Arc;
 /// A value that crossed (or will cross) from one JavaScript thread to another.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// `null`.
     Null,
+    /// A boolean.
     Bool(bool),
+    /// A number.
     Number(f64),
     /// A BigInt as sign and little-endian 64-bit words, as N-API represents it.
     BigInt {
+        /// Whether it is below zero.
         negative: bool,
+        /// Its magnitude, least significant word first.
         words: Arc<[u64]>,
     },
+    /// A string.
     String(Arc<str>),
     /// The bytes of a typed array, DataView or Buffer; `kind` says which view to rebuild.
     Bytes {
+        /// The view kind (the wire codec's numbering).
         kind: u8,
+        /// The bytes.
         data: Arc<[u8]>,
     },
     /// A structured-clone (V8 serializer) encoding of any other cloneable value.

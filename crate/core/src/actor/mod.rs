@@ -17,7 +17,7 @@
 //! only when the host's `notified` flag flips). A host releasing an actor stores `IDLE` and looks
 //! at the mailbox again. Both sides fence (`SeqCst`) between their write and their read, so
 //! either the sender sees `IDLE` or the host sees the message: no message is ever stranded in an
-//! idle mailbox. The flag is [`RunState`] (in `cell.rs`), the wake-up [`HostWake`] (in
+//! idle mailbox. The flag is `RunState` (in `cell.rs`), the wake-up `HostWake` (in
 //! `host.rs`); loom checks both types themselves (`tests/loom.rs`).
 //!
 //! Messages are opaque byte envelopes written by the JavaScript codec; this module reads only
@@ -64,8 +64,11 @@ pub const MAIN_HOST: u32 = 0;
 /// then the JavaScript payload
 /// ```
 pub mod envelope {
+    /// A message that wants no reply.
     pub const TELL: u8 = 0;
+    /// A message whose reply (or failure) goes to the asking host as a notice.
     pub const ASK: u8 = 1;
+    /// A lifecycle or supervision message, for the system lane.
     pub const SYSTEM: u8 = 2;
     /// Several user envelopes from one sender to one unbounded mailbox, in order: `u32 count`,
     /// then `count × (u32 len, envelope)`. `send_batch` bundles a sender's consecutive messages
@@ -121,10 +124,15 @@ pub mod envelope {
 /// EVENT (5):       JavaScript lifecycle records (written by JavaScript)
 /// ```
 pub mod notice {
+    /// The reply to an ask.
     pub const REPLY: u8 = 1;
+    /// An ask whose message was refused, dropped or undeliverable.
     pub const ASK_FAILED: u8 = 2;
+    /// A full `wait` mailbox has room again.
     pub const ROOM: u8 = 3;
+    /// Actors that lost their thread.
     pub const LOST: u8 = 4;
+    /// A lifecycle event (written by JavaScript).
     pub const EVENT: u8 = 5;
 
     /// The mailbox was full (`reject`, `wait`) or dropped the message (`drop-*`).
@@ -134,19 +142,25 @@ pub mod notice {
 }
 
 /// Kinds of the records [`ActorSystem::drain`] writes: `u8 kind | u32 actor | u32 len | bytes`.
+/// This one: a message (an envelope, or a bundle of them) for `actor`.
 pub const OUT_MESSAGE: u8 = 1;
+/// A notice for the host (see [`notice`]); `actor` is 0.
 pub const OUT_NOTICE: u8 = 2;
 /// A system message delivered around the mailbox (its actor was running; see `send`).
 pub const OUT_CONTROL: u8 = 3;
 
 /// Kinds of the records [`ActorSystem::send_batch`] reads: `u8 kind | u32 target | u32 len | bytes`.
+/// This one: a user message for actor `target`.
 pub const IN_USER: u8 = 1;
+/// A system message for actor `target`.
 pub const IN_SYSTEM: u8 = 2;
+/// A notice for host `target`.
 pub const IN_NOTICE: u8 = 3;
 
 /// What happened to one message sent with [`ActorSystem::send`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
+    /// Queued.
     Queued = 0,
     /// Queued; the oldest message was evicted to make room (a dead letter).
     Evicted = 1,
@@ -161,10 +175,12 @@ pub enum Delivery {
 /// A dead letter kept for inspection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadLetter {
+    /// The actor it was sent to (0: unknown, it had stopped).
     pub actor: u32,
     /// Why: [`Delivery::Evicted`], [`Delivery::Dropped`], [`Delivery::Full`] or
     /// [`Delivery::Stopped`].
     pub reason: Delivery,
+    /// The message.
     pub envelope: Box<[u8]>,
 }
 
@@ -177,14 +193,23 @@ const RECENT_DEAD: usize = 64;
 /// Counters of one actor.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CellStats {
+    /// The actor.
     pub id: u32,
+    /// The host it runs on.
     pub host: u32,
+    /// User messages queued now.
     pub depth: usize,
+    /// System messages queued now.
     pub system_depth: usize,
+    /// Messages handed to its host.
     pub processed: u64,
+    /// Restarts (by its supervisor, or after its thread died).
     pub restarts: u64,
+    /// Messages to it that became dead letters.
     pub dead_letters: u64,
+    /// Messages its mailbox's overflow policy evicted or discarded.
     pub dropped: u64,
+    /// Sends its full mailbox refused.
     pub refused: u64,
 }
 
@@ -222,6 +247,7 @@ impl ActorSystem {
         })
     }
 
+    /// How many hosts (threads) it has.
     pub fn hosts(&self) -> usize {
         self.hosts.len()
     }
@@ -692,6 +718,7 @@ impl ActorSystem {
             .len()
     }
 
+    /// Whether no actor is alive.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

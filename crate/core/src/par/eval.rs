@@ -49,6 +49,7 @@ impl Regs {
         }
     }
 
+    /// How many values it evaluates at once (its register width).
     pub fn lanes(&self) -> usize {
         self.lanes
     }

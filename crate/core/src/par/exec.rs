@@ -23,23 +23,35 @@ pub const CHUNK: usize = 1 << 14;
 /// Where the values come from. Typed arrays are read in place.
 #[derive(Clone, Copy, Debug)]
 pub enum Source<'a> {
+    /// A `Float64Array`'s elements.
     F64(&'a [f64]),
+    /// A `Float32Array`'s elements.
     F32(&'a [f32]),
+    /// A `Int8Array`'s elements.
     I8(&'a [i8]),
+    /// A `Uint8Array`'s elements.
     U8(&'a [u8]),
+    /// A `Int16Array`'s elements.
     I16(&'a [i16]),
+    /// A `Uint16Array`'s elements.
     U16(&'a [u16]),
+    /// A `Int32Array`'s elements.
     I32(&'a [i32]),
+    /// A `Uint32Array`'s elements.
     U32(&'a [u32]),
     /// `start + k * step` for `k` in `0..len`.
     Range {
+        /// The first value.
         start: f64,
+        /// The difference between neighbours.
         step: f64,
+        /// How many values.
         len: u64,
     },
 }
 
 impl Source<'_> {
+    /// How many values it holds.
     pub fn len(&self) -> u64 {
         match self {
             Source::F64(s) => s.len() as u64,
@@ -54,6 +66,7 @@ impl Source<'_> {
         }
     }
 
+    /// Whether it holds no value.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -127,18 +140,28 @@ fn lane_offsets() -> &'static [f64; BLOCK] {
 /// The kinds of typed array a result can be written as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ElemKind {
+    /// `Float64Array`.
     F64 = 0,
+    /// `Float32Array`.
     F32 = 1,
+    /// `Int8Array`.
     I8 = 2,
+    /// `Uint8Array`.
     U8 = 3,
+    /// `Uint8ClampedArray`.
     U8Clamped = 4,
+    /// `Int16Array`.
     I16 = 5,
+    /// `Uint16Array`.
     U16 = 6,
+    /// `Int32Array`.
     I32 = 7,
+    /// `Uint32Array`.
     U32 = 8,
 }
 
 impl ElemKind {
+    /// The kind with this code (its discriminant, shared with the JavaScript side).
     pub fn from_code(code: u32) -> Option<ElemKind> {
         Some(match code {
             0 => ElemKind::F64,
@@ -166,10 +189,12 @@ pub enum Terminal {
     Min,
     /// `Math.max` over the values; nothing when empty.
     Max,
+    /// How many values pass the pipeline.
     Count,
     /// Folds each chunk from `init` with the pipeline's terminal closure, then folds the
     /// chunks' results in order with the same closure (`init` when nothing passed).
     Reduce {
+        /// The initial accumulator.
         init: f64,
     },
     /// Whether the terminal closure is truthy for some value.
@@ -180,7 +205,9 @@ pub enum Terminal {
     ToArray(ElemKind),
     /// The values converted to the element kind, sorted numerically (`-0` before `+0`, NaN last).
     Sort {
+        /// The element kind of the result.
         kind: ElemKind,
+        /// Largest first.
         descending: bool,
     },
 }
@@ -188,14 +215,23 @@ pub enum Terminal {
 /// A typed array's contents, owned.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Array {
+    /// A `Float64Array`'s elements.
     F64(Vec<f64>),
+    /// A `Float32Array`'s elements.
     F32(Vec<f32>),
+    /// A `Int8Array`'s elements.
     I8(Vec<i8>),
+    /// A `Uint8Array`'s elements.
     U8(Vec<u8>),
+    /// A `Uint8ClampedArray`'s elements.
     U8Clamped(Vec<u8>),
+    /// A `Int16Array`'s elements.
     I16(Vec<i16>),
+    /// A `Uint16Array`'s elements.
     U16(Vec<u16>),
+    /// A `Int32Array`'s elements.
     I32(Vec<i32>),
+    /// A `Uint32Array`'s elements.
     U32(Vec<u32>),
 }
 
@@ -214,6 +250,7 @@ impl Array {
         }
     }
 
+    /// Whether it holds no value.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -251,24 +288,36 @@ impl Array {
 /// A typed array's contents, borrowed for writing (`toArray({ into })`).
 #[derive(Debug)]
 pub enum ArrayMut<'a> {
+    /// A `Float64Array`'s elements.
     F64(&'a mut [f64]),
+    /// A `Float32Array`'s elements.
     F32(&'a mut [f32]),
+    /// A `Int8Array`'s elements.
     I8(&'a mut [i8]),
+    /// A `Uint8Array`'s elements.
     U8(&'a mut [u8]),
+    /// A `Uint8ClampedArray`'s elements.
     U8Clamped(&'a mut [u8]),
+    /// A `Int16Array`'s elements.
     I16(&'a mut [i16]),
+    /// A `Uint16Array`'s elements.
     U16(&'a mut [u16]),
+    /// A `Int32Array`'s elements.
     I32(&'a mut [i32]),
+    /// A `Uint32Array`'s elements.
     U32(&'a mut [u32]),
 }
 
 /// The result of a terminal.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
+    /// A number (`sum`, `mean`, `min`, `max`, `count`, `reduce`).
     Number(f64),
+    /// A boolean (`some`, `every`).
     Bool(bool),
     /// `min`/`max` of nothing.
     Nothing,
+    /// A typed array (`toArray`, `sort`).
     Array(Array),
 }
 

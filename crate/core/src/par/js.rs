@@ -127,7 +127,6 @@ pub fn max(a: f64, b: f64) -> f64 {
     }
 }
 
-/// `Math.round`: round half towards +Infinity, keeping `-0` for results in [-0.5, -0].
 #[inline(always)]
 /// `Math.acosh`: NaN below 1. (The `libm` crate's `acosh` answers large negative inputs with a
 /// number, as if for |x|.)
@@ -139,6 +138,7 @@ pub fn acosh(x: f64) -> f64 {
     }
 }
 
+/// `Math.round`: round half towards +Infinity, keeping `-0` for results in [-0.5, -0].
 pub fn round(x: f64) -> f64 {
     let f = x.floor();
     // x - floor(x) is exact for every finite x (and NaN for infinities, which stay as they are).

@@ -63,33 +63,61 @@ ops! {
     Not = 1,
     /// `~`.
     BitNot = 1,
+    /// `Math.abs`.
     Abs = 1,
+    /// `Math.acos`.
     Acos = 1,
+    /// `Math.acosh`.
     Acosh = 1,
+    /// `Math.asin`.
     Asin = 1,
+    /// `Math.asinh`.
     Asinh = 1,
+    /// `Math.atan`.
     Atan = 1,
+    /// `Math.atanh`.
     Atanh = 1,
+    /// `Math.cbrt`.
     Cbrt = 1,
+    /// `Math.ceil`.
     Ceil = 1,
+    /// `Math.clz32`.
     Clz32 = 1,
+    /// `Math.cos`.
     Cos = 1,
+    /// `Math.cosh`.
     Cosh = 1,
+    /// `Math.exp`.
     Exp = 1,
+    /// `Math.expm1`.
     Expm1 = 1,
+    /// `Math.floor`.
     Floor = 1,
+    /// `Math.fround`.
     Fround = 1,
+    /// `Math.log`.
     Log = 1,
+    /// `Math.log1p`.
     Log1p = 1,
+    /// `Math.log10`.
     Log10 = 1,
+    /// `Math.log2`.
     Log2 = 1,
+    /// `Math.round`.
     Round = 1,
+    /// `Math.sign`.
     Sign = 1,
+    /// `Math.sin`.
     Sin = 1,
+    /// `Math.sinh`.
     Sinh = 1,
+    /// `Math.sqrt`.
     Sqrt = 1,
+    /// `Math.tan`.
     Tan = 1,
+    /// `Math.tanh`.
     Tanh = 1,
+    /// `Math.trunc`.
     Trunc = 1,
     /// `Number.isNaN` (boolean result).
     IsNaN = 1,
@@ -99,16 +127,23 @@ ops! {
     IsInteger = 1,
     /// `Number.isSafeInteger`.
     IsSafeInteger = 1,
+    /// `+`.
     Add = 2,
+    /// Binary `-`.
     Sub = 2,
+    /// `*`.
     Mul = 2,
+    /// `/`.
     Div = 2,
     /// `%`.
     Mod = 2,
     /// `**` and `Math.pow`.
     Pow = 2,
+    /// `&`.
     BitAnd = 2,
+    /// `|`.
     BitOr = 2,
+    /// `^`.
     BitXor = 2,
     /// `<<`.
     Shl = 2,
@@ -116,18 +151,25 @@ ops! {
     Sar = 2,
     /// `>>>`.
     Shr = 2,
+    /// `<` (boolean result).
     Lt = 2,
+    /// `<=`.
     Le = 2,
+    /// `>`.
     Gt = 2,
+    /// `>=`.
     Ge = 2,
     /// Numeric equality (`==`, and `===` between values of one type).
     Eq = 2,
+    /// Numeric inequality (`!=`, and `!==` between values of one type).
     Ne = 2,
     /// `Math.min` of two.
     Min = 2,
     /// `Math.max` of two.
     Max = 2,
+    /// `Math.atan2`.
     Atan2 = 2,
+    /// `Math.imul`.
     Imul = 2,
     /// `c ? a : b` on the truthiness of `c` (operands `c, a, b`).
     Select = 3,
@@ -136,6 +178,7 @@ ops! {
 }
 
 impl Op {
+    /// The op with this opcode.
     pub fn from_code(code: u32) -> Option<Op> {
         Op::ALL.get(code as usize).copied()
     }
@@ -144,17 +187,24 @@ impl Op {
 /// One instruction.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instr {
+    /// What it computes.
     pub op: Op,
+    /// The register it writes.
     pub dst: u16,
+    /// The registers it reads.
     pub args: Args,
 }
 
 /// The operands of an instruction.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Args {
+    /// One operand register.
     One(u16),
+    /// Two operand registers.
     Two(u16, u16),
+    /// Three operand registers.
     Three(u16, u16, u16),
+    /// Any number of operand registers (variadic ops).
     Many(Box<[u16]>),
 }
 
@@ -189,7 +239,9 @@ impl Kind {
 /// One compiled closure.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
+    /// Its place in the pipeline.
     pub kind: Kind,
+    /// Its instructions, in order.
     pub code: Vec<Instr>,
     /// The register that holds the closure's result after the code ran.
     pub result: u16,
@@ -200,9 +252,13 @@ pub struct Program {
 /// A decoded pipeline: the stages, the terminal's closure (if any) and the constants.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pipeline {
+    /// The `map` and `filter` stages, in order.
     pub stages: Vec<Program>,
+    /// The closure of a `reduce`, `some` or `every` terminal.
     pub terminal: Option<Program>,
+    /// The constants every program reads (from register [`R_CONST`] on).
     pub consts: Vec<f64>,
+    /// How many registers the programs use.
     pub nregs: usize,
 }
 

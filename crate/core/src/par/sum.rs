@@ -45,6 +45,7 @@ impl Default for ExactSum {
 }
 
 impl ExactSum {
+    /// Zero.
     pub const fn new() -> Self {
         Self {
             digits: [0; DIGITS],

@@ -9,6 +9,8 @@
 //!                                result: it was cancelled and dropped before it ran)
 //!            kind 3 abort:       u32 origin | u32 id | u32 seq (the task handed here as
 //!                                number seq was aborted)
+//!            kind 4 signal:      u32 id | u32 token   (wake the subsystem `id` living on this
+//!                                worker, an actor host; see `Pool::signal`)
 //! complete (worker -> pool) u32 len | u32 origin | u32 id | u8 flags | f32 run_ms | result
 //!            flags: 1 failed, 2 settled in the worker itself (no delivery)
 //! drain    (pool -> main)  u32 len | u32 id | result  (no result: cancelled and dropped
@@ -26,15 +28,21 @@ pub const MAIN: Origin = 0;
 /// The most worker slots a pool can have.
 pub const MAX_SLOTS: usize = 255;
 
+/// A take record: a task to run.
 pub const KIND_TASK: u8 = 1;
+/// A take record: the completion of a task this worker spawned.
 pub const KIND_COMPLETION: u8 = 2;
+/// A take record: a task handed to this worker was aborted.
 pub const KIND_ABORT: u8 = 3;
 /// A wake-up for a subsystem living on the worker (an actor host): `u32 id | u32 token`.
 pub const KIND_SIGNAL: u8 = 4;
 
+/// A complete record's flag: the task failed (its result is the error).
 pub const FLAG_FAILED: u8 = 1;
+/// A complete record's flag: the task was settled in the worker itself (no delivery).
 pub const FLAG_LOCAL: u8 = 2;
 
+/// The origin of a worker incarnation: its slot and generation (mod 2^24), never [`MAIN`].
 pub fn origin(slot: usize, generation: u32) -> Origin {
     ((generation & 0x00ff_ffff) << 8) | (slot as u32 + 1)
 }
@@ -44,18 +52,29 @@ pub fn slot_of(origin: Origin) -> usize {
     ((origin & 0xff) as usize).wrapping_sub(1)
 }
 
+/// A parsed submit record.
 pub struct SubmitRecord<'a> {
+    /// The task id (chosen by the submitter, unique among its tasks in flight).
     pub id: u32,
+    /// The worker slot it must run on (`None`: any worker).
     pub target: Option<usize>,
+    /// The task name id and the encoded arguments.
     pub payload: &'a [u8],
 }
 
+/// A parsed complete record.
 pub struct CompleteRecord<'a> {
+    /// Who submitted the task.
     pub origin: Origin,
+    /// The task id.
     pub id: u32,
+    /// Whether it failed.
     pub failed: bool,
+    /// Whether it was settled in the worker itself (nothing to deliver).
     pub local: bool,
+    /// How long it ran, in milliseconds.
     pub run_ms: f32,
+    /// The encoded result (or error).
     pub payload: &'a [u8],
 }
 
@@ -84,6 +103,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Parses a batch of submit records.
 pub fn parse_submit(buf: &[u8]) -> Result<Vec<SubmitRecord<'_>>> {
     let mut c = Cursor { buf, at: 0 };
     let mut out = Vec::new();
@@ -104,6 +124,7 @@ pub fn parse_submit(buf: &[u8]) -> Result<Vec<SubmitRecord<'_>>> {
     Ok(out)
 }
 
+/// Parses a batch of complete records.
 pub fn parse_complete(buf: &[u8]) -> Result<Vec<CompleteRecord<'_>>> {
     let mut c = Cursor { buf, at: 0 };
     let mut out = Vec::new();
@@ -129,6 +150,7 @@ pub fn parse_complete(buf: &[u8]) -> Result<Vec<CompleteRecord<'_>>> {
     Ok(out)
 }
 
+/// Appends a task take record.
 pub fn write_task(out: &mut Vec<u8>, origin: Origin, id: u32, seq: u32, payload: &[u8]) {
     out.push(KIND_TASK);
     out.extend_from_slice(&(12 + payload.len() as u32).to_le_bytes());
@@ -154,6 +176,7 @@ pub fn parse_ids(buf: &[u8]) -> Result<Vec<(Origin, u32)>> {
         .collect())
 }
 
+/// Appends a completion take record (for a worker that spawned the task).
 pub fn write_worker_completion(out: &mut Vec<u8>, id: u32, result: &[u8]) {
     out.push(KIND_COMPLETION);
     out.extend_from_slice(&(4 + result.len() as u32).to_le_bytes());
@@ -161,6 +184,7 @@ pub fn write_worker_completion(out: &mut Vec<u8>, id: u32, result: &[u8]) {
     out.extend_from_slice(result);
 }
 
+/// Appends an abort take record.
 pub fn write_abort(out: &mut Vec<u8>, origin: Origin, id: u32, seq: u32) {
     out.push(KIND_ABORT);
     out.extend_from_slice(&12u32.to_le_bytes());
@@ -169,6 +193,7 @@ pub fn write_abort(out: &mut Vec<u8>, origin: Origin, id: u32, seq: u32) {
     out.extend_from_slice(&seq.to_le_bytes());
 }
 
+/// Appends a signal take record.
 pub fn write_signal(out: &mut Vec<u8>, id: u32, token: u32) {
     out.push(KIND_SIGNAL);
     out.extend_from_slice(&8u32.to_le_bytes());
@@ -176,6 +201,7 @@ pub fn write_signal(out: &mut Vec<u8>, id: u32, token: u32) {
     out.extend_from_slice(&token.to_le_bytes());
 }
 
+/// Appends a drain record (a completion for the main thread).
 pub fn write_main_completion(out: &mut Vec<u8>, id: u32, result: &[u8]) {
     out.extend_from_slice(&(4 + result.len() as u32).to_le_bytes());
     out.extend_from_slice(&id.to_le_bytes());

@@ -85,7 +85,12 @@ pub enum Cancelled {
     Queued,
     /// Handed to the worker in `slot` as its task number `seq` (see [`frame`]): an abort record
     /// was sent there. Its completion (or its worker's death) still comes.
-    Running { slot: usize, seq: u32 },
+    Running {
+        /// The worker slot it was handed to.
+        slot: usize,
+        /// Its number among the tasks handed to that worker incarnation.
+        seq: u32,
+    },
 }
 
 /// The most task names a pool gives ids to: a name id travels as a `u16` (see `frame`).
@@ -238,6 +243,7 @@ impl Pool {
         })
     }
 
+    /// How many worker slots it has.
     pub fn threads(&self) -> usize {
         self.slots.len()
     }
@@ -292,6 +298,7 @@ impl Pool {
         Ok(id)
     }
 
+    /// The task name with this id.
     pub fn name_of(&self, id: u32) -> Option<String> {
         lock(&self.names).list.get(id as usize).cloned()
     }
@@ -839,6 +846,7 @@ impl Pool {
         self.idle.wake_all();
     }
 
+    /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }

@@ -7,36 +7,59 @@ use hdrhistogram::Histogram;
 /// Percentiles of a duration distribution, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Percentiles {
+    /// How many durations were recorded.
     pub count: u64,
+    /// The median.
     pub p50: f64,
+    /// The 90th percentile.
     pub p90: f64,
+    /// The 99th percentile.
     pub p99: f64,
+    /// The longest.
     pub max: f64,
 }
 
+/// Counters of one worker slot (all its incarnations).
 #[derive(Clone, Debug, Default)]
 pub struct SlotStats {
+    /// The slot.
     pub index: usize,
+    /// Tasks that completed.
     pub completed: u64,
+    /// Tasks that failed.
     pub failed: u64,
+    /// Tasks it stole from other workers' deques.
     pub stolen: u64,
+    /// Tasks handed to it and not completed yet.
     pub running: usize,
+    /// Times its worker died and was replaced.
     pub restarts: u64,
     /// Share of the pool's lifetime this slot spent running tasks.
     pub busy: f64,
 }
 
+/// A snapshot of a pool's counters and histograms.
 #[derive(Clone, Debug, Default)]
 pub struct PoolStats {
+    /// Worker slots.
     pub threads: usize,
+    /// Tasks waiting to be handed to a worker.
     pub queued: usize,
+    /// Tasks handed to workers and not completed yet.
     pub running: usize,
+    /// Tasks that completed.
     pub completed: u64,
+    /// Tasks that failed.
     pub failed: u64,
+    /// Tasks stolen between workers.
     pub stolen: u64,
+    /// Mean share of the pool's lifetime the slots spent running tasks.
     pub utilization: f64,
+    /// How long tasks waited before a worker took them.
     pub wait: Percentiles,
+    /// How long tasks ran.
     pub run: Percentiles,
+    /// Per slot.
     pub slots: Vec<SlotStats>,
 }
 
