@@ -8,10 +8,6 @@ import { describe } from '../internal/describe.js';
 import { handlerMapOf, unhandledText } from './define.js';
 import { HANDLE_ACTOR_REF, registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
 import type { ActorMessage, AnyActorDefinition, AskMessage, AskOptions, AskReply, MessageType } from './types.js';
-// SharedStack's handle codec (registered by its module) must be loaded on every thread that
-// decodes values. Until the pool worker's entry (worker/main.ts) imports it, this module, which
-// every pool worker loads, does. TRANSITIONAL: goes once the worker entry has the import.
-import '../shared/stack.js';
 
 /** What a ref needs from the actor host of the thread it is used on. */
 export interface RefHost {

@@ -23,8 +23,7 @@ import fp from 'fastify-plugin';
 import { ACTOR_SYSTEM_OPTIONS, ActorSystem, type ActorSystemOptions } from '../actor/system.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
-import { Pool } from '../pool/pool.js';
-import type { PoolOptions } from '../pool/types.js';
+import { Pool, type PoolOptions } from '../pool/index.js';
 import { describe } from '../internal/describe.js';
 
 /** What the plugin decorates the Fastify instance with (`fastify.weft` by default). */

@@ -26,7 +26,7 @@ import {
 import type { ActorStats, ActorSystemStats } from '../actor/system.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
-import type { PoolStats } from '../pool/types.js';
+import type { PoolStats } from '../pool/index.js';
 import { describe } from '../internal/describe.js';
 
 /** What is read from a pool: a weft `Pool` (of any task module) fits. */

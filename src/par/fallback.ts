@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from '../pool/pool.js';
+import { Pool } from '../pool/index.js';
 import type { Captures } from './compiler.js';
 
 /** A stage or terminal closure as JavaScript source, with its captures. */
