@@ -154,6 +154,66 @@ export declare class NativeStack {
  */
 export declare function __panicForTest(message: string): void
 
+export declare const ACTOR_DELIVERY_DROPPED: number
+
+export declare const ACTOR_DELIVERY_EVICTED: number
+
+export declare const ACTOR_DELIVERY_FULL: number
+
+/** `send` delivery codes. */
+export declare const ACTOR_DELIVERY_QUEUED: number
+
+export declare const ACTOR_DELIVERY_STOPPED: number
+
+export declare const ACTOR_ENV_ASK: number
+
+export declare const ACTOR_ENV_BUNDLE: number
+
+export declare const ACTOR_ENV_SYSTEM: number
+
+/** Envelope kinds. */
+export declare const ACTOR_ENV_TELL: number
+
+export declare const ACTOR_IN_NOTICE: number
+
+export declare const ACTOR_IN_SYSTEM: number
+
+/** Transport record kinds, into a host (`IN_*`) and out of it (`OUT_*`). */
+export declare const ACTOR_IN_USER: number
+
+/** The host of the main thread. */
+export declare const ACTOR_MAIN_HOST: number
+
+export declare const ACTOR_NOTICE_ASK_FAILED: number
+
+export declare const ACTOR_NOTICE_EVENT: number
+
+export declare const ACTOR_NOTICE_LOST: number
+
+/** Notice kinds and the reasons of ASK_FAILED. */
+export declare const ACTOR_NOTICE_REPLY: number
+
+export declare const ACTOR_NOTICE_ROOM: number
+
+export declare const ACTOR_OUT_CONTROL: number
+
+export declare const ACTOR_OUT_MESSAGE: number
+
+export declare const ACTOR_OUT_NOTICE: number
+
+export declare const ACTOR_OVERFLOW_DROP_NEWEST: number
+
+export declare const ACTOR_OVERFLOW_DROP_OLDEST: number
+
+/** Mailbox overflow policies, as `create` takes them (see `actor.rs`'s `overflow`). */
+export declare const ACTOR_OVERFLOW_REJECT: number
+
+export declare const ACTOR_OVERFLOW_WAIT: number
+
+export declare const ACTOR_REASON_FULL: number
+
+export declare const ACTOR_REASON_STOPPED: number
+
 export declare function allocStats(counting?: boolean | undefined | null): AllocStats
 
 /**
@@ -252,3 +312,28 @@ export declare function parRunSync(source: Float64Array | Float32Array | Int32Ar
 
 /** The thread count of weft's par pool. */
 export declare function parThreads(): number
+
+/** Completion flags. */
+export declare const POOL_FLAG_FAILED: number
+
+export declare const POOL_FLAG_LOCAL: number
+
+export declare const POOL_KIND_ABORT: number
+
+export declare const POOL_KIND_COMPLETION: number
+
+export declare const POOL_KIND_SIGNAL: number
+
+/** Record kinds. */
+export declare const POOL_KIND_TASK: number
+
+/** The origin of tasks submitted by the main thread. */
+export declare const POOL_MAIN_ORIGIN: number
+
+/** The most worker threads a pool has. */
+export declare const POOL_MAX_SLOTS: number
+
+/** The most task names a pool gives ids to (and before its module has loaded). */
+export declare const POOL_MAX_TASK_NAMES: number
+
+export declare const POOL_MAX_UNCHECKED_TASK_NAMES: number

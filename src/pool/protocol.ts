@@ -12,19 +12,23 @@ import type { MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError, WeftError } from '../errors.js';
 import { nearestName } from '../internal/options.js';
 import type { WireReader, WireWriter } from '../internal/wire.js';
+import { native } from '../native.js';
 
-export const MAIN_ORIGIN = 0;
+// The numbers weft-core reads too come from it (crate/binding/src/constants.rs); the others
+// (task flags, result status, the progress layout) only TypeScript reads, on both threads.
 
-export const KIND_TASK = 1;
-export const KIND_COMPLETION = 2;
-export const KIND_ABORT = 3;
-/** A wake-up for an actor host on this worker: u32 system id, u32 process token. */
-export const KIND_SIGNAL = 4;
+export const MAIN_ORIGIN = native.POOL_MAIN_ORIGIN;
 
-export const FLAG_FAILED = 1;
-export const FLAG_LOCAL = 2;
+export const KIND_TASK = native.POOL_KIND_TASK;
+export const KIND_COMPLETION = native.POOL_KIND_COMPLETION;
+export const KIND_ABORT = native.POOL_KIND_ABORT;
+/** A wake-up for a worker extension (the actor hosts): u32 system id, u32 process token. */
+export const KIND_SIGNAL = native.POOL_KIND_SIGNAL;
 
-/** Task flags. */
+export const FLAG_FAILED = native.POOL_FLAG_FAILED;
+export const FLAG_LOCAL = native.POOL_FLAG_LOCAL;
+
+/** Task flags (TypeScript only: in the task payload, which weft-core does not read). */
 export const TASK_ARGS_ON_PORT = 1; // arguments travel through the worker's side port (transfer)
 export const TASK_MAP = 2; // a map chunk: args = [items]; the task runs once per item
 

@@ -41,11 +41,12 @@ pub struct NativeDeadLetter {
 }
 
 fn overflow(code: u32) -> weft_core::error::Result<Overflow> {
+    use crate::constants::*;
     Ok(match code {
-        0 => Overflow::Reject,
-        1 => Overflow::DropOldest,
-        2 => Overflow::DropNewest,
-        3 => Overflow::Wait,
+        ACTOR_OVERFLOW_REJECT => Overflow::Reject,
+        ACTOR_OVERFLOW_DROP_OLDEST => Overflow::DropOldest,
+        ACTOR_OVERFLOW_DROP_NEWEST => Overflow::DropNewest,
+        ACTOR_OVERFLOW_WAIT => Overflow::Wait,
         _ => {
             return Err(CoreError::new(
                 Code::InvalidArg,

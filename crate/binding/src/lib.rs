@@ -5,6 +5,7 @@
 //! whose `code` is the stable weft code.
 
 mod actor;
+mod constants;
 mod errors;
 mod fast;
 mod par;
@@ -13,6 +14,7 @@ mod stack;
 mod value;
 
 pub use actor::*;
+pub use constants::*;
 pub use errors::*;
 pub use par::*;
 pub use pool::*;
