@@ -337,3 +337,6 @@ export declare const POOL_MAX_SLOTS: number
 export declare const POOL_MAX_TASK_NAMES: number
 
 export declare const POOL_MAX_UNCHECKED_TASK_NAMES: number
+
+/** Where a task take record's payload (u16 name id first) starts in the record's body. */
+export declare const POOL_TASK_PAYLOAD_AT: number

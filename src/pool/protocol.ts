@@ -25,6 +25,9 @@ export const KIND_ABORT = native.POOL_KIND_ABORT;
 /** A wake-up for a worker extension (the actor hosts): u32 system id, u32 process token. */
 export const KIND_SIGNAL = native.POOL_KIND_SIGNAL;
 
+/** Where a task take record's payload (its u16 name id first) starts in the record's body. */
+export const TASK_PAYLOAD_AT = native.POOL_TASK_PAYLOAD_AT;
+
 export const FLAG_FAILED = native.POOL_FLAG_FAILED;
 export const FLAG_LOCAL = native.POOL_FLAG_LOCAL;
 

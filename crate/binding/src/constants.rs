@@ -31,6 +31,9 @@ pub const POOL_KIND_COMPLETION: u32 = frame::KIND_COMPLETION as u32;
 pub const POOL_KIND_ABORT: u32 = frame::KIND_ABORT as u32;
 #[napi]
 pub const POOL_KIND_SIGNAL: u32 = frame::KIND_SIGNAL as u32;
+/// Where a task take record's payload (u16 name id first) starts in the record's body.
+#[napi]
+pub const POOL_TASK_PAYLOAD_AT: u32 = frame::TASK_PAYLOAD_AT as u32;
 /// Completion flags.
 #[napi]
 pub const POOL_FLAG_FAILED: u32 = frame::FLAG_FAILED as u32;

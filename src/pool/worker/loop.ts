@@ -29,6 +29,7 @@ import {
   type WorkerInit,
   now,
   writeError,
+  TASK_PAYLOAD_AT,
 } from '../protocol.js';
 import { MAP_SPREAD } from '../runner.js';
 import { Submitter } from '../submitter.js';
@@ -292,8 +293,8 @@ export class WorkerLoop {
       const end = r.offset + len;
       if (kind === KIND_TASK) {
         if (!handedBack) {
-          // origin u32, id u32, seq u32, then the name id.
-          const expected = pacing.expected(r.peekU16(12));
+          // origin u32, id u32, seq u32, then the payload, which opens with the name id.
+          const expected = pacing.expected(r.peekU16(TASK_PAYLOAD_AT));
           if (expected < 0 || expected > FLUSH_MS) {
             if (expected < 0 || expected > GIVE_BACK_MS) handedBack = this.#giveBackRest(buf, end) > 0;
             this.#flushCompletions();

@@ -150,10 +150,14 @@ pub fn parse_complete(buf: &[u8]) -> Result<Vec<CompleteRecord<'_>>> {
     Ok(out)
 }
 
+/// Where a task take record's payload starts in its body (after `origin`, `id` and `seq`): the
+/// worker peeks the task's name id there (the payload opens with it).
+pub const TASK_PAYLOAD_AT: usize = 12;
+
 /// Appends a task take record.
 pub fn write_task(out: &mut Vec<u8>, origin: Origin, id: u32, seq: u32, payload: &[u8]) {
     out.push(KIND_TASK);
-    out.extend_from_slice(&(12 + payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(TASK_PAYLOAD_AT as u32 + payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&origin.to_le_bytes());
     out.extend_from_slice(&id.to_le_bytes());
     out.extend_from_slice(&seq.to_le_bytes());
