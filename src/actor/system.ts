@@ -10,7 +10,7 @@ import { WireReader } from '../internal/wire.js';
 import { ActorHost, DEFAULT_ASK_TIMEOUT, registerHost, unregisterHost } from './host.js';
 import { ENV_ASK, ENV_BUNDLE, ENV_DEAD, ENV_SYSTEM, SYS_KILL, SYS_STOP, TERM_LOST, TERM_REASONS, TERM_UNDEFINED } from './protocol.js';
 import { ActorRef } from './ref.js';
-import { NativeTransport, type NativeActorSystem } from './transport.js';
+import { NativeRuntime, NativeTransport, type NativeActorSystem } from './transport.js';
 import type { AnyActorDefinition, ArgOf, SpawnOptions, Termination } from './types.js';
 import { describe } from '../internal/describe.js';
 
@@ -155,7 +155,7 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
       system: this.#native.id,
       process: this.#native.token,
       transport: new NativeTransport(this.#native, 0),
-      native: this.#native,
+      runtime: new NativeRuntime(this.#native, 0),
       workers: pool?.threads ?? 0,
       askTimeout: askTimeout ?? DEFAULT_ASK_TIMEOUT,
       events: {
