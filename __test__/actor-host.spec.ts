@@ -78,18 +78,3 @@ test('a delivery-only transport and a local runtime: local work stays in the run
   }
   t.true(used.has('remove'), 'close removes the actors from the runtime');
 });
-
-test('the older host option `native` (weft-core system) still makes a native runtime', async (t) => {
-  const system = new native.NativeActorSystem(null);
-  const host = new ActorHost({ system: system.id, process: system.token, transport: new NativeTransport(system, 0), native: system, workers: 0 });
-  registerHost(host);
-  try {
-    const ref = host.spawn(HostEcho, undefined, { on: 'main' }, undefined);
-    t.is(await ref.ask({ type: 'echo', v: 3 }), 3);
-    t.is(system.size, 1);
-  } finally {
-    host.close(new WeftError('WEFT_CLOSED', 'the actor system is shut down'));
-    unregisterHost(host);
-  }
-  t.is(system.size, 0);
-});

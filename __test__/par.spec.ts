@@ -138,7 +138,7 @@ test('ranges: steps, negative and fractional, empty', async (t) => {
   for (const [s, e, step] of cases) {
     const want = arange(s, e, step ?? 1);
     same(t, await par.range(s, e, step).toArray(), want);
-    same(t, await par.range(s, e, step).map((x, i) => i).toArray(), want.map((_, i) => i));
+    same(t, await par.range(s, e, step).map((_x, i) => i).toArray(), want.map((_, i) => i));
   }
   for (const bad of [
     () => par.range(0, 10, 0),

@@ -108,7 +108,7 @@ function resultOf(r: Run): Result {
 }
 
 /** What main.ts must print in `world` on Node `major`. */
-function expected(world: World, major: number): Omit<Result, 'node' | 'cwd'> {
+function expected(world: World, _major: number): Omit<Result, 'node' | 'cwd'> {
   const tasks = world === 'compiled' ? join('out', 'tasks.js') : 'tasks.ts';
   return {
     world,

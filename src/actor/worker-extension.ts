@@ -11,7 +11,7 @@
 import { native } from '../native.js';
 import type { WorkerExtension } from '../pool/extension.js';
 import { ActorHost, hostFor, hostsOfThisThread, setHostAttacher } from './host.js';
-import { NativeTransport } from './transport.js';
+import { NativeRuntime, NativeTransport } from './transport.js';
 
 export interface ActorWorkerOptions {
   /** The worker's slot in its pool: it is actor host `1 + slot` of every system on the pool. */
@@ -24,14 +24,16 @@ export class ActorWorkerExtension implements WorkerExtension {
   /** Installs how this thread attaches to actor systems (one extension per worker thread). */
   constructor(o: ActorWorkerOptions) {
     setHostAttacher(
-      (system, token) =>
-        new ActorHost({
+      (system, token) => {
+        const attached = native.NativeActorSystem.attach(system, token);
+        return new ActorHost({
           system,
           process: token,
-          transport: new NativeTransport(native.NativeActorSystem.attach(system, token), 1 + o.slot),
-          native: native.NativeActorSystem.attach(system, token),
+          transport: new NativeTransport(attached, 1 + o.slot),
+          runtime: new NativeRuntime(attached, 1 + o.slot),
           workers: o.threads,
-        }),
+        });
+      },
     );
   }
 

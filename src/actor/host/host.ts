@@ -17,7 +17,7 @@ import { WireReader, WireWriter } from '../../internal/wire.js';
 import { unhandledText } from '../define.js';
 import * as protocol from '../protocol.js';
 import { ActorRef, type RefHost } from '../ref.js';
-import { NativeRuntime, type ActorTransport, type LocalRuntime, type NativeActorSystem } from '../transport.js';
+import type { ActorTransport, LocalRuntime } from '../transport.js';
 import type { AnyActorDefinition, AskOptions, SpawnOptions } from '../types.js';
 import * as record from './actor.js';
 import type { Entry, LocalActor } from './actor.js';
@@ -56,9 +56,7 @@ export interface HostOptions {
   /** Delivery to actors on other threads. */
   transport: ActorTransport;
   /** The local runtime: actors, names, mailboxes, this host's turn. */
-  runtime?: LocalRuntime;
-  /** Instead of `runtime`: weft-core's system, used as `new NativeRuntime(native, transport.host)`. */
-  native?: NativeActorSystem;
+  runtime: LocalRuntime;
   /** How many pool workers the system has (hosts 1..workers). */
   workers: number;
   askTimeout?: number;
@@ -102,11 +100,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
     this.system = o.system;
     this.process = o.process;
     this.host = o.transport.host;
-    let runtime = o.runtime;
-    if (runtime === undefined) {
-      if (o.native === undefined) throw new InvalidArgumentError('an actor host needs a runtime');
-      runtime = new NativeRuntime(o.native, o.transport.host);
-    }
+    const runtime = o.runtime;
     this.#runtime = runtime;
     const { events, workers, pickWorker } = o;
     const failures = this.#failures;
