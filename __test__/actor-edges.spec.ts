@@ -149,7 +149,10 @@ test('an unhandled type through a ref that does not know the definition is a cou
     const untyped = ActorRef.fromJSON(target.toJSON());
     untyped.tell({ type: 'plain-untyped', n: 1 });
     expected++;
-    t.true(await until(() => seen(target.id, 'plain-untyped')), `listed as a dead letter (actor on ${target.id === main.id ? 'main' : 'worker'})`);
+    t.true(
+      await until(() => seen(target.id, 'plain-untyped')),
+      `listed as a dead letter (actor on ${target.id === main.id ? 'main' : 'worker'})`,
+    );
     t.is(system.stats().deadLetters, expected);
     const err = await rejection(untyped.ask({ type: 'asked-untyped' }));
     expected++;
@@ -186,7 +189,8 @@ test('ctx.schedule with a message its actor does not handle, or a callback, thro
     t.is(await s.ask({ type: 'scheduleTick' }), 'scheduled');
     // A 5 ms timer; on a loaded machine it may fire much later, so poll (up to 5 s).
     let ticks = 0;
-    for (const end = Date.now() + 5000; ticks === 0 && Date.now() < end; await delay(10)) ticks = (await s.ask({ type: 'ticks' })) as number;
+    for (const end = Date.now() + 5000; ticks === 0 && Date.now() < end; await delay(10))
+      ticks = (await s.ask({ type: 'ticks' })) as number;
     t.is(ticks, 1, `the well-formed timer fired once (${on})`);
   }
 });

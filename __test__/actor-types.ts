@@ -1,6 +1,14 @@
 // Type tests for actors (not run: `npm run typecheck` compiles this file). Every
 // `@ts-expect-error` line must be an error, and every positive line must compile.
-import { ActorSystem, defineActor, type ActorMessage, type ActorRef, type ArgOf, type ReplyOf, type HandlersOf } from '../src/index.js';
+import {
+  type ActorSystem,
+  defineActor,
+  type ActorMessage,
+  type ActorRef,
+  type ArgOf,
+  type ReplyOf,
+  type HandlersOf,
+} from '../src/index.js';
 import { Counter, Pinger } from './fixtures/actors.js';
 
 /** Exact type equality (fails on `any`). */

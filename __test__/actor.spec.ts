@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import test from 'ava';
 import { ActorSystem, Pool, defineActor, isWeftError, type ActorRef, type Termination } from '../src/index.js';
-import { Child, Collector, Counter, Crasher, Gate, Parent, Pinger, Recorder, Sender, Ticker } from './fixtures/actors.js';
+import { type Child, Collector, Counter, Crasher, Gate, Parent, Pinger, Recorder, Sender, Ticker } from './fixtures/actors.js';
 import { lastJson, runChild } from './helpers.js';
 
 const MODULE = join(__dirname, 'fixtures', 'actors.ts');
@@ -17,7 +17,11 @@ test.after.always(async () => {
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function rejectsWith(t: { fail(m: string): void; is(a: unknown, b: unknown, m?: string): void }, p: Promise<unknown>, code: string): Promise<Error> {
+async function rejectsWith(
+  t: { fail(m: string): void; is(a: unknown, b: unknown, m?: string): void },
+  p: Promise<unknown>,
+  code: string,
+): Promise<Error> {
   try {
     await p;
   } catch (err) {
@@ -33,7 +37,10 @@ test('a main-thread actor: tell and ask, state kept between messages, handled in
   for (let i = 1; i <= 100; i++) c.tell({ type: 'add', by: i });
   t.is(await c.ask({ type: 'get' }), 1 + 5050);
   const log = await c.ask({ type: 'log' });
-  t.deepEqual(log, Array.from({ length: 100 }, (_, i) => i + 1));
+  t.deepEqual(
+    log,
+    Array.from({ length: 100 }, (_, i) => i + 1),
+  );
   t.is(await c.ask({ type: 'where' }), threadId);
   // An async handler holds the next message until it is done.
   const slow = c.ask({ type: 'slowAdd', by: 10, ms: 30 });
@@ -55,11 +62,7 @@ test('a worker actor runs on a pool worker and keeps its state', async (t) => {
 
 test('per-sender FIFO across tell and ask, with senders on the main thread and on both workers', async (t) => {
   const rec = system.spawn(Recorder, undefined, { on: 0 });
-  const senders = [
-    system.spawn(Sender, 'w0', { on: 0 }),
-    system.spawn(Sender, 'w1', { on: 1 }),
-    system.spawn(Sender, 'm', { on: 'main' }),
-  ];
+  const senders = [system.spawn(Sender, 'w0', { on: 0 }), system.spawn(Sender, 'w1', { on: 1 }), system.spawn(Sender, 'm', { on: 'main' })];
   const COUNT = 3000;
   const runs = senders.map((s) => s.ask({ type: 'run', target: rec, count: COUNT }));
   // The test thread itself is a fourth sender, mixing tells and asks.
@@ -151,7 +154,11 @@ test('bounded mailboxes: reject throws WEFT_MAILBOX_FULL at the call site, and t
     await rejectsWith(t, g.ask({ type: 'seen' }), 'WEFT_MAILBOX_FULL');
     await delay(350);
     const seen = await g.ask({ type: 'seen' });
-    t.deepEqual(seen, Array.from({ length: accepted }, (_, i) => i), 'everything accepted was handled, in order');
+    t.deepEqual(
+      seen,
+      Array.from({ length: accepted }, (_, i) => i),
+      'everything accepted was handled, in order',
+    );
     await system.stop(g);
   }
 });
@@ -198,7 +205,10 @@ test('wait overflow: backpressure delivers every message, in order, with the mai
       }
     }
     const dump = await r.ask({ type: 'dump' });
-    t.deepEqual(dump.x, Array.from({ length: 3000 }, (_, i) => i));
+    t.deepEqual(
+      dump.x,
+      Array.from({ length: 3000 }, (_, i) => i),
+    );
     t.true(waited > 0, `the sender waited ${waited} times`);
     await system.stop(r);
   }
@@ -263,7 +273,11 @@ test('supervision: escalate fails the parent (which restarts with new children);
     t.deepEqual((await system.watch(kid0)).reason, 'failed');
 
     const log2 = system.spawn(Recorder, undefined, { on: 'main' });
-    const q = system.spawn(Parent, { log: log2, children: 'all-for-one', childStrategy: 'restart', on }, { on: 'main', supervision: { children: 'all-for-one' } });
+    const q = system.spawn(
+      Parent,
+      { log: log2, children: 'all-for-one', childStrategy: 'restart', on },
+      { on: 'main', supervision: { children: 'all-for-one' } },
+    );
     const a = await q.ask({ type: 'kid', i: 0 });
     const b = await q.ask({ type: 'kid', i: 1 });
     t.is(await b.ask({ type: 'inc' }), 1);

@@ -12,7 +12,20 @@
 // its own and renames it into place; the first rename wins, the others use the winner's.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
@@ -203,7 +216,15 @@ async function ensureUnpacked(): Promise<{ dir: string; version: string; unpacke
 /** Runs `chromium --version`; the error output when it cannot start. */
 function version(executable: string, env: NodeJS.ProcessEnv): { ok: true; version: string } | { ok: false; error: string } {
   try {
-    return { ok: true, version: execFileSync(executable, ['--version'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).trim() };
+    return {
+      ok: true,
+      version: execFileSync(executable, ['--version'], {
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 30_000,
+      }).trim(),
+    };
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     return { ok: false, error: (e.stderr || e.message).trim() };
@@ -225,7 +246,9 @@ async function sparticuz(): Promise<ChromiumLaunch> {
     const first = v.error;
     v = version(executablePath, env);
     if (!v.ok) {
-      throw new Error(`@sparticuz/chromium's Chromium at ${executablePath} does not start:\n${first}\nwith its own libraries (${lib}):\n${v.error}\n${HOW_TO_GET_ONE}`);
+      throw new Error(
+        `@sparticuz/chromium's Chromium at ${executablePath} does not start:\n${first}\nwith its own libraries (${lib}):\n${v.error}\n${HOW_TO_GET_ONE}`,
+      );
     }
     libs = `its own libraries in ${lib}`;
   }

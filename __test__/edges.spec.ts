@@ -25,25 +25,47 @@ test.after.always(async () => {
   await shared?.destroy();
 });
 
-
 // ---------------------------------------------------------------------------------------------
 // pool.map and tasks of several parameters
 
 test('map on a task of two parameters rejects WEFT_INVALID_ARG instead of calling it with one', async (t) => {
-  const err = await rejection(t, pool().map('binary', [[1, 2], [3, 4]]));
+  const err = await rejection(
+    t,
+    pool().map('binary', [
+      [1, 2],
+      [3, 4],
+    ]),
+  );
   t.true(isWeftError(err, 'WEFT_INVALID_ARG'), String(err));
   t.regex((err as Error).message, /"binary".*declares 2 parameters/);
   t.regex((err as Error).message, /spread: true/);
 });
 
 test('map with { spread: true } calls the task with each item as its argument list', async (t) => {
-  t.deepEqual(await pool().map('binary', [[1, 2], [3, 4], [5, 6]], { spread: true }), [12, 34, 56]);
+  t.deepEqual(
+    await pool().map(
+      'binary',
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { spread: true },
+    ),
+    [12, 34, 56],
+  );
   t.deepEqual(await pool().map('binary', new Set([[7, 8]]), { spread: true, chunkSize: 1 }), [78]);
   t.deepEqual(await pool().map('binary', [], { spread: true }), []);
 });
 
 test('map without spread: one argument per item, arrays included, defaults apply', async (t) => {
-  t.deepEqual(await pool().map('sumArray', [[1, 2], [3, 4, 5]]), [3, 12]);
+  t.deepEqual(
+    await pool().map('sumArray', [
+      [1, 2],
+      [3, 4, 5],
+    ]),
+    [3, 12],
+  );
   t.deepEqual(await pool().map('withDefault', [1, 2]), [6, 7]);
   t.deepEqual(await pool().map('unary', [1, 2, 3]), [2, 4, 6]);
 });
@@ -212,7 +234,10 @@ test('runWith and map reject unknown options', async (t) => {
 });
 
 test('par, toArray and sort reject unknown options', async (t) => {
-  t.throws(() => par([1, 2], { fallbak: 'pool' } as never), { code: 'WEFT_INVALID_ARG', message: /par options: unknown option "fallbak"; did you mean fallback\?/ });
+  t.throws(() => par([1, 2], { fallbak: 'pool' } as never), {
+    code: 'WEFT_INVALID_ARG',
+    message: /par options: unknown option "fallbak"; did you mean fallback\?/,
+  });
   t.throws(() => par.range(0, 3, 1, { fallBack: 'pool' } as never), { code: 'WEFT_INVALID_ARG', message: /did you mean fallback\?/ });
   await t.throwsAsync(par([1, 2]).toArray({ tpye: Float32Array } as never), { code: 'WEFT_INVALID_ARG', message: /did you mean type\?/ });
   await t.throwsAsync(par([1, 2]).sort({ descendng: true } as never), { code: 'WEFT_INVALID_ARG', message: /did you mean descending\?/ });
@@ -232,7 +257,12 @@ function loadNative(env: NodeJS.ProcessEnv, withBinaryFolder: boolean): { code?:
     const script =
       `try { require(${JSON.stringify(join(target, 'src/native.ts'))}); console.log(JSON.stringify({ loaded: true })); }` +
       ` catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
-    const r = spawnSync(process.execPath, ['--import=tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import=tsx', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    });
     const last = r.stdout.trim().split('\n').pop() ?? '';
     try {
       return JSON.parse(last) as { code?: string; message?: string };
@@ -262,10 +292,22 @@ test('WEFT_NO_BINARY with NAPI_RS_NATIVE_LIBRARY_PATH pointing nowhere says so',
 });
 
 test('platformSuffix names the platforms as native.cjs does', (t) => {
-  t.is(platformSuffix('linux', 'x64', () => false), 'linux-x64-gnu');
-  t.is(platformSuffix('linux', 'arm64', () => true), 'linux-arm64-musl');
-  t.is(platformSuffix('linux', 'arm', () => false), 'linux-arm-gnueabihf');
-  t.is(platformSuffix('linux', 'arm', () => true), 'linux-arm-musleabihf');
+  t.is(
+    platformSuffix('linux', 'x64', () => false),
+    'linux-x64-gnu',
+  );
+  t.is(
+    platformSuffix('linux', 'arm64', () => true),
+    'linux-arm64-musl',
+  );
+  t.is(
+    platformSuffix('linux', 'arm', () => false),
+    'linux-arm-gnueabihf',
+  );
+  t.is(
+    platformSuffix('linux', 'arm', () => true),
+    'linux-arm-musleabihf',
+  );
   t.is(platformSuffix('darwin', 'arm64'), 'darwin-arm64');
   t.is(platformSuffix('freebsd', 'x64'), 'freebsd-x64');
   t.is(platformSuffix('android', 'arm64'), 'android-arm64');

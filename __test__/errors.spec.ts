@@ -48,7 +48,16 @@ test('pushMany with one bad value pushes none of them', (t) => {
 });
 
 test('from() rejects what is not a handle with WEFT_INVALID_ARG', (t) => {
-  for (const bad of [null, undefined, 42, 'x', {}, { kind: 'weft:SharedStack' }, { kind: 'weft:SharedStack', id: -1, process: 1 }, { kind: 'other', id: 1, process: 1 }]) {
+  for (const bad of [
+    null,
+    undefined,
+    42,
+    'x',
+    {},
+    { kind: 'weft:SharedStack' },
+    { kind: 'weft:SharedStack', id: -1, process: 1 },
+    { kind: 'other', id: 1, process: 1 },
+  ]) {
     const err = t.throws(() => SharedStack.from(bad as never));
     t.true(isWeftError(err, 'WEFT_INVALID_ARG'), `for ${JSON.stringify(bad)}`);
   }

@@ -8,7 +8,7 @@ import { ActorSystem, Pool, WeftError, type ActorRef, type WeftErrorCode } from 
 import weftPlugin, { weftPlugin as namedPlugin, type WeftDecoration, type WeftPluginOptions } from '../src/fastify/index.js';
 import { Counter } from './fixtures/actors.js';
 
-type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' } });
+type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
 type ActorTasks = typeof import('./fixtures/actors.js');
 
 const TASKS = join(__dirname, 'fixtures/pool-tasks.mjs');

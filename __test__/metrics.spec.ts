@@ -6,7 +6,7 @@ import { ActorSystem, Pool, SharedStack, isWeftError } from '../src/index.js';
 import { registerWeftMetrics, type WeftMetricsOptions } from '../src/metrics/index.js';
 import { Counter, Gate } from './fixtures/actors.js';
 
-type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' } });
+type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
 
 const TASKS = join(__dirname, 'fixtures/pool-tasks.mjs');
 const ACTORS = join(__dirname, 'fixtures/actors.ts');
@@ -85,8 +85,14 @@ test('pool metrics: counts, gauges, quantiles and per-worker series match pool.s
   // Per-worker completed tasks add up to the pool's (failed tasks are not completed ones).
   const workers = await series(registry, 'weft_pool_worker_tasks_completed_total');
   t.deepEqual(workers.map((w) => w.labels.worker).sort(), ['0', '1']);
-  t.is(workers.reduce((n, w) => n + w.value, 0), 251);
-  t.deepEqual((await series(registry, 'weft_pool_worker_restarts_total')).map((w) => w.value), [0, 0]);
+  t.is(
+    workers.reduce((n, w) => n + w.value, 0),
+    251,
+  );
+  t.deepEqual(
+    (await series(registry, 'weft_pool_worker_restarts_total')).map((w) => w.value),
+    [0, 0],
+  );
 
   // Values are read at scrape time: more tasks, a higher count, with no timer involved.
   await Promise.all([pool.run('inc', 1), pool.run('inc', 2)]);
@@ -122,7 +128,10 @@ test('actor system metrics: actors, processed, depth, dead letters; per-actor se
   });
   const registry = new Registry();
   const metrics = registerWeftMetrics({ register: registry, systems: { app: system }, topActors: 2 });
-  t.false(metrics.names.some((n) => n.startsWith('weft_pool_')), 'only the families of the sources given');
+  t.false(
+    metrics.names.some((n) => n.startsWith('weft_pool_')),
+    'only the families of the sources given',
+  );
 
   const counters = Array.from({ length: 4 }, (_, i) => system.spawn(Counter, 0, { on: i % 2 }));
   const M = 100;
@@ -148,7 +157,10 @@ test('actor system metrics: actors, processed, depth, dead letters; per-actor se
   t.is(await value(registry, 'weft_actor_system_dead_letters_total', { system: 'app' }), 0);
   const processed = (await value(registry, 'weft_actor_system_messages_processed_total', { system: 'app' }))!;
   const stats = system.stats();
-  t.is(processed, stats.actors.reduce((n, a) => n + a.processed, 0));
+  t.is(
+    processed,
+    stats.actors.reduce((n, a) => n + a.processed, 0),
+  );
   t.true(processed >= M + 4, `processed ${processed}`);
 
   // Per-actor series: at most topActors of them; with empty mailboxes, the busiest first.

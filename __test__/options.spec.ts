@@ -44,7 +44,11 @@ test('ActorSystem options: unknown names throw, valid ones work', async (t) => {
     thrown(() => new ActorSystem({ askTimout: 100 } as never)),
     'ActorSystem options: unknown option "askTimout"; did you mean askTimeout?',
   );
-  invalid(t, thrown(() => new ActorSystem({ pol: undefined } as never)), 'unknown option "pol"; did you mean pool?');
+  invalid(
+    t,
+    thrown(() => new ActorSystem({ pol: undefined } as never)),
+    'unknown option "pol"; did you mean pool?',
+  );
   const system = new ActorSystem({ askTimeout: 1000 });
   const c = system.spawn(Counter, 1);
   t.is(await c.ask({ type: 'get' }), 1);
@@ -75,14 +79,24 @@ test('spawn options (and mailbox, supervision, backoff): unknown names throw, va
     thrown(() => system.spawn(Counter, 0, { supervision: { backoff: { minMS: 5 } } } as never)),
     'spawn options.supervision.backoff: unknown option "minMS"; did you mean minMs?',
   );
-  invalid(t, thrown(() => system.spawn(Counter, 0, { supervision: 'stop' } as never)), 'spawn options.supervision must be an object');
+  invalid(
+    t,
+    thrown(() => system.spawn(Counter, 0, { supervision: 'stop' } as never)),
+    'spawn options.supervision must be an object',
+  );
   t.is(system.stats().actors.length, 0, 'nothing was spawned');
 
   const c = system.spawn(Counter, 2, {
     on: 'main',
     name: 'options-spec-counter',
     mailbox: { capacity: 8, overflow: 'reject' },
-    supervision: { strategy: 'restart', maxRestarts: 2, withinMs: 1000, children: 'one-for-one', backoff: { minMs: 0, maxMs: 10, jitter: 0 } },
+    supervision: {
+      strategy: 'restart',
+      maxRestarts: 2,
+      withinMs: 1000,
+      children: 'one-for-one',
+      backoff: { minMs: 0, maxMs: 10, jitter: 0 },
+    },
   });
   c.tell({ type: 'add', by: 3 });
   t.is(await c.ask({ type: 'get' }), 5);
@@ -93,7 +107,11 @@ test('ask options: unknown names and non-objects reject, valid ones work', async
   const system = new ActorSystem();
   t.teardown(() => system.shutdown());
   const c = system.spawn(Counter, 7);
-  invalid(t, await rejected(c.ask({ type: 'get' }, { timout: 50 } as never)), 'ask options: unknown option "timout"; did you mean timeout?');
+  invalid(
+    t,
+    await rejected(c.ask({ type: 'get' }, { timout: 50 } as never)),
+    'ask options: unknown option "timout"; did you mean timeout?',
+  );
   invalid(t, await rejected(c.ask({ type: 'get' }, { sigal: AbortSignal.timeout(1000) } as never)), 'did you mean signal?');
   invalid(t, await rejected(c.ask({ type: 'get' }, 1000 as never)), 'ask options must be an object, got number');
   t.is(await c.ask({ type: 'get' }, { timeout: 1000, signal: new AbortController().signal }), 7);
@@ -105,8 +123,16 @@ test('ask options: unknown names and non-objects reject, valid ones work', async
 test('defineActor spec: unknown keys throw, valid ones work', (t) => {
   const init = (): { n: number } => ({ n: 0 });
   const handlers = { get: (s: { n: number }) => s.n };
-  invalid(t, thrown(() => defineActor({ init, handlers, onstart: () => {} } as never)), 'defineActor spec: unknown option "onstart"; did you mean onStart?');
-  invalid(t, thrown(() => defineActor({ init, handler: handlers } as never)), 'unknown option "handler"; did you mean handlers?');
+  invalid(
+    t,
+    thrown(() => defineActor({ init, handlers, onstart: () => {} } as never)),
+    'defineActor spec: unknown option "onstart"; did you mean onStart?',
+  );
+  invalid(
+    t,
+    thrown(() => defineActor({ init, handler: handlers } as never)),
+    'unknown option "handler"; did you mean handlers?',
+  );
   invalid(
     t,
     thrown(() => defineActor({ init, handlers, supervision: { maxRestart: 1 } } as never)),
@@ -142,7 +168,14 @@ test('weft/fastify options: unknown names reject the registration, valid ones (a
 
   // Fastify's own register options are passed along to the plugin too: they are accepted.
   const app = Fastify();
-  await app.register(weftPlugin, { actors: { askTimeout: 1000 }, decorator: 'weft', closeOnExit: false, shutdownTimeout: 1000, prefix: '/x', logLevel: 'warn' });
+  await app.register(weftPlugin, {
+    actors: { askTimeout: 1000 },
+    decorator: 'weft',
+    closeOnExit: false,
+    shutdownTimeout: 1000,
+    prefix: '/x',
+    logLevel: 'warn',
+  });
   await app.ready();
   const c = app.weft.actors!.spawn(Counter, 4);
   t.is(await c.ask({ type: 'get' }), 4);
@@ -153,13 +186,28 @@ test('registerWeftMetrics options: unknown names throw, valid ones work', async 
   const registry = new Registry();
   const system = new ActorSystem();
   t.teardown(() => system.shutdown());
-  const bad = (options: unknown, ...parts: string[]): void => invalid(t, thrown(() => registerWeftMetrics(options as WeftMetricsOptions)), ...parts);
-  bad({ register: registry, systems: [system], topActor: 3 }, 'registerWeftMetrics options: unknown option "topActor"; did you mean topActors?');
+  const bad = (options: unknown, ...parts: string[]): void =>
+    invalid(
+      t,
+      thrown(() => registerWeftMetrics(options as WeftMetricsOptions)),
+      ...parts,
+    );
+  bad(
+    { register: registry, systems: [system], topActor: 3 },
+    'registerWeftMetrics options: unknown option "topActor"; did you mean topActors?',
+  );
   bad({ register: registry, prefx: 'x_' }, 'unknown option "prefx"; did you mean prefix?');
   bad({ registry, systems: [system] }, 'unknown option "registry"; did you mean register?');
   t.deepEqual(registry.getMetricsAsArray(), [], 'nothing was registered');
 
-  const metrics = registerWeftMetrics({ register: registry, prefix: 'opt_', systems: { main: system }, pools: [], stacks: {}, topActors: 2 });
+  const metrics = registerWeftMetrics({
+    register: registry,
+    prefix: 'opt_',
+    systems: { main: system },
+    pools: [],
+    stacks: {},
+    topActors: 2,
+  });
   system.spawn(Counter, 0);
   t.true(metrics.names.includes('opt_actor_system_actors'));
   t.regex(await registry.metrics(), /opt_actor_system_actors\{system="main"\} 1/);
@@ -168,7 +216,9 @@ test('registerWeftMetrics options: unknown names throw, valid ones work', async 
 
 test('FileLocation (the type of ParCompileError#location) is exported from the package root', (t) => {
   // A compile-time check (tsc -p __test__): the import above fails to type-check without the export.
-  const fn = runInThisContext('(x) => { let s = 0; while (s < x) s++; return s; }', { filename: '/virtual/options-spec.js' }) as (x: number) => number;
+  const fn = runInThisContext('(x) => { let s = 0; while (s < x) s++; return s; }', { filename: '/virtual/options-spec.js' }) as (
+    x: number,
+  ) => number;
   const err = t.throws(() => par([1]).map(fn), { instanceOf: ParCompileError });
   const location: FileLocation | undefined = err.location;
   t.like(location, { file: '/virtual/options-spec.js', line: 1, mapped: false });

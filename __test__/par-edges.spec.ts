@@ -15,9 +15,7 @@ test('the fallback runs closures that tsx rewrote with __name (named inner funct
     return twice(x) + 1;
   };
   const withExpression = (x: number): number => {
-    const half = function (y: number): number {
-      return y / 2;
-    };
+    const half = (y: number): number => y / 2;
     return half(x);
   };
   const withClass = (x: number): number => {
@@ -38,7 +36,12 @@ test('the fallback runs closures that tsx rewrote with __name (named inner funct
 
 test('an outer name is still a ReferenceError on the fallback pool', async (t) => {
   const outer = (y: number): number => y + 1;
-  await t.throwsAsync(par([1, 2], { fallback: 'pool' }).map((x) => outer(x)).toArray(), { instanceOf: ReferenceError, message: /outer is not defined/ });
+  await t.throwsAsync(
+    par([1, 2], { fallback: 'pool' })
+      .map((x) => outer(x))
+      .toArray(),
+    { instanceOf: ReferenceError, message: /outer is not defined/ },
+  );
 });
 
 interface Reported {

@@ -34,7 +34,7 @@ test("fallback: 'pool' runs unsupported closures as JavaScript: every terminal e
   ];
   for (const src of sources) {
     const values = Array.from(src as ArrayLike<number>);
-    const ref = values.map((x) => triple(x)).filter((x, i) => (i % 3 !== 0) && x > -100);
+    const ref = values.map((x) => triple(x)).filter((x, i) => i % 3 !== 0 && x > -100);
     const p = par(src, { fallback: 'pool' })
       .map((x) => {
         let s = 0;
@@ -43,7 +43,10 @@ test("fallback: 'pool' runs unsupported closures as JavaScript: every terminal e
       })
       .filter((x, i) => i % 3 !== 0 && x > -100);
     t.is(await p.count(), ref.length);
-    t.is(await p.sum(), ref.reduce((a, b) => a + b, 0)); // integers and eighths: exact either way
+    t.is(
+      await p.sum(),
+      ref.reduce((a, b) => a + b, 0),
+    ); // integers and eighths: exact either way
     t.is(await p.min(), Math.min(...ref));
     t.is(await p.max(), Math.max(...ref));
     sameValues(t, await p.toArray(), ref);
@@ -57,7 +60,10 @@ test("fallback: 'pool' runs unsupported closures as JavaScript: every terminal e
       }),
       ref.every((x) => x < 300),
     );
-    t.is(await p.reduce((acc, x) => acc + x, 0), ref.reduce((a, b) => a + b, 0));
+    t.is(
+      await p.reduce((acc, x) => acc + x, 0),
+      ref.reduce((a, b) => a + b, 0),
+    );
   }
 });
 
@@ -79,23 +85,22 @@ test("fallback: 'pool' on a range, with captures and the source index", async (t
 
 test('the fallback agrees with JavaScript on random arrays (fast-check)', async (t) => {
   await fc.assert(
-    fc.asyncProperty(
-      fc.array(fc.double({ noNaN: false }), { maxLength: 3000 }),
-      fc.integer({ min: -3, max: 3 }),
-      async (xs, c) => {
-        const src = Float64Array.from(xs);
-        const p = par(src, { fallback: 'pool' })
-          .map((x, i, { c }) => {
+    fc.asyncProperty(fc.array(fc.double({ noNaN: false }), { maxLength: 3000 }), fc.integer({ min: -3, max: 3 }), async (xs, c) => {
+      const src = Float64Array.from(xs);
+      const p = par(src, { fallback: 'pool' })
+        .map(
+          (x, i, { c }) => {
             let y = x;
             for (let k = 0; k < 1; k++) y = y * c + i;
             return y;
-          }, { c })
-          .filter((x) => x === x);
-        const ref = xs.map((x, i) => x * c + i).filter((x) => x === x);
-        const got = await p.toArray();
-        return got.length === ref.length && ref.every((v, k) => Object.is(v, got[k]));
-      },
-    ),
+          },
+          { c },
+        )
+        .filter((x) => x === x);
+      const ref = xs.map((x, i) => x * c + i).filter((x) => x === x);
+      const got = await p.toArray();
+      return got.length === ref.length && ref.every((v, k) => Object.is(v, got[k]));
+    }),
     { numRuns: 40 },
   );
   t.pass();

@@ -26,8 +26,27 @@ function rng(seed: number): () => number {
 }
 
 const LITERALS = [
-  '0', '1', '2', '3', '7', '0.5', '0.1', '1e10', '1e-10', '2147483648', '4294967296', '1e300', '5e-324',
-  'NaN', 'Infinity', 'Math.PI', 'Number.EPSILON', 'Number.MAX_VALUE', 'Number.MAX_SAFE_INTEGER', 'true', 'false',
+  '0',
+  '1',
+  '2',
+  '3',
+  '7',
+  '0.5',
+  '0.1',
+  '1e10',
+  '1e-10',
+  '2147483648',
+  '4294967296',
+  '1e300',
+  '5e-324',
+  'NaN',
+  'Infinity',
+  'Math.PI',
+  'Number.EPSILON',
+  'Number.MAX_VALUE',
+  'Number.MAX_SAFE_INTEGER',
+  'true',
+  'false',
 ];
 const ARITH = ['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '>>>'];
 const COMPARE = ['<', '<=', '>', '>=', '==', '!='];
@@ -90,7 +109,7 @@ class ExprGen {
       case 6:
         return { src: `Math.${this.pick(MATH1)}(${this.expr(d).src})`, ty: 'number' };
       case 7: {
-        const n = this.pick(['min', 'max']) ;
+        const n = this.pick(['min', 'max']);
         const fn = this.r() < 0.5 ? n : this.pick(MATH2);
         const args = Array.from({ length: fn === 'imul' ? 2 : 1 + Math.floor(this.r() * 3) }, () => this.expr(d).src);
         return { src: `Math.${fn}(${args.join(', ')})`, ty: 'number' };
@@ -142,7 +161,15 @@ type Terminal =
   | { readonly t: 'reduce'; readonly src: string; readonly fn: Fn; readonly init: number };
 
 const ARRAYS: readonly NumericArrayConstructor[] = [
-  Float64Array, Float32Array, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float64Array,
+  Float32Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
 ];
 
 type Captures = {
@@ -265,12 +292,7 @@ function error(values: readonly number[], s: number): bigint {
 
 type Value = number | boolean;
 
-function reference(
-  source: ArrayLike<number>,
-  stages: readonly Stage[],
-  terminal: Terminal,
-  caps: Captures,
-): unknown {
+function reference(source: ArrayLike<number>, stages: readonly Stage[], terminal: Terminal, caps: Captures): unknown {
   let lanes: Array<{ x: Value; i: number }> = Array.from({ length: source.length }, (_, i) => ({
     x: source[i] as number,
     i,
@@ -357,7 +379,22 @@ function sameValue(got: unknown, want: unknown): boolean {
 
 // ---- sources -------------------------------------------------------------------------------------
 
-const SPECIAL = [NaN, 0, -0, Infinity, -Infinity, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 2 ** -1022, 1e308, 2 ** 53, 2 ** 31, -(2 ** 31), 0.1];
+const SPECIAL = [
+  NaN,
+  0,
+  -0,
+  Infinity,
+  -Infinity,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  2 ** -1022,
+  1e308,
+  2 ** 53,
+  2 ** 31,
+  -(2 ** 31),
+  0.1,
+];
 
 function fill(ctor: NumericArrayConstructor, length: number, seed: number): NumericArray {
   const r = rng(seed);
@@ -439,7 +476,7 @@ test('random pipelines equal the JS reference evaluation of the same closures', 
       if (!sameValue(got, want)) t.fail(describe());
       if (terminal.t === 'sum' && Number.isFinite(got)) {
         // Never less accurate than the naive loop.
-        const nums = Array.from(values.length === 0 ? [] : (await p.toArray()));
+        const nums = Array.from(values.length === 0 ? [] : await p.toArray());
         let naive = 0;
         for (const v of nums) naive += v;
         if (Number.isFinite(naive) && error(nums, got as number) > error(nums, naive)) t.fail(`less accurate than the loop: ${describe()}`);
@@ -500,7 +537,7 @@ const TRANSCENDENTAL: ReadonlyArray<[string, (x: number, i: number, c: { y: numb
   ['log10', (x) => Math.log10(x)],
   ['cbrt', (x) => Math.cbrt(x)],
   ['atan2', (x, _i, { y }) => Math.atan2(x, y)],
-  ['pow', (x, _i, { y }) => Math.pow(x, y)],
+  ['pow', (x, _i, { y }) => x ** y],
   ['**', (x, _i, { y }) => x ** y],
 ];
 
@@ -526,7 +563,8 @@ test('transcendental Math functions and ** agree with V8 (within 2 ulps; special
           total++;
           if (d > 0) differing++;
           const special = !Number.isFinite(want) || want === 0 || !Number.isFinite(x);
-          if (d > 2 || (special && d > 0)) t.fail(`${name}(${x}${name.length <= 3 || name === 'atan2' ? `, ${y}` : ''}): ${got[k]} vs ${want} (${d} ulps)`);
+          if (d > 2 || (special && d > 0))
+            t.fail(`${name}(${x}${name.length <= 3 || name === 'atan2' ? `, ${y}` : ''}): ${got[k]} vs ${want} (${d} ulps)`);
         });
       }
     }),
@@ -568,7 +606,8 @@ test('an unsupported construct anywhere is reported with its position', (t) => {
       const host = gen.expr(3).src;
       const leaves = [...host.matchAll(/\b(x|i|k0)\b/g)].map((m) => m.index);
       const at = leaves.length === 0 ? -1 : (leaves[Math.floor(r() * leaves.length)] as number);
-      const body = at < 0 ? snippet : `${host.slice(0, at)}${snippet}${host.slice(at + (host.slice(at).match(/^(x|i|k0)/)?.[0].length ?? 0))}`;
+      const body =
+        at < 0 ? snippet : `${host.slice(0, at)}${snippet}${host.slice(at + (host.slice(at).match(/^(x|i|k0)/)?.[0].length ?? 0))}`;
       const head = '(x, i, { k0 }) => ';
       const src = block ? `${head}{\n  const unused = 1;\n  return ${body};\n}` : `${head}${body}`;
       const fn = make(src);
@@ -576,7 +615,7 @@ test('an unsupported construct anywhere is reported with its position', (t) => {
       if (e === undefined) return;
       t.is(e.code, 'WEFT_PAR_COMPILE');
       t.regex(e.message, message, src);
-      const pos = src.indexOf(body) + (at < 0 ? 0 : at) + offset;
+      const pos = src.indexOf(body) + Math.max(at, 0) + offset;
       const before = src.slice(0, pos).split('\n');
       t.deepEqual({ line: e.line, column: e.column }, { line: before.length, column: (before.at(-1) as string).length + 1 }, src);
     }),

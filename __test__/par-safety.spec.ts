@@ -70,7 +70,18 @@ function parse(stdout: string): Line[] {
     .map((l) => JSON.parse(l) as Line);
 }
 
-const SOURCE_MISUSES = ['resize0', 'shrink', 'grow', 'clone', 'port', 'transfer', 'transferShort', 'transferFixed', 'sabGrow', 'sabTransfer'];
+const SOURCE_MISUSES = [
+  'resize0',
+  'shrink',
+  'grow',
+  'clone',
+  'port',
+  'transfer',
+  'transferShort',
+  'transferFixed',
+  'sabGrow',
+  'sabTransfer',
+];
 const INTO_MISUSES = ['resize0', 'shrink', 'grow', 'clone', 'port', 'transfer', 'transferShort', 'sabGrow'];
 const ALIAS_MISUSES = ['resize0', 'port'];
 

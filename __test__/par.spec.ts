@@ -27,7 +27,11 @@ test('the op table agrees with weft-core', (t) => {
 });
 
 test('the article pipeline equals the JS loop', async (t) => {
-  const got = await par.range(0, 1_000_000).map((x) => x * 2).filter((x) => x % 3 === 0).sum();
+  const got = await par
+    .range(0, 1_000_000)
+    .map((x) => x * 2)
+    .filter((x) => x % 3 === 0)
+    .sum();
   let want = 0;
   for (let x = 0; x < 1_000_000; x++) {
     const y = x * 2;
@@ -43,7 +47,10 @@ test('every terminal on a small array', async (t) => {
   t.is(await p.mean(), 19 / 8);
   t.is(await p.min(), -5);
   t.is(await p.max(), 9);
-  t.is(await p.reduce((a, x) => a * 10 + x, 0), [3, -1, 4, 1, -5, 9, 2, 6].reduce((a, x) => a * 10 + x, 0));
+  t.is(
+    await p.reduce((a, x) => a * 10 + x, 0),
+    [3, -1, 4, 1, -5, 9, 2, 6].reduce((a, x) => a * 10 + x, 0),
+  );
   t.true(await p.some((x) => x > 8));
   t.false(await p.some((x) => x > 9));
   t.true(await p.every((x, i) => i < 8 && x > -6));
@@ -57,14 +64,21 @@ test('every terminal on the threaded path', async (t) => {
   const values = Float64Array.from({ length: BIG }, (_, k) => ((k * 7919) % 1000) - 500);
   const js = [...values];
   const p = par(values);
-  t.is(await p.sum(), js.reduce((a, b) => a + b, 0));
+  t.is(
+    await p.sum(),
+    js.reduce((a, b) => a + b, 0),
+  );
   t.is(await p.count(), BIG);
   t.is(await p.min(), -500);
   t.is(await p.max(), 499);
   t.is(await p.reduce((a, x) => Math.max(a, x), -Infinity), 499);
   t.true(await p.some((x, i, { n, last }) => i === n - 1 && x === last, { n: BIG, last: js[BIG - 1] as number }));
   t.true(await p.every((x) => x >= -500));
-  same(t, await p.map((x, i) => x * i).toArray(), js.map((x, i) => x * i));
+  same(
+    t,
+    await p.map((x, i) => x * i).toArray(),
+    js.map((x, i) => x * i),
+  );
   same(t, await p.sort(), Float64Array.from(js).sort());
 });
 
@@ -103,9 +117,21 @@ for (const [name, make] of SOURCES) {
       const src = make(n);
       const js = Array.from(src as ArrayLike<number>);
       const p = par(src).map((x, i) => x * 2 - i);
-      same(t, await p.toArray(), js.map((x, i) => x * 2 - i));
-      t.is(await par(src).sum(), js.reduce((a, b) => a + b, 0));
-      t.is(await par(src).filter((x) => x % 2 === 1).count(), js.filter((x) => x % 2 === 1).length);
+      same(
+        t,
+        await p.toArray(),
+        js.map((x, i) => x * 2 - i),
+      );
+      t.is(
+        await par(src).sum(),
+        js.reduce((a, b) => a + b, 0),
+      );
+      t.is(
+        await par(src)
+          .filter((x) => x % 2 === 1)
+          .count(),
+        js.filter((x) => x % 2 === 1).length,
+      );
     }
   });
 }
@@ -138,7 +164,14 @@ test('ranges: steps, negative and fractional, empty', async (t) => {
   for (const [s, e, step] of cases) {
     const want = arange(s, e, step ?? 1);
     same(t, await par.range(s, e, step).toArray(), want);
-    same(t, await par.range(s, e, step).map((_x, i) => i).toArray(), want.map((_, i) => i));
+    same(
+      t,
+      await par
+        .range(s, e, step)
+        .map((_x, i) => i)
+        .toArray(),
+      want.map((_, i) => i),
+    );
   }
   for (const bad of [
     () => par.range(0, 10, 0),
@@ -159,11 +192,24 @@ test('bad sources are rejected at the call', (t) => {
 test('toArray types convert as typed-array stores do', async (t) => {
   const v = [1.5, -1.5, 300, -0, NaN, 2.5, 4294967297, Infinity, -129];
   const p = par(v);
-  for (const C of [Float64Array, Float32Array, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array]) {
+  for (const C of [
+    Float64Array,
+    Float32Array,
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+  ]) {
     const got = await p.toArray({ type: C });
     t.is(got.constructor, C);
     same(t, got, C.from(v));
-    const big = await par.range(0, BIG).map((x) => x * 1.5 - 1000).toArray({ type: C });
+    const big = await par
+      .range(0, BIG)
+      .map((x) => x * 1.5 - 1000)
+      .toArray({ type: C });
     same(t, big, C.from(Array.from({ length: BIG }, (_, k) => k * 1.5 - 1000)));
   }
   await t.throwsAsync(p.toArray({ type: Array as never }), { code: 'WEFT_INVALID_ARG' });
@@ -171,30 +217,57 @@ test('toArray types convert as typed-array stores do', async (t) => {
 
 test('toArray({ into }) writes in place', async (t) => {
   const into = new Float64Array(20).fill(-1);
-  const got = await par.range(0, 30).filter((x) => x % 2 === 0).toArray({ into });
+  const got = await par
+    .range(0, 30)
+    .filter((x) => x % 2 === 0)
+    .toArray({ into });
   t.is(got.buffer, into.buffer);
   t.is(got.length, 15);
-  same(t, into.subarray(0, 15), Array.from({ length: 15 }, (_, k) => 2 * k));
+  same(
+    t,
+    into.subarray(0, 15),
+    Array.from({ length: 15 }, (_, k) => 2 * k),
+  );
   t.is(into[15], -1);
   // Exactly filled: the array itself.
   const exact = new Int32Array(10);
-  t.is(await par.range(0, 10).map((x) => -x).toArray({ into: exact }), exact);
-  same(t, exact, Int32Array.from({ length: 10 }, (_, k) => -k));
+  t.is(
+    await par
+      .range(0, 10)
+      .map((x) => -x)
+      .toArray({ into: exact }),
+    exact,
+  );
+  same(
+    t,
+    exact,
+    Int32Array.from({ length: 10 }, (_, k) => -k),
+  );
   // Too small: rejected, nothing written.
   const small = new Float64Array(3);
   await t.throwsAsync(par.range(0, 10).toArray({ into: small }), { code: 'WEFT_INVALID_ARG' });
   same(t, small, [0, 0, 0]);
-  await t.throwsAsync(par.range(0, BIG).filter((x) => x > 5).toArray({ into: new Float64Array(10) }), {
-    code: 'WEFT_INVALID_ARG',
-  });
+  await t.throwsAsync(
+    par
+      .range(0, BIG)
+      .filter((x) => x > 5)
+      .toArray({ into: new Float64Array(10) }),
+    {
+      code: 'WEFT_INVALID_ARG',
+    },
+  );
   // In place over the source, small and threaded.
   for (const n of [100, BIG]) {
     const a = Float64Array.from({ length: n }, (_, k) => k);
-    const r = await par(a).map((x) => x * x).toArray({ into: a });
+    const r = await par(a)
+      .map((x) => x * x)
+      .toArray({ into: a });
     t.is(r, a);
     t.is(a[n - 1], (n - 1) * (n - 1));
     const b = Float64Array.from({ length: n }, (_, k) => k);
-    const kept = await par(b).filter((x) => x % 3 === 0).toArray({ into: b });
+    const kept = await par(b)
+      .filter((x) => x % 3 === 0)
+      .toArray({ into: b });
     t.is(kept.length, Math.ceil(n / 3));
     t.is(kept[kept.length - 1], 3 * (kept.length - 1));
   }
@@ -233,9 +306,26 @@ test('min, max, sum follow JS on NaN, -0 and infinities', async (t) => {
 test('captures: numbers and booleans, passed after the closure', async (t) => {
   const k = 3;
   const flip = true;
-  same(t, await par([1, 2, 3]).map((x, i, { k }) => x * k + i, { k }).toArray(), [3, 7, 11]);
-  same(t, await par([1, 2, 3]).map((x, _i, { k: scale, flip }) => (flip ? -x : x) * scale, { k, flip }).toArray(), [-3, -6, -9]);
-  t.is(await par([1, 2, 3]).filter((x, _i, { lo }) => x > lo, { lo: 1 }).count(), 2);
+  same(
+    t,
+    await par([1, 2, 3])
+      .map((x, i, { k }) => x * k + i, { k })
+      .toArray(),
+    [3, 7, 11],
+  );
+  same(
+    t,
+    await par([1, 2, 3])
+      .map((x, _i, { k: scale, flip }) => (flip ? -x : x) * scale, { k, flip })
+      .toArray(),
+    [-3, -6, -9],
+  );
+  t.is(
+    await par([1, 2, 3])
+      .filter((x, _i, { lo }) => x > lo, { lo: 1 })
+      .count(),
+    2,
+  );
   t.is(await par([1, 2, 3]).reduce((a, x, { w }) => a + x * w, 0, { w: 10 }), 60);
   t.true(await par([1, 2, 3]).some((x, _i, { v }) => x === v, { v: 2 }));
   t.true(await par([1, 2, 3]).every((x, _i, { v }) => x <= v, { v: 3 }));
@@ -250,19 +340,76 @@ test('captures: numbers and booleans, passed after the closure', async (t) => {
 });
 
 test('booleans are booleans where JavaScript tells them apart', async (t) => {
-  same(t, await par([1, 2, 3]).map((x) => x > 1).toArray(), [0, 1, 1]);
-  t.is(await par([1, 2, 3]).map((x) => x > 1).sum(), 2);
-  same(t, await par([1, 2]).map((x) => x > 1).map((b) => b === true).toArray(), [0, 1]);
-  same(t, await par([1, 2]).map((x) => x > 1).map((b) => (b as unknown) === 1).toArray(), [0, 0]);
-  same(t, await par([1, 2]).map((x) => x > 1).map((b) => (b as unknown) == 1).toArray(), [0, 1]);
-  same(t, await par([1, 2]).map((x) => Number.isInteger(x > 1)).toArray(), [0, 0]);
-  same(t, await par([1, 2]).map((x) => -(x > 1)).toArray(), [-0, -1]);
-  same(t, await par([0, 2]).map((x) => x && x > 1).toArray(), [0, 1]);
+  same(
+    t,
+    await par([1, 2, 3])
+      .map((x) => x > 1)
+      .toArray(),
+    [0, 1, 1],
+  );
+  t.is(
+    await par([1, 2, 3])
+      .map((x) => x > 1)
+      .sum(),
+    2,
+  );
+  same(
+    t,
+    await par([1, 2])
+      .map((x) => x > 1)
+      .map((b) => b === true)
+      .toArray(),
+    [0, 1],
+  );
+  same(
+    t,
+    await par([1, 2])
+      .map((x) => x > 1)
+      .map((b) => (b as unknown) === 1)
+      .toArray(),
+    [0, 0],
+  );
+  same(
+    t,
+    await par([1, 2])
+      .map((x) => x > 1)
+      // biome-ignore lint/suspicious/noDoubleEquals: loose equality of a boolean and a number is what is tested
+      .map((b) => (b as unknown) == 1)
+      .toArray(),
+    [0, 1],
+  );
+  same(
+    t,
+    await par([1, 2])
+      .map((x) => Number.isInteger(x > 1))
+      .toArray(),
+    [0, 0],
+  );
+  same(
+    t,
+    await par([1, 2])
+      .map((x) => -(x > 1))
+      .toArray(),
+    [-0, -1],
+  );
+  same(
+    t,
+    await par([0, 2])
+      .map((x) => x && x > 1)
+      .toArray(),
+    [0, 1],
+  );
   const e = t.throws(() => par([1]).map((x) => (x > 0 ? x : false) === 1), { instanceOf: ParCompileError });
   t.regex(e.message, /may be a boolean or a number/);
-  t.throws(() => par([1]).map((x) => (x > 0 ? x : false)).map((v) => Number.isNaN(v as number)), {
-    instanceOf: ParCompileError,
-  });
+  t.throws(
+    () =>
+      par([1])
+        .map((x) => (x > 0 ? x : false))
+        .map((v) => Number.isNaN(v as number)),
+    {
+      instanceOf: ParCompileError,
+    },
+  );
   await t.throwsAsync(par([1]).reduce(closure('(a, x) => a > x'), 0), { instanceOf: ParCompileError });
 });
 
@@ -279,14 +426,37 @@ test('block bodies, locals and the rest of the subset', async (t) => {
   };
   const xs = [0, 1, -2.5, 7, 1e10, -0];
   same(t, await par(xs).map(f).toArray(), xs.map(f));
-  const g = (x: number): number => Math.hypot(x, 3, 4) + Math.round(x / 3) + Math.sign(x) + Math.fround(x / 7) + Math.trunc(-x / 3) + Math.clz32(x) + Math.imul(x, 0x7fffffff) + Math.atan2(x, 2) * 0;
+  const g = (x: number): number =>
+    Math.hypot(x, 3, 4) +
+    Math.round(x / 3) +
+    Math.sign(x) +
+    Math.fround(x / 7) +
+    Math.trunc(-x / 3) +
+    Math.clz32(x) +
+    Math.imul(x, 0x7fffffff) +
+    Math.atan2(x, 2) * 0;
   same(t, await par(xs).map(g).toArray(), xs.map(g));
-  const h = function (x: number): boolean {
-    return Number.isFinite(x) && !Number.isNaN(x / x) && isFinite(x) && Number.isSafeInteger(x);
-  };
-  same(t, await par(xs).map(h).toArray(), xs.map((x) => +h(x)));
-  same(t, await par([1, 2, 3]).map((x) => (x++, x)).toArray(), [2, 3, 4]);
-  same(t, await par([1, 2, 3]).map((x) => x ?? 5).toArray(), [1, 2, 3]);
+  // biome-ignore lint/suspicious/noGlobalIsFinite: par compiles the global isFinite too; this checks it
+  const h = (x: number): boolean => Number.isFinite(x) && !Number.isNaN(x / x) && isFinite(x) && Number.isSafeInteger(x);
+  same(
+    t,
+    await par(xs).map(h).toArray(),
+    xs.map((x) => +h(x)),
+  );
+  same(
+    t,
+    await par([1, 2, 3])
+      .map((x) => (x++, x))
+      .toArray(),
+    [2, 3, 4],
+  );
+  same(
+    t,
+    await par([1, 2, 3])
+      .map((x) => x ?? 5)
+      .toArray(),
+    [1, 2, 3],
+  );
 });
 
 /** Where `needle` starts in `fn.toString()`, as 1-based line and column. */
@@ -378,10 +548,14 @@ test('a pipeline is immutable and reusable', async (t) => {
 
 test('large inputs run off the main thread: the event loop keeps turning', async (t) => {
   let settled = false;
-  const p = par.range(0, 40_000_000).map((x) => Math.sqrt(x)).sum().then((v) => {
-    settled = true;
-    return v;
-  });
+  const p = par
+    .range(0, 40_000_000)
+    .map((x) => Math.sqrt(x))
+    .sum()
+    .then((v) => {
+      settled = true;
+      return v;
+    });
   let ticks = 0;
   while (!settled && ticks < 1_000_000) {
     await new Promise((r) => setImmediate(r));
@@ -393,7 +567,11 @@ test('large inputs run off the main thread: the event loop keeps turning', async
 
 test('many concurrent terminals all settle correctly', async (t) => {
   const src = Float64Array.from({ length: BIG }, (_, k) => k);
-  const runs = Array.from({ length: 32 }, (_, j) => par(src).map((x, _i, { j }) => x * j, { j }).sum());
+  const runs = Array.from({ length: 32 }, (_, j) =>
+    par(src)
+      .map((x, _i, { j }) => x * j, { j })
+      .sum(),
+  );
   const got = await Promise.all(runs);
   const base = (BIG * (BIG - 1)) / 2;
   got.forEach((v, j) => t.is(v, base * j));
@@ -425,54 +603,76 @@ test('if/else and early returns compile to selects and agree with JavaScript', a
     ...Array.from({ length: BIG }, (_, k) => ((k * 7919) % 4001) / 16 - 125),
   ]);
   const closures: Array<[string, (x: number, i: number) => number]> = [
-    ['early return', (x) => {
-      if (x > 1) return 1;
-      return 0;
-    }],
-    ['if/else chain', (x) => {
-      if (x < -10) {
-        return -1;
-      } else if (x < 10) {
-        const y = x * 2;
-        return y + 1;
-      } else {
-        return x % 7;
-      }
-    }],
-    ['let assigned in branches, no returns', (x, i) => {
-      let y = x;
-      if (i % 2 === 0) y = y * 3;
-      else {
-        y = -y;
-        y += 1;
-      }
-      if (Number.isNaN(y)) y = 0;
-      return y;
-    }],
-    ['nested ifs with a fall-through', (x) => {
-      let s = 0;
-      if (x > 0) {
-        if (x > 50) return 50;
-        s = x;
-      }
-      if (s === 0) return -0;
-      return s / 2;
-    }],
-    ['a return inside a nested block', (x) => {
-      {
-        const h = x / 2;
-        if (h > 3) {
-          return h;
+    [
+      'early return',
+      (x) => {
+        if (x > 1) return 1;
+        return 0;
+      },
+    ],
+    [
+      'if/else chain',
+      (x) => {
+        if (x < -10) {
+          return -1;
+        } else if (x < 10) {
+          const y = x * 2;
+          return y + 1;
+        } else {
+          return x % 7;
         }
-      }
-      return x;
-    }],
+      },
+    ],
+    [
+      'let assigned in branches, no returns',
+      (x, i) => {
+        let y = x;
+        if (i % 2 === 0) y = y * 3;
+        else {
+          y = -y;
+          y += 1;
+        }
+        if (Number.isNaN(y)) y = 0;
+        return y;
+      },
+    ],
+    [
+      'nested ifs with a fall-through',
+      (x) => {
+        let s = 0;
+        if (x > 0) {
+          if (x > 50) return 50;
+          s = x;
+        }
+        if (s === 0) return -0;
+        return s / 2;
+      },
+    ],
+    [
+      'a return inside a nested block',
+      (x) => {
+        {
+          const h = x / 2;
+          if (h > 3) {
+            return h;
+          }
+        }
+        return x;
+      },
+    ],
   ];
   for (const [name, fn] of closures) {
     const want = Float64Array.from(values, (x, i) => fn(x, i));
     same(t, await par(values).map(fn).toArray(), want);
     const kept = Array.from(values).filter((x, i) => fn(x, i) > 0);
-    t.is(await par(values).map(fn).filter((y) => y > 0).count(), kept.length, name);
+    t.is(
+      await par(values)
+        .map(fn)
+        .filter((y) => y > 0)
+        .count(),
+      kept.length,
+      name,
+    );
   }
   const folded = await par(values.subarray(0, 5000)).reduce((acc, x) => {
     if (Number.isNaN(x)) return acc;

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { ROOT, lastJson, runChild } from './helpers.js';
 
 /** Runs a fixture under tsx with a short timeout; returns the result and the wall time. */
-function runQuick(fixture: string, args: string[], timeoutMs: number): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number } {
+function runQuick(
+  fixture: string,
+  args: string[],
+  timeoutMs: number,
+): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number } {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, ['--import=tsx', join(__dirname, 'fixtures', fixture), ...args], {
     cwd: ROOT,

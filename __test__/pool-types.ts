@@ -1,9 +1,18 @@
 // Type tests for Pool (not run: `npm run typecheck` compiles this file). Every `@ts-expect-error`
 // line must be an error, and every positive line must compile: a change that loosens or breaks
 // the typing of run / runWith / map / proxy / currentPool fails the typecheck.
-import { Pool, SharedStack, currentPool, type PoolProxy, type TaskArgs, type TaskName, type TaskResult, type TaskRunner } from '../src/index.js';
+import {
+  Pool,
+  SharedStack,
+  currentPool,
+  type PoolProxy,
+  type TaskArgs,
+  type TaskName,
+  type TaskResult,
+  type TaskRunner,
+} from '../src/index.js';
 
-type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' } });
+type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
 
 /** Exact type equality (fails on `any`). */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

@@ -20,7 +20,7 @@ import {
 import { Counter } from './fixtures/actors.js';
 import { rejection } from './helpers.js';
 
-type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' } });
+type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
 interface CjsTasks {
   double(x: number): number;
   whereAmI(): { kind: string; threadId: number; isMain: boolean };
@@ -49,7 +49,6 @@ async function waitFor(t: ExecutionContext, what: string, cond: () => boolean, t
     await sleep(5);
   }
 }
-
 
 /** Awaits `p`, which must reject with a WeftError of `code`; returns it. */
 async function rejectsWith(t: ExecutionContext, p: Promise<unknown>, code: WeftErrorCode): Promise<WeftError> {
@@ -118,7 +117,13 @@ const roundTrips: Array<[string, unknown]> = [
   ['an array of mixed values', [1, 'two', 3n, null, undefined, { four: 4 }, [5]]],
   ['an empty object', {}],
   ['an empty array', []],
-  ['a Map', new Map<unknown, unknown>([['a', 1], [2, { b: 'c' }]])],
+  [
+    'a Map',
+    new Map<unknown, unknown>([
+      ['a', 1],
+      [2, { b: 'c' }],
+    ]),
+  ],
   ['a Set', new Set([1, 'two', 3n])],
   ['a Date', new Date(1_700_000_000_123)],
   ['a RegExp', /ab+c/gi],
@@ -244,7 +249,10 @@ test('map: results in input order, as a plain array, one call per item', async (
   const items = Array.from({ length: 1000 }, (_, i) => i);
   const out = await shared.map('inc', items);
   t.true(Array.isArray(out));
-  t.deepEqual(out, items.map((i) => i + 1));
+  t.deepEqual(
+    out,
+    items.map((i) => i + 1),
+  );
   t.deepEqual(await shared.map('square', [3, -0.5, 1e3]), [9, 0.25, 1e6]);
 });
 
@@ -255,14 +263,21 @@ test('map: every chunkSize gives the same results; one task per chunk', async (t
     t.deepEqual(await shared.map('square', items, { chunkSize }), expected, `chunkSize ${chunkSize}`);
   }
   const pool = makePool(t, { threads: 2 });
-  await pool.map('square', Array.from({ length: 10 }, (_, i) => i), { chunkSize: 3 });
+  await pool.map(
+    'square',
+    Array.from({ length: 10 }, (_, i) => i),
+    { chunkSize: 3 },
+  );
   t.is(pool.stats().completed, 4, '10 items in chunks of 3: 4 tasks');
   await pool.close();
 });
 
 test('map: non-numeric items (objects, strings, mixed) and iterables', async (t) => {
   const items = Array.from({ length: 50 }, (_, i) => ({ id: i, name: `n${i}` }));
-  t.deepEqual(await shared.map('describeItem', items, { chunkSize: 4 }), items.map((x) => `${x.id}:${x.name}`));
+  t.deepEqual(
+    await shared.map('describeItem', items, { chunkSize: 4 }),
+    items.map((x) => `${x.id}:${x.name}`),
+  );
   t.deepEqual(await shared.map('upper', ['a', 'bé', ''], { chunkSize: 2 }), ['A', 'BÉ', '']);
   const mixed = [1, 'two', null, 3n, { four: 4 }, [5], undefined, -0];
   const back = await shared.map('echo', mixed, { chunkSize: 3 });
@@ -284,8 +299,14 @@ test('map: numbers keep their exact values (NaN, -0, big and tiny doubles)', asy
 
 test('map: an async per-item task', async (t) => {
   const items = Array.from({ length: 40 }, (_, i) => i);
-  t.deepEqual(await shared.map('asyncDouble', items, { chunkSize: 6 }), items.map((i) => i * 2));
-  t.deepEqual(await shared.map('asyncDouble', items), items.map((i) => i * 2));
+  t.deepEqual(
+    await shared.map('asyncDouble', items, { chunkSize: 6 }),
+    items.map((i) => i * 2),
+  );
+  t.deepEqual(
+    await shared.map('asyncDouble', items),
+    items.map((i) => i * 2),
+  );
 });
 
 test('map: empty input resolves to an empty array', async (t) => {
@@ -345,7 +366,7 @@ test('a custom error class keeps its name and own properties', async (t) => {
   t.is(err.detail, 42);
 });
 
-test('a thrown error keeps its code and its cause (with the cause\'s class and code)', async (t) => {
+test("a thrown error keeps its code and its cause (with the cause's class and code)", async (t) => {
   const err = (await rejection(t, shared.run('failWithCause', 'outer failure'))) as Error & { code?: string; cause?: unknown };
   t.is(err.message, 'outer failure');
   t.is(err.code, 'E_OUTER');
@@ -556,7 +577,10 @@ test('a SharedArrayBuffer argument is shared: the worker writes, the main thread
   const n = await shared.run('writeShared', sab);
   t.is(n, 16);
   const view = new Int32Array(sab);
-  t.deepEqual([...view], Array.from({ length: 16 }, (_, i) => i * 3 + 1));
+  t.deepEqual(
+    [...view],
+    Array.from({ length: 16 }, (_, i) => i * 3 + 1),
+  );
 });
 
 test('a SharedStack argument arrives as a working SharedStack', async (t) => {
@@ -807,7 +831,10 @@ function sourcesUnder(dir: string): string[] {
 
 test('layering: pool/ imports no actor/, par/ or worker/ module; only worker/main.ts composes pool and actor', (t) => {
   const pool = sourcesUnder(join(SRC, 'pool'));
-  t.true(pool.some((f) => f.endsWith(join('pool', 'worker', 'loop.ts'))), 'the worker loop is under pool/');
+  t.true(
+    pool.some((f) => f.endsWith(join('pool', 'worker', 'loop.ts'))),
+    'the worker loop is under pool/',
+  );
   for (const file of pool) {
     const upward = importsOf(file).filter((p) => /^(actor|par|worker|fastify|metrics)\//.test(p));
     t.deepEqual(upward, [], `${relative(SRC, file)} imports ${upward.join(', ')}`);
@@ -937,15 +964,24 @@ test('fork-join with threads: 2: nested pfib and mergesort are correct, work is 
   const pool = makePool(t, { threads: 2 });
   t.is(await pool.run('pfib', 24, 10), fib(24));
   const data = Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 5003) - 2500.5);
-  t.deepEqual(await pool.run('mergesort', data, 32), [...data].sort((a, b) => a - b));
-  t.is(await pool.run('sumOfSquares', 100), Array.from({ length: 100 }, (_, i) => i * i).reduce((a, b) => a + b));
+  t.deepEqual(
+    await pool.run('mergesort', data, 32),
+    [...data].sort((a, b) => a - b),
+  );
+  t.is(
+    await pool.run('sumOfSquares', 100),
+    Array.from({ length: 100 }, (_, i) => i * i).reduce((a, b) => a + b),
+  );
   t.is(await pool.run('viaCurrentPool', 41), 42);
   const unknown = await pool.run('unknownChild');
   t.is(unknown.code, 'WEFT_INVALID_ARG');
   t.regex(unknown.message, /noSuchTask/);
   const s = pool.stats();
   t.true(s.stolen > 0, `stolen: ${s.stolen}`);
-  t.true(s.workers.every((w) => w.completed > 0), 'both workers ran tasks');
+  t.true(
+    s.workers.every((w) => w.completed > 0),
+    'both workers ran tasks',
+  );
   await pool.close();
 });
 
@@ -953,7 +989,10 @@ test('fork-join with threads: 1 does not deadlock', async (t) => {
   const pool = makePool(t, { threads: 1 });
   t.is(await pool.run('pfib', 20, 5), fib(20));
   const data = Array.from({ length: 2000 }, (_, i) => (i * 31) % 977);
-  t.deepEqual(await pool.run('mergesort', data, 16), [...data].sort((a, b) => a - b));
+  t.deepEqual(
+    await pool.run('mergesort', data, 16),
+    [...data].sort((a, b) => a - b),
+  );
   t.deepEqual(await Promise.all([pool.run('pfib', 15, 3), pool.run('pfib', 16, 3)]), [fib(15), fib(16)]);
   await pool.close();
 });
@@ -961,12 +1000,7 @@ test('fork-join with threads: 1 does not deadlock', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // Faults
 
-async function faultScenario(
-  t: ExecutionContext,
-  pool: Pool<Tasks>,
-  crash: () => Promise<unknown>,
-  detail: RegExp,
-): Promise<void> {
+async function faultScenario(t: ExecutionContext, pool: Pool<Tasks>, crash: () => Promise<unknown>, detail: RegExp): Promise<void> {
   await pool.run('inc', 0); // workers up
   const before = Array.from({ length: 20 }, (_, i) => pool.run('inc', i));
   const crashing = crash();
@@ -987,7 +1021,10 @@ async function faultScenario(
   const s = pool.stats();
   t.is(s.running, 0);
   t.is(s.workers.length, 2);
-  t.true(s.workers.every((w) => w.threadId > 0), 'every slot has a live worker');
+  t.true(
+    s.workers.every((w) => w.threadId > 0),
+    'every slot has a live worker',
+  );
   t.deepEqual(
     settledBefore.map(describe),
     Array.from({ length: 20 }, (_, i) => i + 1),

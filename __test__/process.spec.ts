@@ -44,19 +44,30 @@ test('no leak: a million push/pop pairs of mixed values and 6 × 20,000 stacks k
 test('the package entry points work: ESM import and CommonJS require of "weftjs"', (t) => {
   const esm = spawnSync(
     process.execPath,
-    ['--input-type=module', '-e', "import { SharedStack, WeftError } from 'weftjs'; const s = new SharedStack(); s.push(2); console.log(s.pop(), typeof WeftError)"],
+    [
+      '--input-type=module',
+      '-e',
+      "import { SharedStack, WeftError } from 'weftjs'; const s = new SharedStack(); s.push(2); console.log(s.pop(), typeof WeftError)",
+    ],
     { cwd: ROOT, encoding: 'utf8' },
   );
   t.is(esm.stdout.trim(), '2 function', esm.stderr);
   const cjs = spawnSync(
     process.execPath,
-    ['-e', "const { SharedStack, WeftError } = require('weftjs'); const s = new SharedStack(); s.push('x'); console.log(s.pop(), typeof WeftError)"],
+    [
+      '-e',
+      "const { SharedStack, WeftError } = require('weftjs'); const s = new SharedStack(); s.push('x'); console.log(s.pop(), typeof WeftError)",
+    ],
     { cwd: ROOT, encoding: 'utf8' },
   );
   t.is(cjs.stdout.trim(), 'x function', cjs.stderr);
   const same = spawnSync(
     process.execPath,
-    ['--input-type=module', '-e', "import { WeftError } from 'weftjs'; import { createRequire } from 'node:module'; console.log(createRequire(import.meta.url)('weftjs').WeftError === WeftError)"],
+    [
+      '--input-type=module',
+      '-e',
+      "import { WeftError } from 'weftjs'; import { createRequire } from 'node:module'; console.log(createRequire(import.meta.url)('weftjs').WeftError === WeftError)",
+    ],
     { cwd: ROOT, encoding: 'utf8' },
   );
   t.is(same.stdout.trim(), 'true', 'one implementation behind both entry points');

@@ -76,7 +76,10 @@ test('every native protocol constant has its TypeScript name with the same value
     }
   }
   for (const name of [...Object.keys(PAIRS), ...Object.keys(OTHER_USES)]) {
-    t.true(nativeConstants.some(([n]) => n === name), `the binding exports ${name}`);
+    t.true(
+      nativeConstants.some(([n]) => n === name),
+      `the binding exports ${name}`,
+    );
   }
 });
 

@@ -3,14 +3,23 @@
 import test, { type ExecutionContext } from 'ava';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
-import { ActorSystem, Pool, SharedStack, WeftError, defineActor, type PoolOptions, type SharedStackHandle, type WeftErrorCode } from '../src/index.js';
+import {
+  ActorSystem,
+  Pool,
+  SharedStack,
+  WeftError,
+  defineActor,
+  type PoolOptions,
+  type SharedStackHandle,
+  type WeftErrorCode,
+} from '../src/index.js';
 import { WireReader, WireWriter } from '../src/internal/wire.js';
 import type { NativePool } from '../src/pool/native-pool.js';
 import { STATUS_OK } from '../src/pool/protocol.js';
 import { Submitter } from '../src/pool/submitter.js';
 import { rejection } from './helpers.js';
 
-type Tasks = typeof import('./fixtures/reliability-tasks.mjs', { with: { 'resolution-mode': 'import' } });
+type Tasks = typeof import('./fixtures/reliability-tasks.mjs', { with: { 'resolution-mode': 'import' }});
 
 const TASKS = join(__dirname, 'fixtures/reliability-tasks.mjs');
 
@@ -60,7 +69,11 @@ test.serial('crash: tasks the dead worker held are requeued once; queued and run
   t.is(await slow, 5);
   await rejectsWith(t, crash, 'WEFT_WORKER_EXIT');
   const values = await Promise.all(tiny);
-  t.deepEqual(values, Array.from({ length: 200 }, (_, i) => i), 'every task ran once, elsewhere');
+  t.deepEqual(
+    values,
+    Array.from({ length: 200 }, (_, i) => i),
+    'every task ran once, elsewhere',
+  );
   const s = pool.stats();
   t.is(s.queued, 0, 'queued');
   t.is(s.running, 0, 'running');
@@ -73,7 +86,14 @@ test.serial('crash: with maxQueue, a crash among queued tasks does not make the 
     // A slow task makes the worker hand the rest of its batch back onto its deque.
     const batch = [pool.run('busy', 3), pool.run('exit', 3), ...Array.from({ length: 48 }, (_, i) => pool.run('echo', i))];
     const results = await Promise.allSettled(batch);
-    t.deepEqual(codes(results), new Map([['ok', 49], ['WEFT_WORKER_EXIT', 1]]), `round ${round}`);
+    t.deepEqual(
+      codes(results),
+      new Map([
+        ['ok', 49],
+        ['WEFT_WORKER_EXIT', 1],
+      ]),
+      `round ${round}`,
+    );
   }
   t.is(pool.stats().queued, 0, 'queued after the crashes');
   // 2,400 more tasks, 48 at a time: none refused.
@@ -332,11 +352,14 @@ test('bad input: SharedStack.from refuses a handle whose getter throws, and a to
   const e1 = t.throws(() => SharedStack.from(throwing), { instanceOf: WeftError });
   t.is(e1?.code, 'WEFT_INVALID_ARG');
   t.is((e1?.cause as Error | undefined)?.message, 'getter boom');
-  const trap = new Proxy({}, {
-    get() {
-      throw new Error('trap boom');
+  const trap = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('trap boom');
+      },
     },
-  }) as SharedStackHandle<number>;
+  ) as SharedStackHandle<number>;
   t.is(t.throws(() => SharedStack.from(trap), { instanceOf: WeftError })?.code, 'WEFT_INVALID_ARG');
   // The token is a u32: one 2^32 above the real one used to be truncated to it and attach.
   const wrapped = { ...stack.handle, process: stack.handle.process + 2 ** 32 } as SharedStackHandle<number>;
@@ -357,7 +380,15 @@ test.serial('bad input: run options of the wrong kind reject WEFT_INVALID_ARG, a
     ['transfer: a string', { transfer: 'abc' }],
     ['transfer: [1]', { transfer: [1] }],
     ['terminateOnAbort: "yes"', { terminateOnAbort: 'yes' }],
-    ['a throwing getter', Object.defineProperty({}, 'signal', { enumerable: true, get: () => { throw new Error('boom'); } })],
+    [
+      'a throwing getter',
+      Object.defineProperty({}, 'signal', {
+        enumerable: true,
+        get: () => {
+          throw new Error('boom');
+        },
+      }),
+    ],
   ];
   for (const [what, options] of bad) {
     const err = await rejection(t, pool.runWith(options as never, 'echo', 1));
@@ -383,8 +414,8 @@ test.serial('bad input: proxy() answers Object.prototype members and symbols its
   process.on('unhandledRejection', onUnhandled);
   t.teardown(() => process.off('unhandledRejection', onUnhandled));
   // Each of these used to submit a task named after the member (and leave a rejected promise).
-  t.false(Object.prototype.hasOwnProperty.call(proxy, 'echo'));
-  t.false((proxy as unknown as { hasOwnProperty(k: string): boolean }).hasOwnProperty('echo'));
+  t.false(Object.hasOwn(proxy, 'echo'));
+  t.false(Object.hasOwn(proxy as unknown as { hasOwnProperty(k: string): boolean }, 'echo'));
   t.is(String(proxy), '[object PoolProxy]');
   t.is(`${proxy as unknown as string}`, '[object PoolProxy]');
   t.is(typeof (proxy as unknown as { valueOf(): unknown }).valueOf(), 'object');
@@ -406,7 +437,11 @@ test.serial('abort: many tasks on one AbortSignal add one listener (no MaxListen
   const { signal } = controller;
   const held = pool.run('holdUntil', gate, 'held');
   const tasks = Array.from({ length: 50 }, (_, i) => pool.runWith({ signal }, 'echo', i));
-  const mapped = pool.map('echo', Array.from({ length: 400 }, (_, i) => i), { signal, chunkSize: 10 });
+  const mapped = pool.map(
+    'echo',
+    Array.from({ length: 400 }, (_, i) => i),
+    { signal, chunkSize: 10 },
+  );
   await sleep(20);
   t.is(getEventListeners(signal, 'abort').length, 1, 'one listener for 90 tasks');
   controller.abort(new Error('enough'));
@@ -422,7 +457,10 @@ test.serial('abort: many tasks on one AbortSignal add one listener (no MaxListen
   await Promise.all(Array.from({ length: 30 }, (_, i) => pool.runWith({ signal: second.signal }, 'echo', i)));
   t.is(getEventListeners(second.signal, 'abort').length, 0);
   await sleep(20);
-  t.deepEqual(warnings.filter((w) => w === 'MaxListenersExceededWarning'), []);
+  t.deepEqual(
+    warnings.filter((w) => w === 'MaxListenersExceededWarning'),
+    [],
+  );
 });
 
 test.serial('abort: many actor asks on one AbortSignal add one listener and all abort', async (t) => {
@@ -444,35 +482,56 @@ test.serial('abort: many actor asks on one AbortSignal add one listener and all 
   t.is((bad as WeftError).code, 'WEFT_INVALID_ARG');
 });
 
-test.serial('bad input: values that used to abort the process or escape uncoded are refused WEFT_INVALID_ARG (found by adversarial/bad-input)', async (t) => {
-  const invalid = (f: () => unknown, what: string): void => {
-    const err = t.throws(f, undefined, what);
-    t.true(err instanceof WeftError && err.code === 'WEFT_INVALID_ARG', `${what}: ${String(err)}`);
-  };
-  // V8 aborted the process reserving a 2^31 MB code range; Node refused a 2^31 MB stack with a plain error.
-  invalid(() => new Pool({ module: TASKS, threads: 1, resourceLimits: { codeRangeSizeMb: 2 ** 31 } }), 'codeRangeSizeMb');
-  invalid(() => new Pool({ module: TASKS, threads: 1, resourceLimits: { stackSizeMb: 2 ** 31 } }), 'stackSizeMb');
-  invalid(() => new Pool({ module: TASKS, threads: 1, name: Symbol('n') as unknown as string }), 'a Symbol name');
-  const getter = Object.defineProperty({ module: TASKS }, 'threads', { enumerable: true, get: () => { throw new Error('boom'); } });
-  invalid(() => new Pool(getter), 'a throwing getter');
-  invalid(() => new SharedStack(1 as never), 'new SharedStack(1)');
-  invalid(() => new SharedStack<number>().pushMany(undefined as never), 'pushMany(undefined)');
-  invalid(() => new SharedStack<number>().pushMany([, 1] as number[]), 'pushMany with a hole');
-  const { ActorRef } = await import('../src/index.js');
-  invalid(() => ActorRef.fromJSON({ kind: 'weft:ActorRef', system: 1, process: 1, id: '' as unknown as number, bounded: false, waits: false }), 'fromJSON id ""');
-  const system = new ActorSystem();
-  t.teardown(() => system.shutdown());
-  const Echo = defineActor({ init: () => 0, handlers: { echo: (_s, m: { v: unknown }) => m.v } });
-  // Rust aborted allocating 48 GB for a 2^31-slot mailbox; 'constructor' passed the `in` check.
-  invalid(() => system.spawn(Echo, undefined, { mailbox: { capacity: 2 ** 31 } }), 'capacity 2^31');
-  invalid(() => system.spawn(Echo, undefined, { mailbox: { capacity: 4, overflow: 'constructor' as 'reject' } }), "overflow 'constructor'");
-  const stopped = await rejection(t, system.stop(null as never));
-  t.is((stopped as WeftError).code, 'WEFT_INVALID_ARG');
-  // A reply nobody can await (its `then` getter throws) rejects the ask at once instead of throwing
-  // in the dispatch loop and leaving the ask to time out.
-  const ref = system.spawn(Echo, undefined, { on: 'main' });
-  const hostile = new Proxy({}, { get: () => { throw new Error('trap'); } });
-  const reply = await rejection(t, ref.ask({ type: 'echo', v: hostile }, { timeout: 5000 }));
-  t.is((reply as WeftError).code, 'WEFT_INVALID_ARG');
-  t.is(await ref.ask({ type: 'echo', v: 7 }), 7, 'the actor still works');
-});
+test.serial(
+  'bad input: values that used to abort the process or escape uncoded are refused WEFT_INVALID_ARG (found by adversarial/bad-input)',
+  async (t) => {
+    const invalid = (f: () => unknown, what: string): void => {
+      const err = t.throws(f, undefined, what);
+      t.true(err instanceof WeftError && err.code === 'WEFT_INVALID_ARG', `${what}: ${String(err)}`);
+    };
+    // V8 aborted the process reserving a 2^31 MB code range; Node refused a 2^31 MB stack with a plain error.
+    invalid(() => new Pool({ module: TASKS, threads: 1, resourceLimits: { codeRangeSizeMb: 2 ** 31 } }), 'codeRangeSizeMb');
+    invalid(() => new Pool({ module: TASKS, threads: 1, resourceLimits: { stackSizeMb: 2 ** 31 } }), 'stackSizeMb');
+    invalid(() => new Pool({ module: TASKS, threads: 1, name: Symbol('n') as unknown as string }), 'a Symbol name');
+    const getter = Object.defineProperty({ module: TASKS }, 'threads', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+    invalid(() => new Pool(getter), 'a throwing getter');
+    invalid(() => new SharedStack(1 as never), 'new SharedStack(1)');
+    invalid(() => new SharedStack<number>().pushMany(undefined as never), 'pushMany(undefined)');
+    invalid(() => new SharedStack<number>().pushMany([, 1] as number[]), 'pushMany with a hole');
+    const { ActorRef } = await import('../src/index.js');
+    invalid(
+      () => ActorRef.fromJSON({ kind: 'weft:ActorRef', system: 1, process: 1, id: '' as unknown as number, bounded: false, waits: false }),
+      'fromJSON id ""',
+    );
+    const system = new ActorSystem();
+    t.teardown(() => system.shutdown());
+    const Echo = defineActor({ init: () => 0, handlers: { echo: (_s, m: { v: unknown }) => m.v } });
+    // Rust aborted allocating 48 GB for a 2^31-slot mailbox; 'constructor' passed the `in` check.
+    invalid(() => system.spawn(Echo, undefined, { mailbox: { capacity: 2 ** 31 } }), 'capacity 2^31');
+    invalid(
+      () => system.spawn(Echo, undefined, { mailbox: { capacity: 4, overflow: 'constructor' as 'reject' } }),
+      "overflow 'constructor'",
+    );
+    const stopped = await rejection(t, system.stop(null as never));
+    t.is((stopped as WeftError).code, 'WEFT_INVALID_ARG');
+    // A reply nobody can await (its `then` getter throws) rejects the ask at once instead of throwing
+    // in the dispatch loop and leaving the ask to time out.
+    const ref = system.spawn(Echo, undefined, { on: 'main' });
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+      },
+    );
+    const reply = await rejection(t, ref.ask({ type: 'echo', v: hostile }, { timeout: 5000 }));
+    t.is((reply as WeftError).code, 'WEFT_INVALID_ARG');
+    t.is(await ref.ask({ type: 'echo', v: 7 }), 7, 'the actor still works');
+  },
+);

@@ -49,10 +49,17 @@ async function browser(t: ExecutionContext): Promise<Browser> {
   browserPromise ??= (async () => {
     const found = await findChromium();
     try {
-      const b = await chromium.launch({ executablePath: found.executablePath, headless: true, args: found.args, ...(found.env ? { env: found.env } : {}) });
+      const b = await chromium.launch({
+        executablePath: found.executablePath,
+        headless: true,
+        args: found.args,
+        ...(found.env ? { env: found.env } : {}),
+      });
       return { browser: b, chromium: found };
     } catch (err) {
-      throw new Error(`${found.description}: did not start: ${err instanceof Error ? err.message : String(err)}\nSet CHROMIUM_PATH to another Chromium or Chrome executable.`);
+      throw new Error(
+        `${found.description}: did not start: ${err instanceof Error ? err.message : String(err)}\nSet CHROMIUM_PATH to another Chromium or Chrome executable.`,
+      );
     }
   })();
   const { browser: b, chromium: found } = await browserPromise;
@@ -102,7 +109,9 @@ async function open(t: ExecutionContext, file: string): Promise<Opened> {
   try {
     await page.waitForFunction('window.__weftReport !== undefined && window.__weftReport.ready === true', undefined, { timeout: 30_000 });
   } catch (err) {
-    throw new Error(`the report never set window.__weftReport.ready (errors: ${errors.join(' | ') || 'none'}; blocked: ${blocked.join(', ') || 'none'}): ${String(err)}`);
+    throw new Error(
+      `the report never set window.__weftReport.ready (errors: ${errors.join(' | ') || 'none'}; blocked: ${blocked.join(', ') || 'none'}): ${String(err)}`,
+    );
   }
   const report = await page.evaluate<{ charts: number; ready: boolean }>('window.__weftReport');
   const canvases = await page.evaluate<number>("document.querySelectorAll('canvas').length");
@@ -172,7 +181,11 @@ test('the report is one self-contained file: Chart.js inlined, data embedded, no
   t.truthy(json, 'the data is embedded as JSON');
   const data = JSON.parse(json![1]!) as { charts: { id: string; title: string; caption: string }[] };
   t.is(data.charts.length, SERVICE_CHARTS + PRESENT.length);
-  for (const f of PRESENT) t.true(data.charts.some((c) => c.caption.startsWith(`${f}, `)), `a chart with a caption naming ${f}`);
+  for (const f of PRESENT)
+    t.true(
+      data.charts.some((c) => c.caption.startsWith(`${f}, `)),
+      `a chart with a caption naming ${f}`,
+    );
   // Percentile keys in numeric order (JSON puts the integer keys first: 1, 10, 25, ..., then 2.5, 97.5, 99.9).
   t.regex(html, /"labels":\["p1","p2\.5","p10","p25","p50","p75","p90","p97\.5","p99","p99\.9"\]/);
 });
@@ -199,7 +212,10 @@ test.serial('the report renders every chart offline, with no errors, and the sum
   const sample = JSON.parse(readFileSync(SAMPLE, 'utf8')) as { modes: { mode: string; rps: number; latency: { p99: number } }[] };
   for (const m of sample.modes) {
     const row = rows.find((r) => r[0] === m.mode)!;
-    t.true(row.includes(m.rps.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })), `${m.mode} rps in ${row.join(' | ')}`);
+    t.true(
+      row.includes(m.rps.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })),
+      `${m.mode} rps in ${row.join(' | ')}`,
+    );
     t.true(row.includes(m.latency.p99.toFixed(1)), `${m.mode} p99 in ${row.join(' | ')}`);
   }
   const meta = await page.evaluate<string>("document.querySelector('#section-service .meta').textContent");
@@ -225,7 +241,9 @@ test.serial('full-page screenshot is a valid PNG of reasonable size', async (t) 
   t.true(png.length > 50_000, `${png.length} bytes`);
   const target = update ? join(RESULTS, 'service.png') : join(tmp, 'service.png');
   writeFileSync(target, png);
-  t.log(`screenshot of the report of ${service === SAMPLE ? 'the sample service.json' : realService}, ${width}x${height}, ${png.length} bytes: ${target}`);
+  t.log(
+    `screenshot of the report of ${service === SAMPLE ? 'the sample service.json' : realService}, ${width}x${height}, ${png.length} bytes: ${target}`,
+  );
 });
 
 test.serial('without service.json the report says the load test has not run yet, and still renders', async (t) => {

@@ -38,18 +38,29 @@ for (const mode of ['inline', 'piscina', 'weft']) {
       });
       // 200 deposits of 1..4 over 5 accounts, concurrently: no lost update.
       const deposits = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => app.inject({ method: 'POST', url: `/accounts/a${i % 5}/deposit`, payload: { amount: 1 + (i % 4) } })),
+        Array.from({ length: 200 }, (_, i) =>
+          app.inject({ method: 'POST', url: `/accounts/a${i % 5}/deposit`, payload: { amount: 1 + (i % 4) } }),
+        ),
       );
       t.true(deposits.every((r) => r.statusCode === 200));
       for (let k = 0; k < 5; k++) {
-        const want = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 5 === k).reduce((s, i) => s + 1 + (i % 4), 0);
+        const want = Array.from({ length: 200 }, (_, i) => i)
+          .filter((i) => i % 5 === k)
+          .reduce((s, i) => s + 1 + (i % 4), 0);
         const got = (await app.inject({ method: 'GET', url: `/accounts/a${k}` })).json<{ balance: number; ops: number }>();
         t.is(got.balance, want, `account a${k}`);
         t.is(got.ops, 40);
       }
-      const refused = (await app.inject({ method: 'POST', url: '/accounts/a0/withdraw', payload: { amount: 1e6 } })).json<{ refused?: string }>();
+      const refused = (await app.inject({ method: 'POST', url: '/accounts/a0/withdraw', payload: { amount: 1e6 } })).json<{
+        refused?: string;
+      }>();
       t.is(refused.refused, 'insufficient funds');
-      const a = (await app.inject({ method: 'GET', url: '/analytics?over=0' })).json<{ count: number; above: number; p50: number; mean: number }>();
+      const a = (await app.inject({ method: 'GET', url: '/analytics?over=0' })).json<{
+        count: number;
+        above: number;
+        p50: number;
+        mean: number;
+      }>();
       t.is(a.count, 40);
       t.is(a.above, 40);
       t.true(a.p50 > 0 && a.mean > 0);
@@ -126,7 +137,10 @@ test('graceful shutdown: SIGTERM while requests are in flight answers every requ
   const closed = JSON.parse(stdout.split('\n').find((l) => l.startsWith('{"closed"')) ?? '{}') as { started?: number; finished?: number };
   t.is(closed.started, closed.finished, 'every request the service started was answered');
   const ok = results.filter((r) => r.status === 200);
-  t.true(results.every((r) => r.status === 200 || r.status === 503), `statuses: ${JSON.stringify(results.map((r) => r.status))}`);
+  t.true(
+    results.every((r) => r.status === 200 || r.status === 503),
+    `statuses: ${JSON.stringify(results.map((r) => r.status))}`,
+  );
   t.true(ok.length > 5, `${ok.length} answered 200 (requests in flight at the signal finished)`);
   t.true(ok.every((r) => typeof r.hex === 'string' && r.hex.length === 16));
   t.is(ok.length, results.length - results.filter((r) => r.status === 503).length);

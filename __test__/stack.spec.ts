@@ -57,10 +57,7 @@ test('typed arrays, DataView and Buffer come back as the same kind with the same
     const v = views[i]!;
     t.is(o.constructor, v.constructor, `kind of ${v.constructor.name}`);
     t.is(o.byteLength, v.byteLength);
-    t.deepEqual(
-      Buffer.from(o.buffer, o.byteOffset, o.byteLength),
-      Buffer.from(v.buffer, v.byteOffset, v.byteLength),
-    );
+    t.deepEqual(Buffer.from(o.buffer, o.byteOffset, o.byteLength), Buffer.from(v.buffer, v.byteOffset, v.byteLength));
   });
   t.true(Buffer.isBuffer(out[12]));
 });
@@ -85,7 +82,10 @@ test('structured-cloneable objects round-trip (Map, Set, Date, RegExp, Error, ne
   cyclic.self = cyclic;
   const err = new RangeError('out of range');
   const value = {
-    map: new Map<unknown, unknown>([[1, 'a'], ['k', { deep: [1, 2, { x: null }] }]]),
+    map: new Map<unknown, unknown>([
+      [1, 'a'],
+      ['k', { deep: [1, 2, { x: null }] }],
+    ]),
     set: new Set([1, 'two', 3n]),
     date: new Date(1_700_000_000_000),
     re: /a+b/gi,

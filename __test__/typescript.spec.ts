@@ -40,7 +40,8 @@ test.before(() => {
   mkdirSync(join(modules, '@types'), { recursive: true });
   // weftjs is the repository itself: the child imports the built package (dist/) as a user would.
   symlinkSync(ROOT, join(modules, 'weftjs'), 'junction');
-  for (const dep of ['tsx', 'fastify', 'typescript', '@types/node']) symlinkSync(join(ROOT, 'node_modules', dep), join(modules, dep), 'junction');
+  for (const dep of ['tsx', 'fastify', 'typescript', '@types/node'])
+    symlinkSync(join(ROOT, 'node_modules', dep), join(modules, dep), 'junction');
 });
 
 test.after.always(() => {
@@ -129,43 +130,54 @@ const WORLDS: Array<{ title: string; world: World; major: number; args: () => st
   { title: 'NODE_OPTIONS=--import=tsx', world: 'tsx', major: 20, args: () => ['main.ts'], env: { NODE_OPTIONS: '--import=tsx' } },
   { title: 'tsx CLI', world: 'tsx', major: 24, args: () => ['node_modules/tsx/dist/cli.mjs', 'main.ts'] },
   { title: 'node --import tsx', world: 'tsx', major: 24, args: () => ['--import', 'tsx', 'main.ts'] },
-  { title: 'type stripping (--experimental-strip-types)', world: 'strip', major: 22, args: () => ['--experimental-strip-types', 'main.ts'] },
+  {
+    title: 'type stripping (--experimental-strip-types)',
+    world: 'strip',
+    major: 22,
+    args: () => ['--experimental-strip-types', 'main.ts'],
+  },
   { title: 'type stripping (the default)', world: 'strip', major: 24, args: () => ['main.ts'] },
   { title: 'type stripping (the default)', world: 'strip', major: 26, args: () => ['main.ts'] },
 ];
 
 for (const w of WORLDS) {
-  worldTest(`${w.title} on Node ${w.major}: tasks.ts as a Pool module (./tasks.js and ./tasks.ts), actors on workers, the Fastify plugin`, async (t) => {
-    const node = nodeBinary(w.major);
-    const r = await run(node, w.args(), { ...w.env, WORLD: w.world });
-    t.log(`${r.ms} ms`);
-    const result = resultOf(r);
-    t.is(Number(result.node.split('.')[0]), w.major);
-    const { node: _node, cwd, ...rest } = result;
-    t.deepEqual(rest, expected(w.world, w.major), r.stderr);
-    // './tasks.ts' as a plain path: relative to the working directory (the project).
-    t.deepEqual(cwd, { module: 'tasks.ts', fib: 5 });
-  });
+  worldTest(
+    `${w.title} on Node ${w.major}: tasks.ts as a Pool module (./tasks.js and ./tasks.ts), actors on workers, the Fastify plugin`,
+    async (t) => {
+      const node = nodeBinary(w.major);
+      const r = await run(node, w.args(), { ...w.env, WORLD: w.world });
+      t.log(`${r.ms} ms`);
+      const result = resultOf(r);
+      t.is(Number(result.node.split('.')[0]), w.major);
+      const { node: _node, cwd, ...rest } = result;
+      t.deepEqual(rest, expected(w.world, w.major), r.stderr);
+      // './tasks.ts' as a plain path: relative to the working directory (the project).
+      t.deepEqual(cwd, { module: 'tasks.ts', fib: 5 });
+    },
+  );
 }
 
-worldTest('compiled by tsc, on plain Node 20: tasks.js found for ./tasks.ts; a .ts module fails at new Pool saying how to run it', async (t) => {
-  const node = nodeBinary(20);
-  const tsc = await run(node, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
-  t.is(tsc.code, 0, `tsc failed:\n${tsc.stdout}${tsc.stderr}`);
-  const r = await run(node, [join('out', 'main.js')], { WORLD: 'compiled' });
-  t.log(`tsc ${tsc.ms} ms, run ${r.ms} ms`);
-  const result = resultOf(r);
-  t.is(Number(result.node.split('.')[0]), 20);
-  const { node: _node, cwd, ...rest } = result;
-  t.deepEqual(rest, expected('compiled', 20), r.stderr);
-  // The plain path './tasks.ts' names the source, which plain Node 20 cannot load.
-  const { code, message } = cwd as { code: string; message: string };
-  t.is(code, 'WEFT_INVALID_ARG', message);
-  t.true(message.includes(join(project, 'tasks.ts')), message);
-  t.regex(message, /cannot load TypeScript/);
-  t.regex(message, /tsx main\.ts/);
-  t.regex(message, /--experimental-strip-types/);
-});
+worldTest(
+  'compiled by tsc, on plain Node 20: tasks.js found for ./tasks.ts; a .ts module fails at new Pool saying how to run it',
+  async (t) => {
+    const node = nodeBinary(20);
+    const tsc = await run(node, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+    t.is(tsc.code, 0, `tsc failed:\n${tsc.stdout}${tsc.stderr}`);
+    const r = await run(node, [join('out', 'main.js')], { WORLD: 'compiled' });
+    t.log(`tsc ${tsc.ms} ms, run ${r.ms} ms`);
+    const result = resultOf(r);
+    t.is(Number(result.node.split('.')[0]), 20);
+    const { node: _node, cwd, ...rest } = result;
+    t.deepEqual(rest, expected('compiled', 20), r.stderr);
+    // The plain path './tasks.ts' names the source, which plain Node 20 cannot load.
+    const { code, message } = cwd as { code: string; message: string };
+    t.is(code, 'WEFT_INVALID_ARG', message);
+    t.true(message.includes(join(project, 'tasks.ts')), message);
+    t.regex(message, /cannot load TypeScript/);
+    t.regex(message, /tsx main\.ts/);
+    t.regex(message, /--experimental-strip-types/);
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // The rule, in this process (which runs under tsx)
@@ -235,7 +247,13 @@ test('resolveTaskModule: a TypeScript module under tsx carries tsx for the worke
   writeFileSync(join(dir, 'b.ts'), 'export const b = 1;\n');
   writeFileSync(join(dir, 'b.js'), 'exports.b = 1;\n');
   const a = resolveTaskModule(pathToFileURL(join(dir, 'a.js')));
-  t.like(a, { path: join(dir, 'a.ts'), named: join(dir, 'a.js'), sibling: true, typescript: true, probe: pathToFileURL(join(dir, 'a.js')).href });
+  t.like(a, {
+    path: join(dir, 'a.ts'),
+    named: join(dir, 'a.js'),
+    sibling: true,
+    typescript: true,
+    probe: pathToFileURL(join(dir, 'a.js')).href,
+  });
   // This process runs under tsx (ava's --import=tsx): the workers get the same tsx.
   t.regex(a.tsx ?? '', /\/tsx\/dist\/esm\/api\/index\.mjs$/);
   const b = resolveTaskModule(join(dir, 'b.ts'));
@@ -249,10 +267,19 @@ test('resolveTaskModule: a TypeScript module under tsx carries tsx for the worke
 test('load failures of a TypeScript module get a hint on how to run it', (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'helper.ts'), 'export const h = 1;\n');
-  const ts: TaskModuleLocation = { url: pathToFileURL(join(dir, 'tasks.ts')).href, path: join(dir, 'tasks.ts'), named: join(dir, 'tasks.ts'), sibling: false, typescript: true };
+  const ts: TaskModuleLocation = {
+    url: pathToFileURL(join(dir, 'tasks.ts')).href,
+    path: join(dir, 'tasks.ts'),
+    named: join(dir, 'tasks.ts'),
+    sibling: false,
+    typescript: true,
+  };
   t.regex(loadFailureHint(ts, 'ERR_UNKNOWN_FILE_EXTENSION', '') ?? '', /tsx main\.ts.*--experimental-strip-types/);
   t.regex(loadFailureHint(ts, 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX', '') ?? '', /erasable/);
-  t.regex(loadFailureHint(ts, 'ERR_MODULE_NOT_FOUND', `Cannot find module '${join(dir, 'helper.js')}' imported from ${ts.path}`) ?? '', /by their \.ts name/);
+  t.regex(
+    loadFailureHint(ts, 'ERR_MODULE_NOT_FOUND', `Cannot find module '${join(dir, 'helper.js')}' imported from ${ts.path}`) ?? '',
+    /by their \.ts name/,
+  );
   t.is(loadFailureHint(ts, 'ERR_MODULE_NOT_FOUND', `Cannot find package 'left-pad' imported from ${ts.path}`), undefined);
   t.is(loadFailureHint({ ...ts, typescript: false }, 'ERR_UNKNOWN_FILE_EXTENSION', ''), undefined);
 });

@@ -223,7 +223,7 @@ test('tagged strings: ASCII as STRING, others as lossless UTF-16 (lone surrogate
     t.is(tagOf(s), TAG_STRING);
     t.is(roundTrip(s), s);
   }
-  const other = ['é', 'héllo wörld', '日本語', '🌍', 'a\uD800', '\uDC00z', 'x'.repeat(30) + '\uD83D', 'é'.repeat(5000), '\u0080', '\uFFFF'];
+  const other = ['é', 'héllo wörld', '日本語', '🌍', 'a\uD800', '\uDC00z', `${'x'.repeat(30)}\uD83D`, 'é'.repeat(5000), '\u0080', '\uFFFF'];
   for (const s of other) {
     t.is(tagOf(s), TAG_STRING16);
     t.is(roundTrip(s), s);
@@ -231,7 +231,19 @@ test('tagged strings: ASCII as STRING, others as lossless UTF-16 (lone surrogate
 });
 
 test('bigints of any size and sign', (t) => {
-  const values = [0n, 1n, -1n, 255n, 2n ** 63n, 2n ** 64n - 1n, -(2n ** 64n) + 1n, 2n ** 64n, -(2n ** 200n) + 7n, 3n ** 5000n, -(7n ** 999n)];
+  const values = [
+    0n,
+    1n,
+    -1n,
+    255n,
+    2n ** 63n,
+    2n ** 64n - 1n,
+    -(2n ** 64n) + 1n,
+    2n ** 64n,
+    -(2n ** 200n) + 7n,
+    3n ** 5000n,
+    -(7n ** 999n),
+  ];
   for (const v of values) {
     t.is(tagOf(v), TAG_BIGINT);
     t.is(roundTrip(v), v);
@@ -281,7 +293,14 @@ test('typed arrays of every kind, DataView and Buffer: a copy of the bytes, the 
 
 test('a reader over a Buffer (as the native layer hands batches) decodes copies too', (t) => {
   const w = new WireWriter();
-  const values: unknown[] = [new Int16Array([1, -2, 3]), Buffer.from('buf'), new Float64Array([0.5]), 'x'.repeat(100), 'é'.repeat(40), { a: new Uint8Array([9]) }];
+  const values: unknown[] = [
+    new Int16Array([1, -2, 3]),
+    Buffer.from('buf'),
+    new Float64Array([0.5]),
+    'x'.repeat(100),
+    'é'.repeat(40),
+    { a: new Uint8Array([9]) },
+  ];
   for (const v of values) w.value(v);
   // at an odd offset inside a larger Buffer, as Buffer's allocation pool would give
   const big = Buffer.alloc(w.length + 3);
@@ -353,9 +372,12 @@ test('plain arrays and objects of primitives use ARRAY/OBJECT without GRAPH; eve
     [new Array(5), TAG_SPARSE_ARRAY],
     [Object.assign([1, 2], { extra: true }), TAG_SPARSE_ARRAY],
     ['abc'.match(/b/), TAG_SPARSE_ARRAY],
-    [new (class Point {
-      x = 1;
-    })(), TAG_OBJECT],
+    [
+      new (class Point {
+        x = 1;
+      })(),
+      TAG_OBJECT,
+    ],
     [new (class MyArray extends Array<number> {})(), TAG_ARRAY],
     [new Number(3), TAG_BOXED],
     [new Number(-0), TAG_BOXED],
@@ -397,7 +419,11 @@ test('GRAPH values: identity across Map keys and values, Sets, errors, views and
   const view = new Uint8Array([1, 2]);
   const date = new Date(7);
   const boxed = new String('s');
-  const m = new Map<unknown, unknown>([[key, key], ['v', view], ['d', date]]);
+  const m = new Map<unknown, unknown>([
+    [key, key],
+    ['v', view],
+    ['d', date],
+  ]);
   const s = new Set<unknown>([key, m]);
   m.set('self', m);
   m.set('set', s);
@@ -448,6 +474,7 @@ test('sparse arrays: holes, huge lengths, other properties, a "__proto__" proper
   const p = roundTrip(props) as unknown[] & Record<string, unknown>;
   t.is(Object.getPrototypeOf(p), Array.prototype);
   t.deepEqual(Object.keys(p), Object.keys(props));
+  // biome-ignore lint/suspicious/noProto: an own property named __proto__ is what is tested
   t.is(p.__proto__ as unknown, 'own');
   t.true(same(p, props));
   // A big dense array with one hole
@@ -550,7 +577,13 @@ test('object keys (cached on read) stay right across many objects', (t) => {
 // values(), growth, records
 
 test('values(): a count and tagged values; more than 254 take a u32 count', (t) => {
-  for (const list of [[], [1], [1, 'a', null, { x: [1] }], Array.from({ length: 254 }, (_, i) => i), Array.from({ length: 1000 }, (_, i) => `v${i}`)]) {
+  for (const list of [
+    [],
+    [1],
+    [1, 'a', null, { x: [1] }],
+    Array.from({ length: 254 }, (_, i) => i),
+    Array.from({ length: 1000 }, (_, i) => `v${i}`),
+  ]) {
     const w = new WireWriter(8);
     w.values(list);
     const r = new WireReader(w.view());
@@ -956,7 +989,10 @@ test('hostile bytes in the native tags (REF, GRAPH, SPARSE_ARRAY, MAP, SET, REGE
     ['a DATE cut short', [TAG_DATE, 0, 0, 0]],
     ['a handle of an unknown sub-tag', [TAG_HANDLE, 200, 1, 2, 3, 4]],
     ['error properties of 2^32-1', [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(0xffffffff), TAG_NULL]],
-    ['an error property key that is not a string', [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(1), TAG_NULL, TAG_NULL, 0, 0, 0, 0, 0]],
+    [
+      'an error property key that is not a string',
+      [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(1), TAG_NULL, TAG_NULL, 0, 0, 0, 0, 0],
+    ],
   ];
   for (const [what, bytes] of cases) {
     corruptRecord(t, () => new WireReader(versioned(bytes)).value(), what);
@@ -980,7 +1016,10 @@ test('hostile lengths and counts in every length field of version 1 are refused 
     ['STRING length', (n) => [TAG_STRING, ...u32le(n), ...body]],
     ['STRING16 length', (n) => [TAG_STRING16, ...u32le(n), ...body]],
     ['BIGINT length', (n) => [TAG_BIGINT, 0, ...u32le(n), ...body]],
-    ...VIEWS.map((C, kind): [string, (n: number) => number[]] => [`VIEW (${C.name}) length`, (n) => [TAG_VIEW, kind, ...u32le(n), ...body]]),
+    ...VIEWS.map((C, kind): [string, (n: number) => number[]] => [
+      `VIEW (${C.name}) length`,
+      (n) => [TAG_VIEW, kind, ...u32le(n), ...body],
+    ]),
     ['ARRAY count', (n) => [TAG_ARRAY, ...u32le(n), ...body]],
     ['OBJECT count', (n) => [TAG_OBJECT, ...u32le(n), ...taggedAscii('k'), ...body]],
     ['SPARSE_ARRAY length', (n) => [TAG_SPARSE_ARRAY, ...u32le(n), ...u32le(1), TAG_INT32, ...u32le(0), TAG_NULL]],
@@ -994,13 +1033,19 @@ test('hostile lengths and counts in every length field of version 1 are refused 
     ['REF index', (n) => [TAG_GRAPH, TAG_ARRAY, ...u32le(1), TAG_REF, ...u32le(n)]],
     ['ERROR errors count', (n) => [TAG_ERROR, ERR_ERRORS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(n), ...body]],
     ['ERROR properties count', (n) => [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(n), ...body]],
-    ['ERROR property key length', (n) => [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(1), TAG_STRING, ...u32le(n), ...body]],
+    [
+      'ERROR property key length',
+      (n) => [TAG_ERROR, ERR_PROPS, ...taggedAscii('Error'), ...taggedAscii('m'), ...u32le(1), TAG_STRING, ...u32le(n), ...body],
+    ],
   ];
   const before = process.memoryUsage();
   for (const [field, make] of fields) {
     for (const n of lengths) {
       const bytes = versioned(make(n));
-      for (const read of [(b: Uint8Array) => new WireReader(b).value(), (b: Uint8Array) => new WireReader(Uint8Array.from([WIRE_VERSION, 1, ...b.subarray(1)])).values()]) {
+      for (const read of [
+        (b: Uint8Array) => new WireReader(b).value(),
+        (b: Uint8Array) => new WireReader(Uint8Array.from([WIRE_VERSION, 1, ...b.subarray(1)])).values(),
+      ]) {
         try {
           read(bytes);
         } catch (err) {
@@ -1073,7 +1118,11 @@ test(`values nested more than MAX_DEPTH (${MAX_DEPTH}) deep are WEFT_INVALID_ARG
   for (const [what, unit] of units) {
     for (const depth of [MAX_DEPTH + 1, 20_000, 200_000]) {
       corruptRecord(t, () => new WireReader(versioned(repeated(unit, depth))).value(), `${what} nested ${depth} deep`);
-      corruptRecord(t, () => new WireReader(Uint8Array.from([WIRE_VERSION, 1, ...repeated(unit, depth)])).values(), `values(): ${what} nested ${depth} deep`);
+      corruptRecord(
+        t,
+        () => new WireReader(Uint8Array.from([WIRE_VERSION, 1, ...repeated(unit, depth)])).values(),
+        `values(): ${what} nested ${depth} deep`,
+      );
     }
     // Exactly MAX_DEPTH decodes, with the same reader after its failures (the depth starts over).
     r.reset(versioned(repeated(unit, MAX_DEPTH + 1)));
@@ -1146,14 +1195,22 @@ test('moving past the end of the bytes (offset, skip, peekU16) is WEFT_INVALID_A
   t.deepEqual(r.values(), []);
   // A record length read from the bytes says the record ends at 8: Pool#drain and the actor hosts
   // then skip to it.
-  corruptRecord(t, () => {
-    r.offset = 8;
-  }, 'offset past the end');
+  corruptRecord(
+    t,
+    () => {
+      r.offset = 8;
+    },
+    'offset past the end',
+  );
   t.is(r.offset, 6);
   for (const bad of [-1, 7, NaN, Infinity, 2 ** 32]) {
-    corruptRecord(t, () => {
-      r.offset = bad;
-    }, `offset ${bad}`);
+    corruptRecord(
+      t,
+      () => {
+        r.offset = bad;
+      },
+      `offset ${bad}`,
+    );
   }
   r.offset = 0;
   corruptRecord(t, () => r.skip(7), 'skip past the end');
@@ -1162,7 +1219,11 @@ test('moving past the end of the bytes (offset, skip, peekU16) is WEFT_INVALID_A
   r.offset = 6;
   t.is(r.remaining, 0);
   // A values() count larger than the bytes left.
-  corruptRecord(t, () => new WireReader(Uint8Array.from([WIRE_VERSION, 255, 0xff, 0xff, 0xff, 0xff, 0])).values(), 'values() count of 2^32-1');
+  corruptRecord(
+    t,
+    () => new WireReader(Uint8Array.from([WIRE_VERSION, 255, 0xff, 0xff, 0xff, 0xff, 0])).values(),
+    'values() count of 2^32-1',
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -17,14 +17,16 @@ const t0 = performance.now();
 jobs.pushMany(Array.from({ length: JOBS }, (_, i) => i + 1));
 console.log(`main: pushed ${JOBS.toLocaleString()} jobs onto a SharedStack (handle ${JSON.stringify(jobs.handle)})`);
 
-const workers = Array.from({ length: WORKERS }, (_, id) =>
-  new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./stack-demo-worker.mjs', import.meta.url), {
-      workerData: { id, jobs: jobs.handle, results: results.handle },
-    });
-    w.once('message', resolve);
-    w.once('error', reject);
-  }),
+const workers = Array.from(
+  { length: WORKERS },
+  (_, id) =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(new URL('./stack-demo-worker.mjs', import.meta.url), {
+        workerData: { id, jobs: jobs.handle, results: results.handle },
+      });
+      w.once('message', resolve);
+      w.once('error', reject);
+    }),
 );
 const reports = await Promise.all(workers);
 const ms = performance.now() - t0;
@@ -40,7 +42,9 @@ const unique = new Set(found.map((f) => f.n));
 const expectedPrimes = countPrimes(JOBS);
 
 console.log(`main: ${taken.toLocaleString()} jobs taken in ${ms.toFixed(0)} ms by ${WORKERS} threads; jobs left: ${jobs.size}`);
-console.log(`main: ${found.length.toLocaleString()} primes reported through the results stack (${unique.size.toLocaleString()} distinct; a sieve says ${expectedPrimes.toLocaleString()})`);
+console.log(
+  `main: ${found.length.toLocaleString()} primes reported through the results stack (${unique.size.toLocaleString()} distinct; a sieve says ${expectedPrimes.toLocaleString()})`,
+);
 const ok = taken === JOBS && jobs.size === 0 && found.length === expectedPrimes && unique.size === expectedPrimes;
 console.log(ok ? 'ok: every job was taken exactly once, nothing lost, nothing duplicated' : 'MISMATCH');
 process.exitCode = ok ? 0 : 1;

@@ -61,7 +61,9 @@ for (const entry of ENTRIES) {
   if (hasDefault) {
     const alias = names.find((n) => exportsObject[n] === exportsObject.default);
     if (alias === undefined) {
-      throw new Error(`dist/${entry}.js: its default export is not also a named export; export it by name too (the .d.mts re-exports it by name)`);
+      throw new Error(
+        `dist/${entry}.js: its default export is not also a named export; export it by name too (the .d.mts re-exports it by name)`,
+      );
     }
     dmts += `export { ${alias} as default } from '${base}';\n`;
   }

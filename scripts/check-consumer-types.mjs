@@ -19,7 +19,18 @@
 // @types/node only, and weft's types from node_modules/weftjs only.
 //   node scripts/check-consumer-types.mjs [--jobs N] [--keep] [--types 20,22,24,latest] [--modes esm,cjs,bundler]
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -160,7 +171,11 @@ function checkProject({ dir, work, typesNodeDir }) {
     files = program.getSourceFiles().map((f) => f.fileName);
   }
   const lines = diagnostics.length
-    ? [ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => dir, getNewLine: () => '\n' }).trimEnd()]
+    ? [
+        ts
+          .formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => dir, getNewLine: () => '\n' })
+          .trimEnd(),
+      ]
     : [];
   const typesNode = `${slash(typesNodeDir)}/`;
   const weft = `${slash(join(work, 'node_modules', 'weftjs'))}/`;
@@ -171,7 +186,13 @@ function checkProject({ dir, work, typesNodeDir }) {
   if (stray) lines.push(`another @types/node was loaded: ${stray}`);
   if (fromRepo) lines.push(`weft's types were read from the repository, not the package: ${fromRepo}`);
   if (weftFiles === 0) lines.push('no file of node_modules/weftjs was loaded');
-  return { ok: lines.length === 0, seconds: (performance.now() - started) / 1000, output: lines.join('\n'), files: files.length, weftFiles };
+  return {
+    ok: lines.length === 0,
+    seconds: (performance.now() - started) / 1000,
+    output: lines.join('\n'),
+    files: files.length,
+    weftFiles,
+  };
 }
 
 /** Checks `tasks` on `jobs` worker threads (each keeps its TypeScript warm across its projects). */

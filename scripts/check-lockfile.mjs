@@ -38,7 +38,11 @@ try {
     const badEngine = out.split('\n').filter((l) => l.includes('EBADENGINE'));
     if (r.status !== 0) {
       failed = true;
-      const why = out.split('\n').filter((l) => /npm (error|ERR!)/.test(l) && !/^\s*npm (error|ERR!)\s*$/.test(l)).slice(0, 12).join('\n');
+      const why = out
+        .split('\n')
+        .filter((l) => /npm (error|ERR!)/.test(l) && !/^\s*npm (error|ERR!)\s*$/.test(l))
+        .slice(0, 12)
+        .join('\n');
       console.log(`FAIL  npm ${npm} (${bundledWith}): npm ci would fail\n${why}`);
     } else if (badEngine.length > 0) {
       failed = true;

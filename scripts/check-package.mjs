@@ -123,12 +123,15 @@ function checkFileList(files) {
   for (const [file, why] of expected) if (!packed.has(file)) fail(`missing from the tarball: ${file} (${why})`);
   for (const file of files) {
     if (expected.has(file)) continue;
-    const hint =
-      /(^|\/)(__test__|bench|crate|examples|scripts|npm|prebuilt)\/|^src\/|\.spec\./.test(file) ? ' (tests, fixtures, benchmarks or sources: repository only)'
-      : /\.(node|tgz|tsbuildinfo)$/.test(file) ? ' (build artifact)'
-      : file.endsWith('.d.ts.map') ? ' (declaration map: its .ts sources are not shipped)'
-      : file.startsWith('dist/') ? ' (not produced from src/: stale dist/?)'
-      : '';
+    const hint = /(^|\/)(__test__|bench|crate|examples|scripts|npm|prebuilt)\/|^src\/|\.spec\./.test(file)
+      ? ' (tests, fixtures, benchmarks or sources: repository only)'
+      : /\.(node|tgz|tsbuildinfo)$/.test(file)
+        ? ' (build artifact)'
+        : file.endsWith('.d.ts.map')
+          ? ' (declaration map: its .ts sources are not shipped)'
+          : file.startsWith('dist/')
+            ? ' (not produced from src/: stale dist/?)'
+            : '';
     fail(`unexpected file in the tarball: ${file}${hint}`);
   }
 }
@@ -180,7 +183,11 @@ function checkSourceMaps(dir, files, packed) {
 }
 
 /** The package name of a bare specifier (`@scope/name/sub` -> `@scope/name`). */
-const packageOf = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (spec) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 
 function checkImports(dir, files, packed) {
   const allowed = new Set([
@@ -199,7 +206,11 @@ function checkImports(dir, files, packed) {
     for (const { fileName: spec } of importedFiles) {
       if (spec.startsWith('.')) {
         let target = posix.normalize(posix.join(posix.dirname(file), spec));
-        if (isTypes) target = target.replace(/\.js$/, '.d.ts').replace(/\.mjs$/, '.d.mts').replace(/\.cjs$/, '.d.cts');
+        if (isTypes)
+          target = target
+            .replace(/\.js$/, '.d.ts')
+            .replace(/\.mjs$/, '.d.mts')
+            .replace(/\.cjs$/, '.d.cts');
         if (!packed.has(target)) fail(`${file}: imports ${spec}, but ${target} is not in the tarball`);
       } else if (!isBuiltin(spec) && !allowed.has(packageOf(spec)) && packageOf(spec) !== pkg.name) {
         fail(`${file}: imports ${spec}, which is neither a Node builtin nor a dependency or peer dependency`);
@@ -237,7 +248,9 @@ function summarize(files, info) {
   }
   const rest = files.filter((f) => !counted.has(f));
   if (rest.length) parts.push(rest.join(', '));
-  console.log(`${info.filename}: ${files.length} files, ${(info.size / 1024).toFixed(0)} KiB packed, ${(info.unpackedSize / 1024).toFixed(0)} KiB unpacked`);
+  console.log(
+    `${info.filename}: ${files.length} files, ${(info.size / 1024).toFixed(0)} KiB packed, ${(info.unpackedSize / 1024).toFixed(0)} KiB unpacked`,
+  );
   console.log(`  ${parts.join(', ')}`);
 }
 
@@ -253,13 +266,19 @@ export function main() {
     checkRedirects(dir, packed);
     checkSourceMaps(dir, files, packed);
     checkImports(dir, files, packed);
-    if (problems.length) console.error(`\n${problems.length} problem(s) in the packed files:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    if (problems.length)
+      console.error(`\n${problems.length} problem(s) in the packed files:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     else console.log('file list, source maps and imports: ok');
 
     const publint = runBin('publint', 'publint', ['run', tarball, '--strict'], work);
     if (publint !== 0) fail(`publint exited with ${publint}`);
     // --no-definitely-typed: weftjs ships its own types, so there is no @types package to fetch.
-    const attw = runBin('@arethetypeswrong/cli', 'attw', [tarball, '--no-definitely-typed', '--profile', 'strict', '--format', 'table-flipped'], work);
+    const attw = runBin(
+      '@arethetypeswrong/cli',
+      'attw',
+      [tarball, '--no-definitely-typed', '--profile', 'strict', '--format', 'table-flipped'],
+      work,
+    );
     if (attw !== 0) fail(`attw exited with ${attw}`);
   } finally {
     if (process.argv.includes('--keep')) console.log(`kept ${work}`);

@@ -34,10 +34,24 @@ export function ensurePackage(spec, { extra = [], force = false } = {}) {
   mkdirSync(dir, { recursive: true });
   // A package.json of its own, so that npm installs here and not into the enclosing project.
   writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
-  const args = ['install', '--prefix', dir, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
+  const args = [
+    'install',
+    '--prefix',
+    dir,
+    '--no-save',
+    '--no-package-lock',
+    '--ignore-scripts',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+  ];
   if (force) args.push('--force');
   process.stderr.write(`registry-cache: npm install ${[spec, ...extra].join(' ')} (once, into ${dir})\n`);
-  execFileSync(npmCli, [...args, spec, ...extra], { stdio: ['ignore', 'ignore', 'inherit'], cwd: dir, shell: process.platform === 'win32' });
+  execFileSync(npmCli, [...args, spec, ...extra], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: dir,
+    shell: process.platform === 'win32',
+  });
   writeFileSync(marker, `${new Date().toISOString()}\n`);
   return dir;
 }

@@ -27,7 +27,8 @@ export const SHARED_SPECS = [
 const PLAN = { 22: 'subset', 24: 'full', 26: 'subset' };
 
 const own = Number(process.versions.node.split('.')[0]);
-const asked = process.argv.slice(2).length > 0 ? process.argv.slice(2) : (process.env.WEFT_TEST_MAJORS ?? '').split(/[\s,]+/).filter(Boolean);
+const asked =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : (process.env.WEFT_TEST_MAJORS ?? '').split(/[\s,]+/).filter(Boolean);
 if (asked.includes('none')) {
   console.log('test-matrix: skipped (WEFT_TEST_MAJORS=none)');
   process.exit(0);
@@ -55,7 +56,9 @@ for (const major of majors) {
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   const ok = r.status === 0;
   failed ||= !ok;
-  rows.push(`${version.padEnd(10)} ${(PLAN[major] === 'full' ? 'whole suite' : `${specs.length} specs`).padEnd(12)} ${ok ? 'passed' : `FAILED (exit ${r.status ?? r.signal})`}  ${seconds} s`);
+  rows.push(
+    `${version.padEnd(10)} ${(PLAN[major] === 'full' ? 'whole suite' : `${specs.length} specs`).padEnd(12)} ${ok ? 'passed' : `FAILED (exit ${r.status ?? r.signal})`}  ${seconds} s`,
+  );
 }
 
 console.log('\ntest-matrix:');

@@ -57,12 +57,20 @@ try {
   sh(npm, ['install', '--no-audit', '--no-fund', join(prebuilt, rootTgz), join(prebuilt, platformTgz)], full);
   const esm = sh(
     process.execPath,
-    ['--input-type=module', '-e', `import { SharedStack } from 'weftjs'; const s = new SharedStack(); s.push(41); s.push({ a: 1 }); console.log(JSON.stringify([s.pop(), s.pop() + 1]));`],
+    [
+      '--input-type=module',
+      '-e',
+      `import { SharedStack } from 'weftjs'; const s = new SharedStack(); s.push(41); s.push({ a: 1 }); console.log(JSON.stringify([s.pop(), s.pop() + 1]));`,
+    ],
     full,
   );
   if (esm !== '[{"a":1},42]') throw new Error(`ESM import gave ${esm}`);
   ok.push(`import { SharedStack } from 'weftjs' works -> ${esm}`);
-  const cjs = sh(process.execPath, ['-e', `const { SharedStack } = require('weftjs'); const s = new SharedStack(); s.push('cjs'); console.log(s.pop());`], full);
+  const cjs = sh(
+    process.execPath,
+    ['-e', `const { SharedStack } = require('weftjs'); const s = new SharedStack(); s.push('cjs'); console.log(s.pop());`],
+    full,
+  );
   if (cjs !== 'cjs') throw new Error(`require gave ${cjs}`);
   ok.push(`require('weftjs') works -> ${cjs}`);
   writeFileSync(join(full, 'tasks.mjs'), 'export function square(x) { return x * x; }\n');
@@ -87,11 +95,15 @@ try {
 const bare = project('bare');
 try {
   sh(npm, ['install', '--no-audit', '--no-fund', '--omit=optional', join(prebuilt, rootTgz)], bare);
-  const r = spawnSync(process.execPath, ['-e', `try { require('weftjs'); console.log('loaded?!') } catch (e) { console.log(e.code + ' ' + e.message) }`], {
-    cwd: bare,
-    env,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['-e', `try { require('weftjs'); console.log('loaded?!') } catch (e) { console.log(e.code + ' ' + e.message) }`],
+    {
+      cwd: bare,
+      env,
+      encoding: 'utf8',
+    },
+  );
   const line = r.stdout.trim();
   if (!line.startsWith('WEFT_NO_BINARY') || !line.includes(platform)) throw new Error(`expected WEFT_NO_BINARY, got: ${line}\n${r.stderr}`);
   ok.push(`without the platform package: ${line.slice(0, 110)}...`);

@@ -35,7 +35,8 @@ export function extractQuickstart(text = readFileSync(README, 'utf8')) {
     if (lang === 'ts' && name) files[name] = body;
     if (lang === 'text') output = body;
   }
-  if (!files['main.ts'] || !files['tasks.ts']) throw new Error(`the quick start lacks main.ts or tasks.ts: ${Object.keys(files).join(', ')}`);
+  if (!files['main.ts'] || !files['tasks.ts'])
+    throw new Error(`the quick start lacks main.ts or tasks.ts: ${Object.keys(files).join(', ')}`);
   if (output === undefined) throw new Error('the quick start does not say what it prints (a ```text block)');
   return { files, output };
 }
@@ -74,16 +75,25 @@ function main() {
   const dir = mkdtempSync(join(tmpdir(), 'weft-quickstart-'));
   const failures = [];
   try {
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'quickstart', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'quickstart', version: '1.0.0', private: true, type: 'module' }, null, 2),
+    );
     for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
     const started = Date.now();
-    const install = spawnSync(npm, ['install', '--no-audit', '--no-fund', join(prebuilt, rootTgz), join(prebuilt, platformTgz), 'tsx', 'fastify'], {
-      cwd: dir,
-      env,
-      encoding: 'utf8',
-    });
+    const install = spawnSync(
+      npm,
+      ['install', '--no-audit', '--no-fund', join(prebuilt, rootTgz), join(prebuilt, platformTgz), 'tsx', 'fastify'],
+      {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+      },
+    );
     if (install.status !== 0) throw new Error(`npm install in the fresh project failed:\n${install.stdout}\n${install.stderr}`);
-    console.log(`installed ${rootTgz}, ${platformTgz}, tsx and fastify into a fresh project (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `installed ${rootTgz}, ${platformTgz}, tsx and fastify into a fresh project (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
     const tsx = join(dir, 'node_modules', 'tsx', 'dist', 'cli.mjs');
     for (const w of worlds) {
       const t0 = Date.now();
@@ -94,7 +104,9 @@ function main() {
         console.log(`ok    ${label} prints the README's output (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       } else {
         failures.push(label);
-        console.log(`FAIL  ${label} exit ${r.status ?? r.signal}\n--- expected ---\n${output}--- got ---\n${got}--- stderr ---\n${r.stderr}`);
+        console.log(
+          `FAIL  ${label} exit ${r.status ?? r.signal}\n--- expected ---\n${output}--- got ---\n${got}--- stderr ---\n${r.stderr}`,
+        );
       }
     }
   } finally {

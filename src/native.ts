@@ -102,7 +102,11 @@ function loadErrors(cause: unknown): string[] {
  * The message of `WEFT_NO_BINARY`: which platform package is missing (or present but not
  * loadable), the command that installs it, and how to build from source.
  */
-export function noBinaryMessage(cause: unknown, suffix: string = platformSuffix(), resolvePackage: (id: string) => string = require.resolve): string {
+export function noBinaryMessage(
+  cause: unknown,
+  suffix: string = platformSuffix(),
+  resolvePackage: (id: string) => string = require.resolve,
+): string {
   const { name, version, targets } = packageInfo();
   const pkg = `${name}-${suffix}`;
   const why = loadErrors(cause)
@@ -111,9 +115,7 @@ export function noBinaryMessage(cause: unknown, suffix: string = platformSuffix(
     .slice(0, 4)
     .map((m) => `\n  - ${m}`)
     .join('');
-  const fromSource =
-    `To build from source instead: install a Rust toolchain (https://rustup.rs), then run ` +
-    `"npm run build" in ${ROOT}.`;
+  const fromSource = `To build from source instead: install a Rust toolchain (https://rustup.rs), then run "npm run build" in ${ROOT}.`;
   const override = process.env.NAPI_RS_NATIVE_LIBRARY_PATH;
   if (override) {
     return (

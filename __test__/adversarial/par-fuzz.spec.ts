@@ -62,7 +62,7 @@ function envNumber(name: string): number | undefined {
   return n;
 }
 
-const SEED = envNumber('WEFT_PAR_FUZZ_SEED') ?? (Math.floor(Math.random() * 2 ** 32) >>> 0);
+const SEED = envNumber('WEFT_PAR_FUZZ_SEED') ?? Math.floor(Math.random() * 2 ** 32) >>> 0;
 const BUDGET_MS = envNumber('WEFT_PAR_FUZZ_MS') ?? 20_000;
 const RUNS = envNumber('WEFT_PAR_FUZZ_RUNS');
 const MISUSE_RUNS = envNumber('WEFT_PAR_FUZZ_MISUSE_RUNS');
@@ -326,8 +326,12 @@ function makeCase(k: number): Case {
       return `rejected: ${String(err)}`;
     }
     if (out > before.length) return `${out} values into ${before.length} places did not reject`;
-    tags.push(how === 'the source itself' ? 'into the source' : how.startsWith('a fresh') ? 'into a fresh array' : 'into a view over the source');
-    if (out === before.length ? got !== into : !(ArrayBuffer.isView(got) && got.buffer === into.buffer && got.byteOffset === into.byteOffset)) {
+    tags.push(
+      how === 'the source itself' ? 'into the source' : how.startsWith('a fresh') ? 'into a fresh array' : 'into a view over the source',
+    );
+    if (
+      out === before.length ? got !== into : !(ArrayBuffer.isView(got) && got.buffer === into.buffer && got.byteOffset === into.byteOffset)
+    ) {
       return 'toArray({ into }) did not return into (or its start)';
     }
     const view = got as NumericArray;
@@ -372,13 +376,24 @@ test('differential: random pipelines over every kind of source equal plain JavaS
   t.is(mismatches, 0, 'every pipeline equals the JS reference (the mismatches are logged above)');
   // At least 10 pipelines a second of budget (a loaded 2-core box does over 100): fewer means
   // something stalls.
-  const least = CASE !== undefined ? 1 : RUNS ?? Math.max(1, Math.floor(BUDGET_MS / 100));
+  const least = CASE !== undefined ? 1 : (RUNS ?? Math.max(1, Math.floor(BUDGET_MS / 100)));
   t.true(compared >= least, `${compared} pipelines compared, want at least ${least}`);
   // Breadth: every source kind, element type and terminal came up, and (given enough pipelines
   // that missing one by chance is below 1e-6) every edge.
   const missing = compared >= 400 ? [...bySource, ...byElement, ...byTerminal].filter(([, v]) => v === 0).map(([k]) => k) : [];
   if (compared >= 2000) {
-    for (const edge of ['empty', 'one value', 'inline', 'threaded', 'NaN', '-0', '±Infinity', 'into too small', 'into the source', 'into a fresh array']) {
+    for (const edge of [
+      'empty',
+      'one value',
+      'inline',
+      'threaded',
+      'NaN',
+      '-0',
+      '±Infinity',
+      'into too small',
+      'into the source',
+      'into a fresh array',
+    ]) {
       if ((byTag.get(edge) ?? 0) === 0) missing.push(edge);
     }
   }
@@ -513,7 +528,11 @@ test('misuse: shrinking, detaching, growing or writing buffers around a terminal
         }
       }
       if (child.signal !== null || child.status !== 0 || !done) {
-        const how = child.killed ? `hung (killed after its timeout, ${child.signal})` : child.signal !== null ? `killed by ${child.signal}` : `exited with ${child.status}`;
+        const how = child.killed
+          ? `hung (killed after its timeout, ${child.signal})`
+          : child.signal !== null
+            ? `killed by ${child.signal}`
+            : `exited with ${child.status}`;
         if (child.signal !== null && !child.killed) signals++;
         else abnormal++;
         if (open !== undefined) missing++;
@@ -549,6 +568,10 @@ test('misuse: shrinking, detaching, growing or writing buffers around a terminal
   if (runs >= 100) {
     // The misuses did hit terminals in flight on weft's threads, and each misuse came up.
     t.true(pendingThreaded > 0, 'some misuse hit a terminal pending on weft threads');
-    t.deepEqual([...names].filter((n) => (byMisuse.get(n) ?? 0) === 0), [], 'misuses that never ran');
+    t.deepEqual(
+      [...names].filter((n) => (byMisuse.get(n) ?? 0) === 0),
+      [],
+      'misuses that never ran',
+    );
   }
 });

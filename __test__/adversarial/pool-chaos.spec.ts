@@ -12,7 +12,18 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool, WeftError } from '../../src/index.js';
 import { ROOT, lastJson } from '../helpers.js';
-import { Chaos, InFlight, Kind, drained, fmt, settleWithin, type ChaosPool, type ChaosReport, type ChaosTasks, type Mix } from './fixtures/chaos-engine.js';
+import {
+  Chaos,
+  InFlight,
+  Kind,
+  drained,
+  fmt,
+  settleWithin,
+  type ChaosPool,
+  type ChaosReport,
+  type ChaosTasks,
+  type Mix,
+} from './fixtures/chaos-engine.js';
 import { chaosSeed, prng } from './fixtures/chaos-shared.js';
 import type { DestroyReport } from './fixtures/chaos-destroy.js';
 
@@ -77,10 +88,16 @@ function makePool(t: ExecutionContext, options: { threads: number; maxQueue?: nu
 function check(t: ExecutionContext, r: ChaosReport, opts: { closedAllowed?: boolean } = {}): void {
   const reported = r.tasks + r.childrenReported;
   const notes = (): string => `\n  ${r.notes.join('\n  ')}`;
-  t.log(`tasks: ${fmt(r.tasks)} from the main thread + ${fmt(r.children)} fork-join children (${fmt(r.childrenReported)} reported by a resolved parent)`);
+  t.log(
+    `tasks: ${fmt(r.tasks)} from the main thread + ${fmt(r.children)} fork-join children (${fmt(r.childrenReported)} reported by a resolved parent)`,
+  );
   t.log(`settled exactly once: ${fmt(r.settledOnce)} / ${fmt(reported)} (never: ${r.neverSettled}, more than once: ${r.settledTwice})`);
-  t.log(`values right: ${fmt(r.resolvedRight)} / ${fmt(r.resolved)} settled with a value; failing tasks rejected with their own error: ${fmt(r.failedRight)} / ${fmt(r.failTasks)}`);
-  t.log(`no task started twice: ${fmt(r.tasks + r.children - r.startedTwice)} / ${fmt(r.tasks + r.children)}; resolved tasks that ran exactly once: ${fmt(r.resolved - r.okButNotRunOnce)} / ${fmt(r.resolved)}`);
+  t.log(
+    `values right: ${fmt(r.resolvedRight)} / ${fmt(r.resolved)} settled with a value; failing tasks rejected with their own error: ${fmt(r.failedRight)} / ${fmt(r.failTasks)}`,
+  );
+  t.log(
+    `no task started twice: ${fmt(r.tasks + r.children - r.startedTwice)} / ${fmt(r.tasks + r.children)}; resolved tasks that ran exactly once: ${fmt(r.resolved - r.okButNotRunOnce)} / ${fmt(r.resolved)}`,
+  );
   const a = r.abortStates;
   t.log(
     `no false abort: WEFT_ABORTED only for aborted tasks: ${fmt(r.rejectedAborted - r.falseAborts)} / ${fmt(r.rejectedAborted)}; ` +
@@ -92,7 +109,9 @@ function check(t: ExecutionContext, r: ChaosReport, opts: { closedAllowed?: bool
       `WEFT_WORKER_EXIT only for tasks started on a thread that died: ${fmt(r.workerExitsExplained)} / ${fmt(r.workerExits)} ` +
       `(${r.exitsBeforeEnter} of them stopped by terminate() before their first statement; ${r.terminations} terminateOnAbort kills)`,
   );
-  t.log(`never-aborted tasks resolved or failed as documented: ${fmt(reported - r.unexplained)} / ${fmt(reported)}${opts.closedAllowed ? ` (WEFT_CLOSED by destroy(): ${fmt(r.closedExplained)})` : ''}`);
+  t.log(
+    `never-aborted tasks resolved or failed as documented: ${fmt(reported - r.unexplained)} / ${fmt(reported)}${opts.closedAllowed ? ` (WEFT_CLOSED by destroy(): ${fmt(r.closedExplained)})` : ''}`,
+  );
   t.true(r.tasks > 0, 'tasks ran');
   t.is(r.settledOnce, reported, `settled exactly once${notes()}`);
   t.is(r.resolvedRight, r.resolved, `values right${notes()}`);
@@ -139,7 +158,9 @@ test.serial('chaos: random tasks, aborts, crashes and fork-join children; then d
   const ms = Date.now() - t0;
   const to = chaos.next;
   const restarts = pool.stats().workers.reduce((n, w) => n + w.restarts, 0);
-  t.log(`${threads} threads, ${bursts} bursts in ${fmt(ms)} ms, ${restarts} worker restarts; a task did not settle within ${SETTLE_TIMEOUT_MS} ms: ${stalled || !allSettled}`);
+  t.log(
+    `${threads} threads, ${bursts} bursts in ${fmt(ms)} ms, ${restarts} worker restarts; a task did not settle within ${SETTLE_TIMEOUT_MS} ms: ${stalled || !allSettled}`,
+  );
   check(t, chaos.summarize(from, to));
   t.log(`stats after settling: queued ${afterSettle.queued}, running ${afterSettle.running} (after ${afterSettle.waitedMs} ms)`);
   t.false(stalled, 'tasks in flight kept settling');
@@ -159,7 +180,9 @@ test.serial('chaos: random tasks, aborts, crashes and fork-join children; then d
     () => 'resolved',
     (e: unknown) => (e instanceof WeftError ? e.code : String(e)),
   );
-  t.log(`destroy() mid-flight: resolved in time: ${destroyed}; every pending promise settled in time: ${burstSettled}; run() afterwards: ${after}`);
+  t.log(
+    `destroy() mid-flight: resolved in time: ${destroyed}; every pending promise settled in time: ${burstSettled}; run() afterwards: ${after}`,
+  );
   const d = chaos.summarize(burstFrom, chaos.next, true);
   t.log(
     `destroy() mid-flight: settled exactly once: ${fmt(d.settledOnce)} / ${fmt(d.tasks + d.childrenReported)}; ` +
@@ -190,7 +213,9 @@ test.serial('chaos: a maxQueue pool keeps accepting work after crashes', async (
   let hung = 0;
   let crashRounds = 0;
   const more = (): boolean =>
-    chaos.hasRoom(QUEUE_MIX) && Date.now() < hardDeadline && (rounds < MIN_ROUNDS || (Date.now() < deadline && chaos.next - from < taskBudget));
+    chaos.hasRoom(QUEUE_MIX) &&
+    Date.now() < hardDeadline &&
+    (rounds < MIN_ROUNDS || (Date.now() < deadline && chaos.next - from < taskBudget));
   while (more()) {
     // Once the queue drained, a round of exactly maxQueue tasks, submitted in one tick, must
     // all be accepted: every WEFT_QUEUE_FULL is a counter the crashes left behind.
@@ -218,9 +243,13 @@ test.serial('chaos: a maxQueue pool keeps accepting work after crashes', async (
   }
   const after = await drained(pool, 3000);
   const restarts = pool.stats().workers.reduce((n, w) => n + w.restarts, 0);
-  t.log(`maxQueue ${maxQueue}: ${rounds} rounds of ${maxQueue} tasks in ${fmt(Date.now() - t0)} ms, ${crashRounds} of them with a crash, ${restarts} worker restarts`);
+  t.log(
+    `maxQueue ${maxQueue}: ${rounds} rounds of ${maxQueue} tasks in ${fmt(Date.now() - t0)} ms, ${crashRounds} of them with a crash, ${restarts} worker restarts`,
+  );
   const r = chaos.summarize(from, chaos.next);
-  t.log(`accepted after crashes (no WEFT_QUEUE_FULL once drained): ${fmt(r.tasks - r.queueFull)} / ${fmt(r.tasks)}; queue drained before every round: ${notDrained === 0}`);
+  t.log(
+    `accepted after crashes (no WEFT_QUEUE_FULL once drained): ${fmt(r.tasks - r.queueFull)} / ${fmt(r.tasks)}; queue drained before every round: ${notDrained === 0}`,
+  );
   t.log(`stats after settling: queued ${after.queued}, running ${after.running}`);
   check(t, r);
   t.true(crashRounds > 0, 'some rounds had a crash');

@@ -50,11 +50,15 @@ function slope(ys: number[]): number {
 }
 
 test('soak: repeated identical passes keep every value right, native live bytes at their level, and RSS flat', (t) => {
-  const r = spawnSync(process.execPath, ['--import=tsx', '--expose-gc', join(__dirname, 'fixtures/soak.ts'), String(PASSES), String(SCALE)], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 240_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import=tsx', '--expose-gc', join(__dirname, 'fixtures/soak.ts'), String(PASSES), String(SCALE)],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    },
+  );
   const child: ChildResult = { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
   t.is(child.signal, null, child.stderr);
   t.is(child.status, 0, child.stderr);
@@ -69,10 +73,16 @@ test('soak: repeated identical passes keep every value right, native live bytes 
   const liveBase = later[0]!.nativeLiveBytes;
   const liveAbove = Math.max(...later.map((x) => x.nativeLiveBytes - liveBase));
   const liveSlope = slope(later.map((x) => x.nativeLiveBytes));
-  t.log(`RSS per pass (MB): ${rows.map((x) => x.rssMb).join(', ')}; slope over passes 2..${PASSES}: ${rssSlope.toFixed(2)} MB/pass (bound ${RSS_SLOPE_MB})`);
-  t.log(`native live bytes per pass: ${rows.map((x) => x.nativeLiveBytes).join(', ')}; most above pass 2: ${liveAbove}; slope ${Math.round(liveSlope)} B/pass`);
+  t.log(
+    `RSS per pass (MB): ${rows.map((x) => x.rssMb).join(', ')}; slope over passes 2..${PASSES}: ${rssSlope.toFixed(2)} MB/pass (bound ${RSS_SLOPE_MB})`,
+  );
+  t.log(
+    `native live bytes per pass: ${rows.map((x) => x.nativeLiveBytes).join(', ')}; most above pass 2: ${liveAbove}; slope ${Math.round(liveSlope)} B/pass`,
+  );
   const peak = Math.max(...rows.map((x) => x.nativePeakAboveStartBytes));
-  t.log(`native bytes live during a pass, most above its start: ${rows.map((x) => x.nativePeakAboveStartBytes).join(', ')} (bound ${PEAK_BYTES})`);
+  t.log(
+    `native bytes live during a pass, most above its start: ${rows.map((x) => x.nativePeakAboveStartBytes).join(', ')} (bound ${PEAK_BYTES})`,
+  );
   t.log(`JS heap used per pass (MB): ${rows.map((x) => x.heapUsedMb).join(', ')}`);
   t.true(rssSlope <= RSS_SLOPE_MB, `RSS grows ${rssSlope.toFixed(2)} MB per pass`);
   t.true(peak <= PEAK_BYTES, `native memory rose ${peak} bytes during a pass`);

@@ -99,7 +99,10 @@ export async function useParAndStack(): Promise<number> {
     .map((x) => x * 2)
     .filter((x) => x > 2)
     .sum();
-  const evens: Float64Array = await par.range(0, 100).filter((x) => x % 2 === 0).toArray();
+  const evens: Float64Array = await par
+    .range(0, 100)
+    .filter((x) => x % 2 === 0)
+    .toArray();
   // @ts-expect-error: par stages map numbers to numbers or booleans
   par([1, 2]).map((x) => String(x));
 

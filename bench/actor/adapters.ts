@@ -407,7 +407,8 @@ async function nactAdapter(): Promise<Adapter> {
       );
       return {
         tell: (m) => nact.dispatch(ref, m),
-        get: () => nact.query(ref, (sender: import('nact').Ref<Totals>): Msg => ({ type: 'get', sender }), ASK_TIMEOUT_MS) as Promise<Totals>,
+        get: () =>
+          nact.query(ref, (sender: import('nact').Ref<Totals>): Msg => ({ type: 'get', sender }), ASK_TIMEOUT_MS) as Promise<Totals>,
         ordered: true,
       };
     },

@@ -81,7 +81,10 @@ interface Options {
 }
 
 function parseList<T extends string>(arg: string | undefined, allowed: readonly T[], flag: string): T[] {
-  const items = (arg ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const items = (arg ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
   if (items.length === 0 || bad.length) throw new Error(`${flag}: expected a comma-separated subset of ${allowed.join(',')}`);
   return allowed.filter((a) => items.includes(a));
@@ -173,8 +176,7 @@ function merge(runs: Outcome[]): Merged | RunError {
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-const rate = (x: number): string =>
-  x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0);
+const rate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
 const micros = (x: number): string => `${x.toFixed(1)} µs`;
 const mb = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)} MB`;
 const times = (x: number): string => `×${x.toFixed(2)}`;
@@ -273,23 +275,65 @@ function targets(results: Partial<Record<CaseId, Record<string, Merged | RunErro
   if (results.a) {
     const w = m(get('a', 'weft'), 'msgs_per_s');
     const p = m(get('a', 'port'), 'msgs_per_s');
-    add('a', 'a: ≥ 3 M msgs/s', w, (x) => `${rate(x)} msgs/s`, (x) => x >= TARGETS.a.msgsPerS);
-    add('a', 'a: ≥ 3× the MessagePort floor', w === undefined || p === undefined ? undefined : w / p, (x) => `${times(x)} (MessagePort ${rate(p!)} msgs/s)`, (x) => x >= TARGETS.a.timesPort);
+    add(
+      'a',
+      'a: ≥ 3 M msgs/s',
+      w,
+      (x) => `${rate(x)} msgs/s`,
+      (x) => x >= TARGETS.a.msgsPerS,
+    );
+    add(
+      'a',
+      'a: ≥ 3× the MessagePort floor',
+      w === undefined || p === undefined ? undefined : w / p,
+      (x) => `${times(x)} (MessagePort ${rate(p!)} msgs/s)`,
+      (x) => x >= TARGETS.a.timesPort,
+    );
   }
   if (results.b) {
     const w = m(get('b', 'weft'), 'p50_us');
     const p = m(get('b', 'port'), 'p50_us');
-    add('b', "b: p50 ≤ half MessagePort's", w === undefined || p === undefined ? undefined : w / p, (x) => `${micros(w!)} vs ${micros(p!)}: ${x.toFixed(2)} of it`, (x) => x <= TARGETS.b.p50VsPort);
-    add('b', 'b: ≥ 1 M asks/s with 64 in flight', m(get('b', 'weft'), 'inflight_asks_per_s'), (x) => `${rate(x)} asks/s`, (x) => x >= TARGETS.b.inflightAsksPerS);
+    add(
+      'b',
+      "b: p50 ≤ half MessagePort's",
+      w === undefined || p === undefined ? undefined : w / p,
+      (x) => `${micros(w!)} vs ${micros(p!)}: ${x.toFixed(2)} of it`,
+      (x) => x <= TARGETS.b.p50VsPort,
+    );
+    add(
+      'b',
+      'b: ≥ 1 M asks/s with 64 in flight',
+      m(get('b', 'weft'), 'inflight_asks_per_s'),
+      (x) => `${rate(x)} asks/s`,
+      (x) => x >= TARGETS.b.inflightAsksPerS,
+    );
   }
   if (results.c) {
-    add('c', 'c: ≥ 200 k round trips/s', m(get('c', 'weft'), 'round_trips_per_s'), (x) => `${rate(x)} round trips/s`, (x) => x >= TARGETS.c.roundTripsPerS);
+    add(
+      'c',
+      'c: ≥ 200 k round trips/s',
+      m(get('c', 'weft'), 'round_trips_per_s'),
+      (x) => `${rate(x)} round trips/s`,
+      (x) => x >= TARGETS.c.roundTripsPerS,
+    );
   }
   if (results.d) {
-    add('d', 'd: ≥ 5 M msgs/s', m(get('d', 'weft'), 'msgs_per_s'), (x) => `${rate(x)} msgs/s`, (x) => x >= TARGETS.d.msgsPerS);
+    add(
+      'd',
+      'd: ≥ 5 M msgs/s',
+      m(get('d', 'weft'), 'msgs_per_s'),
+      (x) => `${rate(x)} msgs/s`,
+      (x) => x >= TARGETS.d.msgsPerS,
+    );
   }
   if (results.e) {
-    add('e', `e: bounded mailbox, RSS flat (growth ≤ ${E.flatMb} MB)`, m(get('e', 'weft/bounded'), 'rss_growth_mb'), (x) => mb(x), (x) => x <= TARGETS.e.boundedFlatMb);
+    add(
+      'e',
+      `e: bounded mailbox, RSS flat (growth ≤ ${E.flatMb} MB)`,
+      m(get('e', 'weft/bounded'), 'rss_growth_mb'),
+      (x) => mb(x),
+      (x) => x <= TARGETS.e.boundedFlatMb,
+    );
   }
   return rows;
 }
@@ -371,7 +415,8 @@ async function main(): Promise<void> {
       c: 'A and B on two different worker threads (threadIds checked); one round trip = A sends the counter to B, B replies it + 1; runs of `chunk` round trips until n or max_timed_s',
       d: 'as a, with the actor on the main thread',
       e: 'growth of process.memoryUsage() (after 3 × gc()) from before the blocking message to after the 1,000,000 tells; the baseline is taken after the same loop run once without tells; rss_drained_growth_mb: the same once released and every queued message handled (what the process kept); processed_after_release counts the adds handled once released',
-      others_pct: 'per run: CPU used by everything else on the machine while the child ran (/proc/stat busy minus the child and the parent), % of all cores',
+      others_pct:
+        'per run: CPU used by everything else on the machine while the child ran (/proc/stat busy minus the child and the parent), % of all cores',
     },
     cases: Object.fromEntries(o.cases.map((c) => [c, { title: CASE_TITLES[c], target: TARGET_TEXT[c], results: results[c] }])),
     targets: targetRows,
@@ -384,7 +429,9 @@ async function main(): Promise<void> {
   const mc = json.machine;
   console.log(
     `\n# Actor benchmark\n\n${mc.cpu}, ${mc.cores} cores, ${mc.os}, Node ${mc.node}, ${json.date}; ` +
-      `versions: ${Object.entries(json.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.` +
+      `versions: ${Object.entries(json.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.` +
       (weftSkipped ? `\n\nweft: not available yet (${weftSkipped}).` : ''),
   );
   for (const caseId of o.cases) {
@@ -407,12 +454,20 @@ async function main(): Promise<void> {
     console.log(markdownTable(rows));
     console.log(`\nTarget: ${TARGET_TEXT[caseId]}.`);
     const others = Object.values(byJob).flatMap((r) => ('others_pct' in r ? r.others_pct : []));
-    if (others.length) console.log(`Other processes used ${pct(median(others))} of the machine (median over ${others.length} child${others.length === 1 ? '' : 'ren'}; max ${pct(Math.max(...others))}).`);
+    if (others.length)
+      console.log(
+        `Other processes used ${pct(median(others))} of the machine (median over ${others.length} child${others.length === 1 ? '' : 'ren'}; max ${pct(Math.max(...others))}).`,
+      );
     for (const n of notes) console.log(`\n${n}`);
   }
   if (targetRows.length) {
     console.log('\n## Targets\n');
-    console.log(markdownTable([['target', 'this run', 'met'], ...targetRows.map((t) => [t.target, t.this_run, t.met === null ? '—' : t.met ? 'yes' : '**no**'])]));
+    console.log(
+      markdownTable([
+        ['target', 'this run', 'met'],
+        ...targetRows.map((t) => [t.target, t.this_run, t.met === null ? '—' : t.met ? 'yes' : '**no**']),
+      ]),
+    );
   }
   console.log(`\nwrote ${out} (${json.duration_s} s)`);
 }

@@ -58,7 +58,11 @@ function sizes<T>(table: Partial<Record<Lib, T>>, lib: Lib, caseId: CaseId): T {
  * `n` tells `{ type: 'add', by: i }`, then asks for the totals until all `n` are counted (one ask
  * where the library orders an ask after the tells before it). `before`: the totals so far.
  */
-async function tellBurst(c: CounterLike, n: number, before: Totals): Promise<{ total_s: number; send_s: number; asks: number; after: Totals }> {
+async function tellBurst(
+  c: CounterLike,
+  n: number,
+  before: Totals,
+): Promise<{ total_s: number; send_s: number; asks: number; after: Totals }> {
   const want: Totals = { count: before.count + n, sum: before.sum + (n * (n - 1)) / 2 };
   const t0 = performance.now();
   for (let i = 0; i < n; i++) c.tell({ type: 'add', by: i } satisfies AddMsg);
@@ -69,8 +73,12 @@ async function tellBurst(c: CounterLike, n: number, before: Totals): Promise<{ t
     r = await c.get();
     asks++;
     if (r.count >= want.count) break;
-    if (c.ordered) throw new Error(`an ask after ${n} tells saw ${r.count - before.count} of them (per-sender FIFO across tell and ask broken, or tells lost)`);
-    if (performance.now() - t0 > ASK_TIMEOUT_MS) throw new Error(`after ${ASK_TIMEOUT_MS / 1e3} s only ${r.count - before.count} of ${n} tells were counted`);
+    if (c.ordered)
+      throw new Error(
+        `an ask after ${n} tells saw ${r.count - before.count} of them (per-sender FIFO across tell and ask broken, or tells lost)`,
+      );
+    if (performance.now() - t0 > ASK_TIMEOUT_MS)
+      throw new Error(`after ${ASK_TIMEOUT_MS / 1e3} s only ${r.count - before.count} of ${n} tells were counted`);
   }
   const t2 = performance.now();
   if (r.count !== want.count || r.sum !== want.sum) {
@@ -89,7 +97,9 @@ async function caseTells(a: Adapter, caseId: 'a' | 'd'): Promise<Figures> {
   await sleep(50);
   const r = await tellBurst(c, n, w.after);
   const rate = n / r.total_s;
-  progress(`${n.toLocaleString('en')} tells: ${(r.total_s * 1e3).toFixed(0)} ms (sending ${(r.send_s * 1e3).toFixed(0)} ms), ${round(rate, 4)} msgs/s, ${r.asks} ask(s)`);
+  progress(
+    `${n.toLocaleString('en')} tells: ${(r.total_s * 1e3).toFixed(0)} ms (sending ${(r.send_s * 1e3).toFixed(0)} ms), ${round(rate, 4)} msgs/s, ${r.asks} ask(s)`,
+  );
   return {
     metrics: { msgs_per_s: round(rate), send_s: round(r.send_s, 4), total_s: round(r.total_s, 4) },
     info: { tells: n, warmup_tells: warmup, asks_until_counted: r.asks, how: a.how[caseId] },
@@ -138,7 +148,14 @@ async function caseAsk(a: Adapter): Promise<Figures> {
   progress(`${p.window} in flight, ${w.asks.toLocaleString('en')} asks: ${(w.s * 1e3).toFixed(0)} ms, ${round(rate, 4)} asks/s`);
   return {
     metrics: { p50_us: round(p50, 4), p99_us: round(p99, 4), inflight_asks_per_s: round(rate) },
-    info: { latency_asks: p.latency, warmup_asks: p.warmup, inflight_asks: w.asks, inflight_asks_max: p.inflight, window: p.window, how: a.how.b },
+    info: {
+      latency_asks: p.latency,
+      warmup_asks: p.warmup,
+      inflight_asks: w.asks,
+      inflight_asks_max: p.inflight,
+      window: p.window,
+      how: a.how.b,
+    },
   };
 }
 
@@ -172,7 +189,9 @@ async function casePingPong(a: Adapter): Promise<Figures> {
   }
   const s = (performance.now() - t0) / 1e3;
   const rate = done / s;
-  progress(`${done.toLocaleString('en')} round trips in ${runs} start message(s): ${(s * 1e3).toFixed(0)} ms, ${round(rate, 4)} round trips/s`);
+  progress(
+    `${done.toLocaleString('en')} round trips in ${runs} start message(s): ${(s * 1e3).toFixed(0)} ms, ${round(rate, 4)} round trips/s`,
+  );
   return {
     metrics: { round_trips_per_s: round(rate), rt_us: round((s / done) * 1e6, 4) },
     info: {
@@ -269,7 +288,8 @@ async function caseRss(a: Adapter, variant: Variant): Promise<Figures> {
     throw new Error(`the handler did not block: ${after.atRelease - E.warmup} messages were processed while it should have been blocked`);
   }
   if (variant === 'unbounded' && processed !== E.messages) throw new Error(`unbounded: ${processed} of ${E.messages} messages processed`);
-  if (variant === 'bounded' && processed >= E.messages) throw new Error(`bounded: all ${processed} messages were processed (nothing dropped)`);
+  if (variant === 'bounded' && processed >= E.messages)
+    throw new Error(`bounded: all ${processed} messages were processed (nothing dropped)`);
   return {
     metrics: {
       rss_growth_mb: round(growth, 4),

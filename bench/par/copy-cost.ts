@@ -25,9 +25,30 @@ type Case = { name: string; run: (a: Float64Array) => Promise<unknown>; maxN: nu
 
 const CASES: Case[] = [
   { name: 'b. sum() (inline over an ArrayBuffer)', run: (a) => par(a).sum(), maxN: Infinity },
-  { name: "b'. map(x => x * 2).sum()", run: (a) => par(a).map((x) => x * 2).sum(), maxN: Infinity },
-  { name: 'c. map(x => Math.sqrt(x) * 2 + 1).toArray()', run: (a) => par(a).map((x) => Math.sqrt(x) * 2 + 1).toArray(), maxN: Infinity },
-  { name: 'd. filter(x => x > 0.5).count()', run: (a) => par(a).filter((x) => x > 0.5).count(), maxN: Infinity },
+  {
+    name: "b'. map(x => x * 2).sum()",
+    run: (a) =>
+      par(a)
+        .map((x) => x * 2)
+        .sum(),
+    maxN: Infinity,
+  },
+  {
+    name: 'c. map(x => Math.sqrt(x) * 2 + 1).toArray()',
+    run: (a) =>
+      par(a)
+        .map((x) => Math.sqrt(x) * 2 + 1)
+        .toArray(),
+    maxN: Infinity,
+  },
+  {
+    name: 'd. filter(x => x > 0.5).count()',
+    run: (a) =>
+      par(a)
+        .filter((x) => x > 0.5)
+        .count(),
+    maxN: Infinity,
+  },
   { name: 'e. sort()', run: (a) => par(a).sort(), maxN: 1e7 },
 ];
 
@@ -64,7 +85,9 @@ async function main(): Promise<void> {
       plain.slice();
       slices.push(performance.now() - t);
     }
-    console.log(`n = ${n.toExponential()}: JS copy of the values: set() ${median(copies).toFixed(1)} ms, slice() ${median(slices).toFixed(1)} ms`);
+    console.log(
+      `n = ${n.toExponential()}: JS copy of the values: set() ${median(copies).toFixed(1)} ms, slice() ${median(slices).toFixed(1)} ms`,
+    );
     for (const c of CASES) {
       if (n > c.maxN) continue;
       const res = { plain: { total: [] as number[], block: [] as number[] }, shared: { total: [] as number[], block: [] as number[] } };

@@ -174,7 +174,6 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
@@ -256,7 +255,10 @@ function cpuSnap(): CpuSnap | undefined {
     const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
     const idle = (line[3] ?? 0) + (line[4] ?? 0);
     const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     // fields 14-17 (utime stime cutime cstime) are at 11-14 after the command name
     const self = f[11]! + f[12]! + f[13]! + f[14]!;
     return { busy: total - idle, total, self };
@@ -324,8 +326,7 @@ async function timeOnce(impl: Impl): Promise<{ seconds: number; result: unknown 
 
 function mergeChecks(a: Check | undefined, b: Check): Check {
   if (!a) return b;
-  const max = (x?: number, y?: number): number | undefined =>
-    x === undefined ? y : y === undefined ? x : Math.max(x, y);
+  const max = (x?: number, y?: number): number | undefined => (x === undefined ? y : y === undefined ? x : Math.max(x, y));
   const merged: Check = { ok: a.ok && b.ok };
   const detail = !a.ok ? a.detail : !b.ok ? b.detail : (b.detail ?? a.detail);
   if (detail !== undefined) merged.detail = detail;
@@ -394,10 +395,12 @@ async function measure(n: number, impls: Impl[], runs: number, skipped: string[]
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-const equal = (expected: number, what = 'value') => (got: unknown): Check => {
-  const v = typeof got === 'bigint' ? Number(got) : got;
-  return v === expected ? { ok: true } : { ok: false, detail: `${what} ${String(got)}, expected ${expected}` };
-};
+const equal =
+  (expected: number, what = 'value') =>
+  (got: unknown): Check => {
+    const v = typeof got === 'bigint' ? Number(got) : got;
+    return v === expected ? { ok: true } : { ok: false, detail: `${what} ${String(got)}, expected ${expected}` };
+  };
 
 function toF64(v: unknown): Float64Array | undefined {
   if (v instanceof Float64Array) return v;
@@ -417,9 +420,7 @@ function sameArray(expected: Float64Array, got: unknown): Check {
       bad++;
     }
   }
-  return bad === 0
-    ? { ok: true }
-    : { ok: false, detail: `${bad} elements differ (first at ${first}: ${a[first]} vs ${expected[first]})` };
+  return bad === 0 ? { ok: true } : { ok: false, detail: `${bad} elements differ (first at ${first}: ${a[first]} vs ${expected[first]})` };
 }
 
 /** A sum: weft's must be the exact sum; the others within the recursive-summation bound. */
@@ -509,7 +510,17 @@ function caseA(ctx: Ctx, n: number): { impls: Impl[]; skipped: string[]; cleanup
   const expected = loop();
   const check = equal(expected, 'sum');
   const impls: Impl[] = [
-    { id: 'weft', label: 'weft par.range', run: () => weft.par.range(0, n).map((x) => x * 2).filter((x) => x % 3 === 0).sum(), check },
+    {
+      id: 'weft',
+      label: 'weft par.range',
+      run: () =>
+        weft.par
+          .range(0, n)
+          .map((x) => x * 2)
+          .filter((x) => x % 3 === 0)
+          .sum(),
+      check,
+    },
     { id: 'loop', label: 'JS for-loop (fused)', run: loop, check },
   ];
   const skipped: string[] = [];
@@ -551,12 +562,7 @@ function caseA(ctx: Ctx, n: number): { impls: Impl[]; skipped: string[]; cleanup
 }
 
 /** Cases b–e over one source array. */
-function arrayCase(
-  ctx: Ctx,
-  id: 'b' | 'c' | 'd' | 'e',
-  f64: Float64Array,
-  series: () => Series,
-): { impls: Impl[]; skipped: string[] } {
+function arrayCase(ctx: Ctx, id: 'b' | 'c' | 'd' | 'e', f64: Float64Array, series: () => Series): { impls: Impl[]; skipped: string[] } {
   const { weft, pl } = ctx;
   const n = f64.length;
   const skipped: string[] = [];
@@ -585,7 +591,8 @@ function arrayCase(
         { id: 'weft', label: 'weft par(f64).sum()', run: () => weft.par(f64).sum(), check: strict },
         { id: 'loop', label: 'JS for-loop', run: loop, check: loose },
       );
-      if (chain) impls.push({ id: 'chain', label: 'f64.reduce((a, b) => a + b, 0)', run: () => f64.reduce((a, b) => a + b, 0), check: loose });
+      if (chain)
+        impls.push({ id: 'chain', label: 'f64.reduce((a, b) => a + b, 0)', run: () => f64.reduce((a, b) => a + b, 0), check: loose });
       if (pl) {
         impls.push(
           { id: 'polars-e2e', label: 'polars end to end (Series from f64 + sum)', run: () => e2e().sum(), check: loose },
@@ -627,10 +634,20 @@ function arrayCase(
       const expr = (): ReturnType<Polars['col']> => P().col('x').pow(0.5).mul(2).add(1);
       let df: ReturnType<Polars['DataFrame']> | undefined;
       impls.push(
-        { id: 'weft', label: 'weft par(f64).map().toArray()', run: () => weft.par(f64).map((x) => Math.sqrt(x) * 2 + 1).toArray(), check },
+        {
+          id: 'weft',
+          label: 'weft par(f64).map().toArray()',
+          run: () =>
+            weft
+              .par(f64)
+              .map((x) => Math.sqrt(x) * 2 + 1)
+              .toArray(),
+          check,
+        },
         { id: 'loop', label: 'JS for-loop into a new Float64Array', run: loop, check },
       );
-      if (chain) impls.push({ id: 'chain', label: 'f64.map(x => Math.sqrt(x) * 2 + 1)', run: () => f64.map((x) => Math.sqrt(x) * 2 + 1), check });
+      if (chain)
+        impls.push({ id: 'chain', label: 'f64.map(x => Math.sqrt(x) * 2 + 1)', run: () => f64.map((x) => Math.sqrt(x) * 2 + 1), check });
       if (pl) {
         impls.push(
           {
@@ -657,7 +674,16 @@ function arrayCase(
       };
       const check = equal(loop(), 'count');
       impls.push(
-        { id: 'weft', label: 'weft par(f64).filter().count()', run: () => weft.par(f64).filter((x) => x > 0.5).count(), check },
+        {
+          id: 'weft',
+          label: 'weft par(f64).filter().count()',
+          run: () =>
+            weft
+              .par(f64)
+              .filter((x) => x > 0.5)
+              .count(),
+          check,
+        },
         { id: 'loop', label: 'JS for-loop', run: loop, check },
       );
       if (chain) impls.push({ id: 'chain', label: 'f64.filter(x => x > 0.5).length', run: () => f64.filter((x) => x > 0.5).length, check });
@@ -683,8 +709,18 @@ function arrayCase(
       );
       if (pl) {
         impls.push(
-          { id: 'polars-e2e', label: 'polars end to end (Series from f64, sort, toTypedArray)', run: () => e2e().sort().toTypedArray(), check },
-          { id: 'polars-compute', label: 'polars compute only (prebuilt Series .sort() → Series)', run: () => series().sort(), check: checkSeries },
+          {
+            id: 'polars-e2e',
+            label: 'polars end to end (Series from f64, sort, toTypedArray)',
+            run: () => e2e().sort().toTypedArray(),
+            check,
+          },
+          {
+            id: 'polars-compute',
+            label: 'polars compute only (prebuilt Series .sort() → Series)',
+            run: () => series().sort(),
+            check: checkSeries,
+          },
         );
       }
       skipped.push('loop (no hand-written sort: Float64Array.prototype.sort is the reference)');
@@ -844,11 +880,7 @@ interface Target {
   met: boolean | null;
 }
 
-function targets(
-  results: Partial<Record<CaseId, SizeResult[]>>,
-  lat: LatencyResult | undefined,
-  modes: LoopModes | undefined,
-): Target[] {
+function targets(results: Partial<Record<CaseId, SizeResult[]>>, lat: LatencyResult | undefined, modes: LoopModes | undefined): Target[] {
   const out: Target[] = [];
   const at = (c: CaseId, n: number): SizeResult | undefined => results[c]?.find((s) => s.n === n);
   const a7 = at('a', 1e7);
@@ -933,7 +965,6 @@ function git(args: string[]): string {
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
-
 /** Warns (only) when dist/ or the addon look older than their sources; builds nothing. */
 function warnIfStale(): string[] {
   const notes: string[] = [];
@@ -979,16 +1010,19 @@ async function main(): Promise<void> {
     console.error(
       `   ${c} n=${sizeName(r.n)}: ` +
         r.impls
-          .map((i) => `${i.id} ${fmtMs(i.median_ms)} ms${i.id !== 'weft' && w ? ` (weft ${fmtRatio(i.median_ms / w.median_ms)})` : ''}${i.check.ok ? '' : ' CHECK FAILED'}`)
+          .map(
+            (i) =>
+              `${i.id} ${fmtMs(i.median_ms)} ms${i.id !== 'weft' && w ? ` (weft ${fmtRatio(i.median_ms / w.median_ms)})` : ''}${i.check.ok ? '' : ' CHECK FAILED'}`,
+          )
           .join(', '),
     );
   };
 
   const sizes = opts.sizes;
   const sortSize = opts.sortSize;
-  const arraySizes = [...new Set([...(['b', 'c', 'd'].some((c) => wants(c as CaseId)) ? sizes : []), ...(wants('e') ? [sortSize] : [])])].sort(
-    (x, y) => x - y,
-  );
+  const arraySizes = [
+    ...new Set([...(['b', 'c', 'd'].some((c) => wants(c as CaseId)) ? sizes : []), ...(wants('e') ? [sortSize] : [])]),
+  ].sort((x, y) => x - y);
   for (const n of [...new Set([...(wants('a') ? sizes : []), ...arraySizes])].sort((x, y) => x - y)) {
     const runs = n >= BIG ? opts.runsBig : opts.runs;
     if (wants('a') && sizes.includes(n)) {
@@ -1053,16 +1087,15 @@ async function main(): Promise<void> {
     warnings: stale,
     options: { sizes: opts.sizes, runs: opts.runs, runs_1e8: opts.runsBig, quick: opts.quick, cases: opts.cases },
     unit: 'median wall time of one whole pipeline call (ms); elements/s = source length / median time; weft_vs = other median / weft median (> 1: weft faster)',
-    cases: Object.fromEntries(
-      Object.entries(results).map(([c, v]) => [c, { title: CASE_TITLES[c as CaseId], sizes: v }]),
-    ),
+    cases: Object.fromEntries(Object.entries(results).map(([c, v]) => [c, { title: CASE_TITLES[c as CaseId], sizes: v }])),
     latency: lat ?? null,
     loop_modes: modes ?? null,
     rust_floor: probe.ok ? { source: 'bench/par/sum-probe', threads: 2 } : { skipped: probe.why },
     targets: tgts,
     duration_s: Math.round((Date.now() - started) / 1000),
   };
-  const out = opts.out ?? (opts.full && !opts.quick ? join(root, 'bench', 'results', 'par.json') : join(os.tmpdir(), 'weft-bench-par.json'));
+  const out =
+    opts.out ?? (opts.full && !opts.quick ? join(root, 'bench', 'results', 'par.json') : join(os.tmpdir(), 'weft-bench-par.json'));
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 
@@ -1091,7 +1124,8 @@ async function main(): Promise<void> {
         ['l', 'r', 'r'],
       ),
     );
-    if (lat.others_cpu_percent !== null) console.log(`\nOther processes used ${lat.others_cpu_percent} % of the machine during these runs.`);
+    if (lat.others_cpu_percent !== null)
+      console.log(`\nOther processes used ${lat.others_cpu_percent} % of the machine during these runs.`);
   }
   console.log('\n#### Targets\n');
   console.log(

@@ -65,7 +65,7 @@ async function weftAdapter(): Promise<Adapter> {
     Pool?: new (options: { module: string; threads: number }) => WeftPoolLike;
   };
   if (typeof mod.Pool !== 'function') {
-    throw new Error("weft has no Pool export (dist/ is built from a src/ without the Pool; run npm run build:ts once it lands)");
+    throw new Error('weft has no Pool export (dist/ is built from a src/ without the Pool; run npm run build:ts once it lands)');
   }
   const pool = new mod.Pool({ module: taskFile('weft'), threads: THREADS });
   return {

@@ -82,7 +82,10 @@ interface Options {
 }
 
 function parseList<T extends string>(arg: string | undefined, allowed: readonly T[], flag: string): T[] {
-  const items = (arg ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const items = (arg ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
   if (items.length === 0 || bad.length) throw new Error(`${flag}: expected a comma-separated subset of ${allowed.join(',')}`);
   // Keep the canonical order.
@@ -103,8 +106,7 @@ function parseArgs(argv: string[]): Options {
       const path = argv[++i];
       if (!path) throw new Error('--out needs a path');
       o.out = path;
-    }
-    else throw new Error(`unknown argument ${a} (flags: --only, --cases, --quick, --runs N, --timeout S, --build, --out PATH)`);
+    } else throw new Error(`unknown argument ${a} (flags: --only, --cases, --quick, --runs N, --timeout S, --build, --out PATH)`);
   }
   if (o.runs !== undefined && !(Number.isInteger(o.runs) && o.runs >= 1)) throw new Error('--runs must be a positive integer');
   if (!o.quick && o.runs !== undefined && o.runs < 3) console.error('bench: note: fewer than 3 runs per case');
@@ -115,7 +117,6 @@ function parseArgs(argv: string[]): Options {
 
 // ---------------------------------------------------------------------------------------------
 // weft's dist/
-
 
 /**
  * `import 'weft'` resolves to dist/. When dist/ is missing or older than src/, warn, or with
@@ -237,8 +238,7 @@ interface Ratio {
   better: 'higher' | 'lower';
 }
 
-const rate = (x: number): string =>
-  x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0);
+const rate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
 const secs = (x: number): string => `${x.toFixed(3)} s`;
 const pct = (x: number): string => `${x.toFixed(1)} %`;
 const times = (x: number): string => `×${x.toFixed(2)}`;
@@ -414,7 +414,9 @@ async function main(): Promise<void> {
   console.log(
     `\n# Pool benchmark${o.quick ? ' (--quick: smoke test, figures not comparable)' : ''}\n\n` +
       `${m.cpu}, ${m.cores} cores, ${m.os}, Node ${m.node}, ${json.date}; ${THREADS} threads per pool; ` +
-      `versions: ${Object.entries(json.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+      `versions: ${Object.entries(json.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
   );
   for (const caseId of o.cases) {
     const byLib = results[caseId];
@@ -427,8 +429,8 @@ async function main(): Promise<void> {
         console.log(
           caseId === 'c'
             ? `${p.c.tasks.toLocaleString('en')} tasks, ${String(seq.info.fib25_calls)} × fib(25) in all; sequential on the main thread ${secs(s)}, ` +
-              `ideal on ${THREADS} threads ${secs(s / THREADS)}; two bare worker threads with a perfect static split (no pool) ` +
-              `${seq.metrics.raw2_s ? secs(seq.metrics.raw2_s.median) : '—'}.\n`
+                `ideal on ${THREADS} threads ${secs(s / THREADS)}; two bare worker threads with a perfect static split (no pool) ` +
+                `${seq.metrics.raw2_s ? secs(seq.metrics.raw2_s.median) : '—'}.\n`
             : `fib(${p.d.n}) cut at ${p.d.cutoff}: ${fibLeafCount(p.d.n, p.d.cutoff)} leaf tasks; sequential fib(${p.d.n}) on the main thread ${secs(s)}.\n`,
         );
       } else console.log(`sequential baseline failed: ${seq && 'error' in seq ? firstLine(seq.error) : 'not run'}\n`);
@@ -465,15 +467,20 @@ async function main(): Promise<void> {
     const labels = o.cases.flatMap((c) => RATIOS[c].map((r) => [c, r.label] as const));
     const rows: string[][] = [['ratio', ...peers]];
     for (const [c, label] of labels) {
-      rows.push([label, ...peers.map((peer) => {
-        const v = ratios[c]?.[peer]?.[label];
-        return v === null || v === undefined ? '—' : times(v);
-      })]);
+      rows.push([
+        label,
+        ...peers.map((peer) => {
+          const v = ratios[c]?.[peer]?.[label];
+          return v === null || v === undefined ? '—' : times(v);
+        }),
+      ]);
     }
     console.log(markdownTable(rows));
   }
   const failed = o.cases.flatMap((c) =>
-    Object.values(results[c]).filter((x): x is CaseError => x !== undefined && 'error' in x).map((x) => `${c}/${x.lib}`),
+    Object.values(results[c])
+      .filter((x): x is CaseError => x !== undefined && 'error' in x)
+      .map((x) => `${c}/${x.lib}`),
   );
   if (failed.length) console.log(`\nfailed: ${failed.join(', ')} (errors in the JSON)`);
   console.log(`\nwrote ${out} (${json.duration_s} s)`);

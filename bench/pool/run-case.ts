@@ -148,12 +148,7 @@ async function caseA(a: Adapter, p: Params['a'], runs: number): Promise<CaseFigu
   };
 }
 
-async function caseB(
-  a: Adapter,
-  p: Params['b'],
-  runs: number,
-  chunkOverride: number | undefined,
-): Promise<CaseFigures> {
+async function caseB(a: Adapter, p: Params['b'], runs: number, chunkOverride: number | undefined): Promise<CaseFigures> {
   const chunk = a.lib === 'weft' ? chunkOverride : (chunkOverride ?? MAP_CHUNK[a.lib]);
   const items = Array.from({ length: p.items }, (_, i) => i);
   const warmItems = items.slice(0, p.warmupItems);
@@ -388,7 +383,11 @@ async function sequential(caseId: CaseId, p: Params, runs: number): Promise<Case
     return {
       ...base,
       metrics: { seq_s: sampled(seqS), raw2_s: sampled(raw) },
-      info: { tasks: p.c.tasks, fib25_calls: calls, raw2: 'two bare worker_threads, each running half of the fib(25) calls in one message' },
+      info: {
+        tasks: p.c.tasks,
+        fib25_calls: calls,
+        raw2: 'two bare worker_threads, each running half of the fib(25) calls in one message',
+      },
     };
   }
   if (caseId === 'd') {

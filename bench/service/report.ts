@@ -521,8 +521,7 @@ function parHeadline(j: unknown): Headline {
     if (sizes.length === 0) continue;
     // The 1e7 size where there is one (every case has it in a full run), else the largest.
     const size =
-      sizes.find((s) => num(get(s, 'n')) === 1e7) ??
-      [...sizes].sort((a, b) => (num(get(b, 'n')) ?? 0) - (num(get(a, 'n')) ?? 0))[0];
+      sizes.find((s) => num(get(s, 'n')) === 1e7) ?? [...sizes].sort((a, b) => (num(get(b, 'n')) ?? 0) - (num(get(a, 'n')) ?? 0))[0];
     const n = num(get(size, 'n'));
     const title = str(get(body, 'title')) ?? c;
     const short = title.length > 72 ? `${title.slice(0, 70)}…` : title;
@@ -616,7 +615,12 @@ function benchSection(l: Loaded, heading: string, headline: (j: unknown) => Head
     h = headline(l.json);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return { id, heading, charts: [], html: `<p class="note"><code>${escapeHtml(l.name)}</code> has an unexpected shape (${escapeHtml(why)}): no chart.</p>` };
+    return {
+      id,
+      heading,
+      charts: [],
+      html: `<p class="note"><code>${escapeHtml(l.name)}</code> has an unexpected shape (${escapeHtml(why)}): no chart.</p>`,
+    };
   }
   const { note, ...spec } = h;
   if (spec.log) {
@@ -624,7 +628,12 @@ function benchSection(l: Loaded, heading: string, headline: (j: unknown) => Head
     if (Number.isFinite(smallest)) spec.min = 10 ** Math.floor(Math.log10(smallest));
   }
   const caption = `${l.name}, ${fileDate(l)}, ${machineText(get(l.json, 'machine'))}: ${note}.`;
-  return { id, heading, charts: [{ ...spec, labels: spec.labels.map((x) => (typeof x === 'string' ? wrap(x) : x)), id: nextId(), caption }], html: '' };
+  return {
+    id,
+    heading,
+    charts: [{ ...spec, labels: spec.labels.map((x) => (typeof x === 'string' ? wrap(x) : x)), id: nextId(), caption }],
+    html: '',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -675,7 +684,10 @@ function chartJsSource(): { code: string; version: string } {
 
 /** JSON that is safe inside a <script> element. */
 function scriptJson(x: unknown): string {
-  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(x)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 const CSS = `

@@ -50,12 +50,10 @@ function parseArgs(argv: string[]): { runs: number; skipRust: boolean } {
   return { runs, skipRust };
 }
 
-
 const mega = (x: number): string => `${(x / 1e6).toFixed(2)} M`;
 const rnd = (x: number): number => Math.round(x);
 const now = (): bigint => process.hrtime.bigint();
 const seconds = (from: bigint, to: bigint): number => Number(to - from) / 1e9;
-
 
 /** `import 'weft'` resolves to dist/: build it if it is missing or older than src/. */
 function ensureBuilt(): void {
@@ -345,7 +343,10 @@ async function twoThreads(weft: Weft, runs: number): Promise<TwoThreads> {
     }
   }
   const expected = (N * (N - 1)) / 2;
-  for (const [name, c] of [['stack', stack], ['port', port]] as const) {
+  for (const [name, c] of [
+    ['stack', stack],
+    ['port', port],
+  ] as const) {
     const { sums } = await c.done;
     if (sums.length !== rounds || sums.some((s) => s !== expected)) {
       throw new Error(`two threads (${name}): values lost or duplicated: sums ${sums.join(', ')}`);
@@ -479,8 +480,7 @@ async function main(): Promise<void> {
     console.log(`Rust (${rust.pairs_per_thread.toLocaleString('en')} push+pop pairs per thread per run)`);
     const rows = [['threads', 'weft', 'Mutex<Vec>', 'crossbeam-ref', 'weft/mutex', 'weft/cb-ref']];
     for (const r of rust.ratios) {
-      const m = (impl: string): string =>
-        mega(rust.cases.find((c) => c.impl === impl && c.threads === r.threads)!.median_ops_per_s);
+      const m = (impl: string): string => mega(rust.cases.find((c) => c.impl === impl && c.threads === r.threads)!.median_ops_per_s);
       rows.push([
         `${r.threads}${r.threads > rust.available_parallelism ? ' (oversubscribed)' : ''}`,
         m('weft'),
@@ -494,10 +494,7 @@ async function main(): Promise<void> {
     console.log('');
   }
   console.log('JS, one thread');
-  printTable([
-    ['case', 'ops/s', 'ns/op'],
-    ...single.map((m) => [m.name, mega(m.median_ops_per_s), (1e9 / m.median_ops_per_s).toFixed(1)]),
-  ]);
+  printTable([['case', 'ops/s', 'ns/op'], ...single.map((m) => [m.name, mega(m.median_ops_per_s), (1e9 / m.median_ops_per_s).toFixed(1)])]);
   console.log(`SharedStack / Array (numbers): x${result.js.shared_stack_over_array}\n`);
   console.log(`JS, two threads (${two.values_per_round.toLocaleString('en')} numbers per run, values/s end to end)`);
   printTable([['case', 'values/s'], ...two.cases.map((c) => [c.name, mega(c.median_values_per_s)])]);

@@ -34,7 +34,6 @@ function parseArgs(argv: string[]): { runs: number } {
   return { runs };
 }
 
-
 const writer = new WireWriter(64 * 1024);
 const reader = new WireReader(new Uint8Array(0));
 let sink = 0;

@@ -22,8 +22,20 @@ import { resolve } from 'node:path';
 import { median } from '../common.js';
 
 interface Codec {
-  WireWriter: new (capacity?: number) => { reset(): void; value(v: unknown): void; values(l: unknown[]): void; view(): Uint8Array; beginRecord(): number; endRecord(at: number): void; u32(v: number): void };
-  WireReader: new (b: Uint8Array) => { reset(b: Uint8Array): void; value(): unknown; values(): unknown[]; u32(): number; offset: number; remaining: number };
+  WireWriter: new (
+    capacity?: number,
+  ) => {
+    reset(): void;
+    value(v: unknown): void;
+    values(l: unknown[]): void;
+    view(): Uint8Array;
+    beginRecord(): number;
+    endRecord(at: number): void;
+    u32(v: number): void;
+  };
+  WireReader: new (
+    b: Uint8Array,
+  ) => { reset(b: Uint8Array): void; value(): unknown; values(): unknown[]; u32(): number; offset: number; remaining: number };
 }
 interface Stack {
   push(v: unknown): void;
@@ -105,12 +117,31 @@ const CASES: Case[] = [
   { name: 'Set of 100 numbers', make: () => new Set(Array.from({ length: 100 }, (_, i) => i)), kind: 'one' },
   { name: '{when: Date, re: RegExp}', make: () => ({ when: new Date(1_700_000_000_000), re: /a+b/gi }), kind: 'batch' },
   { name: 'an object with a cycle', make: cyclic, kind: 'batch' },
-  { name: '{a: shared, b: shared} (shared array)', make: () => { const s = [1, 2]; return { a: s, b: s }; }, kind: 'batch' },
+  {
+    name: '{a: shared, b: shared} (shared array)',
+    make: () => {
+      const s = [1, 2];
+      return { a: s, b: s };
+    },
+    kind: 'batch',
+  },
   { name: 'sparse array [1, , 3]', make: () => [1, , 3], kind: 'batch' },
   { name: 'arrays nested 40 deep', make: () => nested(40), kind: 'batch' },
-  { name: 'Error with cause and 2 own props', make: () => Object.assign(new Error('outer', { cause: new TypeError('inner') }), { status: 503, meta: { retry: true } }), kind: 'batch' },
+  {
+    name: 'Error with cause and 2 own props',
+    make: () => Object.assign(new Error('outer', { cause: new TypeError('inner') }), { status: 503, meta: { retry: true } }),
+    kind: 'batch',
+  },
   { name: '{ a: Uint8Array(16) } (nested view)', make: () => ({ a: new Uint8Array(16) }), kind: 'batch' },
-  { name: 'class instance {x, y}', make: () => new (class Point { x = 1; y = 2; })(), kind: 'batch' },
+  {
+    name: 'class instance {x, y}',
+    make: () =>
+      new (class Point {
+        x = 1;
+        y = 2;
+      })(),
+    kind: 'batch',
+  },
   // SharedStack values.
   { name: 'SharedStack push+pop {id, name, ok}', make: () => ({ id: 1, name: 'item-1', ok: true }), kind: 'stack' },
   { name: 'SharedStack push+pop Map of 10', make: () => new Map(Array.from({ length: 10 }, (_, i) => [i, `v${i}`])), kind: 'stack' },

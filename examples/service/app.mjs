@@ -93,7 +93,11 @@ export async function buildApp({ mode = 'weft', threads = Math.max(1, availableP
     runHash = (data, rounds) => app.weft.pool.run('hashTask', data, rounds, timings);
     registerWeftMetrics({ register: metrics, pools: { cpu: app.weft.pool }, systems: { accounts: app.weft.actors }, stacks: { timings } });
   } else if (mode === 'piscina') {
-    const piscina = new Piscina({ filename: new URL('./piscina-task.mjs', import.meta.url).href, minThreads: threads, maxThreads: threads });
+    const piscina = new Piscina({
+      filename: new URL('./piscina-task.mjs', import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+    });
     runHash = (data, rounds) => piscina.run({ data, rounds });
     app.addHook('onClose', async () => piscina.destroy());
   } else {
@@ -168,37 +172,43 @@ export async function buildApp({ mode = 'weft', threads = Math.max(1, availableP
   });
 
   // ---- analytics over the recent /hash times ---------------------------------------------------
-  app.get('/analytics', { schema: { querystring: { type: 'object', properties: { over: { type: 'number', minimum: 0 } } } } }, async (req) => {
-    drainTimings();
-    const over = req.query.over ?? 10;
-    const xs = recent.view();
-    const n = xs.length;
-    if (n === 0) return { count: 0, over, computeUsMean: null };
-    let mean, sorted, above, computeUsMean;
-    if (mode === 'weft') {
-      [mean, sorted, above, computeUsMean] = await Promise.all([
-        par(xs).mean(),
-        par(xs).sort(),
-        par(xs).filter((x, i, { t }) => x > t, { t: over }).count(),
-        compute.view().length > 0 ? par(compute.view()).mean() : Promise.resolve(null),
-      ]);
-    } else {
-      let s = 0;
-      above = 0;
-      for (let i = 0; i < n; i++) {
-        s += xs[i];
-        if (xs[i] > over) above++;
+  app.get(
+    '/analytics',
+    { schema: { querystring: { type: 'object', properties: { over: { type: 'number', minimum: 0 } } } } },
+    async (req) => {
+      drainTimings();
+      const over = req.query.over ?? 10;
+      const xs = recent.view();
+      const n = xs.length;
+      if (n === 0) return { count: 0, over, computeUsMean: null };
+      let mean, sorted, above, computeUsMean;
+      if (mode === 'weft') {
+        [mean, sorted, above, computeUsMean] = await Promise.all([
+          par(xs).mean(),
+          par(xs).sort(),
+          par(xs)
+            .filter((x, _i, { t }) => x > t, { t: over })
+            .count(),
+          compute.view().length > 0 ? par(compute.view()).mean() : Promise.resolve(null),
+        ]);
+      } else {
+        let s = 0;
+        above = 0;
+        for (let i = 0; i < n; i++) {
+          s += xs[i];
+          if (xs[i] > over) above++;
+        }
+        mean = s / n;
+        sorted = Float64Array.from(xs).sort();
+        const c = compute.view();
+        let cs = 0;
+        for (let i = 0; i < c.length; i++) cs += c[i];
+        computeUsMean = c.length > 0 ? cs / c.length : null;
       }
-      mean = s / n;
-      sorted = Float64Array.from(xs).sort();
-      const c = compute.view();
-      let cs = 0;
-      for (let i = 0; i < c.length; i++) cs += c[i];
-      computeUsMean = c.length > 0 ? cs / c.length : null;
-    }
-    const at = (q) => sorted[Math.min(n - 1, Math.floor(q * n))];
-    return { count: n, mean, p50: at(0.5), p99: at(0.99), max: sorted[n - 1], over, above, computeUsMean };
-  });
+      const at = (q) => sorted[Math.min(n - 1, Math.floor(q * n))];
+      return { count: n, mean, p50: at(0.5), p99: at(0.99), max: sorted[n - 1], over, above, computeUsMean };
+    },
+  );
 
   // ---- observability ---------------------------------------------------------------------------
   app.get('/stats', async () => ({

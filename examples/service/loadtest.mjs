@@ -43,7 +43,11 @@ let nextAccount = 0;
 const account = () => `acct-${nextAccount++ % ACCOUNTS}`;
 const json = { 'content-type': 'application/json' };
 const hash = { method: 'POST', path: '/hash', headers: json, body: JSON.stringify({ data: DATA, rounds: ROUNDS }) };
-const deposit = { method: 'POST', headers: json, setupRequest: (r) => ({ ...r, path: `/accounts/${account()}/deposit`, body: JSON.stringify({ amount: 1 }) }) };
+const deposit = {
+  method: 'POST',
+  headers: json,
+  setupRequest: (r) => ({ ...r, path: `/accounts/${account()}/deposit`, body: JSON.stringify({ amount: 1 }) }),
+};
 const read = { method: 'GET', setupRequest: (r) => ({ ...r, path: `/accounts/${account()}` }) };
 const analytics = { method: 'GET', path: '/analytics?over=5' };
 const MIX = [hash, deposit, hash, read, deposit, hash, deposit, analytics];
@@ -77,7 +81,9 @@ function stopServer(child) {
 
 function load(url, duration, title) {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration, requests: MIX, title }, (err, result) => (err ? reject(err) : resolve(result)));
+    const instance = autocannon({ url, connections, duration, requests: MIX, title }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
     autocannon.track(instance, { renderProgressBar: process.stderr.isTTY, renderResultsTable: false, renderLatencyTable: false });
     if (!process.stderr.isTTY) {
       // A plain progress line per second when there is no terminal to draw a bar on.
@@ -120,7 +126,18 @@ for (const [i, mode] of modes.entries()) {
         p90: lat.p90,
         p99: lat.p99,
         max: lat.max,
-        percentiles: { 1: lat.p1, 2.5: lat.p2_5, 10: lat.p10, 25: lat.p25, 50: lat.p50, 75: lat.p75, 90: lat.p90, 97.5: lat.p97_5, 99: lat.p99, 99.9: lat.p99_9 },
+        percentiles: {
+          1: lat.p1,
+          2.5: lat.p2_5,
+          10: lat.p10,
+          25: lat.p25,
+          50: lat.p50,
+          75: lat.p75,
+          90: lat.p90,
+          97.5: lat.p97_5,
+          99: lat.p99,
+          99.9: lat.p99_9,
+        },
       },
       eventLoopDelay: stats.eventLoopDelay,
       routes: stats.routes,
@@ -135,19 +152,31 @@ for (const [i, mode] of modes.entries()) {
 // ---- table ---------------------------------------------------------------------------------------
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const f = (x, d = 1) => (x === undefined || x === null ? '—' : Number(x).toFixed(d));
-console.log(`\nweft demo service, ${seconds} s per mode, ${connections} connections, ${threads} worker threads (${cpus()[0]?.model ?? 'cpu'})\n`);
-console.log(row(['mode', 'requests/s', 'latency p50 (ms)', 'latency p99 (ms)', 'event-loop delay p99 (ms)', 'errors (incl. non-2xx, timeouts)']));
+console.log(
+  `\nweft demo service, ${seconds} s per mode, ${connections} connections, ${threads} worker threads (${cpus()[0]?.model ?? 'cpu'})\n`,
+);
+console.log(
+  row(['mode', 'requests/s', 'latency p50 (ms)', 'latency p99 (ms)', 'event-loop delay p99 (ms)', 'errors (incl. non-2xx, timeouts)']),
+);
 console.log(row(['---', '---:', '---:', '---:', '---:', '---:']));
 for (const r of results) {
-  console.log(row([r.mode, f(r.rps, 0), f(r.latency.p50), f(r.latency.p99), f(r.eventLoopDelay.p99, 2), String(r.errors + r.non2xx + r.timeouts)]));
+  console.log(
+    row([r.mode, f(r.rps, 0), f(r.latency.p50), f(r.latency.p99), f(r.eventLoopDelay.p99, 2), String(r.errors + r.non2xx + r.timeouts)]),
+  );
 }
 const by = Object.fromEntries(results.map((r) => [r.mode, r]));
 if (by.weft && by.inline && by.piscina) {
   const eldRatio = by.weft.eventLoopDelay.p99 / by.inline.eventLoopDelay.p99;
   console.log('\ntargets:');
-  console.log(`  event-loop delay p99, weft vs inline: ${f(by.weft.eventLoopDelay.p99, 2)} vs ${f(by.inline.eventLoopDelay.p99, 2)} ms = ${f(eldRatio, 3)} (≤ 0.1: ${eldRatio <= 0.1 ? 'met' : 'NOT met'})`);
-  console.log(`  throughput, weft vs piscina: ${f(by.weft.rps, 0)} vs ${f(by.piscina.rps, 0)} req/s (≥: ${by.weft.rps >= by.piscina.rps ? 'met' : 'NOT met'})`);
-  console.log(`  latency p99, weft vs piscina: ${f(by.weft.latency.p99)} vs ${f(by.piscina.latency.p99)} ms (≤: ${by.weft.latency.p99 <= by.piscina.latency.p99 ? 'met' : 'NOT met'})`);
+  console.log(
+    `  event-loop delay p99, weft vs inline: ${f(by.weft.eventLoopDelay.p99, 2)} vs ${f(by.inline.eventLoopDelay.p99, 2)} ms = ${f(eldRatio, 3)} (≤ 0.1: ${eldRatio <= 0.1 ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `  throughput, weft vs piscina: ${f(by.weft.rps, 0)} vs ${f(by.piscina.rps, 0)} req/s (≥: ${by.weft.rps >= by.piscina.rps ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `  latency p99, weft vs piscina: ${f(by.weft.latency.p99)} vs ${f(by.piscina.latency.p99)} ms (≤: ${by.weft.latency.p99 <= by.piscina.latency.p99 ? 'met' : 'NOT met'})`,
+  );
 }
 
 mkdirSync(values.out, { recursive: true });

@@ -45,7 +45,14 @@ export interface ActorSpec<A, S, H extends Handlers<S>> {
  * naming the nearest valid one. Must name every key of `ActorSpec` (checked at compile time by
  * `optionNames`).
  */
-export const ACTOR_SPEC_KEYS = optionNames<ActorSpec<never, unknown, Handlers<unknown>>>()(['name', 'init', 'handlers', 'onStart', 'onStop', 'supervision']);
+export const ACTOR_SPEC_KEYS = optionNames<ActorSpec<never, unknown, Handlers<unknown>>>()([
+  'name',
+  'init',
+  'handlers',
+  'onStart',
+  'onStop',
+  'supervision',
+]);
 const ACTOR_SPEC_KEY_SET: ReadonlySet<string> = new Set(ACTOR_SPEC_KEYS);
 const SUPERVISION_OPTION_SET: ReadonlySet<string> = new Set(SUPERVISION_OPTIONS);
 const BACKOFF_OPTION_SET: ReadonlySet<string> = new Set(BACKOFF_OPTIONS);
@@ -57,14 +64,18 @@ const BACKOFF_OPTION_SET: ReadonlySet<string> = new Set(BACKOFF_OPTIONS);
  */
 export function checkSupervisionNames(s: unknown, what: string): SupervisionOptions | undefined {
   if (s === undefined) return undefined;
-  if (s === null || typeof s !== 'object') throw new InvalidArgumentError(`${what} must be an object, got ${s === null ? 'null' : typeof s}`);
+  if (s === null || typeof s !== 'object')
+    throw new InvalidArgumentError(`${what} must be an object, got ${s === null ? 'null' : typeof s}`);
   const snapshot = checkOptionNames(s as SupervisionOptions, SUPERVISION_OPTION_SET, what);
   const backoff: unknown = snapshot.backoff;
   if (backoff === undefined) return snapshot;
   if (backoff === null || typeof backoff !== 'object') {
     throw new InvalidArgumentError(`${what}.backoff must be an object, got ${backoff === null ? 'null' : typeof backoff}`);
   }
-  return { ...snapshot, backoff: checkOptionNames(backoff as NonNullable<SupervisionOptions['backoff']>, BACKOFF_OPTION_SET, `${what}.backoff`) };
+  return {
+    ...snapshot,
+    backoff: checkOptionNames(backoff as NonNullable<SupervisionOptions['backoff']>, BACKOFF_OPTION_SET, `${what}.backoff`),
+  };
 }
 
 const REGISTRY = Symbol.for('weft.actor.definitions');
@@ -124,7 +135,9 @@ export function defineActor<A, S, H extends Handlers<S>>(given: ActorSpec<A, S, 
   try {
     handlers = spec.handlers !== null && typeof spec.handlers === 'object' ? Object.entries(spec.handlers) : [];
   } catch (err) {
-    throw new InvalidArgumentError(`defineActor: reading the handlers threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    throw new InvalidArgumentError(`defineActor: reading the handlers threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      cause: err,
+    });
   }
   if (typeof spec.init !== 'function') throw new InvalidArgumentError('defineActor needs an `init` function');
   if (spec.handlers === null || typeof spec.handlers !== 'object') {
@@ -224,7 +237,12 @@ export function unhandledText(actor: number, def: AnyActorDefinition, msg: unkno
     // A Proxy whose trap throws: described as having no type.
   }
   if (typeof type !== 'string') {
-    const got = typeof msg === 'function' ? 'a function' : msg === null || typeof msg !== 'object' ? describe(msg) : 'an object without a string `type`';
+    const got =
+      typeof msg === 'function'
+        ? 'a function'
+        : msg === null || typeof msg !== 'object'
+          ? describe(msg)
+          : 'an object without a string `type`';
     return `a ${what} to actor ${actor}${name} must be an object with a string \`type\`, got ${got}; it handles ${handled}`;
   }
   return `actor ${actor}${name} has no handler for ${what} type ${JSON.stringify(type)}; it handles ${handled}`;
@@ -232,7 +250,9 @@ export function unhandledText(actor: number, def: AnyActorDefinition, msg: unkno
 
 /** The sorted handler names of a definition: its shape, the fallback identity (see below). */
 export function shapeOf(def: AnyActorDefinition): string {
-  return Object.keys((def as unknown as { handlers: object }).handlers).sort().join(',');
+  return Object.keys((def as unknown as { handlers: object }).handlers)
+    .sort()
+    .join(',');
 }
 
 /**

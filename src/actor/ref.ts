@@ -157,7 +157,11 @@ export class ActorRef<out D = AnyActorDefinition> {
   /** A ref from its `toJSON()` form (for refs that travelled as plain data). */
   static fromJSON<D = AnyActorDefinition>(json: ActorRefJSON): ActorRef<D> {
     const bad = (why: string, cause?: unknown): WeftError =>
-      new WeftError('WEFT_INVALID_ARG', `not an ActorRef JSON form (${why}): ${describe(json)}`, cause === undefined ? undefined : { cause });
+      new WeftError(
+        'WEFT_INVALID_ARG',
+        `not an ActorRef JSON form (${why}): ${describe(json)}`,
+        cause === undefined ? undefined : { cause },
+      );
     if (json === null || typeof json !== 'object') throw bad('not an object');
     let kind: unknown, system: unknown, process: unknown, id: unknown, bounded: unknown, waits: unknown;
     try {
@@ -179,7 +183,9 @@ function messageType(msg: unknown): unknown {
   try {
     return (msg as { type?: unknown }).type;
   } catch (err) {
-    throw new InvalidArgumentError(`reading the message's type threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    throw new InvalidArgumentError(`reading the message's type threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      cause: err,
+    });
   }
 }
 

@@ -265,7 +265,9 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (options === null || typeof options !== 'object') {
-      return Promise.reject(new InvalidArgumentError(`shutdown options must be an object, got ${options === null ? 'null' : typeof options}`));
+      return Promise.reject(
+        new InvalidArgumentError(`shutdown options must be an object, got ${options === null ? 'null' : typeof options}`),
+      );
     }
     try {
       options = checkOptionNames(options, SHUTDOWN_OPTIONS, 'shutdown options');

@@ -13,7 +13,7 @@
  * `NativeRuntime` are both over weft-core's `NativeActorSystem`.
  */
 import { fromNative } from '../errors.js';
-import { native } from '../native.js';
+import type { native } from '../native.js';
 
 export type NativeActorSystem = InstanceType<typeof native.NativeActorSystem>;
 

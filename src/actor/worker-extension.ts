@@ -23,18 +23,16 @@ export interface ActorWorkerOptions {
 export class ActorWorkerExtension implements WorkerExtension {
   /** Installs how this thread attaches to actor systems (one extension per worker thread). */
   constructor(o: ActorWorkerOptions) {
-    setHostAttacher(
-      (system, token) => {
-        const attached = native.NativeActorSystem.attach(system, token);
-        return new ActorHost({
-          system,
-          process: token,
-          transport: new NativeTransport(attached, 1 + o.slot),
-          runtime: new NativeRuntime(attached, 1 + o.slot),
-          workers: o.threads,
-        });
-      },
-    );
+    setHostAttacher((system, token) => {
+      const attached = native.NativeActorSystem.attach(system, token);
+      return new ActorHost({
+        system,
+        process: token,
+        transport: new NativeTransport(attached, 1 + o.slot),
+        runtime: new NativeRuntime(attached, 1 + o.slot),
+        workers: o.threads,
+      });
+    });
   }
 
   /** Messages for the actors of system `system` on this worker. */

@@ -102,7 +102,9 @@ function readPluginOptions(given: WeftPluginOptions): PluginSettings {
     void (options.pool instanceof Pool);
   } catch (err) {
     // A Proxy whose getPrototypeOf trap throws.
-    throw new InvalidArgumentError(`weft/fastify options.pool: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    throw new InvalidArgumentError(`weft/fastify options.pool: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      cause: err,
+    });
   }
   let actorsOption = options.actors;
   try {
@@ -118,7 +120,9 @@ function readPluginOptions(given: WeftPluginOptions): PluginSettings {
     }
   } catch (err) {
     if (err instanceof InvalidArgumentError) throw err;
-    throw new InvalidArgumentError(`weft/fastify options.actors: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    throw new InvalidArgumentError(`weft/fastify options.actors: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      cause: err,
+    });
   }
   if (options.pool === undefined && (actorsOption === undefined || actorsOption === false)) {
     throw new InvalidArgumentError('weft/fastify needs `pool` or `actors` (or both)');

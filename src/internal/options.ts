@@ -67,7 +67,11 @@ export function nearestName(name: string, candidates: Iterable<string>): string 
   let bestDistance = Infinity;
   for (const c of candidates) {
     let d = editDistance(name, c, limit);
-    if (d > limit && name.length >= 3 && (c.toLowerCase().startsWith(name.toLowerCase()) || name.toLowerCase().startsWith(c.toLowerCase()))) {
+    if (
+      d > limit &&
+      name.length >= 3 &&
+      (c.toLowerCase().startsWith(name.toLowerCase()) || name.toLowerCase().startsWith(c.toLowerCase()))
+    ) {
       d = limit; // `chunk` for `chunkSize`, `signals` for `signal`
     }
     if (d <= limit && d < bestDistance) {

@@ -201,7 +201,11 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
     poolGauge('pool_queued_tasks', 'Tasks submitted to the pool and not yet started.', (s) => s.queued);
     poolGauge('pool_running_tasks', 'Tasks started and not yet settled.', (s) => s.running);
     poolCounter('pool_tasks_completed_total', 'Tasks that completed successfully.', (s) => s.completed);
-    poolCounter('pool_tasks_failed_total', 'Tasks that threw or rejected on a worker (not those lost with a worker that exited).', (s) => s.failed);
+    poolCounter(
+      'pool_tasks_failed_total',
+      'Tasks that threw or rejected on a worker (not those lost with a worker that exited).',
+      (s) => s.failed,
+    );
     poolCounter('pool_tasks_stolen_total', "Tasks a worker took from another worker's deque (work stealing).", (s) => s.stolen);
     poolGauge(
       'pool_utilization_ratio',
@@ -281,8 +285,16 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
     );
     systemCounter('actor_system_dead_letters_total', 'Messages dropped by overflow or sent to stopped actors.', (s) => s.deadLetters);
     if (topActors > 0) {
-      actorGauge('actor_mailbox_depth', `Messages waiting for an actor (the ${topActors} deepest mailboxes of each system).`, (a) => a.depth);
-      actorGauge('actor_messages_processed', 'Messages an actor took from its mailbox so far (same actors as actor_mailbox_depth).', (a) => a.processed);
+      actorGauge(
+        'actor_mailbox_depth',
+        `Messages waiting for an actor (the ${topActors} deepest mailboxes of each system).`,
+        (a) => a.depth,
+      );
+      actorGauge(
+        'actor_messages_processed',
+        'Messages an actor took from its mailbox so far (same actors as actor_mailbox_depth).',
+        (a) => a.processed,
+      );
       actorGauge('actor_restarts', 'Restarts of an actor so far (same actors as actor_mailbox_depth).', (a) => a.restarts);
     }
   }
@@ -317,14 +329,24 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
 /** Whether `r` looks like a prom-client Registry (false when reading it throws: a Proxy). */
 function isRegistry(r: unknown): r is Registry {
   try {
-    return r !== null && typeof r === 'object' && typeof (r as Registry).registerMetric === 'function' && typeof (r as Registry).getSingleMetric === 'function';
+    return (
+      r !== null &&
+      typeof r === 'object' &&
+      typeof (r as Registry).registerMetric === 'function' &&
+      typeof (r as Registry).getSingleMetric === 'function'
+    );
   } catch {
     return false;
   }
 }
 
 function isPoolSource(x: unknown): x is PoolStatsSource {
-  return typeof x === 'object' && x !== null && typeof (x as PoolStatsSource).stats === 'function' && typeof (x as PoolStatsSource).name === 'string';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as PoolStatsSource).stats === 'function' &&
+    typeof (x as PoolStatsSource).name === 'string'
+  );
 }
 
 function isSystemSource(x: unknown): x is ActorSystemStatsSource {

@@ -118,9 +118,7 @@ function returns(st: A.Statement): boolean {
   }
 }
 
-type Binding =
-  | { kind: 'param' | 'let' | 'const' | 'capture'; val: Val; readonly name: string }
-  | { kind: 'tdz'; readonly name: string };
+type Binding = { kind: 'param' | 'let' | 'const' | 'capture'; val: Val; readonly name: string } | { kind: 'tdz'; readonly name: string };
 
 const PARSE_OPTIONS: Options = { ecmaVersion: 'latest', locations: true, sourceType: 'script' };
 
@@ -205,7 +203,7 @@ function constKey(v: number): string {
 }
 
 function truthy(v: number): boolean {
-  return v === v && v !== 0;
+  return !Number.isNaN(v) && v !== 0;
 }
 
 /** What the closure's parameters are. */
@@ -596,8 +594,7 @@ class ClosureCompiler {
         return this.fail(
           node,
           `the outer variable \`${node.name}\``,
-          `closures cannot see outer variables; pass it explicitly as a capture: ` +
-            `(x, i, { ${node.name} }) => ..., { ${node.name} }`,
+          `closures cannot see outer variables; pass it explicitly as a capture: (x, i, { ${node.name} }) => ..., { ${node.name} }`,
         );
     }
   }
@@ -885,7 +882,13 @@ export function compileClosure(fn: AnyFunction, req: CompileRequest): CompiledCl
   }
   const src = Function.prototype.toString.call(fn);
   const types = captureTypes(req.captures);
-  const typeKey = types === undefined ? '-' : [...types].map(([k, t]) => `${k}:${t[0]}`).sort().join(',');
+  const typeKey =
+    types === undefined
+      ? '-'
+      : [...types]
+          .map(([k, t]) => `${k}:${t[0]}`)
+          .sort()
+          .join(',');
   const key = `${req.kind}|${req.paramTypes.join(',')}|${typeKey}|${src}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;

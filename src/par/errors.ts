@@ -61,10 +61,19 @@ function caretLine(text: string, column: number): string {
   return `\n  ${shown}${caret}`;
 }
 
-function message(construct: string, { line, column }: SourcePosition, source: string, hint: string | undefined, at: FileLocation | undefined): string {
+function message(
+  construct: string,
+  { line, column }: SourcePosition,
+  source: string,
+  hint: string | undefined,
+  at: FileLocation | undefined,
+): string {
   const why = hint === undefined ? '' : `: ${hint}`;
   if (at !== undefined) {
-    return `par cannot compile ${construct} at ${at.file}:${at.line}:${at.column}${why}` + (at.text === undefined ? '' : caretLine(at.text, at.column));
+    return (
+      `par cannot compile ${construct} at ${at.file}:${at.line}:${at.column}${why}` +
+      (at.text === undefined ? '' : caretLine(at.text, at.column))
+    );
   }
   const text = source.split('\n')[line - 1] ?? '';
   return `par cannot compile ${construct} (at ${line}:${column} of the closure)${why}${caretLine(text, column)}`;

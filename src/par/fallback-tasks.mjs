@@ -54,7 +54,8 @@ function asNumber(v, src) {
 export function parChunk(spec) {
   const { values, start, step, offset, length } = spec;
   const stages = spec.stages.map((s) => ({ filter: s.kind === 'filter', fn: closureOf(s.src), captures: s.captures, src: s.src }));
-  const test = spec.test === undefined ? undefined : { some: spec.test.kind === 'some', fn: closureOf(spec.test.src), captures: spec.test.captures };
+  const test =
+    spec.test === undefined ? undefined : { some: spec.test.kind === 'some', fn: closureOf(spec.test.src), captures: spec.test.captures };
   const out = test === undefined ? new Float64Array(length) : undefined;
   let kept = 0;
   next: for (let k = 0; k < length; k++) {

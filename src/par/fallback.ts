@@ -92,9 +92,7 @@ export async function survivors(source: JsSource, stages: readonly JsClosure[]):
 /** `some` (`test.kind === 'some'`) or `every` over the stages' output, on the pool. */
 export async function decide(source: JsSource, stages: readonly JsClosure[], test: JsClosure): Promise<boolean> {
   const pool = fallbackPool();
-  const results = await Promise.all(
-    chunks(source).map(({ lo, hi }) => pool.run('parChunk', spec(source, lo, hi, stages, test))),
-  );
+  const results = await Promise.all(chunks(source).map(({ lo, hi }) => pool.run('parChunk', spec(source, lo, hi, stages, test))));
   const decided = results.some((r) => !(r instanceof Float64Array) && r.decided);
   return test.kind === 'some' ? decided : !decided;
 }

@@ -47,7 +47,8 @@ const PAR_OPTIONS = optionNames<ParOptions>()(['fallback']);
 
 function checkOptions(options: ParOptions | undefined): ParOptions {
   if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`par options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`par options must be an object, got ${describe(options)}`);
   const opts = checkOptionNames(options, PAR_OPTIONS, 'par options');
   const fallback: unknown = opts.fallback;
   if (fallback !== undefined && fallback !== 'error' && fallback !== 'pool') {
@@ -65,7 +66,9 @@ function fromSource(source: NumericArray | readonly number[], options?: ParOptio
     } catch (err) {
       if (err instanceof InvalidArgumentError) throw err;
       // A Proxy trap or getter of the caller's array threw.
-      throw new InvalidArgumentError(`par(array): reading the array threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+      throw new InvalidArgumentError(`par(array): reading the array threw: ${err instanceof Error ? err.message : describe(err)}`, {
+        cause: err,
+      });
     }
   }
   throw new InvalidArgumentError(

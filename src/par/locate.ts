@@ -66,7 +66,7 @@ const LINE_BREAK = /\r\n?|\n|\u2028|\u2029/g;
 function lineStartsOf(text: string): number[] {
   const starts = [0];
   LINE_BREAK.lastIndex = 0;
-  for (let m; (m = LINE_BREAK.exec(text)) !== null; ) starts.push(m.index + m[0].length);
+  for (let m: RegExpExecArray | null; (m = LINE_BREAK.exec(text)) !== null; ) starts.push(m.index + m[0].length);
   return starts;
 }
 
@@ -143,7 +143,9 @@ function functionLocation(fn: object): { script: ScriptInfo; line: number; colum
   const key = `__weftParLocate${process.pid}_${++keyCount}`;
   Object.defineProperty(globalThis, key, { value: fn, configurable: true, enumerable: false, writable: true });
   try {
-    const { result } = post<{ result: { objectId?: string } }>(session, 'Runtime.evaluate', { expression: `globalThis[${JSON.stringify(key)}]` });
+    const { result } = post<{ result: { objectId?: string } }>(session, 'Runtime.evaluate', {
+      expression: `globalThis[${JSON.stringify(key)}]`,
+    });
     if (result.objectId === undefined) return undefined;
     const props = post<{ internalProperties?: Array<{ name: string; value?: { value?: unknown } }> }>(session, 'Runtime.getProperties', {
       objectId: result.objectId,
@@ -286,7 +288,13 @@ export function locateInFile(fn: unknown, src: string, line: number, column: num
             content = undefined;
           }
         }
-        return { file, line: origLine, column: origColumn, mapped: true, text: typeof content === 'string' ? lineText(content, origLine) : undefined };
+        return {
+          file,
+          line: origLine,
+          column: origColumn,
+          mapped: true,
+          text: typeof content === 'string' ? lineText(content, origLine) : undefined,
+        };
       }
     }
     return {

@@ -193,10 +193,7 @@ function checkOps(): void {
 type NativeValue = ReturnType<typeof native.parRunSync>;
 
 function internal(what: string, got: unknown): WeftError {
-  return new WeftError(
-    'WEFT_PANIC',
-    `internal error (a bug in weft, please report it): par expected ${what}, got ${describe(got)}`,
-  );
+  return new WeftError('WEFT_PANIC', `internal error (a bug in weft, please report it): par expected ${what}, got ${describe(got)}`);
 }
 
 function asNumber(v: NativeValue): number {
@@ -430,13 +427,7 @@ export class Par<T extends number | boolean = number> {
     return survivors(this.#source, this.#jsStages());
   }
 
-  async #run(
-    terminal: TerminalName,
-    closure?: Stage,
-    arg = 0,
-    kind = 0,
-    into: NumericArray | null = null,
-  ): Promise<NativeValue> {
+  async #run(terminal: TerminalName, closure?: Stage, arg = 0, kind = 0, into: NumericArray | null = null): Promise<NativeValue> {
     const stages = this.#stages;
     if (!compiled(stages)) {
       // Some closure runs as JavaScript (fallback: 'pool'): the stages on the pool, then this

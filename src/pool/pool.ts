@@ -137,7 +137,10 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) {
       throw new InvalidArgumentError(`name must be a string of 1 to 256 characters, got ${describe(name)}`);
     }
-    this.#options = { ...options, ...(options.resourceLimits !== undefined ? { resourceLimits: checkResourceLimits(options.resourceLimits) } : {}) };
+    this.#options = {
+      ...options,
+      ...(options.resourceLimits !== undefined ? { resourceLimits: checkResourceLimits(options.resourceLimits) } : {}),
+    };
     this.#threads = threads;
     this.name = name ?? `weft-pool-${++poolCount}`;
     try {
@@ -259,7 +262,16 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       this.#fail(new WeftError('WEFT_WORKER_EXIT', `${this.name}: cannot start a worker thread (${detail})`, { cause: err }));
       return;
     }
-    const slot: Slot = { index, worker, port: port1, progress: new Int32Array(progress), ready: false, retiring: false, idle: false, lastError: undefined };
+    const slot: Slot = {
+      index,
+      worker,
+      port: port1,
+      progress: new Int32Array(progress),
+      ready: false,
+      retiring: false,
+      idle: false,
+      lastError: undefined,
+    };
     this.#slots[index] = slot;
     worker.on('message', (msg: { type: string; exports?: string[]; message?: string; stack?: string; code?: string }) => {
       if (msg.type === 'idle') {
@@ -314,7 +326,12 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     }
     for (const id of lost) this.#submitter.settle(id, false, error());
     if (!slot.ready && this.#failure === undefined) {
-      this.#fail(new WeftError('WEFT_WORKER_EXIT', `${this.name}: a worker exited while loading the task module ${this.#describeModule()} (${detail})`));
+      this.#fail(
+        new WeftError(
+          'WEFT_WORKER_EXIT',
+          `${this.name}: a worker exited while loading the task module ${this.#describeModule()} (${detail})`,
+        ),
+      );
     }
     if (this.#failure === undefined && !this.#closed) this.#spawn(slot.index);
     for (const listener of this.#lostListeners) {
@@ -469,6 +486,7 @@ class WorkerView<M> extends TaskRunner<M> {
     this.#submitter = submitter;
     this.#threads = threads;
     const cached = views.get(submitter);
+    // biome-ignore lint/correctness/noConstructorReturn: one view per submitter: a second construction returns the first
     if (cached !== undefined) return cached as WorkerView<M>;
     views.set(submitter, this as WorkerView<unknown>);
   }
@@ -494,7 +512,8 @@ const RESOURCE_LIMITS_MAX_MB = {
 
 /** `resourceLimits`, checked: known names only, each a positive number up to its maximum. */
 function checkResourceLimits(given: unknown): ResourceLimits {
-  if (given === null || typeof given !== 'object') throw new InvalidArgumentError(`resourceLimits must be an object, got ${describe(given)}`);
+  if (given === null || typeof given !== 'object')
+    throw new InvalidArgumentError(`resourceLimits must be an object, got ${describe(given)}`);
   const limits = checkOptionNames(given as ResourceLimits, Object.keys(RESOURCE_LIMITS_MAX_MB), 'Pool options.resourceLimits');
   for (const [key, max] of Object.entries(RESOURCE_LIMITS_MAX_MB)) {
     const v: unknown = (limits as Record<string, unknown>)[key];

@@ -88,20 +88,31 @@ export abstract class TaskRunner<M = TaskModule> {
    * that declares more than one parameter rejects with `WEFT_INVALID_ARG`, unless `spread` is
    * set: then each item is an array, the argument list of its call.
    */
-  map<K extends TaskName<M>>(name: K, items: Iterable<TaskArgs<M, K>[0]>, options?: MapOptions & { spread?: false }): Promise<Array<TaskResult<M, K>>>;
-  map<K extends TaskName<M>>(name: K, items: Iterable<TaskArgs<M, K>>, options: MapOptions & { spread: true }): Promise<Array<TaskResult<M, K>>>;
+  map<K extends TaskName<M>>(
+    name: K,
+    items: Iterable<TaskArgs<M, K>[0]>,
+    options?: MapOptions & { spread?: false },
+  ): Promise<Array<TaskResult<M, K>>>;
+  map<K extends TaskName<M>>(
+    name: K,
+    items: Iterable<TaskArgs<M, K>>,
+    options: MapOptions & { spread: true },
+  ): Promise<Array<TaskResult<M, K>>>;
   async map<K extends TaskName<M>>(name: K, items: Iterable<unknown>, options?: MapOptions): Promise<Array<TaskResult<M, K>>> {
     const { chunkSize, signal, spread } = checkOptions(options, MAP_OPTION_SET, 'pool.map options');
     if (!isIterableObject(items)) {
       const what = items === null ? 'null' : typeof items;
       throw new InvalidArgumentError(`pool.map(${describe(name)}, items): items must be an array or another iterable object, got ${what}`);
     }
-    if (spread !== undefined && typeof spread !== 'boolean') throw new InvalidArgumentError(`pool.map: spread must be a boolean, got ${typeof spread}`);
+    if (spread !== undefined && typeof spread !== 'boolean')
+      throw new InvalidArgumentError(`pool.map: spread must be a boolean, got ${typeof spread}`);
     let list: readonly unknown[];
     try {
       list = Array.isArray(items) ? items : Array.from(items);
     } catch (err) {
-      throw new InvalidArgumentError(`pool.map: iterating the items threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+      throw new InvalidArgumentError(`pool.map: iterating the items threw: ${err instanceof Error ? err.message : describe(err)}`, {
+        cause: err,
+      });
     }
     const n = list.length;
     if (spread === true) {

@@ -231,16 +231,17 @@ export class Submitter {
           w.beginRecord();
           w.u32(id);
           let slot = -1;
+          let failure: unknown = err;
           if (this.hooks.port !== undefined && err instanceof DataCloneError) {
             try {
               slot = this.hooks.port(id, args, []);
             } catch (portErr) {
-              err = portErr instanceof Error && /could not be cloned/.test(portErr.message) ? err : portErr;
+              failure = portErr instanceof Error && /could not be cloned/.test(portErr.message) ? err : portErr;
             }
           }
           if (slot < 0) {
             w.rollback(at);
-            this.#settle(id, false, err instanceof WeftError ? err : new DataCloneError(String(err), { cause: err }));
+            this.#settle(id, false, failure instanceof WeftError ? failure : new DataCloneError(String(failure), { cause: failure }));
             return promise;
           }
           w.i32(slot);
@@ -370,7 +371,11 @@ export class Submitter {
  * array that names each object at most once (postMessage refuses a duplicate), `terminateOnAbort`
  * a boolean. A getter that throws makes the options invalid (`WEFT_INVALID_ARG`).
  */
-function readSubmitOptions(opts: SubmitOptions | undefined): { signal: AbortSignal | undefined; transfer: readonly TransferListItem[] | undefined; terminateOnAbort: boolean } {
+function readSubmitOptions(opts: SubmitOptions | undefined): {
+  signal: AbortSignal | undefined;
+  transfer: readonly TransferListItem[] | undefined;
+  terminateOnAbort: boolean;
+} {
   if (opts === undefined) return { signal: undefined, transfer: undefined, terminateOnAbort: false };
   try {
     return checkSubmitOptions(opts);
@@ -381,7 +386,11 @@ function readSubmitOptions(opts: SubmitOptions | undefined): { signal: AbortSign
   }
 }
 
-function checkSubmitOptions(opts: SubmitOptions): { signal: AbortSignal | undefined; transfer: readonly TransferListItem[] | undefined; terminateOnAbort: boolean } {
+function checkSubmitOptions(opts: SubmitOptions): {
+  signal: AbortSignal | undefined;
+  transfer: readonly TransferListItem[] | undefined;
+  terminateOnAbort: boolean;
+} {
   const { signal, transfer, terminateOnAbort: terminate }: { signal?: unknown; transfer?: unknown; terminateOnAbort?: unknown } = opts;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`signal must be an AbortSignal, got ${describe(signal)}`);
@@ -395,7 +404,9 @@ function checkSubmitOptions(opts: SubmitOptions): { signal: AbortSignal | undefi
     for (let i = 0; i < transfer.length; i++) {
       const item: unknown = transfer[i];
       if (typeof item !== 'object' || item === null) {
-        throw new InvalidArgumentError(`transfer[${i}] must be an ArrayBuffer, a MessagePort or another transferable object, got ${describe(item)}`);
+        throw new InvalidArgumentError(
+          `transfer[${i}] must be an ArrayBuffer, a MessagePort or another transferable object, got ${describe(item)}`,
+        );
       }
       if (seen.has(item)) throw new InvalidArgumentError(`transfer lists the same object twice (at ${transfer.indexOf(item)} and ${i})`);
       seen.add(item);

@@ -34,13 +34,7 @@ export type TaskArgs<M, K extends TaskName<M>> =
 
 /** What a call of task `K` resolves to (the awaited return type). */
 export type TaskResult<M, K extends TaskName<M>> =
-  Untyped<M> extends true
-    ? unknown
-    : K extends keyof M
-      ? M[K] extends (...args: never[]) => infer R
-        ? Awaited<R>
-        : never
-      : never;
+  Untyped<M> extends true ? unknown : K extends keyof M ? (M[K] extends (...args: never[]) => infer R ? Awaited<R> : never) : never;
 
 /** `pool.proxy<M>()`: one async method per task. */
 export type PoolProxy<M> = {

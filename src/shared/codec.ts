@@ -58,9 +58,7 @@ export function encode(value: unknown): EncodedValue {
     case 'bigint':
       return value;
     case 'undefined':
-      throw new InvalidArgumentError(
-        'undefined cannot be stored: pop() and peek() return undefined to mean "empty"; store null instead',
-      );
+      throw new InvalidArgumentError('undefined cannot be stored: pop() and peek() return undefined to mean "empty"; store null instead');
     case 'function':
     case 'symbol':
       throw new DataCloneError(`a ${typeof value} cannot be cloned to another thread`);

@@ -58,7 +58,9 @@ function readHandle(value: unknown): { id: number; process: number } | undefined
     id = h.id;
     process = h.process;
   } catch (err) {
-    throw new InvalidArgumentError(`SharedStack.from: reading the handle threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    throw new InvalidArgumentError(`SharedStack.from: reading the handle threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      cause: err,
+    });
   }
   const ok =
     kind === 'weft:SharedStack' &&
@@ -94,7 +96,9 @@ export class SharedStack<T extends Storable = Storable> {
   constructor(attachTo: NativeStack);
   constructor(attachTo?: NativeStack) {
     if (attachTo !== undefined && !isNativeStack(attachTo)) {
-      throw new InvalidArgumentError('new SharedStack() takes no arguments; to attach to a stack from another thread, use SharedStack.from(handle)');
+      throw new InvalidArgumentError(
+        'new SharedStack() takes no arguments; to attach to a stack from another thread, use SharedStack.from(handle)',
+      );
     }
     this.#native = attachTo ?? new native.NativeStack();
     this.#fast = this.#native.fastOps();
@@ -156,7 +160,9 @@ export class SharedStack<T extends Storable = Storable> {
     } catch (err) {
       if (err instanceof WeftError) throw err;
       // An iterator, getter or Proxy trap of the caller's values threw.
-      throw new InvalidArgumentError(`pushMany: reading the values threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+      throw new InvalidArgumentError(`pushMany: reading the values threw: ${err instanceof Error ? err.message : describe(err)}`, {
+        cause: err,
+      });
     }
     return numbers !== undefined ? this.#native.pushNumbers(numbers) : this.#native.pushMany(encoded!);
   }

@@ -9,7 +9,7 @@ const { threadId } = require('node:worker_threads');
 module.exports = class Pinger {
   async initialize(selfActor) {
     // '//' + an absolute path: comedy's notation for "this module path as is" (not from the project root).
-    this.ponger = await selfActor.createChild('/' + join(__dirname, 'ponger.cjs'), { mode: 'threaded' });
+    this.ponger = await selfActor.createChild(`/${join(__dirname, 'ponger.cjs')}`, { mode: 'threaded' });
   }
 
   async start(n) {

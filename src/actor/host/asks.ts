@@ -30,11 +30,14 @@ function askOptionsError(o: unknown): InvalidArgumentError | undefined {
   }
   try {
     for (const k in o) {
-      if (!ASK_OPTION_SET.has(k) && Object.hasOwn(o, k)) return new InvalidArgumentError(unknownOptionMessage(k, ASK_OPTIONS, 'ask options'));
+      if (!ASK_OPTION_SET.has(k) && Object.hasOwn(o, k))
+        return new InvalidArgumentError(unknownOptionMessage(k, ASK_OPTIONS, 'ask options'));
     }
   } catch (err) {
     // A Proxy whose traps throw.
-    return new InvalidArgumentError(`ask options: listing them threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    return new InvalidArgumentError(`ask options: listing them threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      cause: err,
+    });
   }
   return undefined;
 }
@@ -111,7 +114,9 @@ export class Asks {
       timeout = options?.timeout ?? this.#timeout;
       signal = options?.signal;
     } catch (err) {
-      return Promise.reject(new InvalidArgumentError(`reading the ask options threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err }));
+      return Promise.reject(
+        new InvalidArgumentError(`reading the ask options threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err }),
+      );
     }
     if (typeof timeout !== 'number' || !(timeout > 0)) {
       return Promise.reject(new InvalidArgumentError(`ask timeout must be a positive number of milliseconds, got ${describe(timeout)}`));
@@ -148,7 +153,9 @@ export class Asks {
       this.settle(id, false, err);
     }
     if (signal !== undefined && !entry.done) {
-      entry.unwatch = this.#aborts.watch(signal, id, () => this.settle(id, false, new WeftError('WEFT_ABORTED', 'ask aborted', { cause: signal.reason })));
+      entry.unwatch = this.#aborts.watch(signal, id, () =>
+        this.settle(id, false, new WeftError('WEFT_ABORTED', 'ask aborted', { cause: signal.reason })),
+      );
     }
     return promise;
   }
@@ -182,7 +189,11 @@ export class Asks {
       if (!e.done && e.deadline > now) break;
       list[bucket.head++] = undefined as unknown as PendingAsk;
       if (!e.done) {
-        this.settle(e.id, false, new WeftError('WEFT_ASK_TIMEOUT', `ask ${describeType(e.msg)} to actor ${e.target} timed out after ${bucket.ms} ms`));
+        this.settle(
+          e.id,
+          false,
+          new WeftError('WEFT_ASK_TIMEOUT', `ask ${describeType(e.msg)} to actor ${e.target} timed out after ${bucket.ms} ms`),
+        );
       }
     }
     this.#compact(bucket);
@@ -230,7 +241,14 @@ export class Asks {
   failLost(lost: ReadonlySet<number>): void {
     for (const entry of [...this.#pending.values()]) {
       if (lost.has(entry.target)) {
-        this.settle(entry.id, false, new WeftError('WEFT_WORKER_EXIT', `the worker running actor ${entry.target} exited before it replied to ask ${describeType(entry.msg)}`));
+        this.settle(
+          entry.id,
+          false,
+          new WeftError(
+            'WEFT_WORKER_EXIT',
+            `the worker running actor ${entry.target} exited before it replied to ask ${describeType(entry.msg)}`,
+          ),
+        );
       }
     }
   }

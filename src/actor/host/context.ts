@@ -45,7 +45,8 @@ export function contextOf(host: ContextHost, a: LocalActor): ActorContext {
     },
     schedule(key, delayMs, msg) {
       if (typeof key !== 'string') throw new InvalidArgumentError('a timer key must be a string');
-      if (typeof delayMs !== 'number' || !(delayMs >= 0)) throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${describe(delayMs)}`);
+      if (typeof delayMs !== 'number' || !(delayMs >= 0))
+        throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${describe(delayMs)}`);
       // The timer sends `msg` to this actor later: check it now, where the mistake is.
       const type = typeOf(msg);
       if (typeof type !== 'string' || !a.handlers.has(type)) {

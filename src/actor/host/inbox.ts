@@ -198,7 +198,11 @@ export class Inbox {
       if (envKind === ENV_ASK) {
         const replyHost = r.u32();
         const askId = r.u32();
-        this.#host.reply(new Item(KIND_ASK, undefined, replyHost, askId), false, new WeftError('WEFT_ACTOR_STOPPED', `actor ${id} is not running`));
+        this.#host.reply(
+          new Item(KIND_ASK, undefined, replyHost, askId),
+          false,
+          new WeftError('WEFT_ACTOR_STOPPED', `actor ${id} is not running`),
+        );
       }
       let msg: unknown;
       try {
@@ -256,7 +260,10 @@ export class Inbox {
         if (entry === undefined) return;
         const err =
           reason === REASON_FULL
-            ? new WeftError('WEFT_MAILBOX_FULL', `the mailbox of actor ${actor || entry.target} was full and refused or dropped ask ${describeType(entry.msg)}`)
+            ? new WeftError(
+                'WEFT_MAILBOX_FULL',
+                `the mailbox of actor ${actor || entry.target} was full and refused or dropped ask ${describeType(entry.msg)}`,
+              )
             : new WeftError('WEFT_ACTOR_STOPPED', `actor ${entry.target} is not running (ask ${describeType(entry.msg)})`);
         this.#asks.settle(id, false, err);
         return;

@@ -25,9 +25,12 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
     return thenable(v);
   } catch (err) {
     // Not the handler's own failure but a value nobody can await (a Proxy whose traps throw).
-    throw new InvalidArgumentError(`the handler's result cannot be awaited: reading its \`then\` threw: ${err instanceof Error ? err.message : describe(err)}`, {
-      cause: err,
-    });
+    throw new InvalidArgumentError(
+      `the handler's result cannot be awaited: reading its \`then\` threw: ${err instanceof Error ? err.message : describe(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

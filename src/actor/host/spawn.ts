@@ -16,7 +16,15 @@ import { checkSupervisionNames, definitionSite, describeDefinition, shapeOf } fr
 import * as protocol from '../protocol.js';
 import { ActorRef, typeRef } from '../ref.js';
 import type { LocalRuntime } from '../transport.js';
-import { MAILBOX_OPTIONS, SPAWN_OPTIONS, type AnyActorDefinition, type MailboxOptions, type Placement, type SpawnOptions, type SupervisionOptions } from '../types.js';
+import {
+  MAILBOX_OPTIONS,
+  SPAWN_OPTIONS,
+  type AnyActorDefinition,
+  type MailboxOptions,
+  type Placement,
+  type SpawnOptions,
+  type SupervisionOptions,
+} from '../types.js';
 import { LocalActor, type Bound, type RuntimeDef, type StartSpec, type Supervision } from './actor.js';
 import { contextOf, type ContextHost } from './context.js';
 import type { HostEvents } from './host.js';
@@ -31,14 +39,16 @@ export function supervisionOf(o: SupervisionOptions | undefined, fallback: Super
   const s = { ...fallback, ...o };
   const b = { ...fallback?.backoff, ...o?.backoff };
   const strategy = s.strategy ?? 'restart';
-  if (!['restart', 'stop', 'resume', 'escalate'].includes(strategy)) throw new InvalidArgumentError(`unknown supervision strategy ${describe(strategy)}`);
+  if (!['restart', 'stop', 'resume', 'escalate'].includes(strategy))
+    throw new InvalidArgumentError(`unknown supervision strategy ${describe(strategy)}`);
   const num = (v: number | undefined, d: number, what: string): number => {
     if (v === undefined) return d;
     if (typeof v !== 'number' || !(v >= 0)) throw new InvalidArgumentError(`supervision ${what} must be a number >= 0, got ${describe(v)}`);
     return v;
   };
   const children = s.children ?? 'one-for-one';
-  if (children !== 'one-for-one' && children !== 'all-for-one') throw new InvalidArgumentError(`supervision children must be 'one-for-one' or 'all-for-one'`);
+  if (children !== 'one-for-one' && children !== 'all-for-one')
+    throw new InvalidArgumentError(`supervision children must be 'one-for-one' or 'all-for-one'`);
   return {
     strategy,
     maxRestarts: num(s.maxRestarts, 3, 'maxRestarts'),
@@ -69,7 +79,8 @@ function isDefinition(def: unknown): boolean {
 function checkSpawnOptionNames(given: SpawnOptions): SpawnOptions {
   const o = checkOptionNames(given, SPAWN_OPTION_SET, 'spawn options');
   const m: unknown = o.mailbox;
-  const mailbox = m !== null && typeof m === 'object' ? checkOptionNames(m as MailboxOptions, MAILBOX_OPTION_SET, 'spawn options.mailbox') : o.mailbox;
+  const mailbox =
+    m !== null && typeof m === 'object' ? checkOptionNames(m as MailboxOptions, MAILBOX_OPTION_SET, 'spawn options.mailbox') : o.mailbox;
   const supervision = checkSupervisionNames(o.supervision, 'spawn options.supervision');
   return { ...o, ...(mailbox !== undefined ? { mailbox } : {}), ...(supervision !== undefined ? { supervision } : {}) };
 }
@@ -86,7 +97,9 @@ export function boundOf(m: MailboxOptions | undefined): Bound | undefined {
   const overflow = m.overflow ?? 'reject';
   // Own names only: 'constructor' or 'toString' are not policies.
   if (typeof overflow !== 'string' || !Object.hasOwn(OVERFLOW_CODES, overflow)) {
-    throw new InvalidArgumentError(`unknown mailbox overflow policy ${describe(overflow)} (policies: ${Object.keys(OVERFLOW_CODES).join(', ')})`);
+    throw new InvalidArgumentError(
+      `unknown mailbox overflow policy ${describe(overflow)} (policies: ${Object.keys(OVERFLOW_CODES).join(', ')})`,
+    );
   }
   if (m.capacity === undefined) {
     if (m.overflow !== undefined) throw new InvalidArgumentError('a mailbox overflow policy needs a capacity');
@@ -263,7 +276,9 @@ export class Spawner {
         `cannot start ${actor} on pool worker ${host - 1}: ${def} is not loaded there. ` +
           `Workers know only the actors defined in the pool's task module${typeof module === 'string' ? ` (${module})` : ''} or in a module it imports: ` +
           `define it there, and import it from there in the main program.` +
-          (spec.key.startsWith('~') ? ' (Unnamed definitions are found by the source text of their functions; a `name` makes them independent of it.)' : ''),
+          (spec.key.startsWith('~')
+            ? ' (Unnamed definitions are found by the source text of their functions; a `name` makes them independent of it.)'
+            : ''),
       );
     }
     // The failure goes out before the mailbox closes, so that the main thread knows why before

@@ -18,7 +18,17 @@ import * as messages from './messages.js';
 import type { Outbox } from './outbox.js';
 import type { StartFailures } from './spawn.js';
 
-const { EV_TERMINATED, SYS_CHILD_ENDED, SYS_CHILD_FAILED, SYS_CHILD_RESTARTED, SYS_KILL, SYS_RESTART, TERM_FAILED, TERM_KILLED, TERM_UNDEFINED } = protocol;
+const {
+  EV_TERMINATED,
+  SYS_CHILD_ENDED,
+  SYS_CHILD_FAILED,
+  SYS_CHILD_RESTARTED,
+  SYS_KILL,
+  SYS_RESTART,
+  TERM_FAILED,
+  TERM_KILLED,
+  TERM_UNDEFINED,
+} = protocol;
 // Imported values read once into module constants: under tsx (esbuild's CommonJS output) each
 // read of an imported binding is a getter call, too slow for the per-message paths.
 const { msgOf, RESTARTING, RUNNING, STARTING, STOPPED } = record;
@@ -311,7 +321,14 @@ export class Supervisor {
         const error = r.value();
         a.children.delete(child);
         if (a.status !== STOPPED) {
-          this.failed(a, new WeftError('WEFT_ACTOR_STOPPED', `child actor ${child} failed and escalated: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+          this.failed(
+            a,
+            new WeftError(
+              'WEFT_ACTOR_STOPPED',
+              `child actor ${child} failed and escalated: ${(error as Error)?.message ?? String(error)}`,
+              { cause: error },
+            ),
+          );
         }
         return;
       }

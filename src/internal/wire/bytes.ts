@@ -14,8 +14,7 @@ const { SHORT_STRING, utf8Write, ucs2Write } = strings;
 
 function sharedViewError(view: ArrayBufferView): DataCloneError {
   return new DataCloneError(
-    `a ${view.constructor.name} over a SharedArrayBuffer cannot be sent as bytes: it would arrive as a copy, ` +
-      'no longer shared',
+    `a ${view.constructor.name} over a SharedArrayBuffer cannot be sent as bytes: it would arrive as a copy, no longer shared`,
   );
 }
 

@@ -32,9 +32,7 @@ const MAX_FILLED_LENGTH = 1024;
  * `slice` copies (Buffer's `slice` is `subarray`).
  */
 function plainBytes(bytes: Uint8Array): Uint8Array {
-  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
-    ? bytes
-    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function define(o: object, key: string, value: unknown, enumerable: boolean): void {
@@ -203,6 +201,7 @@ export class WireReader {
         for (let i = 0; i < n; i++) h = (Math.imul(h, 31) + u8[q + i]!) | 0;
         const slot = h & (KEY_CACHE_SIZE - 1);
         const cached = this.#keys[slot];
+        // biome-ignore lint/suspicious/noConfusingLabels: a labelled block leaves the comparison loop without a flag (hot path)
         found: if (cached !== undefined && cached.length === n) {
           for (let i = 0; i < n; i++) if (cached.charCodeAt(i) !== u8[q + i]) break found;
           this.#pos = q + n;

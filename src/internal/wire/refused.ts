@@ -77,7 +77,8 @@ export function refusal(v: object): string | undefined {
   if (types.isMapIterator(v) || types.isSetIterator(v)) return 'an iterator could not be cloned';
   if (types.isKeyObject(v)) return 'a KeyObject could not be cloned: Node copies it through its own hooks, which bytes cannot carry';
   if (types.isCryptoKey(v)) return 'a CryptoKey could not be cloned: Node copies it through its own hooks, which bytes cannot carry';
-  if (types.isSharedArrayBuffer(v)) return 'a SharedArrayBuffer could not be cloned: bytes cannot carry shared memory (send it through postMessage)';
+  if (types.isSharedArrayBuffer(v))
+    return 'a SharedArrayBuffer could not be cloned: bytes cannot carry shared memory (send it through postMessage)';
   if (types.isExternal(v) || types.isModuleNamespaceObject(v)) return 'a host object could not be cloned';
   const refused = (refusedProtos ??= builtinRefusals());
   let proto = Object.getPrototypeOf(v) as object | null;

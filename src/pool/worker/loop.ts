@@ -115,7 +115,10 @@ export class WorkerLoop {
         type: 'fatal',
         message: err instanceof Error ? err.message : String(err),
         stack: err instanceof Error ? err.stack : undefined,
-        code: err instanceof Error && typeof (err as Error & { code?: unknown }).code === 'string' ? (err as Error & { code: string }).code : undefined,
+        code:
+          err instanceof Error && typeof (err as Error & { code?: unknown }).code === 'string'
+            ? (err as Error & { code: string }).code
+            : undefined,
       });
       return;
     }

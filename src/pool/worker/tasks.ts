@@ -91,7 +91,7 @@ export class PortInbox {
 
   /** The arguments of task `id` (throws WEFT_WORKER_EXIT if they were lost). */
   take(id: number): unknown[] {
-    for (let m; (m = receiveMessageOnPort(this.#port)); ) {
+    for (let m: { message: unknown } | undefined; (m = receiveMessageOnPort(this.#port)); ) {
       const msg = m.message as { id: number; args: unknown[] };
       this.#inbox.set(msg.id, msg.args);
     }
