@@ -1,6 +1,6 @@
 /**
  * Constants and small helpers shared by the main thread and the pool's workers. The record
- * layouts are documented in crate/core/src/pool/frame.rs; payloads use src/internal/wire.ts.
+ * layouts are documented in crate/core/src/pool/frame.rs; payloads use the wire codec (src/internal/wire/).
  *
  *   task payload:   u16 name id | u8 flags | values (the arguments)
  *   result payload: u8 status   | value
