@@ -8,7 +8,7 @@
 //
 //   node --import=tsx examples/service/loadtest.mjs [--seconds 7] [--connections 32]
 //     [--modes inline,piscina,weft] [--rounds 1000] [--threads N] [--out DIR]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -192,9 +192,16 @@ const report = {
 const jsonPath = join(values.out, 'service.json');
 writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nwrote ${jsonPath}`);
-try {
-  const { writeReport } = await import('../../bench/service/report.ts');
-  console.log(`wrote ${writeReport({ results: values.out, out: join(values.out, 'service.html') })}`);
-} catch (err) {
-  console.error(`the HTML report was not written: ${err.message}`);
-}
+// The HTML report is the repository's `npm run report` (bench/service/report.ts), run as a script:
+// the example does not import benchmark code.
+const reportRun = spawnSync(
+  'npm',
+  ['run', '--silent', 'report', '--', '--results', values.out, '--out', join(values.out, 'service.html')],
+  {
+    cwd: join(here, '..', '..'),
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  },
+);
+if (reportRun.status !== 0)
+  console.error(`the HTML report was not written (npm run report: ${reportRun.error?.message ?? `exit ${reportRun.status}`})`);
