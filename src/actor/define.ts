@@ -8,7 +8,7 @@
  * registry lives on `globalThis`, so it is shared even when the module loaded its own copy of weft.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import {
   BACKOFF_OPTIONS,
@@ -135,7 +135,7 @@ export function defineActor<A, S, H extends Handlers<S>>(given: ActorSpec<A, S, 
   try {
     handlers = spec.handlers !== null && typeof spec.handlers === 'object' ? Object.entries(spec.handlers) : [];
   } catch (err) {
-    throw new InvalidArgumentError(`defineActor: reading the handlers threw: ${err instanceof Error ? err.message : describe(err)}`, {
+    throw new InvalidArgumentError(`defineActor: reading the handlers threw: ${thrownMessage(err)}`, {
       cause: err,
     });
   }

@@ -4,7 +4,7 @@
  * as a handle: system id, process token, actor id, flags).
  */
 import { InvalidArgumentError, WeftError } from '../errors.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 import { handlerMapOf, unhandledText } from './define.js';
 import { HANDLE_ACTOR_REF, registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
 import type { ActorMessage, AnyActorDefinition, AskMessage, AskOptions, AskReply, MessageType } from './types.js';
@@ -183,7 +183,7 @@ function messageType(msg: unknown): unknown {
   try {
     return (msg as { type?: unknown }).type;
   } catch (err) {
-    throw new InvalidArgumentError(`reading the message's type threw: ${err instanceof Error ? err.message : describe(err)}`, {
+    throw new InvalidArgumentError(`reading the message's type threw: ${thrownMessage(err)}`, {
       cause: err,
     });
   }

@@ -24,7 +24,7 @@ import { ACTOR_SYSTEM_OPTIONS, ActorSystem, type ActorSystemOptions } from '../a
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import { Pool, type PoolOptions } from '../pool/index.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 
 /** What the plugin decorates the Fastify instance with (`fastify.weft` by default). */
 export interface WeftDecoration {
@@ -102,7 +102,7 @@ function readPluginOptions(given: WeftPluginOptions): PluginSettings {
     void (options.pool instanceof Pool);
   } catch (err) {
     // A Proxy whose getPrototypeOf trap throws.
-    throw new InvalidArgumentError(`weft/fastify options.pool: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, {
+    throw new InvalidArgumentError(`weft/fastify options.pool: reading it threw: ${thrownMessage(err)}`, {
       cause: err,
     });
   }
@@ -120,7 +120,7 @@ function readPluginOptions(given: WeftPluginOptions): PluginSettings {
     }
   } catch (err) {
     if (err instanceof InvalidArgumentError) throw err;
-    throw new InvalidArgumentError(`weft/fastify options.actors: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, {
+    throw new InvalidArgumentError(`weft/fastify options.actors: reading it threw: ${thrownMessage(err)}`, {
       cause: err,
     });
   }

@@ -35,9 +35,4 @@ export class AbortWatch<K> {
       }
     };
   }
-
-  /** How many signals have a listener (for tests). */
-  get signals(): number {
-    return this.#bySignal.size;
-  }
 }

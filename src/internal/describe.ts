@@ -17,14 +17,14 @@ export function describe(value: unknown): string {
 }
 
 /**
- * Runs `read` (which reads properties of a user's object: getters and Proxy traps run there) and
- * turns anything it throws into `WEFT_INVALID_ARG`-shaped failure through `wrap`, keeping the
- * original error as `cause`.
+ * The message of what a user's getter, Proxy trap or iterator threw, for the `WEFT_INVALID_ARG`
+ * that wraps it (the thrown value itself becomes its `cause`). Never throws.
  */
-export function readGuarded<T>(read: () => T, wrap: (cause: unknown) => Error): T {
+export function thrownMessage(err: unknown): string {
   try {
-    return read();
-  } catch (err) {
-    throw wrap(err);
+    if (err instanceof Error) return err.message;
+  } catch {
+    // A thrown Proxy whose traps throw: described below.
   }
+  return describe(err);
 }

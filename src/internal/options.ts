@@ -8,6 +8,7 @@
  * API shaped like another library's) passes the names it accepts.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { thrownMessage } from './describe.js';
 
 /** The keys of `T` that the list `L` leaves out. */
 type Missing<T, L extends readonly PropertyKey[]> = Exclude<keyof T, L[number]>;
@@ -90,16 +91,6 @@ export function unknownOptionMessage(name: string, allowed: readonly string[], w
   return `${what}: unknown option ${JSON.stringify(name)}${hint} (${list})`;
 }
 
-/** The message of an error `read` threw while weft read a user's object (a getter, a Proxy trap). */
-function thrownBy(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  try {
-    return String(err);
-  } catch {
-    return typeof err;
-  }
-}
-
 /**
  * Throws `WEFT_INVALID_ARG` if `options` (an object; not checked here) has an own enumerable
  * string key that is not in `allowed`. `what` names the bag in the message ("Pool options",
@@ -114,7 +105,7 @@ export function checkOptionNames<T extends object>(options: T, allowed: Readonly
   try {
     keys = Object.keys(options);
   } catch (err) {
-    throw new InvalidArgumentError(`${what}: listing the options threw: ${thrownBy(err)}`, { cause: err });
+    throw new InvalidArgumentError(`${what}: listing the options threw: ${thrownMessage(err)}`, { cause: err });
   }
   for (const key of keys) {
     if (!set.has(key)) throw new InvalidArgumentError(unknownOptionMessage(key, [...set], what));
@@ -125,7 +116,7 @@ export function checkOptionNames<T extends object>(options: T, allowed: Readonly
     try {
       value = (options as Record<string, unknown>)[name];
     } catch (err) {
-      throw new InvalidArgumentError(`${what}: reading option "${name}" threw: ${thrownBy(err)}`, { cause: err });
+      throw new InvalidArgumentError(`${what}: reading option "${name}" threw: ${thrownMessage(err)}`, { cause: err });
     }
     if (value !== undefined) snapshot[name] = value;
   }

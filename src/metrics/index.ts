@@ -27,7 +27,7 @@ import type { ActorStats, ActorSystemStats } from '../actor/system.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import type { PoolStats } from '../pool/index.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 
 /** What is read from a pool: a weft `Pool` (of any task module) fits. */
 export interface PoolStatsSource {
@@ -371,7 +371,7 @@ function entries<T>(
   } catch (err) {
     // A getter or Proxy trap of the user's objects threw while they were checked.
     if (err instanceof InvalidArgumentError) throw err;
-    throw new InvalidArgumentError(`${what}: reading it threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    throw new InvalidArgumentError(`${what}: reading it threw: ${thrownMessage(err)}`, { cause: err });
   }
 }
 

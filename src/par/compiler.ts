@@ -34,7 +34,7 @@ import {
   NUMBER_PREDICATES,
   type OpName,
 } from './ops.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 
 /** The static type of a value: a number, a boolean, or either. */
 export type ValueType = 'number' | 'boolean' | 'mixed';
@@ -858,7 +858,7 @@ export function captureTypes(captures: Captures | undefined): Map<string, ValueT
   try {
     entries = Object.entries(captures);
   } catch (err) {
-    throw new InvalidArgumentError(`reading the captures threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    throw new InvalidArgumentError(`reading the captures threw: ${thrownMessage(err)}`, { cause: err });
   }
   for (const [k, v] of entries) {
     if (typeof v === 'number') types.set(k, 'number');

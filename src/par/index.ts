@@ -20,7 +20,7 @@ export type {
   SortOptions,
   ParOptions,
 } from './pipeline.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 export type { Captures } from './compiler.js';
 export { ParCompileError, type SourcePosition, type FileLocation } from './errors.js';
 
@@ -66,7 +66,7 @@ function fromSource(source: NumericArray | readonly number[], options?: ParOptio
     } catch (err) {
       if (err instanceof InvalidArgumentError) throw err;
       // A Proxy trap or getter of the caller's array threw.
-      throw new InvalidArgumentError(`par(array): reading the array threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      throw new InvalidArgumentError(`par(array): reading the array threw: ${thrownMessage(err)}`, {
         cause: err,
       });
     }

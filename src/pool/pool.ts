@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 import { checkOptionNames } from '../internal/options.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import { getWorkerContext } from './context.js';
@@ -130,7 +130,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     } catch (err) {
       if (err instanceof WeftError) throw err;
       // A module URL Node refuses (a file URL with a host), or a Proxy whose traps throw.
-      throw new InvalidArgumentError(`module: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+      throw new InvalidArgumentError(`module: ${thrownMessage(err)}`, { cause: err });
     }
     this.module = this.#location.url;
     const name: unknown = options.name;

@@ -18,7 +18,7 @@ import {
   type TaskName,
   type TaskResult,
 } from './types.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 
 const POOL_OPTION_SET: ReadonlySet<string> = new Set(POOL_OPTIONS);
 const RUN_OPTION_SET: ReadonlySet<string> = new Set(RUN_OPTIONS);
@@ -110,7 +110,7 @@ export abstract class TaskRunner<M = TaskModule> {
     try {
       list = Array.isArray(items) ? items : Array.from(items);
     } catch (err) {
-      throw new InvalidArgumentError(`pool.map: iterating the items threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      throw new InvalidArgumentError(`pool.map: iterating the items threw: ${thrownMessage(err)}`, {
         cause: err,
       });
     }

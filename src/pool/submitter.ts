@@ -6,7 +6,7 @@
  */
 import { DataCloneError, InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { AbortWatch } from '../internal/abort-watch.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import type { NativePool } from './native-pool.js';
 import { TASK_ARGS_ON_PORT, TASK_MAP, type TaskModuleLabel, readResult, tooManyTaskNamesError, unknownTaskError } from './protocol.js';
@@ -382,7 +382,7 @@ function readSubmitOptions(opts: SubmitOptions | undefined): {
   } catch (err) {
     if (err instanceof WeftError) throw err;
     // A getter or Proxy trap of the options (or of the transfer list) threw.
-    throw new InvalidArgumentError(`reading the run options threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err });
+    throw new InvalidArgumentError(`reading the run options threw: ${thrownMessage(err)}`, { cause: err });
   }
 }
 

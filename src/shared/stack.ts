@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import { type EncodedValue, type NativeValue, type Storable, decode, encode } from './codec.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 import { HANDLE_SHARED_STACK, registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
 
 type NativeStack = InstanceType<typeof native.NativeStack>;
@@ -58,7 +58,7 @@ function readHandle(value: unknown): { id: number; process: number } | undefined
     id = h.id;
     process = h.process;
   } catch (err) {
-    throw new InvalidArgumentError(`SharedStack.from: reading the handle threw: ${err instanceof Error ? err.message : describe(err)}`, {
+    throw new InvalidArgumentError(`SharedStack.from: reading the handle threw: ${thrownMessage(err)}`, {
       cause: err,
     });
   }
@@ -160,7 +160,7 @@ export class SharedStack<T extends Storable = Storable> {
     } catch (err) {
       if (err instanceof WeftError) throw err;
       // An iterator, getter or Proxy trap of the caller's values threw.
-      throw new InvalidArgumentError(`pushMany: reading the values threw: ${err instanceof Error ? err.message : describe(err)}`, {
+      throw new InvalidArgumentError(`pushMany: reading the values threw: ${thrownMessage(err)}`, {
         cause: err,
       });
     }

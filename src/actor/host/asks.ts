@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, WeftError } from '../../errors.js';
 import { AbortWatch } from '../../internal/abort-watch.js';
-import { describe } from '../../internal/describe.js';
+import { describe, thrownMessage } from '../../internal/describe.js';
 import { unknownOptionMessage } from '../../internal/options.js';
 import type { ActorRef } from '../ref.js';
 import { ASK_OPTIONS, type AskOptions } from '../types.js';
@@ -35,7 +35,7 @@ function askOptionsError(o: unknown): InvalidArgumentError | undefined {
     }
   } catch (err) {
     // A Proxy whose traps throw.
-    return new InvalidArgumentError(`ask options: listing them threw: ${err instanceof Error ? err.message : describe(err)}`, {
+    return new InvalidArgumentError(`ask options: listing them threw: ${thrownMessage(err)}`, {
       cause: err,
     });
   }
@@ -114,9 +114,7 @@ export class Asks {
       timeout = options?.timeout ?? this.#timeout;
       signal = options?.signal;
     } catch (err) {
-      return Promise.reject(
-        new InvalidArgumentError(`reading the ask options threw: ${err instanceof Error ? err.message : describe(err)}`, { cause: err }),
-      );
+      return Promise.reject(new InvalidArgumentError(`reading the ask options threw: ${thrownMessage(err)}`, { cause: err }));
     }
     if (typeof timeout !== 'number' || !(timeout > 0)) {
       return Promise.reject(new InvalidArgumentError(`ask timeout must be a positive number of milliseconds, got ${describe(timeout)}`));

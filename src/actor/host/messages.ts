@@ -5,7 +5,7 @@
  * throw): `typeOf` answers undefined, `isThenable` throws `WEFT_INVALID_ARG`.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { describe } from '../../internal/describe.js';
+import { thrownMessage } from '../../internal/describe.js';
 import * as promise from '../../internal/promise.js';
 import { WireReader } from '../../internal/wire.js';
 import { ENV_ASK } from '../protocol.js';
@@ -25,12 +25,9 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
     return thenable(v);
   } catch (err) {
     // Not the handler's own failure but a value nobody can await (a Proxy whose traps throw).
-    throw new InvalidArgumentError(
-      `the handler's result cannot be awaited: reading its \`then\` threw: ${err instanceof Error ? err.message : describe(err)}`,
-      {
-        cause: err,
-      },
-    );
+    throw new InvalidArgumentError(`the handler's result cannot be awaited: reading its \`then\` threw: ${thrownMessage(err)}`, {
+      cause: err,
+    });
   }
 }
 
