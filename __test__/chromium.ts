@@ -1,4 +1,4 @@
-// Finds a Chromium for the browser tests (__test__/report.spec.ts), so that `npm install && npm test`
+// Finds a Chromium for the browser tests (__test__/service/report.spec.ts), so that `npm install && npm test`
 // works on a fresh machine with nothing installed by hand. In this order:
 //   1. CHROMIUM_PATH, when set (a wrong path fails, it is not skipped);
 //   2. a system Chromium or Chrome (Debian's /usr/bin/chromium first);

@@ -15,13 +15,13 @@ import { ROOT, nodeBinary } from './registry-cache.mjs';
 
 /** One spec per capability, run on the majors that do not get the whole suite. */
 export const SHARED_SPECS = [
-  '__test__/stack.spec.ts', // SharedStack
-  '__test__/pool.spec.ts', // Pool
-  '__test__/par.spec.ts', // par
-  '__test__/actor.spec.ts', // actors
-  '__test__/fastify.spec.ts', // weftjs/fastify
-  '__test__/metrics.spec.ts', // weftjs/metrics
-  '__test__/typescript.spec.ts', // TypeScript task modules
+  '__test__/stack/stack.spec.ts', // SharedStack
+  '__test__/pool/pool.spec.ts', // Pool
+  '__test__/par/par.spec.ts', // par
+  '__test__/actor/actor.spec.ts', // actors
+  '__test__/fastify/fastify.spec.ts', // weftjs/fastify
+  '__test__/metrics/metrics.spec.ts', // weftjs/metrics
+  '__test__/package/typescript.spec.ts', // TypeScript task modules
 ];
 
 const PLAN = { 22: 'subset', 24: 'full', 26: 'subset' };

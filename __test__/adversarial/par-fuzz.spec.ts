@@ -3,7 +3,7 @@
 // as plain JavaScript; and randomized misuse of the sources' and targets' buffers (shrunk,
 // detached, grown, written) before and while a terminal is pending, in child processes.
 //
-// Where par-property.spec.ts draws random *expressions* over a few plain sources, this suite
+// Where par/property.spec.ts draws random *expressions* over a few plain sources, this suite
 // draws from a fixed library of closures (fixtures/par-fuzz-shared.ts) and spends its budget on
 // breadth of *sources and edges*: the nine element types, views at a non-zero byteOffset with
 // odd lengths, SharedArrayBuffers, resizable ArrayBuffers and growable SharedArrayBuffers

@@ -1,6 +1,6 @@
 //! Every number the TypeScript layer shares with weft-core, exported once, from here: the
 //! TypeScript modules read these (`native.POOL_KIND_TASK`...) instead of writing the numbers
-//! again, and `__test__/protocol.spec.ts` checks each TypeScript name against its value here.
+//! again, and `__test__/wire/protocol.spec.ts` checks each TypeScript name against its value here.
 //!
 //! - `POOL_*`: the record kinds and flags of the pool's frames (weft-core `pool::frame`).
 //! - `ACTOR_*`: the actor transport's envelope kinds, notices, record kinds and delivery codes

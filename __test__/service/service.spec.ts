@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import test from 'ava';
-import { ROOT } from './helpers.js';
+import { ROOT } from '../helpers.js';
 
 // The demo service (examples/service) imports weft through the package name, i.e. the build in
 // dist/ (`npm install` makes it). It is plain JavaScript, as a user's service would be.

@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { writeReport } from '../bench/service/report.js';
-import { findChromium, type ChromiumLaunch } from './chromium.js';
-import { ROOT } from './helpers.js';
+import { writeReport } from '../../bench/service/report.js';
+import { findChromium, type ChromiumLaunch } from '../chromium.js';
+import { ROOT } from '../helpers.js';
 
 const RESULTS = join(ROOT, 'bench', 'results');
-const SAMPLE = join(__dirname, 'fixtures', 'service-sample.json');
+const SAMPLE = join(__dirname, '..', 'fixtures', 'service-sample.json');
 const BENCH_FILES = ['pool.json', 'par.json', 'actor.json', 'stack.json'];
 /** The real benchmark results present in bench/results: each one gets one chart. */
 const PRESENT = BENCH_FILES.filter((f) => existsSync(join(RESULTS, f)));

@@ -10,9 +10,9 @@ import {
   type TaskName,
   type TaskResult,
   type TaskRunner,
-} from '../src/index.js';
+} from '../../src/index.js';
 
-type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
+type Tasks = typeof import('../fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
 
 /** Exact type equality (fails on `any`). */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import test from 'ava';
-import { ActorSystem, Pool, defineActor, isWeftError, type ActorRef, type Termination } from '../src/index.js';
-import { type Child, Collector, Counter, Crasher, Gate, Parent, Pinger, Recorder, Sender, Ticker } from './fixtures/actors.js';
-import { lastJson, runChild } from './helpers.js';
+import { ActorSystem, Pool, defineActor, isWeftError, type ActorRef, type Termination } from '../../src/index.js';
+import { type Child, Collector, Counter, Crasher, Gate, Parent, Pinger, Recorder, Sender, Ticker } from '../fixtures/actors.js';
+import { lastJson, runChild } from '../helpers.js';
 
-const MODULE = join(__dirname, 'fixtures', 'actors.ts');
+const MODULE = join(__dirname, '..', 'fixtures', 'actors.ts');
 
 // One pool and system for the tests that do not break workers.
 const pool = new Pool({ module: MODULE, threads: 2 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { SharedStack, type SharedStackHandle } from '../src/index.js';
+import { SharedStack, type SharedStackHandle } from '../../src/index.js';
 
 test('LIFO push/pop/peek/size', (t) => {
   const s = new SharedStack<number>();

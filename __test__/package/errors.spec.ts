@@ -1,6 +1,6 @@
 import test from 'ava';
-import { ERROR_CODES, SharedStack, WeftError, isWeftError, type WeftErrorCode } from '../src/index.js';
-import { native } from '../src/native.js';
+import { ERROR_CODES, SharedStack, WeftError, isWeftError, type WeftErrorCode } from '../../src/index.js';
+import { native } from '../../src/native.js';
 
 test('TypeScript and Rust agree on the list of error codes', (t) => {
   t.deepEqual([...native.errorCodes()], [...ERROR_CODES]);

@@ -12,16 +12,16 @@ import {
   type PoolOptions,
   type SharedStackHandle,
   type WeftErrorCode,
-} from '../src/index.js';
-import { WireReader, WireWriter } from '../src/internal/wire.js';
-import type { NativePool } from '../src/pool/native-pool.js';
-import { STATUS_OK } from '../src/pool/protocol.js';
-import { Submitter } from '../src/pool/submitter.js';
-import { rejection } from './helpers.js';
+} from '../../src/index.js';
+import { WireReader, WireWriter } from '../../src/internal/wire.js';
+import type { NativePool } from '../../src/pool/native-pool.js';
+import { STATUS_OK } from '../../src/pool/protocol.js';
+import { Submitter } from '../../src/pool/submitter.js';
+import { rejection } from '../helpers.js';
 
-type Tasks = typeof import('./fixtures/reliability-tasks.mjs', { with: { 'resolution-mode': 'import' }});
+type Tasks = typeof import('../fixtures/reliability-tasks.mjs', { with: { 'resolution-mode': 'import' }});
 
-const TASKS = join(__dirname, 'fixtures/reliability-tasks.mjs');
+const TASKS = join(__dirname, '..', 'fixtures/reliability-tasks.mjs');
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -503,7 +503,7 @@ test.serial(
     invalid(() => new SharedStack(1 as never), 'new SharedStack(1)');
     invalid(() => new SharedStack<number>().pushMany(undefined as never), 'pushMany(undefined)');
     invalid(() => new SharedStack<number>().pushMany([, 1] as number[]), 'pushMany with a hole');
-    const { ActorRef } = await import('../src/index.js');
+    const { ActorRef } = await import('../../src/index.js');
     invalid(
       () => ActorRef.fromJSON({ kind: 'weft:ActorRef', system: 1, process: 1, id: '' as unknown as number, bounded: false, waits: false }),
       'fromJSON id ""',

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, lastJson, runChild } from './helpers.js';
+import { ROOT, lastJson, runChild } from '../helpers.js';
 
 /** Runs a fixture under tsx with a short timeout; returns the result and the wall time. */
 function runQuick(
@@ -12,7 +12,7 @@ function runQuick(
   timeoutMs: number,
 ): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number } {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--import=tsx', join(__dirname, 'fixtures', fixture), ...args], {
+  const r = spawnSync(process.execPath, ['--import=tsx', join(__dirname, '..', 'fixtures', fixture), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: timeoutMs,

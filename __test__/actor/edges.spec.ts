@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import test from 'ava';
-import { ActorRef, ActorSystem, Pool, defineActor } from '../src/index.js';
-import { EdgeCounter, EdgeForwarder, EdgeHang, EdgeScheduler, EdgeThrower, EdgeTimerBomb } from './fixtures/actor-edges-tasks.js';
+import { ActorRef, ActorSystem, Pool, defineActor } from '../../src/index.js';
+import { EdgeCounter, EdgeForwarder, EdgeHang, EdgeScheduler, EdgeThrower, EdgeTimerBomb } from '../fixtures/actor-edges-tasks.js';
 
-const MODULE = join(__dirname, 'fixtures', 'actor-edges-tasks.ts');
+const MODULE = join(__dirname, '..', 'fixtures', 'actor-edges-tasks.ts');
 
 // One pool; each test has its own system (dead-letter counts are per system).
 const pool = new Pool({ module: MODULE, threads: 2 });
@@ -78,7 +78,7 @@ test('a definition the task module does not have: the first ask rejects WEFT_INV
   t.true(err.message.includes(MODULE), `names the task module: ${err.message}`);
   t.regex(err.message, /task module/);
   t.regex(err.message, /task module \(.*\) or in a module it imports: define it there/, 'says where to define it');
-  t.regex(err.message, /actor-edges\.spec\.ts/, 'says where it is defined now');
+  t.regex(err.message, /actor\/edges\.spec\.ts/, 'says where it is defined now');
   t.notRegex(err.message, /is not running/);
 
   // Once known, later uses fail at once, with the same explanation.
@@ -99,7 +99,7 @@ test('a definition the task module does not have: the first ask rejects WEFT_INV
   const uerr = await rejection(u.ask({ type: 'hitUnnamedMainOnly' }));
   t.is(uerr.code, 'WEFT_INVALID_ARG', uerr.message);
   t.regex(uerr.message, /hitUnnamedMainOnly/);
-  t.regex(uerr.message, /actor-edges\.spec\.ts/);
+  t.regex(uerr.message, /actor\/edges\.spec\.ts/);
   t.true(uerr.message.includes(MODULE));
 
   // The same definitions run on the main thread.

@@ -16,11 +16,11 @@ import {
   type PoolOptions,
   type PoolStats,
   type WeftErrorCode,
-} from '../src/index.js';
-import { Counter } from './fixtures/actors.js';
-import { rejection } from './helpers.js';
+} from '../../src/index.js';
+import { Counter } from '../fixtures/actors.js';
+import { rejection } from '../helpers.js';
 
-type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
+type Tasks = typeof import('../fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
 interface CjsTasks {
   double(x: number): number;
   whereAmI(): { kind: string; threadId: number; isMain: boolean };
@@ -28,9 +28,9 @@ interface CjsTasks {
   cjsFail(message: string): never;
 }
 
-const TASKS = join(__dirname, 'fixtures/pool-tasks.mjs');
-const CJS_TASKS = join(__dirname, 'fixtures/pool-tasks.cjs');
-const BAD_MODULE = join(__dirname, 'fixtures/pool-bad-module.mjs');
+const TASKS = join(__dirname, '..', 'fixtures/pool-tasks.mjs');
+const CJS_TASKS = join(__dirname, '..', 'fixtures/pool-tasks.cjs');
+const BAD_MODULE = join(__dirname, '..', 'fixtures/pool-bad-module.mjs');
 
 function fib(n: number): number {
   return n < 2 ? n : fib(n - 1) + fib(n - 2);
@@ -447,7 +447,7 @@ test('unclonable return values reject WEFT_DATA_CLONE', async (t) => {
 // Construction and modules
 
 test('a missing module path throws WEFT_INVALID_ARG at construction, naming the path', (t) => {
-  const missing = join(__dirname, 'fixtures/does-not-exist.mjs');
+  const missing = join(__dirname, '..', 'fixtures/does-not-exist.mjs');
   const err = t.throws(() => new Pool({ module: missing }));
   t.true(isWeftError(err, 'WEFT_INVALID_ARG'));
   t.true(err!.message.includes(missing), err!.message);
@@ -792,7 +792,7 @@ test.serial('idleTimeout: idle workers leave, come back on demand, and busy ones
 });
 
 test.serial('idleTimeout: a worker holding actors stays past it (the actor extension keeps it); it leaves once they stopped', async (t) => {
-  const pool = new Pool({ module: join(__dirname, 'fixtures/actors.ts'), threads: 2, idleTimeout: 150 });
+  const pool = new Pool({ module: join(__dirname, '..', 'fixtures/actors.ts'), threads: 2, idleTimeout: 150 });
   const system = new ActorSystem({ pool });
   t.teardown(async () => {
     await system.shutdown();
@@ -821,7 +821,7 @@ function importsOf(file: string): string[] {
   return specs.map((spec) => relative(SRC, resolve(dirname(file), spec)));
 }
 
-const SRC = join(__dirname, '..', 'src');
+const SRC = join(__dirname, '..', '..', 'src');
 
 function sourcesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })

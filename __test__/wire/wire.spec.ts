@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { inspect, isDeepStrictEqual } from 'node:util';
-import { DataCloneError, InvalidArgumentError, WeftError, isWeftError } from '../src/errors.js';
+import { DataCloneError, InvalidArgumentError, WeftError, isWeftError } from '../../src/errors.js';
 import {
   ERR_CAUSE,
   ERR_CLASS,
@@ -43,8 +43,8 @@ import {
   WIRE_VERSION,
   WireReader,
   WireWriter,
-} from '../src/internal/wire.js';
-import { SharedStack } from '../src/shared/stack.js';
+} from '../../src/internal/wire.js';
+import { SharedStack } from '../../src/shared/stack.js';
 
 function roundTrip(v: unknown, w = new WireWriter(16)): unknown {
   w.reset();
@@ -550,7 +550,7 @@ test('what the wire format cannot carry, though structured clone copies it, is W
 test('the codec uses no v8.serialize: no wire module imports node:v8', (t) => {
   const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
   const { join } = require('node:path') as typeof import('node:path');
-  const dir = join(__dirname, '..', 'src', 'internal', 'wire');
+  const dir = join(__dirname, '..', '..', 'src', 'internal', 'wire');
   const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
   t.true(files.length >= 5);
   for (const f of files) t.notRegex(readFileSync(join(dir, f), 'utf8'), /node:v8|from 'v8'/, f);

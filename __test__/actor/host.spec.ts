@@ -5,11 +5,11 @@
  * transport would, is enough: the host makes no other native call through it.
  */
 import test from 'ava';
-import { WeftError, defineActor } from '../src/index.js';
-import { ActorHost, registerHost, unregisterHost } from '../src/actor/host.js';
-import { ActorRef } from '../src/actor/ref.js';
-import { NativeRuntime, NativeTransport, type ActorTransport, type LocalRuntime } from '../src/actor/transport.js';
-import { native } from '../src/native.js';
+import { WeftError, defineActor } from '../../src/index.js';
+import { ActorHost, registerHost, unregisterHost } from '../../src/actor/host.js';
+import { ActorRef } from '../../src/actor/ref.js';
+import { NativeRuntime, NativeTransport, type ActorTransport, type LocalRuntime } from '../../src/actor/transport.js';
+import { native } from '../../src/native.js';
 
 const HostEcho = defineActor({
   name: 'actor-host.spec.Echo',

@@ -6,15 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidArgumentError, Pool, WeftError, isWeftError, par } from '../src/index.js';
-import { WireReader, WireWriter } from '../src/internal/wire.js';
-import { checkOptionNames, editDistance, nearestName, unknownOptionMessage } from '../src/internal/options.js';
-import { ParCompileError } from '../src/par/errors.js';
-import { platformSuffix } from '../src/native.js';
-import { ROOT, rejection } from './helpers.js';
+import { InvalidArgumentError, Pool, WeftError, isWeftError, par } from '../../src/index.js';
+import { WireReader, WireWriter } from '../../src/internal/wire.js';
+import { checkOptionNames, editDistance, nearestName, unknownOptionMessage } from '../../src/internal/options.js';
+import { ParCompileError } from '../../src/par/errors.js';
+import { platformSuffix } from '../../src/native.js';
+import { ROOT, rejection } from '../helpers.js';
 
-const TASKS = join(__dirname, 'fixtures/edges-tasks.mjs');
-const VERSION = (require('../package.json') as { version: string }).version;
+const TASKS = join(__dirname, '..', 'fixtures/edges-tasks.mjs');
+const VERSION = (require('../../package.json') as { version: string }).version;
 
 let shared: Pool | undefined;
 function pool(): Pool {

@@ -10,12 +10,12 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 // @ts-expect-error: a plain .mjs script without declarations (nodeBinary is typed below).
-import { nodeBinary as nodeBinaryUntyped } from '../scripts/registry-cache.mjs';
-import { ROOT } from './helpers.js';
+import { nodeBinary as nodeBinaryUntyped } from '../../scripts/registry-cache.mjs';
+import { ROOT } from '../helpers.js';
 
 const nodeBinary = nodeBinaryUntyped as (major: number) => string;
 
-const FIXTURE = join(__dirname, 'fixtures', 'par-safety.ts');
+const FIXTURE = join(__dirname, '..', 'fixtures', 'par-safety.ts');
 const CHILD_TIMEOUT_MS = 120_000;
 /** Children at a time (each holds a few 64 MB arrays). */
 const CONCURRENCY = 2;
@@ -124,7 +124,7 @@ for (const name of CASES) {
 // `into` during the call; detaching or shrinking that buffer before the Promise settled made the
 // terminal reject with a plain TypeError (`subarray` on a detached buffer) instead of a weft code.
 test('toArray({ into }) on the synchronous path: into detached or shrunk before the Promise settles rejects WEFT_INVALID_ARG', async (t) => {
-  const { par, WeftError } = await import('../src/index.js');
+  const { par, WeftError } = await import('../../src/index.js');
   const into = new Uint8Array(40);
   const detached = par.range(0, 35).toArray({ into });
   structuredClone(into.buffer, { transfer: [into.buffer] });

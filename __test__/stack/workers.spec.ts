@@ -2,7 +2,7 @@ import test from 'ava';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { SharedStack } from '../src/index.js';
+import { SharedStack } from '../../src/index.js';
 
 test('worker threads push and pop one stack concurrently: every value exactly once', async (t) => {
   const WORKERS = 4;
@@ -11,7 +11,7 @@ test('worker threads push and pop one stack concurrently: every value exactly on
   const workers = Array.from(
     { length: WORKERS },
     (_, id) =>
-      new Worker(join(__dirname, 'fixtures/stack-worker.cjs'), {
+      new Worker(join(__dirname, '..', 'fixtures/stack-worker.cjs'), {
         workerData: { handle: stack.handle, id, count: COUNT, popEvery: 2 },
       }),
   );
@@ -45,7 +45,7 @@ test('a value pushed in a worker pops on the main thread with its type intact', 
   const stack = new SharedStack();
   const w = new Worker(
     `const { workerData } = require('node:worker_threads');
-     const { SharedStack } = require(${JSON.stringify(join(__dirname, '..'))});
+     const { SharedStack } = require(${JSON.stringify(join(__dirname, '..', '..'))});
      const s = SharedStack.from(workerData);
      s.push({ from: 'worker', when: new Date(5), tags: new Set(['a']) });
      s.push(new Int16Array([-2, 3]));
@@ -62,7 +62,7 @@ test('the stack outlives the thread that made it while another thread holds it',
   // A worker creates a stack, pushes, hands us the handle and exits; we attach before it exits.
   const w = new Worker(
     `const { parentPort } = require('node:worker_threads');
-     const { SharedStack } = require(${JSON.stringify(join(__dirname, '..'))});
+     const { SharedStack } = require(${JSON.stringify(join(__dirname, '..', '..'))});
      const s = SharedStack.from(require('node:worker_threads').workerData ?? new SharedStack().handle);
      s.push('made in a worker');
      parentPort.once('message', () => process.exit(0));

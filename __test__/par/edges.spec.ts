@@ -2,8 +2,8 @@
 // fallback pool, and a ParCompileError points at the construct in the user's .ts file.
 import test from 'ava';
 import { runInThisContext } from 'node:vm';
-import { par, ParCompileError } from '../src/index.js';
-import { lastJson, runChild } from './helpers.js';
+import { par, ParCompileError } from '../../src/index.js';
+import { lastJson, runChild } from '../helpers.js';
 
 test('the fallback runs closures that tsx rewrote with __name (named inner functions and classes)', async (t) => {
   // This file runs under tsx (ava's --import=tsx): a named function inside a closure comes out of

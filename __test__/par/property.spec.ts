@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { par, ParCompileError, type NumericArray, type NumericArrayConstructor } from '../src/index.js';
-import type { Par } from '../src/par/pipeline.js';
+import { par, ParCompileError, type NumericArray, type NumericArrayConstructor } from '../../src/index.js';
+import type { Par } from '../../src/par/pipeline.js';
 
 // ---- random closures ---------------------------------------------------------------------------
 

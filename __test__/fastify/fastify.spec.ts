@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import test, { type ExecutionContext } from 'ava';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ActorSystem, Pool, WeftError, type ActorRef, type WeftErrorCode } from '../src/index.js';
-import weftPlugin, { weftPlugin as namedPlugin, type WeftDecoration, type WeftPluginOptions } from '../src/fastify/index.js';
-import { Counter } from './fixtures/actors.js';
+import { ActorSystem, Pool, WeftError, type ActorRef, type WeftErrorCode } from '../../src/index.js';
+import weftPlugin, { weftPlugin as namedPlugin, type WeftDecoration, type WeftPluginOptions } from '../../src/fastify/index.js';
+import { Counter } from '../fixtures/actors.js';
 
-type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
-type ActorTasks = typeof import('./fixtures/actors.js');
+type Tasks = typeof import('../fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
+type ActorTasks = typeof import('../fixtures/actors.js');
 
-const TASKS = join(__dirname, 'fixtures/pool-tasks.mjs');
-const ACTORS = join(__dirname, 'fixtures/actors.ts');
+const TASKS = join(__dirname, '..', 'fixtures/pool-tasks.mjs');
+const ACTORS = join(__dirname, '..', 'fixtures/actors.ts');
 
 async function rejectsWith(t: ExecutionContext, p: PromiseLike<unknown>, code: WeftErrorCode): Promise<void> {
   try {
@@ -156,7 +156,7 @@ test('bad options reject the registration with WEFT_INVALID_ARG', async (t) => {
   await bad({ actors: false });
   await bad({ pool: 3 });
   await bad({ pool: null });
-  await bad({ pool: { module: join(__dirname, 'fixtures/no-such-module.mjs') } });
+  await bad({ pool: { module: join(__dirname, '..', 'fixtures/no-such-module.mjs') } });
   await bad({ pool: { module: TASKS, threads: 0 } });
   await bad({ actors: 'yes' });
   await bad({ actors: { pool: {} } });

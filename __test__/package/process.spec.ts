@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { ROOT, lastJson, runChild } from './helpers.js';
+import { ROOT, lastJson, runChild } from '../helpers.js';
 
 test('process.exit with workers attached and busy exits cleanly', (t) => {
   const r = runChild('exit-with-workers.ts', ['exit']);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { SharedStack } from '../src/index.js';
+import { SharedStack } from '../../src/index.js';
 
 // Values with a structured-clone reference: what `structuredClone` returns is what a pop must
 // return (`deepEqual` compares types, Map/Set contents, typed array kinds and bytes).

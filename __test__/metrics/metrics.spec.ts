@@ -2,14 +2,14 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { Registry, openMetricsContentType, register as globalRegister, type OpenMetricsContentType } from 'prom-client';
-import { ActorSystem, Pool, SharedStack, isWeftError } from '../src/index.js';
-import { registerWeftMetrics, type WeftMetricsOptions } from '../src/metrics/index.js';
-import { Counter, Gate } from './fixtures/actors.js';
+import { ActorSystem, Pool, SharedStack, isWeftError } from '../../src/index.js';
+import { registerWeftMetrics, type WeftMetricsOptions } from '../../src/metrics/index.js';
+import { Counter, Gate } from '../fixtures/actors.js';
 
-type Tasks = typeof import('./fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
+type Tasks = typeof import('../fixtures/pool-tasks.mjs', { with: { 'resolution-mode': 'import' }});
 
-const TASKS = join(__dirname, 'fixtures/pool-tasks.mjs');
-const ACTORS = join(__dirname, 'fixtures/actors.ts');
+const TASKS = join(__dirname, '..', 'fixtures/pool-tasks.mjs');
+const ACTORS = join(__dirname, '..', 'fixtures/actors.ts');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { par, Par, ParCompileError, WeftError, isWeftError, type NumericArray } from '../src/index.js';
-import { native } from '../src/native.js';
-import { OP_NAMES } from '../src/par/ops.js';
-import { INLINE_MAX } from '../src/par/pipeline.js';
+import { par, Par, ParCompileError, WeftError, isWeftError, type NumericArray } from '../../src/index.js';
+import { native } from '../../src/native.js';
+import { OP_NAMES } from '../../src/par/ops.js';
+import { INLINE_MAX } from '../../src/par/pipeline.js';
 
 const BIG = INLINE_MAX * 3 + 17; // runs on weft's threads, over several chunks
 

@@ -17,11 +17,11 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 // @ts-expect-error: a plain .mjs script without declarations (nodeBinary is typed below).
-import { nodeBinary as nodeBinaryUntyped } from '../scripts/registry-cache.mjs';
-import { Pool, WeftError } from '../src/index.js';
-import { loadFailureHint, resolveTaskModule, siblingOf, type TaskModuleLocation } from '../src/pool/module.js';
-import { TS_PROJECT } from './fixtures/ts-project.js';
-import { ROOT } from './helpers.js';
+import { nodeBinary as nodeBinaryUntyped } from '../../scripts/registry-cache.mjs';
+import { Pool, WeftError } from '../../src/index.js';
+import { loadFailureHint, resolveTaskModule, siblingOf, type TaskModuleLocation } from '../../src/pool/module.js';
+import { TS_PROJECT } from '../fixtures/ts-project.js';
+import { ROOT } from '../helpers.js';
 
 const nodeBinary = nodeBinaryUntyped as (major: number) => string;
 

@@ -8,8 +8,8 @@ import {
   type ArgOf,
   type ReplyOf,
   type HandlersOf,
-} from '../src/index.js';
-import { Counter, Pinger } from './fixtures/actors.js';
+} from '../../src/index.js';
+import { Counter, Pinger } from '../fixtures/actors.js';
 
 /** Exact type equality (fails on `any`). */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

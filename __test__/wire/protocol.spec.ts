@@ -1,14 +1,14 @@
 // Every number the TypeScript layer shares with weft-core comes from Rust
 // (crate/binding/src/constants.rs, `#[napi] pub const`): this spec checks that each native
 // constant has its TypeScript name with the same value, and that the TypeScript modules take the
-// numbers from the binding rather than writing them again. (Error codes: errors.spec.ts; par op
-// names: par.spec.ts.)
+// numbers from the binding rather than writing them again. (Error codes: package/errors.spec.ts; par op
+// names: par/par.spec.ts.)
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as actor from '../src/actor/protocol.js';
-import { native } from '../src/native.js';
-import * as pool from '../src/pool/protocol.js';
+import * as actor from '../../src/actor/protocol.js';
+import { native } from '../../src/native.js';
+import * as pool from '../../src/pool/protocol.js';
 
 /** Native name → [TypeScript module, its name there]. */
 const PAIRS: Record<string, [Record<string, unknown>, string]> = {
@@ -85,7 +85,7 @@ test('every native protocol constant has its TypeScript name with the same value
 
 test('the protocol modules read the shared numbers from the binding instead of writing them again', (t) => {
   for (const file of ['src/pool/protocol.ts', 'src/actor/protocol.ts']) {
-    const text = readFileSync(join(__dirname, '..', file), 'utf8');
+    const text = readFileSync(join(__dirname, '..', '..', file), 'utf8');
     for (const [name, [, tsName]] of Object.entries(PAIRS)) {
       if (!text.includes(`export const ${tsName} =`)) continue;
       t.regex(text, new RegExp(`export const ${tsName} = native\\.${name};`), `${file}: ${tsName} comes from native.${name}`);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { par, ParCompileError, isWeftError, type NumericArray } from '../src/index.js';
-import { lastJson, runChild } from './helpers.js';
+import { par, ParCompileError, isWeftError, type NumericArray } from '../../src/index.js';
+import { lastJson, runChild } from '../helpers.js';
 
 // A closure the compiler rejects (a `for` loop) and its meaning, for the reference.
 const triple = (x: number): number => {

@@ -1,14 +1,14 @@
 // Unknown option names in the actor, Fastify and metrics option bags throw (or reject with)
 // WEFT_INVALID_ARG naming the option, the nearest valid one and the bag; valid options still work.
-// (Pool, runWith, map and par options: edges.spec.ts.)
+// (Pool, runWith, map and par options: pool/edges.spec.ts.)
 import { runInThisContext } from 'node:vm';
 import test, { type ExecutionContext } from 'ava';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
-import { ActorSystem, ParCompileError, defineActor, par, type FileLocation } from '../src/index.js';
-import weftPlugin, { type WeftPluginOptions } from '../src/fastify/index.js';
-import { registerWeftMetrics, type WeftMetricsOptions } from '../src/metrics/index.js';
-import { Counter } from './fixtures/actors.js';
+import { ActorSystem, ParCompileError, defineActor, par, type FileLocation } from '../../src/index.js';
+import weftPlugin, { type WeftPluginOptions } from '../../src/fastify/index.js';
+import { registerWeftMetrics, type WeftMetricsOptions } from '../../src/metrics/index.js';
+import { Counter } from '../fixtures/actors.js';
 
 type Thrown = { code?: unknown; message: string };
 
