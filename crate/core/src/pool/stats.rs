@@ -1,8 +1,13 @@
-//! Pool statistics: counters per slot and wait/run-time histograms (HdrHistogram).
+//! Pool statistics: counters per slot and wait/run-time histograms (HdrHistogram), and
+//! [`Pool::stats`], the snapshot of them.
 
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+
+use super::Pool;
+use crate::sync::atomic::Ordering;
+use crate::sync::lock;
 
 /// Percentiles of a duration distribution, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -113,5 +118,39 @@ impl Histograms {
     }
     pub(crate) fn run(&self) -> Percentiles {
         percentiles(&self.run)
+    }
+}
+
+impl Pool {
+    /// A snapshot of the counters and histograms.
+    pub fn stats(&self) -> PoolStats {
+        let elapsed = self.started.elapsed().as_nanos().max(1) as f64;
+        let slots: Vec<SlotStats> = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SlotStats {
+                index: i,
+                completed: s.stats.completed.load(Ordering::Relaxed),
+                failed: s.stats.failed.load(Ordering::Relaxed),
+                stolen: s.stats.stolen.load(Ordering::Relaxed),
+                running: lock(&s.outstanding).len(),
+                restarts: s.stats.restarts.load(Ordering::Relaxed),
+                busy: s.stats.busy_ns.load(Ordering::Relaxed) as f64 / elapsed,
+            })
+            .collect();
+        let hist = lock(&self.hist);
+        PoolStats {
+            threads: self.slots.len(),
+            queued: self.queued(),
+            running: slots.iter().map(|s| s.running).sum(),
+            completed: slots.iter().map(|s| s.completed).sum(),
+            failed: slots.iter().map(|s| s.failed).sum(),
+            stolen: slots.iter().map(|s| s.stolen).sum(),
+            utilization: slots.iter().map(|s| s.busy).sum::<f64>() / self.slots.len() as f64,
+            wait: hist.wait(),
+            run: hist.run(),
+            slots,
+        }
     }
 }
