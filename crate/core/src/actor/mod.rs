@@ -23,21 +23,36 @@
 //! Messages are opaque byte envelopes written by the JavaScript codec; this module reads only
 //! their first bytes (see [`envelope`]) so that it can fail an `ask` whose message is dropped,
 //! refused or undeliverable, and it counts every such message as a dead letter.
+//!
+//! This file holds the system itself (its hosts and cells) and an actor's life: create, look up,
+//! remove, rehome. The rest has a file beside it: the wire formats ([`envelope`], [`notice`]),
+//! sending (`send.rs`), a host's drain (`drain.rs`), dead letters (`dead_letter.rs`) and
+//! per-actor counters (`stats.rs`).
 
 pub(crate) mod cell;
+mod dead_letter;
+mod drain;
+pub mod envelope;
 pub(crate) mod host;
+pub mod notice;
+mod send;
+mod stats;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, PoisonError};
 
 use crate::error::{Code, Error, Result};
-use crate::mailbox::{Mailbox, Overflow, Sent};
+use crate::mailbox::{Mailbox, Overflow};
 use crate::registry::{Registered, Registry};
 use crate::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use crate::sync::{lock, Mutex, RwLock};
 pub use cell::Cell;
 use cell::RunState;
+pub use dead_letter::DeadLetter;
+pub use drain::{OUT_CONTROL, OUT_MESSAGE, OUT_NOTICE};
 use host::Host;
+pub use send::{IN_NOTICE, IN_SYSTEM, IN_USER};
+pub use stats::CellStats;
 
 static SYSTEMS: Registry<ActorSystem> = Registry::new("ActorSystem");
 
@@ -56,107 +71,6 @@ pub use crate::notify::Notify;
 /// The host of the main thread.
 pub const MAIN_HOST: u32 = 0;
 
-/// The fixed head of a message envelope, the only part of it this module reads.
-///
-/// ```text
-/// u8 kind   TELL (0) | ASK (1) | SYSTEM (2)
-/// ASK:      u32 reply host, u32 ask id
-/// then the JavaScript payload
-/// ```
-pub mod envelope {
-    /// A message that wants no reply.
-    pub const TELL: u8 = 0;
-    /// A message whose reply (or failure) goes to the asking host as a notice.
-    pub const ASK: u8 = 1;
-    /// A lifecycle or supervision message, for the system lane.
-    pub const SYSTEM: u8 = 2;
-    /// Several user envelopes from one sender to one unbounded mailbox, in order: `u32 count`,
-    /// then `count × (u32 len, envelope)`. `send_batch` bundles a sender's consecutive messages
-    /// to the same actor, so a run of sends costs one queue push and one wake check, not one each.
-    pub const BUNDLE: u8 = 3;
-
-    /// The envelopes inside a bundle (or the envelope itself).
-    pub fn each(env: &[u8], mut f: impl FnMut(&[u8])) {
-        if env.first() != Some(&BUNDLE) {
-            f(env);
-            return;
-        }
-        let mut at = 5;
-        while at + 4 <= env.len() {
-            let len = u32::from_le_bytes([env[at], env[at + 1], env[at + 2], env[at + 3]]) as usize;
-            let Some(inner) = env.get(at + 4..at + 4 + len) else {
-                return;
-            };
-            f(inner);
-            at += 4 + len;
-        }
-    }
-
-    /// How many messages an envelope holds.
-    pub fn count(env: &[u8]) -> usize {
-        if env.first() == Some(&BUNDLE) && env.len() >= 5 {
-            u32::from_le_bytes([env[1], env[2], env[3], env[4]]) as usize
-        } else {
-            1
-        }
-    }
-
-    /// The reply address of an ask envelope.
-    pub fn ask_of(env: &[u8]) -> Option<(u32, u32)> {
-        if env.len() >= 9 && env[0] == ASK {
-            let host = u32::from_le_bytes([env[1], env[2], env[3], env[4]]);
-            let id = u32::from_le_bytes([env[5], env[6], env[7], env[8]]);
-            Some((host, id))
-        } else {
-            None
-        }
-    }
-}
-
-/// Notices: records for a host that are not messages to one of its actors.
-///
-/// ```text
-/// u8 kind, then
-/// REPLY (1):       u32 ask id, then the JavaScript reply (written by JavaScript)
-/// ASK_FAILED (2):  u32 ask id, u8 reason (REASON_*), u32 actor
-/// ROOM (3):        u32 actor              a full `wait` mailbox has room again
-/// LOST (4):        u32 n, n × u32 actor   these actors lost their thread (asks to them fail)
-/// EVENT (5):       JavaScript lifecycle records (written by JavaScript)
-/// ```
-pub mod notice {
-    /// The reply to an ask.
-    pub const REPLY: u8 = 1;
-    /// An ask whose message was refused, dropped or undeliverable.
-    pub const ASK_FAILED: u8 = 2;
-    /// A full `wait` mailbox has room again.
-    pub const ROOM: u8 = 3;
-    /// Actors that lost their thread.
-    pub const LOST: u8 = 4;
-    /// A lifecycle event (written by JavaScript).
-    pub const EVENT: u8 = 5;
-
-    /// The mailbox was full (`reject`, `wait`) or dropped the message (`drop-*`).
-    pub const REASON_FULL: u8 = 1;
-    /// The actor has stopped (or never existed).
-    pub const REASON_STOPPED: u8 = 2;
-}
-
-/// Kinds of the records [`ActorSystem::drain`] writes: `u8 kind | u32 actor | u32 len | bytes`.
-/// This one: a message (an envelope, or a bundle of them) for `actor`.
-pub const OUT_MESSAGE: u8 = 1;
-/// A notice for the host (see [`notice`]); `actor` is 0.
-pub const OUT_NOTICE: u8 = 2;
-/// A system message delivered around the mailbox (its actor was running; see `send`).
-pub const OUT_CONTROL: u8 = 3;
-
-/// Kinds of the records [`ActorSystem::send_batch`] reads: `u8 kind | u32 target | u32 len | bytes`.
-/// This one: a user message for actor `target`.
-pub const IN_USER: u8 = 1;
-/// A system message for actor `target`.
-pub const IN_SYSTEM: u8 = 2;
-/// A notice for host `target`.
-pub const IN_NOTICE: u8 = 3;
-
 /// What happened to one message sent with [`ActorSystem::send`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
@@ -170,47 +84,6 @@ pub enum Delivery {
     Full = 3,
     /// The actor has stopped or never existed (a dead letter).
     Stopped = 4,
-}
-
-/// A dead letter kept for inspection.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeadLetter {
-    /// The actor it was sent to (0: unknown, it had stopped).
-    pub actor: u32,
-    /// Why: [`Delivery::Evicted`], [`Delivery::Dropped`], [`Delivery::Full`] or
-    /// [`Delivery::Stopped`].
-    pub reason: Delivery,
-    /// The message.
-    pub envelope: Box<[u8]>,
-}
-
-/// The most messages one bundle holds (a bundle counts as that many toward drain limits).
-const MAX_BUNDLE: u32 = 256;
-
-/// How many dead letters [`ActorSystem::recent_dead_letters`] keeps.
-const RECENT_DEAD: usize = 64;
-
-/// Counters of one actor.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CellStats {
-    /// The actor.
-    pub id: u32,
-    /// The host it runs on.
-    pub host: u32,
-    /// User messages queued now.
-    pub depth: usize,
-    /// System messages queued now.
-    pub system_depth: usize,
-    /// Messages handed to its host.
-    pub processed: u64,
-    /// Restarts (by its supervisor, or after its thread died).
-    pub restarts: u64,
-    /// Messages to it that became dead letters.
-    pub dead_letters: u64,
-    /// Messages its mailbox's overflow policy evicted or discarded.
-    pub dropped: u64,
-    /// Sends its full mailbox refused.
-    pub refused: u64,
 }
 
 /// The transport of one actor system: its hosts and its actors' cells.
@@ -346,270 +219,6 @@ impl ActorSystem {
         self.cell(id).map(|c| c.host.load(Ordering::Acquire))
     }
 
-    /// Sends one envelope to an actor (user lane, or the system lane ahead of it) from a thread
-    /// whose host is `from`. A `wait` mailbox that is full registers `from` for a ROOM notice.
-    /// A system message for an actor whose host is running it goes to the host directly
-    /// (`OUT_CONTROL`), so that it is not held up by a slow handler.
-    pub fn send(&self, from: u32, target: u32, system: bool, env: Box<[u8]>) -> Delivery {
-        match self.cell(target) {
-            Some(cell) => self.send_to(&cell, from, system, env),
-            None => {
-                self.dead_letter(None, Delivery::Stopped, env);
-                Delivery::Stopped
-            }
-        }
-    }
-
-    fn send_to(&self, cell: &Cell, from: u32, system: bool, env: Box<[u8]>) -> Delivery {
-        if system && cell.state.is_running() && !cell.mailbox.is_closed() {
-            // Its host is busy with a batch of its messages (perhaps for long: an async handler)
-            // and takes nothing more from its mailbox until then; a kill or restart must not
-            // wait behind that. The control queue is drained on every turn of the host.
-            if let Some(host) = self.hosts.get(cell.host.load(Ordering::Acquire) as usize) {
-                host.control.push((cell.id, env));
-                host.wake();
-                return Delivery::Queued;
-            }
-        }
-        let outcome = if system {
-            match cell.mailbox.send_system(env) {
-                Ok(()) => Delivery::Queued,
-                Err(env) => {
-                    self.dead_letter(Some(cell), Delivery::Stopped, env);
-                    Delivery::Stopped
-                }
-            }
-        } else {
-            match cell.mailbox.send(env) {
-                Sent::Queued => Delivery::Queued,
-                Sent::Evicted(old) => {
-                    self.dead_letter(Some(cell), Delivery::Evicted, old);
-                    Delivery::Evicted
-                }
-                Sent::Dropped(env) => {
-                    self.dead_letter(Some(cell), Delivery::Dropped, env);
-                    return Delivery::Dropped;
-                }
-                Sent::Full(_env) => {
-                    if matches!(cell.mailbox.bound(), Some((_, Overflow::Wait))) {
-                        let mut w = lock(&cell.waiters);
-                        if !w.contains(&from) {
-                            w.push(from);
-                        }
-                    }
-                    return Delivery::Full;
-                }
-                Sent::Closed(env) => {
-                    self.dead_letter(Some(cell), Delivery::Stopped, env);
-                    return Delivery::Stopped;
-                }
-            }
-        };
-        if outcome != Delivery::Stopped {
-            self.schedule(cell);
-        }
-        outcome
-    }
-
-    /// After a message was queued: makes sure the actor's host will look at it.
-    fn schedule(&self, cell: &Cell) {
-        self.schedule_and(cell, true);
-    }
-
-    /// As `schedule`; `wake: false` when the caller is the host itself, about to drain.
-    fn schedule_and(&self, cell: &Cell, wake: bool) {
-        if cell.state.schedule() {
-            self.enqueue(cell, wake);
-        }
-    }
-
-    /// Puts a cell that was just moved to `SCHEDULED` on its host's ready queue.
-    fn enqueue(&self, cell: &Cell, wake: bool) {
-        if let Some(host) = self.hosts.get(cell.host.load(Ordering::Acquire) as usize) {
-            host.ready.push(cell.id);
-            if wake {
-                host.wake();
-            }
-        }
-    }
-
-    /// Reads a batch of `u8 kind | u32 target | u32 len | bytes` records (IN_*) sent by a thread
-    /// whose host is `from`. Only for unbounded mailboxes' messages and notices: a bounded
-    /// mailbox's outcome matters to its sender, so those go through [`send`](Self::send) one by
-    /// one. Messages to stopped actors become dead letters (and fail their asks).
-    pub fn send_batch(&self, from: u32, records: &[u8]) -> Result<()> {
-        let bad = || Error::new(Code::InvalidArg, "a malformed actor send batch");
-        let cells = self.cells.read().unwrap_or_else(PoisonError::into_inner);
-        let mut at = 0;
-        let mut last: Option<(u32, Arc<Cell>)> = None;
-        // A run of user messages to one unbounded mailbox, bundled: (target, cell, bytes, count).
-        let mut run: Option<(Arc<Cell>, Vec<u8>, u32)> = None;
-        let flush = |run: &mut Option<(Arc<Cell>, Vec<u8>, u32)>| {
-            if let Some((cell, mut bytes, n)) = run.take() {
-                bytes[1..5].copy_from_slice(&n.to_le_bytes());
-                self.send_to(&cell, from, false, bytes.into_boxed_slice());
-            }
-        };
-        while at < records.len() {
-            let kind = records[at];
-            let target = read_u32(records, at + 1).ok_or_else(bad)?;
-            let len = read_u32(records, at + 5).ok_or_else(bad)? as usize;
-            let body = records.get(at + 9..at + 9 + len).ok_or_else(bad)?;
-            at += 9 + len;
-            match kind {
-                IN_NOTICE => {
-                    flush(&mut run);
-                    let host = self.host(target)?;
-                    host.notices.push(body.into());
-                    host.wake();
-                }
-                IN_USER | IN_SYSTEM => {
-                    let cell = match &last {
-                        Some((id, c)) if *id == target => Some(c.clone()),
-                        _ => cells.get(&target).cloned(),
-                    };
-                    let Some(c) = cell else {
-                        flush(&mut run);
-                        self.dead_letter(None, Delivery::Stopped, body.into());
-                        continue;
-                    };
-                    last = Some((target, c.clone()));
-                    let bundle = kind == IN_USER && c.mailbox.bound().is_none();
-                    if !bundle {
-                        flush(&mut run);
-                        self.send_to(&c, from, kind == IN_SYSTEM, body.into());
-                        continue;
-                    }
-                    match &mut run {
-                        Some((rc, bytes, n)) if rc.id == target && *n < MAX_BUNDLE => {
-                            bytes.extend_from_slice(&(len as u32).to_le_bytes());
-                            bytes.extend_from_slice(body);
-                            *n += 1;
-                        }
-                        _ => {
-                            flush(&mut run);
-                            let mut bytes = Vec::with_capacity(64.max(5 + 4 + len));
-                            bytes.push(envelope::BUNDLE);
-                            bytes.extend_from_slice(&[0; 4]);
-                            bytes.extend_from_slice(&(len as u32).to_le_bytes());
-                            bytes.extend_from_slice(body);
-                            run = Some((c, bytes, 1));
-                        }
-                    }
-                }
-                _ => return Err(bad()),
-            }
-        }
-        flush(&mut run);
-        Ok(())
-    }
-
-    /// Counts a dead letter, keeps it among the recent ones, and fails it if it is an ask.
-    fn dead_letter(&self, cell: Option<&Cell>, reason: Delivery, env: Box<[u8]>) {
-        let n = envelope::count(&env) as u64;
-        self.dead_letters.fetch_add(n, Ordering::Relaxed);
-        let actor = cell.map_or(0, |c| {
-            c.dead_letters.fetch_add(n, Ordering::Relaxed);
-            c.id
-        });
-        envelope::each(&env, |e| self.fail_ask(e, actor, reason));
-        let mut recent = lock(&self.recent_dead);
-        if recent.len() == RECENT_DEAD {
-            recent.pop_front();
-        }
-        recent.push_back(DeadLetter {
-            actor,
-            reason,
-            envelope: env,
-        });
-    }
-
-    fn fail_ask(&self, env: &[u8], actor: u32, reason: Delivery) {
-        if let Some((host, ask)) = envelope::ask_of(env) {
-            if let Some(h) = self.hosts.get(host as usize) {
-                let mut n = Vec::with_capacity(10);
-                n.push(notice::ASK_FAILED);
-                n.extend_from_slice(&ask.to_le_bytes());
-                n.push(if reason == Delivery::Stopped {
-                    notice::REASON_STOPPED
-                } else {
-                    notice::REASON_FULL
-                });
-                n.extend_from_slice(&actor.to_le_bytes());
-                h.notices.push(n.into_boxed_slice());
-                h.wake();
-            }
-        }
-    }
-
-    /// Called by the thread of `host`: releases the actors in `released` (their host finished
-    /// the batch it took), then writes up to `max` messages (at most `per_actor` per actor) and
-    /// every notice into `out` as `OUT_*` records. Returns how many records it wrote. Call it
-    /// until it writes nothing: only then is the host's wake-up re-armed for sure.
-    pub fn drain(
-        &self,
-        host: u32,
-        released: &[u32],
-        max: usize,
-        per_actor: usize,
-        out: &mut Vec<u8>,
-    ) -> Result<usize> {
-        let h = self.host(host)?;
-        // Re-arm the wake-up first: whatever is queued after this swap wakes the host again.
-        h.wake.rearm();
-        for &id in released {
-            if let Some(cell) = self.cell(id) {
-                if cell.host.load(Ordering::Acquire) == host {
-                    self.release(&cell);
-                }
-            }
-        }
-        let mut n = 0;
-        while let Some(notice) = h.notices.pop() {
-            write_out(out, OUT_NOTICE, 0, &notice);
-            n += 1;
-        }
-        while let Some((id, env)) = h.control.pop() {
-            write_out(out, OUT_CONTROL, id, &env);
-            n += 1;
-        }
-        let max = max.max(1);
-        let per_actor = per_actor.max(1);
-        while n < max {
-            let Some(id) = h.ready.pop() else { break };
-            let Some(cell) = self.cell(id) else { continue };
-            if cell.host.load(Ordering::Acquire) != host || !cell.state.start() {
-                continue; // moved to another host, or a stale entry
-            }
-            let mut taken = 0;
-            let mut messages = 0;
-            while taken < per_actor && n < max {
-                let Some(env) = cell.mailbox.recv() else {
-                    break;
-                };
-                let k = envelope::count(&env);
-                write_out(out, OUT_MESSAGE, id, &env);
-                taken += k;
-                n += k;
-                messages += k;
-            }
-            cell.processed.fetch_add(messages as u64, Ordering::Relaxed);
-            if taken == 0 {
-                self.release(&cell);
-            }
-        }
-        Ok(n)
-    }
-
-    /// RUNNING → IDLE, then schedules the actor again if messages came meanwhile.
-    fn release(&self, cell: &Cell) {
-        if cell.state.release(|| !cell.mailbox.is_empty()) {
-            // Only `drain` releases, on the actor's own host, and it drains the ready queue next:
-            // no wake-up.
-            self.enqueue(cell, false);
-        }
-    }
-
     /// Stops an actor for good: later sends are dead letters, and so is everything still queued
     /// (asks among them fail with REASON_STOPPED). Frees its name. Returns how many messages
     /// were still queued.
@@ -668,48 +277,6 @@ impl ActorSystem {
         }
     }
 
-    /// Counters of one actor.
-    pub fn stats_of(&self, id: u32) -> Option<CellStats> {
-        self.cell(id).map(|c| {
-            let m = c.mailbox.stats();
-            CellStats {
-                id,
-                host: c.host.load(Ordering::Relaxed),
-                depth: m.depth,
-                system_depth: m.system_depth,
-                processed: c.processed.load(Ordering::Relaxed),
-                restarts: c.restarts.load(Ordering::Relaxed),
-                dead_letters: c.dead_letters.load(Ordering::Relaxed),
-                dropped: m.dropped,
-                refused: m.refused,
-            }
-        })
-    }
-
-    /// Counters of every live actor, by id.
-    pub fn stats(&self) -> Vec<CellStats> {
-        let ids: Vec<u32> = self
-            .cells
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .copied()
-            .collect();
-        let mut all: Vec<CellStats> = ids.into_iter().filter_map(|id| self.stats_of(id)).collect();
-        all.sort_by_key(|s| s.id);
-        all
-    }
-
-    /// Dead letters since the system started.
-    pub fn dead_letters(&self) -> u64 {
-        self.dead_letters.load(Ordering::Relaxed)
-    }
-
-    /// The most recent dead letters (oldest first), up to 64.
-    pub fn recent_dead_letters(&self) -> Vec<DeadLetter> {
-        lock(&self.recent_dead).iter().cloned().collect()
-    }
-
     /// How many actors are alive.
     pub fn len(&self) -> usize {
         self.cells
@@ -722,13 +289,6 @@ impl ActorSystem {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-fn write_out(out: &mut Vec<u8>, kind: u8, actor: u32, body: &[u8]) {
-    out.push(kind);
-    out.extend_from_slice(&actor.to_le_bytes());
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(body);
 }
 
 #[cfg(all(test, not(loom)))]
