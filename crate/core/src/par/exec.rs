@@ -4,179 +4,30 @@
 //! decides which thread runs which chunk. Every terminal is either independent of the
 //! decomposition (exact sums, min/max, counts, some/every, arrays in source order) or, for
 //! `reduce`, defined on this fixed decomposition, so results never depend on the thread count.
+//!
+//! This file holds the terminals' vocabulary ([`Terminal`], [`Output`], [`Mode`]), a run's
+//! chunking ([`Job`]), the number terminals and the entry points; the array terminals are in
+//! `exec/collect.rs`.
+
+mod collect;
 
 use crate::sync::unmodelled::{AtomicBool, Ordering as AtomicOrdering};
-use std::cmp::Ordering;
-use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use super::array::{Array, ArrayMut, ElemKind};
 use super::eval::{Regs, BLOCK};
 use super::js;
 use super::program::{Kind, Pipeline};
+use super::source::Source;
 use super::sum::ExactSum;
 use crate::error::{Code, Error, Result};
+use collect::{
+    array_of, sort_values, ToF32, ToF64, ToI16, ToI32, ToI8, ToU16, ToU32, ToU8, ToU8Clamped,
+};
 
 /// Source elements per chunk (the fixed decomposition).
 pub const CHUNK: usize = 1 << 14;
-
-/// Where the values come from. Typed arrays are read in place.
-#[derive(Clone, Copy, Debug)]
-pub enum Source<'a> {
-    /// A `Float64Array`'s elements.
-    F64(&'a [f64]),
-    /// A `Float32Array`'s elements.
-    F32(&'a [f32]),
-    /// A `Int8Array`'s elements.
-    I8(&'a [i8]),
-    /// A `Uint8Array`'s elements.
-    U8(&'a [u8]),
-    /// A `Int16Array`'s elements.
-    I16(&'a [i16]),
-    /// A `Uint16Array`'s elements.
-    U16(&'a [u16]),
-    /// A `Int32Array`'s elements.
-    I32(&'a [i32]),
-    /// A `Uint32Array`'s elements.
-    U32(&'a [u32]),
-    /// `start + k * step` for `k` in `0..len`.
-    Range {
-        /// The first value.
-        start: f64,
-        /// The difference between neighbours.
-        step: f64,
-        /// How many values.
-        len: u64,
-    },
-}
-
-impl Source<'_> {
-    /// How many values it holds.
-    pub fn len(&self) -> u64 {
-        match self {
-            Source::F64(s) => s.len() as u64,
-            Source::F32(s) => s.len() as u64,
-            Source::I8(s) => s.len() as u64,
-            Source::U8(s) => s.len() as u64,
-            Source::I16(s) => s.len() as u64,
-            Source::U16(s) => s.len() as u64,
-            Source::I32(s) => s.len() as u64,
-            Source::U32(s) => s.len() as u64,
-            Source::Range { len, .. } => *len,
-        }
-    }
-
-    /// Whether it holds no value.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Reads elements `lo..lo + n` into `x` (as numbers) and, if asked, their indices into `i`.
-    #[inline]
-    fn load(&self, lo: u64, n: usize, regs: &mut Regs, index: bool) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
-                // `load_avx2`.
-                unsafe { self.load_avx2(lo, n, regs, index) };
-                return;
-            }
-        }
-        self.load_body(lo, n, regs, index);
-    }
-
-    /// [`load_body`](Self::load_body) compiled for AVX2 (the widening and range loops vectorise;
-    /// same values).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn load_avx2(&self, lo: u64, n: usize, regs: &mut Regs, index: bool) {
-        self.load_body(lo, n, regs, index);
-    }
-
-    #[inline(always)]
-    fn load_body(&self, lo: u64, n: usize, regs: &mut Regs, index: bool) {
-        #[inline(always)]
-        fn widen<T: Copy>(src: &[T], x: &mut [f64], f: impl Fn(T) -> f64) {
-            for (d, &s) in x.iter_mut().zip(src) {
-                *d = f(s);
-            }
-        }
-        let x = &mut regs.x[..n];
-        let lo_us = lo as usize;
-        match *self {
-            Source::F64(s) => x.copy_from_slice(&s[lo_us..lo_us + n]),
-            Source::F32(s) => widen(&s[lo_us..lo_us + n], x, f64::from),
-            Source::I8(s) => widen(&s[lo_us..lo_us + n], x, f64::from),
-            Source::U8(s) => widen(&s[lo_us..lo_us + n], x, f64::from),
-            Source::I16(s) => widen(&s[lo_us..lo_us + n], x, f64::from),
-            Source::U16(s) => widen(&s[lo_us..lo_us + n], x, f64::from),
-            Source::I32(s) => widen(&s[lo_us..lo_us + n], x, f64::from),
-            Source::U32(s) => widen(&s[lo_us..lo_us + n], x, f64::from),
-            Source::Range { start, step, .. } => {
-                // `lo + j` is exact in f64 (a source has fewer than 2^53 elements), and adding
-                // the lane offsets from a table keeps the loop free of integer conversions.
-                let base = lo as f64;
-                for (d, &j) in x.iter_mut().zip(lane_offsets()) {
-                    *d = start + (base + j) * step;
-                }
-            }
-        }
-        if index {
-            let base = lo as f64;
-            for (d, &j) in regs.i[..n].iter_mut().zip(lane_offsets()) {
-                *d = base + j;
-            }
-        }
-    }
-}
-
-/// `[0.0, 1.0, …]`, one offset per lane of a block.
-fn lane_offsets() -> &'static [f64; BLOCK] {
-    static OFFSETS: OnceLock<[f64; BLOCK]> = OnceLock::new();
-    OFFSETS.get_or_init(|| std::array::from_fn(|j| j as f64))
-}
-
-/// The kinds of typed array a result can be written as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ElemKind {
-    /// `Float64Array`.
-    F64 = 0,
-    /// `Float32Array`.
-    F32 = 1,
-    /// `Int8Array`.
-    I8 = 2,
-    /// `Uint8Array`.
-    U8 = 3,
-    /// `Uint8ClampedArray`.
-    U8Clamped = 4,
-    /// `Int16Array`.
-    I16 = 5,
-    /// `Uint16Array`.
-    U16 = 6,
-    /// `Int32Array`.
-    I32 = 7,
-    /// `Uint32Array`.
-    U32 = 8,
-}
-
-impl ElemKind {
-    /// The kind with this code (its discriminant, shared with the JavaScript side).
-    pub fn from_code(code: u32) -> Option<ElemKind> {
-        Some(match code {
-            0 => ElemKind::F64,
-            1 => ElemKind::F32,
-            2 => ElemKind::I8,
-            3 => ElemKind::U8,
-            4 => ElemKind::U8Clamped,
-            5 => ElemKind::I16,
-            6 => ElemKind::U16,
-            7 => ElemKind::I32,
-            8 => ElemKind::U32,
-            _ => return None,
-        })
-    }
-}
 
 /// What to compute.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -212,102 +63,6 @@ pub enum Terminal {
     },
 }
 
-/// A typed array's contents, owned.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Array {
-    /// A `Float64Array`'s elements.
-    F64(Vec<f64>),
-    /// A `Float32Array`'s elements.
-    F32(Vec<f32>),
-    /// A `Int8Array`'s elements.
-    I8(Vec<i8>),
-    /// A `Uint8Array`'s elements.
-    U8(Vec<u8>),
-    /// A `Uint8ClampedArray`'s elements.
-    U8Clamped(Vec<u8>),
-    /// A `Int16Array`'s elements.
-    I16(Vec<i16>),
-    /// A `Uint16Array`'s elements.
-    U16(Vec<u16>),
-    /// A `Int32Array`'s elements.
-    I32(Vec<i32>),
-    /// A `Uint32Array`'s elements.
-    U32(Vec<u32>),
-}
-
-impl Array {
-    /// How many values it holds.
-    pub fn len(&self) -> usize {
-        match self {
-            Array::F64(v) => v.len(),
-            Array::F32(v) => v.len(),
-            Array::I8(v) => v.len(),
-            Array::U8(v) | Array::U8Clamped(v) => v.len(),
-            Array::I16(v) => v.len(),
-            Array::U16(v) => v.len(),
-            Array::I32(v) => v.len(),
-            Array::U32(v) => v.len(),
-        }
-    }
-
-    /// Whether it holds no value.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Its element kind.
-    pub fn kind(&self) -> ElemKind {
-        match self {
-            Array::F64(_) => ElemKind::F64,
-            Array::F32(_) => ElemKind::F32,
-            Array::I8(_) => ElemKind::I8,
-            Array::U8(_) => ElemKind::U8,
-            Array::U8Clamped(_) => ElemKind::U8Clamped,
-            Array::I16(_) => ElemKind::I16,
-            Array::U16(_) => ElemKind::U16,
-            Array::I32(_) => ElemKind::I32,
-            Array::U32(_) => ElemKind::U32,
-        }
-    }
-
-    /// Its values as a pipeline source.
-    pub fn source(&self) -> Source<'_> {
-        match self {
-            Array::F64(v) => Source::F64(v),
-            Array::F32(v) => Source::F32(v),
-            Array::I8(v) => Source::I8(v),
-            Array::U8(v) | Array::U8Clamped(v) => Source::U8(v),
-            Array::I16(v) => Source::I16(v),
-            Array::U16(v) => Source::U16(v),
-            Array::I32(v) => Source::I32(v),
-            Array::U32(v) => Source::U32(v),
-        }
-    }
-}
-
-/// A typed array's contents, borrowed for writing (`toArray({ into })`).
-#[derive(Debug)]
-pub enum ArrayMut<'a> {
-    /// A `Float64Array`'s elements.
-    F64(&'a mut [f64]),
-    /// A `Float32Array`'s elements.
-    F32(&'a mut [f32]),
-    /// A `Int8Array`'s elements.
-    I8(&'a mut [i8]),
-    /// A `Uint8Array`'s elements.
-    U8(&'a mut [u8]),
-    /// A `Uint8ClampedArray`'s elements.
-    U8Clamped(&'a mut [u8]),
-    /// A `Int16Array`'s elements.
-    I16(&'a mut [i16]),
-    /// A `Uint16Array`'s elements.
-    U16(&'a mut [u16]),
-    /// A `Int32Array`'s elements.
-    I32(&'a mut [i32]),
-    /// A `Uint32Array`'s elements.
-    U32(&'a mut [u32]),
-}
-
 /// The result of a terminal.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
@@ -328,71 +83,6 @@ pub enum Mode {
     Inline,
     /// On the current rayon pool (the calling thread's, or the global one).
     Parallel,
-}
-
-/// How numbers become the elements of one kind of typed array (JavaScript's conversion on
-/// store), and how those elements sort.
-trait Conv: Send + Sync + 'static {
-    type T: Copy + Default + Send + Sync + 'static;
-    fn from_js(v: f64) -> Self::T;
-    /// Numeric order for sorting (NaN is handled apart).
-    fn order(a: &Self::T, b: &Self::T) -> Ordering;
-    fn is_nan(_: &Self::T) -> bool {
-        false
-    }
-}
-
-macro_rules! conv {
-    ($name:ident, $t:ty, |$v:ident| $from:expr) => {
-        struct $name;
-        impl Conv for $name {
-            type T = $t;
-            #[inline(always)]
-            fn from_js($v: f64) -> $t {
-                $from
-            }
-            fn order(a: &$t, b: &$t) -> Ordering {
-                a.cmp(b)
-            }
-        }
-    };
-}
-conv!(ToI8, i8, |v| js::to_int32(v) as i8);
-conv!(ToU8, u8, |v| js::to_int32(v) as u8);
-conv!(ToU8Clamped, u8, |v| js::to_uint8_clamp(v));
-conv!(ToI16, i16, |v| js::to_int32(v) as i16);
-conv!(ToU16, u16, |v| js::to_int32(v) as u16);
-conv!(ToI32, i32, |v| js::to_int32(v));
-conv!(ToU32, u32, |v| js::to_uint32(v));
-
-struct ToF64;
-impl Conv for ToF64 {
-    type T = f64;
-    #[inline(always)]
-    fn from_js(v: f64) -> f64 {
-        v
-    }
-    fn order(a: &f64, b: &f64) -> Ordering {
-        a.total_cmp(b)
-    }
-    fn is_nan(v: &f64) -> bool {
-        v.is_nan()
-    }
-}
-
-struct ToF32;
-impl Conv for ToF32 {
-    type T = f32;
-    #[inline(always)]
-    fn from_js(v: f64) -> f32 {
-        v as f32
-    }
-    fn order(a: &f32, b: &f32) -> Ordering {
-        a.total_cmp(b)
-    }
-    fn is_nan(v: &f32) -> bool {
-        v.is_nan()
-    }
 }
 
 /// One run of a pipeline over a source.
@@ -679,142 +369,6 @@ impl<'a> Job<'a> {
             true
         });
         any.then_some(acc)
-    }
-
-    /// Writes every value into `out`, which has exactly one slot per source element (one-to-one
-    /// pipelines only).
-    fn fill<C: Conv>(&self, out: &mut [C::T]) {
-        debug_assert!(self.pipeline.is_one_to_one() && out.len() as u64 == self.len);
-        let body = |regs: &mut Regs, c: usize, dst: &mut [C::T]| {
-            let lo = c as u64 * CHUNK as u64;
-            self.chunk(regs, c, |regs, n, at| {
-                let off = (at - lo) as usize;
-                for (d, &v) in dst[off..off + n].iter_mut().zip(&regs.x[..n]) {
-                    *d = C::from_js(v);
-                }
-                true
-            });
-        };
-        match self.mode {
-            Mode::Inline => {
-                let mut regs = self.regs();
-                for (c, dst) in out.chunks_mut(CHUNK).enumerate() {
-                    body(&mut regs, c, dst);
-                }
-            }
-            Mode::Parallel => out
-                .par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each_init(|| self.regs(), |regs, (c, dst)| body(regs, c, dst)),
-        }
-    }
-
-    /// The values of every chunk, in order.
-    fn parts<C: Conv>(&self) -> Vec<Vec<C::T>> {
-        self.map_chunks(|regs, c| {
-            let mut v = Vec::new();
-            self.chunk(regs, c, |regs, n, _| {
-                v.extend(regs.x[..n].iter().map(|&x| C::from_js(x)));
-                true
-            });
-            v
-        })
-    }
-
-    fn collect<C: Conv>(&self) -> Vec<C::T> {
-        if self.pipeline.is_one_to_one() {
-            let mut out = vec![C::T::default(); self.len as usize];
-            self.fill::<C>(&mut out);
-            return out;
-        }
-        let parts = self.parts::<C>();
-        if parts.len() == 1 {
-            return parts.into_iter().next().unwrap_or_default();
-        }
-        let total = parts.iter().map(Vec::len).sum();
-        let mut out = Vec::with_capacity(total);
-        for p in parts {
-            out.extend_from_slice(&p);
-        }
-        out
-    }
-
-    fn collect_into<C: Conv>(&self, out: &mut [C::T]) -> Result<usize> {
-        let too_small = |need: u64| {
-            Error::new(
-                Code::InvalidArg,
-                format!(
-                    "toArray({{ into }}): the output has room for {} values, the pipeline produced {need}",
-                    out.len()
-                ),
-            )
-        };
-        if self.pipeline.is_one_to_one() {
-            if (out.len() as u64) < self.len {
-                return Err(too_small(self.len));
-            }
-            let n = self.len as usize;
-            self.fill::<C>(&mut out[..n]);
-            return Ok(n);
-        }
-        let parts = self.parts::<C>();
-        let total: usize = parts.iter().map(Vec::len).sum();
-        if out.len() < total {
-            return Err(too_small(total as u64));
-        }
-        let mut at = 0;
-        for p in parts {
-            out[at..at + p.len()].copy_from_slice(&p);
-            at += p.len();
-        }
-        Ok(total)
-    }
-
-    fn sorted<C: Conv>(&self, descending: bool) -> Vec<C::T> {
-        sort_values::<C>(self.collect::<C>(), descending, self.mode)
-    }
-}
-
-/// Sorts values numerically (`-0` before `+0`, NaN last, whatever the direction).
-fn sort_values<C: Conv>(mut v: Vec<C::T>, descending: bool, mode: Mode) -> Vec<C::T> {
-    let nans = v.iter().filter(|x| C::is_nan(x)).count();
-    if nans > 0 {
-        v.retain(|x| !C::is_nan(x));
-    }
-    let cmp = |a: &C::T, b: &C::T| {
-        if descending {
-            C::order(b, a)
-        } else {
-            C::order(a, b)
-        }
-    };
-    match mode {
-        Mode::Inline => v.sort_unstable_by(cmp),
-        Mode::Parallel => v.par_sort_unstable_by(cmp),
-    }
-    if nans > 0 {
-        v.resize(v.len() + nans, C::from_js(f64::NAN));
-    }
-    v
-}
-
-fn array_of(kind: ElemKind, job: &Job<'_>, sorted: Option<bool>) -> Array {
-    fn get<C: Conv>(job: &Job<'_>, sorted: Option<bool>) -> Vec<C::T> {
-        match sorted {
-            None => job.collect::<C>(),
-            Some(desc) => job.sorted::<C>(desc),
-        }
-    }
-    match kind {
-        ElemKind::F64 => Array::F64(get::<ToF64>(job, sorted)),
-        ElemKind::F32 => Array::F32(get::<ToF32>(job, sorted)),
-        ElemKind::I8 => Array::I8(get::<ToI8>(job, sorted)),
-        ElemKind::U8 => Array::U8(get::<ToU8>(job, sorted)),
-        ElemKind::U8Clamped => Array::U8Clamped(get::<ToU8Clamped>(job, sorted)),
-        ElemKind::I16 => Array::I16(get::<ToI16>(job, sorted)),
-        ElemKind::U16 => Array::U16(get::<ToU16>(job, sorted)),
-        ElemKind::I32 => Array::I32(get::<ToI32>(job, sorted)),
-        ElemKind::U32 => Array::U32(get::<ToU32>(job, sorted)),
     }
 }
 

@@ -11,21 +11,23 @@
 //! `libm` crate's (fdlibm lineage, within 1 ulp). Sums are exact, correctly rounded once
 //! ([`sum::ExactSum`]), and so are independent of the decomposition and of the thread count.
 
+mod array;
 pub mod eval;
 mod exec;
 pub mod js;
 pub mod program;
+mod source;
 pub mod sum;
 #[cfg(test)]
 mod tests;
 
 use std::sync::OnceLock;
 
+pub use array::{Array, ArrayMut, ElemKind};
 pub use eval::BLOCK;
-pub use exec::{
-    run, run_into, run_owned, Array, ArrayMut, ElemKind, Mode, Output, Source, Terminal, CHUNK,
-};
+pub use exec::{run, run_into, run_owned, Mode, Output, Terminal, CHUNK};
 pub use program::{decode, Kind, Op, Pipeline};
+pub use source::Source;
 
 /// weft's rayon pool for `par` (one thread per available core, named `weft-par-N`).
 pub fn pool() -> &'static rayon::ThreadPool {
