@@ -6,15 +6,17 @@
  * Libraries are loaded dynamically, so that a child process loads only the one it measures, and
  * so that weft's adapter can be coded against the actor API before weft exports it.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
+import { packageVersion, withTimeout as withTimeoutOf } from '../harness/index.js';
 import type { AddMsg, BlockerState, Message, Totals } from './actors.js';
 import { ASK_TIMEOUT_MS, E, type Lib, type Variant } from './params.js';
 
 // The package is CommonJS, so tsx runs this file as CommonJS: __dirname is this folder.
 const here = __dirname;
-export const root = join(here, '..', '..');
+/** The repository's root. */
+export { ROOT as root } from '../harness/index.js';
+
 /** Worker threads of weft's pool (actors on 0 and 1) and, where a peer has the choice, of the peers. */
 export const THREADS = 2;
 
@@ -68,22 +70,11 @@ export interface Adapter {
 
 /** The installed version of a library (weft: this repository's package.json; port: Node's). */
 export function versionOf(lib: Lib): string {
-  if (lib === 'port') return process.version;
-  const pkg = lib === 'weft' ? join(root, 'package.json') : join(root, 'node_modules', lib, 'package.json');
-  try {
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'not installed';
-  }
+  return lib === 'port' ? process.version : packageVersion(lib === 'weft' ? 'weftjs' : lib);
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no reply after ${ms / 1e3} s`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
+/** `p`, or a rejection after `ms` (a lost reply). */
+const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => withTimeoutOf(p, ms, what, 'no reply');
 
 // ---------------------------------------------------------------------------------------------
 // weft (coded against the actor API spec; ActorSystem is being implemented)

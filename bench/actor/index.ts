@@ -28,7 +28,7 @@
  * Each figure is the median of the runs (WEFT_BENCH_RUNS, default 3); the JSON keeps every run's
  * value.
  *
- * Flags:
+ * Flags (--help lists them):
  *   --only weft,port,...   libraries (weft, port, comedy, nact, xstate; default all)
  *   --cases a,c,...        cases (default all)
  *   --runs N               runs of every case (default WEFT_BENCH_RUNS, or 3)
@@ -41,10 +41,7 @@
  * src/index.ts does not export `ActorSystem`, weft is skipped ("weft: not available yet") and
  * the peers' figures are still produced.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { loadWeftActors, root, THREADS, versionOf } from './adapters.js';
 import {
   ASKS,
@@ -56,58 +53,51 @@ import {
   LIB_LABELS,
   MAX_TIMED_S,
   PING_PONG,
-  RESULT_MARK,
   TARGETS,
   TARGET_TEXT,
   TELLS,
-  defaultRuns,
   jobKey,
-  median,
   type CaseId,
   type Job,
   type Lib,
   type RunError,
   type RunResult,
-  type Sampled,
 } from './params.js';
-import { runMeasuredChild } from '../common.js';
+import {
+  commandLine,
+  firstLine,
+  flags,
+  fmt,
+  machineInfo,
+  markdownTable,
+  median,
+  parseBenchArgs,
+  resultsPath,
+  roundSig,
+  runChild as runCaseChild,
+  runInterleaved,
+  weftSource,
+  writeResults,
+  type Sampled,
+} from '../harness/index.js';
 
-interface Options {
-  libs: Lib[];
-  cases: CaseId[];
-  runs: number;
-  timeoutS: number;
-  out?: string;
+function parseArgs() {
+  const { values: o } = parseBenchArgs({
+    usage: 'npm run bench:actor -- [flags]',
+    description: "weft's actors against the MessagePort floor, comedy, nact and xstate; every run of a case in a child process of its own.",
+    flags: {
+      only: flags.list(LIBS, 'libraries to run'),
+      cases: flags.list(CASES, 'cases to run'),
+      runs: flags.runs({ default: 3, env: 'WEFT_BENCH_RUNS', help: 'runs of every case, each in a fresh child' }),
+      timeout: flags.timeout({ default: 120 }),
+      out: flags.out(
+        'where the JSON goes (default bench/results/actor.json for a run of every library and case; otherwise <tmpdir>/weft-bench-actor.json)',
+      ),
+    },
+  });
+  return { ...o, libs: o.only, timeoutS: o.timeout };
 }
-
-function parseList<T extends string>(arg: string | undefined, allowed: readonly T[], flag: string): T[] {
-  const items = (arg ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
-  if (items.length === 0 || bad.length) throw new Error(`${flag}: expected a comma-separated subset of ${allowed.join(',')}`);
-  return allowed.filter((a) => items.includes(a));
-}
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = { libs: [...LIBS], cases: [...CASES], runs: defaultRuns(), timeoutS: 120 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--only') o.libs = parseList(argv[++i], LIBS, '--only');
-    else if (a === '--cases') o.cases = parseList(argv[++i], CASES, '--cases');
-    else if (a === '--runs') o.runs = Number(argv[++i]);
-    else if (a === '--timeout') o.timeoutS = Number(argv[++i]);
-    else if (a === '--out') {
-      const path = argv[++i];
-      if (!path) throw new Error('--out needs a path');
-      o.out = path;
-    } else throw new Error(`unknown argument ${a} (flags: --only, --cases, --runs N, --timeout S, --out PATH)`);
-  }
-  if (!(Number.isInteger(o.runs) && o.runs >= 1)) throw new Error('--runs must be a positive integer');
-  if (!(o.timeoutS > 0)) throw new Error('--timeout must be a positive number of seconds');
-  return o;
-}
+type Options = ReturnType<typeof parseArgs>;
 
 // ---------------------------------------------------------------------------------------------
 // Children
@@ -122,23 +112,20 @@ function isOk<T extends object>(r: T | RunError | undefined): r is T {
 
 /** One child: one run (after its warm-up) of one case for one library. */
 async function runChild(job: Job, o: Options, round: number): Promise<Outcome> {
-  const args = ['--expose-gc', '--import=tsx', runCase, job.lib, job.caseId, ...(job.variant ? [job.variant] : [])];
   console.error(`\n== ${job.caseId} / ${jobKey(job)}, run ${round + 1} of ${o.runs}`);
   const base = { lib: job.lib, case: job.caseId, ...(job.variant ? { variant: job.variant } : {}) };
-  const c = await runMeasuredChild(args, root, o.timeoutS, RESULT_MARK);
-  if (c.result === undefined) return { ...base, error: c.why };
-  const r = JSON.parse(c.result) as Outcome;
-  if (isOk(r)) {
-    // CPU used by everything else on the machine meanwhile: busy time minus the child's and ours.
-    const others = c.othersPct(r.child_cpu_s);
-    if (others !== undefined) r.others_pct = others;
-  }
+  const c = await runCaseChild<Outcome>({
+    script: runCase,
+    // Case e calls gc().
+    nodeArgs: ['--expose-gc'],
+    args: [job.lib, job.caseId, ...(job.variant ? [job.variant] : [])],
+    timeoutS: o.timeoutS,
+  });
+  if (!c.ok) return { ...base, error: c.why };
+  const r = c.result;
+  // CPU used by everything else on the machine meanwhile: busy time minus the child's and ours.
+  if (isOk(r) && c.othersPct !== undefined) r.others_pct = c.othersPct;
   return r;
-}
-
-function rotate<T>(xs: readonly T[], k: number): T[] {
-  const n = xs.length;
-  return xs.map((_, i) => xs[(i + k) % n]!);
 }
 
 interface Merged {
@@ -160,7 +147,7 @@ function merge(runs: Outcome[]): Merged | RunError {
   const metrics: Record<string, Sampled> = {};
   for (const key of Object.keys(first.metrics)) {
     const samples = ok.map((r) => r.metrics[key]!);
-    metrics[key] = { median: Number(median(samples).toPrecision(6)), samples };
+    metrics[key] = { median: roundSig(median(samples)), samples };
   }
   return {
     lib: first.lib,
@@ -176,23 +163,8 @@ function merge(runs: Outcome[]): Merged | RunError {
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-const rate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
-const micros = (x: number): string => `${x.toFixed(1)} µs`;
+const { rate, micros, times, pct } = fmt;
 const mb = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)} MB`;
-const times = (x: number): string => `×${x.toFixed(2)}`;
-const pct = (x: number): string => `${x.toFixed(1)} %`;
-
-function markdownTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...r[c]!].length)));
-  const line = (r: string[]): string =>
-    `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
-  const sep = `| ${widths.map((w, c) => (c === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
-  return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join('\n');
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0]!.slice(0, 200);
-}
 
 interface Col {
   label: string;
@@ -340,21 +312,9 @@ function targets(results: Partial<Record<CaseId, Record<string, Merged | RunErro
 
 // ---------------------------------------------------------------------------------------------
 
-/** The commit weft was measured at, and whether its sources (src/, crate/) differed from it. */
-function weftSource(): { commit: string; sources_modified: boolean } | null {
-  const git = (...args: string[]): string | null => {
-    const r = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
-    return r.status === 0 ? r.stdout.trim() : null;
-  };
-  const commit = git('rev-parse', 'HEAD');
-  const status = git('status', '--porcelain', '--', 'src', 'crate');
-  return commit === null || status === null ? null : { commit, sources_modified: status !== '' };
-}
-
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseArgs();
   const started = Date.now();
-  const loadStart = os.loadavg();
 
   let weftSkipped: string | undefined;
   if (o.libs.includes('weft')) {
@@ -368,44 +328,29 @@ async function main(): Promise<void> {
   const results: Partial<Record<CaseId, Record<string, Merged | RunError | { skipped: string }>>> = {};
   for (const caseId of o.cases) {
     const jobs = JOBS[caseId].filter((j) => o.libs.includes(j.lib) && !(j.lib === 'weft' && weftSkipped));
-    const runs = new Map<string, Outcome[]>();
-    for (let round = 0; round < o.runs; round++) {
-      for (const job of rotate(jobs, round)) {
-        const key = jobKey(job);
-        const done = runs.get(key) ?? [];
-        runs.set(key, done);
-        if (done.some((r) => !isOk(r))) continue; // failed once: no more runs of it
-        done.push(await runChild(job, o, round));
-      }
-    }
+    // A job that failed once gets no more runs.
+    const runs = await runInterleaved(
+      jobs,
+      o.runs,
+      (job, round) => runChild(job, o, round),
+      (r) => !isOk(r),
+    );
     const byJob: Record<string, Merged | RunError | { skipped: string }> = {};
     for (const job of JOBS[caseId].filter((j) => o.libs.includes(j.lib))) {
-      const key = jobKey(job);
-      byJob[key] = job.lib === 'weft' && weftSkipped ? { skipped: `not available yet: ${weftSkipped}` } : merge(runs.get(key)!);
+      byJob[jobKey(job)] = job.lib === 'weft' && weftSkipped ? { skipped: `not available yet: ${weftSkipped}` } : merge(runs.get(job)!);
     }
     results[caseId] = byJob;
   }
 
   const targetRows = targets(results);
-  const cpus = os.cpus();
   const full = o.libs.length === LIBS.length && o.cases.length === CASES.length;
-  const out = o.out ?? (full ? join(root, 'bench', 'results', 'actor.json') : join(os.tmpdir(), 'weft-bench-actor.json'));
-  const argv = process.argv.slice(2);
+  const out = resultsPath('actor', { out: o.out, full });
   const json = {
     benchmark: 'actor',
-    command: `${process.env.WEFT_BENCH_RUNS ? `WEFT_BENCH_RUNS=${process.env.WEFT_BENCH_RUNS} ` : ''}npm run bench:actor${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    command: commandLine('npm run bench:actor', { env: ['WEFT_BENCH_RUNS'] }),
     date: new Date().toISOString(),
     runs: o.runs,
-    machine: {
-      cpu: cpus[0]?.model ?? 'unknown',
-      cores: cpus.length,
-      available_parallelism: os.availableParallelism(),
-      os: `${os.type()} ${os.release()} ${os.arch()}`,
-      total_memory_gib: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-      node: process.version,
-      load_average_start: loadStart.map((x) => Number(x.toFixed(2))),
-      load_average_end: os.loadavg().map((x) => Number(x.toFixed(2))),
-    },
+    machine: machineInfo(),
     versions: Object.fromEntries(o.libs.map((l) => [l, versionOf(l)])),
     weft: weftSkipped === undefined ? { available: true, source: weftSource() } : { available: false, reason: weftSkipped },
     params: { threads: THREADS, tells: TELLS, asks: ASKS, ping_pong: PING_PONG, max_timed_s: MAX_TIMED_S, e: E },
@@ -422,8 +367,7 @@ async function main(): Promise<void> {
     targets: targetRows,
     duration_s: Math.round((Date.now() - started) / 1000),
   };
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  writeResults(out, json);
 
   // Tables on stdout (markdown).
   const mc = json.machine;

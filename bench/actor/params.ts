@@ -2,10 +2,6 @@
  * Libraries, cases, sizes and targets of the actor benchmark, shared by the parent
  * (bench/actor/index.ts) and the child that runs one case for one library (bench/actor/run-case.ts).
  */
-export { median } from '../common.js';
-
-/** The line prefix of a child's result on its stdout. */
-export const RESULT_MARK = '@@result ';
 
 /**
  * weft: its actors (ActorSystem, being implemented: the adapter is coded against the spec).
@@ -75,11 +71,6 @@ export const JOBS: Record<CaseId, Job[]> = {
 
 export function jobKey(j: Job): string {
   return j.variant ? `${j.lib}/${j.variant}` : j.lib;
-}
-
-export interface Sampled {
-  median: number;
-  samples: number[];
 }
 
 /** What a child reports: every metric of its one timed run. */
@@ -161,18 +152,6 @@ export const E = {
 
 /** A single ask or ask loop that takes longer than this is reported as an error (deadlock, lost message). */
 export const ASK_TIMEOUT_MS = 60_000;
-
-// ---------------------------------------------------------------------------------------------
-// Runs
-
-/** Timed runs of every case (each run in a fresh child): WEFT_BENCH_RUNS, default 3; --runs N overrides. */
-export function defaultRuns(): number {
-  const env = process.env.WEFT_BENCH_RUNS;
-  if (env === undefined || env === '') return 3;
-  const n = Number(env);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`WEFT_BENCH_RUNS must be a positive integer, got ${JSON.stringify(env)}`);
-  return n;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Targets (from the issue), judged on weft's medians

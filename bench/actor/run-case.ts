@@ -20,30 +20,24 @@ import {
   LIBS,
   MAX_TIMED_S,
   PING_PONG,
-  RESULT_MARK,
   TELLS,
   type CaseId,
   type Lib,
-  type RunError,
   type RunResult,
   type Variant,
 } from './params.js';
+import {
+  RESULT_MARK,
+  childMain,
+  exitUsage,
+  parseBenchArgs,
+  progress,
+  quantileSorted,
+  roundSig as round,
+  withTimeout,
+} from '../harness/index.js';
 
 type Figures = Pick<RunResult, 'metrics' | 'info'>;
-
-function progress(msg: string): void {
-  process.stderr.write(`    ${msg}\n`);
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-function round(x: number, digits = 6): number {
-  return Number(x.toPrecision(digits));
-}
 
 function sizes<T>(table: Partial<Record<Lib, T>>, lib: Lib, caseId: CaseId): T {
   const s = table[lib];
@@ -126,8 +120,8 @@ async function caseAsk(a: Adapter): Promise<Figures> {
     lat[i] = (performance.now() - t0) * 1e3;
   }
   lat.sort((x, y) => x - y);
-  const p50 = percentile(lat, 50);
-  const p99 = percentile(lat, 99);
+  const p50 = quantileSorted(lat, 0.5);
+  const p99 = quantileSorted(lat, 0.99);
   progress(`1 in flight, ${p.latency.toLocaleString('en')} asks: p50 ${p50.toFixed(1)} µs, p99 ${p99.toFixed(1)} µs`);
   // `window` in flight: each lane sends its next ask when its last one is answered.
   // Stops at `total` asks or once MAX_TIMED_S have passed, whichever comes first.
@@ -226,14 +220,6 @@ function dry(m: AddMsg): number {
   return m.type === 'add' ? 1 : 0;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms / 1e3} s`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 async function caseRss(a: Adapter, variant: Variant): Promise<Figures> {
   if (!a.blocker) throw new Error(`${a.lib}: no blocker actor`);
   const b: BlockerLike = await a.blocker(variant);
@@ -252,7 +238,7 @@ async function caseRss(a: Adapter, variant: Variant): Promise<Figures> {
   if (sink !== E.messages) throw new Error('dry loop');
   const m0 = await settledMemory();
   progress(`warm-up done (${E.warmup.toLocaleString('en')} tells in batches of ${batch}); RSS ${(m0.rss / MB).toFixed(1)} MB`);
-  await withTimeout(b.block(), ASK_TIMEOUT_MS, 'the blocking message');
+  await withTimeout(b.block(), ASK_TIMEOUT_MS, 'the blocking message', 'nothing');
   progress('the actor is blocked');
   const t0 = performance.now();
   for (let i = 0; i < E.messages; i++) b.tell({ type: 'add', by: i });
@@ -313,26 +299,28 @@ async function caseRss(a: Adapter, variant: Variant): Promise<Figures> {
 
 // ---------------------------------------------------------------------------------------------
 
-function parseArgs(argv: string[]): { lib: Lib; caseId: CaseId; variant?: Variant } {
-  const [lib, caseId, variant, ...rest] = argv;
-  if (!lib || !(LIBS as readonly string[]).includes(lib)) throw new Error(`lib must be one of ${LIBS.join(', ')}`);
-  if (!caseId || !(CASES as readonly string[]).includes(caseId)) throw new Error(`case must be one of ${CASES.join(', ')}`);
-  if (caseId === 'e' && variant !== 'unbounded' && variant !== 'bounded') throw new Error('case e needs unbounded or bounded');
-  if (caseId !== 'e' && variant !== undefined) throw new Error(`unexpected argument ${variant}`);
-  if (rest.length) throw new Error(`unexpected arguments ${rest.join(' ')}`);
-  return { lib: lib as Lib, caseId: caseId as CaseId, ...(variant === undefined ? {} : { variant: variant as Variant }) };
-}
+const USAGE = 'node --expose-gc --import=tsx bench/actor/run-case.ts <lib> <case> [unbounded|bounded]';
+const { positionals } = parseBenchArgs({
+  usage: USAGE,
+  description: `One run of one case of the actor benchmark for one library; the result as one line \`${RESULT_MARK}<json>\` on stdout.`,
+  positionals: [
+    { name: 'lib', choices: LIBS },
+    { name: 'case', choices: CASES },
+    { name: 'mailbox', choices: ['unbounded', 'bounded'], optional: true },
+  ],
+  flags: {},
+});
+const [lib, caseId, variant] = positionals;
+if ((caseId === 'e') !== (variant !== undefined))
+  exitUsage(caseId === 'e' ? 'case e needs unbounded or bounded' : `unexpected argument ${variant}`, USAGE);
+const base = { lib, case: caseId as CaseId, ...(variant === undefined ? {} : { variant }) };
 
-async function main(): Promise<void> {
-  const t0 = performance.now();
-  const { lib, caseId, variant } = parseArgs(process.argv.slice(2));
-  const emit = (x: RunResult | RunError): void => {
-    process.stdout.write(`${RESULT_MARK}${JSON.stringify(x)}\n`);
-  };
-  const base = { lib, case: caseId, ...(variant === undefined ? {} : { variant }) };
-  let adapter: Adapter | undefined;
-  try {
-    adapter = await loadAdapter(lib);
+childMain(
+  base,
+  async (atExit) => {
+    const adapter = await loadAdapter(lib);
+    // Shut the actors down, but never hang on it: the result is already out.
+    atExit(() => adapter.close());
     let f: Figures;
     switch (caseId) {
       case 'a':
@@ -349,27 +337,7 @@ async function main(): Promise<void> {
         f = await caseRss(adapter, variant!);
         break;
     }
-    const cpu = process.cpuUsage();
-    emit({
-      ...base,
-      version: adapter.version,
-      ...f,
-      child_seconds: Number(((performance.now() - t0) / 1e3).toFixed(2)),
-      child_cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
-    });
-  } catch (err) {
-    emit({ ...base, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    process.exitCode = 1;
-  }
-  // Shut the actors down, but never hang on it: the result is already out.
-  if (adapter) {
-    const closing = adapter.close().catch((e: unknown) => progress(`close failed: ${String(e)}`));
-    await Promise.race([closing, sleep(5_000, undefined, { ref: false })]);
-  }
-  process.exit();
-}
-
-void main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(2);
-});
+    return { ...base, version: adapter.version, ...f };
+  },
+  { exitTimeoutMs: 5_000 },
+);

@@ -17,6 +17,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { par } from '../../src/index.js';
+import { median, parseBenchArgs } from '../harness/index.js';
 
 const RUNS_SMALL = 9;
 const RUNS_LARGE = 5;
@@ -52,11 +53,6 @@ const CASES: Case[] = [
   { name: 'e. sort()', run: (a) => par(a).sort(), maxN: 1e7 },
 ];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
-
 async function time(run: () => Promise<unknown>): Promise<{ total: number; block: number }> {
   const t0 = performance.now();
   const p = run();
@@ -67,7 +63,14 @@ async function time(run: () => Promise<unknown>): Promise<{ total: number; block
 }
 
 async function main(): Promise<void> {
-  const sizes = process.argv.slice(2).map(Number);
+  const { positionals } = parseBenchArgs({
+    usage: 'node --import=tsx bench/par/copy-cost.ts [n...]',
+    description: "What par's copy of a non-shared source costs: the same pipelines over an ArrayBuffer and a SharedArrayBuffer.",
+    positionals: [{ name: 'n', rest: true }],
+    flags: {},
+  });
+  const sizes = positionals[0].map(Number);
+  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) throw new Error('sizes are positive integers, e.g. 1e7 1e8');
   for (const n of sizes.length > 0 ? sizes : [1e7, 1e8]) {
     const runs = n > 5e7 ? RUNS_LARGE : RUNS_SMALL;
     const plain = new Float64Array(n);

@@ -38,7 +38,7 @@
  * and must equal it bit for bit, the others must lie within the error bound of recursive
  * summation ((n - 1) u Σ|x|), and the largest relative differences are reported.
  *
- * Flags:
+ * Flags (--help lists them):
  *   --sizes 1e6,1e7      restrict the sizes of a–d (default 1e6,1e7,1e8)
  *   --cases a,b,...      cases to run (default all)
  *   --runs N             runs per figure below 1e8 (default 9, at least 5)
@@ -57,19 +57,37 @@
  * repository root); build it first (`npm run build`): this program builds nothing of weft's.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { median, newestMtime } from '../common.js';
+import {
+  ROOT as root,
+  addonFile,
+  checkBuilt,
+  commandLine,
+  cpuSnapshot,
+  exitUsage,
+  flags,
+  machineInfo,
+  markdownTable,
+  median,
+  othersCpu,
+  packageVersion,
+  parseBenchArgs,
+  quantileSorted,
+  resultsPath,
+  rotate,
+  weftSource,
+  writeResults,
+  type Align,
+  type CpuSnapshot,
+} from '../harness/index.js';
 import { type Polars, type Series, loadPolars } from './polars.js';
 
 type Weft = typeof import('weftjs');
 
 const here = __dirname;
-const root = join(here, '..', '..');
-const COMMAND = 'npm run bench:par';
 const PROBE_DIR = join(here, 'sum-probe');
 const PROBE_BIN = join(PROBE_DIR, 'target', 'release', process.platform === 'win32' ? 'sum-probe.exe' : 'sum-probe');
 
@@ -101,82 +119,56 @@ const BIG = 1e8;
 /** The method chain is skipped above this size. */
 const CHAIN_MAX = 1e7;
 
-function parseArgs(argv: string[]): Options {
-  let sizes: number[] | undefined;
-  let cases: CaseId[] = [...ALL_CASES];
-  let runs = 9;
-  let runsBig = 5;
-  let latencyCalls = 5_000;
-  let skipProbe = false;
-  let quick = false;
-  let out: string | undefined;
-  let full = true;
-  const usage = 'flags: --sizes 1e6,1e7 --cases a,b,... --runs N --runs-1e8 N --latency-calls N --skip-probe --quick --out PATH';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value (${usage})`);
-      return v;
-    };
-    if (a === '--sizes') {
-      sizes = next().split(',').map(Number);
-      if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) throw new Error('--sizes takes positive integers, e.g. 1e6,1e7');
-      full = false;
-    } else if (a === '--cases') {
-      const list = next().split(',');
-      for (const c of list) if (!(ALL_CASES as readonly string[]).includes(c)) throw new Error(`unknown case ${c}`);
-      cases = list as CaseId[];
-      if (cases.length < ALL_CASES.length) full = false;
-    } else if (a === '--runs') runs = Number(next());
-    else if (a === '--runs-1e8') runsBig = Number(next());
-    else if (a === '--latency-calls') latencyCalls = Number(next());
-    else if (a === '--skip-probe') {
-      skipProbe = true;
-      full = false;
-    } else if (a === '--quick') quick = true;
-    else if (a === '--out') out = next();
-    else throw new Error(`unknown argument ${a} (${usage})`);
+const USAGE = 'npm run bench:par -- [flags]';
+
+function parseArgs(): Options {
+  const { values: a } = parseBenchArgs({
+    usage: USAGE,
+    description:
+      "weft's par pipelines against a hand-fused JS loop, the Array/TypedArray method chain, nodejs-polars and (case b) Rust floors; " +
+      'medians of interleaved runs, every result checked.',
+    flags: {
+      sizes: { type: 'sizes', arg: '1e6,1e7', help: 'restrict the sizes of a-d (default 1e6,1e7,1e8)' },
+      cases: flags.list(ALL_CASES, 'cases to run'),
+      runs: flags.runs({ default: 9, help: 'runs per figure below 1e8 (at least 5)' }),
+      'runs-1e8': flags.runs({ default: 5, help: 'runs per figure at 1e8 (at least 3)' }),
+      'latency-calls': flags.runs({ default: 5_000, help: 'calls per latency run (at least 100; 9 runs)' }),
+      'skip-probe': { type: 'boolean', help: 'do not build or run the Rust floor' },
+      quick: flags.quick('smoke run: sizes 1e5,1e6, one run, sort at 1e6, short latency runs'),
+      out: flags.out(
+        'where the JSON goes (default bench/results/par.json for a full run with every case and size; otherwise <tmpdir>/weft-bench-par.json)',
+      ),
+    },
+  });
+  const common = {
+    cases: a.cases,
+    skipProbe: a['skip-probe'],
+    quick: a.quick,
+    out: a.out,
+  };
+  if (a.quick) {
+    const sizes = a.sizes ?? [1e5, 1e6];
+    return { ...common, sizes, runs: 1, runsBig: 1, latencyCalls: 1_000, latencyRuns: 1, sortSize: Math.max(...sizes), full: false };
   }
-  if (quick) {
-    return {
-      sizes: sizes ?? [1e5, 1e6],
-      cases,
-      runs: 1,
-      runsBig: 1,
-      latencyCalls: 1_000,
-      latencyRuns: 1,
-      sortSize: Math.max(...(sizes ?? [1e5, 1e6])),
-      skipProbe,
-      quick,
-      out,
-      full: false,
-    };
-  }
-  if (!Number.isInteger(runs) || runs < 5) throw new Error('--runs must be an integer >= 5');
-  if (!Number.isInteger(runsBig) || runsBig < 3) throw new Error('--runs-1e8 must be an integer >= 3');
-  if (!Number.isInteger(latencyCalls) || latencyCalls < 100) throw new Error('--latency-calls must be an integer >= 100');
+  // Checked here, not by the flags' declarations: --quick ignores them.
+  const atLeast = (flag: string, n: number, min: number): number => {
+    if (n < min) exitUsage(`--${flag} must be an integer >= ${min}, got ${n}`, USAGE);
+    return n;
+  };
   return {
-    sizes: (sizes ?? [1e6, 1e7, 1e8]).sort((x, y) => x - y),
-    cases,
-    runs,
-    runsBig,
-    latencyCalls,
+    ...common,
+    sizes: a.sizes ?? [1e6, 1e7, 1e8],
+    runs: atLeast('runs', a.runs, 5),
+    runsBig: atLeast('runs-1e8', a['runs-1e8'], 3),
+    latencyCalls: atLeast('latency-calls', a['latency-calls'], 100),
     latencyRuns: 9,
     sortSize: 1e7,
-    skipProbe,
-    quick,
-    out,
-    full,
+    full: a.sizes === undefined && a.cases.length === ALL_CASES.length && !a['skip-probe'],
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 const now = (): bigint => process.hrtime.bigint();
 const sizeName = (n: number): string => {
@@ -242,35 +234,9 @@ function fsum(xs: Float64Array): number {
   return hi;
 }
 
-/** Busy and total jiffies of the machine, and this process's own CPU including waited-for children. */
-interface CpuSnap {
-  busy: number;
-  total: number;
-  self: number;
-}
-function cpuSnap(): CpuSnap | undefined {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal (guest is counted in user)
-    const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
-    const idle = (line[3] ?? 0) + (line[4] ?? 0);
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    // fields 14-17 (utime stime cutime cstime) are at 11-14 after the command name
-    const self = f[11]! + f[12]! + f[13]! + f[14]!;
-    return { busy: total - idle, total, self };
-  } catch {
-    return undefined;
-  }
-}
 /** Share of the machine (all cores) that other processes used between two snapshots, in %. */
-function othersPercent(a: CpuSnap | undefined, b: CpuSnap | undefined): number | null {
-  if (!a || !b || b.total === a.total) return null;
-  const others = b.busy - a.busy - (b.self - a.self);
-  return Number(((100 * Math.max(0, others)) / (b.total - a.total)).toFixed(1));
+function othersPercent(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined): number | null {
+  return othersCpu(a, b)?.othersPct ?? null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,17 +327,16 @@ async function measure(n: number, impls: Impl[], runs: number, skipped: string[]
     const { result } = await timeOnce(impl);
     record(impl, result);
   }
-  const before = cpuSnap();
+  const before = cpuSnapshot();
   for (let r = 0; r < runs; r++) {
-    const order = impls.map((_, k) => impls[(k + r) % impls.length]!);
-    for (const impl of order) {
+    for (const impl of rotate(impls, r)) {
       await settle();
       const { seconds, result } = await timeOnce(impl);
       samples.get(impl.id)!.push(seconds);
       record(impl, result);
     }
   }
-  const after = cpuSnap();
+  const after = cpuSnapshot();
   const results: ImplResult[] = impls.map((impl) => {
     const s = samples.get(impl.id)!;
     const med = median(s);
@@ -773,7 +738,7 @@ async function latency(ctx: Ctx): Promise<LatencyResult> {
   for (const impl of impls) for (let k = 0; k < 1_000; k++) await impl.call();
   const perRun = impls.map(() => [] as number[]);
   const all = impls.map(() => [] as number[]);
-  const before = cpuSnap();
+  const before = cpuSnapshot();
   for (let r = 0; r < opts.latencyRuns; r++) {
     for (let k = 0; k < impls.length; k++) {
       const idx = (k + r) % impls.length;
@@ -790,7 +755,7 @@ async function latency(ctx: Ctx): Promise<LatencyResult> {
       all[idx]!.push(...times);
     }
   }
-  const after = cpuSnap();
+  const after = cpuSnapshot();
   return {
     elements: small.length,
     runs: opts.latencyRuns,
@@ -801,7 +766,7 @@ async function latency(ctx: Ctx): Promise<LatencyResult> {
         id: impl.id,
         label: impl.label,
         median_us: Number(median(perRun[k]!).toFixed(2)),
-        p99_us: Number(percentile(sorted, 0.99).toFixed(2)),
+        p99_us: Number(quantileSorted(sorted, 0.99).toFixed(2)),
         run_medians_us: perRun[k]!.map((x) => Number(x.toFixed(2))),
       };
     }),
@@ -812,13 +777,8 @@ async function latency(ctx: Ctx): Promise<LatencyResult> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-function markdownTable(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(3, ...all.map((r) => r[c]!.length)));
-  const line = (r: string[]): string =>
-    `| ${r.map((cell, c) => (align[c] === 'r' ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join(' | ')} |`;
-  const sep = `| ${widths.map((w, c) => (align[c] === 'r' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
-  return [line(header), sep, ...rows.map(line)].join('\n');
+function table(header: string[], rows: string[][], align: Align[]): string {
+  return markdownTable([header, ...rows], align);
 }
 
 function caseTable(sizes: SizeResult[]): string {
@@ -840,7 +800,7 @@ function caseTable(sizes: SizeResult[]): string {
       else rows.push([sizeName(s.n), 'JS for-loop', 'n/a (no hand-written sort)', '', '', '']);
     }
   }
-  return markdownTable(['n', 'implementation', 'median ms', 'elements/s', 'weft faster by', 'check'], rows, ['r', 'l', 'r', 'r', 'r', 'l']);
+  return table(['n', 'implementation', 'median ms', 'elements/s', 'weft faster by', 'check'], rows, ['r', 'l', 'r', 'r', 'r', 'l']);
 }
 
 /**
@@ -944,47 +904,21 @@ function targets(results: Partial<Record<CaseId, SizeResult[]>>, lat: LatencyRes
   return out;
 }
 
-function versionOf(pkg: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'not installed';
-  }
-}
-
 /** The addon benchmarked: name, size and modification time (it may be rebuilt between runs). */
 function addonInfo(): { file: string; bytes: number; mtime: string } | null {
-  const file = readdirSync(root).find((f) => /^weft\..*\.node$/.test(f));
+  const file = addonFile();
   if (!file) return null;
   const st = statSync(join(root, file));
   return { file, bytes: st.size, mtime: st.mtime.toISOString() };
 }
 
-function git(args: string[]): string {
-  const r = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : 'unknown';
-}
-
-/** Warns (only) when dist/ or the addon look older than their sources; builds nothing. */
-function warnIfStale(): string[] {
-  const notes: string[] = [];
-  const entry = join(root, 'dist', 'index.js');
-  if (!existsSync(entry)) throw new Error('no dist/: run npm run build first');
-  if (statSync(entry).mtimeMs < newestMtime(join(root, 'src'))) notes.push('dist/ is older than src/');
-  const addon = readdirSync(root).find((f) => /^weft\..*\.node$/.test(f));
-  if (!addon) throw new Error('no native addon (weft.*.node) in the repository root: run npm run build:native');
-  const crateSrc = Math.max(newestMtime(join(root, 'crate/core/src')), newestMtime(join(root, 'crate/binding/src')));
-  if (statSync(join(root, addon)).mtimeMs < crateSrc) notes.push(`${addon} is older than crate/*/src`);
-  for (const n of notes) console.error(`bench: warning: ${n}; benchmarking what is built`);
-  return notes;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseArgs();
   const started = Date.now();
-  const stale = warnIfStale();
+  // Warns (only) when dist/ or the addon look older than their sources; builds nothing.
+  const stale = checkBuilt({ required: true });
   const weft = (await import('weftjs')) as Weft;
   const polars = await loadPolars();
   const pl = polars.pl;
@@ -1063,25 +997,19 @@ async function main(): Promise<void> {
     modes = loopModes(1e7, 5, opts.runs);
   }
   const tgts = targets(results, lat, modes);
-  const cpus = os.cpus();
+  const source = weftSource({ short: true });
   const result = {
-    command: COMMAND + (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''),
+    command: commandLine('npm run bench:par'),
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus[0]?.model ?? 'unknown',
-      cores: cpus.length,
-      os: `${os.type()} ${os.release()} ${os.arch()}`,
-      node: process.version,
-      total_memory_gib: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-    },
+    machine: machineInfo(),
     versions: {
-      weft: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
-      weft_commit: git(['rev-parse', '--short', 'HEAD']),
-      weft_worktree_dirty: git(['status', '--porcelain', '--', 'crate', 'src']) !== '',
+      weft: packageVersion('weftjs'),
+      weft_commit: source?.commit ?? 'unknown',
+      weft_worktree_dirty: source?.sources_modified ?? true,
       weft_par_threads: weftThreads,
       weft_addon: addonInfo(),
       'nodejs-polars': polars.pl ? polars.version : `not loaded: ${polars.why}`,
-      'nodejs-polars-linux-x64-gnu': versionOf('nodejs-polars-linux-x64-gnu'),
+      'nodejs-polars-linux-x64-gnu': packageVersion('nodejs-polars-linux-x64-gnu'),
       rustc: probe.ok ? probe.rustc : null,
     },
     warnings: stale,
@@ -1094,10 +1022,8 @@ async function main(): Promise<void> {
     targets: tgts,
     duration_s: Math.round((Date.now() - started) / 1000),
   };
-  const out =
-    opts.out ?? (opts.full && !opts.quick ? join(root, 'bench', 'results', 'par.json') : join(os.tmpdir(), 'weft-bench-par.json'));
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  const out = resultsPath('par', { out: opts.out, full: opts.full && !opts.quick });
+  writeResults(out, result);
 
   const failed = Object.values(results).some((v) => v.some((s) => s.impls.some((i) => !i.check.ok)));
   console.log(`\npar benchmark: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${process.version}, ${result.date}`);
@@ -1118,7 +1044,7 @@ async function main(): Promise<void> {
   if (lat) {
     console.log(`\n#### ${CASE_TITLES.f} (median of ${lat.runs} runs of ${lat.calls_per_run.toLocaleString('en')} calls)\n`);
     console.log(
-      markdownTable(
+      table(
         ['implementation', 'median µs per call', 'p99 µs'],
         lat.impls.map((i) => [i.label, i.median_us.toFixed(2), i.p99_us.toFixed(1)]),
         ['l', 'r', 'r'],
@@ -1129,7 +1055,7 @@ async function main(): Promise<void> {
   }
   console.log('\n#### Targets\n');
   console.log(
-    markdownTable(
+    table(
       ['target', 'this run', 'met'],
       tgts.map((t) => [t.target, t.value, t.met === null ? '—' : t.met ? 'yes' : '**no**']),
       ['l', 'l', 'l'],

@@ -8,12 +8,13 @@
  * Libraries are imported dynamically so that a child process loads only the one it measures
  * (and so that the weft adapter can fail, recorded as `{ error }`, while the Pool does not exist).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packageVersion } from '../harness/index.js';
 
 // The package is CommonJS, so tsx runs this file as CommonJS: __dirname is this folder.
 const here = __dirname;
-export const root = join(here, '..', '..');
+/** The repository's root. */
+export { ROOT as root } from '../harness/index.js';
 export const THREADS = 2;
 
 export const LIBS = ['weft', 'piscina', 'tinypool', 'poolifier', 'workerpool'] as const;
@@ -48,12 +49,7 @@ export function taskFile(lib: Lib): string {
 
 /** The installed version of a library (weft: this repository's package.json). */
 export function versionOf(lib: Lib): string {
-  const pkg = lib === 'weft' ? join(root, 'package.json') : join(root, 'node_modules', lib, 'package.json');
-  try {
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'not installed';
-  }
+  return packageVersion(lib === 'weft' ? 'weftjs' : lib);
 }
 
 // Module specifiers in variables: typed `any` imports keep `npm run typecheck` independent of

@@ -46,10 +46,7 @@
  * library that fails (weft before its Pool exists) is recorded as `{ error }`; the others'
  * figures are still produced.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { LIBS, PEERS, THREADS, root, versionOf, type Lib } from './adapters.js';
 import {
   CASES,
@@ -58,85 +55,51 @@ import {
   MAP_CHUNK,
   MAP_CHUNK_NOTE,
   QUICK,
-  RESULT_MARK,
-  median,
   type CaseError,
   type CaseId,
   type CaseResult,
   type Params,
 } from './params.js';
-import { newestMtime, runMeasuredChild } from '../common.js';
+import {
+  checkBuilt,
+  commandLine,
+  firstLine as firstLineOf,
+  flags,
+  fmt,
+  machineInfo,
+  markdownTable,
+  median,
+  parseBenchArgs,
+  resultsPath,
+  runChild as runCaseChild,
+  runInterleaved,
+  weftSource,
+  writeResults,
+} from '../harness/index.js';
 
 type Who = Lib | 'seq';
 type Outcome = CaseResult | CaseError;
 
-interface Options {
-  libs: Lib[];
-  cases: CaseId[];
-  quick: boolean;
-  runs?: number;
-  timeoutS: number;
-  /** Rebuild dist/ (npm run build:ts) when stale; default: only warn. */
-  build: boolean;
-  out?: string;
-}
-
-function parseList<T extends string>(arg: string | undefined, allowed: readonly T[], flag: string): T[] {
-  const items = (arg ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
-  if (items.length === 0 || bad.length) throw new Error(`${flag}: expected a comma-separated subset of ${allowed.join(',')}`);
-  // Keep the canonical order.
-  return allowed.filter((a) => items.includes(a));
-}
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = { libs: [...LIBS], cases: [...CASES], quick: false, timeoutS: 0, build: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--only') o.libs = parseList(argv[++i], LIBS, '--only');
-    else if (a === '--cases') o.cases = parseList(argv[++i], CASES, '--cases');
-    else if (a === '--quick') o.quick = true;
-    else if (a === '--runs') o.runs = Number(argv[++i]);
-    else if (a === '--timeout') o.timeoutS = Number(argv[++i]);
-    else if (a === '--build') o.build = true;
-    else if (a === '--out') {
-      const path = argv[++i];
-      if (!path) throw new Error('--out needs a path');
-      o.out = path;
-    } else throw new Error(`unknown argument ${a} (flags: --only, --cases, --quick, --runs N, --timeout S, --build, --out PATH)`);
-  }
-  if (o.runs !== undefined && !(Number.isInteger(o.runs) && o.runs >= 1)) throw new Error('--runs must be a positive integer');
+function parseArgs() {
+  const { values: o } = parseBenchArgs({
+    usage: 'npm run bench:pool -- [flags]',
+    description: "weft's Pool against piscina, tinypool, poolifier and workerpool; every run of a case in a child process of its own.",
+    flags: {
+      only: flags.list(LIBS, 'libraries to run'),
+      cases: flags.list(CASES, 'cases to run'),
+      quick: flags.quick('1 run of smaller sizes, a smoke test (figures not comparable)'),
+      runs: flags.runs({ help: 'runs of every case (default per case: a, c, e 3; b, d 5)' }),
+      timeout: flags.timeout({ help: 'seconds one child (one run) may take before it is killed (default 120; --quick 60)' }),
+      build: { type: 'boolean', help: 'run `npm run build:ts` first when dist/ is missing or older than src/' },
+      out: flags.out(
+        'where the JSON goes (default bench/results/pool.json for a full run of every library and case; otherwise <tmpdir>/weft-bench-pool.json)',
+      ),
+    },
+  });
   if (!o.quick && o.runs !== undefined && o.runs < 3) console.error('bench: note: fewer than 3 runs per case');
-  if (o.timeoutS === 0) o.timeoutS = o.quick ? 60 : 120;
-  if (!(o.timeoutS > 0)) throw new Error('--timeout must be a positive number of seconds');
-  return o;
+  return { ...o, libs: o.only, timeoutS: o.timeout ?? (o.quick ? 60 : 120) };
 }
-
-// ---------------------------------------------------------------------------------------------
-// weft's dist/
-
-/**
- * `import 'weft'` resolves to dist/. When dist/ is missing or older than src/, warn, or with
- * --build run `npm run build:ts` first. Not by default: build:ts empties dist/ before compiling,
- * and a failed build (a src/ in the middle of an edit) would leave other users of dist/ without it.
- */
-function checkBuilt(build: boolean): void {
-  const entry = join(root, 'dist', 'index.js');
-  const stale = !existsSync(entry) || statSync(entry).mtimeMs < newestMtime(join(root, 'src'));
-  if (stale && build) {
-    console.error('bench: dist/ is missing or older than src/, running npm run build:ts');
-    const r = spawnSync('npm', ['run', 'build:ts'], { cwd: root, stdio: ['ignore', 2, 2] });
-    if (r.status !== 0) console.error('bench: npm run build:ts failed; weft will be measured from whatever dist/ holds (or fail)');
-  } else if (stale) {
-    console.error('bench: warning: dist/ is missing or older than src/: weft runs the existing dist/ (npm run build, or --build)');
-  }
-  if (!readdirSync(root).some((f) => /^weft\..*\.node$/.test(f))) {
-    console.error('bench: warning: no native addon (weft.*.node) in the repository root: run npm run build:native');
-  }
-}
+type Options = ReturnType<typeof parseArgs>;
 
 // ---------------------------------------------------------------------------------------------
 // Children
@@ -145,17 +108,13 @@ const runCase = join(root, 'bench', 'pool', 'run-case.ts');
 
 /** One child: one run (after its warm-up) of one case for one library. */
 async function runChild(who: Who, caseId: CaseId, o: Options, round: number, rounds: number): Promise<Outcome> {
-  const args = ['--import=tsx', runCase, who, caseId, '--runs', '1'];
-  if (o.quick) args.push('--quick');
+  const args = [who, caseId, '--runs', '1', ...(o.quick ? ['--quick'] : [])];
   console.error(`\n== ${caseId} / ${who}, run ${round + 1} of ${rounds}`);
-  const c = await runMeasuredChild(args, root, o.timeoutS, RESULT_MARK);
-  if (c.result === undefined) return { lib: who, case: caseId, error: c.why };
-  const r = JSON.parse(c.result) as Outcome;
-  if (isOk(r)) {
-    // Everyone else's CPU while this child ran, as % of the whole machine.
-    const others = c.othersPct(r.child_cpu_s);
-    if (others !== undefined && c.stealPct !== undefined) r.machine = { others_pct: [others], steal_pct: [c.stealPct] };
-  }
+  const c = await runCaseChild<Outcome>({ script: runCase, args, timeoutS: o.timeoutS });
+  if (!c.ok) return { lib: who, case: caseId, error: c.why };
+  const r = c.result;
+  // Everyone else's CPU while this child ran, as % of the whole machine.
+  if (isOk(r) && c.othersPct !== undefined && c.stealPct !== undefined) r.machine = { others_pct: [c.othersPct], steal_pct: [c.stealPct] };
   return r;
 }
 
@@ -185,9 +144,6 @@ function merge(runs: Outcome[]): Outcome {
     },
   };
 }
-
-/** `xs` rotated left by `k`: each run of a case starts with a different library. */
-const rotate = <T>(xs: readonly T[], k: number): T[] => xs.map((_, i) => xs[(i + k) % xs.length]!);
 
 // ---------------------------------------------------------------------------------------------
 // Derived figures, columns and ratios
@@ -238,11 +194,7 @@ interface Ratio {
   better: 'higher' | 'lower';
 }
 
-const rate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
-const secs = (x: number): string => `${x.toFixed(3)} s`;
-const pct = (x: number): string => `${x.toFixed(1)} %`;
-const times = (x: number): string => `×${x.toFixed(2)}`;
-const micros = (x: number): string => `${x.toFixed(1)} µs`;
+const { rate, secs, pct, times, micros } = fmt;
 const cpuPct = (x: number): string => `${x.toFixed(3)} %`;
 
 const COLUMNS: Record<CaseId, Col[]> = {
@@ -299,14 +251,6 @@ function advantage(weft: number, peer: number, better: 'higher' | 'lower'): numb
   return Number.isFinite(r) ? Number(r.toFixed(3)) : null;
 }
 
-function markdownTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...r[c]!].length)));
-  const line = (r: string[]): string =>
-    `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
-  const sep = `| ${widths.map((w, c) => (c === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
-  return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join('\n');
-}
-
 function libLabel(caseId: CaseId, lib: Lib): string {
   if (caseId === 'd' && lib !== 'weft') return `${lib} (split on main thread; cannot nest)`;
   if (caseId === 'b' && lib !== 'weft') return `${lib} (chunks of ${MAP_CHUNK[lib].toLocaleString('en')})`;
@@ -317,11 +261,11 @@ function libLabel(caseId: CaseId, lib: Lib): string {
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseArgs();
   const started = Date.now();
   const p: Params = o.quick ? QUICK : FULL;
-  if (o.libs.includes('weft')) checkBuilt(o.build);
-  const loadStart = os.loadavg();
+  // `import 'weftjs'` resolves to dist/: warn when it is stale, or with --build rebuild it first.
+  if (o.libs.includes('weft')) checkBuilt({ rebuild: o.build });
 
   const results = {} as Record<CaseId, Partial<Record<Who, Outcome>>>;
   for (const caseId of o.cases) {
@@ -330,16 +274,15 @@ async function main(): Promise<void> {
     // the order rotated every run. A shared machine's drifts then hit every library alike.
     const who: Who[] = [...(caseId === 'c' || caseId === 'd' || caseId === 'e' ? (['seq'] as const) : []), ...o.libs];
     const rounds = o.runs ?? p.runs[caseId];
-    const runs: Partial<Record<Who, Outcome[]>> = {};
-    for (let round = 0; round < rounds; round++) {
-      for (const w of rotate(who, round)) {
-        const done = (runs[w] ??= []);
-        if (done.some((r) => !isOk(r))) continue; // failed once: no more runs of it
-        done.push(await runChild(w, caseId, o, round, rounds));
-      }
-    }
+    // A library that failed once gets no more runs.
+    const runs = await runInterleaved(
+      who,
+      rounds,
+      (w, round) => runChild(w, caseId, o, round, rounds),
+      (r) => !isOk(r),
+    );
     const byLib: Partial<Record<Who, Outcome>> = {};
-    for (const w of who) byLib[w] = merge(runs[w]!);
+    for (const w of who) byLib[w] = merge(runs.get(w)!);
     const seq = isOk(byLib.seq) ? byLib.seq : undefined;
     for (const lib of o.libs) {
       const r = byLib[lib];
@@ -366,25 +309,14 @@ async function main(): Promise<void> {
     ratios[caseId] = table;
   }
 
-  const cpus = os.cpus();
   const full = !o.quick && o.libs.length === LIBS.length && o.cases.length === CASES.length;
-  const out = o.out ?? (full ? join(root, 'bench', 'results', 'pool.json') : join(os.tmpdir(), 'weft-bench-pool.json'));
-  const argv = process.argv.slice(2);
+  const out = resultsPath('pool', { out: o.out, full });
   const json = {
     benchmark: 'pool',
-    command: `npm run bench:pool${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    command: commandLine('npm run bench:pool'),
     date: new Date().toISOString(),
     quick: o.quick,
-    machine: {
-      cpu: cpus[0]?.model ?? 'unknown',
-      cores: cpus.length,
-      available_parallelism: os.availableParallelism(),
-      os: `${os.type()} ${os.release()} ${os.arch()}`,
-      total_memory_gib: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-      node: process.version,
-      load_average_start: loadStart.map((x) => Number(x.toFixed(2))),
-      load_average_end: os.loadavg().map((x) => Number(x.toFixed(2))),
-    },
+    machine: machineInfo(),
     threads: THREADS,
     versions: Object.fromEntries(o.libs.map((l) => [l, versionOf(l)])),
     ...(o.libs.includes('weft') ? { weft_source: weftSource() } : {}),
@@ -406,8 +338,7 @@ async function main(): Promise<void> {
     ratios,
     duration_s: Math.round((Date.now() - started) / 1000),
   };
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  writeResults(out, json);
 
   // Tables on stdout (markdown).
   const m = json.machine;
@@ -486,20 +417,7 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${out} (${json.duration_s} s)`);
 }
 
-/** The commit weft was measured at, and whether its sources (src/, crate/) differed from it. */
-function weftSource(): { commit: string; sources_modified: boolean } | null {
-  const git = (...args: string[]): string | null => {
-    const r = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
-    return r.status === 0 ? r.stdout.trim() : null;
-  };
-  const commit = git('rev-parse', 'HEAD');
-  const status = git('status', '--porcelain', '--', 'src', 'crate');
-  return commit === null || status === null ? null : { commit, sources_modified: status !== '' };
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0]!.slice(0, 160);
-}
+const firstLine = (s: string): string => firstLineOf(s, 160);
 
 function fibLeafCount(n: number, cutoff: number): number {
   return n <= cutoff ? 1 : fibLeafCount(n - 1, cutoff) + fibLeafCount(n - 2, cutoff);

@@ -5,9 +5,6 @@
  */
 import type { Lib } from './adapters.js';
 
-/** The line prefix of a child's result on its stdout. */
-export const RESULT_MARK = '@@result ';
-
 export interface Sampled {
   median: number;
   samples: number[];
@@ -42,8 +39,6 @@ export interface CaseError {
   case: CaseId;
   error: string;
 }
-
-export { median } from '../common.js';
 
 export const CASES = ['a', 'b', 'c', 'd', 'e'] as const;
 export type CaseId = (typeof CASES)[number];

@@ -1,7 +1,7 @@
 /**
  * One case of the pool benchmark for one library, in a process of its own:
  *
- *   node --import=tsx bench/pool/run-case.ts <lib|seq> <a|b|c|d|e> [--quick] [--runs N] [--chunk N]
+ *   node --import=tsx bench/pool/run-case.ts <lib|seq> <a|b|c|d|e> [--quick] [--runs N] [--chunk N]   (--help: the flags)
  *
  * `seq` is the sequential baseline on the main thread (cases c, d; e: idle CPU of a process with
  * no pool). The result is one line `@@result <json>` on stdout (a `CaseResult`, or `{ error }`);
@@ -12,21 +12,19 @@ import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LIBS, loadAdapter, root, type Adapter, type Lib } from './adapters.js';
+import { LIBS, loadAdapter, root, type Adapter } from './adapters.js';
+import { CASES, FULL, MAP_CHUNK, QUICK, type CaseFigures, type CaseId, type Params } from './params.js';
 import {
-  CASES,
-  FULL,
-  MAP_CHUNK,
-  QUICK,
   RESULT_MARK,
-  median,
-  type CaseError,
-  type CaseFigures,
-  type CaseId,
-  type CaseResult,
-  type Params,
-  type Sampled,
-} from './params.js';
+  childMain,
+  errorText,
+  flags,
+  parseBenchArgs,
+  progress,
+  quantileSorted,
+  sampled,
+  withTimeout,
+} from '../harness/index.js';
 
 /** ./tasks/work.mjs: plain ESM shared with the workers, so the baseline runs the very functions the pools run. */
 interface Work {
@@ -40,23 +38,8 @@ let W: Work;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-function sampled(samples: number[], digits = 6): Sampled {
-  const r = (x: number): number => Number(x.toPrecision(digits));
-  return { median: r(median(samples)), samples: samples.map(r) };
-}
-
 function check(what: string, got: number, want: number): void {
   if (got !== want) throw new Error(`${what}: got ${got}, expected ${want}`);
-}
-
-function progress(msg: string): void {
-  process.stderr.write(`    ${msg}\n`);
 }
 
 /** fib(n) without the recursion, for checks. */
@@ -143,7 +126,7 @@ async function caseA(a: Adapter, p: Params['a'], runs: number): Promise<CaseFigu
     lib: a.lib,
     version: a.version,
     case: 'a',
-    metrics: { all_tasks_per_s: sampled(all), window_tasks_per_s: sampled(win) },
+    metrics: { all_tasks_per_s: sampled(all, 6), window_tasks_per_s: sampled(win, 6) },
     info: { tasks: p.tasks, window: p.window },
   };
 }
@@ -194,7 +177,7 @@ async function caseB(a: Adapter, p: Params['b'], runs: number, chunkOverride: nu
     lib: a.lib,
     version: a.version,
     case: 'b',
-    metrics: { items_per_s: sampled(rates) },
+    metrics: { items_per_s: sampled(rates, 6) },
     info: { items: p.items, how, ...(chunk === undefined ? {} : { chunk_size: chunk }) },
   };
 }
@@ -221,21 +204,14 @@ async function caseC(a: Adapter, p: Params['c'], runs: number): Promise<CaseFigu
     lib: a.lib,
     version: a.version,
     case: 'c',
-    metrics: { random_s: sampled(walls[0]!), every10th_s: sampled(walls[1]!) },
+    metrics: { random_s: sampled(walls[0]!, 6), every10th_s: sampled(walls[1]!, 6) },
     info: { tasks: p.tasks, fib25_calls: sum(works[0]!) },
   };
 }
 
 /** A nested run of case d that takes longer than this is taken for a deadlock (sequential fib(38) takes < 1 s). */
 const NESTED_LIMIT_MS = 60_000;
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result after ${ms / 1e3} s (deadlock?)`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
+const DEADLOCK = 'no result (deadlock?)';
 
 async function caseD(a: Adapter, p: Params['d'], runs: number): Promise<CaseFigures> {
   // The idiomatic alternative to nesting: cut the tree on the main thread into its leaves and
@@ -262,15 +238,15 @@ async function caseD(a: Adapter, p: Params['d'], runs: number): Promise<CaseFigu
   let nestedError: string | undefined;
   if (nested) {
     try {
-      check('d/nested warm-up', await withTimeout(nested(p.warmupN), NESTED_LIMIT_MS, 'd/nested warm-up'), wantWarm);
+      check('d/nested warm-up', await withTimeout(nested(p.warmupN), NESTED_LIMIT_MS, 'd/nested warm-up', DEADLOCK), wantWarm);
       for (let r = 0; r < runs; r++) {
         const t0 = performance.now();
-        check('d/nested', await withTimeout(nested(p.n), NESTED_LIMIT_MS, 'd/nested'), want);
+        check('d/nested', await withTimeout(nested(p.n), NESTED_LIMIT_MS, 'd/nested', DEADLOCK), want);
         nestedS.push((performance.now() - t0) / 1e3);
         progress(`run ${r + 1}/${runs}: nested ${nestedS[r]!.toFixed(3)} s`);
       }
     } catch (err) {
-      nestedError = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      nestedError = errorText(err);
       progress(`nested failed: ${nestedError}`);
     }
   }
@@ -279,7 +255,7 @@ async function caseD(a: Adapter, p: Params['d'], runs: number): Promise<CaseFigu
     lib: a.lib,
     version: a.version,
     case: 'd',
-    metrics: { split_s: sampled(flatS), ...(nested && nestedError === undefined ? { nested_s: sampled(nestedS) } : {}) },
+    metrics: { split_s: sampled(flatS, 6), ...(nested && nestedError === undefined ? { nested_s: sampled(nestedS, 6) } : {}) },
     info: {
       n: p.n,
       cutoff: p.cutoff,
@@ -317,8 +293,8 @@ async function caseE(a: Adapter, p: Params['e'], runs: number): Promise<CaseFigu
       if (v !== i + 1) throw new Error(`e: inc(${i}) = ${String(v)}`);
     }
     lat.sort((x, y) => x - y);
-    p50.push(percentile(lat, 50));
-    p99.push(percentile(lat, 99));
+    p50.push(quantileSorted(lat, 0.5));
+    p99.push(quantileSorted(lat, 0.99));
     progress(`run ${r + 1}/${runs}: p50 ${p50[r]!.toFixed(1)} µs, p99 ${p99[r]!.toFixed(1)} µs`);
   }
   const idle = await idleCpu(p.idleMs, runs);
@@ -382,7 +358,7 @@ async function sequential(caseId: CaseId, p: Params, runs: number): Promise<Case
     const raw = await rawTwoThreads(calls, want, runs);
     return {
       ...base,
-      metrics: { seq_s: sampled(seqS), raw2_s: sampled(raw) },
+      metrics: { seq_s: sampled(seqS, 6), raw2_s: sampled(raw, 6) },
       info: {
         tasks: p.c.tasks,
         fib25_calls: calls,
@@ -399,7 +375,7 @@ async function sequential(caseId: CaseId, p: Params, runs: number): Promise<Case
       secs.push((performance.now() - t0) / 1e3);
       progress(`run ${r + 1}/${runs}: fib(${p.d.n}) ${secs[r]!.toFixed(3)} s`);
     }
-    return { ...base, metrics: { seq_s: sampled(secs) }, info: { n: p.d.n } };
+    return { ...base, metrics: { seq_s: sampled(secs, 6) }, info: { n: p.d.n } };
   }
   if (caseId === 'e') {
     // The floor: CPU of this same kind of process (node + tsx) idling without any pool.
@@ -410,78 +386,43 @@ async function sequential(caseId: CaseId, p: Params, runs: number): Promise<Case
 
 // ---------------------------------------------------------------------------------------------
 
-function parseArgs(argv: string[]): { lib: Lib | 'seq'; caseId: CaseId; p: Params; runs: number; chunk?: number } {
-  const [lib, caseId, ...rest] = argv;
-  if (!lib || !(LIBS as readonly string[]).concat('seq').includes(lib)) throw new Error(`lib must be one of ${LIBS.join(', ')}, seq`);
-  if (!caseId || !(CASES as readonly string[]).includes(caseId)) throw new Error(`case must be one of ${CASES.join(', ')}`);
-  let quick = false;
-  let runs: number | undefined;
-  let chunk: number | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const f = rest[i];
-    if (f === '--quick') quick = true;
-    else if (f === '--runs') runs = Number(rest[++i]);
-    else if (f === '--chunk') chunk = Number(rest[++i]);
-    else throw new Error(`unknown argument ${f}`);
-  }
-  const p = quick ? QUICK : FULL;
-  const id = caseId as CaseId;
-  const n = runs ?? p.runs[id];
-  if (!Number.isInteger(n) || n < 1) throw new Error('--runs must be a positive integer');
-  if (chunk !== undefined && !(Number.isInteger(chunk) && chunk > 0)) throw new Error('--chunk must be a positive integer');
-  return { lib: lib as Lib | 'seq', caseId: id, p, runs: n, ...(chunk === undefined ? {} : { chunk }) };
-}
-
-async function main(): Promise<void> {
-  const t0 = performance.now();
-  const { lib, caseId, p, runs, chunk } = parseArgs(process.argv.slice(2));
-  W = (await import(pathToFileURL(join(root, 'bench/pool/tasks/work.mjs')).href)) as Work;
-  const emit = (x: CaseResult | CaseError): void => {
-    process.stdout.write(`${RESULT_MARK}${JSON.stringify(x)}\n`);
-  };
-  let adapter: Adapter | undefined;
-  try {
-    let r: CaseFigures;
-    if (lib === 'seq') r = await sequential(caseId, p, runs);
-    else {
-      adapter = await loadAdapter(lib);
-      switch (caseId) {
-        case 'a':
-          r = await caseA(adapter, p.a, runs);
-          break;
-        case 'b':
-          r = await caseB(adapter, p.b, runs, chunk);
-          break;
-        case 'c':
-          r = await caseC(adapter, p.c, runs);
-          break;
-        case 'd':
-          r = await caseD(adapter, p.d, runs);
-          break;
-        case 'e':
-          r = await caseE(adapter, p.e, runs);
-          break;
-      }
-    }
-    const cpu = process.cpuUsage();
-    emit({
-      ...r,
-      child_seconds: Number(((performance.now() - t0) / 1e3).toFixed(2)),
-      child_cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
-    });
-  } catch (err) {
-    emit({ lib, case: caseId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    process.exitCode = 1;
-  }
-  // Shut the pool down, but never hang on it: the result is already out.
-  if (adapter) {
-    const closing = adapter.close().catch((e: unknown) => progress(`close failed: ${String(e)}`));
-    await Promise.race([closing, sleep(10_000, undefined, { ref: false })]);
-  }
-  process.exit();
-}
-
-void main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(2);
+const { values: opts, positionals } = parseBenchArgs({
+  usage: 'node --import=tsx bench/pool/run-case.ts <lib|seq> <case> [flags]',
+  description: `One case of the pool benchmark for one library; the result as one line \`${RESULT_MARK}<json>\` on stdout.`,
+  positionals: [
+    { name: 'lib', choices: [...LIBS, 'seq'] },
+    { name: 'case', choices: CASES },
+  ],
+  flags: {
+    quick: flags.quick('the smaller sizes of --quick'),
+    runs: flags.runs({ help: 'timed runs (default per case)' }),
+    chunk: { type: 'int', help: 'case b: items per task (weft: map chunkSize; peers: chunk size)' },
+  },
 });
+const [lib, caseId] = positionals;
+const P = opts.quick ? QUICK : FULL;
+const runs = opts.runs ?? P.runs[caseId];
+
+childMain(
+  { lib, case: caseId },
+  async (atExit) => {
+    W = (await import(pathToFileURL(join(root, 'bench/pool/tasks/work.mjs')).href)) as Work;
+    if (lib === 'seq') return sequential(caseId, P, runs);
+    const adapter = await loadAdapter(lib);
+    // Shut the pool down, but never hang on it: the result is already out.
+    atExit(() => adapter.close());
+    switch (caseId) {
+      case 'a':
+        return caseA(adapter, P.a, runs);
+      case 'b':
+        return caseB(adapter, P.b, runs, opts.chunk);
+      case 'c':
+        return caseC(adapter, P.c, runs);
+      case 'd':
+        return caseD(adapter, P.d, runs);
+      case 'e':
+        return caseE(adapter, P.e, runs);
+    }
+  },
+  { exitTimeoutMs: 10_000 },
+);

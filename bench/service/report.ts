@@ -14,6 +14,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { parseBenchArgs } from '../harness/args.js';
 
 const ROOT = resolve(__dirname, '..', '..');
 const DEFAULT_RESULTS = join(ROOT, 'bench', 'results');
@@ -854,21 +855,22 @@ export function writeReport(options: ReportOptions = {}): string {
 }
 
 function main(argv: string[]): void {
+  const { values } = parseBenchArgs({
+    usage: 'node --import=tsx bench/service/report.ts [--results DIR] [--out FILE]',
+    description: 'The HTML report (Chart.js inlined, no network) of the JSON results in DIR.',
+    flags: {
+      results: {
+        type: 'string',
+        arg: 'DIR',
+        help: 'the folder of service.json, pool.json, par.json, actor.json, stack.json (default bench/results)',
+      },
+      out: { type: 'string', arg: 'FILE', help: 'the HTML file to write (default DIR/service.html)' },
+    },
+    argv,
+  });
   const opts: ReportOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = argv[i + 1];
-    if ((a === '--results' || a === '--out') && v !== undefined) {
-      if (a === '--results') opts.results = v;
-      else opts.out = v;
-      i++;
-    } else if (a === '--help' || a === '-h') {
-      console.log('usage: node --import=tsx bench/service/report.ts [--results DIR] [--out FILE]');
-      return;
-    } else {
-      throw new Error(`unknown argument ${a ?? ''} (usage: [--results DIR] [--out FILE])`);
-    }
-  }
+  if (values.results !== undefined) opts.results = values.results;
+  if (values.out !== undefined) opts.out = values.out;
   const { out, charts } = write(opts);
   console.log(`wrote ${relative(process.cwd(), out) || out} (${charts} charts)`);
 }

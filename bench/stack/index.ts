@@ -14,66 +14,55 @@
  * received on the other). Every figure is the median of `--runs` runs (default 9, at least 5);
  * the runs of the cases of a group are interleaved so that a noisy machine affects all alike.
  *
- * Flags: --runs N, --skip-rust.
+ * Flags: --runs N, --skip-rust, --out PATH (default bench/results/stack.json); --help lists them.
  *
  * Plain process.hrtime loops rather than mitata: mitata reports per-iteration percentiles of
  * auto-sized batches, while this benchmark wants the median of whole, interleaved runs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { median, newestMtime } from '../common.js';
+import {
+  ROOT as root,
+  RESULTS_DIR,
+  checkBuilt,
+  commandLine,
+  flags,
+  fmt,
+  machineInfo,
+  median,
+  parseBenchArgs,
+  textTable,
+  writeResults,
+} from '../harness/index.js';
 
 // Only the types are imported statically; the module itself is loaded once dist/ is built.
 type Weft = typeof import('weftjs');
 
 const here = __dirname;
-const root = join(here, '..', '..');
-const COMMAND = 'npm run bench:stack';
 
 // ---------------------------------------------------------------------------------------------
 // Options and helpers
 
-function parseArgs(argv: string[]): { runs: number; skipRust: boolean } {
-  let runs = 9;
-  let skipRust = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--runs') runs = Number(argv[++i]);
-    else if (a === '--skip-rust') skipRust = true;
-    else throw new Error(`unknown argument ${a} (flags: --runs N, --skip-rust)`);
-  }
-  if (!Number.isInteger(runs) || runs < 5) throw new Error('--runs must be an integer >= 5');
-  return { runs, skipRust };
+function parseArgs() {
+  return parseBenchArgs({
+    usage: 'npm run bench:stack -- [flags]',
+    description:
+      "SharedStack against Array, MessagePort and (Rust) Mutex<Vec> and crossbeam-epoch's reference Treiber stack; " +
+      'medians of interleaved runs.',
+    flags: {
+      runs: flags.runs({ default: 9, min: 5, help: 'runs of every case (Rust and JS)' }),
+      'skip-rust': { type: 'boolean', help: 'the JS part only (no cargo run of crate/core/examples/stack_bench.rs)' },
+      out: flags.out('where the JSON goes (default bench/results/stack.json)'),
+    },
+  }).values;
 }
 
-const mega = (x: number): string => `${(x / 1e6).toFixed(2)} M`;
+const mega = fmt.mega;
 const rnd = (x: number): number => Math.round(x);
 const now = (): bigint => process.hrtime.bigint();
 const seconds = (from: bigint, to: bigint): number => Number(to - from) / 1e9;
-
-/** `import 'weft'` resolves to dist/: build it if it is missing or older than src/. */
-function ensureBuilt(): void {
-  const entry = join(root, 'dist', 'index.js');
-  const stale = !existsSync(entry) || statSync(entry).mtimeMs < newestMtime(join(root, 'src'));
-  if (stale) {
-    console.error('bench: dist/ is missing or older than src/, running npm run build:ts');
-    const r = spawnSync('npm', ['run', 'build:ts'], { cwd: root, stdio: 'inherit' });
-    if (r.status !== 0) {
-      if (!existsSync(entry)) throw new Error('npm run build:ts failed and there is no dist/');
-      console.error('bench: npm run build:ts failed; benchmarking the existing dist/');
-    }
-  }
-  const addon = readdirSync(root).find((f) => /^weft\..*\.node$/.test(f));
-  if (!addon) throw new Error('no native addon (weft.*.node) in the repository root: run npm run build:native');
-  const crateSrc = Math.max(newestMtime(join(root, 'crate/core/src')), newestMtime(join(root, 'crate/binding/src')));
-  if (statSync(join(root, addon)).mtimeMs < crateSrc) {
-    console.error(`bench: warning: ${addon} is older than crate/*/src; run npm run build:native to bench the current Rust code`);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. Rust
@@ -392,19 +381,17 @@ function verdict(t: Target): string {
 }
 
 function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows) {
-    console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-  }
+  console.log(textTable(rows));
 }
 
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseArgs();
   const started = Date.now();
-  ensureBuilt();
+  // `import 'weftjs'` resolves to dist/: build it if it is missing or older than src/.
+  checkBuilt({ rebuild: true, required: true });
   const weft = (await import('weftjs')) as Weft;
 
-  const rust = opts.skipRust ? null : runRust(opts.runs);
+  const rust = opts['skip-rust'] ? null : runRust(opts.runs);
 
   console.error(`\n== JS, one thread (${opts.runs} interleaved runs)`);
   const single = measureInterleaved(singleThreadCases(weft), opts.runs);
@@ -448,17 +435,10 @@ async function main(): Promise<void> {
     within_noise: jsStack.median_ops_per_s >= 10e6 * (1 - NOISE),
   });
 
-  const cpus = os.cpus();
   const result = {
-    command: COMMAND,
+    command: commandLine('npm run bench:stack'),
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus[0]?.model ?? 'unknown',
-      cores: cpus.length,
-      os: `${os.type()} ${os.release()} ${os.arch()}`,
-      node: process.version,
-      total_memory_gib: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-    },
+    machine: machineInfo(),
     runs: opts.runs,
     unit: 'ops/s: one push or one pop of one value = one op (a push+pop pair is 2 ops); two threads: values/s moved end to end',
     rust,
@@ -470,9 +450,8 @@ async function main(): Promise<void> {
     targets,
     duration_s: Math.round((Date.now() - started) / 1000),
   };
-  const out = join(root, 'bench', 'results', 'stack.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  const out = opts.out ?? join(RESULTS_DIR, 'stack.json');
+  writeResults(out, result);
 
   console.log(`\nSharedStack benchmark: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${process.version}, ${result.date}`);
   console.log(`medians of ${opts.runs} runs; ops/s count one push or one pop as one op\n`);

@@ -1,5 +1,6 @@
 /**
- * Wire codec micro-benchmark: `node --import=tsx bench/wire/index.ts [--runs N]`.
+ * Wire codec micro-benchmark: `node --import=tsx bench/wire/index.ts [--runs N] [--out PATH]`
+ * (--out: also write the figures as JSON, with the machine; --help lists the flags).
  *
  * For each value, one op is an encode followed by a decode of that value:
  *
@@ -18,20 +19,20 @@
  * codecs are interleaved so that a noisy machine affects them alike. Plain hrtime loops: the
  * point is comparable medians, not per-iteration statistics.
  */
-import os from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { WireReader, WireWriter } from '../../src/internal/wire.js';
-import { median } from '../common.js';
+import { commandLine, flags, machineInfo, median, parseBenchArgs, textTable, writeResults } from '../harness/index.js';
 
-function parseArgs(argv: string[]): { runs: number } {
-  let runs = 5;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runs') runs = Number(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]} (flags: --runs N)`);
-  }
-  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
-  return { runs };
+function parseArgs() {
+  return parseBenchArgs({
+    usage: 'node --import=tsx bench/wire/index.ts [flags]',
+    description: 'The wire codec against v8.serialize + v8.deserialize and structuredClone: ns per encode + decode of one value.',
+    flags: {
+      runs: flags.runs({ default: 5, help: 'runs of about 100 ms of every codec and value' }),
+      out: flags.out('also write the figures as JSON to PATH (default: none)'),
+    },
+  }).values;
 }
 
 const writer = new WireWriter(64 * 1024);
@@ -127,9 +128,10 @@ function calibrate(run: (n: number) => void): number {
 }
 
 function main(): void {
-  const { runs } = parseArgs(process.argv.slice(2));
+  const { runs, out } = parseArgs();
+  const machine = machineInfo();
   console.log(
-    `wire codec micro-benchmark: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ` +
+    `wire codec micro-benchmark: ${machine.cpu}, ${machine.available_parallelism} cores, ` +
       `Node ${process.version}; ns per encode+decode, median of ${runs} runs`,
   );
 
@@ -169,13 +171,25 @@ function main(): void {
     clone: median(samples[2]!),
   });
 
-  const w = Math.max(...rows.map((r) => r.name.length));
-  const fmt = (x: number, width: number): string => (Number.isNaN(x) ? '-' : x.toFixed(x < 100 ? 1 : 0)).padStart(width);
-  const head = ['wire', 'wire 1/buf', 'v8', 'structuredClone', 'v8/wire'];
-  console.log(`${'case (ns per value)'.padEnd(w)}  ${head.map((h) => h.padStart(10)).join('  ')}`);
-  for (const r of rows) {
-    const cells = [r.wire, r.one, r.v8, r.clone].map((x, i) => fmt(x, Math.max(10, head[i]!.length)));
-    console.log(`${r.name.padEnd(w)}  ${cells.join('  ')}  ${`${(r.v8 / r.wire).toFixed(1)}x`.padStart(10)}`);
+  const fmt = (x: number): string => (Number.isNaN(x) ? '-' : x.toFixed(x < 100 ? 1 : 0));
+  console.log(
+    textTable([
+      ['case (ns per value)', 'wire', 'wire 1/buf', 'v8', 'structuredClone', 'v8/wire'],
+      ...rows.map((r) => [r.name, fmt(r.wire), fmt(r.one), fmt(r.v8), fmt(r.clone), `${(r.v8 / r.wire).toFixed(1)}x`]),
+    ]),
+  );
+  if (out !== undefined) {
+    const ns = (x: number): number | null => (Number.isNaN(x) ? null : Number(x.toPrecision(4)));
+    writeResults(out, {
+      benchmark: 'wire',
+      command: commandLine('node --import=tsx bench/wire/index.ts'),
+      date: new Date().toISOString(),
+      machine: machineInfo(),
+      runs,
+      unit: 'ns per value for one encode + decode, median of the runs; wire: 100 values through one buffer; wire_one: one value per buffer',
+      cases: rows.map((r) => ({ name: r.name, wire: ns(r.wire), wire_one: ns(r.one), v8: ns(r.v8), structured_clone: ns(r.clone) })),
+    });
+    console.log(`\nwrote ${out}`);
   }
   if (sink === 0.5) console.log(''); // keeps `sink` observable
 }

@@ -1,6 +1,6 @@
 /**
  * Paired before/after benchmark of the wire codec and of SharedStack values:
- * `node --expose-gc --import=tsx bench/wire/paired.ts --before DIR [--rounds N] [--only REGEX]`
+ * `node --expose-gc --import=tsx bench/wire/paired.ts --before DIR [--rounds N] [--only REGEX] [--out PATH]`
  * (--expose-gc: each run starts from a collected heap, so that one version's garbage is not
  * collected on the other's time).
  *
@@ -19,7 +19,17 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { resolve } from 'node:path';
-import { median } from '../common.js';
+import {
+  commandLine,
+  flags,
+  machineInfo,
+  median,
+  pairedMedianRatio,
+  parseBenchArgs,
+  roundSig,
+  textTable,
+  writeResults,
+} from '../harness/index.js';
 
 interface Codec {
   WireWriter: new (
@@ -49,19 +59,24 @@ interface Version {
   run: typeof run;
 }
 
-function parseArgs(argv: string[]): { before: string; rounds: number; only: RegExp | undefined } {
-  let before = '';
-  let rounds = 9;
-  let only: RegExp | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--before') before = argv[++i] ?? '';
-    else if (argv[i] === '--rounds') rounds = Number(argv[++i]);
-    else if (argv[i] === '--only') only = new RegExp(argv[++i] ?? '');
-    else throw new Error(`unknown argument ${argv[i]} (flags: --before DIR, --rounds N, --only REGEX)`);
-  }
-  if (before === '') throw new Error('--before DIR is required');
-  if (!Number.isInteger(rounds) || rounds < 3) throw new Error('--rounds must be an integer >= 3');
-  return { before: resolve(before), rounds, only };
+function parseArgs() {
+  const { values: o } = parseBenchArgs({
+    usage: 'node --expose-gc --import=tsx bench/wire/paired.ts --before DIR [flags]',
+    description:
+      'Two versions of the wire codec and SharedStack in one process, paired rounds; CPU ns per op and the median of per-round ratios.',
+    flags: {
+      before: {
+        type: 'string',
+        arg: 'DIR',
+        required: true,
+        help: "the older tree's root (DIR/src/internal/wire.ts, ...; see the file's header)",
+      },
+      rounds: flags.runs({ default: 9, min: 3, help: 'rounds; each times every case for both versions' }),
+      only: { type: 'regexp', arg: 'REGEX', help: 'only the cases whose name matches' },
+      out: flags.out('also write the figures as JSON to PATH (default: none)'),
+    },
+  });
+  return { ...o, before: resolve(o.before) };
 }
 
 async function load(name: string, root: string): Promise<Version> {
@@ -217,16 +232,16 @@ function check(v: Version, value: unknown): void {
 }
 
 async function main(): Promise<void> {
-  const { before, rounds, only } = parseArgs(process.argv.slice(2));
+  const { before, rounds, only, out } = parseArgs();
   const old = await load('before', before);
   const now = await load('after', resolve(__dirname, '..', '..'));
   const cases = CASES.filter((c) => only === undefined || only.test(c.name));
   const budgetMs = 60;
-  const samples = new Map<string, { old: number[]; now: number[]; ratio: number[] }>();
+  const samples = new Map<string, { old: number[]; now: number[] }>();
   for (const c of cases) {
     const value = c.make();
     if (c.kind !== 'stack' && c.kind !== 'record') for (const v of [old, now]) check(v, value);
-    samples.set(c.name, { old: [], now: [], ratio: [] });
+    samples.set(c.name, { old: [], now: [] });
     // Warm-up.
     old.run(old, c, value, 30);
     now.run(now, c, value, 30);
@@ -245,17 +260,36 @@ async function main(): Promise<void> {
       }
       s.old.push(a);
       s.now.push(b);
-      s.ratio.push(b / a);
     }
     process.stderr.write(`round ${round + 1}/${rounds}\n`);
   }
-  const width = Math.max(...cases.map((c) => c.name.length));
   console.log(`Node ${process.version}, ${rounds} rounds, CPU ns per op (median); ratio = median of per-round after/before`);
-  console.log(`${'case'.padEnd(width)}  ${'before'.padStart(9)}  ${'after'.padStart(9)}  ratio`);
-  for (const c of cases) {
+  const f = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  const figures = cases.map((c) => {
     const s = samples.get(c.name)!;
-    const f = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1)).padStart(9);
-    console.log(`${c.name.padEnd(width)}  ${f(median(s.old))}  ${f(median(s.now))}  ${median(s.ratio).toFixed(2)}`);
+    return { name: c.name, before_ns: median(s.old), after_ns: median(s.now), ratio: pairedMedianRatio(s.now, s.old), ...s };
+  });
+  console.log(
+    textTable([['case', 'before', 'after', 'ratio'], ...figures.map((x) => [x.name, f(x.before_ns), f(x.after_ns), x.ratio.toFixed(2)])]),
+  );
+  if (out !== undefined) {
+    writeResults(out, {
+      benchmark: 'wire-paired',
+      command: commandLine('node --expose-gc --import=tsx bench/wire/paired.ts'),
+      date: new Date().toISOString(),
+      machine: machineInfo(),
+      rounds,
+      unit: 'CPU ns per op (median of the rounds); ratio: median of the per-round after/before (below 1: faster)',
+      cases: figures.map((x) => ({
+        name: x.name,
+        before_ns: roundSig(x.before_ns, 4),
+        after_ns: roundSig(x.after_ns, 4),
+        ratio: roundSig(x.ratio, 3),
+        before_samples: x.old.map((v) => roundSig(v, 4)),
+        after_samples: x.now.map((v) => roundSig(v, 4)),
+      })),
+    });
+    console.log(`\nwrote ${out}`);
   }
   if (sink === 42) console.log('');
 }
