@@ -51,6 +51,8 @@ export declare class NativeActorSystem {
   /** Moves an actor whose thread died to `host`, with `start` ahead of its backlog. */
   rehome(id: number, host: number, start: Uint8Array): void
   countRestart(id: number): void
+  /** Adds handled messages to actors' `processed` counts: `[id, n, id, n, ...]`. */
+  countProcessed(pairs: Uint32Array): void
   statsOf(id: number): NativeActorStats | null
   stats(): Array<NativeActorStats>
   deadLetters(): number

@@ -56,6 +56,7 @@ export {
   type DeadLetterInfo,
   type ActorTransport,
   type ActorContext,
+  type Deferred,
   type ActorDefinition,
   type AnyActorDefinition,
   type ActorMessage,

@@ -48,6 +48,7 @@ test('a delivery-only transport and a local runtime: local work stays in the run
     mailboxOf: (id) => (used.add('mailboxOf'), local.mailboxOf(id)),
     remove: (id) => (used.add('remove'), local.remove(id)),
     countRestart: (id) => (used.add('countRestart'), local.countRestart(id)),
+    countProcessed: (pairs) => (used.add('countProcessed'), local.countProcessed(pairs)),
     deadLetter: (env) => (used.add('deadLetter'), local.deadLetter(env)),
     exchange: (...a) => (used.add('exchange'), local.exchange(...a)),
     onWake: (wake) => (used.add('onWake'), local.onWake(wake)),

@@ -11,6 +11,7 @@ export {
 export type { ActorTransport } from './transport.js';
 export type {
   ActorContext,
+  Deferred,
   ActorDefinition,
   AnyActorDefinition,
   ActorMessage,

@@ -43,7 +43,12 @@ export interface ActorStats {
   on: 'main' | number;
   /** Messages waiting: in its mailbox, and (same-thread deliveries) in its JavaScript queue. */
   depth: number;
-  /** Messages handed to it from its mailbox so far. */
+  /**
+   * Messages its handlers handled so far, wherever they came from (same thread, other threads,
+   * timers): exact for the main thread's actors; a worker's actors add theirs every turn of the
+   * worker (so a reply is counted before it reaches the asker). A message handled twice (stashed,
+   * then unstashed) counts twice; unhandled ones (dead letters) do not count.
+   */
   processed: number;
   restarts: number;
   /** Messages to it that its mailbox dropped (overflow); the system's count and
@@ -221,6 +226,9 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
 
   /** Per-actor counters and the system's dead letters. */
   stats(): ActorSystemStats {
+    // The main thread's handled messages are added to the runtime's counts here (workers add
+    // theirs every turn).
+    this.#host.countProcessed();
     const actors: ActorStats[] = this.#native.stats().map((s) => ({
       id: s.id,
       on: s.host === 0 ? 'main' : s.host - 1,

@@ -45,6 +45,8 @@ export interface LocalRuntime {
   remove(id: number): void;
   /** Counts a restart of actor `id` (for stats). */
   countRestart(id: number): void;
+  /** Adds handled messages to actors' `processed` counts: `[id, n, id, n, ...]`. */
+  countProcessed(pairs: Uint32Array): void;
   /**
    * A dead letter the host found itself (protocol.ts ENV_DEAD: an unhandled message type, a
    * message for an actor that stopped after its batch was taken): kept and counted with the
@@ -115,6 +117,10 @@ export class NativeRuntime implements LocalRuntime {
 
   countRestart(id: number): void {
     this.#native.countRestart(id);
+  }
+
+  countProcessed(pairs: Uint32Array): void {
+    this.#native.countProcessed(pairs);
   }
 
   deadLetter(envelope: Uint8Array): void {

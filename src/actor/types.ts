@@ -125,6 +125,63 @@ export interface ActorContext<S = unknown, H = Record<string, unknown>> {
   setState(next: S): void;
   /** The running actor registered under `name`. */
   lookup<D = AnyActorDefinition>(name: string): ActorRef<D> | undefined;
+  /**
+   * Answers the message being handled later: the handler's return value no longer replies; the
+   * returned handle does, once (`resolve` or `reject`), from any later code of this actor (a
+   * callback, a promise, another message's handler). Return the handle from the handler to type
+   * the ask's reply (`ReplyOf` unwraps `Deferred<T>` to `T`).
+   *
+   * An ask answered by nobody rejects with `WEFT_ASK_TIMEOUT` at its timeout, as any ask; when the
+   * actor stops first, it rejects with `WEFT_ACTOR_STOPPED`. A restart keeps handles valid (the
+   * work answering them may still finish). If the handler throws (or its promise rejects) before
+   * the handle is answered, the ask rejects with that error. Called twice for one message, it
+   * returns the same handle. Throws `WEFT_INVALID_ARG` outside a handler (in `init`, `onStart`,
+   * a timer callback).
+   */
+  replyLater<T = unknown>(): Deferred<T>;
+  /**
+   * Replaces the handlers that handle the next messages (Akka's `become`): a state machine's
+   * states as handler sets. `handlers` holds some of the definition's handlers (a name the
+   * definition lacks throws `WEFT_INVALID_ARG`); a message whose type the current set lacks is an
+   * unhandled dead letter (its ask rejects with `WEFT_INVALID_ARG`); `stash()` it to keep it. A
+   * restart goes back to the definition's handlers (as `unbecome()`).
+   */
+  become(handlers: Partial<H>): void;
+  /** Goes back to the definition's handlers. */
+  unbecome(): void;
+  /**
+   * Puts the message being handled aside, unhandled (its ask stays pending): `unstashAll()`
+   * puts the stashed messages back at the front of the queue, in the order they came. Stashed
+   * messages are unstashed on restart, and are dead letters when the actor stops (their asks
+   * reject with `WEFT_ACTOR_STOPPED`). With a bounded mailbox the stash holds at most its
+   * capacity: stashing more throws `WEFT_MAILBOX_FULL` (a failure of the handler). Throws
+   * `WEFT_INVALID_ARG` outside a handler, or after `replyLater()` for the same message.
+   */
+  stash(): void;
+  /** Moves every stashed message back to the front of the queue; returns how many. */
+  unstashAll(): number;
+  /** Messages stashed now. */
+  readonly stashed: number;
+  /**
+   * Sends `msg` to this actor once no message has been handled for `ms` milliseconds, and again
+   * after each further `ms` of silence (Akka's receive timeout); `null` turns it off. Handling
+   * any message (the timeout's too) starts the silence again. Cleared on restart and stop.
+   * Throws `WEFT_INVALID_ARG` when the actor has no handler for `msg`'s type.
+   */
+  setReceiveTimeout(ms: number | null, msg?: MessageOf<H>): void;
+}
+
+/**
+ * A reply that a handler answers later (`ctx.replyLater()`). `resolve`/`reject` return whether
+ * this call answered (false once answered, or when the actor stopped and rejected the ask).
+ */
+export interface Deferred<T = unknown> {
+  resolve(value: T): boolean;
+  reject(error: unknown): boolean;
+  /** Answered (or given up: the actor stopped). */
+  readonly settled: boolean;
+  /** Whether a caller waits for this reply (the message came by `ask`; a `tell` has no reply). */
+  readonly awaited: boolean;
 }
 
 /** The fields a message for handler F carries besides `type` (any fields for untyped handlers). */
@@ -143,7 +200,9 @@ export type MessageFor<H, K extends keyof H> = { readonly type: K } & PayloadOf<
 export type MessageOf<H> = { [K in keyof H & string]: MessageFor<H, K> }[keyof H & string];
 
 /** What `ask` with a message of type K resolves to: the handler's (awaited) return value. */
-export type ReplyOf<H, K extends keyof H> = H[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
+export type ReplyOf<H, K extends keyof H> = H[K] extends (...args: never[]) => infer R ? Unwrap<Awaited<R>> : never;
+/** A handler's result as its ask sees it: a `Deferred<T>` (from `ctx.replyLater()`) is `T`. */
+type Unwrap<R> = R extends Deferred<infer T> ? T : R;
 
 /** A behaviour made by `defineActor`. */
 export interface ActorDefinition<A = never, S = unknown, H = Handlers<S>> extends AnyActorDefinition {

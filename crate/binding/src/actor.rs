@@ -239,6 +239,12 @@ impl NativeActorSystem {
         self.inner.count_restart(id);
     }
 
+    /// Adds handled messages to actors' `processed` counts: `[id, n, id, n, ...]`.
+    #[napi]
+    pub fn count_processed(&self, pairs: &[u32]) {
+        self.inner.count_processed(pairs);
+    }
+
     #[napi]
     pub fn stats_of(&self, id: u32) -> Option<NativeActorStats> {
         self.inner.stats_of(id).map(stats)

@@ -84,11 +84,26 @@ export interface RoomWaiter {
   resolve: () => void;
 }
 
+/** A receive timeout (`ctx.setReceiveTimeout`): its message after `ms` of silence. */
+export interface ReceiveTimeout {
+  ms: number;
+  msg: unknown;
+  timer: NodeJS.Timeout;
+}
+
+/** What a `ctx.replyLater()` handle of this actor needs when the actor stops. */
+export interface Abandonable {
+  abandon(error: unknown): void;
+}
+
 export class LocalActor {
   readonly id: number;
   readonly ref: ActorRef;
   readonly def: RuntimeDef;
-  readonly handlers: Map<string, HandlerFn>;
+  /** The definition's handlers. */
+  readonly initialHandlers: Map<string, HandlerFn>;
+  /** The handlers of the current behaviour (`ctx.become`). */
+  handlers: Map<string, HandlerFn>;
   readonly spec: StartSpec;
   readonly sup: Supervision;
   /** Moved here after its thread died: senders on this thread go through the mailbox too, so
@@ -112,12 +127,26 @@ export class LocalActor {
   ctx!: ActorContext;
   /** Bumped on every restart: async work of an older incarnation is ignored. */
   incarnation = 0;
+  /** The message whose handler runs synchronously now (for `ctx.replyLater`/`ctx.stash`). */
+  handling: Entry = undefined;
+  /** The current message's reply handle (`ctx.replyLater`), or that it was stashed. */
+  taken: Abandonable | 'stashed' | undefined = undefined;
+  /** Unanswered `replyLater()` handles of asks: rejected when the actor stops. */
+  deferred: Set<Abandonable> | undefined = undefined;
+  /** Messages put aside by `ctx.stash()`, oldest first. */
+  stash: Entry[] | undefined = undefined;
+  receiveTimeout: ReceiveTimeout | undefined = undefined;
+  /** When it last started handling a message (kept only while a receive timeout is set). */
+  lastActive = 0;
+  /** Handled messages not yet added to the runtime's count (`processed`). */
+  uncounted = 0;
 
   constructor(id: number, ref: ActorRef, def: RuntimeDef, spec: StartSpec, sup: Supervision, viaMailbox: boolean) {
     this.id = id;
     this.ref = ref;
     this.def = def;
-    this.handlers = handlerMapOf(def);
+    this.initialHandlers = handlerMapOf(def);
+    this.handlers = this.initialHandlers;
     this.spec = spec;
     this.viaMailbox = viaMailbox;
     this.sup = sup;

@@ -20,7 +20,7 @@ import { ActorRef, type RefHost } from '../ref.js';
 import type { ActorTransport, LocalRuntime } from '../transport.js';
 import type { AnyActorDefinition, AskOptions, SpawnOptions } from '../types.js';
 import * as record from './actor.js';
-import type { Entry, LocalActor } from './actor.js';
+import type { Abandonable, Entry, LocalActor } from './actor.js';
 import { Asks, DEFAULT_ASK_TIMEOUT, type AskDelivery } from './asks.js';
 import type { ContextHost } from './context.js';
 import { Inbox, foundDead, type InboxHost } from './inbox.js';
@@ -36,6 +36,14 @@ import { Supervisor, type SupervisedHost } from './supervisor.js';
 const { DELIVERY_UNHANDLED, OVERFLOW_CODES, TERM_KILLED, TERM_STOPPED } = protocol;
 const { Item, KIND_ASK, KIND_STOP, RUNNING, STOP_ITEM, STOPPED, msgOf } = record;
 const { describeType, isThenable, typeOf } = messages;
+
+/** Why `a` did not handle `msg`: its definition, or its behaviour now (`ctx.become`), lacks the type. */
+function unhandledNow(a: LocalActor, msg: unknown): string {
+  const type = typeOf(msg);
+  if (a.handlers === a.initialHandlers || typeof type !== 'string' || !a.initialHandlers.has(type)) return unhandledText(a.id, a.def, msg);
+  const now = [...a.handlers.keys()].map((k) => JSON.stringify(k)).join(', ') || '(none)';
+  return `actor ${a.id} does not handle message type ${JSON.stringify(type)} in its current behaviour (ctx.become); it handles ${now} now (stash() messages to handle them later)`;
+}
 
 /** Messages taken per exchange, and per actor per exchange (fairness between actors). */
 const DRAIN_MAX = 4096;
@@ -91,6 +99,8 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
   readonly #runnable: LocalActor[] = [];
   /** Actors whose batch from the runtime is handled: released in the next exchange. */
   readonly #released: number[] = [];
+  /** Actors that handled messages not yet counted in the runtime (`countProcessed`). */
+  readonly #uncounted: LocalActor[] = [];
   #pumping = false;
   #scheduled = false;
   #runScheduled = false;
@@ -283,6 +293,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
       this.#runScheduled = false;
       this.#runAll();
       if (this.#outbox.pending > 0 || this.#released.length > 0) this.pump();
+      else if (this.host !== 0) this.countProcessed(); // the main thread counts when stats() asks
     });
   }
 
@@ -316,6 +327,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
           break;
         }
         this.#runAll();
+        this.countProcessed();
         const rel = this.#released;
         const released = rel.length === 0 ? EMPTY_U32 : Uint32Array.from(rel);
         rel.length = 0;
@@ -373,39 +385,54 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
     const handler = typeof type === 'string' ? a.handlers.get(type) : undefined;
     if (handler === undefined) {
       // A sender that knew the definition refused it already; this one did not (an untyped ref,
-      // or one that travelled here): a dead letter, and its ask fails.
+      // or one that travelled here), or the current behaviour (`ctx.become`) lacks the type: a
+      // dead letter, and its ask fails.
       foundDead(this.#runtime, a.id, DELIVERY_UNHANDLED, msg);
-      this.reply(item, false, new InvalidArgumentError(unhandledText(a.id, a.def, msg)));
+      this.reply(item, false, new InvalidArgumentError(unhandledNow(a, msg)));
       return;
     }
+    if (a.uncounted++ === 0) this.#uncounted.push(a);
+    if (a.receiveTimeout !== undefined) a.lastActive = performance.now();
     let result: unknown;
     let thenable: boolean;
+    a.handling = item;
+    a.taken = undefined;
     try {
       result = handler(a.state, msg, a.ctx);
       thenable = isThenable(result);
     } catch (err) {
-      this.reply(item, false, err);
+      a.handling = undefined;
+      const taken = a.taken;
+      a.taken = undefined;
+      this.#failedReply(item, taken, err);
       this.#supervisor.failed(a, err);
       return;
     }
+    a.handling = undefined;
     if (thenable) {
       a.busy = true;
       a.current = item;
       this.busy++;
       const incarnation = a.incarnation;
+      // What ctx.replyLater()/stash() did for this message (they may run after an await).
+      const takenOf = (): Abandonable | 'stashed' | undefined => {
+        if (a.current !== item) return undefined;
+        const taken = a.taken;
+        a.current = undefined;
+        a.taken = undefined;
+        return taken;
+      };
       Promise.resolve(result).then(
         (v) => {
           this.busy--;
-          if (a.current === item) a.current = undefined;
-          this.reply(item, true, v);
+          if (takenOf() === undefined) this.reply(item, true, v);
           if (a.incarnation !== incarnation) return;
           a.busy = false;
           this.#after(a);
         },
         (err: unknown) => {
           this.busy--;
-          if (a.current === item) a.current = undefined;
-          this.reply(item, false, err);
+          this.#failedReply(item, takenOf(), err);
           if (a.incarnation !== incarnation) return;
           a.busy = false;
           this.#supervisor.failed(a, err);
@@ -414,8 +441,41 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
       );
       return;
     }
-    this.reply(item, true, result);
+    if (a.taken === undefined) this.reply(item, true, result);
+    else a.taken = undefined;
     if (a.stopAfter && a.status === RUNNING) this.#supervisor.terminate(a, TERM_STOPPED, undefined);
+  }
+
+  /** A handler failed: its ask fails with the error, unless the message was stashed or its
+   * `replyLater()` handle answered already. */
+  #failedReply(item: Entry, taken: Abandonable | 'stashed' | undefined, err: unknown): void {
+    if (taken === undefined) this.reply(item, false, err);
+    else if (taken !== 'stashed') taken.abandon(err);
+  }
+
+  /** Puts stashed messages back at the front of `a`'s queue (`ctx.unstashAll`, a restart). */
+  unstash(a: LocalActor, items: Entry[]): void {
+    a.queue = items.concat(a.queue.slice(a.head));
+    a.head = 0;
+    if (!a.busy && a.status === RUNNING && a.handling === undefined) {
+      this.#runnable.push(a);
+      this.#scheduleRun();
+    }
+  }
+
+  /** Adds the messages handled since the last call to the runtime's `processed` counts. */
+  countProcessed(): void {
+    const list = this.#uncounted;
+    if (list.length === 0) return;
+    const pairs = new Uint32Array(list.length * 2);
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!;
+      pairs[2 * i] = a.id;
+      pairs[2 * i + 1] = a.uncounted;
+      a.uncounted = 0;
+    }
+    list.length = 0;
+    this.#runtime.countProcessed(pairs);
   }
 
   /** After an async handler settled: the stop it asked for, or the rest of its queue. */

@@ -16,6 +16,7 @@ import type { Entry, LocalActor } from './actor.js';
 import type { HostEvents } from './host.js';
 import * as messages from './messages.js';
 import type { Outbox } from './outbox.js';
+import { clearReceiveTimeout } from './context.js';
 import type { StartFailures } from './spawn.js';
 
 const {
@@ -197,7 +198,19 @@ export class Supervisor {
     if (a.busy) {
       a.busy = false;
     }
+    // An async handler still running belongs to the old incarnation: its result still answers
+    // its ask (its replyLater() handle stays valid), but it no longer holds the actor.
+    a.current = undefined;
+    a.taken = undefined;
     a.stopAfter = false;
+    // The definition's behaviour again, and the stash back in front of the queue (as Akka).
+    a.handlers = a.initialHandlers;
+    const stash = a.stash;
+    if (stash !== undefined) {
+      a.stash = undefined;
+      a.queue = stash.concat(a.queue.slice(a.head));
+      a.head = 0;
+    }
     this.#clearTimers(a);
     this.#stopChildren(a);
     this.#runtime.countRestart(a.id);
@@ -245,10 +258,12 @@ export class Supervisor {
     else then();
   }
 
+  /** Keyed timers and the receive timeout (cancelled on restart and stop, as in Akka). */
   #clearTimers(a: LocalActor): void {
     for (const t of a.timers.values()) clearTimeout(t);
     this.#host.timers -= a.timers.size;
     a.timers.clear();
+    clearReceiveTimeout(this.#host, a);
   }
 
   #stopChildren(a: LocalActor): void {
@@ -272,9 +287,21 @@ export class Supervisor {
     if (a.current !== undefined) {
       const item = a.current;
       a.current = undefined;
-      host.reply(item, false, new WeftError('WEFT_ACTOR_STOPPED', `actor ${a.id} stopped while handling ${describeType(msgOf(item))}`));
+      // Stashed, or answered through replyLater(): below.
+      if (a.taken === undefined)
+        host.reply(item, false, new WeftError('WEFT_ACTOR_STOPPED', `actor ${a.id} stopped while handling ${describeType(msgOf(item))}`));
     }
-    // Messages still in the JavaScript queue: asks among them fail.
+    a.taken = undefined;
+    // replyLater() handles nobody answered: their asks fail now rather than at their timeouts.
+    const deferred = a.deferred;
+    if (deferred !== undefined) {
+      a.deferred = undefined;
+      for (const d of deferred) d.abandon(new WeftError('WEFT_ACTOR_STOPPED', `actor ${a.id} stopped before answering (ctx.replyLater)`));
+    }
+    // Stashed messages and those still in the JavaScript queue: asks among them fail.
+    const stash = a.stash;
+    a.stash = undefined;
+    if (stash !== undefined) for (const item of stash) host.deadLetter(item, 'stopped');
     for (let i = a.head; i < a.queue.length; i++) host.deadLetter(a.queue[i]!, 'stopped');
     a.queue = [];
     a.head = 0;

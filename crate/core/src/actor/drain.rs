@@ -55,7 +55,6 @@ impl ActorSystem {
                 continue; // moved to another host, or a stale entry
             }
             let mut taken = 0;
-            let mut messages = 0;
             while taken < per_actor && n < max {
                 let Some(env) = cell.mailbox.recv() else {
                     break;
@@ -64,9 +63,7 @@ impl ActorSystem {
                 write_out(out, OUT_MESSAGE, id, &env);
                 taken += k;
                 n += k;
-                messages += k;
             }
-            cell.processed.fetch_add(messages as u64, Ordering::Relaxed);
             if taken == 0 {
                 self.release(&cell);
             }

@@ -277,6 +277,16 @@ impl ActorSystem {
         }
     }
 
+    /// Adds messages handled by actors' hosts to their `processed` counts: `pairs` is
+    /// `[id, n, id, n, ...]` (an odd last element is ignored; actors that are gone are skipped).
+    pub fn count_processed(&self, pairs: &[u32]) {
+        for pair in pairs.chunks_exact(2) {
+            if let Some(c) = self.cell(pair[0]) {
+                c.processed.fetch_add(u64::from(pair[1]), Ordering::Relaxed);
+            }
+        }
+    }
+
     /// How many actors are alive.
     pub fn len(&self) -> usize {
         self.cells

@@ -17,7 +17,7 @@ pub struct CellStats {
     pub depth: usize,
     /// System messages queued now.
     pub system_depth: usize,
-    /// Messages handed to its host.
+    /// Messages its handlers handled (counted by its host, `count_processed`).
     pub processed: u64,
     /// Restarts (by its supervisor, or after its thread died).
     pub restarts: u64,
