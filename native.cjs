@@ -866,6 +866,7 @@ module.exports.ACTOR_OVERFLOW_REJECT = nativeBinding.ACTOR_OVERFLOW_REJECT
 module.exports.ACTOR_OVERFLOW_WAIT = nativeBinding.ACTOR_OVERFLOW_WAIT
 module.exports.ACTOR_REASON_FULL = nativeBinding.ACTOR_REASON_FULL
 module.exports.ACTOR_REASON_STOPPED = nativeBinding.ACTOR_REASON_STOPPED
+module.exports.actorLoads = nativeBinding.actorLoads
 module.exports.allocStats = nativeBinding.allocStats
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.parOpNames = nativeBinding.parOpNames

@@ -216,6 +216,13 @@ export declare const ACTOR_REASON_FULL: number
 
 export declare const ACTOR_REASON_STOPPED: number
 
+/**
+ * Writes to `out[i]` the load of actor `ids[i]` of actor system `system`: `2 × queued +
+ * busy` (queued: messages in its mailbox; busy: its thread holds a batch of its messages), or
+ * 0xFFFFFFFF when the actor is not running. Throws WEFT_STALE_HANDLE when the system is gone.
+ */
+export declare function actorLoads(system: number, token: number, ids: Uint32Array, out: Uint32Array): void
+
 export declare function allocStats(counting?: boolean | undefined | null): AllocStats
 
 /**

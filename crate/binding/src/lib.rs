@@ -6,6 +6,7 @@
 
 mod actor;
 mod constants;
+pub mod depth;
 mod errors;
 mod fast;
 mod par;

@@ -31,6 +31,7 @@
 
 pub(crate) mod cell;
 mod dead_letter;
+pub mod depth;
 mod drain;
 pub mod envelope;
 pub(crate) mod host;
