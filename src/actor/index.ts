@@ -1,5 +1,6 @@
 export { defineActor, type ActorSpec } from './define.js';
 export { ActorRef, type ActorRefJSON } from './ref.js';
+export { Router, type Routing, type RouterOptions, type RouterSpawnOptions } from './router.js';
 export {
   ActorSystem,
   type ActorSystemOptions,

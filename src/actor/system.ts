@@ -10,6 +10,7 @@ import { WireReader } from '../internal/wire.js';
 import { ActorHost, DEFAULT_ASK_TIMEOUT, registerHost, unregisterHost } from './host.js';
 import { ENV_ASK, ENV_BUNDLE, ENV_DEAD, ENV_SYSTEM, SYS_KILL, SYS_STOP, TERM_LOST, TERM_REASONS, TERM_UNDEFINED } from './protocol.js';
 import { ActorRef } from './ref.js';
+import { spawnRouter, type Router, type RouterSpawnOptions } from './router.js';
 import { NativeRuntime, NativeTransport, type NativeActorSystem } from './transport.js';
 import type { AnyActorDefinition, ArgOf, SpawnOptions, Termination } from './types.js';
 import { describe } from '../internal/describe.js';
@@ -182,6 +183,15 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
   spawn<D extends AnyActorDefinition>(def: D, arg: ArgOf<D>, options?: SpawnOptions): ActorRef<D> {
     this.#pool?.ensureWorkers();
     return this.#host.spawn(def, arg, options, undefined) as unknown as ActorRef<D>;
+  }
+
+  /**
+   * A pool router: `size` routees of `def` (each spawned with `arg`) behind one `Router`, spread
+   * over the pool's workers by default (routee i on worker i % threads). The router drops a
+   * routee that ends; `router.stop()` stops them all. See router.ts.
+   */
+  router<D extends AnyActorDefinition>(def: D, arg: ArgOf<D>, options?: RouterSpawnOptions<D>): Router<D> {
+    return spawnRouter(this, this.#pool?.threads ?? 0, def, arg, options);
   }
 
   /** The running actor registered under `name`. */
