@@ -249,6 +249,10 @@ export interface NativeActorStats {
   deadLetters: number
   dropped: number
   refused: number
+  /** Bytes of the envelopes queued in its mailbox now. */
+  mailboxBytes: number
+  /** The most bytes its mailbox ever held. */
+  mailboxPeakBytes: number
 }
 
 /** A dead letter: the actor (0: none), why (the `send` delivery code) and the envelope. */

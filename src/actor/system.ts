@@ -55,6 +55,14 @@ export interface ActorStats {
   /** Messages to it that its mailbox dropped (overflow); the system's count and
    * `deadLetters()` also hold the rest (messages to stopped actors, unhandled types). */
   deadLetters: number;
+  /**
+   * Bytes of the encoded messages in its mailbox now (messages from other threads; same-thread
+   * deliveries stay JavaScript objects in its queue, counted in `depth` only), and the most it
+   * ever held. A bounded mailbox's peak stays within `capacity` times the largest message, plus
+   * the one being taken out.
+   */
+  mailboxBytes: number;
+  mailboxPeakBytes: number;
 }
 
 export interface ActorSystemStats {
@@ -246,6 +254,8 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
       processed: s.processed,
       restarts: s.restarts,
       deadLetters: s.deadLetters,
+      mailboxBytes: s.mailboxBytes,
+      mailboxPeakBytes: s.mailboxPeakBytes,
     }));
     return { actors, deadLetters: this.#native.deadLetters() + this.#host.localDeadLetters };
   }

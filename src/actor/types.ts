@@ -16,7 +16,12 @@ export type Overflow = 'reject' | 'drop-oldest' | 'drop-newest' | 'wait';
  *   among them rejects with `WEFT_MAILBOX_FULL`);
  * - `'drop-newest'`: the new message is dropped (a dead letter);
  * - `'wait'`: `tell` returns a Promise that resolves once the message is in the mailbox
- *   (backpressure); later messages from the same thread queue behind it, in order.
+ *   (backpressure); later messages from the same thread queue behind it, in order. At most 1,024
+ *   messages of one thread wait for room in one mailbox: past that, `tell` throws (and `ask`
+ *   rejects with) `WEFT_MAILBOX_FULL`, so a sender that does not await its tells is bounded too.
+ *
+ * `system.stats()` reports each mailbox's bytes (`mailboxBytes`, `mailboxPeakBytes`): a bounded
+ * one never holds more than `capacity` messages plus the one being taken out.
  */
 export interface MailboxOptions {
   capacity?: number;

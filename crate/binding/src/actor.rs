@@ -30,6 +30,10 @@ pub struct NativeActorStats {
     pub dead_letters: f64,
     pub dropped: f64,
     pub refused: f64,
+    /// Bytes of the envelopes queued in its mailbox now.
+    pub mailbox_bytes: f64,
+    /// The most bytes its mailbox ever held.
+    pub mailbox_peak_bytes: f64,
 }
 
 /// A dead letter: the actor (0: none), why (the `send` delivery code) and the envelope.
@@ -67,6 +71,8 @@ fn stats(s: actor::CellStats) -> NativeActorStats {
         dead_letters: s.dead_letters as f64,
         dropped: s.dropped as f64,
         refused: s.refused as f64,
+        mailbox_bytes: s.mailbox_bytes as f64,
+        mailbox_peak_bytes: s.mailbox_peak_bytes as f64,
     }
 }
 

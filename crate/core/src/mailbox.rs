@@ -19,7 +19,7 @@ use crossbeam_queue::{ArrayQueue, SegQueue};
 use crate::error::{Code, Error, Result};
 pub use crate::notify::Notify;
 use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock, unmodelled, Mutex};
 
 /// What a bounded mailbox does with a message that finds it full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +69,11 @@ pub struct MailboxStats {
     pub dropped: u64,
     /// Sends refused because the mailbox was full (`reject`, `wait`).
     pub refused: u64,
+    /// Bytes of the messages queued now (both lanes), as its weigher counts them (see
+    /// [`Mailbox::weighed`]; 0 without one).
+    pub bytes: usize,
+    /// The most `bytes` ever was.
+    pub peak_bytes: usize,
 }
 
 /// The waiters of a full `wait` mailbox: senders refused since the receiver last looked, and the
@@ -134,6 +139,18 @@ pub struct Mailbox<T> {
     received: AtomicU64,
     dropped: AtomicU64,
     refused: AtomicU64,
+    /// What one message weighs (bytes), for `bytes`/`peak_bytes`.
+    weigh: fn(&T) -> usize,
+    /// Bytes queued now: added after a message is in, taken off after it is out. While a
+    /// receiver races a sender it can dip below zero for a moment, or count the message being
+    /// taken out on top of a full mailbox (at most one message more than the bound, the receiver
+    /// being one thread). Statistics only: std's atomics, not modelled by loom.
+    bytes: unmodelled::AtomicIsize,
+    peak_bytes: unmodelled::AtomicUsize,
+}
+
+fn weightless<T>(_: &T) -> usize {
+    0
 }
 
 impl<T> Mailbox<T> {
@@ -165,6 +182,34 @@ impl<T> Mailbox<T> {
             received: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            weigh: weightless::<T>,
+            bytes: unmodelled::AtomicIsize::new(0),
+            peak_bytes: unmodelled::AtomicUsize::new(0),
+        }
+    }
+
+    /// Counts the bytes of queued messages with `weigh` (see [`MailboxStats::bytes`]).
+    pub fn weighed(mut self, weigh: fn(&T) -> usize) -> Self {
+        self.weigh = weigh;
+        self
+    }
+
+    fn added(&self, w: usize) {
+        if w == 0 {
+            return;
+        }
+        let w = w as isize;
+        let now = self.bytes.fetch_add(w, unmodelled::Ordering::Relaxed) + w;
+        if now > 0 {
+            self.peak_bytes
+                .fetch_max(now as usize, unmodelled::Ordering::Relaxed);
+        }
+    }
+
+    fn removed(&self, w: usize) {
+        if w != 0 {
+            self.bytes
+                .fetch_sub(w as isize, unmodelled::Ordering::Relaxed);
         }
     }
 
@@ -187,27 +232,40 @@ impl<T> Mailbox<T> {
         if self.closed.load(Ordering::Acquire) {
             return Sent::Closed(msg);
         }
+        let w = (self.weigh)(&msg);
         match &self.user {
             Lane::Unbounded(q) => {
                 q.push(msg);
+                self.added(w);
                 Sent::Queued
             }
             Lane::Bounded(q, Overflow::DropOldest) => match q.force_push(msg) {
-                None => Sent::Queued,
+                None => {
+                    self.added(w);
+                    Sent::Queued
+                }
                 Some(old) => {
+                    self.removed((self.weigh)(&old));
+                    self.added(w);
                     self.dropped.fetch_add(1, Ordering::Relaxed);
                     Sent::Evicted(old)
                 }
             },
             Lane::Bounded(q, Overflow::DropNewest) => match q.push(msg) {
-                Ok(()) => Sent::Queued,
+                Ok(()) => {
+                    self.added(w);
+                    Sent::Queued
+                }
                 Err(msg) => {
                     self.dropped.fetch_add(1, Ordering::Relaxed);
                     Sent::Dropped(msg)
                 }
             },
             Lane::Bounded(q, Overflow::Reject) => match q.push(msg) {
-                Ok(()) => Sent::Queued,
+                Ok(()) => {
+                    self.added(w);
+                    Sent::Queued
+                }
                 Err(msg) => {
                     self.refused.fetch_add(1, Ordering::Relaxed);
                     Sent::Full(msg)
@@ -215,14 +273,20 @@ impl<T> Mailbox<T> {
             },
             Lane::Bounded(q, Overflow::Wait) => {
                 let msg = match q.push(msg) {
-                    Ok(()) => return Sent::Queued,
+                    Ok(()) => {
+                        self.added(w);
+                        return Sent::Queued;
+                    }
                     Err(msg) => msg,
                 };
                 // Register, then look once more (see `WaitList`): either this push sees the room
                 // the receiver made, or the receiver sees this waiter.
                 self.waiters.register();
                 match q.push(msg) {
-                    Ok(()) => Sent::Queued, // a spare wake-up later is harmless
+                    Ok(()) => {
+                        self.added(w);
+                        Sent::Queued // a spare wake-up later is harmless
+                    }
                     Err(msg) => {
                         self.refused.fetch_add(1, Ordering::Relaxed);
                         Sent::Full(msg)
@@ -238,7 +302,9 @@ impl<T> Mailbox<T> {
         if self.closed.load(Ordering::Acquire) {
             return Err(msg);
         }
+        let w = (self.weigh)(&msg);
         self.system.push(msg);
+        self.added(w);
         Ok(())
     }
 
@@ -247,6 +313,7 @@ impl<T> Mailbox<T> {
     /// not defined).
     pub fn recv(&self) -> Option<T> {
         if let Some(m) = self.system.pop() {
+            self.removed((self.weigh)(&m));
             self.received.fetch_add(1, Ordering::Relaxed);
             return Some(m);
         }
@@ -260,7 +327,8 @@ impl<T> Mailbox<T> {
                 m
             }
         };
-        if m.is_some() {
+        if let Some(m) = &m {
+            self.removed((self.weigh)(m));
             self.received.fetch_add(1, Ordering::Relaxed);
         }
         m
@@ -307,6 +375,8 @@ impl<T> Mailbox<T> {
             received: self.received.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
+            bytes: self.bytes.load(unmodelled::Ordering::Relaxed).max(0) as usize,
+            peak_bytes: self.peak_bytes.load(unmodelled::Ordering::Relaxed),
         }
     }
 }

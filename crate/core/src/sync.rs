@@ -33,6 +33,7 @@ use std::sync::PoisonError;
 ///   `const` constructor;
 /// * the global allocator wrapper ([`crate::alloc`]): loom allocates itself;
 /// * code that runs on rayon's threads (`par`): loom's atomics work only inside `loom::model`.
+/// * statistics that no protocol reads (a mailbox's byte counts).
 ///
 /// Nothing here takes part in a cross-thread handshake.
 pub(crate) mod unmodelled {

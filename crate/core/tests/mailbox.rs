@@ -158,3 +158,90 @@ fn wait_policy_loses_nothing() {
         assert_eq!(got.get(&s).copied().unwrap_or(0), EACH / 5);
     }
 }
+
+/// Byte counts (`weighed`): under a flood of 4 senders against a slow receiver, a bounded mailbox
+/// never counts more than its capacity times the message size, plus the one message its receiver
+/// is taking out (its bytes come off just after the pop), whatever the policy; every count returns
+/// to 0 once it is drained.
+#[test]
+fn bounded_mailboxes_count_their_bytes_and_stay_within_capacity() {
+    const CAP: usize = 32;
+    const SIZE: usize = 100;
+    const EACH: usize = 20_000;
+    #[allow(clippy::borrowed_box)] // the weigher of a `Mailbox<Box<[u8]>>` takes `&Box<[u8]>`
+    fn weigh(m: &Box<[u8]>) -> usize {
+        m.len()
+    }
+    for policy in [
+        Overflow::Reject,
+        Overflow::DropNewest,
+        Overflow::DropOldest,
+        Overflow::Wait,
+    ] {
+        let m = Arc::new(
+            Mailbox::<Box<[u8]>>::bounded(CAP, policy)
+                .unwrap()
+                .weighed(weigh),
+        );
+        let senders: Vec<_> = (0..4)
+            .map(|_| {
+                let m = m.clone();
+                thread::spawn(move || {
+                    for _ in 0..EACH {
+                        let mut msg: Box<[u8]> = vec![7u8; SIZE].into_boxed_slice();
+                        loop {
+                            match m.send(msg) {
+                                Sent::Full(back) if policy == Overflow::Wait => {
+                                    msg = back;
+                                    thread::yield_now();
+                                }
+                                _ => break,
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut received = 0usize;
+        while senders.iter().any(|h| !h.is_finished()) || !m.is_empty() {
+            let s = m.stats();
+            assert!(
+                s.bytes <= (CAP + 1) * SIZE,
+                "{policy:?}: {} bytes queued",
+                s.bytes
+            );
+            if m.recv().is_some() {
+                received += 1;
+                if received.is_multiple_of(64) {
+                    thread::sleep(Duration::from_micros(50)); // a slow receiver: the mailbox fills
+                }
+            }
+        }
+        for h in senders {
+            h.join().unwrap();
+        }
+        let s = m.stats();
+        assert_eq!(s.bytes, 0, "{policy:?}: drained, nothing counted");
+        assert!(
+            s.peak_bytes <= (CAP + 1) * SIZE && s.peak_bytes >= SIZE,
+            "{policy:?}: peak {} of at most {}",
+            s.peak_bytes,
+            (CAP + 1) * SIZE
+        );
+        if policy == Overflow::Wait {
+            assert_eq!(received, 4 * EACH, "wait loses nothing");
+        }
+    }
+    // Unbounded: counts what it holds, and nothing once drained.
+    let m = Mailbox::<Box<[u8]>>::unbounded().weighed(weigh);
+    for _ in 0..1000 {
+        let _ = m.send(vec![1u8; SIZE].into_boxed_slice());
+    }
+    m.send_system(vec![1u8; 10].into_boxed_slice()).unwrap();
+    assert_eq!(m.stats().bytes, 1000 * SIZE + 10);
+    m.drain();
+    assert_eq!(
+        (m.stats().bytes, m.stats().peak_bytes),
+        (0, 1000 * SIZE + 10)
+    );
+}

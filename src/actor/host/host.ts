@@ -25,7 +25,7 @@ import { Asks, DEFAULT_ASK_TIMEOUT, type AskDelivery } from './asks.js';
 import type { ContextHost } from './context.js';
 import { Inbox, foundDead, type InboxHost } from './inbox.js';
 import * as messages from './messages.js';
-import { Outbox, type SendTurns } from './outbox.js';
+import { MAX_WAITING_FOR_ROOM, Outbox, type SendTurns, waitingFull } from './outbox.js';
 // Installs the refs' host resolver (hostFor) wherever a host can exist.
 import './registry.js';
 import { Spawner, StartFailures, type SpawnHost } from './spawn.js';
@@ -233,8 +233,17 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
           this.deadLetter(old, 'full');
           break;
         }
-        case 'wait':
+        case 'wait': {
+          if (a.roomWaiters.length >= MAX_WAITING_FOR_ROOM) {
+            const err = waitingFull(a.id, a.roomWaiters.length);
+            if (item instanceof Item && item.kind === KIND_ASK) {
+              this.#asks.settle(item.askId, false, err);
+              return;
+            }
+            throw err;
+          }
           return new Promise<void>((resolve) => a.roomWaiters.push({ item, resolve }));
+        }
       }
     }
     a.queue.push(item);

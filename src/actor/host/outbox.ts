@@ -19,6 +19,21 @@ const { DELIVERY_FULL, ENV_ASK, ENV_SYSTEM, ENV_TELL, IN_NOTICE, IN_SYSTEM, IN_U
 const FLUSH_BYTES = 32 * 1024;
 const EMPTY_U8 = new Uint8Array(0);
 
+/**
+ * The most messages one thread keeps waiting for room in one `wait` mailbox: past it, `tell`
+ * throws (and `ask` rejects with) `WEFT_MAILBOX_FULL`, so that backpressure reaches a sender that
+ * does not await its tells, and its memory stays bounded too.
+ */
+export const MAX_WAITING_FOR_ROOM = 1024;
+
+/** The error for a sender with MAX_WAITING_FOR_ROOM messages waiting already. */
+export function waitingFull(actor: number, n: number): WeftError {
+  return new WeftError(
+    'WEFT_MAILBOX_FULL',
+    `the mailbox of actor ${actor} is full and ${n} messages from this thread already wait for room in it (overflow 'wait'): await tell() before sending more`,
+  );
+}
+
 /** A message waiting for room in a bounded `wait` mailbox on another thread. */
 interface Waiting {
   target: ActorRef;
@@ -127,6 +142,7 @@ export class Outbox {
    */
   #sendOne(ref: ActorRef, system: boolean, env: Uint8Array, waiting: Waiting[] | undefined): void | Promise<void> {
     if (waiting !== undefined) {
+      if (waiting.length >= MAX_WAITING_FOR_ROOM) throw waitingFull(ref.id, waiting.length);
       const copy = env.slice();
       return new Promise<void>((resolve, reject) => waiting.push({ target: ref, system, env: copy, resolve, reject }));
     }

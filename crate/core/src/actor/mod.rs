@@ -158,7 +158,8 @@ impl ActorSystem {
         let mailbox = match bound {
             None => Mailbox::unbounded(),
             Some((capacity, overflow)) => Mailbox::bounded(capacity, overflow)?,
-        };
+        }
+        .weighed(envelope_bytes);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         if let Some(name) = name {
             let mut names = lock(&self.names);
@@ -304,3 +305,9 @@ impl ActorSystem {
 
 #[cfg(all(test, not(loom)))]
 mod tests;
+
+/// What a queued envelope weighs in its mailbox's byte counts: its bytes on the heap.
+#[allow(clippy::borrowed_box)] // the weigher of a `Mailbox<Box<[u8]>>` takes `&Box<[u8]>`
+fn envelope_bytes(env: &Box<[u8]>) -> usize {
+    env.len()
+}

@@ -27,6 +27,10 @@ pub struct CellStats {
     pub dropped: u64,
     /// Sends its full mailbox refused.
     pub refused: u64,
+    /// Bytes of the envelopes queued in its mailbox now.
+    pub mailbox_bytes: usize,
+    /// The most bytes its mailbox ever held.
+    pub mailbox_peak_bytes: usize,
 }
 
 impl ActorSystem {
@@ -44,6 +48,8 @@ impl ActorSystem {
                 dead_letters: c.dead_letters.load(Ordering::Relaxed),
                 dropped: m.dropped,
                 refused: m.refused,
+                mailbox_bytes: m.bytes,
+                mailbox_peak_bytes: m.peak_bytes,
             }
         })
     }

@@ -1,0 +1,57 @@
+// Bounded means bounded (issue 15, item 3): under a flood, a bounded mailbox's own bytes (counted
+// by weft-core as it queues and takes envelopes) stay within its capacity times the message size
+// plus the one being taken out, for every overflow policy; RSS stays flat round after round; and
+// under 'wait' the sender's own queue is bounded too. Run in a child process (--expose-gc).
+import test from 'ava';
+import { lastJson, runChild } from '../helpers.js';
+
+interface Round {
+  peakBytes: number;
+  refused: number;
+  waited: number;
+  seen: number;
+  rss: number;
+}
+type Report = Record<'reject' | 'drop-newest' | 'drop-oldest' | 'wait', Round[]> & {
+  unawaitedPending: number;
+  unawaitedThrownAt: number;
+};
+
+const CAPACITY = 1000;
+const N = 200_000;
+/** A message of the flood encodes to ~150 bytes (a 100-character pad, a type and a number). */
+const MAX_ENVELOPE = 170;
+
+test('a flood against a held actor: mailbox bytes within capacity for every policy, RSS flat, wait bounds the sender', (t) => {
+  const r = runChild('mailbox-flood.ts', [], ['--expose-gc']);
+  t.is(r.status, 0, r.stderr);
+  const report = lastJson<Report>(r);
+  const all: Round[] = [];
+  for (const policy of ['reject', 'drop-newest', 'drop-oldest', 'wait'] as const) {
+    for (const [i, round] of report[policy].entries()) {
+      const what = `${policy} round ${i + 1}: ${JSON.stringify(round)}`;
+      t.true(round.peakBytes <= (CAPACITY + 1) * MAX_ENVELOPE, what);
+      t.true(round.peakBytes >= CAPACITY * 100, `the mailbox filled: ${what}`);
+      all.push(round);
+      switch (policy) {
+        case 'reject':
+          t.true(round.refused > 0 && round.refused + round.seen === N, what);
+          break;
+        case 'drop-newest':
+        case 'drop-oldest':
+          t.true(round.seen <= N / 10 && round.seen >= CAPACITY, what); // the surplus became dead letters
+          break;
+        case 'wait':
+          t.is(round.seen, N, what); // nothing lost: the sender waited
+          t.true(round.waited > 0, what);
+          break;
+      }
+    }
+  }
+  // RSS after a GC, round after round (the first two rounds warm up): flat.
+  const rss = all.slice(2).map((x) => x.rss);
+  t.true(Math.max(...rss) - Math.min(...rss) < 40, `RSS (MB) over the rounds: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
+  // 'wait' without awaiting: 1,024 tells wait for room, the next ones throw WEFT_MAILBOX_FULL.
+  t.is(report.unawaitedPending, 1024);
+  t.true(report.unawaitedThrownAt > 1024 && report.unawaitedThrownAt <= 1024 + 20, String(report.unawaitedThrownAt));
+});
