@@ -13,6 +13,8 @@
  *   pool:e   <tree>/bench/pool/run-case.ts weft e --runs 1    single-task round trip p50 (and p99), idle CPU over 5 s
  *   actor:a  <tree>/bench/actor/run-case.ts weft a            1,000,000 tells main → actor on a worker (msgs/s)
  *   actor:b  <tree>/bench/actor/run-case.ts weft b            asks main ↔ worker: p50/p99 one at a time, asks/s with 64 in flight
+ *   actor:c  <tree>/bench/actor/run-case.ts weft c            ping-pong between actors on two workers (round trips/s)
+ *   actor:d  <tree>/bench/actor/run-case.ts weft d            same-thread tells to an actor on the main thread (msgs/s)
  *   stack    bench/compare/stack-child.ts --tree <tree>       SharedStack push+pop of numbers, strings, small objects
  *                                                             from <tree>/dist, ops per CPU second (this checkout's script)
  *
@@ -51,12 +53,12 @@ import {
 /** The house rule: paired median ratio new/old >= this. */
 const THRESHOLD = 0.95;
 
-const CASE_IDS = ['pool:a', 'pool:e', 'actor:a', 'actor:b', 'stack'] as const;
+const CASE_IDS = ['pool:a', 'pool:e', 'actor:a', 'actor:b', 'actor:c', 'actor:d', 'stack'] as const;
 type CaseName = (typeof CASE_IDS)[number];
 type Side = 'before' | 'after';
 const SIDES: readonly Side[] = ['before', 'after'];
 
-const USAGE = 'npm run bench:compare -- --before <dir> [--after <dir>] [--rounds N] [--cases pool:a,pool:e,actor:a,actor:b,stack]';
+const USAGE = 'npm run bench:compare -- --before <dir> [--after <dir>] [--rounds N] [--cases pool:a,pool:e,actor:a,actor:b,actor:c,actor:d,stack]';
 
 const { values: o } = parseBenchArgs({
   usage: USAGE,
@@ -147,6 +149,22 @@ const CASE_DEFS: Record<CaseName, CaseDef> = {
       { keys: ['p99_us'], label: 'ask round trip p99 (report only)', better: 'report', fmt: micros },
       { keys: ['inflight_asks_per_s'], label: 'asks/s, 64 in flight', better: 'higher', fmt: rate },
     ],
+  },
+  'actor:c': {
+    title: 'actor c: ping-pong between actors on two workers (round trips/s)',
+    script: (t) => join(t, 'bench/actor/run-case.ts'),
+    args: () => ['weft', 'c'],
+    nodeArgs: ['--expose-gc'],
+    needs: ['bench/actor/run-case.ts', 'src/index.ts'],
+    figures: [{ keys: ['round_trips_per_s'], label: 'worker ↔ worker round trips/s', better: 'higher', fmt: rate }],
+  },
+  'actor:d': {
+    title: 'actor d: same-thread tells to an actor on the main thread (msgs/s)',
+    script: (t) => join(t, 'bench/actor/run-case.ts'),
+    args: () => ['weft', 'd'],
+    nodeArgs: ['--expose-gc'],
+    needs: ['bench/actor/run-case.ts', 'src/index.ts'],
+    figures: [{ keys: ['msgs_per_s'], label: 'same-thread tells, msgs/s', better: 'higher', fmt: rate }],
   },
   stack: {
     title: 'stack: SharedStack push+pop from dist/, one thread (ops per CPU second)',

@@ -3,8 +3,8 @@
  * ignoring it turns a typo into a behaviour nobody asked for. `checkOptionNames` throws
  * `WEFT_INVALID_ARG` naming the option and the nearest valid one.
  *
- * Every public option bag checks its names with its own list: `Pool` (`POOL_OPTIONS` in
- * src/pool/types.ts), `runWith`, `map`, `par`, `toArray`, `sort`... A compatibility layer (an
+ * Every public option bag checks its names with its own list: `Pool` (`POOL_OPTIONS`, next to
+ * the pool's option types), `runWith`, `map`, `par`, `toArray`, `sort`... A compatibility layer (an
  * API shaped like another library's) passes the names it accepts.
  */
 import { InvalidArgumentError } from '../errors.js';
