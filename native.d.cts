@@ -42,10 +42,10 @@ export declare class NativeActorSystem {
   sendBatch(from: number, records: Uint8Array): void
   /**
    * A host's turn in one call: sends `records` (`u8 kind | u32 target | u32 len | bytes`),
-   * releases `released`, then takes up to `max` messages (`perActor` per actor) and every
+   * releases `released`, adds `processed` (`[id, n, ...]`, see `countProcessed`), then takes up to `max` messages (`perActor` per actor) and every
    * notice for `host`: `u8 kind | u32 actor | u32 len | bytes` records, `null` if none.
    */
-  exchange(host: number, records: Uint8Array, released: Uint32Array, max: number, perActor: number): Buffer | null
+  exchange(host: number, records: Uint8Array, released: Uint32Array, processed: Uint32Array, max: number, perActor: number): Buffer | null
   /** Stops an actor for good; returns how many queued messages became dead letters. */
   remove(id: number): number
   /** Moves an actor whose thread died to `host`, with `start` ahead of its backlog. */

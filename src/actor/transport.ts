@@ -55,9 +55,10 @@ export interface LocalRuntime {
   deadLetter(envelope: Uint8Array): void;
   /**
    * A host's turn in one call: delivers `records` (as `ActorTransport.sendBatch`), releases the
-   * actors in `released` and takes what is waiting for this host (null: nothing).
+   * actors in `released`, adds `processed` to their counts (as `countProcessed`) and takes what is
+   * waiting for this host (null: nothing).
    */
-  exchange(records: Uint8Array, released: Uint32Array, max: number, perActor: number): Uint8Array | null;
+  exchange(records: Uint8Array, released: Uint32Array, processed: Uint32Array, max: number, perActor: number): Uint8Array | null;
   /** Arranges for `wake` to run (on this thread) when something arrives for this host. */
   onWake(wake: () => void): void;
 }
@@ -128,9 +129,9 @@ export class NativeRuntime implements LocalRuntime {
     this.#native.send(this.host, 0, false, envelope);
   }
 
-  exchange(records: Uint8Array, released: Uint32Array, max: number, perActor: number): Uint8Array | null {
+  exchange(records: Uint8Array, released: Uint32Array, processed: Uint32Array, max: number, perActor: number): Uint8Array | null {
     try {
-      return this.#native.exchange(this.host, records, released, max, perActor);
+      return this.#native.exchange(this.host, records, released, processed, max, perActor);
     } catch (err) {
       throw fromNative(err);
     }

@@ -201,20 +201,27 @@ impl NativeActorSystem {
     }
 
     /// A host's turn in one call: sends `records` (`u8 kind | u32 target | u32 len | bytes`),
-    /// releases `released`, then takes up to `max` messages (`perActor` per actor) and every
+    /// releases `released`, adds `processed` (`[id, n, ...]`, see `countProcessed`), then takes up to `max` messages (`perActor` per actor) and every
     /// notice for `host`: `u8 kind | u32 actor | u32 len | bytes` records, `null` if none.
     #[napi(ts_return_type = "Buffer | null")]
+    #[allow(clippy::too_many_arguments)] // one native call per turn is the point: its inputs are many
     pub fn exchange<'env>(
         &self,
         env: &'env Env,
         host: u32,
         records: &[u8],
         released: Uint32Array,
+        processed: Uint32Array,
         max: u32,
         per_actor: u32,
     ) -> napi::Result<Option<BufferSlice<'env>>> {
         let mut out = Vec::new();
         let n = guard(|| {
+            // Counted before the replies go out, so an asker never sees its reply before the
+            // handling that made it is counted.
+            if !processed.is_empty() {
+                self.inner.count_processed(&processed);
+            }
             if !records.is_empty() {
                 self.inner.send_batch(host, records)?;
             }
