@@ -9,14 +9,23 @@ use crate::sync::unmodelled::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::alloc::{GlobalAlloc, Layout};
 
 /// Wraps the allocator `A` (mimalloc in the Node binding) with optional counters.
+///
+/// The counters are statics of this module, not fields: a process has one global allocator, and
+/// with a zero-sized `A` the wrapper stays zero-sized, as the bare allocator is. Measured on the
+/// binding's SharedStack number push+pop (it allocates and frees a node), counting off, paired
+/// over 10 rounds against the same tree built with bare mimalloc: counters as fields 0.916 of
+/// bare mimalloc, as statics 0.944 (bench/README.md, "Old build against new").
 pub struct CountingAlloc<A> {
     inner: A,
-    on: AtomicBool,
-    /// Bytes allocated less bytes freed while counting was on (a free of memory allocated before
-    /// counting began subtracts too, so only differences between two readings mean anything).
-    live: AtomicI64,
-    allocations: AtomicU64,
 }
+
+/// Whether counting is on.
+static ON: AtomicBool = AtomicBool::new(false);
+/// Bytes allocated less bytes freed while counting was on (a free of memory allocated before
+/// counting began subtracts too, so only differences between two readings mean anything).
+static LIVE: AtomicI64 = AtomicI64::new(0);
+/// Allocations (including reallocations) while counting was on.
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 /// A reading of the counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,35 +41,30 @@ pub struct AllocStats {
 impl<A> CountingAlloc<A> {
     /// Wraps `inner`, with counting off.
     pub const fn new(inner: A) -> Self {
-        Self {
-            inner,
-            on: AtomicBool::new(false),
-            live: AtomicI64::new(0),
-            allocations: AtomicU64::new(0),
-        }
+        Self { inner }
     }
 
     /// Turns counting on or off; returns the counters as they are now.
     pub fn set_counting(&self, on: bool) -> AllocStats {
-        self.on.store(on, Ordering::SeqCst);
+        ON.store(on, Ordering::SeqCst);
         self.stats()
     }
 
     /// The counters as they are now.
     pub fn stats(&self) -> AllocStats {
         AllocStats {
-            counting: self.on.load(Ordering::Relaxed),
-            live: self.live.load(Ordering::Relaxed),
-            allocations: self.allocations.load(Ordering::Relaxed),
+            counting: ON.load(Ordering::Relaxed),
+            live: LIVE.load(Ordering::Relaxed),
+            allocations: ALLOCATIONS.load(Ordering::Relaxed),
         }
     }
 
     #[inline]
     fn count(&self, delta: i64, new: bool) {
-        if self.on.load(Ordering::Relaxed) {
-            self.live.fetch_add(delta, Ordering::Relaxed);
+        if ON.load(Ordering::Relaxed) {
+            LIVE.fetch_add(delta, Ordering::Relaxed);
             if new {
-                self.allocations.fetch_add(1, Ordering::Relaxed);
+                ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -112,6 +116,7 @@ mod tests {
     use super::*;
     use std::alloc::System;
 
+    // The only test here that uses the counters (they are statics, shared by the whole binary).
     #[test]
     fn counts_live_bytes_only_while_on() {
         let a = CountingAlloc::new(System);
