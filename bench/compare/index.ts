@@ -58,7 +58,8 @@ type CaseName = (typeof CASE_IDS)[number];
 type Side = 'before' | 'after';
 const SIDES: readonly Side[] = ['before', 'after'];
 
-const USAGE = 'npm run bench:compare -- --before <dir> [--after <dir>] [--rounds N] [--cases pool:a,pool:e,actor:a,actor:b,actor:c,actor:d,stack]';
+const USAGE =
+  'npm run bench:compare -- --before <dir> [--after <dir>] [--rounds N] [--cases pool:a,pool:e,actor:a,actor:b,actor:c,actor:d,stack]';
 
 const { values: o } = parseBenchArgs({
   usage: USAGE,
