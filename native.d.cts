@@ -227,9 +227,11 @@ export declare function allocStats(counting?: boolean | undefined | null): Alloc
 
 /**
  * The native allocator's counters (`live`: bytes allocated less bytes freed, `allocations`) since
- * counting was first turned on; `counting` turns it on or off. For soak and leak tests.
+ * counting was first turned on; `counting` turns it on or off. For soak and leak tests: only an
+ * addon built with the `count-alloc` feature counts (`available`); any other reports zeros.
  */
 export interface AllocStats {
+  available: boolean
   counting: boolean
   live: number
   allocations: number

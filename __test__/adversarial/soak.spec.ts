@@ -50,6 +50,15 @@ function slope(ys: number[]): number {
 }
 
 test('soak: repeated identical passes keep every value right, native live bytes at their level, and RSS flat', (t) => {
+  // The published addon does not count its allocations; the soak runs on one built with the
+  // counting allocator (cached in crate/target/counting), loaded through napi-rs's override.
+  const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-counting-addon.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 900_000,
+  });
+  t.is(built.status, 0, built.stderr);
+  const addon = built.stdout.trim().split('\n').pop()!;
   const r = spawnSync(
     process.execPath,
     ['--import=tsx', '--expose-gc', join(__dirname, 'fixtures/soak.ts'), String(PASSES), String(SCALE)],
@@ -57,6 +66,7 @@ test('soak: repeated identical passes keep every value right, native live bytes 
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 240_000,
+      env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: addon },
     },
   );
   const child: ChildResult = { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };

@@ -23,16 +23,26 @@ pub use stack::*;
 
 /// mimalloc serves the small, short-lived allocations of shared-structure nodes and payloads
 /// (often freed on another thread than the one that allocated them) markedly faster than the
-/// system allocator; see bench/README.md. Wrapped in weft-core's `CountingAlloc`, off unless a
-/// soak test turns it on (`allocStats`).
+/// system allocator; see bench/README.md.
+///
+/// With the `count-alloc` feature it is wrapped in weft-core's `CountingAlloc`, which can count the
+/// live bytes (`allocStats`), for the soak test (`__test__/adversarial/soak.spec.ts` builds that
+/// addon itself: `scripts/build-counting-addon.mjs`). The published addon is built without it:
+/// even switched off, the wrapper cost SharedStack's number push+pop 6-9 % (bench/README.md).
+#[cfg(not(feature = "count-alloc"))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[cfg(feature = "count-alloc")]
 #[global_allocator]
 static GLOBAL: weft_core::alloc::CountingAlloc<mimalloc::MiMalloc> =
     weft_core::alloc::CountingAlloc::new(mimalloc::MiMalloc);
 
 /// The native allocator's counters (`live`: bytes allocated less bytes freed, `allocations`) since
-/// counting was first turned on; `counting` turns it on or off. For soak and leak tests.
+/// counting was first turned on; `counting` turns it on or off. For soak and leak tests: only an
+/// addon built with the `count-alloc` feature counts (`available`); any other reports zeros.
 #[napi_derive::napi(object)]
 pub struct AllocStats {
+    pub available: bool,
     pub counting: bool,
     pub live: f64,
     pub allocations: f64,
@@ -40,13 +50,27 @@ pub struct AllocStats {
 
 #[napi_derive::napi(js_name = "allocStats")]
 pub fn alloc_stats(counting: Option<bool>) -> AllocStats {
-    let s = match counting {
-        Some(on) => GLOBAL.set_counting(on),
-        None => GLOBAL.stats(),
-    };
-    AllocStats {
-        counting: s.counting,
-        live: s.live as f64,
-        allocations: s.allocations as f64,
+    #[cfg(feature = "count-alloc")]
+    {
+        let s = match counting {
+            Some(on) => GLOBAL.set_counting(on),
+            None => GLOBAL.stats(),
+        };
+        AllocStats {
+            available: true,
+            counting: s.counting,
+            live: s.live as f64,
+            allocations: s.allocations as f64,
+        }
+    }
+    #[cfg(not(feature = "count-alloc"))]
+    {
+        let _ = counting;
+        AllocStats {
+            available: false,
+            counting: false,
+            live: 0.0,
+            allocations: 0.0,
+        }
     }
 }
