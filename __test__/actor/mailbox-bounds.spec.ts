@@ -48,9 +48,14 @@ test('a flood against a held actor: mailbox bytes within capacity for every poli
       }
     }
   }
-  // RSS after a GC, round after round (the first two rounds warm up): flat.
-  const rss = all.slice(2).map((x) => x.rss);
-  t.true(Math.max(...rss) - Math.min(...rss) < 40, `RSS (MB) over the rounds: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
+  // RSS after a GC, round after round, for each policy (its first round warms up): no growth
+  // beyond the noise of V8's heap (±30 MB between runs of the same round on Node 24; the exact
+  // measure is the mailbox's bytes above).
+  for (const policy of ['reject', 'drop-newest', 'drop-oldest', 'wait'] as const) {
+    const rss = report[policy].slice(1).map((x) => x.rss);
+    t.true(Math.max(...rss) - Math.min(...rss) < 50, `${policy}: RSS (MB) over its rounds: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
+  }
+  t.true(all.length === 16);
   // 'wait' without awaiting: 1,024 tells wait for room, the next ones throw WEFT_MAILBOX_FULL.
   t.is(report.unawaitedPending, 1024);
   t.true(report.unawaitedThrownAt > 1024 && report.unawaitedThrownAt <= 1024 + 20, String(report.unawaitedThrownAt));
