@@ -319,14 +319,14 @@ function portAdapter(): Adapter {
 // comedy, threaded mode (./comedy/*.cjs). Typed here rather than from its index.d.ts, which pulls
 // in its own @types/node 10.
 
-interface ComedyRef {
+export interface ComedyRef {
   send(topic: string, ...message: unknown[]): PromiseLike<void>;
   sendAndReceive(topic: string, ...message: unknown[]): PromiseLike<unknown>;
 }
-interface ComedyRoot {
+export interface ComedyRoot {
   createChild(definition: string, options?: { mode?: string }): PromiseLike<ComedyRef>;
 }
-interface ComedySystem {
+export interface ComedySystem {
   rootActor(): PromiseLike<ComedyRoot>;
   destroy(): PromiseLike<void>;
 }

@@ -7,6 +7,7 @@
  *
  * Libraries are loaded dynamically, so that a child process loads only the one it measures.
  */
+import type { ComedyRef, ComedySystem } from '../adapters.js';
 import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { packageVersion, withTimeout } from '../../harness/index.js';
@@ -322,20 +323,7 @@ function portAdapter(): Adapter {
 }
 
 // ---------------------------------------------------------------------------------------------
-// comedy, threaded mode (./comedy/*.cjs). Typed here rather than from its index.d.ts, which pulls
-// in its own @types/node 10.
-
-interface ComedyRef {
-  send(topic: string, ...message: unknown[]): PromiseLike<void>;
-  sendAndReceive(topic: string, ...message: unknown[]): PromiseLike<unknown>;
-}
-interface ComedyRoot {
-  createChild(definition: string, options?: { mode?: string }): PromiseLike<ComedyRef>;
-}
-interface ComedySystem {
-  rootActor(): PromiseLike<ComedyRoot>;
-  destroy(): PromiseLike<void>;
-}
+// comedy, threaded mode (./comedy/*.cjs), typed as in ../adapters.ts.
 
 async function comedyAdapter(): Promise<Adapter> {
   const actors = require('comedy') as (options?: object) => ComedySystem;
