@@ -224,11 +224,11 @@ interface Owner {
 /** @internal Makes a pool router (spawnRouter); not part of the API. */
 let ownedRouter: <D>(refs: ActorRef<D>[], checked: Checked, owner: Owner) => Router<D>;
 
-// D is declared covariant, as ActorRef's: a typed router widens to the untyped `Router`, and
-// every message is still checked against D at each call site. TypeScript cannot verify the
-// annotation through the generic `ask` signature, hence the directive.
-// @ts-expect-error TS2636: see above
-export class Router<out D = AnyActorDefinition> {
+// D is not annotated `out` (as ActorRef's is): the directive that lets the source compile is not
+// in the emitted router.d.ts, and a consumer's tsc with skipLibCheck off then fails on it (TS2636,
+// through `routees`). A typed router does not widen to `Router` implicitly; `Router.of(refs)` over
+// untyped refs makes an untyped one.
+export class Router<D = AnyActorDefinition> {
   /** How it picks a routee. */
   readonly routing: Routing;
   #group: ActorRef<D>[];
