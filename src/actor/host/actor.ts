@@ -40,6 +40,12 @@ export function msgOf(e: Entry): unknown {
   return e instanceof Item ? e.msg : e;
 }
 
+/** Puts `items` in front of what is still queued for `a` (unstashing), in their order. */
+export function prependQueue(a: LocalActor, items: Entry[]): void {
+  a.queue = items.concat(a.queue.slice(a.head));
+  a.head = 0;
+}
+
 export const STARTING = 0;
 export const RUNNING = 1;
 export const RESTARTING = 2;

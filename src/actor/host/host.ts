@@ -34,7 +34,7 @@ import { Supervisor, type SupervisedHost } from './supervisor.js';
 // Imported values read once into module constants: under tsx (esbuild's CommonJS output) each
 // read of an imported binding is a getter call, too slow for the per-message paths.
 const { DELIVERY_UNHANDLED, OVERFLOW_CODES, TERM_KILLED, TERM_STOPPED } = protocol;
-const { Item, KIND_ASK, KIND_STOP, RUNNING, STOP_ITEM, STOPPED, msgOf } = record;
+const { Item, KIND_ASK, KIND_STOP, RUNNING, STOP_ITEM, STOPPED, msgOf, prependQueue } = record;
 const { describeType, isThenable, typeOf } = messages;
 
 /** Why `a` did not handle `msg`: its definition, or its behaviour now (`ctx.become`), lacks the type. */
@@ -490,8 +490,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
 
   /** Puts stashed messages back at the front of `a`'s queue (`ctx.unstashAll`, a restart). */
   unstash(a: LocalActor, items: Entry[]): void {
-    a.queue = items.concat(a.queue.slice(a.head));
-    a.head = 0;
+    prependQueue(a, items);
     if (!a.busy && a.status === RUNNING && a.handling === undefined) {
       this.#runnable.push(a);
       this.#scheduleRun();

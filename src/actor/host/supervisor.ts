@@ -32,7 +32,7 @@ const {
 } = protocol;
 // Imported values read once into module constants: under tsx (esbuild's CommonJS output) each
 // read of an imported binding is a getter call, too slow for the per-message paths.
-const { msgOf, RESTARTING, RUNNING, STARTING, STOPPED } = record;
+const { msgOf, prependQueue, RESTARTING, RUNNING, STARTING, STOPPED } = record;
 const { describeType, isThenable } = messages;
 
 /** What supervision uses of its host (besides its collaborators, given at construction). */
@@ -208,8 +208,7 @@ export class Supervisor {
     const stash = a.stash;
     if (stash !== undefined) {
       a.stash = undefined;
-      a.queue = stash.concat(a.queue.slice(a.head));
-      a.head = 0;
+      prependQueue(a, stash);
     }
     this.#clearTimers(a);
     this.#stopChildren(a);
