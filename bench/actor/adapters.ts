@@ -68,9 +68,9 @@ export interface Adapter {
   close(): Promise<void>;
 }
 
-/** The installed version of a library (weft: this repository's package.json; port: Node's). */
+/** The installed version of a library (weft: this repository's package.json; port, atomics: Node's). */
 export function versionOf(lib: Lib): string {
-  return lib === 'port' ? process.version : packageVersion(lib === 'weft' ? 'weftjs' : lib);
+  return lib === 'port' || lib === 'atomics' ? process.version : packageVersion(lib === 'weft' ? 'weftjs' : lib);
 }
 
 /** `p`, or a rejection after `ms` (a lost reply). */
@@ -208,12 +208,14 @@ interface PortReply {
 }
 
 class PortActor {
-  readonly worker = new Worker(join(here, 'port-worker.mjs'));
+  readonly worker: Worker;
   #pending = new Map<number, { resolve(r: PortReply): void; reject(e: unknown): void }>();
   #nextId = 1;
   onBlocked: (() => void) | undefined;
 
-  constructor() {
+  /** `file`: the worker's script in this folder (./atomics-worker.mjs reuses the request/reply plumbing). */
+  constructor(file = 'port-worker.mjs', workerData?: unknown) {
+    this.worker = new Worker(join(here, file), workerData === undefined ? {} : { workerData });
     this.worker.on('message', (r: PortReply) => {
       if (r.type === 'blocked') return this.onBlocked?.();
       const p = this.#pending.get(r.id);
@@ -310,6 +312,49 @@ function portAdapter(): Adapter {
       };
     },
     async close() {
+      await Promise.all(actors.map((a) => a.worker.terminate()));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Atomics.wait/notify floor (case c only): two bare workers, a counter bounced through a
+// SharedArrayBuffer (./atomics-worker.mjs), two thread wakes per round trip and nothing else
+
+/** The cells of the shared Int32Array, as in ./atomics-worker.mjs. */
+const PING = 0;
+const PONG = 1;
+/** Stored in PING on close: B leaves its loop. */
+const STOP = -2;
+
+function atomicsAdapter(): Adapter {
+  const actors: PortActor[] = [];
+  let cells: Int32Array | undefined;
+  return {
+    lib: 'atomics',
+    version: versionOf('atomics'),
+    how: {
+      c: 'two workers sharing a SharedArrayBuffer (Int32Array [ping, pong]); per round trip A does Atomics.store(ping, c) + Atomics.notify and blocks in Atomics.wait on pong, B (blocked in Atomics.wait on ping) stores pong = c + 1 + Atomics.notify; no spinning, no MessagePort; A runs n round trips per { id, n } from the main thread and posts back { id, c }',
+    },
+    async pingPong() {
+      const sab = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+      cells = new Int32Array(sab);
+      // Before either worker starts: B waits for PING to leave -1, A's first ping is PONG's 0.
+      cells[PING] = -1;
+      cells[PONG] = 0;
+      const b = new PortActor('atomics-worker.mjs', { role: 'b', sab });
+      const a = new PortActor('atomics-worker.mjs', { role: 'a', sab });
+      actors.push(a, b);
+      return {
+        run: async (n) => (await withTimeout(a.request('start', { n }), ASK_TIMEOUT_MS, 'atomics ping-pong')).c!,
+        threads: async () => [a.worker.threadId, b.worker.threadId],
+      };
+    },
+    async close() {
+      if (cells) {
+        Atomics.store(cells, PING, STOP);
+        Atomics.notify(cells, PING);
+      }
       await Promise.all(actors.map((a) => a.worker.terminate()));
     },
   };
@@ -468,6 +513,8 @@ export function loadAdapter(lib: Lib): Promise<Adapter> {
       return weftAdapter();
     case 'port':
       return Promise.resolve(portAdapter());
+    case 'atomics':
+      return Promise.resolve(atomicsAdapter());
     case 'comedy':
       return comedyAdapter();
     case 'nact':

@@ -2,8 +2,10 @@
  * Actor benchmark: `npm run bench:actor` (= `node --import=tsx bench/actor/index.ts`).
  *
  * weft's actors against, in the same run: the bare MessagePort floor (node:worker_threads, no
- * actor library), comedy (actors in worker threads, its 'threaded' mode), and for the same-thread
- * case nact and xstate v5. Every run of a case for a library is a child process of its own
+ * actor library), for the ping-pong also the Atomics.wait/notify floor under it (two bare workers,
+ * a counter bounced through a SharedArrayBuffer), comedy (actors in worker threads, its 'threaded'
+ * mode), and for the same-thread case nact and xstate v5. Every run of a case for a library is a
+ * child process of its own
  * (`node --expose-gc --import=tsx bench/actor/run-case.ts <lib> <case> [variant]`: set-up,
  * warm-up, one timed run); the runs are interleaved (run 1 of every library, then run 2, ..., the
  * order rotated each time) so that a shared machine's drifts hit every library alike. This parent
@@ -11,14 +13,17 @@
  * on stderr) and writes bench/results/actor.json.
  *
  * Cases (sizes in ./params.ts, the actors in ./actors.ts (weft), ./port-worker.mjs (MessagePort),
- * ./comedy/*.cjs and ./adapters.ts (nact, xstate)):
+ * ./atomics-worker.mjs (Atomics.wait/notify), ./comedy/*.cjs and ./adapters.ts (nact, xstate)):
  *   a. cross-thread tells: the main thread tells an actor on a worker { type: 'add', by: i }
  *      N times, then asks for the totals (comedy, which does not order an ask after earlier
  *      tells, asks until all are counted); msgs/s from the first tell to the reply.
  *   b. asks main ↔ actor on a worker: p50/p99 of 20,000 asks one at a time (after 2,000 warm-up
  *      asks), then asks/s with 64 in flight.
  *   c. ping-pong between actors on two different workers: A bounces a counter off B n times;
- *      round trips/s (threadIds checked).
+ *      round trips/s (threadIds checked). Besides the MessagePort floor, the Atomics.wait/notify
+ *      floor: A stores the counter and notifies, B, blocked in Atomics.wait, replies it + 1 the
+ *      same way (two thread wakes per round trip, no spinning); weft's figure is also given as a
+ *      fraction of it (target ≥ 50 %).
  *   d. same-thread tells: N tells to an actor on the main thread, then one ask; msgs/s (weft
  *      { on: 'main' }, nact, xstate).
  *   e. RSS growth (process.memoryUsage().rss after gc) with 1,000,000 tells queued behind a
@@ -29,7 +34,7 @@
  * value.
  *
  * Flags (--help lists them):
- *   --only weft,port,...   libraries (weft, port, comedy, nact, xstate; default all)
+ *   --only weft,port,...   libraries (weft, port, atomics, comedy, nact, xstate; default all)
  *   --cases a,c,...        cases (default all)
  *   --runs N               runs of every case (default WEFT_BENCH_RUNS, or 3)
  *   --timeout S            seconds one child may take before it is killed (default 120)
@@ -84,7 +89,8 @@ import {
 function parseArgs() {
   const { values: o } = parseBenchArgs({
     usage: 'npm run bench:actor -- [flags]',
-    description: "weft's actors against the MessagePort floor, comedy, nact and xstate; every run of a case in a child process of its own.",
+    description:
+      "weft's actors against the MessagePort floor, the Atomics.wait/notify floor (ping-pong), comedy, nact and xstate; every run of a case in a child process of its own.",
     flags: {
       only: flags.list(LIBS, 'libraries to run'),
       cases: flags.list(CASES, 'cases to run'),
@@ -166,21 +172,29 @@ function merge(runs: Outcome[]): Merged | RunError {
 const { rate, micros, times, pct } = fmt;
 const mb = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)} MB`;
 
+/** The floors of a case's table, where they were measured. */
+interface Baselines {
+  port?: Merged | undefined;
+  atomics?: Merged | undefined;
+}
+
 interface Col {
   label: string;
-  cell: (r: Merged, port: Merged | undefined) => string;
+  cell: (r: Merged, base: Baselines) => string;
 }
 
 const m = (r: Merged | undefined, key: string): number | undefined => r?.metrics[key]?.median;
 
-function vsPort(key: string, better: 'higher' | 'lower'): Col['cell'] {
-  return (r, port) => {
+/** A row's figure as a multiple of a floor's (> 1: better than it); empty in the floor's own row. */
+function vs(floor: keyof Baselines, key: string, better: 'higher' | 'lower'): Col['cell'] {
+  return (r, base) => {
     const a = m(r, key);
-    const b = m(port, key);
-    if (a === undefined || b === undefined || r.lib === 'port') return '';
+    const b = m(base[floor], key);
+    if (a === undefined || b === undefined || r.lib === floor) return '';
     return times(better === 'higher' ? a / b : b / a);
   };
 }
+const vsPort = (key: string, better: 'higher' | 'lower'): Col['cell'] => vs('port', key, better);
 
 const COLUMNS: Record<CaseId, Col[]> = {
   a: [
@@ -200,6 +214,7 @@ const COLUMNS: Record<CaseId, Col[]> = {
     { label: 'round trips/s', cell: (r) => rate(m(r, 'round_trips_per_s')!) },
     { label: 'per round trip', cell: (r) => micros(m(r, 'rt_us')!) },
     { label: 'vs MessagePort', cell: vsPort('round_trips_per_s', 'higher') },
+    { label: 'vs Atomics.wait/notify', cell: vs('atomics', 'round_trips_per_s', 'higher') },
   ],
   d: [
     { label: 'msgs/s', cell: (r) => rate(m(r, 'msgs_per_s')!) },
@@ -223,13 +238,26 @@ function rowLabel(job: Job): string {
 // ---------------------------------------------------------------------------------------------
 // Targets
 
+type Results = Partial<Record<CaseId, Record<string, Merged | RunError | { skipped: string }>>>;
+
+/** Case c: weft's round trips/s over the Atomics.wait/notify floor's (medians), where both were measured. */
+function weftVsAtomics(results: Results): number | undefined {
+  const get = (key: string): Merged | undefined => {
+    const r = results.c?.[key];
+    return r && 'metrics' in r ? r : undefined;
+  };
+  const w = m(get('weft'), 'round_trips_per_s');
+  const at = m(get('atomics'), 'round_trips_per_s');
+  return w === undefined || at === undefined ? undefined : w / at;
+}
+
 interface TargetRow {
   target: string;
   this_run: string;
   met: boolean | null;
 }
 
-function targets(results: Partial<Record<CaseId, Record<string, Merged | RunError | { skipped: string }>>>): TargetRow[] {
+function targets(results: Results): TargetRow[] {
   const get = (c: CaseId, key: string): Merged | undefined => {
     const r = results[c]?.[key];
     return r && 'metrics' in r ? r : undefined;
@@ -281,13 +309,29 @@ function targets(results: Partial<Record<CaseId, Record<string, Merged | RunErro
     );
   }
   if (results.c) {
+    const w = m(get('c', 'weft'), 'round_trips_per_s');
     add(
       'c',
       'c: ≥ 200 k round trips/s',
-      m(get('c', 'weft'), 'round_trips_per_s'),
+      w,
       (x) => `${rate(x)} round trips/s`,
       (x) => x >= TARGETS.c.roundTripsPerS,
     );
+    const target = 'c: ≥ 50 % of the Atomics.wait/notify floor';
+    const at = m(get('c', 'atomics'), 'round_trips_per_s');
+    if (w !== undefined && at === undefined) {
+      const floor = results.c.atomics;
+      const why = floor === undefined ? 'not run (--only)' : 'error' in floor ? `failed: ${firstLine(floor.error)}` : 'not measured';
+      rows.push({ target, this_run: `the Atomics.wait/notify floor ${why}`, met: null });
+    } else {
+      add(
+        'c',
+        target,
+        weftVsAtomics(results),
+        (x) => `${pct(x * 100)} (${rate(w!)} vs ${rate(at!)} round trips/s)`,
+        (x) => x >= TARGETS.c.vsAtomics,
+      );
+    }
   }
   if (results.d) {
     add(
@@ -325,7 +369,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const results: Partial<Record<CaseId, Record<string, Merged | RunError | { skipped: string }>>> = {};
+  const results: Results = {};
   for (const caseId of o.cases) {
     const jobs = JOBS[caseId].filter((j) => o.libs.includes(j.lib) && !(j.lib === 'weft' && weftSkipped));
     // A job that failed once gets no more runs.
@@ -343,6 +387,7 @@ async function main(): Promise<void> {
   }
 
   const targetRows = targets(results);
+  const ratio = weftVsAtomics(results);
   const full = o.libs.length === LIBS.length && o.cases.length === CASES.length;
   const out = resultsPath('actor', { out: o.out, full });
   const json = {
@@ -357,13 +402,23 @@ async function main(): Promise<void> {
     notes: {
       a: 'msgs/s = tells / time from the first tell to the reply of the ask that saw them all (comedy: asks repeated until every tell is counted, its sendAndReceive can overtake earlier sends)',
       b: 'p50/p99: asks one at a time, each timed on its own, after warm-up; 64 in flight: 64 lanes each sending its next ask when its last is answered, for at most max_timed_s',
-      c: 'A and B on two different worker threads (threadIds checked); one round trip = A sends the counter to B, B replies it + 1; runs of `chunk` round trips until n or max_timed_s',
+      c: 'A and B on two different worker threads (threadIds checked); one round trip = A sends the counter to B, B replies it + 1; runs of `chunk` round trips until n or max_timed_s; atomics: the same through a SharedArrayBuffer, Atomics.store + Atomics.notify on one side, Atomics.wait on the other (two thread wakes per round trip, no spinning); weft_vs_atomics: weft / atomics round trips/s (medians)',
       d: 'as a, with the actor on the main thread',
       e: 'growth of process.memoryUsage() (after 3 × gc()) from before the blocking message to after the 1,000,000 tells; the baseline is taken after the same loop run once without tells; rss_drained_growth_mb: the same once released and every queued message handled (what the process kept); processed_after_release counts the adds handled once released',
       others_pct:
         'per run: CPU used by everything else on the machine while the child ran (/proc/stat busy minus the child and the parent), % of all cores',
     },
-    cases: Object.fromEntries(o.cases.map((c) => [c, { title: CASE_TITLES[c], target: TARGET_TEXT[c], results: results[c] }])),
+    cases: Object.fromEntries(
+      o.cases.map((c) => [
+        c,
+        {
+          title: CASE_TITLES[c],
+          target: TARGET_TEXT[c],
+          results: results[c],
+          ...(c === 'c' ? { weft_vs_atomics: ratio === undefined ? null : roundSig(ratio, 4) } : {}),
+        },
+      ]),
+    ),
     targets: targetRows,
     duration_s: Math.round((Date.now() - started) / 1000),
   };
@@ -382,13 +437,17 @@ async function main(): Promise<void> {
     const byJob = results[caseId]!;
     console.log(`\n## ${CASE_TITLES[caseId]} (median of ${o.runs} run${o.runs === 1 ? '' : 's'})\n`);
     const port = byJob.port ?? byJob['port/unbounded'];
-    const portM = port && 'metrics' in port ? port : undefined;
+    const atomics = byJob.atomics;
+    const base: Baselines = {
+      port: port && 'metrics' in port ? port : undefined,
+      atomics: atomics && 'metrics' in atomics ? atomics : undefined,
+    };
     const cols = COLUMNS[caseId];
     const rows: string[][] = [['', ...cols.map((c) => c.label)]];
     const notes: string[] = [];
     for (const job of JOBS[caseId].filter((j) => o.libs.includes(j.lib))) {
       const r = byJob[jobKey(job)]!;
-      if ('metrics' in r) rows.push([rowLabel(job), ...cols.map((c) => c.cell(r, portM))]);
+      if ('metrics' in r) rows.push([rowLabel(job), ...cols.map((c) => c.cell(r, base))]);
       else if ('skipped' in r) rows.push([rowLabel(job), 'not available yet', ...cols.slice(1).map(() => '')]);
       else {
         rows.push([rowLabel(job), 'error', ...cols.slice(1).map(() => '')]);
@@ -396,6 +455,10 @@ async function main(): Promise<void> {
       }
     }
     console.log(markdownTable(rows));
+    if (caseId === 'c' && ratio !== undefined)
+      console.log(
+        `\nweft / Atomics.wait/notify: ${pct(ratio * 100)} of the floor's round trips/s (target ≥ ${pct(TARGETS.c.vsAtomics * 100)}).`,
+      );
     console.log(`\nTarget: ${TARGET_TEXT[caseId]}.`);
     const others = Object.values(byJob).flatMap((r) => ('others_pct' in r ? r.others_pct : []));
     if (others.length)

@@ -6,14 +6,18 @@
 /**
  * weft: its actors (ActorSystem, being implemented: the adapter is coded against the spec).
  * port: the floor, bare node:worker_threads MessagePorts with no actor library on top.
+ * atomics (case c only): the floor under that, two bare workers bouncing a counter through a
+ * SharedArrayBuffer with Atomics.store + Atomics.notify / Atomics.wait (two thread wakes per round
+ * trip, no spinning, no MessagePort).
  * comedy: actors in worker threads (its 'threaded' mode). nact, xstate: same-thread actors only.
  */
-export const LIBS = ['weft', 'port', 'comedy', 'nact', 'xstate'] as const;
+export const LIBS = ['weft', 'port', 'atomics', 'comedy', 'nact', 'xstate'] as const;
 export type Lib = (typeof LIBS)[number];
 
 export const LIB_LABELS: Record<Lib, string> = {
   weft: 'weft',
   port: 'MessagePort (baseline)',
+  atomics: 'Atomics.wait/notify (baseline)',
   comedy: 'comedy (threaded)',
   nact: 'nact',
   xstate: 'xstate',
@@ -40,7 +44,10 @@ export interface Job {
   variant?: Variant;
 }
 
-/** Which library runs which case (xstate and nact have no cross-thread actors; e: weft and the MessagePort floor). */
+/**
+ * Which library runs which case (xstate and nact have no cross-thread actors; the Atomics floor is
+ * a ping-pong only, c; e: weft and the MessagePort floor).
+ */
 export const JOBS: Record<CaseId, Job[]> = {
   a: [
     { lib: 'weft', caseId: 'a' },
@@ -55,6 +62,7 @@ export const JOBS: Record<CaseId, Job[]> = {
   c: [
     { lib: 'weft', caseId: 'c' },
     { lib: 'port', caseId: 'c' },
+    { lib: 'atomics', caseId: 'c' },
     { lib: 'comedy', caseId: 'c' },
   ],
   d: [
@@ -129,6 +137,7 @@ export const ASKS: Partial<Record<Lib, { latency: number; warmup: number; inflig
 export const PING_PONG: Partial<Record<Lib, { n: number; chunk: number; warmup: number }>> = {
   weft: { n: 400_000, chunk: 20_000, warmup: 20_000 },
   port: { n: 100_000, chunk: 10_000, warmup: 10_000 },
+  atomics: { n: 400_000, chunk: 20_000, warmup: 20_000 },
   comedy: { n: 40_000, chunk: 4_000, warmup: 2_000 },
 };
 
@@ -159,7 +168,8 @@ export const ASK_TIMEOUT_MS = 60_000;
 export const TARGETS = {
   a: { msgsPerS: 3e6, timesPort: 3 },
   b: { p50VsPort: 0.5, inflightAsksPerS: 1e6 },
-  c: { roundTripsPerS: 200e3 },
+  /** vsAtomics: weft's round trips/s over the Atomics.wait/notify floor's, in the same run. */
+  c: { roundTripsPerS: 200e3, vsAtomics: 0.5 },
   d: { msgsPerS: 5e6 },
   e: { boundedFlatMb: E.flatMb },
 };
@@ -167,7 +177,7 @@ export const TARGETS = {
 export const TARGET_TEXT: Record<CaseId, string> = {
   a: 'weft ≥ 3 M msgs/s and ≥ 3× the MessagePort floor',
   b: "weft p50 ≤ half the MessagePort floor's; ≥ 1 M asks/s with 64 in flight",
-  c: 'weft ≥ 200 k round trips/s',
+  c: 'weft ≥ 200 k round trips/s and ≥ 50 % of the Atomics.wait/notify floor (two bare workers) in the same run',
   d: 'weft ≥ 5 M msgs/s',
   e: `weft, bounded mailbox (capacity 1,000, drop-newest): RSS flat (growth ≤ ${E.flatMb} MB)`,
 };
