@@ -42,10 +42,13 @@ export declare class NativeActorSystem {
   sendBatch(from: number, records: Uint8Array): void
   /**
    * A host's turn in one call: sends `records` (`u8 kind | u32 target | u32 len | bytes`),
-   * releases `released`, adds `processed` (`[id, n, ...]`, see `countProcessed`), then takes up to `max` messages (`perActor` per actor) and every
-   * notice for `host`: `u8 kind | u32 actor | u32 len | bytes` records, `null` if none.
+   * releases `released`, adds `processed` (`[id, n, ...]`, see `countProcessed`), then takes
+   * up to `max` messages (`perActor` per actor) and every notice for `host`:
+   * `u8 kind | u32 actor | u32 len | bytes` records, `null` if none. With `spin`, a turn that
+   * finds nothing waits for news a while first (bounded and adaptive: see weft-core's
+   * `ActorSystem::spin_wait`).
    */
-  exchange(host: number, records: Uint8Array, released: Uint32Array, processed: Uint32Array, max: number, perActor: number): Buffer | null
+  exchange(host: number, records: Uint8Array, released: Uint32Array, processed: Uint32Array, max: number, perActor: number, spin: boolean): Buffer | null
   /** Stops an actor for good; returns how many queued messages became dead letters. */
   remove(id: number): number
   /** Moves an actor whose thread died to `host`, with `start` ahead of its backlog. */

@@ -56,9 +56,17 @@ export interface LocalRuntime {
   /**
    * A host's turn in one call: delivers `records` (as `ActorTransport.sendBatch`), releases the
    * actors in `released`, adds `processed` to their counts (as `countProcessed`) and takes what is
-   * waiting for this host (null: nothing).
+   * waiting for this host (null: nothing). With `spin`, a turn that finds nothing waits a while
+   * for news first (bounded and adaptive).
    */
-  exchange(records: Uint8Array, released: Uint32Array, processed: Uint32Array, max: number, perActor: number): Uint8Array | null;
+  exchange(
+    records: Uint8Array,
+    released: Uint32Array,
+    processed: Uint32Array,
+    max: number,
+    perActor: number,
+    spin: boolean,
+  ): Uint8Array | null;
   /** Arranges for `wake` to run (on this thread) when something arrives for this host. */
   onWake(wake: () => void): void;
 }
@@ -129,9 +137,16 @@ export class NativeRuntime implements LocalRuntime {
     this.#native.send(this.host, 0, false, envelope);
   }
 
-  exchange(records: Uint8Array, released: Uint32Array, processed: Uint32Array, max: number, perActor: number): Uint8Array | null {
+  exchange(
+    records: Uint8Array,
+    released: Uint32Array,
+    processed: Uint32Array,
+    max: number,
+    perActor: number,
+    spin: boolean,
+  ): Uint8Array | null {
     try {
-      return this.#native.exchange(this.host, records, released, processed, max, perActor);
+      return this.#native.exchange(this.host, records, released, processed, max, perActor, spin);
     } catch (err) {
       throw fromNative(err);
     }

@@ -201,8 +201,11 @@ impl NativeActorSystem {
     }
 
     /// A host's turn in one call: sends `records` (`u8 kind | u32 target | u32 len | bytes`),
-    /// releases `released`, adds `processed` (`[id, n, ...]`, see `countProcessed`), then takes up to `max` messages (`perActor` per actor) and every
-    /// notice for `host`: `u8 kind | u32 actor | u32 len | bytes` records, `null` if none.
+    /// releases `released`, adds `processed` (`[id, n, ...]`, see `countProcessed`), then takes
+    /// up to `max` messages (`perActor` per actor) and every notice for `host`:
+    /// `u8 kind | u32 actor | u32 len | bytes` records, `null` if none. With `spin`, a turn that
+    /// finds nothing waits for news a while first (bounded and adaptive: see weft-core's
+    /// `ActorSystem::spin_wait`).
     #[napi(ts_return_type = "Buffer | null")]
     #[allow(clippy::too_many_arguments)] // one native call per turn is the point: its inputs are many
     pub fn exchange<'env>(
@@ -214,6 +217,7 @@ impl NativeActorSystem {
         processed: Uint32Array,
         max: u32,
         per_actor: u32,
+        spin: bool,
     ) -> napi::Result<Option<BufferSlice<'env>>> {
         let mut out = Vec::new();
         let n = guard(|| {
@@ -225,8 +229,14 @@ impl NativeActorSystem {
             if !records.is_empty() {
                 self.inner.send_batch(host, records)?;
             }
-            self.inner
-                .drain(host, &released, max as usize, per_actor as usize, &mut out)
+            let (max, per_actor) = (max as usize, per_actor as usize);
+            let n = self
+                .inner
+                .drain(host, &released, max, per_actor, &mut out)?;
+            if n == 0 && spin && self.inner.spin_wait(host)? {
+                return self.inner.drain(host, &[], max, per_actor, &mut out);
+            }
+            Ok(n)
         })
         .map_err(|e| napi::Error::from_reason(e.reason.clone()))?;
         if n == 0 {

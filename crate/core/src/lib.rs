@@ -47,6 +47,7 @@ pub mod par;
 pub mod pool;
 pub mod registry;
 pub mod shared;
+mod spin;
 pub mod stack;
 mod sync;
 pub mod value;

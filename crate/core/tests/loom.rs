@@ -430,6 +430,36 @@ fn actor_host_wake_is_never_lost() {
     });
 }
 
+/// The host's spin before it sleeps, on the real [`HostWake::spin_wait`] (the main thread with
+/// asks in flight, after a drain found nothing): a sender queues an actor and calls `wake` while
+/// the host spins (under loom, one look) and then gives up. Whatever the interleaving, the host
+/// either sees the work (`spin_wait` returns true: it drains) or the sender runs the wake-up
+/// callback (the sender's swap read the flag clear again).
+#[test]
+fn actor_host_spin_wait_never_sleeps_on_work() {
+    loom::model(|| {
+        let ready = Arc::new(AtomicUsize::new(0));
+        let wake = Arc::new(HostWake::new());
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let w = wakes.clone();
+        wake.set(Box::new(move || {
+            w.fetch_add(1, Relaxed);
+        }));
+        wake.rearm(); // the drain that found nothing
+        let (r2, k2) = (ready.clone(), wake.clone());
+        let sender = thread::spawn(move || {
+            r2.store(1, Release);
+            k2.wake();
+        });
+        let seen = wake.spin_wait(|| ready.load(Acquire) > 0);
+        sender.join().unwrap();
+        assert!(
+            seen || wakes.load(Relaxed) == 1,
+            "the host went to sleep on queued work with no wake-up coming"
+        );
+    });
+}
+
 /// Both handshakes together in the real `ActorSystem`: a message sent while its host releases
 /// the actor (`drain` with the actor in `released`) is drained exactly once, in that drain or
 /// in the next one, which a wake-up then announces. (Its queues are not loom-aware; the two

@@ -11,6 +11,7 @@ import { describe, thrownMessage } from '../../internal/describe.js';
 import { unknownOptionMessage } from '../../internal/options.js';
 import type { ActorRef } from '../ref.js';
 import { ASK_OPTIONS, type AskOptions } from '../types.js';
+import { AskTable, Fifo } from './ask-table.js';
 import { describeType } from './messages.js';
 import type { StartFailures } from './spawn.js';
 
@@ -60,33 +61,40 @@ export interface PendingAsk {
   reject: (e: unknown) => void;
   deadline: number;
   done: boolean;
+  /** Sent to another thread (its reply comes through the runtime). */
+  remote: boolean;
   /** Stops watching the ask's AbortSignal (see AbortWatch), if it has one. */
   unwatch: (() => void) | undefined;
+  /** The timeout bucket it waits in. */
+  bucket: TimeoutBucket | undefined;
 }
 
 /** Asks with the same timeout, in deadline order (one timer per bucket). */
 interface TimeoutBucket {
   ms: number;
-  entries: PendingAsk[];
-  head: number;
+  entries: Fifo<PendingAsk>;
   timer: NodeJS.Timeout | undefined;
 }
 
 /** What asking uses of its host. */
 export interface AskDelivery {
-  /** Sends ask `id` to `ref` (here or to another thread); throws what refuses it at once. */
-  deliverAsk(ref: ActorRef, id: number, msg: unknown): void;
+  /**
+   * Sends ask `id` to `ref` (here or to another thread); throws what refuses it at once. Returns
+   * true if it went to another thread.
+   */
+  deliverAsk(ref: ActorRef, id: number, msg: unknown): boolean;
 }
 
 export class Asks {
   readonly #delivery: AskDelivery;
   readonly #failures: StartFailures;
   readonly #timeout: number;
-  readonly #pending = new Map<number, PendingAsk>();
+  readonly #pending = new AskTable<PendingAsk>();
   /** One listener per AbortSignal however many asks share it. */
   readonly #aborts = new AbortWatch<number>();
   readonly #buckets = new Map<number, TimeoutBucket>();
   #next = 0;
+  #remote = 0;
 
   constructor(delivery: AskDelivery, failures: StartFailures, timeout: number) {
     this.#delivery = delivery;
@@ -96,6 +104,11 @@ export class Asks {
 
   get size(): number {
     return this.#pending.size;
+  }
+
+  /** Pending asks sent to other threads (their replies come through the runtime). */
+  get remote(): number {
+    return this.#remote;
   }
 
   get(id: number): PendingAsk | undefined {
@@ -142,11 +155,16 @@ export class Asks {
       reject,
       deadline: performance.now() + timeout,
       done: false,
+      remote: false,
       unwatch: undefined,
+      bucket: undefined,
     };
     this.#add(entry, timeout);
     try {
-      this.#delivery.deliverAsk(ref, id, msg);
+      if (this.#delivery.deliverAsk(ref, id, msg) && !entry.done) {
+        entry.remote = true;
+        this.#remote++;
+      }
     } catch (err) {
       this.settle(id, false, err);
     }
@@ -159,19 +177,20 @@ export class Asks {
   }
 
   #add(entry: PendingAsk, timeout: number): void {
-    this.#pending.set(entry.id, entry);
+    this.#pending.add(entry);
     let b = this.#buckets.get(timeout);
     if (b === undefined) {
-      b = { ms: timeout, entries: [], head: 0, timer: undefined };
+      b = { ms: timeout, entries: new Fifo<PendingAsk>(), timer: undefined };
       this.#buckets.set(timeout, b);
     }
     b.entries.push(entry);
+    entry.bucket = b;
     if (b.timer === undefined) this.#arm(b);
     else if (!b.timer.hasRef()) b.timer.ref();
   }
 
   #arm(bucket: TimeoutBucket): void {
-    const head = bucket.entries[bucket.head];
+    const head = bucket.entries.peek();
     if (head === undefined) return;
     const wait = Math.max(0, head.deadline - performance.now());
     // A pending ask keeps the process alive (like a pending pool task) until it settles.
@@ -182,10 +201,9 @@ export class Asks {
     bucket.timer = undefined;
     const now = performance.now();
     const list = bucket.entries;
-    while (bucket.head < list.length) {
-      const e = list[bucket.head]!;
+    for (let e = list.peek(); e !== undefined; e = list.peek()) {
       if (!e.done && e.deadline > now) break;
-      list[bucket.head++] = undefined as unknown as PendingAsk;
+      list.shift();
       if (!e.done) {
         this.settle(
           e.id,
@@ -194,29 +212,26 @@ export class Asks {
         );
       }
     }
-    this.#compact(bucket);
-    if (bucket.head < list.length) this.#arm(bucket);
+    if (list.length > 0) this.#arm(bucket);
   }
 
+  /** Lets go of the settled asks at the head of `bucket`. */
   #compact(bucket: TimeoutBucket): void {
     const list = bucket.entries;
-    while (bucket.head < list.length && list[bucket.head]!.done) list[bucket.head++] = undefined as unknown as PendingAsk;
-    if (bucket.head === list.length) {
-      list.length = 0;
-      bucket.head = 0;
-    } else if (bucket.head > 1024 && bucket.head * 2 > list.length) {
-      bucket.entries = list.slice(bucket.head);
-      bucket.head = 0;
-    }
+    while (list.peek()?.done) list.shift();
   }
 
   /** Settles ask `id` (nothing if it settled already). */
   settle(id: number, ok: boolean, value: unknown): void {
-    const e = this.#pending.get(id);
+    const e = this.#pending.take(id);
     if (e === undefined) return;
-    this.#pending.delete(id);
     e.done = true;
+    if (e.remote) this.#remote--;
     e.unwatch?.();
+    // Asks with one timeout mostly settle in the order they were made: let go of the settled
+    // ones at the head of its bucket now, not at the timer (which may be 30 s away).
+    const b = e.bucket;
+    if (b !== undefined && b.entries.peek() === e) this.#compact(b);
     if (!ok && this.#failures.size > 0 && (value as { code?: unknown } | null)?.code === 'WEFT_ACTOR_STOPPED') {
       // Its actor never started: say why rather than that it is not running.
       value = this.#failures.errorFor(e.target) ?? value;
@@ -229,15 +244,14 @@ export class Asks {
       // re-arms), so a run of one-at-a-time asks does not create and cancel a timer per ask.
       for (const b of this.#buckets.values()) {
         b.timer?.unref();
-        b.entries.length = 0;
-        b.head = 0;
+        b.entries.clear();
       }
     }
   }
 
   /** The asks to actors of a worker that died fail `WEFT_WORKER_EXIT`. */
   failLost(lost: ReadonlySet<number>): void {
-    for (const entry of [...this.#pending.values()]) {
+    for (const entry of this.#pending.entries()) {
       if (lost.has(entry.target)) {
         this.settle(
           entry.id,
@@ -253,7 +267,7 @@ export class Asks {
 
   /** Shutdown: every pending ask fails with `reason`; the timers go. */
   close(reason: WeftError): void {
-    for (const id of [...this.#pending.keys()]) this.settle(id, false, reason);
+    for (const e of this.#pending.entries()) this.settle(e.id, false, reason);
     for (const b of this.#buckets.values()) if (b.timer !== undefined) clearTimeout(b.timer);
     this.#buckets.clear();
   }

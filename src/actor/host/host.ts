@@ -127,6 +127,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
   #pumping = false;
   #scheduled = false;
   #runScheduled = false;
+  #waitScheduled = false;
   #closed = false;
 
   constructor(o: HostOptions) {
@@ -219,15 +220,16 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
     return this.#asks.ask(ref, msg, options);
   }
 
-  /** Asks.ask hands ask `id` here: into a same-thread actor's queue, or out. */
-  deliverAsk(ref: ActorRef, id: number, msg: unknown): void {
+  /** Asks.ask hands ask `id` here: into a same-thread actor's queue, or out (returns true). */
+  deliverAsk(ref: ActorRef, id: number, msg: unknown): boolean {
     const local = this.actors.get(ref.id);
     if (local !== undefined && !local.viaMailbox) {
       const r = this.enqueue(local, new Item(KIND_ASK, msg, -1, id), false);
       if (r !== undefined) void r.catch(() => {});
-    } else {
-      this.#outbox.ask(ref, id, msg);
+      return false;
     }
+    this.#outbox.ask(ref, id, msg);
+    return true;
   }
 
   /** Delivers to a same-thread actor, applying its mailbox bound to the JavaScript queue. */
@@ -343,13 +345,22 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
   /**
    * Sends what is batched, releases what is done, takes and runs what arrived; until idle, or
    * for at most PUMP_BUDGET_MS, after which it gives the event loop a turn and comes back.
+   *
+   * The main thread with asks in flight to other threads waits for their replies a while before
+   * it sleeps, rather than be woken for each batch (waking the event loop costs tens of
+   * microseconds): a turn that took nothing schedules a `waitTurn` (setImmediate, so it runs
+   * only once the microtasks and I/O callbacks queued now have run), whose exchange spins,
+   * bounded and adaptive, in native code (weft-core's `ActorSystem::spin_wait`). A turn that
+   * took something returns instead: the continuations of the asks it settled run first, as
+   * microtasks, and send the next asks.
    */
-  pump(): void {
+  pump(wait = false): void {
     if (this.#pumping) return;
     this.#pumping = true;
     this.moreWork = false;
     const outbox = this.#outbox;
     const start = performance.now();
+    let took = false;
     try {
       for (;;) {
         if (performance.now() - start > PUMP_BUDGET_MS) {
@@ -367,22 +378,39 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
           rel.length = 0;
         }
         // What this turn sends, the counts of what it handled, and what it takes: one native call.
+        const spin = wait && !took && this.#runnable.length === 0 && this.#asks.remote > 0;
         let buf: Uint8Array | null;
         try {
-          buf = this.#runtime.exchange(outbox.batch(), released, this.#processedPairs(), DRAIN_MAX, DRAIN_PER_ACTOR);
+          buf = this.#runtime.exchange(outbox.batch(), released, this.#processedPairs(), DRAIN_MAX, DRAIN_PER_ACTOR, spin);
         } finally {
           outbox.clear();
         }
         if (buf === null) {
-          if (outbox.pending === 0 && rel.length === 0 && this.#runnable.length === 0) break;
+          if (outbox.pending === 0 && rel.length === 0 && this.#runnable.length === 0) {
+            if (!took && !spin && this.host === 0 && this.#asks.remote > 0) this.#scheduleWait();
+            break;
+          }
           continue;
         }
+        took = true;
         this.#inbox.handle(buf);
       }
     } finally {
       this.#pumping = false;
     }
   }
+
+  #scheduleWait(): void {
+    if (this.#waitScheduled) return;
+    this.#waitScheduled = true;
+    setImmediate(this.#waitTurn);
+  }
+
+  /** A pump turn that waits for replies (see `pump`). */
+  readonly #waitTurn = (): void => {
+    this.#waitScheduled = false;
+    if (this.#asks.remote > 0 && !this.#closed) this.pump(true);
+  };
 
   /** Handles queued messages of `a` until it is empty, busy (async handler) or not running. */
   run(a: LocalActor): void {

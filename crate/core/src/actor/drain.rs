@@ -68,7 +68,19 @@ impl ActorSystem {
                 self.release(&cell);
             }
         }
+        if n > 0 {
+            h.wake.found_work();
+        }
         Ok(n)
+    }
+
+    /// Called by the thread of `host` when its last drain found nothing but news is due soon
+    /// (the main thread with asks in flight): spins for a while, bounded and adaptive (see
+    /// `HostWake::spin_wait`), looking for anything to drain. Returns true if the host should
+    /// drain now, false if it may sleep (a wake-up then announces what comes).
+    pub fn spin_wait(&self, host: u32) -> Result<bool> {
+        let h = self.host(host)?;
+        Ok(h.wake.spin_wait(|| h.has_work()))
     }
 
     /// RUNNING → IDLE, then schedules the actor again if messages came meanwhile.

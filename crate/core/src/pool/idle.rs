@@ -17,14 +17,10 @@ use std::time::{Duration, Instant};
 
 use super::Wait;
 use crate::notify::Notify;
+use crate::spin::{spin_for, SpinBudget};
 use crate::stack::TreiberStack;
-use crate::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use crate::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex, Parker};
-
-/// The longest a worker with nothing to do spins (looking for work) before it parks.
-const SPIN_MAX: Duration = Duration::from_micros(200);
-/// The spin budget a worker starts with, and the least it is set back to when spinning helps.
-const SPIN_MIN: Duration = Duration::from_micros(25);
 
 const RUNNING: u8 = 0;
 const PARKED: u8 = 1;
@@ -41,9 +37,9 @@ struct Sleeper {
     parker: Parker,
     /// Wakes the worker's event loop (set while a worker incarnation is attached).
     waker: Mutex<Option<Notify>>,
-    /// How long this worker spins before it parks, in nanoseconds (0: it parks at once). Only the
-    /// worker's own thread reads or writes it; see [`Idle::spin`].
-    spin_ns: AtomicU64,
+    /// How long this worker spins before it parks (zero: it parks at once). Only the worker's
+    /// own thread reads or writes it; see [`Idle::spin`].
+    spin: SpinBudget,
 }
 
 /// What a worker that found nothing should do next (see [`Idle::wait`]).
@@ -79,7 +75,7 @@ impl Idle {
                     listed: AtomicBool::new(false),
                     parker: Parker::new(),
                     waker: Mutex::new(None),
-                    spin_ns: AtomicU64::new(SPIN_MIN.as_nanos() as u64),
+                    spin: SpinBudget::new(),
                 })
                 .collect(),
         }
@@ -157,16 +153,15 @@ impl Idle {
     /// Spins for a while looking for work before the worker parks. Tasks often come within
     /// microseconds of each other (a caller awaiting one result and submitting the next), and
     /// waking a parked thread costs tens of microseconds on a virtual machine. The budget adapts
-    /// per worker: doubled (up to `SPIN_MAX`) when work came while spinning, halved when it did
-    /// not, down to not spinning at all, so an idle or lightly used pool burns no CPU; `park`
-    /// restores it when work comes soon after a park. At most `max_spinning` workers (half the
-    /// pool) spin at once, so spinners never crowd out the threads that submit the work, and a
-    /// submit does not wake a sleeper while one spins (see `wake_one`). Returns true if work or
-    /// mail is waiting.
+    /// per worker ([`SpinBudget`]), so an idle or lightly used pool burns no CPU; `park` restores
+    /// it when work comes soon after a park. At most `max_spinning` workers (half the pool) spin
+    /// at once, so spinners never crowd out the threads that submit the work, and a submit does
+    /// not wake a sleeper while one spins (see `wake_one`). Returns true if work or mail is
+    /// waiting.
     fn spin(&self, k: usize, look: impl Fn(Ordering) -> bool) -> bool {
         let w = &self.workers[k];
-        let budget = w.spin_ns.load(Ordering::Relaxed);
-        if budget == 0 {
+        let budget = w.spin.get();
+        if budget.is_zero() {
             return false;
         }
         if self.spinning.fetch_add(1, Ordering::SeqCst) >= self.max_spinning {
@@ -174,19 +169,11 @@ impl Idle {
             return false;
         }
         w.state.store(SPINNING, Ordering::Release);
-        let budget = Duration::from_nanos(budget);
         let found = spin_for(budget, || look(Ordering::Acquire));
         // A submit that saw this worker spinning woke nobody: the worker finds that work in the
         // look `register` makes after its fence (it always registers after a fruitless spin).
         self.spinning.fetch_sub(1, Ordering::SeqCst);
-        let next = if found {
-            (budget * 2).clamp(SPIN_MIN, SPIN_MAX)
-        } else if budget / 2 < SPIN_MIN / 2 {
-            Duration::ZERO
-        } else {
-            budget / 2
-        };
-        w.spin_ns.store(next.as_nanos() as u64, Ordering::Relaxed);
+        w.spin.spun(budget, found);
         found
     }
 
@@ -217,10 +204,9 @@ impl Idle {
         let parked = Instant::now();
         let woken = w.parker.park_until(parked + limit, stop);
         w.state.store(RUNNING, Ordering::Release);
-        if woken && w.spin_ns.load(Ordering::Relaxed) == 0 && parked.elapsed() < SPIN_MAX {
-            // Work came soon after the worker parked: spinning would have caught it.
-            w.spin_ns
-                .store(SPIN_MIN.as_nanos() as u64, Ordering::Relaxed);
+        if woken {
+            // Work that came soon after the worker parked: spinning would have caught it.
+            w.spin.woken_after(parked.elapsed());
         }
         woken
     }
@@ -285,37 +271,4 @@ impl Idle {
             w.parker.expire();
         }
     }
-}
-
-/// Calls `look` until it finds something or `budget` has passed; returns whether it found
-/// something.
-#[cfg(not(loom))]
-fn spin_for(budget: Duration, look: impl Fn() -> bool) -> bool {
-    let start = Instant::now();
-    let mut rounds = 0u32;
-    loop {
-        if look() {
-            return true;
-        }
-        if start.elapsed() >= budget {
-            return false;
-        }
-        rounds += 1;
-        if rounds.is_multiple_of(16) {
-            // Let a thread that shares this core (the submitter, on a small machine) run.
-            std::thread::yield_now();
-        } else {
-            for _ in 0..32 {
-                std::hint::spin_loop();
-            }
-        }
-    }
-}
-
-/// Under loom a spin is one look: loom has no clock, and a loop that waits for another thread
-/// would only multiply the interleavings. The handshake does not depend on how long a worker
-/// spins, only on what it does before and after.
-#[cfg(loom)]
-fn spin_for(_budget: Duration, look: impl Fn() -> bool) -> bool {
-    look()
 }
