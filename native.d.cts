@@ -44,11 +44,17 @@ export declare class NativeActorSystem {
    * A host's turn in one call: sends `records` (`u8 kind | u32 target | u32 len | bytes`),
    * releases `released`, adds `processed` (`[id, n, ...]`, see `countProcessed`), then takes
    * up to `max` messages (`perActor` per actor) and every notice for `host`:
-   * `u8 kind | u32 actor | u32 len | bytes` records, `null` if none. With `spin`, a turn that
-   * finds nothing waits for news a while first (bounded and adaptive: see weft-core's
-   * `ActorSystem::spin_wait`).
+   * `u8 kind | u32 actor | u32 len | bytes` records, written into `into`. Returns how many bytes
+   * it wrote (0: nothing came), or -1 when they do not fit: `spill()` then returns them. With
+   * `spin`, a turn that finds nothing waits for news a while first (bounded and adaptive: see
+   * weft-core's `ActorSystem::spin_wait`).
+   *
+   * Writing into the caller's buffer, reused turn after turn, spares a `Buffer` per turn
+   * (its backing store, global handle and finalizer cost more than the copy).
    */
-  exchange(host: number, records: Uint8Array, released: Uint32Array, processed: Uint32Array, max: number, perActor: number, spin: boolean): Buffer | null
+  exchange(host: number, records: Uint8Array, released: Uint32Array, processed: Uint32Array, max: number, perActor: number, spin: boolean, into: Uint8Array): number
+  /** The drain of the last `exchange` that did not fit the caller's buffer (empty if none). */
+  spill(): Buffer
   /** Stops an actor for good; returns how many queued messages became dead letters. */
   remove(id: number): number
   /** Moves an actor whose thread died to `host`, with `start` ahead of its backlog. */

@@ -56,8 +56,9 @@ export interface LocalRuntime {
   /**
    * A host's turn in one call: delivers `records` (as `ActorTransport.sendBatch`), releases the
    * actors in `released`, adds `processed` to their counts (as `countProcessed`) and takes what is
-   * waiting for this host (null: nothing). With `spin`, a turn that finds nothing waits a while
-   * for news first (bounded and adaptive).
+   * waiting for this host (null: nothing; the bytes may be a view of memory the next call
+   * reuses). With `spin`, a turn that finds nothing waits a while for news first (bounded and
+   * adaptive).
    */
   exchange(
     records: Uint8Array,
@@ -94,10 +95,15 @@ export class NativeTransport implements ActorTransport {
   }
 }
 
+/** Bytes of the buffer a turn's records are written into (a larger drain is returned apart). */
+const EXCHANGE_SCRATCH = 64 * 1024;
+
 /** weft-core's actor system, as the local runtime of host `host`. */
 export class NativeRuntime implements LocalRuntime {
   readonly host: number;
   readonly #native: NativeActorSystem;
+  /** Where `exchange` writes what it takes, reused turn after turn. */
+  readonly #into = new Uint8Array(EXCHANGE_SCRATCH);
 
   constructor(system: NativeActorSystem, host: number) {
     this.#native = system;
@@ -145,11 +151,16 @@ export class NativeRuntime implements LocalRuntime {
     perActor: number,
     spin: boolean,
   ): Uint8Array | null {
+    let n: number;
     try {
-      return this.#native.exchange(this.host, records, released, processed, max, perActor, spin);
+      n = this.#native.exchange(this.host, records, released, processed, max, perActor, spin, this.#into);
     } catch (err) {
       throw fromNative(err);
     }
+    if (n === 0) return null;
+    // A view of the scratch, valid until the next exchange (the host decodes a turn's records
+    // before it calls again); a drain too big for it comes as a buffer of its own.
+    return n > 0 ? this.#into.subarray(0, n) : this.#native.spill();
   }
 
   onWake(wake: () => void): void {

@@ -1,5 +1,6 @@
 //! `NativeActorSystem`: the JavaScript face of weft-core's actor transport.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -16,6 +17,10 @@ use crate::pool::{notifier, NativePool};
 #[napi]
 pub struct NativeActorSystem {
     inner: Arc<Registered<ActorSystem>>,
+    /// What `exchange` drained, reused from call to call (each JavaScript object is used by one
+    /// thread: a thread attaches its own). It holds a drain too big for the caller's buffer until
+    /// `spill` takes it.
+    out: RefCell<Vec<u8>>,
 }
 
 /// Counters of one actor.
@@ -76,6 +81,15 @@ fn stats(s: actor::CellStats) -> NativeActorStats {
     }
 }
 
+impl NativeActorSystem {
+    fn of(inner: Arc<Registered<ActorSystem>>) -> Self {
+        Self {
+            inner,
+            out: RefCell::new(Vec::new()),
+        }
+    }
+}
+
 #[napi]
 impl NativeActorSystem {
     /// A new system: host 0 is the main thread, host `1 + k` the worker in slot `k` of `pool`
@@ -99,7 +113,7 @@ impl NativeActorSystem {
                     )?;
                 }
             }
-            Ok(Self { inner })
+            Ok(Self::of(inner))
         })
     }
 
@@ -107,9 +121,7 @@ impl NativeActorSystem {
     #[napi(factory)]
     pub fn attach(id: f64, token: u32) -> napi::Result<Self, WeftStatus> {
         guard(|| {
-            Ok(Self {
-                inner: actor::systems().get(id as u64, token)?,
-            })
+            Ok(Self::of(actor::systems().get(id as u64, token)?))
         })
     }
 
@@ -203,46 +215,60 @@ impl NativeActorSystem {
     /// A host's turn in one call: sends `records` (`u8 kind | u32 target | u32 len | bytes`),
     /// releases `released`, adds `processed` (`[id, n, ...]`, see `countProcessed`), then takes
     /// up to `max` messages (`perActor` per actor) and every notice for `host`:
-    /// `u8 kind | u32 actor | u32 len | bytes` records, `null` if none. With `spin`, a turn that
-    /// finds nothing waits for news a while first (bounded and adaptive: see weft-core's
-    /// `ActorSystem::spin_wait`).
-    #[napi(ts_return_type = "Buffer | null")]
+    /// `u8 kind | u32 actor | u32 len | bytes` records, written into `into`. Returns how many bytes
+    /// it wrote (0: nothing came), or -1 when they do not fit: `spill()` then returns them. With
+    /// `spin`, a turn that finds nothing waits for news a while first (bounded and adaptive: see
+    /// weft-core's `ActorSystem::spin_wait`).
+    ///
+    /// Writing into the caller's buffer, reused turn after turn, spares a `Buffer` per turn
+    /// (its backing store, global handle and finalizer cost more than the copy).
+    #[napi]
     #[allow(clippy::too_many_arguments)] // one native call per turn is the point: its inputs are many
-    pub fn exchange<'env>(
+    pub fn exchange(
         &self,
-        env: &'env Env,
         host: u32,
         records: &[u8],
-        released: Uint32Array,
-        processed: Uint32Array,
+        released: &[u32],
+        processed: &[u32],
         max: u32,
         per_actor: u32,
         spin: bool,
-    ) -> napi::Result<Option<BufferSlice<'env>>> {
-        let mut out = Vec::new();
-        let n = guard(|| {
+        mut into: Uint8ArraySlice<'_>,
+    ) -> napi::Result<i32> {
+        let mut out = self.out.borrow_mut();
+        out.clear();
+        guard(|| {
             // Counted before the replies go out, so an asker never sees its reply before the
             // handling that made it is counted.
             if !processed.is_empty() {
-                self.inner.count_processed(&processed);
+                self.inner.count_processed(processed);
             }
             if !records.is_empty() {
                 self.inner.send_batch(host, records)?;
             }
             let (max, per_actor) = (max as usize, per_actor as usize);
-            let n = self
-                .inner
-                .drain(host, &released, max, per_actor, &mut out)?;
+            let n = self.inner.drain(host, released, max, per_actor, &mut out)?;
             if n == 0 && spin && self.inner.spin_wait(host)? {
-                return self.inner.drain(host, &[], max, per_actor, &mut out);
+                self.inner.drain(host, &[], max, per_actor, &mut out)?;
             }
-            Ok(n)
+            Ok(())
         })
         .map_err(|e| napi::Error::from_reason(e.reason.clone()))?;
-        if n == 0 {
-            return Ok(None);
+        // SAFETY: `into` is a view of a JavaScript ArrayBuffer that this thread's JavaScript,
+        // blocked in this call, owns (the host's scratch, not a SharedArrayBuffer); no other
+        // slice of it exists while this one is written.
+        let into = unsafe { into.as_mut() };
+        if out.len() > into.len() {
+            return Ok(-1);
         }
-        BufferSlice::copy_from(env, out).map(Some)
+        into[..out.len()].copy_from_slice(&out);
+        Ok(out.len() as i32)
+    }
+
+    /// The drain of the last `exchange` that did not fit the caller's buffer (empty if none).
+    #[napi]
+    pub fn spill(&self) -> Buffer {
+        std::mem::take(&mut *self.out.borrow_mut()).into()
     }
 
     /// Stops an actor for good; returns how many queued messages became dead letters.

@@ -314,11 +314,14 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
   schedulePump(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.pump();
-    });
+    queueMicrotask(this.#scheduledTurn);
   }
+
+  /** A turn asked for by `schedulePump`, unless one ran meanwhile (a worker's turn before it takes). */
+  readonly #scheduledTurn = (): void => {
+    this.#scheduled = false;
+    this.settle();
+  };
 
   #scheduleRun(): void {
     if (this.#runScheduled) return;
@@ -361,6 +364,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
     const outbox = this.#outbox;
     const start = performance.now();
     let took = false;
+    let more = false;
     try {
       for (;;) {
         if (performance.now() - start > PUMP_BUDGET_MS) {
@@ -371,6 +375,10 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
         }
         this.#runAll();
         const rel = this.#released;
+        // After a take that held less than the runtime's limit, it is all there was: what came
+        // after the take's re-arm wakes this host again. Another exchange is needed only to
+        // send, release or count something, or when the take was cut at the limit.
+        if (took && !more && outbox.pending === 0 && rel.length === 0 && this.#uncounted.length === 0 && this.#runnable.length === 0) break;
         let released: Uint32Array = EMPTY_U32;
         if (rel.length > 0) {
           released = this.#releasedScratch.take(rel.length);
@@ -393,7 +401,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
           continue;
         }
         took = true;
-        this.#inbox.handle(buf);
+        more = this.#inbox.handle(buf) >= DRAIN_MAX;
       }
     } finally {
       this.#pumping = false;

@@ -117,28 +117,38 @@ export class Inbox {
     this.#events = o.events;
   }
 
-  /** Takes in one batch of `u8 kind | u32 actor | u32 len | bytes` records. */
-  handle(buf: Uint8Array): void {
+  /**
+   * Takes in one batch of `u8 kind | u32 actor | u32 len | bytes` records. Returns how many
+   * messages and notices it held, counted as the runtime's drain counts them against its `max`
+   * (a bundle counts its messages).
+   */
+  handle(buf: Uint8Array): number {
     const r = this.#reader;
     r.reset(buf);
+    let count = 0;
     while (r.remaining > 0) {
       const kind = r.u8();
       const actor = r.u32();
       const len = r.u32();
       const end = r.offset + len;
       try {
-        if (kind === OUT_MESSAGE) this.#message(actor, r, end);
-        else if (kind === OUT_CONTROL) this.#control(actor, r);
-        else this.#notice(r, end);
+        if (kind === OUT_MESSAGE) count += this.#message(actor, r);
+        else {
+          count++;
+          if (kind === OUT_CONTROL) this.#control(actor, r);
+          else this.#notice(r, end);
+        }
       } catch (err) {
         // A record that cannot be decoded fails its own message (an ask rejects), nothing else.
         process.emitWarning(`weft actor host: a message could not be handled: ${(err as Error).message}`);
       }
       r.offset = end;
     }
+    return count;
   }
 
-  #message(id: number, r: WireReader, end: number): void {
+  /** One message record (an envelope or a bundle of them); returns how many messages. */
+  #message(id: number, r: WireReader): number {
     if (r.peekU8() === ENV_BUNDLE) {
       r.u8();
       const n = r.u32();
@@ -148,10 +158,10 @@ export class Inbox {
         this.#envelope(id, r);
         r.offset = e;
       }
-      return;
+      return n;
     }
     this.#envelope(id, r);
-    void end;
+    return 1;
   }
 
   #envelope(id: number, r: WireReader): void {
