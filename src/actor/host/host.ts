@@ -351,11 +351,11 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
    *
    * The main thread with asks in flight to other threads waits for their replies a while before
    * it sleeps, rather than be woken for each batch (waking the event loop costs tens of
-   * microseconds): a turn that took nothing schedules a `waitTurn` (setImmediate, so it runs
-   * only once the microtasks and I/O callbacks queued now have run), whose exchange spins,
-   * bounded and adaptive, in native code (weft-core's `ActorSystem::spin_wait`). A turn that
-   * took something returns instead: the continuations of the asks it settled run first, as
-   * microtasks, and send the next asks.
+   * microseconds): a turn that ends with such asks pending schedules a `waitTurn`
+   * (setImmediate, so it runs only once the microtasks and I/O callbacks queued now have run:
+   * the continuations of the asks it settled, which send the next asks), whose exchange spins,
+   * bounded and adaptive, in native code (weft-core's `ActorSystem::spin_wait`), unless the turn
+   * was such a wait and nothing came (a wake-up then announces the replies).
    */
   pump(wait = false): void {
     if (this.#pumping) return;
@@ -365,6 +365,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
     const start = performance.now();
     let took = false;
     let more = false;
+    let waitedInVain = false;
     try {
       for (;;) {
         if (performance.now() - start > PUMP_BUDGET_MS) {
@@ -394,10 +395,8 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
           outbox.clear();
         }
         if (buf === null) {
-          if (outbox.pending === 0 && rel.length === 0 && this.#runnable.length === 0) {
-            if (!took && !spin && this.host === 0 && this.#asks.remote > 0) this.#scheduleWait();
-            break;
-          }
+          waitedInVain = spin;
+          if (outbox.pending === 0 && rel.length === 0 && this.#runnable.length === 0) break;
           continue;
         }
         took = true;
@@ -406,6 +405,9 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
     } finally {
       this.#pumping = false;
     }
+    // Replies still due from other threads: wait for them once the thread is otherwise idle,
+    // unless this turn just did and none came (then a wake-up announces them).
+    if (this.host === 0 && !waitedInVain && this.#asks.remote > 0) this.#scheduleWait();
   }
 
   #scheduleWait(): void {
