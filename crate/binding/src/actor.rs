@@ -120,9 +120,7 @@ impl NativeActorSystem {
     /// Attaches to a live system from another thread.
     #[napi(factory)]
     pub fn attach(id: f64, token: u32) -> napi::Result<Self, WeftStatus> {
-        guard(|| {
-            Ok(Self::of(actor::systems().get(id as u64, token)?))
-        })
+        guard(|| Ok(Self::of(actor::systems().get(id as u64, token)?)))
     }
 
     #[napi(getter)]

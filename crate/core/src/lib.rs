@@ -51,6 +51,7 @@ mod spin;
 pub mod stack;
 mod sync;
 pub mod value;
+mod wake;
 
 pub use actor::{ActorSystem, Delivery};
 pub use alloc::CountingAlloc;
@@ -70,7 +71,7 @@ pub use value::Value;
 #[doc(hidden)]
 pub mod model {
     pub use crate::actor::cell::RunState;
-    pub use crate::actor::host::HostWake;
     pub use crate::mailbox::WaitList;
     pub use crate::pool::idle::{Idle, Idled};
+    pub use crate::wake::HostWake;
 }
