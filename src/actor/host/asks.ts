@@ -93,6 +93,7 @@ export class Asks {
   /** One listener per AbortSignal however many asks share it. */
   readonly #aborts = new AbortWatch<number>();
   readonly #buckets = new Map<number, TimeoutBucket>();
+  #lastBucket: TimeoutBucket | undefined = undefined;
   #next = 0;
   #remote = 0;
 
@@ -178,11 +179,13 @@ export class Asks {
 
   #add(entry: PendingAsk, timeout: number): void {
     this.#pending.add(entry);
-    let b = this.#buckets.get(timeout);
+    // Most asks use one timeout: skip the lookup for a run of them.
+    let b = this.#lastBucket?.ms === timeout ? this.#lastBucket : this.#buckets.get(timeout);
     if (b === undefined) {
       b = { ms: timeout, entries: new Fifo<PendingAsk>(), timer: undefined };
       this.#buckets.set(timeout, b);
     }
+    this.#lastBucket = b;
     b.entries.push(entry);
     entry.bucket = b;
     if (b.timer === undefined) this.#arm(b);
@@ -270,5 +273,6 @@ export class Asks {
     for (const e of this.#pending.entries()) this.settle(e.id, false, reason);
     for (const b of this.#buckets.values()) if (b.timer !== undefined) clearTimeout(b.timer);
     this.#buckets.clear();
+    this.#lastBucket = undefined;
   }
 }

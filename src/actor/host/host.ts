@@ -51,6 +51,9 @@ const DRAIN_PER_ACTOR = 256;
 /** The longest one pump turn runs before the thread's event loop gets a turn. */
 const PUMP_BUDGET_MS = 4;
 const EMPTY_U32 = new Uint32Array(0);
+/** Microtasks are queued as reactions to this (cheaper than `queueMicrotask`, which validates its
+ * argument and wraps it in an AsyncResource). */
+const RESOLVED = Promise.resolve();
 
 /**
  * Reused memory for the small `Uint32Array`s a pump turn hands the runtime (released actors,
@@ -314,7 +317,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
   schedulePump(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(this.#scheduledTurn);
+    RESOLVED.then(this.#scheduledTurn);
   }
 
   /** A turn asked for by `schedulePump`, unless one ran meanwhile (a worker's turn before it takes). */
@@ -326,7 +329,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
   #scheduleRun(): void {
     if (this.#runScheduled) return;
     this.#runScheduled = true;
-    queueMicrotask(() => {
+    RESOLVED.then(() => {
       this.#runScheduled = false;
       this.#runAll();
       if (this.#outbox.pending > 0 || this.#released.length > 0) this.pump();

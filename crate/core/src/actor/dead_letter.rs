@@ -55,8 +55,7 @@ impl ActorSystem {
                     notice::REASON_FULL
                 });
                 n.extend_from_slice(&actor.to_le_bytes());
-                h.notices.push(n.into_boxed_slice());
-                h.wake();
+                h.notice(&n);
             }
         }
     }

@@ -38,9 +38,9 @@ impl ActorSystem {
             }
         }
         let mut n = 0;
-        while let Some(notice) = h.notices.pop() {
-            write_out(out, OUT_NOTICE, 0, &notice);
-            n += 1;
+        while let Some(notices) = h.notices.pop() {
+            out.extend_from_slice(&notices.framed);
+            n += notices.count;
         }
         while let Some((id, env)) = h.control.pop() {
             write_out(out, OUT_CONTROL, id, &env);

@@ -182,8 +182,7 @@ impl ActorSystem {
                         let mut n = Vec::with_capacity(5);
                         n.push(notice::ROOM);
                         n.extend_from_slice(&id.to_le_bytes());
-                        host.notices.push(n.into_boxed_slice());
-                        host.wake();
+                        host.notice(&n);
                     }
                 }
             }));
@@ -257,8 +256,7 @@ impl ActorSystem {
         lost.extend_from_slice(&1u32.to_le_bytes());
         lost.extend_from_slice(&id.to_le_bytes());
         for h in self.hosts.iter() {
-            h.notices.push(lost.clone().into_boxed_slice());
-            h.wake();
+            h.notice(&lost);
         }
         // Its old host will never release it: take it back whatever state it was in.
         cell.state.reset();

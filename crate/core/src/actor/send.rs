@@ -6,6 +6,7 @@
 use std::sync::{Arc, PoisonError};
 
 use super::cell::Cell;
+use super::host::{frame_notice, Notices};
 use super::{envelope, read_u32, ActorSystem, Delivery};
 use crate::error::{Code, Error, Result};
 use crate::mailbox::{Overflow, Sent};
@@ -122,63 +123,100 @@ impl ActorSystem {
         let mut last: Option<(u32, Arc<Cell>)> = None;
         // A run of user messages to one unbounded mailbox, bundled: (target, cell, bytes, count).
         let mut run: Option<(Arc<Cell>, Vec<u8>, u32)> = None;
+        // A run of notices to one host, framed as the drain writes them: (host, records, count).
+        let mut notes: Option<(u32, Vec<u8>, usize)> = None;
+        let post = |notes: &mut Option<(u32, Vec<u8>, usize)>| {
+            if let Some((h, framed, count)) = notes.take() {
+                if let Some(host) = self.hosts.get(h as usize) {
+                    host.notices.push(Notices {
+                        framed: framed.into_boxed_slice(),
+                        count,
+                    });
+                    host.wake();
+                }
+            }
+        };
         let flush = |run: &mut Option<(Arc<Cell>, Vec<u8>, u32)>| {
             if let Some((cell, mut bytes, n)) = run.take() {
                 bytes[1..5].copy_from_slice(&n.to_le_bytes());
                 self.send_to(&cell, from, false, bytes.into_boxed_slice());
             }
         };
-        while at < records.len() {
-            let kind = records[at];
-            let target = read_u32(records, at + 1).ok_or_else(bad)?;
-            let len = read_u32(records, at + 5).ok_or_else(bad)? as usize;
-            let body = records.get(at + 9..at + 9 + len).ok_or_else(bad)?;
-            at += 9 + len;
-            match kind {
-                IN_NOTICE => {
-                    flush(&mut run);
-                    let host = self.host(target)?;
-                    host.notices.push(body.into());
-                    host.wake();
-                }
-                IN_USER | IN_SYSTEM => {
-                    let cell = match &last {
-                        Some((id, c)) if *id == target => Some(c.clone()),
-                        _ => cells.get(&target).cloned(),
-                    };
-                    let Some(c) = cell else {
+        // Whatever was read before a malformed record is still delivered.
+        let result = 'parse: {
+            while at < records.len() {
+                let kind = records[at];
+                let Some(target) = read_u32(records, at + 1) else {
+                    break 'parse Err(bad());
+                };
+                let Some(len) = read_u32(records, at + 5) else {
+                    break 'parse Err(bad());
+                };
+                let len = len as usize;
+                let Some(body) = records.get(at + 9..at + 9 + len) else {
+                    break 'parse Err(bad());
+                };
+                at += 9 + len;
+                match kind {
+                    IN_NOTICE => {
                         flush(&mut run);
-                        self.dead_letter(None, Delivery::Stopped, body.into());
-                        continue;
-                    };
-                    last = Some((target, c.clone()));
-                    let bundle = kind == IN_USER && c.mailbox.bound().is_none();
-                    if !bundle {
-                        flush(&mut run);
-                        self.send_to(&c, from, kind == IN_SYSTEM, body.into());
-                        continue;
-                    }
-                    match &mut run {
-                        Some((rc, bytes, n)) if rc.id == target && *n < MAX_BUNDLE => {
-                            bytes.extend_from_slice(&(len as u32).to_le_bytes());
-                            bytes.extend_from_slice(body);
-                            *n += 1;
+                        if let Err(e) = self.host(target) {
+                            break 'parse Err(e);
                         }
-                        _ => {
+                        match &mut notes {
+                            Some((h, framed, count)) if *h == target => {
+                                frame_notice(framed, body);
+                                *count += 1;
+                            }
+                            _ => {
+                                post(&mut notes);
+                                let mut framed = Vec::with_capacity(256);
+                                frame_notice(&mut framed, body);
+                                notes = Some((target, framed, 1));
+                            }
+                        }
+                    }
+                    IN_USER | IN_SYSTEM => {
+                        let cell = match &last {
+                            Some((id, c)) if *id == target => Some(c.clone()),
+                            _ => cells.get(&target).cloned(),
+                        };
+                        let Some(c) = cell else {
                             flush(&mut run);
-                            let mut bytes = Vec::with_capacity(64.max(5 + 4 + len));
-                            bytes.push(envelope::BUNDLE);
-                            bytes.extend_from_slice(&[0; 4]);
-                            bytes.extend_from_slice(&(len as u32).to_le_bytes());
-                            bytes.extend_from_slice(body);
-                            run = Some((c, bytes, 1));
+                            self.dead_letter(None, Delivery::Stopped, body.into());
+                            continue;
+                        };
+                        last = Some((target, c.clone()));
+                        let bundle = kind == IN_USER && c.mailbox.bound().is_none();
+                        if !bundle {
+                            flush(&mut run);
+                            self.send_to(&c, from, kind == IN_SYSTEM, body.into());
+                            continue;
+                        }
+                        match &mut run {
+                            Some((rc, bytes, n)) if rc.id == target && *n < MAX_BUNDLE => {
+                                bytes.extend_from_slice(&(len as u32).to_le_bytes());
+                                bytes.extend_from_slice(body);
+                                *n += 1;
+                            }
+                            _ => {
+                                flush(&mut run);
+                                let mut bytes = Vec::with_capacity(64.max(5 + 4 + len));
+                                bytes.push(envelope::BUNDLE);
+                                bytes.extend_from_slice(&[0; 4]);
+                                bytes.extend_from_slice(&(len as u32).to_le_bytes());
+                                bytes.extend_from_slice(body);
+                                run = Some((c, bytes, 1));
+                            }
                         }
                     }
+                    _ => break 'parse Err(bad()),
                 }
-                _ => return Err(bad()),
             }
-        }
+            Ok(())
+        };
         flush(&mut run);
-        Ok(())
+        post(&mut notes);
+        result
     }
 }

@@ -301,3 +301,48 @@ fn stress_no_loss_no_duplicates_per_sender_fifo() {
     }
     assert!(next.iter().all(|&n| n == EACH));
 }
+
+#[test]
+fn notices_of_one_batch_reach_their_hosts_in_order_with_one_wake_each_even_before_a_bad_record() {
+    let sys = ActorSystem::new(3).unwrap();
+    let wakes: Vec<Arc<AtomicUsize>> = (0..3).map(|_| Arc::new(AtomicUsize::new(0))).collect();
+    for (h, w) in wakes.iter().enumerate() {
+        let w = w.clone();
+        sys.set_notify(
+            h as u32,
+            Box::new(move || {
+                w.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+        .unwrap();
+    }
+    let mut b = batch(&[
+        (IN_NOTICE, 0, vec![notice::REPLY, 1]),
+        (IN_NOTICE, 0, vec![notice::REPLY, 2]),
+        (IN_NOTICE, 2, vec![notice::REPLY, 3]),
+        (IN_NOTICE, 0, vec![notice::REPLY, 4]),
+    ]);
+    // A record of an unknown kind: the batch is refused from there on, what came before is not.
+    b.extend_from_slice(&[99, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert!(sys.send_batch(1, &b).is_err());
+    let mut out = Vec::new();
+    assert_eq!(sys.drain(0, &[], 64, 64, &mut out).unwrap(), 3);
+    let got: Vec<_> = records(&out)
+        .into_iter()
+        .map(|(k, a, body)| (k, a, body[1]))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(OUT_NOTICE, 0, 1), (OUT_NOTICE, 0, 2), (OUT_NOTICE, 0, 4)]
+    );
+    out.clear();
+    assert_eq!(sys.drain(2, &[], 64, 64, &mut out).unwrap(), 1);
+    assert_eq!(records(&out)[0].2, vec![notice::REPLY, 3]);
+    assert_eq!(
+        wakes[0].load(Ordering::SeqCst),
+        1,
+        "woken once until it drains"
+    );
+    assert_eq!(wakes[2].load(Ordering::SeqCst), 1);
+    assert_eq!(wakes[1].load(Ordering::SeqCst), 0);
+}
