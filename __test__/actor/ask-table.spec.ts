@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { ActorSystem, Pool, WeftError } from '../../src/index.js';
+import { lastJson, runChild } from '../helpers.js';
 import { AskTable, Fifo } from '../../src/actor/host/ask-table.js';
 import { Later } from '../fixtures/behaviour-actors.js';
 
@@ -118,4 +119,15 @@ test('the main thread waiting for a slow reply does not spin: its CPU stays low 
     await system.shutdown();
     await pool.close();
   }
+});
+
+test('settled asks are let go while others are pending: the heap stays flat over 200,000 asks (child process)', (t) => {
+  const r = runChild('ask-retention.ts', [], ['--expose-gc']);
+  t.is(r.status, 0, r.stderr);
+  const o = lastJson<{ heapAt20k: number; heapAt220k: number; asks: number; longPendingThroughout: boolean }>(r);
+  t.log(`heap after a GC: ${o.heapAt20k.toFixed(1)} MB at 20,000 asks, ${o.heapAt220k.toFixed(1)} MB at 220,000`);
+  t.true(o.longPendingThroughout, 'an ask stayed pending the whole time');
+  t.true(o.asks >= 220_000);
+  // Kept until their timer, 200,000 settled asks would hold some 40 MB.
+  t.true(o.heapAt220k - o.heapAt20k < 8, `heap grew ${(o.heapAt220k - o.heapAt20k).toFixed(1)} MB`);
 });
