@@ -109,8 +109,12 @@ export declare class NativePool {
   exports(): Array<string>
   /** Completion records from the worker in `slot`. */
   complete(slot: number, records: Uint8Array): void
-  /** Completions waiting for the main thread (`null` if none). */
-  drainMain(): Buffer | null
+  /**
+   * Completions waiting for the main thread (`null` if none). With `spin`, when none is
+   * waiting it spins for them a while first (bounded and adaptive: weft-core's
+   * `Pool::spin_main`).
+   */
+  drainMain(spin: boolean): Buffer | null
   /**
    * Cancels a task submitted by `origin` (0: the main thread). `null`: it was not handed to
    * a worker and will not run (or it completed already); otherwise the worker slot it was

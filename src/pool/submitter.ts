@@ -150,6 +150,8 @@ export class Submitter {
       port?: PortSender;
       /** Runs before each batch is handed over (the pool restarts idle-exited workers). */
       beforeFlush?: () => void;
+      /** Runs after a batch was handed over (the main thread then waits for the results). */
+      afterFlush?: () => void;
       /** Throws if the pool cannot take tasks now (closed, failed). */
       check?: () => void;
       maxQueue?: number;
@@ -277,6 +279,7 @@ export class Submitter {
     try {
       this.#native.submit(this.#origin, bytes);
       this.#writer.reset();
+      this.hooks.afterFlush?.();
     } catch (err) {
       // Nothing of the batch was accepted (queue full, closed): reject its tasks.
       const reader = new WireReader(bytes);

@@ -229,11 +229,20 @@ impl NativePool {
         guard(|| self.inner.complete(slot as usize, records))
     }
 
-    /// Completions waiting for the main thread (`null` if none).
+    /// Completions waiting for the main thread (`null` if none). With `spin`, when none is
+    /// waiting it spins for them a while first (bounded and adaptive: weft-core's
+    /// `Pool::spin_main`).
     #[napi(ts_return_type = "Buffer | null")]
-    pub fn drain_main<'env>(&self, env: &'env Env) -> Result<Option<BufferSlice<'env>>> {
+    pub fn drain_main<'env>(
+        &self,
+        env: &'env Env,
+        spin: bool,
+    ) -> Result<Option<BufferSlice<'env>>> {
         let mut out = Vec::new();
         self.inner.drain_main(&mut out);
+        if out.is_empty() && spin && self.inner.spin_main() {
+            self.inner.drain_main(&mut out);
+        }
         (!out.is_empty())
             .then(|| BufferSlice::copy_from(env, out))
             .transpose()

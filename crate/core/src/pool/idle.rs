@@ -57,6 +57,11 @@ pub struct Idle {
     sleepers: TreiberStack<usize>,
     /// Workers spinning now, and the most that may spin at once.
     spinning: AtomicUsize,
+    /// Threads other than the workers spinning now (the main thread waiting for completions,
+    /// [`Idle::claim_other_spin`]): they count against `max_spinning` when a worker decides
+    /// whether to spin, so that spinners never crowd out the threads doing the work, but not in
+    /// `wake_one` (they take no tasks).
+    others_spinning: AtomicUsize,
     max_spinning: usize,
     workers: Box<[Sleeper]>,
 }
@@ -68,6 +73,7 @@ impl Idle {
         Idle {
             sleepers: TreiberStack::new(),
             spinning: AtomicUsize::new(0),
+            others_spinning: AtomicUsize::new(0),
             max_spinning: (threads / 2).max(1),
             workers: (0..threads)
                 .map(|_| Sleeper {
@@ -164,7 +170,8 @@ impl Idle {
         if budget.is_zero() {
             return false;
         }
-        if self.spinning.fetch_add(1, Ordering::SeqCst) >= self.max_spinning {
+        let others = self.others_spinning.load(Ordering::Relaxed);
+        if self.spinning.fetch_add(1, Ordering::SeqCst) + others >= self.max_spinning {
             self.spinning.fetch_sub(1, Ordering::SeqCst);
             return false;
         }
@@ -175,6 +182,25 @@ impl Idle {
         self.spinning.fetch_sub(1, Ordering::SeqCst);
         w.spin.spun(budget, found);
         found
+    }
+
+    /// A thread other than the workers (the main thread) asks to spin for a while: granted
+    /// (true) while fewer than `max_spinning` threads spin; it calls
+    /// [`release_other_spin`](Self::release_other_spin) when done. Only an admission count:
+    /// nothing in the wake-up handshake depends on it.
+    pub fn claim_other_spin(&self) -> bool {
+        let busy =
+            self.spinning.load(Ordering::Relaxed) + self.others_spinning.load(Ordering::Relaxed);
+        if busy >= self.max_spinning {
+            return false;
+        }
+        self.others_spinning.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Ends a spin granted by [`claim_other_spin`](Self::claim_other_spin).
+    pub fn release_other_spin(&self) {
+        self.others_spinning.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Lists the worker as idle (in `state`: `PARKED` or `LOOP_WAIT`), then looks for work once

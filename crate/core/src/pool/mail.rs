@@ -84,23 +84,43 @@ impl Pool {
         Ok(())
     }
 
+    /// After completions were written to `main_out`: wakes the main thread unless a wake-up is
+    /// pending or it is spinning for them (see `HostWake`).
     pub(super) fn notify_main(&self) {
         if lock(&self.main_out).is_empty() {
             return;
         }
-        if !self.main_notified.swap(true, Ordering::AcqRel) {
-            if let Some(n) = lock(&self.main_notify).as_ref() {
-                n();
-            }
-        }
+        self.main_ready.store(true, Ordering::Release);
+        self.main_wake.wake();
     }
 
     /// Moves every completion for the main thread into `out` (main-completion records) and
     /// re-arms the notification. Called by the main thread from its notifier callback.
     pub fn drain_main(&self, out: &mut Vec<u8>) {
-        self.main_notified.store(false, Ordering::Release);
+        self.main_wake.rearm();
+        self.main_ready.store(false, Ordering::Relaxed);
         let mut q = lock(&self.main_out);
-        out.extend_from_slice(&q);
-        q.clear();
+        if !q.is_empty() {
+            out.extend_from_slice(&q);
+            q.clear();
+            drop(q);
+            self.main_wake.found_work();
+        }
+    }
+
+    /// Called by the main thread when its drain found nothing but tasks it submitted are still
+    /// out: spins for their completions for a while, bounded and adaptive (see
+    /// `HostWake::spin_wait`), if fewer than half the workers' count of threads spin already
+    /// (it counts as a spinner for the workers: see `Idle::claim_other_spin`). Returns true if it
+    /// should drain now, false if it may sleep (a wake-up then announces the completions).
+    pub fn spin_main(&self) -> bool {
+        if !self.idle.claim_other_spin() {
+            return false;
+        }
+        let found = self
+            .main_wake
+            .spin_wait(|| self.main_ready.load(Ordering::Acquire));
+        self.idle.release_other_spin();
+        found
     }
 }

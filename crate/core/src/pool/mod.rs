@@ -47,6 +47,7 @@ pub use crate::notify::Notify;
 use crate::registry::{Registered, Registry};
 use crate::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::sync::{lock, Mutex};
+use crate::wake::HostWake;
 pub use cancel::Cancelled;
 pub use frame::{Origin, MAIN};
 use idle::Idle;
@@ -138,8 +139,11 @@ pub struct Pool {
     max_queue: Option<usize>,
     closed: AtomicBool,
     main_out: Mutex<Vec<u8>>,
-    main_notified: AtomicBool,
-    main_notify: Mutex<Option<Notify>>,
+    /// Set after completions are written to `main_out`, cleared by `drain_main`: what the main
+    /// thread looks at while it spins for completions (`spin_main`).
+    main_ready: AtomicBool,
+    /// Wakes the main thread (once per batch), or lets it spin for completions.
+    main_wake: HostWake,
     /// Tasks cancelled while they waited (by [`key`]): dropped when a worker would take them.
     cancelled: Mutex<std::collections::HashSet<u64>>,
     cancelled_len: AtomicUsize,
@@ -203,8 +207,8 @@ impl Pool {
             max_queue,
             closed: AtomicBool::new(false),
             main_out: Mutex::new(Vec::new()),
-            main_notified: AtomicBool::new(false),
-            main_notify: Mutex::new(None),
+            main_ready: AtomicBool::new(false),
+            main_wake: HostWake::new(),
             cancelled: Mutex::new(Default::default()),
             cancelled_len: AtomicUsize::new(0),
             names: Mutex::new(Names::default()),
@@ -221,7 +225,7 @@ impl Pool {
 
     /// Installs the callback that wakes the main thread when completions are waiting.
     pub fn set_main_notify(&self, notify: Notify) {
-        *lock(&self.main_notify) = Some(notify);
+        self.main_wake.set(notify);
     }
 
     /// Registers a new worker incarnation in `slot` and returns its origin id. `waker` wakes
