@@ -1,6 +1,7 @@
 //! [`HostWake`]: how a thread that drains queues filled by other threads is woken, at most once
 //! per batch, and how it may spin for news before it sleeps. Each actor host (the main thread or
-//! a pool worker, `actor::host`) has one.
+//! a pool worker, `actor::host`) has one, and so has a pool's main thread for its completions
+//! (`pool::mail`).
 
 use std::time::Instant;
 
