@@ -400,6 +400,28 @@ fn actor_run_state_never_strands_a_message() {
     });
 }
 
+/// A real [`HostWake`] whose callback counts its calls.
+fn counted_wake() -> (Arc<HostWake>, Arc<AtomicUsize>) {
+    let wake = Arc::new(HostWake::new());
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let w = wakes.clone();
+    wake.set(Box::new(move || {
+        w.fetch_add(1, Relaxed);
+    }));
+    (wake, wakes)
+}
+
+/// A sender thread that queues something (a modelled ready counter) and then wakes `wake`.
+fn queue_and_wake(wake: &Arc<HostWake>) -> (Arc<AtomicUsize>, thread::JoinHandle<()>) {
+    let ready = Arc::new(AtomicUsize::new(0));
+    let (r2, k2) = (ready.clone(), wake.clone());
+    let sender = thread::spawn(move || {
+        r2.store(1, Release);
+        k2.wake();
+    });
+    (ready, sender)
+}
+
 /// The host wake-up on the real [`HostWake`] (`Host::wake` and the `rearm` at the top of
 /// `ActorSystem::drain`), the ready queue stood in for by a modelled counter: a sender queues an
 /// actor, then calls `wake`; the host, handling a previous wake-up, calls `rearm` and then looks
@@ -407,19 +429,9 @@ fn actor_run_state_never_strands_a_message() {
 #[test]
 fn actor_host_wake_is_never_lost() {
     loom::model(|| {
-        let ready = Arc::new(AtomicUsize::new(0));
-        let wake = Arc::new(HostWake::new());
-        let wakes = Arc::new(AtomicUsize::new(0));
-        let w = wakes.clone();
-        wake.set(Box::new(move || {
-            w.fetch_add(1, Relaxed);
-        }));
+        let (wake, wakes) = counted_wake();
         wake.wake(); // a previous wake-up, being handled
-        let (r2, k2) = (ready.clone(), wake.clone());
-        let sender = thread::spawn(move || {
-            r2.store(1, Release);
-            k2.wake();
-        });
+        let (ready, sender) = queue_and_wake(&wake);
         wake.rearm();
         let seen = ready.load(Acquire) > 0;
         sender.join().unwrap();
@@ -438,19 +450,9 @@ fn actor_host_wake_is_never_lost() {
 #[test]
 fn actor_host_spin_wait_never_sleeps_on_work() {
     loom::model(|| {
-        let ready = Arc::new(AtomicUsize::new(0));
-        let wake = Arc::new(HostWake::new());
-        let wakes = Arc::new(AtomicUsize::new(0));
-        let w = wakes.clone();
-        wake.set(Box::new(move || {
-            w.fetch_add(1, Relaxed);
-        }));
+        let (wake, wakes) = counted_wake();
         wake.rearm(); // the drain that found nothing
-        let (r2, k2) = (ready.clone(), wake.clone());
-        let sender = thread::spawn(move || {
-            r2.store(1, Release);
-            k2.wake();
-        });
+        let (ready, sender) = queue_and_wake(&wake);
         let seen = wake.spin_wait(|| ready.load(Acquire) > 0);
         sender.join().unwrap();
         assert!(
