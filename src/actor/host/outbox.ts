@@ -107,8 +107,7 @@ export class Outbox {
       return;
     }
     this.#writeUser(ref.id, ENV_ASK, id, msg);
-    if (++this.#quick >= QUICK) this.flush();
-    this.#scheduleFlush();
+    this.#scheduleQuickFlush();
   }
 
   /** A user message into the outgoing batch (nothing written if `msg` cannot be cloned). */
@@ -203,8 +202,7 @@ export class Outbox {
         w.value(err);
       }
     });
-    if (++this.#quick >= QUICK) this.flush();
-    this.#scheduleFlush();
+    this.#scheduleQuickFlush();
   }
 
   /** The START envelope of actor `id`, to the thread it was placed on. */
@@ -248,6 +246,12 @@ export class Outbox {
       throw err;
     }
     w.endRecord(rec);
+  }
+
+  /** After an ask or a reply: sent at once every QUICK of them, else with the batch. */
+  #scheduleQuickFlush(): void {
+    if (++this.#quick >= QUICK) this.flush();
+    this.#scheduleFlush();
   }
 
   #scheduleFlush(): void {

@@ -93,7 +93,8 @@ impl ActorSystem {
     }
 }
 
-fn write_out(out: &mut Vec<u8>, kind: u8, actor: u32, body: &[u8]) {
+/// Appends one `u8 kind | u32 actor | u32 len | body` record to `out`.
+pub(super) fn write_out(out: &mut Vec<u8>, kind: u8, actor: u32, body: &[u8]) {
     out.push(kind);
     out.extend_from_slice(&actor.to_le_bytes());
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());

@@ -31,9 +31,15 @@ impl Host {
     pub(super) fn notice(&self, body: &[u8]) {
         let mut framed = Vec::with_capacity(9 + body.len());
         frame_notice(&mut framed, body);
+        self.push_notices(framed, 1);
+    }
+
+    /// Queues `count` notices already framed (see [`frame_notice`]) as one entry and wakes the
+    /// host.
+    pub(super) fn push_notices(&self, framed: Vec<u8>, count: usize) {
         self.notices.push(Notices {
             framed: framed.into_boxed_slice(),
-            count: 1,
+            count,
         });
         self.wake();
     }
@@ -55,10 +61,8 @@ pub(super) struct Notices {
     pub(super) count: usize,
 }
 
-/// Appends `body` to `out` as an `OUT_NOTICE` record (`u8 kind | u32 0 | u32 len | body`).
+/// Appends `body` to `out` as an `OUT_NOTICE` record (`u8 kind | u32 0 | u32 len | body`), as
+/// the drain writes its records.
 pub(super) fn frame_notice(out: &mut Vec<u8>, body: &[u8]) {
-    out.push(super::OUT_NOTICE);
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(body);
+    super::drain::write_out(out, super::OUT_NOTICE, 0, body);
 }

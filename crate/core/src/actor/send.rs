@@ -6,7 +6,7 @@
 use std::sync::{Arc, PoisonError};
 
 use super::cell::Cell;
-use super::host::{frame_notice, Notices};
+use super::host::frame_notice;
 use super::{envelope, read_u32, ActorSystem, Delivery};
 use crate::error::{Code, Error, Result};
 use crate::mailbox::{Overflow, Sent};
@@ -128,11 +128,7 @@ impl ActorSystem {
         let post = |notes: &mut Option<(u32, Vec<u8>, usize)>| {
             if let Some((h, framed, count)) = notes.take() {
                 if let Some(host) = self.hosts.get(h as usize) {
-                    host.notices.push(Notices {
-                        framed: framed.into_boxed_slice(),
-                        count,
-                    });
-                    host.wake();
+                    host.push_notices(framed, count);
                 }
             }
         };
