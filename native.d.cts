@@ -146,8 +146,11 @@ export declare class NativeStack {
   static attach(id: number, token: number): NativeStack
   get id(): number
   get token(): number
-  /** `{ pushNumber, pop }`: raw N-API functions bound to this stack, for the hot path. */
-  fastOps(): { pushNumber(value: number): void; pop(): number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }
+  /**
+   * `{ pushNumber, pushString, pushWire, pop }`: raw N-API functions bound to this stack, for the hot path
+   * (see `fast.rs` for `pushWire`'s and `pop`'s scratch buffers).
+   */
+  fastOps(): { pushNumber(value: number): void; pushString(value: string): void; pushWire(bytes: Uint8Array, length: number): void; pop<S extends Uint8Array>(scratch?: S): S | number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }
   /** Pushes one encoded value (see `JsIn`). */
   push(value: number | string | boolean | null | bigint | [number, Uint8Array]): void
   /** Pushes encoded values as one atomic step (the last one ends on top). */
@@ -368,3 +371,6 @@ export declare const POOL_MAX_UNCHECKED_TASK_NAMES: number
 
 /** Where a task take record's payload (u16 name id first) starts in the record's body. */
 export declare const POOL_TASK_PAYLOAD_AT: number
+
+/** Bytes at the start of the stacks' fast `pop` scratch buffer that hold the popped value's length. */
+export declare const STACK_SCRATCH_HEADER: number

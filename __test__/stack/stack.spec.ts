@@ -27,7 +27,7 @@ test('numbers keep their exact bits: NaN, -0, infinities, subnormals', (t) => {
 
 test('primitives of every kind round-trip', (t) => {
   const s = new SharedStack();
-  const values = ['', 'héllo 🌍', true, false, null, 0n, -(2n ** 200n) + 7n, 2n ** 64n, 42];
+  const values = ['', 'héllo 🌍', 'a\0b', '\ud800', true, false, null, 0n, -(2n ** 200n) + 7n, 2n ** 64n, 42];
   for (const v of values) s.push(v);
   t.deepEqual(s.popMany(100).reverse(), values);
 });
@@ -191,4 +191,41 @@ test('Map, Set, Date, RegExp, sparse arrays, boxed values, errors with propertie
   t.is((out.err as TypeError & { status?: number }).status, 400);
   t.deepEqual((out.err as TypeError & { when?: Date }).when, new Date(3));
   t.is(out.err.cause, out.a);
+});
+
+test('encoded values round-trip on both sides of the fast pop scratch size (16 KiB), mixed with every other kind', (t) => {
+  const s = new SharedStack();
+  // Objects whose encodings straddle the scratch buffer: a string of length L encodes in about
+  // L + 16 bytes here, so these cover well under, just under, at, just over and well over 16 KiB.
+  const lengths = [0, 1, 100, 16_300, 16_350, 16_360, 16_364, 16_366, 16_370, 16_384, 16_400, 40_000, 300_000];
+  const values: NonNullable<unknown>[] = [];
+  for (const n of lengths) {
+    values.push({ s: 'x'.repeat(n), n }, n, [n, 'é'.repeat(n >> 4)], new Uint8Array(n & 255));
+  }
+  // Push and pop one at a time (the fast paths), in an order that mixes big and small values.
+  for (const v of values) s.push(v);
+  const popped: unknown[] = [];
+  for (let v = s.pop(); v !== undefined; v = s.pop()) popped.push(v);
+  t.deepEqual(popped.reverse(), values);
+  // And a big value popped right after a small one and the other way round (the scratch's
+  // length header must not leak from one pop into the next).
+  s.push({ big: 'y'.repeat(50_000) });
+  s.push({ small: 1 });
+  t.deepEqual(s.pop(), { small: 1 });
+  t.deepEqual(s.pop(), { big: 'y'.repeat(50_000) });
+  s.push({ small: 2 });
+  s.push({ big: 'z'.repeat(50_000) });
+  t.deepEqual(s.pop(), { big: 'z'.repeat(50_000) });
+  t.deepEqual(s.pop(), { small: 2 });
+  t.is(s.size, 0);
+});
+
+test('an object that cannot be cloned pushes nothing and leaves the encoder ready for the next value', (t) => {
+  const s = new SharedStack();
+  s.push({ keep: 1 });
+  t.throws(() => s.push({ f: () => 1 } as never), { code: 'WEFT_DATA_CLONE' });
+  t.throws(() => s.push([1, Symbol('x')] as never), { code: 'WEFT_DATA_CLONE' });
+  t.is(s.size, 1);
+  s.push({ next: [1, 2, 3] });
+  t.deepEqual(s.popMany(2), [{ next: [1, 2, 3] }, { keep: 1 }]);
 });

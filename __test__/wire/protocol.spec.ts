@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as actor from '../../src/actor/protocol.js';
 import { native } from '../../src/native.js';
 import * as pool from '../../src/pool/protocol.js';
+import * as sharedCodec from '../../src/shared/codec.js';
 
 /** Native name → [TypeScript module, its name there]. */
 const PAIRS: Record<string, [Record<string, unknown>, string]> = {
@@ -42,6 +43,7 @@ const PAIRS: Record<string, [Record<string, unknown>, string]> = {
   ACTOR_DELIVERY_DROPPED: [actor, 'DELIVERY_DROPPED'],
   ACTOR_DELIVERY_FULL: [actor, 'DELIVERY_FULL'],
   ACTOR_DELIVERY_STOPPED: [actor, 'DELIVERY_STOPPED'],
+  STACK_SCRATCH_HEADER: [sharedCodec, 'SCRATCH_HEADER'],
 };
 
 /** Native constants that TypeScript uses under another shape (or only Rust needs). */
@@ -59,7 +61,7 @@ const OTHER_USES: Record<string, (value: number) => boolean> = {
 };
 
 const nativeConstants = Object.entries(native as unknown as Record<string, unknown>).filter(
-  ([name, v]) => /^(POOL|ACTOR)_[A-Z0-9_]+$/.test(name) && typeof v === 'number',
+  ([name, v]) => /^(POOL|ACTOR|STACK)_[A-Z0-9_]+$/.test(name) && typeof v === 'number',
 ) as Array<[string, number]>;
 
 test('every native protocol constant has its TypeScript name with the same value', (t) => {
@@ -84,7 +86,7 @@ test('every native protocol constant has its TypeScript name with the same value
 });
 
 test('the protocol modules read the shared numbers from the binding instead of writing them again', (t) => {
-  for (const file of ['src/pool/protocol.ts', 'src/actor/protocol.ts']) {
+  for (const file of ['src/pool/protocol.ts', 'src/actor/protocol.ts', 'src/shared/codec.ts']) {
     const text = readFileSync(join(__dirname, '..', '..', file), 'utf8');
     for (const [name, [, tsName]] of Object.entries(PAIRS)) {
       if (!text.includes(`export const ${tsName} =`)) continue;

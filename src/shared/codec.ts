@@ -1,7 +1,8 @@
 /**
  * How JavaScript values are encoded for the native shared structures.
  *
- * Primitives (number, string, boolean, null, bigint) cross as themselves. Typed arrays, DataViews
+ * Primitives (number, string, boolean, null, bigint) cross as themselves (a string with a lone
+ * surrogate, which UTF-8 cannot hold, in the wire format). Typed arrays, DataViews
  * and Buffers cross as their bytes, boxed with a tag naming the view to rebuild (the wire format's
  * VIEW kinds). Every other value crosses in weft's wire format (src/internal/wire/, the pool's and
  * actors' codec: one codec for every value), boxed with tag -1: plain objects and arrays, Map,
@@ -15,6 +16,7 @@
  * does not give back: a million object push/pop pairs grew RSS by 300 MB there.)
  */
 import { DataCloneError, InvalidArgumentError } from '../errors.js';
+import { native } from '../native.js';
 import { VIEWS, VIEW_BUFFER, WireReader, WireWriter, viewKindOf } from '../internal/wire.js';
 
 /** Anything weft can store: `undefined` is excluded because `pop()` uses it to mean "empty". */
@@ -31,6 +33,16 @@ const WIRE_TAG = -1;
 /** One writer and one reader for every stack value (encoding and decoding never nest), made on first use. */
 let writer: WireWriter | undefined;
 let reader: WireReader | undefined;
+
+/**
+ * The native fast `pop(scratch)` copies an encoded value into `SCRATCH` instead of allocating an
+ * ArrayBuffer for it: its length in the first `SCRATCH_HEADER` bytes (u32, little endian), its
+ * bytes after them. A value that does not fit comes back boxed, as from the other calls.
+ */
+export const SCRATCH_HEADER = native.STACK_SCRATCH_HEADER;
+export const SCRATCH = new Uint8Array(16 * 1024);
+const scratchLength = new DataView(SCRATCH.buffer);
+const scratchBody = new Uint8Array(SCRATCH.buffer, SCRATCH_HEADER);
 
 /** The view kind (the same numbering as the pool's wire format), or WIRE_TAG for a kind this
  * encoding does not know (e.g. Float16Array): that one goes through the wire format. */
@@ -53,10 +65,13 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
 export function encode(value: unknown): EncodedValue {
   switch (typeof value) {
     case 'number':
-    case 'string':
     case 'boolean':
     case 'bigint':
       return value;
+    case 'string':
+      // The native side holds strings as UTF-8, which has no lone surrogates: such a string (as
+      // structured clone keeps it) goes in the wire format, as UTF-16.
+      return value.isWellFormed() ? value : [WIRE_TAG, encodeWire(value).view().slice()];
     case 'undefined':
       throw new InvalidArgumentError('undefined cannot be stored: pop() and peek() return undefined to mean "empty"; store null instead');
     case 'function':
@@ -72,10 +87,27 @@ export function encode(value: unknown): EncodedValue {
   }
   // WEFT_DATA_CLONE (nothing written) for what cannot be cloned. A copy of the bytes: the writer's
   // memory is reused, and pushMany encodes every value before the one native call.
+  return [WIRE_TAG, encodeWire(value).view().slice()];
+}
+
+/**
+ * Writes `value` (an object other than a typed array, DataView or Buffer) in the wire format into
+ * the shared writer and returns it: its first `length` bytes of `bytes` are the encoding, valid
+ * until the next encode. Throws like `encode`.
+ */
+export function encodeWire(value: unknown): WireWriter {
   const w = (writer ??= new WireWriter(256));
   w.reset();
   w.value(value);
-  return [WIRE_TAG, w.view().slice()];
+  return w;
+}
+
+/** Decodes the value the native fast `pop` left in `SCRATCH`. */
+export function decodeScratch(): unknown {
+  const n = scratchLength.getUint32(0, true);
+  if (reader === undefined) reader = new WireReader(scratchBody);
+  reader.reset(scratchBody, n);
+  return reader.value();
 }
 
 /** Decodes a value handed out by the native layer. */

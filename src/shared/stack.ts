@@ -8,7 +8,7 @@
 import { inspect } from 'node:util';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { native } from '../native.js';
-import { type EncodedValue, type NativeValue, type Storable, decode, encode } from './codec.js';
+import { type EncodedValue, type NativeValue, SCRATCH, type Storable, decode, decodeScratch, encode, encodeWire } from './codec.js';
 import { describe, thrownMessage } from '../internal/describe.js';
 import { HANDLE_SHARED_STACK, registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
 
@@ -132,7 +132,11 @@ export class SharedStack<T extends Storable = Storable> {
   /** Pushes a value on top. Throws `WEFT_DATA_CLONE` (and pushes nothing) if it cannot be cloned. */
   push(value: T): void {
     if (typeof value === 'number') this.#fast.pushNumber(value);
-    else this.#native.push(encode(value));
+    else if (typeof value === 'string' && value.isWellFormed()) this.#fast.pushString(value);
+    else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
+      const w = encodeWire(value);
+      this.#fast.pushWire(w.buffer, w.length);
+    } else this.#native.push(encode(value));
   }
 
   /**
@@ -169,8 +173,9 @@ export class SharedStack<T extends Storable = Storable> {
 
   /** Removes and returns the top value, or `undefined` if the stack is empty. */
   pop(): T | undefined {
-    const v = this.#fast.pop();
-    return (typeof v === 'object' && v !== null ? decode(v) : v) as T | undefined;
+    const v = this.#fast.pop(SCRATCH);
+    if (typeof v !== 'object' || v === null) return v as T | undefined;
+    return (v === SCRATCH ? decodeScratch() : decode(v as NativeValue)) as T | undefined;
   }
 
   /** Removes and returns up to `max` values, top first. */

@@ -5,6 +5,7 @@
 //! - `POOL_*`: the record kinds and flags of the pool's frames (weft-core `pool::frame`).
 //! - `ACTOR_*`: the actor transport's envelope kinds, notices, record kinds and delivery codes
 //!   (weft-core `actor`), and the mailbox overflow policies (`mailbox::Overflow`).
+//! - `STACK_*`: the layout of the shared stacks' fast `pop` scratch buffer (`fast.rs`).
 
 use napi_derive::napi;
 use weft_core::actor::{self, envelope, notice};
@@ -100,3 +101,7 @@ pub const ACTOR_OVERFLOW_DROP_OLDEST: u32 = 1;
 pub const ACTOR_OVERFLOW_DROP_NEWEST: u32 = 2;
 #[napi]
 pub const ACTOR_OVERFLOW_WAIT: u32 = 3;
+
+/// Bytes at the start of the stacks' fast `pop` scratch buffer that hold the popped value's length.
+#[napi]
+pub const STACK_SCRATCH_HEADER: u32 = crate::fast::SCRATCH_HEADER as u32;

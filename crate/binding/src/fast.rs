@@ -1,4 +1,4 @@
-//! Raw N-API callbacks for the hottest calls (`push` of a number, `pop`).
+//! Raw N-API callbacks for the hottest calls (`push` of a number, a string or wire bytes, `pop`).
 //!
 //! napi-rs's generated wrappers cost about 140 ns a call on our 2-core machine against about
 //! 34 ns for a plain N-API function, which alone would cap `push`+`pop` near 3 M pairs/s. These
@@ -6,6 +6,13 @@
 //! `data` pointer (no `this` unwrapping, no type-tag check), and each function holds one strong
 //! reference to the stack, released by a finalizer when the function is collected (or when its
 //! thread's environment is torn down).
+//!
+//! Encoded values (the wire format's bytes) cross without a JavaScript allocation on either side:
+//! `pushWire(bytes, length)` copies the first `length` bytes of the caller's (reused) writer
+//! buffer, and `pop(scratch)` copies a popped encoded value into the caller's (reused) scratch
+//! buffer and returns that buffer, with the value's length in its first four bytes (little
+//! endian) and the bytes after them. A value that does not fit comes back boxed, as from
+//! `NativeStack.pop`.
 
 use std::ffi::c_void;
 use std::ptr;
@@ -22,7 +29,10 @@ use crate::value::JsOut;
 
 type Shared = Registered<ValueStack>;
 
-/// Creates `{ push, pop }` bound to `stack`.
+/// Bytes at the start of `pop`'s scratch buffer that hold the length of the value after them.
+pub const SCRATCH_HEADER: usize = 4;
+
+/// Creates `{ pushNumber, pushString, pushWire, pop }` bound to `stack`.
 ///
 /// # Safety
 /// `env` must be the live environment of the calling JavaScript thread.
@@ -35,6 +45,8 @@ pub(crate) unsafe fn stack_ops(
     check(unsafe { sys::napi_create_object(env, &mut object) })?;
     for (name, cb) in [
         (c"pushNumber", push_number as Callback),
+        (c"pushString", push_string as Callback),
+        (c"pushWire", push_wire as Callback),
         (c"pop", pop as Callback),
     ] {
         // SAFETY: forwarded contract on `env`; `object` was just created in it.
@@ -176,14 +188,143 @@ unsafe extern "C" fn push_number(
     }
 }
 
+unsafe extern "C" fn push_string(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: N-API invokes this with its own `env`/`info` for a function made by `bind`.
+    let ([arg], stack) = unsafe { args::<1>(env, info) };
+    let mut len = 0usize;
+    // SAFETY: `env` is live and `arg` one of its values; a null buffer asks for the UTF-8 length.
+    let sized = unsafe { sys::napi_get_value_string_utf8(env, arg, ptr::null_mut(), 0, &mut len) };
+    if sized != sys::Status::napi_ok {
+        // SAFETY: `env` is this callback's live environment.
+        return unsafe { throw(env, Code::InvalidArg, "pushString expects a string") };
+    }
+    // N-API writes a terminating NUL after the bytes: room for `len + 1`.
+    let mut bytes = vec![0u8; len + 1];
+    let mut written = 0usize;
+    // SAFETY: `bytes` has room for `len + 1` bytes, as passed; `written` is a valid out-pointer.
+    let read = unsafe {
+        sys::napi_get_value_string_utf8(
+            env,
+            arg,
+            bytes.as_mut_ptr().cast(),
+            bytes.len(),
+            &mut written,
+        )
+    };
+    if read != sys::Status::napi_ok {
+        // SAFETY: as above.
+        return unsafe { throw(env, Code::InvalidArg, "pushString expects a string") };
+    }
+    bytes.truncate(written);
+    // V8 writes lone surrogates as U+FFFD, so these are UTF-8; checked rather than assumed.
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        // SAFETY: as above.
+        Err(_) => return unsafe { throw(env, Code::InvalidArg, "pushString: not UTF-8") },
+    };
+    match catch_panic(|| {
+        stack.push(Value::String(text.into()));
+        Ok(())
+    }) {
+        Ok(()) => ptr::null_mut(),
+        // SAFETY: `env` is this callback's live environment.
+        Err(e) => unsafe { throw(env, e.code, &e.message) },
+    }
+}
+
+/// The bytes of a `Uint8Array` argument, or `None` if `value` is not one.
+///
+/// # Safety
+/// `env` must be the live environment of the current callback and `value` one of its values; the
+/// slice is valid until JavaScript runs again (the callback's own duration).
+unsafe fn uint8_array<'a>(env: sys::napi_env, value: sys::napi_value) -> Option<&'a mut [u8]> {
+    let mut is_typed = false;
+    // SAFETY: `env` is live and `value` one of its values; the out-pointer is valid.
+    if unsafe { sys::napi_is_typedarray(env, value, &mut is_typed) } != sys::Status::napi_ok
+        || !is_typed
+    {
+        return None;
+    }
+    let mut kind = 0;
+    let mut length = 0usize;
+    let mut data = ptr::null_mut();
+    // SAFETY: `value` is a typed array (checked above); the out-pointers are valid, and the ones
+    // passed as null are optional in N-API.
+    let status = unsafe {
+        sys::napi_get_typedarray_info(
+            env,
+            value,
+            &mut kind,
+            &mut length,
+            &mut data,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
+        return None;
+    }
+    if length == 0 || data.is_null() {
+        return Some(&mut []);
+    }
+    // SAFETY: N-API reports `length` bytes at `data` (a Uint8Array's elements are bytes), alive as
+    // long as the array, which the callback's arguments keep alive; nothing else touches them
+    // while this callback runs (JavaScript is stopped on this thread, and weft never hands these
+    // buffers to another thread).
+    Some(unsafe { std::slice::from_raw_parts_mut(data as *mut u8, length) })
+}
+
+unsafe extern "C" fn push_wire(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: N-API invokes this with its own `env`/`info` for a function made by `bind`.
+    let ([bytes, length], stack) = unsafe { args::<2>(env, info) };
+    // SAFETY: `env` is this callback's; `bytes` one of its arguments.
+    let Some(bytes) = (unsafe { uint8_array(env, bytes) }) else {
+        // SAFETY: `env` is this callback's live environment.
+        return unsafe { throw(env, Code::InvalidArg, "pushWire expects a Uint8Array") };
+    };
+    let mut n = 0u32;
+    // SAFETY: `env` is live and `length` one of its values; `n` is a valid out-pointer.
+    let read = unsafe { sys::napi_get_value_uint32(env, length, &mut n) };
+    if read != sys::Status::napi_ok || n as usize > bytes.len() {
+        // SAFETY: as above.
+        return unsafe { throw(env, Code::InvalidArg, "pushWire: bad length") };
+    }
+    let data: std::sync::Arc<[u8]> = bytes[..n as usize].into();
+    match catch_panic(|| {
+        stack.push(Value::Cloned(data));
+        Ok(())
+    }) {
+        Ok(()) => ptr::null_mut(),
+        // SAFETY: `env` is this callback's live environment.
+        Err(e) => unsafe { throw(env, e.code, &e.message) },
+    }
+}
+
 unsafe extern "C" fn pop(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API invokes this with its own `env`/`info` for a function made by `bind`.
-    let ([], stack) = unsafe { args::<0>(env, info) };
+    let ([scratch], stack) = unsafe { args::<1>(env, info) };
     let popped = match catch_panic(|| Ok(stack.pop())) {
         Ok(v) => v,
         // SAFETY: `env` is this callback's live environment.
         Err(e) => return unsafe { throw(env, e.code, &e.message) },
     };
+    if let Some(Value::Cloned(data)) = &popped {
+        // SAFETY: `env` is this callback's; `scratch` one of its arguments (undefined if absent).
+        let out = unsafe { uint8_array(env, scratch) };
+        if let (Some(out), Ok(n)) = (out, u32::try_from(data.len())) {
+            if let Some(body) = out.get_mut(SCRATCH_HEADER..SCRATCH_HEADER + data.len()) {
+                body.copy_from_slice(data);
+                out[..SCRATCH_HEADER].copy_from_slice(&n.to_le_bytes());
+                return scratch;
+            }
+        }
+    }
     // SAFETY: `env` is this callback's live environment, on its own thread.
     match unsafe { JsOut::to_napi_value(env, JsOut(popped)) } {
         Ok(v) => v,

@@ -50,9 +50,10 @@ impl NativeStack {
         process_token()
     }
 
-    /// `{ pushNumber, pop }`: raw N-API functions bound to this stack, for the hot path.
+    /// `{ pushNumber, pushString, pushWire, pop }`: raw N-API functions bound to this stack, for the hot path
+    /// (see `fast.rs` for `pushWire`'s and `pop`'s scratch buffers).
     #[napi(
-        ts_return_type = "{ pushNumber(value: number): void; pop(): number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }"
+        ts_return_type = "{ pushNumber(value: number): void; pushString(value: string): void; pushWire(bytes: Uint8Array, length: number): void; pop<S extends Uint8Array>(scratch?: S): S | number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }"
     )]
     pub fn fast_ops(&self, env: &Env) -> Result<Object<'_>> {
         // SAFETY: `env` is the live environment of this call, on its own thread.

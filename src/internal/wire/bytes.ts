@@ -43,6 +43,14 @@ export class ByteWriter {
     return this._pos;
   }
 
+  /**
+   * The whole buffer, of which the first `length` bytes are written (no allocation, unlike
+   * `view()`); valid until the next write.
+   */
+  get buffer(): Uint8Array {
+    return this._u8;
+  }
+
   /** The bytes written so far (a view, no copy). */
   view(): Uint8Array {
     return new Uint8Array(this._ab, 0, this._pos);

@@ -70,8 +70,11 @@ export class WireReader {
     this.#end = bytes.length;
   }
 
-  /** Starts over on other bytes (saves allocating a reader per batch). */
-  reset(bytes: Uint8Array): void {
+  /**
+   * Starts over on other bytes (saves allocating a reader per batch): the first `length` of them
+   * (at most all), so that a reused buffer needs no view per value.
+   */
+  reset(bytes: Uint8Array, length = bytes.length): void {
     bytes = plainBytes(bytes);
     const ab = bytes.buffer;
     const base = bytes.byteOffset;
@@ -84,7 +87,7 @@ export class WireReader {
       this.#buf = undefined;
     }
     this.#u8 = bytes;
-    this.#end = bytes.length;
+    this.#end = length >= 0 && length <= bytes.length ? length : bytes.length;
     this.#pos = 0;
   }
 
