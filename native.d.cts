@@ -291,9 +291,15 @@ export interface NativeHanded {
 
 export interface NativePercentiles {
   count: number
+  mean: number
+  stddev: number
+  min: number
   p50: number
+  p75: number
   p90: number
+  p95: number
   p99: number
+  p999: number
   max: number
 }
 
@@ -374,3 +380,10 @@ export declare const POOL_TASK_PAYLOAD_AT: number
 
 /** Bytes at the start of the stacks' fast `pop` scratch buffer that hold the popped value's length. */
 export declare const STACK_SCRATCH_HEADER: number
+
+/**
+ * The CPUs this process may use: Rust's `std::thread::available_parallelism`, which counts the
+ * CPUs of the affinity mask and honours a cgroup CPU quota (a container limited to 2 CPUs of a
+ * 64-CPU machine says 2). The default size of pools and of `par`'s threads.
+ */
+export declare function usableCpus(): number

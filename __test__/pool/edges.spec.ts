@@ -218,7 +218,10 @@ test('new Pool with an unknown option throws WEFT_INVALID_ARG naming it and the 
     t.true(err.message.includes(`unknown option "${wrong}"; did you mean ${right}?`), err.message);
   }
   const err = t.throws(() => new Pool({ module: TASKS, colour: 'blue' } as never), { code: 'WEFT_INVALID_ARG' });
-  t.regex(err.message, /unknown option "colour" \(valid options: module, threads, maxQueue, idleTimeout, resourceLimits, name\)/);
+  t.regex(
+    err.message,
+    /unknown option "colour" \(valid options: module, threads, maxThreads, minThreads, maxQueue, idleTimeout, resourceLimits, name, env, argv, execArgv, workerData, trackUnmanagedFds\)/,
+  );
 });
 
 test('runWith and map reject unknown options', async (t) => {

@@ -1,10 +1,28 @@
 /**
- * What a task can ask about where it runs: `currentPool()` (the pool it runs on, for fork-join)
- * and `taskSignal()` (its abort signal). The context lives on `globalThis` under a registered
- * symbol, so it is found even when the task module loaded its own copy of weft.
+ * What a task can ask about where it runs: `currentPool()` (the pool it runs on, for fork-join),
+ * `taskSignal()` (its abort signal), `isWorkerThread` and `workerData` (the pool's `workerData`
+ * option). The context lives on `globalThis` under a registered symbol, so it is found even when
+ * the task module loaded its own copy of weft; the last two read the thread's own `workerData`,
+ * the same in every copy.
  */
+import { isMainThread, workerData as threadData } from 'node:worker_threads';
 import { WeftError } from '../errors.js';
+import { WORKER_INIT_KIND, type WorkerInit } from './protocol.js';
 import type { Submitter } from './submitter.js';
+
+const init: WorkerInit | undefined =
+  !isMainThread && typeof threadData === 'object' && threadData !== null && (threadData as Partial<WorkerInit>).kind === WORKER_INIT_KIND
+    ? (threadData as WorkerInit)
+    : undefined;
+
+/** Whether this thread is a weft pool worker (piscina's `isWorkerThread`). */
+export const isWorkerThread: boolean = init !== undefined;
+
+/**
+ * In a pool worker: a copy of the pool's `workerData` option (piscina's `workerData`); elsewhere
+ * `undefined`. (The `workerData` of `node:worker_threads` is weft's own start-up record there.)
+ */
+export const workerData: unknown = init?.userData;
 
 export interface WorkerContext {
   submitter: Submitter;

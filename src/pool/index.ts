@@ -4,7 +4,9 @@
  * worker plugs into its loop).
  */
 export { Pool, currentPool } from './pool.js';
-export { taskSignal } from './context.js';
+export { taskSignal, isWorkerThread, workerData } from './context.js';
+export { move, type Movable } from './move.js';
+export type { PoolEventMap, PoolEventName } from './events.js';
 export type { TaskRunner } from './runner.js';
 export type {
   PoolOptions,

@@ -201,6 +201,40 @@ function preloads(): Array<{ flag: string; value: string }> {
   return out;
 }
 
+/** Flags that take a value (the next argument, or `=value`) and change how modules load. */
+const LOADER_FLAGS_WITH_VALUE = new Set([...PRELOAD_FLAGS, '--conditions', '-C', '--experimental-default-type']);
+/** Switches that change how modules load (a `--no-` form too). */
+const LOADER_SWITCHES = [
+  '--experimental-strip-types',
+  '--experimental-transform-types',
+  '--experimental-detect-module',
+  '--experimental-require-module',
+  '--experimental-vm-modules',
+  '--enable-source-maps',
+];
+
+/**
+ * The entries of this process's `execArgv` that load modules or change how they load (preloads,
+ * loaders, type stripping, conditions), in order with their values: what a pool's own
+ * `execArgv` keeps in front of the user's, so that TypeScript task modules still load.
+ */
+export function loaderExecArgv(): string[] {
+  const args = process.execArgv;
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
+    if (LOADER_FLAGS_WITH_VALUE.has(flag)) {
+      out.push(arg);
+      if (eq < 0 && i + 1 < args.length) out.push(args[++i]!);
+    } else if (LOADER_SWITCHES.some((s) => flag === s || flag === `--no-${s.slice(2)}`)) {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 /** NODE_OPTIONS is split on spaces, with double quotes and backslash escapes (as Node does). */
 function splitNodeOptions(s: string): string[] {
   const out: string[] = [];

@@ -2,18 +2,27 @@
  * `Pool`: CPU-bound JavaScript on worker threads, scheduled by weft-core's work-stealing
  * scheduler.
  */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { describe, thrownMessage } from '../internal/describe.js';
-import { checkOptionNames } from '../internal/options.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import { getWorkerContext } from './context.js';
+import { type PoolEventMap, type PoolEventName, PoolEvents } from './events.js';
 import { loadFailureHint, resolveTaskModule, type TaskModuleLocation } from './module.js';
 import { type NativePool, NativePoolClass } from './native-pool.js';
 import { registerPoolInternals } from './internals.js';
-import { MAIN_ORIGIN, PROGRESS_STARTED, type WorkerInit, newProgress, workerExitError, writeAbort, writeError } from './protocol.js';
+import { type ResolvedPoolOptions, resolvePoolOptions } from './options.js';
+import {
+  MAIN_ORIGIN,
+  PROGRESS_STARTED,
+  WORKER_INIT_KIND,
+  type WorkerInit,
+  newProgress,
+  workerExitError,
+  writeAbort,
+  writeError,
+} from './protocol.js';
 import { TaskRunner, checkPoolOptions } from './runner.js';
 import { Submitter } from './submitter.js';
 import type { PoolOptions, PoolStats, TaskModule, TransferListItem } from './types.js';
@@ -97,8 +106,14 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   readonly #submitter: Submitter;
   readonly #threads: number;
   readonly #location: TaskModuleLocation;
-  readonly #options: PoolOptions;
+  readonly #options: ResolvedPoolOptions;
   readonly #slots: Array<Slot | undefined>;
+  /** Slots with a worker now. */
+  #live = 0;
+  readonly #events: PoolEvents;
+  readonly #created = performance.now();
+  /** Results that workers sent through their side ports (`move()`), by task id. */
+  readonly #portResults = new Map<number, unknown>();
   readonly #keepAlive: NodeJS.Timeout;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -114,36 +129,22 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
   constructor(given: PoolOptions) {
     super();
     if (given === null || typeof given !== 'object') throw new InvalidArgumentError('Pool expects an options object');
-    const options = checkPoolOptions(given);
-    const threads = options.threads ?? availableParallelism();
-    if (!Number.isInteger(threads) || threads < 1 || threads > 255) {
-      throw new InvalidArgumentError(`threads must be an integer from 1 to 255, got ${describe(options.threads)}`);
-    }
-    const { maxQueue, idleTimeout } = options;
-    if (maxQueue !== undefined && (!Number.isInteger(maxQueue) || maxQueue < 1)) {
-      throw new InvalidArgumentError(`maxQueue must be a positive integer, got ${describe(maxQueue)}`);
-    }
-    if (idleTimeout !== undefined && (typeof idleTimeout !== 'number' || !(idleTimeout > 0))) {
-      throw new InvalidArgumentError(`idleTimeout must be a positive number of milliseconds, got ${describe(idleTimeout)}`);
-    }
+    const checked = checkPoolOptions(given);
+    const options = resolvePoolOptions(checked);
+    const threads = options.maxThreads;
+    const { maxQueue } = options;
     try {
-      this.#location = resolveTaskModule(options.module);
+      this.#location = resolveTaskModule(checked.module);
     } catch (err) {
       if (err instanceof WeftError) throw err;
       // A module URL Node refuses (a file URL with a host), or a Proxy whose traps throw.
       throw new InvalidArgumentError(`module: ${thrownMessage(err)}`, { cause: err });
     }
     this.module = this.#location.url;
-    const name: unknown = options.name;
-    if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) {
-      throw new InvalidArgumentError(`name must be a string of 1 to 256 characters, got ${describe(name)}`);
-    }
-    this.#options = {
-      ...options,
-      ...(options.resourceLimits !== undefined ? { resourceLimits: checkResourceLimits(options.resourceLimits) } : {}),
-    };
+    this.#options = options;
     this.#threads = threads;
-    this.name = name ?? `weft-pool-${++poolCount}`;
+    this.#events = new PoolEvents(threads);
+    this.name = options.name ?? `weft-pool-${++poolCount}`;
     try {
       this.#native = new NativePoolClass(threads, maxQueue ?? 0);
     } catch (err) {
@@ -157,6 +158,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
         if (busy) this.#keepAlive.ref();
         else {
           this.#keepAlive.unref();
+          this.#events.load(0);
           for (const w of this.#idleWaiters.splice(0)) w();
         }
       },
@@ -173,15 +175,20 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       },
       port: (id, args, transfer) => this.#sendOnPort(id, args, transfer),
       check: () => this.#check(),
-      beforeFlush: () => this.#ensureWorkers(),
-      afterFlush: () => this.#scheduleWait(),
+      beforeFlush: () => this.#grow(),
+      afterFlush: () => {
+        this.#events.load(this.#submitter.pending);
+        this.#scheduleWait();
+      },
+      portResult: (id) => this.#portResult(id),
       ...(maxQueue !== undefined ? { maxQueue } : {}),
       label: { pool: this.name, module: this.#location.url },
     });
     this.#native.setMainNotify(() => this.#drain());
     this.#exitRef = wakeAllOnExit(this.#native);
     this.#slots = Array.from({ length: threads }, () => undefined);
-    for (let i = 0; i < threads && this.#failure === undefined; i++) this.#spawn(i);
+    const initial = options.initialThreads;
+    for (let i = 0; i < initial && this.#failure === undefined; i++) this.#spawn(i);
     if (this.#failure !== undefined) throw this.#failure;
     registerPoolInternals(this, {
       native: this.#native,
@@ -212,16 +219,26 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     return this.#exports;
   }
 
-  /** Starts workers for slots left empty by an idle timeout. */
+  /** Starts a worker in every empty slot (actors place work on any slot). */
   #ensureWorkers(): void {
     if (this.#live === this.#threads || this.#closed) return;
     for (let i = 0; i < this.#threads; i++) if (this.#slots[i] === undefined) this.#spawn(i);
   }
 
-  get #live(): number {
-    let n = 0;
-    for (const s of this.#slots) if (s !== undefined) n++;
-    return n;
+  /**
+   * Before a batch is handed over: starts workers while more tasks are pending than workers
+   * run, up to `maxThreads` (at least `minThreads` run; none after an idle exit until work comes).
+   */
+  #grow(): void {
+    const live = this.#live;
+    if (live === this.#threads || this.#closed) return;
+    const want = Math.min(this.#threads, Math.max(this.#submitter.pending, this.#options.minThreads, 1));
+    for (let i = 0, n = live; i < this.#threads && n < want && this.#failure === undefined; i++) {
+      if (this.#slots[i] === undefined) {
+        this.#spawn(i);
+        n++;
+      }
+    }
   }
 
   #check(): void {
@@ -241,27 +258,35 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       ...(this.#location.probe !== undefined ? { tsxProbe: this.#location.probe } : {}),
       poolName: this.name,
       threads: this.#threads,
-      idleTimeout: this.#options.idleTimeout ?? 0,
+      // The first minThreads slots stay however long they idle.
+      idleTimeout: index < this.#options.minThreads ? 0 : this.#options.idleTimeout,
       progress,
       port: port2,
+      kind: WORKER_INIT_KIND,
+      userData: this.#options.workerData,
     };
     const entry = workerEntry();
     let worker: Worker;
     try {
       worker = new Worker(entry.file, {
+        ...this.#options.worker,
         eval: entry.eval,
         workerData: init,
         transferList: [port2],
         name: `${this.name}#${index}`,
-        ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
       });
     } catch (err) {
       // Node could not start the thread (ERR_WORKER_INIT_FAILED: out of memory or threads, a
       // stack size the system refuses): the pool cannot run anything.
       port1.close();
       port2.close();
-      const detail = err instanceof Error ? `${(err as Error & { code?: string }).code ?? err.name}: ${err.message}` : describe(err);
-      this.#fail(new WeftError('WEFT_WORKER_EXIT', `${this.name}: cannot start a worker thread (${detail})`, { cause: err }));
+      const code = err instanceof Error ? (err as Error & { code?: string }).code : undefined;
+      const detail = err instanceof Error ? `${code ?? err.name}: ${err.message}` : describe(err);
+      this.#fail(
+        code === 'ERR_WORKER_INVALID_EXEC_ARGV'
+          ? new InvalidArgumentError(`${this.name}: execArgv has flags a worker thread cannot take (${detail})`, { cause: err })
+          : new WeftError('WEFT_WORKER_EXIT', `${this.name}: cannot start a worker thread (${detail})`, { cause: err }),
+      );
       return;
     }
     const slot: Slot = {
@@ -275,6 +300,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       lastError: undefined,
     };
     this.#slots[index] = slot;
+    this.#live++;
     worker.on('message', (msg: { type: string; exports?: string[]; message?: string; stack?: string; code?: string }) => {
       if (msg.type === 'idle') {
         slot.idle = true;
@@ -293,16 +319,24 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     });
     worker.on('error', (err) => {
       slot.lastError = err;
+      this.#events.emit('error', err);
     });
     worker.on('exit', (code) => this.#onExit(slot, code));
     // After the listeners: adding a 'message' listener refs the worker's port again.
     worker.unref();
     port1.unref();
+    this.#events.emit('workerCreate', worker);
   }
 
   #onExit(slot: Slot, code: number): void {
-    if (this.#slots[slot.index] === slot) this.#slots[slot.index] = undefined;
+    if (this.#slots[slot.index] === slot) {
+      this.#slots[slot.index] = undefined;
+      this.#live--;
+    }
+    // Results it sent through its port (move()) and not yet taken are still settled.
+    this.#receivePortResults(slot.port);
     slot.port.close();
+    this.#events.emit('workerDestroy', slot.worker);
     if (slot.retiring) return;
     if (slot.idle) {
       // Left on its idle timeout: nothing was running there. Start it again if work came in
@@ -366,6 +400,25 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     }
   }
 
+  /** Moves what a worker sent through its side port (move() results) into #portResults. */
+  #receivePortResults(port: MessagePort): void {
+    for (let m: { message: unknown } | undefined; (m = receiveMessageOnPort(port)); ) {
+      const msg = m.message as { id: number; value: unknown };
+      this.#portResults.set(msg.id, msg.value);
+    }
+  }
+
+  /** The result of task `id` that came through a worker's side port (its completion says so). */
+  #portResult(id: number): unknown {
+    if (!this.#portResults.has(id)) for (const s of this.#slots) if (s !== undefined) this.#receivePortResults(s.port);
+    if (!this.#portResults.has(id)) {
+      throw new WeftError('WEFT_WORKER_EXIT', `${this.name}: the moved result of this task was lost with the worker that sent it`);
+    }
+    const value = this.#portResults.get(id);
+    this.#portResults.delete(id);
+    return value;
+  }
+
   #sendOnPort(id: number, args: unknown[], transfer: readonly TransferListItem[]): number {
     for (let tries = 0; tries < this.#threads; tries++) {
       const i = this.#roundRobin++ % this.#threads;
@@ -420,12 +473,56 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     this.#scheduleWait();
   }
 
+  /** Adds a listener (see {@link PoolEventMap}: workerCreate, workerDestroy, error, drain, needsDrain). */
+  on<E extends PoolEventName>(event: E, listener: PoolEventMap[E]): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  /** Adds a listener called once. */
+  once<E extends PoolEventName>(event: E, listener: PoolEventMap[E]): this {
+    this.#events.once(event, listener);
+    return this;
+  }
+
+  /** Removes a listener. */
+  off<E extends PoolEventName>(event: E, listener: PoolEventMap[E]): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  /** Whether as many tasks are pending as the pool has threads (a producer may wait for `'drain'`). */
+  get needsDrain(): boolean {
+    return this.#events.needsDrain;
+  }
+
+  /** Tasks submitted from this thread and not settled yet (queued or running). */
+  get pending(): number {
+    return this.#submitter.pending;
+  }
+
+  /** Settles once no task submitted from this thread is pending (at once when none is). */
+  drained(): Promise<void> {
+    this.#submitter.flush();
+    if (this.#submitter.pending === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** The worker threads running now. */
+  get workers(): Worker[] {
+    const out: Worker[] = [];
+    for (const s of this.#slots) if (s !== undefined && !s.retiring) out.push(s.worker);
+    return out;
+  }
+
   /** Counters, histograms and per-worker figures. */
   stats(): PoolStats {
     const s = this.#native.stats();
     return {
       name: this.name,
       threads: s.threads,
+      liveThreads: this.#live,
+      duration: performance.now() - this.#created,
       queued: s.queued + this.#submitter.buffered,
       running: s.running,
       completed: s.completed,
@@ -519,30 +616,4 @@ class WorkerView<M> extends TaskRunner<M> {
   protected get threads(): number {
     return this.#threads;
   }
-}
-
-/**
- * The largest `resourceLimits` weft passes to `new Worker` (MB). Beyond them V8 aborts the whole
- * process (a code range of 2^31 MB: "Fatal process OOM ... CodeRange") or Node cannot start the
- * thread: far above any real use, and refused with `WEFT_INVALID_ARG` instead.
- */
-const RESOURCE_LIMITS_MAX_MB = {
-  maxOldGenerationSizeMb: 1 << 20,
-  maxYoungGenerationSizeMb: 1 << 16,
-  codeRangeSizeMb: 1 << 12,
-  stackSizeMb: 1 << 10,
-} as const;
-
-/** `resourceLimits`, checked: known names only, each a positive number up to its maximum. */
-function checkResourceLimits(given: unknown): ResourceLimits {
-  if (given === null || typeof given !== 'object')
-    throw new InvalidArgumentError(`resourceLimits must be an object, got ${describe(given)}`);
-  const limits = checkOptionNames(given as ResourceLimits, Object.keys(RESOURCE_LIMITS_MAX_MB), 'Pool options.resourceLimits');
-  for (const [key, max] of Object.entries(RESOURCE_LIMITS_MAX_MB)) {
-    const v: unknown = (limits as Record<string, unknown>)[key];
-    if (v !== undefined && (typeof v !== 'number' || !(v > 0) || v > max)) {
-      throw new InvalidArgumentError(`resourceLimits.${key} must be a number of MB above 0 and at most ${max}, got ${describe(v)}`);
-    }
-  }
-  return limits;
 }

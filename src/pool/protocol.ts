@@ -37,6 +37,8 @@ export const TASK_MAP = 2; // a map chunk: args = [items]; the task runs once pe
 
 export const STATUS_OK = 0;
 export const STATUS_ERROR = 1;
+/** The result went through the worker's side port, with a transfer list (`move()`). */
+export const STATUS_ON_PORT = 2;
 
 /** What `Pool` passes to each worker thread it starts (its `workerData`). */
 export interface WorkerInit {
@@ -55,9 +57,16 @@ export interface WorkerInit {
   idleTimeout: number;
   /** The progress words (`newProgress`), shared with the main thread. */
   progress: SharedArrayBuffer;
-  /** The worker's side of the port that carries arguments with a transfer list. */
+  /** The worker's side of the port that carries arguments with a transfer list (and `move()` results back). */
   port: MessagePort;
+  /** Marks weft's own `workerData` (see `isWorkerThread` in context.ts). */
+  kind: typeof WORKER_INIT_KIND;
+  /** The pool's `workerData` option (what `workerData` from weftjs gives in the worker). */
+  userData: unknown;
 }
+
+/** The `kind` of a pool worker's `workerData`. */
+export const WORKER_INIT_KIND = 'weft:pool-worker';
 
 /*
  * Progress words: an Int32Array over a SharedArrayBuffer, one per worker incarnation.
@@ -151,9 +160,16 @@ export function writeError(w: WireWriter, err: unknown): void {
   }
 }
 
-/** Reads a result: returns [ok, value]. */
-export function readResult(r: WireReader): [boolean, unknown] {
+/**
+ * Reads a result: returns [ok, value]. A result sent through the side port (STATUS_ON_PORT) is
+ * asked of `fromPort`, which throws if it was lost.
+ */
+export function readResult(r: WireReader, id: number, fromPort?: (id: number) => unknown): [boolean, unknown] {
   const status = r.u8();
+  if (status === STATUS_ON_PORT) {
+    if (fromPort === undefined) throw new WeftError('WEFT_WORKER_EXIT', 'a result sent through a side port reached a thread without one');
+    return [true, fromPort(id)];
+  }
   return [status === STATUS_OK, r.value()];
 }
 

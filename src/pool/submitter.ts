@@ -10,6 +10,7 @@ import { describe, thrownMessage } from '../internal/describe.js';
 import { WireReader, WireWriter } from '../internal/wire.js';
 import type { NativePool } from './native-pool.js';
 import { TASK_ARGS_ON_PORT, TASK_MAP, type TaskModuleLabel, readResult, tooManyTaskNamesError, unknownTaskError } from './protocol.js';
+import { takeMoved } from './move.js';
 import type { TransferListItem } from './types.js';
 
 const FLUSH_AT = 1024;
@@ -157,6 +158,8 @@ export class Submitter {
       maxQueue?: number;
       /** Names the pool and its module in errors about task names. */
       label?: TaskModuleLabel;
+      /** The result of task `id` that a worker sent through its side port (`move()`; main thread only). */
+      portResult?: (id: number) => unknown;
     } = {},
   ) {
     this.#native = native;
@@ -196,8 +199,17 @@ export class Submitter {
       if (this.hooks.maxQueue !== undefined && this.#native.queued + this.#buffered >= this.hooks.maxQueue) {
         throw new WeftError('WEFT_QUEUE_FULL', `the pool's queue is full (maxQueue ${this.hooks.maxQueue})`);
       }
-      const { signal, transfer, terminateOnAbort } = readSubmitOptions(opts);
+      const checked = readSubmitOptions(opts);
+      const { signal, terminateOnAbort } = checked;
+      let transfer = checked.transfer;
       if (signal?.aborted) throw abortError(signal);
+      const moved = args.length > 0 ? takeMoved(args, transfer) : undefined;
+      if (moved !== undefined) {
+        // move() markers: unwrapped, and their objects transferred (from the main thread; a
+        // worker's own submissions copy them).
+        args = moved.args;
+        if (this.hooks.port !== undefined) transfer = moved.transfer;
+      }
       const viaPort = transfer !== undefined && transfer.length > 0;
       if (viaPort && this.hooks.port === undefined) {
         throw new InvalidArgumentError('transfer is only supported from the main thread');
@@ -303,7 +315,13 @@ export class Submitter {
       this.#releaseEarly(index, id);
       return;
     }
-    const [ok, value] = readResult(reader);
+    let ok: boolean;
+    let value: unknown;
+    try {
+      [ok, value] = readResult(reader, id, this.hooks.portResult);
+    } catch (err) {
+      [ok, value] = [false, err];
+    }
     this.#settleAt(index, ok, value);
   }
 

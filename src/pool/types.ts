@@ -1,7 +1,7 @@
 /**
  * The public types of the work-stealing `Pool`.
  */
-import type { ResourceLimits, Worker } from 'node:worker_threads';
+import type { ResourceLimits, SHARE_ENV, Worker } from 'node:worker_threads';
 import { optionNames } from '../internal/options.js';
 
 /**
@@ -44,16 +44,56 @@ export type PoolProxy<M> = {
 export interface PoolOptions {
   /** Path, file URL or URL string of an ESM or CommonJS module whose named exports are the tasks. */
   module: string | URL;
-  /** Worker threads; default `os.availableParallelism()`. */
+  /**
+   * Worker threads, a fixed number (the same as `minThreads` = `maxThreads` = `threads`). Default:
+   * the CPUs this process may use (`os.availableParallelism()`). Not together with `minThreads`
+   * or `maxThreads`.
+   */
   threads?: number;
+  /**
+   * The most worker threads (1 to 255). Default: `os.availableParallelism()`. The pool starts
+   * `minThreads` of them and adds one whenever more tasks are waiting than workers are running, up
+   * to this many.
+   */
+  maxThreads?: number;
+  /**
+   * Workers kept running while idle: `idleTimeout` does not end them. Default: 0 with
+   * `idleTimeout`, else `maxThreads` (every worker starts with the pool and stays). The pool
+   * starts `max(minThreads, 1)` workers.
+   */
+  minThreads?: number;
   /** At most this many tasks waiting (not yet running); more reject with `WEFT_QUEUE_FULL`. Default: unbounded. */
   maxQueue?: number;
-  /** Milliseconds a worker may sit idle before it exits (it is started again on demand). Default: never. */
+  /**
+   * Milliseconds a worker beyond `minThreads` may sit idle before it exits (it is started again on
+   * demand). Default: never.
+   */
   idleTimeout?: number;
   /** Per-worker V8 heap limits (`worker_threads` ResourceLimits). A worker that exceeds them is replaced. */
   resourceLimits?: ResourceLimits;
   /** A name for the pool's threads (shown in stats and errors). */
   name?: string;
+  /**
+   * The workers' `process.env`: an object (copied into each worker), or `SHARE_ENV` from
+   * `node:worker_threads` (one environment shared with this thread). Default: a copy of this
+   * thread's `process.env` when each worker starts.
+   */
+  env?: Readonly<Record<string, string | undefined>> | typeof SHARE_ENV;
+  /** Appended to `process.argv` in each worker. */
+  argv?: readonly string[];
+  /**
+   * Node flags for the workers, after the preload and loader flags this process runs with
+   * (`--import`, `--require`, `--loader`, `--experimental-strip-types`...), which are kept so
+   * that TypeScript task modules still load. Default: this process's `execArgv`.
+   */
+  execArgv?: readonly string[];
+  /**
+   * A value cloned into every worker, read there with `workerData` from weftjs (not the
+   * `workerData` of `node:worker_threads`, which is weft's own).
+   */
+  workerData?: unknown;
+  /** Close the files and sockets a worker opened (`fs.open`...) when it exits. Node's default: true. */
+  trackUnmanagedFds?: boolean;
 }
 
 /** Options of one call (`pool.runWith`). */
@@ -83,16 +123,36 @@ export interface MapOptions extends Omit<RunOptions, 'transfer' | 'terminateOnAb
  * valid one (src/internal/options.ts). Each list must name every key of its interface (checked at
  * compile time by `optionNames`): add new options to both.
  */
-export const POOL_OPTIONS = optionNames<PoolOptions>()(['module', 'threads', 'maxQueue', 'idleTimeout', 'resourceLimits', 'name']);
+export const POOL_OPTIONS = optionNames<PoolOptions>()([
+  'module',
+  'threads',
+  'maxThreads',
+  'minThreads',
+  'maxQueue',
+  'idleTimeout',
+  'resourceLimits',
+  'name',
+  'env',
+  'argv',
+  'execArgv',
+  'workerData',
+  'trackUnmanagedFds',
+]);
 export const RUN_OPTIONS = optionNames<RunOptions>()(['signal', 'terminateOnAbort', 'transfer']);
 export const MAP_OPTIONS = optionNames<MapOptions>()(['chunkSize', 'signal', 'spread']);
 
-/** Percentiles of a distribution, in milliseconds. */
+/** A summary of a distribution of durations, in milliseconds (HdrHistogram, two significant digits). */
 export interface Percentiles {
   count: number;
+  mean: number;
+  stddev: number;
+  min: number;
   p50: number;
+  p75: number;
   p90: number;
+  p95: number;
   p99: number;
+  p999: number;
   max: number;
 }
 
@@ -111,7 +171,12 @@ export interface WorkerStats {
 
 export interface PoolStats {
   name: string;
+  /** Worker slots (`maxThreads`). */
   threads: number;
+  /** Workers running now (from `minThreads` up to `threads`). */
+  liveThreads: number;
+  /** Milliseconds since the pool was created. */
+  duration: number;
   /** Tasks waiting to start. */
   queued: number;
   /** Tasks started and not yet settled. */

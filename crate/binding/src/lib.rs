@@ -74,3 +74,11 @@ pub fn alloc_stats(counting: Option<bool>) -> AllocStats {
         }
     }
 }
+
+/// The CPUs this process may use: Rust's `std::thread::available_parallelism`, which counts the
+/// CPUs of the affinity mask and honours a cgroup CPU quota (a container limited to 2 CPUs of a
+/// 64-CPU machine says 2). The default size of pools and of `par`'s threads.
+#[napi_derive::napi(js_name = "usableCpus")]
+pub fn usable_cpus() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(u32::MAX as usize) as u32)
+}

@@ -51,9 +51,15 @@ pub struct NativePoolStats {
 #[napi(object)]
 pub struct NativePercentiles {
     pub count: f64,
+    pub mean: f64,
+    pub stddev: f64,
+    pub min: f64,
     pub p50: f64,
+    pub p75: f64,
     pub p90: f64,
+    pub p95: f64,
     pub p99: f64,
+    pub p999: f64,
     pub max: f64,
 }
 
@@ -78,9 +84,15 @@ pub struct NativeSlotStats {
 fn percentiles(p: weft_core::pool::Percentiles) -> NativePercentiles {
     NativePercentiles {
         count: p.count as f64,
+        mean: p.mean,
+        stddev: p.stddev,
+        min: p.min,
         p50: p.p50,
+        p75: p.p75,
         p90: p.p90,
+        p95: p.p95,
         p99: p.p99,
+        p999: p.p999,
         max: p.max,
     }
 }

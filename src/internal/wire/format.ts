@@ -46,6 +46,13 @@ export const TAG_ARRAY_BUFFER = 23;
 /** Only right after the version byte: the value that follows numbers its objects (TAG_REF). */
 export const TAG_GRAPH = 24;
 
+/**
+ * The key under which a `move()` marker (src/pool/move.ts) holds its value: written in a value, a
+ * marker is its value (copied; only a whole task argument or result is transferred). Registered,
+ * so that another copy of weft recognizes it.
+ */
+export const MOVED = Symbol.for('weft.pool.moved');
+
 /** HANDLE sub-tags: which registered codec reads the handle's body. */
 export const HANDLE_ACTOR_REF = 1;
 export const HANDLE_SHARED_STACK = 2;

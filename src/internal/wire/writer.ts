@@ -21,7 +21,7 @@ import { refusal } from './refused.js';
 // Local bindings for the hot paths (an imported binding can compile to a getter call).
 const { WIRE_VERSION, TAG_UNDEFINED, TAG_NULL, TAG_FALSE, TAG_TRUE, TAG_INT32, TAG_F64, TAG_ERROR, TAG_REF } = format;
 const { TAG_ARRAY, TAG_OBJECT, TAG_HANDLE, TAG_SPARSE_ARRAY, TAG_MAP, TAG_SET, TAG_DATE, TAG_REGEXP } = format;
-const { TAG_BOXED, TAG_ARRAY_BUFFER, TAG_GRAPH, AB_RESIZABLE, VALUES_U32_COUNT, MAX_DEPTH, MAX_ERROR_NESTING } = format;
+const { TAG_BOXED, TAG_ARRAY_BUFFER, TAG_GRAPH, AB_RESIZABLE, VALUES_U32_COUNT, MAX_DEPTH, MAX_ERROR_NESTING, MOVED } = format;
 const { ERR_STACK, ERR_CODE, ERR_CAUSE, ERR_ERRORS, ERR_PROPS, ERR_CLASS, ERR_OWN_NAME } = format;
 const { VIEW_KIND_BY_PROTO, viewKindOf, handleCodecFor, describeValue, toCloneError } = format;
 const { isProxy, isNativeError, isDate, isMap, isSet, isRegExp, isBoxedPrimitive, isArrayBuffer } = types;
@@ -386,6 +386,11 @@ export class WireWriter extends ByteWriter {
       const codec = handleCodecFor(proto);
       if (codec !== undefined) {
         this.#handle(codec, v);
+        return;
+      }
+      if (MOVED in v) {
+        // A move() marker inside a value: its value, copied.
+        this.#any((v as Record<symbol, unknown>)[MOVED]);
         return;
       }
       const why = refusal(v);

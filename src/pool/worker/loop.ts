@@ -23,6 +23,7 @@ import {
   MAIN_ORIGIN,
   PROGRESS_STARTED,
   STATUS_OK,
+  STATUS_ON_PORT,
   TASK_ARGS_ON_PORT,
   TASK_MAP,
   type TaskModuleLabel,
@@ -31,6 +32,7 @@ import {
   writeError,
   TASK_PAYLOAD_AT,
 } from '../protocol.js';
+import { isMoved, movedParts, unwrapMoved } from '../move.js';
 import { MAP_SPREAD } from '../runner.js';
 import { Submitter } from '../submitter.js';
 import { TaskAborts, abortedError } from './aborts.js';
@@ -155,7 +157,19 @@ export class WorkerLoop {
     const flagAt = out.length;
     out.u8((ok ? 0 : FLAG_FAILED) | (local ? FLAG_LOCAL : 0));
     out.f32(runMs);
-    if (ok) {
+    if (ok && taskOrigin === MAIN_ORIGIN && isMoved(value)) {
+      // return move(x): x goes through the side port, transferred; the record says so.
+      const moved = movedParts(value);
+      try {
+        this.#init.port.postMessage({ id, value: moved.value }, [moved.transfer]);
+        out.u8(STATUS_ON_PORT);
+      } catch (err) {
+        out.rollback(flagAt);
+        out.u8(FLAG_FAILED);
+        out.f32(runMs);
+        writeError(out, err);
+      }
+    } else if (ok) {
       out.u8(STATUS_OK);
       try {
         out.value(value);
@@ -183,7 +197,7 @@ export class WorkerLoop {
 
   /** Reports a task's outcome; a task this worker spawned itself is settled here directly. */
   #finish(taskOrigin: number, id: number, ok: boolean, value: unknown, ms: number, local: boolean): void {
-    if (local) this.#submitter!.settle(id, ok, value);
+    if (local) this.#submitter!.settle(id, ok, ok ? unwrapMoved(value) : value);
     this.#writeCompletion(taskOrigin, id, ok, value, ms, local);
   }
 

@@ -24,7 +24,10 @@ export interface LoadedModule {
 export async function loadTaskModule(init: WorkerInit): Promise<LoadedModule> {
   const url = init.module.startsWith('file:') ? init.module : pathToFileURL(init.module).href;
   await ensureTypeScriptLoader({ url, tsx: init.tsx, probe: init.tsxProbe });
-  const mod = (await import(url)) as Record<string, unknown>;
+  let mod = (await import(url)) as Record<string, unknown>;
+  // A default export that is a promise (of the task function, after some async set-up, as
+  // piscina allows) is awaited: its value is the default export.
+  if (isThenable(mod.default)) mod = { ...mod, default: await mod.default };
   // A CommonJS module imported as ESM exposes module.exports as `default` too.
   const cjs = mod.default;
   const exports =

@@ -9,17 +9,29 @@ use super::Pool;
 use crate::sync::atomic::Ordering;
 use crate::sync::lock;
 
-/// Percentiles of a duration distribution, in milliseconds.
+/// A summary of a duration distribution, in milliseconds (two significant digits: HdrHistogram).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Percentiles {
     /// How many durations were recorded.
     pub count: u64,
+    /// The mean.
+    pub mean: f64,
+    /// The standard deviation.
+    pub stddev: f64,
+    /// The shortest.
+    pub min: f64,
     /// The median.
     pub p50: f64,
+    /// The 75th percentile.
+    pub p75: f64,
     /// The 90th percentile.
     pub p90: f64,
+    /// The 95th percentile.
+    pub p95: f64,
     /// The 99th percentile.
     pub p99: f64,
+    /// The 99.9th percentile.
+    pub p999: f64,
     /// The longest.
     pub max: f64,
 }
@@ -87,11 +99,18 @@ fn percentiles(h: &Histogram<u64>) -> Percentiles {
         return Percentiles::default();
     }
     let ms = |v: u64| v as f64 / 1e3;
+    let q = |quantile: f64| ms(h.value_at_quantile(quantile));
     Percentiles {
         count: h.len(),
-        p50: ms(h.value_at_quantile(0.5)),
-        p90: ms(h.value_at_quantile(0.9)),
-        p99: ms(h.value_at_quantile(0.99)),
+        mean: h.mean() / 1e3,
+        stddev: h.stdev() / 1e3,
+        min: ms(h.min()),
+        p50: q(0.5),
+        p75: q(0.75),
+        p90: q(0.9),
+        p95: q(0.95),
+        p99: q(0.99),
+        p999: q(0.999),
         max: ms(h.max()),
     }
 }
