@@ -3,7 +3,9 @@
  * running the library's task file from ./tasks/ and exposes "call task `name` with one argument".
  *
  * Every pool runs with the library's defaults apart from the thread count (fixed at 2, started
- * eagerly where the library has a minimum): no tuning of queues, atomics or strategies.
+ * eagerly where the library has a minimum): no tuning of queues, atomics or strategies. The one
+ * exception is case f, poolifier's own benchmark, where each pool is set up as that benchmark
+ * sets it up (`Setup`): for poolifier that means its tasks queue.
  *
  * Libraries are imported dynamically so that a child process loads only the one it measures
  * (and so that the weft adapter can fail, recorded as `{ error }`, while the Pool does not exist).
@@ -22,7 +24,18 @@ export type Lib = (typeof LIBS)[number];
 export const PEERS = LIBS.filter((l) => l !== 'weft');
 
 /** Tasks every library's task file exports (see ./tasks/work.mjs). */
-export type TaskName = 'inc' | 'incChunk' | 'fibWork' | 'fibSeq';
+export type TaskName = 'inc' | 'incChunk' | 'fibWork' | 'fibSeq' | 'factorialTask';
+
+/**
+ * How a pool is constructed. 'defaults': the library's defaults apart from the thread count
+ * (cases a-e). 'poolifier-bench': the options of poolifier's published benchmark against other
+ * pools (github.com/poolifier/benchmark, fixed-*.mjs), case f. They differ only for poolifier,
+ * `enableTasksQueue: true` (its benchmark also names `workerChoiceStrategy: LEAST_USED`, which is
+ * the default); piscina's and tinypool's `idleTimeout: 60000` and the ThreadWorker's
+ * `maxInactiveTime` do nothing when the minimum number of threads is the maximum, and
+ * workerpool's options there are the ones used here.
+ */
+export type Setup = 'defaults' | 'poolifier-bench';
 
 /** The part of weft's Pool API the benchmark uses (typed here: the Pool is not exported yet). */
 export interface WeftPoolLike {
@@ -35,6 +48,8 @@ export interface WeftPoolLike {
 export interface Adapter {
   readonly lib: Lib;
   readonly version: string;
+  /** How the pool was constructed, for the JSON. */
+  readonly setup: string;
   /** One call of task `name` with one argument. */
   run(name: TaskName, arg: unknown): PromiseLike<unknown>;
   /** Graceful shutdown. */
@@ -67,6 +82,7 @@ async function weftAdapter(): Promise<Adapter> {
   return {
     lib: 'weft',
     version: versionOf('weft'),
+    setup: `new Pool({ module: tasks/weft.mjs, threads: ${THREADS} })`,
     run: (name, arg) => pool.run(name, arg),
     close: () => pool.close(),
     weft: pool,
@@ -79,6 +95,7 @@ async function piscinaAdapter(): Promise<Adapter> {
   return {
     lib: 'piscina',
     version: versionOf('piscina'),
+    setup: `new Piscina({ filename: tasks/piscina.mjs, minThreads: ${THREADS}, maxThreads: ${THREADS} })`,
     run: (name, arg) => pool.run(arg, { name }),
     close: () => pool.destroy(),
   };
@@ -97,19 +114,27 @@ async function tinypoolAdapter(): Promise<Adapter> {
   return {
     lib: 'tinypool',
     version: versionOf('tinypool'),
+    setup: `new Tinypool({ filename: tasks/tinypool.mjs, minThreads: ${THREADS}, maxThreads: ${THREADS} })`,
     run: (name, arg) => pool.run(arg, { name }),
     close: () => pool.destroy(),
   };
 }
 
-async function poolifierAdapter(): Promise<Adapter> {
-  const { FixedThreadPool } = await import('poolifier');
+async function poolifierAdapter(setup: Setup): Promise<Adapter> {
+  const { FixedThreadPool, WorkerChoiceStrategies } = await import('poolifier');
+  // Its published benchmark's options (fixed-poolifier.mjs): the tasks queue, least used.
+  const bench =
+    setup === 'poolifier-bench' ? ({ enableTasksQueue: true, workerChoiceStrategy: WorkerChoiceStrategies.LEAST_USED } as const) : {};
   const pool = new FixedThreadPool<unknown, unknown>(THREADS, taskFile('poolifier'), {
     errorHandler: (e: Error) => console.error('poolifier worker error:', e),
+    ...bench,
   });
   return {
     lib: 'poolifier',
     version: versionOf('poolifier'),
+    setup: `new FixedThreadPool(${THREADS}, tasks/poolifier.mjs (a ThreadWorker), { errorHandler${
+      setup === 'poolifier-bench' ? ", enableTasksQueue: true, workerChoiceStrategy: 'LEAST_USED'" : ''
+    } })`,
     run: (name, arg) => pool.execute(arg, name),
     close: () => pool.destroy(),
   };
@@ -131,6 +156,7 @@ async function workerpoolAdapter(): Promise<Adapter> {
   return {
     lib: 'workerpool',
     version: versionOf('workerpool'),
+    setup: `workerpool.pool(tasks/workerpool.mjs, { minWorkers: ${THREADS}, maxWorkers: ${THREADS}, workerType: 'thread' })`,
     run: (name, arg) => pool.exec(name, [arg]),
     close: async () => {
       await pool.terminate();
@@ -138,7 +164,7 @@ async function workerpoolAdapter(): Promise<Adapter> {
   };
 }
 
-export function loadAdapter(lib: Lib): Promise<Adapter> {
+export function loadAdapter(lib: Lib, setup: Setup = 'defaults'): Promise<Adapter> {
   switch (lib) {
     case 'weft':
       return weftAdapter();
@@ -147,7 +173,7 @@ export function loadAdapter(lib: Lib): Promise<Adapter> {
     case 'tinypool':
       return tinypoolAdapter();
     case 'poolifier':
-      return poolifierAdapter();
+      return poolifierAdapter(setup);
     case 'workerpool':
       return workerpoolAdapter();
   }

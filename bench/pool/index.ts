@@ -27,7 +27,13 @@
  *   e. idle pool: single-task round trip (p50/p99 over 2,000 sequential awaits per run, after
  *      500 warm-up calls) and the process's CPU (process.cpuUsage, all threads) over 5 s of idling
  *      after that, as % of one core. A process without a pool gives the floor.
- * Each figure is the median of the runs (a, c, e: 3; b, d: 5); the JSON keeps every run's value.
+ *   f. poolifier's workload (its published benchmark against other pools): 100,000 tasks of
+ *      factorial(1000) as a BigInt, returning `{ factorial, ok: 1 }`, all submitted at once to a
+ *      pool started in that process, each pool set up as that benchmark sets it up (adapters.ts,
+ *      `Setup`). Wall time from the pool's start to the last result, the process's CPU (all
+ *      threads) meanwhile and its peak RSS; against the floor, the CPU time of the same calls on
+ *      the main thread without a pool divided by the 2 threads (× floor = wall / floor).
+ * Each figure is the median of the runs (a, c, e, f: 3; b, d: 5); the JSON keeps every run's value.
  *
  * Flags:
  *   --only weft,piscina,...   libraries to run (default: all five)
@@ -88,7 +94,7 @@ function parseArgs() {
       only: flags.list(LIBS, 'libraries to run'),
       cases: flags.list(CASES, 'cases to run'),
       quick: flags.quick('1 run of smaller sizes, a smoke test (figures not comparable)'),
-      runs: flags.runs({ help: 'runs of every case (default per case: a, c, e 3; b, d 5)' }),
+      runs: flags.runs({ help: 'runs of every case (default per case: a, c, e, f 3; b, d 5)' }),
       timeout: flags.timeout({ help: 'seconds one child (one run) may take before it is killed (default 120; --quick 60)' }),
       build: { type: 'boolean', help: 'run `npm run build:ts` first when dist/ is missing or older than src/' },
       out: flags.out(
@@ -148,10 +154,23 @@ function merge(runs: Outcome[]): Outcome {
 // ---------------------------------------------------------------------------------------------
 // Derived figures, columns and ratios
 
-/** Adds derived metrics (c: % of ideal; d: speed-ups) computed from the sequential baseline. */
+/** Adds derived metrics (c: % of ideal; d: speed-ups; f: distance to the floor) computed from the sequential baseline. */
 function derive(caseId: CaseId, r: CaseResult, seq: CaseResult | undefined): void {
   const seqS = seq?.metrics.seq_s?.median;
   if (seqS === undefined) return;
+  if (caseId === 'f') {
+    // Each run against the floor's median: × floor = wall / floor, and the CPU the pool spent
+    // on the same calls against what they took on one thread.
+    const against = (key: string, to: string, base: number | undefined): void => {
+      const m = r.metrics[key];
+      if (!m || base === undefined) return;
+      const samples = m.samples.map((x) => Number((x / base).toFixed(3)));
+      r.metrics[to] = { median: Number(median(samples).toFixed(3)), samples };
+    };
+    against('wall_s', 'x_floor', seq?.metrics.floor_s?.median);
+    against('cpu_s', 'cpu_x_seq', seq?.metrics.cpu_s?.median);
+    return;
+  }
   const per = (key: string, f: (wall: number) => number, digits: number): void => {
     const m = r.metrics[key];
     if (!m) return;
@@ -196,6 +215,7 @@ interface Ratio {
 
 const { rate, secs, pct, times, micros } = fmt;
 const cpuPct = (x: number): string => `${x.toFixed(3)} %`;
+const mb = (x: number): string => `${x.toFixed(1)} MB`;
 
 const COLUMNS: Record<CaseId, Col[]> = {
   a: [
@@ -222,6 +242,13 @@ const COLUMNS: Record<CaseId, Col[]> = {
     { key: 'rt_p99_us', label: 'round trip p99', fmt: micros },
     { key: 'idle_cpu_pct', label: 'idle CPU (% of one core)', fmt: cpuPct },
   ],
+  f: [
+    { key: 'wall_s', label: 'wall (pool start → last result)', fmt: secs },
+    { key: 'x_floor', label: '× floor', fmt: times },
+    { key: 'cpu_s', label: 'CPU (all threads)', fmt: secs },
+    { key: 'cpu_x_seq', label: 'CPU ÷ 1 thread without a pool', fmt: times },
+    { key: 'peak_rss_mb', label: 'peak RSS', fmt: mb },
+  ],
 };
 
 const RATIOS: Record<CaseId, Ratio[]> = {
@@ -243,6 +270,11 @@ const RATIOS: Record<CaseId, Ratio[]> = {
     { label: 'e round trip p99', weftKey: 'rt_p99_us', peerKey: 'rt_p99_us', better: 'lower' },
     { label: 'e idle CPU', weftKey: 'idle_cpu_pct', peerKey: 'idle_cpu_pct', better: 'lower' },
   ],
+  f: [
+    { label: "f poolifier's workload (wall)", weftKey: 'wall_s', peerKey: 'wall_s', better: 'lower' },
+    { label: 'f CPU', weftKey: 'cpu_s', peerKey: 'cpu_s', better: 'lower' },
+    { label: 'f peak RSS', weftKey: 'peak_rss_mb', peerKey: 'peak_rss_mb', better: 'lower' },
+  ],
 };
 
 /** weft's advantage over a peer: > 1 means weft is better (faster, or less CPU), whatever the unit. */
@@ -255,6 +287,7 @@ function libLabel(caseId: CaseId, lib: Lib): string {
   if (caseId === 'd' && lib !== 'weft') return `${lib} (split on main thread; cannot nest)`;
   if (caseId === 'b' && lib !== 'weft') return `${lib} (chunks of ${MAP_CHUNK[lib].toLocaleString('en')})`;
   if (caseId === 'b') return "weft (pool.map('inc', items))";
+  if (caseId === 'f' && lib === 'poolifier') return 'poolifier (enableTasksQueue, as in its benchmark)';
   return lib;
 }
 
@@ -272,7 +305,7 @@ async function main(): Promise<void> {
     // Runs are interleaved: run r of every library (and of the sequential baseline: c, d; in e
     // the idle floor of a process without a pool), each in a fresh child, then run r + 1, with
     // the order rotated every run. A shared machine's drifts then hit every library alike.
-    const who: Who[] = [...(caseId === 'c' || caseId === 'd' || caseId === 'e' ? (['seq'] as const) : []), ...o.libs];
+    const who: Who[] = [...(caseId === 'c' || caseId === 'd' || caseId === 'e' || caseId === 'f' ? (['seq'] as const) : []), ...o.libs];
     const rounds = o.runs ?? p.runs[caseId];
     // A library that failed once gets no more runs.
     const runs = await runInterleaved(
@@ -332,6 +365,7 @@ async function main(): Promise<void> {
       c: 'ideal = sequential time of the same work on the main thread (seq) / 2 threads; % of ideal = ideal / wall; % of 2 bare threads = raw2 / wall, raw2 = the same fib(25) calls split evenly over two bare worker_threads (no pool), what this machine delivers on 2 threads',
       d: 'seq = fib(n) on the main thread; peers cannot nest tasks, so they run the tree split on the main thread into its leaves (fibLeaves) as tasks; weft runs both that and the nested fork-join on currentPool()',
       e: 'round trip: one await of pool task inc(i) at a time, after warm-up; idle CPU: process.cpuUsage() (all threads) over the idle period / wall time, as % of one core; seq = a process without a pool',
+      f: "poolifier's published benchmark (github.com/poolifier/benchmark): factorialTask({ taskSize, taskType: 'CPU_INTENSIVE', test: 'MYBENCH' }) = { factorial: taskSize! as a BigInt, ok: 1 }, every task submitted at once to a pool started in a fresh process (set up as that benchmark does; info.setup), no warm-up; wall_s: from importing the library and constructing the pool to the last result; cpu_s: process.cpuUsage() (all threads) over the same window; peak_rss_mb: process.resourceUsage().maxRSS (since the process started, node and tsx included), MB = 2^20 bytes; start_s, submit_s: the pool's start and the submitting loop, within wall_s; seq = the same calls on the main thread without a pool, floor_s = its CPU / 2 threads; x_floor = wall / floor; cpu_x_seq = cpu / seq's cpu",
       ratios: "weft's advantage over the peer: > 1 means weft is better (more per second, less time, or less CPU)",
     },
     cases: Object.fromEntries(o.cases.map((c) => [c, { title: CASE_TITLES[c], results: results[c] }])),
@@ -354,6 +388,15 @@ async function main(): Promise<void> {
     const runs = o.runs ?? p.runs[caseId];
     console.log(`\n## ${CASE_TITLES[caseId]} (median of ${runs} run${runs === 1 ? '' : 's'})\n`);
     const seq = byLib.seq;
+    if (caseId === 'f') {
+      console.log(
+        isOk(seq)
+          ? `${p.f.tasks.toLocaleString('en')} tasks of factorial(${p.f.taskSize}) as a BigInt, all at once, ${THREADS} threads; ` +
+              `the same calls on the main thread without a pool: CPU ${secs(seq.metrics.cpu_s!.median)} (wall ${secs(seq.metrics.seq_s!.median)}, ` +
+              `peak RSS ${mb(seq.metrics.peak_rss_mb!.median)}, results not kept); floor = that CPU / ${THREADS} = ${secs(seq.metrics.floor_s!.median)}.\n`
+          : `sequential baseline (the floor) failed: ${seq && 'error' in seq ? firstLine(seq.error) : 'not run'}\n`,
+      );
+    }
     if (caseId === 'c' || caseId === 'd') {
       if (isOk(seq)) {
         const s = seq.metrics.seq_s!.median;
@@ -376,6 +419,9 @@ async function main(): Promise<void> {
     if (caseId === 'e') {
       const f = isOk(seq) ? cpuPct(seq.metrics.idle_cpu_pct!.median) : 'error';
       rows.push(['no pool (floor)', '—', '—', f]);
+    }
+    if (caseId === 'f' && isOk(seq)) {
+      rows.push([`floor (1 thread's CPU / ${THREADS})`, secs(seq.metrics.floor_s!.median), times(1), '—', '—', '—']);
     }
     console.log(markdownTable(rows));
     const others = Object.values(byLib).flatMap((r) => (isOk(r) ? (r.machine?.others_pct ?? []) : []));

@@ -40,7 +40,7 @@ export interface CaseError {
   error: string;
 }
 
-export const CASES = ['a', 'b', 'c', 'd', 'e'] as const;
+export const CASES = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
 export type CaseId = (typeof CASES)[number];
 
 export const CASE_TITLES: Record<CaseId, string> = {
@@ -49,6 +49,7 @@ export const CASE_TITLES: Record<CaseId, string> = {
   c: 'c. CPU tasks of k × fib(25), 10 % heavy (k = 20): wall time vs ideal',
   d: 'd. nested fork-join: fib(n) split down to a cutoff',
   e: 'e. idle pool: single-task round trip and idle CPU',
+  f: "f. poolifier's workload: factorial(1000) as BigInt, all tasks at once, whole process against the floor",
 };
 
 export interface Params {
@@ -59,27 +60,41 @@ export interface Params {
   c: { tasks: number; heavyShare: number; heavyK: number; seed: number };
   d: { n: number; cutoff: number; warmupN: number };
   e: { roundTrips: number; warmupRoundTrips: number; idleMs: number };
+  /** Tasks, all submitted at once to a freshly started pool, and the n of factorial(n). */
+  f: { tasks: number; taskSize: number };
 }
 
 export const FULL: Params = {
-  // a, c and e take several seconds per run and library (e idles 5 s per run): 3 runs, which
-  // keeps a full run of all five libraries under about 10 minutes on 2 cores.
-  runs: { a: 3, b: 5, c: 3, d: 5, e: 3 },
+  // a, c, e and f take several seconds per run and library (e idles 5 s per run): 3 runs, which
+  // keeps a full run of all five libraries to about 13 minutes on 2 cores.
+  runs: { a: 3, b: 5, c: 3, d: 5, e: 3, f: 3 },
   a: { tasks: 200_000, window: 1_024, warmupTasks: 5_000 },
   b: { items: 1_000_000, warmupItems: 100_000 },
   c: { tasks: 2_000, heavyShare: 0.1, heavyK: 20, seed: 0x5eed },
   d: { n: 38, cutoff: 25, warmupN: 32 },
   e: { roundTrips: 2_000, warmupRoundTrips: 500, idleMs: 5_000 },
+  // poolifier's published benchmark (github.com/poolifier/benchmark, bench.sh): 100,000
+  // iterations of task type CPU_INTENSIVE with task size 1,000.
+  f: { tasks: 100_000, taskSize: 1_000 },
 };
 
 export const QUICK: Params = {
-  runs: { a: 1, b: 1, c: 1, d: 1, e: 1 },
+  runs: { a: 1, b: 1, c: 1, d: 1, e: 1, f: 1 },
   a: { tasks: 20_000, window: 1_024, warmupTasks: 1_000 },
   b: { items: 100_000, warmupItems: 10_000 },
   c: { tasks: 200, heavyShare: 0.1, heavyK: 20, seed: 0x5eed },
   d: { n: 32, cutoff: 22, warmupN: 28 },
   e: { roundTrips: 500, warmupRoundTrips: 100, idleMs: 1_000 },
+  f: { tasks: 10_000, taskSize: 1_000 },
 };
+
+/**
+ * Case f: the argument of every task, as poolifier's benchmark passes it (the same object to every
+ * call; its `functions/function-to-bench.cjs` reads `taskType` and `taskSize`, `test` is a label).
+ */
+export function factorialTaskData(p: Params['f']): { taskSize: number; taskType: 'CPU_INTENSIVE'; test: string } {
+  return { taskSize: p.taskSize, taskType: 'CPU_INTENSIVE', test: 'MYBENCH' };
+}
 
 /**
  * Case b, peers: items per task when `map` is emulated (none of the four has a chunked map; only

@@ -1,19 +1,20 @@
 /**
  * One case of the pool benchmark for one library, in a process of its own:
  *
- *   node --import=tsx bench/pool/run-case.ts <lib|seq> <a|b|c|d|e> [--quick] [--runs N] [--chunk N]   (--help: the flags)
+ *   node --import=tsx bench/pool/run-case.ts <lib|seq> <a|b|c|d|e|f> [--quick] [--runs N] [--chunk N]   (--help: the flags)
  *
- * `seq` is the sequential baseline on the main thread (cases c, d; e: idle CPU of a process with
- * no pool). The result is one line `@@result <json>` on stdout (a `CaseResult`, or `{ error }`);
- * progress and the libraries' own warnings go to stderr. bench/pool/index.ts spawns this.
+ * `seq` is the sequential baseline on the main thread (cases c, d, f; e: idle CPU of a process
+ * with no pool). The result is one line `@@result <json>` on stdout (a `CaseResult`, or
+ * `{ error }`); progress and the libraries' own warnings go to stderr. bench/pool/index.ts spawns
+ * this. Case f times the pool from its start, so it makes one run per process whatever --runs says.
  */
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LIBS, loadAdapter, root, type Adapter } from './adapters.js';
-import { CASES, FULL, MAP_CHUNK, QUICK, type CaseFigures, type CaseId, type Params } from './params.js';
+import { LIBS, THREADS, loadAdapter, root, type Adapter, type Lib } from './adapters.js';
+import { CASES, FULL, MAP_CHUNK, QUICK, factorialTaskData, type CaseFigures, type CaseId, type Params } from './params.js';
 import {
   RESULT_MARK,
   childMain,
@@ -32,6 +33,12 @@ interface Work {
   fibWork(k: number): number;
   fibLeaves(n: number, cutoff: number): number[];
   FIB_WORK_N: number;
+  factorialTask(data: { taskSize: number }): FactorialResult;
+}
+/** What case f's task returns: poolifier's benchmark returns the BigInt itself. */
+interface FactorialResult {
+  factorial: bigint;
+  ok: number;
 }
 let W: Work;
 
@@ -307,6 +314,79 @@ async function caseE(a: Adapter, p: Params['e'], runs: number): Promise<CaseFigu
   };
 }
 
+const MB = 2 ** 20;
+/** The process's peak resident set so far (getrusage ru_maxrss, KiB on Linux), in MB. */
+const peakRssMb = (): number => (process.resourceUsage().maxRSS * 1024) / MB;
+/** CPU seconds (user + system, every thread of the process) since `c0`. */
+const cpuSince = (c0: NodeJS.CpuUsage): number => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+};
+
+/** factorial(n) computed another way than the task's loop (a product tree), to check case f's results against. */
+function factorialRef(n: number): bigint {
+  const product = (lo: number, hi: number): bigint => {
+    if (lo > hi) return 1n;
+    if (lo === hi) return BigInt(lo);
+    const mid = (lo + hi) >>> 1;
+    return product(lo, mid) * product(mid + 1, hi);
+  };
+  return product(1, n);
+}
+
+/** Case f: every result must be `{ factorial: n!, ok: 1 }` (BigInt equality compares the values). */
+function checkFactorials(results: readonly unknown[], want: bigint, tasks: number): void {
+  check('f/results', results.length, tasks);
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i] as Partial<FactorialResult> | null;
+    if (r?.ok !== 1 || r.factorial !== want) {
+      const got = typeof r?.factorial === 'bigint' ? `a BigInt of ${r.factorial.toString(2).length} bits` : String(r?.factorial);
+      throw new Error(`f: result ${i}: ok ${String(r?.ok)}, factorial ${got} (expected ${want.toString(2).length} bits)`);
+    }
+  }
+}
+
+/**
+ * Case f, poolifier's published benchmark (github.com/poolifier/benchmark: each pool in a fresh
+ * process, 100,000 `factorialTask(data)` submitted at once, `await Promise.all`, exit), timed from
+ * the pool's start: importing the library and constructing the pool (as the benchmark's process
+ * does before its loop), submitting every task and receiving every result. No warm-up: the
+ * benchmark has none in its process. CPU is the whole process's (every thread) over the same
+ * window; peak RSS is the process's since it started (node and tsx included, as for `seq f`).
+ * The results are checked after the clock stops. One run per process.
+ */
+async function caseF(lib: Lib, p: Params['f'], atExit: (fn: () => Promise<unknown>) => void): Promise<CaseFigures> {
+  const data = factorialTaskData(p);
+  const want = factorialRef(p.taskSize);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const a = await loadAdapter(lib, 'poolifier-bench');
+  atExit(() => a.close());
+  const tStarted = performance.now();
+  const calls = new Array<PromiseLike<unknown>>(p.tasks);
+  for (let i = 0; i < p.tasks; i++) calls[i] = a.run('factorialTask', data);
+  const tSubmitted = performance.now();
+  const results = await Promise.all(calls);
+  const wall = (performance.now() - t0) / 1e3;
+  const cpu = cpuSince(c0);
+  const rss = peakRssMb();
+  checkFactorials(results, want, p.tasks);
+  progress(`wall ${wall.toFixed(3)} s, CPU ${cpu.toFixed(3)} s, peak RSS ${rss.toFixed(1)} MB`);
+  return {
+    lib: a.lib,
+    version: a.version,
+    case: 'f',
+    metrics: {
+      wall_s: sampled([wall], 6),
+      cpu_s: sampled([cpu], 6),
+      peak_rss_mb: sampled([rss], 6),
+      start_s: sampled([(tStarted - t0) / 1e3], 6),
+      submit_s: sampled([(tSubmitted - tStarted) / 1e3], 6),
+    },
+    info: { tasks: p.tasks, task_size: p.taskSize, data, setup: a.setup },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The sequential baseline (main thread, no pool)
 
@@ -381,6 +461,38 @@ async function sequential(caseId: CaseId, p: Params, runs: number): Promise<Case
     // The floor: CPU of this same kind of process (node + tsx) idling without any pool.
     return { ...base, metrics: { idle_cpu_pct: sampled(await idleCpu(p.e.idleMs, runs), 3) }, info: { idle_ms_per_run: p.e.idleMs } };
   }
+  if (caseId === 'f') {
+    // The floor: the same calls of the same function on the main thread, one after the other, no
+    // pool and no warm-up (as for the pools). Its CPU time (the process's, as the pools'), divided
+    // by the pools' 2 threads, is the least wall time 2 threads could take. Each result is checked
+    // as it comes and not kept (the pools' caller keeps them: their memory is in the pools' RSS).
+    const data = factorialTaskData(p.f);
+    const want = factorialRef(p.f.taskSize);
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < p.f.tasks; i++) {
+      const r = W.factorialTask(data);
+      if (r.ok !== 1 || r.factorial !== want) throw new Error(`f/seq: call ${i} returned a wrong result`);
+    }
+    const wall = (performance.now() - t0) / 1e3;
+    const cpu = cpuSince(c0);
+    const rss = peakRssMb();
+    progress(`sequential: wall ${wall.toFixed(3)} s, CPU ${cpu.toFixed(3)} s, floor (CPU / ${THREADS}) ${(cpu / THREADS).toFixed(3)} s`);
+    return {
+      ...base,
+      metrics: {
+        seq_s: sampled([wall], 6),
+        cpu_s: sampled([cpu], 6),
+        floor_s: sampled([cpu / THREADS], 6),
+        peak_rss_mb: sampled([rss], 6),
+      },
+      info: {
+        tasks: p.f.tasks,
+        task_size: p.f.taskSize,
+        floor: `process CPU of the ${p.f.tasks} calls on the main thread / ${THREADS} threads`,
+      },
+    };
+  }
   throw new Error(`no sequential baseline for case ${caseId}`);
 }
 
@@ -407,7 +519,10 @@ childMain(
   { lib, case: caseId },
   async (atExit) => {
     W = (await import(pathToFileURL(join(root, 'bench/pool/tasks/work.mjs')).href)) as Work;
+    if (caseId === 'f' && runs !== 1) progress(`case f makes one run per process (the pool's start is timed); --runs ${runs} ignored`);
     if (lib === 'seq') return sequential(caseId, P, runs);
+    // Case f times the pool from its start, so it makes the pool itself.
+    if (caseId === 'f') return caseF(lib, P.f, atExit);
     const adapter = await loadAdapter(lib);
     // Shut the pool down, but never hang on it: the result is already out.
     atExit(() => adapter.close());
@@ -423,6 +538,7 @@ childMain(
       case 'e':
         return caseE(adapter, P.e, runs);
     }
+    throw new Error(`case ${caseId}: not run here`);
   },
   { exitTimeoutMs: 10_000 },
 );

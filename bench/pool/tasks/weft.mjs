@@ -7,7 +7,7 @@
 import * as weft from 'weftjs';
 import { fib } from './work.mjs';
 
-export { inc, incChunk, fibWork, fibSeq } from './work.mjs';
+export { inc, incChunk, fibWork, fibSeq, factorialTask } from './work.mjs';
 
 /**
  * fib(n) as a fork-join tree down to `cutoff`: each call above the cutoff forks fib(n - 1) as a
