@@ -248,6 +248,14 @@ test('bigints of any size and sign', (t) => {
     t.is(tagOf(v), TAG_BIGINT);
     t.is(roundTrip(v), v);
   }
+  // Wide ones of every byte length up to 1 KB (odd and even hex digit counts), and their layout:
+  // sign, length, then the magnitude least significant byte first.
+  const wide = fc.bigInt({ min: -(2n ** 8200n), max: 2n ** 8200n });
+  fc.assert(fc.property(wide, (v) => roundTrip(v) === v));
+  const w = new WireWriter();
+  w.value(-(2n ** 72n) - 0x0102n);
+  const b = w.buffer.subarray(0, w.length);
+  t.deepEqual([...b.subarray(b.length - 16)], [TAG_BIGINT, 1, 10, 0, 0, 0, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0, 1]);
 });
 
 test('typed arrays of every kind, DataView and Buffer: a copy of the bytes, the same kind, their own ArrayBuffer', (t) => {

@@ -3,6 +3,7 @@
  * fixed-width writes, record framing, and the tagged values that need no object walk (numbers,
  * strings, bigints, views). Fields and helpers are protected (`_name`) for the subclass.
  */
+import { Buffer } from 'node:buffer';
 import { types } from 'node:util';
 import { DataCloneError } from '../../errors.js';
 import * as format from './format.js';
@@ -233,6 +234,8 @@ export class ByteWriter {
       this._pos = p + 14;
       return;
     }
+    // The magnitude's hex digits, most significant first, decoded by Buffer's native hex writer
+    // straight into place, then put least significant first by the native in-place reverse.
     const hex = m.toString(16);
     const n = (hex.length + 1) >> 1;
     if (this._pos + 6 + n > this._cap) this._grow(6 + n);
@@ -241,11 +244,9 @@ export class ByteWriter {
     u8[p] = TAG_BIGINT;
     u8[p + 1] = negative ? 1 : 0;
     this._dv.setUint32(p + 2, n, true);
-    // Byte i (least significant first) is hex digits [len - 2i - 2, len - 2i).
-    for (let i = 0; i < n; i++) {
-      const end = hex.length - 2 * i;
-      u8[p + 6 + i] = parseInt(hex.slice(Math.max(0, end - 2), end), 16);
-    }
+    const out = Buffer.from(u8.buffer, u8.byteOffset + p + 6, n);
+    out.write(hex.length & 1 ? `0${hex}` : hex, 0, n, 'hex');
+    out.reverse();
     this._pos = p + 6 + n;
   }
 

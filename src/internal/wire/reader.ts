@@ -3,6 +3,7 @@
  * WeftError WEFT_INVALID_ARG: lengths and counts are checked against the bytes left before
  * anything is allocated, nesting is limited to MAX_DEPTH, and the version byte must be this one.
  */
+import { Buffer } from 'node:buffer';
 import { BUILTIN_ERROR_NAMES, ERROR_CLASSES, WEFT_ERROR_CLASSES, classFor } from './error-classes.js';
 import * as format from './format.js';
 import * as strings from './strings.js';
@@ -526,9 +527,10 @@ export class WireReader {
     if (n === 8) {
       m = this.#dv.getBigUint64(p, true);
     } else {
-      let hex = '';
-      for (let i = n - 1; i >= 0; i--) hex += this.#u8[p + i]!.toString(16).padStart(2, '0');
-      m = n === 0 ? 0n : BigInt(`0x${hex}`);
+      // Most significant byte first (a reversed copy), to hex by Buffer's native encoder, parsed
+      // by BigInt: linear, and native at every step.
+      const be = this.#u8.slice(p, p + n).reverse();
+      m = n === 0 ? 0n : BigInt(`0x${Buffer.from(be.buffer, be.byteOffset, n).toString('hex')}`);
     }
     return negative ? -m : m;
   }
