@@ -16,6 +16,9 @@
  * (submitted tasks finish). Instances passed in (`pool: existingPool`, `actors: existingSystem`)
  * belong to the caller and are left running, unless `closeOnExit: true`.
  *
+ * The module also exports `fastifyPiscina` (also named `piscina`): fastify-piscina's plugin,
+ * backed by `weftjs/piscina` (see piscina.ts).
+ *
  * fastify is an optional peer dependency of weft: this module only imports its types.
  */
 import type { FastifyInstance, FastifyPluginAsync, RegisterOptions } from 'fastify';
@@ -165,3 +168,6 @@ const plugin: FastifyPluginAsync<WeftPluginOptions> = async (fastify: FastifyIns
 /** The Fastify plugin (`app.register(weftPlugin, options)`); also the module's default export. */
 export const weftPlugin = fp(plugin, { fastify: '5.x', name: 'weft' });
 export default weftPlugin;
+
+// fastify-piscina's plugin on weft (`fastify.piscina`, `fastify.runTask`): see piscina.ts.
+export { fastifyPiscina, fastifyPiscina as piscina, type FastifyPiscinaOptions } from './piscina.js';
