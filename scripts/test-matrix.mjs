@@ -21,6 +21,7 @@ export const SHARED_SPECS = [
   '__test__/actor/actor.spec.ts', // actors
   '__test__/fastify/fastify.spec.ts', // weftjs/fastify
   '__test__/metrics/metrics.spec.ts', // weftjs/metrics
+  '__test__/piscina/piscina.spec.ts', // weftjs/piscina
   '__test__/package/typescript.spec.ts', // TypeScript task modules
 ];
 

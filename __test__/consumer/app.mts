@@ -21,8 +21,21 @@ import {
   type TaskName,
   type TransferListItem,
 } from 'weftjs';
-import weftPlugin, { weftPlugin as namedPlugin, type WeftDecoration, type WeftPluginOptions } from 'weftjs/fastify';
+import weftPlugin, {
+  fastifyPiscina,
+  weftPlugin as namedPlugin,
+  type FastifyPiscinaOptions,
+  type WeftDecoration,
+  type WeftPluginOptions,
+} from 'weftjs/fastify';
 import { registerWeftMetrics, type WeftMetrics } from 'weftjs/metrics';
+import Piscina, {
+  Piscina as NamedPiscina,
+  isWorkerThread as inPiscinaWorker,
+  move as piscinaMove,
+  type PiscinaHistogramSummary,
+  type PiscinaOptions,
+} from 'weftjs/piscina';
 import type * as tasks from './tasks.js';
 
 // @ts-expect-error: only the subpaths in package.json "exports" are public
@@ -149,4 +162,34 @@ export async function useFastifyAndMetrics(): Promise<string> {
     if (err instanceof WeftError) return err.message;
   }
   return names.join(',');
+}
+
+export async function usePiscina(): Promise<number> {
+  // The default export is the class (not the module object) in every resolution mode.
+  const SamePiscina: typeof NamedPiscina = Piscina;
+  const options: PiscinaOptions = { filename: join(process.cwd(), 'tasks.js'), name: 'fib', maxThreads: 2, maxQueue: 'auto' };
+  const piscina = new SamePiscina<number, number>(options);
+  const n: number = await piscina.run(20);
+  assertNotAny(n);
+  // @ts-expect-error: this pool's tasks take a number
+  await piscina.run('twenty');
+  // @ts-expect-error: taskQueue is refused (weft's scheduler is the queue)
+  void new Piscina({ taskQueue: [] });
+  // @ts-expect-error: maxQueue is a number or 'auto'
+  void new Piscina({ maxQueue: 'unbounded' });
+  const buffer = piscinaMove(new ArrayBuffer(8));
+  const length: number = await piscina.run(0, { name: 'byteLength', transferList: [buffer], signal: AbortSignal.timeout(1000) });
+  piscina.on('drain', () => {});
+  const summary: PiscinaHistogramSummary = piscina.histogram.runTime;
+  const p99: number = summary.p99 + piscina.waitTime.p99_9 + piscina.utilization + piscina.queueSize;
+  await piscina.close({ force: true });
+
+  const app = fastify();
+  const pluginOptions: FastifyPiscinaOptions = { filename: join(process.cwd(), 'tasks.js'), name: 'fib' };
+  await app.register(fastifyPiscina, pluginOptions);
+  const viaRoute: number = await app.runTask(10);
+  const pool: Piscina = app.piscina;
+  void pool;
+  await app.close();
+  return n + length + p99 + viaRoute + (inPiscinaWorker ? 1 : 0);
 }
