@@ -166,7 +166,7 @@ export async function useFastifyAndMetrics(): Promise<string> {
 
 export async function usePiscina(): Promise<number> {
   // The default export is the class (not the module object) in every resolution mode.
-  const SamePiscina: typeof NamedPiscina = Piscina;
+  const SamePiscina: typeof NamedPiscina = NamedPiscina === Piscina ? Piscina : NamedPiscina;
   const options: PiscinaOptions = { filename: join(process.cwd(), 'tasks.js'), name: 'fib', maxThreads: 2, maxQueue: 'auto' };
   const piscina = new SamePiscina<number, number>(options);
   const n: number = await piscina.run(20);
