@@ -883,6 +883,7 @@ module.exports.POOL_MAIN_ORIGIN = nativeBinding.POOL_MAIN_ORIGIN
 module.exports.POOL_MAX_SLOTS = nativeBinding.POOL_MAX_SLOTS
 module.exports.POOL_MAX_TASK_NAMES = nativeBinding.POOL_MAX_TASK_NAMES
 module.exports.POOL_MAX_UNCHECKED_TASK_NAMES = nativeBinding.POOL_MAX_UNCHECKED_TASK_NAMES
+module.exports.POOL_TAKE_CAPPED = nativeBinding.POOL_TAKE_CAPPED
 module.exports.POOL_TASK_PAYLOAD_AT = nativeBinding.POOL_TASK_PAYLOAD_AT
 module.exports.STACK_SCRATCH_HEADER = nativeBinding.STACK_SCRATCH_HEADER
 module.exports.usableCpus = nativeBinding.usableCpus

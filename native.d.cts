@@ -99,7 +99,8 @@ export declare class NativePool {
   /**
    * Takes work for the worker in `slot`: a Buffer of take records, `null` when idle, an empty
    * Buffer when the pool is closed and drained. `waitMs < 0` registers for an event-loop
-   * wake instead of parking. Blocks the calling (worker) thread for at most `waitMs`.
+   * wake instead of parking (`POOL_TAKE_CAPPED`: the worker is at its concurrency cap, see
+   * `Wait::Capped`). Blocks the calling (worker) thread for at most `waitMs`.
    */
   take(slot: number, max: number, waitMs: number): Buffer | null
   /** Tasks the worker in `slot` was handed but will not start (pairs of u32 origin, u32 id). */
@@ -374,6 +375,12 @@ export declare const POOL_MAX_SLOTS: number
 export declare const POOL_MAX_TASK_NAMES: number
 
 export declare const POOL_MAX_UNCHECKED_TASK_NAMES: number
+
+/**
+ * `take`'s `waitMs` for a worker at its `concurrentTasksPerWorker` cap (weft-core `Wait::Capped`):
+ * only tasks forked by running tasks, then a wake-up for mail only. Other negatives: event loop.
+ */
+export declare const POOL_TAKE_CAPPED: number
 
 /** Where a task take record's payload (u16 name id first) starts in the record's body. */
 export declare const POOL_TASK_PAYLOAD_AT: number

@@ -220,7 +220,7 @@ test('new Pool with an unknown option throws WEFT_INVALID_ARG naming it and the 
   const err = t.throws(() => new Pool({ module: TASKS, colour: 'blue' } as never), { code: 'WEFT_INVALID_ARG' });
   t.regex(
     err.message,
-    /unknown option "colour" \(valid options: module, threads, maxThreads, minThreads, maxQueue, idleTimeout, resourceLimits, name, env, argv, execArgv, workerData, trackUnmanagedFds\)/,
+    /unknown option "colour" \(valid options: module, threads, maxThreads, minThreads, maxQueue, idleTimeout, resourceLimits, name, env, argv, execArgv, workerData, trackUnmanagedFds, concurrentTasksPerWorker\)/,
   );
 });
 

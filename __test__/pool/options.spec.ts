@@ -3,6 +3,7 @@
 // (workerCreate, workerDestroy, error, needsDrain, drain), drained(), and the fuller stats.
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import { Pool, isWorkerThread, move, workerData, type PoolOptions } from '../../src/index.js';
 
@@ -213,4 +214,78 @@ test('a task module whose default export is a promise of a function (async set-u
   });
   t.teardown(() => pool.destroy());
   t.is(await pool.run('default', 20), 21 + 100);
+});
+
+test('concurrentTasksPerWorker: one async task per worker by default; the option allows that many at once, never more', async (t) => {
+  const one = makePool(t, { threads: 1 });
+  const byDefault = await Promise.all(Array.from({ length: 4 }, () => one.run('overlap', 30)));
+  t.deepEqual(
+    byDefault.map((r) => r.max),
+    [1, 1, 1, 1],
+  );
+  const three = makePool(t, { threads: 1, concurrentTasksPerWorker: 3 });
+  const capped = await Promise.all(Array.from({ length: 9 }, () => three.run('overlap', 30)));
+  t.is(Math.max(...capped.map((r) => r.max)), 3, 'three at once, not more');
+  t.is(three.stats().completed, 9);
+});
+
+test('concurrentTasksPerWorker: a worker at its cap leaves queued tasks to the others', async (t) => {
+  const pool = makePool(t, { threads: 2 });
+  await Promise.all([pool.run('spin', 1), pool.run('spin', 1)]);
+  const long = pool.run('overlap', 400);
+  await sleep(50);
+  const t0 = Date.now();
+  const quick = await Promise.all(Array.from({ length: 6 }, () => pool.run('spin', 5)));
+  const quickMs = Date.now() - t0;
+  const { threadId: longThread } = await long;
+  t.true(
+    quick.every((id) => id !== longThread),
+    'the quick tasks ran on the other worker',
+  );
+  t.true(quickMs < 300, `the quick tasks did not wait for the long one (${quickMs} ms)`);
+});
+
+test('concurrentTasksPerWorker: tasks forked by running tasks are not held by the cap (fork-join cannot deadlock)', async (t) => {
+  // 1 + 3 + 9 + 27 tasks, each awaiting its children, on one worker that may run one queued task.
+  const one = makePool(t, { threads: 1 });
+  t.is(await one.run('forkTree', 3, 3), 40);
+  const two = makePool(t, { threads: 2, concurrentTasksPerWorker: 1 });
+  const roots = await Promise.all(Array.from({ length: 4 }, () => two.run('forkTree', 2, 4)));
+  t.deepEqual(roots, [21, 21, 21, 21]);
+  t.is(two.stats().running, 0);
+  t.is(two.stats().queued, 0);
+});
+
+test('concurrentTasksPerWorker: bad values are WEFT_INVALID_ARG', (t) => {
+  for (const bad of [0, -1, 1.5, 1025, Number.NaN, '2', null]) {
+    const err = t.throws(() => new Pool({ module: TASKS, threads: 1, concurrentTasksPerWorker: bad as never }), {
+      code: 'WEFT_INVALID_ARG',
+    });
+    t.regex(err.message, /concurrentTasksPerWorker must be an integer from 1 to 1024/);
+  }
+});
+
+test('runWith({ module }): a task of another module, loaded by each worker on first use; names checked there', async (t) => {
+  // Untyped (any task name): the names come from another module.
+  const pool = new Pool({ module: TASKS, threads: 2 });
+  t.teardown(() => pool.destroy());
+  const OTHER = join(__dirname, '..', 'fixtures/pool-other-tasks.mjs');
+  const doubled = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.runWith({ module: OTHER }, 'double', i)));
+  t.deepEqual(
+    doubled,
+    Array.from({ length: 20 }, (_, i) => 2 * i),
+  );
+  t.is(await pool.runWith({ module: pathToFileURL(OTHER) }, 'later', 'x'), 'later x');
+  // The pool's own module is unchanged, and its task list does not show the other module's.
+  t.is(await pool.run('env', 'WEFT_NOT_SET'), null);
+  t.false(pool.tasks.includes('double'));
+  t.false(pool.tasks.some((n) => n.includes('weft:')));
+  const unknown = await t.throwsAsync(pool.runWith({ module: OTHER }, 'triple'), { code: 'WEFT_INVALID_ARG' });
+  t.regex(unknown.message, /no export named "triple".*pool-other-tasks\.mjs.*double, later/);
+  const missing = await t.throwsAsync(pool.runWith({ module: join(__dirname, 'no-such-module.mjs') }, 'double'), {
+    code: 'WEFT_INVALID_ARG',
+  });
+  t.regex(missing.message, /no-such-module/);
+  await t.throwsAsync(pool.runWith({ module: 42 as never }, 'double'), { code: 'WEFT_INVALID_ARG' });
+  t.is(pool.stats().failed, 1, 'only the unknown name reached a worker');
 });

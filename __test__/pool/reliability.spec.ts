@@ -25,9 +25,12 @@ const TASKS = join(__dirname, '..', 'fixtures/reliability-tasks.mjs');
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A pool for one test, stopped when the test ends whatever happens. */
+/**
+ * A pool for one test, stopped when the test ends whatever happens. Its workers run any number of
+ * async tasks at once: these tests hold a task open (gated) while others run on the same worker.
+ */
 function makePool(t: ExecutionContext, options: Partial<PoolOptions> = {}): Pool<Tasks> {
-  const pool = new Pool<Tasks>({ module: TASKS, ...options });
+  const pool = new Pool<Tasks>({ module: TASKS, concurrentTasksPerWorker: 1024, ...options });
   t.teardown(async () => {
     await Promise.race([pool.close(), sleep(2000)]);
     await pool.destroy();

@@ -19,6 +19,7 @@ const PAIRS: Record<string, [Record<string, unknown>, string]> = {
   POOL_KIND_ABORT: [pool, 'KIND_ABORT'],
   POOL_KIND_SIGNAL: [pool, 'KIND_SIGNAL'],
   POOL_TASK_PAYLOAD_AT: [pool, 'TASK_PAYLOAD_AT'],
+  POOL_TAKE_CAPPED: [pool, 'TAKE_CAPPED'],
   POOL_FLAG_FAILED: [pool, 'FLAG_FAILED'],
   POOL_FLAG_LOCAL: [pool, 'FLAG_LOCAL'],
   ACTOR_ENV_TELL: [actor, 'ENV_TELL'],

@@ -36,7 +36,12 @@ export interface ResolvedPoolOptions {
   worker: Pick<WorkerOptions, 'env' | 'argv' | 'execArgv' | 'resourceLimits' | 'trackUnmanagedFds'>;
   /** The user's `workerData` (`undefined` when not given). */
   workerData: unknown;
+  /** Async tasks one worker runs at once (`concurrentTasksPerWorker`). */
+  concurrency: number;
 }
+
+/** The most `concurrentTasksPerWorker`. */
+export const MAX_CONCURRENT_TASKS_PER_WORKER = 1024;
 
 function isCount(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
@@ -104,7 +109,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
 }
 
 function resolve(options: PoolOptions): ResolvedPoolOptions {
-  const { maxQueue, idleTimeout, name, trackUnmanagedFds } = options;
+  const { maxQueue, idleTimeout, name, trackUnmanagedFds, concurrentTasksPerWorker } = options;
   const { minThreads, maxThreads, initialThreads } = threadCounts(options);
   if (maxQueue !== undefined && (!Number.isInteger(maxQueue) || maxQueue < 1)) {
     throw new InvalidArgumentError(`maxQueue must be a positive integer, got ${describe(maxQueue)}`);
@@ -117,6 +122,11 @@ function resolve(options: PoolOptions): ResolvedPoolOptions {
   }
   if (trackUnmanagedFds !== undefined && typeof trackUnmanagedFds !== 'boolean') {
     throw new InvalidArgumentError(`trackUnmanagedFds must be a boolean, got ${describe(trackUnmanagedFds)}`);
+  }
+  if (concurrentTasksPerWorker !== undefined && !isCount(concurrentTasksPerWorker, 1, MAX_CONCURRENT_TASKS_PER_WORKER)) {
+    throw new InvalidArgumentError(
+      `concurrentTasksPerWorker must be an integer from 1 to ${MAX_CONCURRENT_TASKS_PER_WORKER}, got ${describe(concurrentTasksPerWorker)}`,
+    );
   }
   const argv = checkStrings('argv', options.argv);
   const execArgv = checkStrings('execArgv', options.execArgv);
@@ -138,6 +148,7 @@ function resolve(options: PoolOptions): ResolvedPoolOptions {
     name,
     worker,
     workerData: checkWorkerData(options.workerData),
+    concurrency: concurrentTasksPerWorker ?? 1,
   };
 }
 

@@ -17,6 +17,7 @@ import {
   MAIN_ORIGIN,
   PROGRESS_STARTED,
   WORKER_INIT_KIND,
+  userExports,
   type WorkerInit,
   newProgress,
   workerExitError,
@@ -215,7 +216,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
 
   /** The function exports of the task module (known once a worker has loaded it). */
   get tasks(): readonly string[] {
-    if (this.#exports.length === 0) this.#exports = this.#native.exports();
+    if (this.#exports.length === 0) this.#exports = userExports(this.#native.exports());
     return this.#exports;
   }
 
@@ -260,6 +261,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
       threads: this.#threads,
       // The first minThreads slots stay however long they idle.
       idleTimeout: index < this.#options.minThreads ? 0 : this.#options.idleTimeout,
+      concurrency: this.#options.concurrency,
       progress,
       port: port2,
       kind: WORKER_INIT_KIND,

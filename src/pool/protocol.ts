@@ -20,6 +20,8 @@ import { native } from '../native.js';
 export const MAIN_ORIGIN = native.POOL_MAIN_ORIGIN;
 
 export const KIND_TASK = native.POOL_KIND_TASK;
+/** `take`'s wait for a worker at its `concurrentTasksPerWorker` cap: forked tasks and mail only. */
+export const TAKE_CAPPED = native.POOL_TAKE_CAPPED;
 export const KIND_COMPLETION = native.POOL_KIND_COMPLETION;
 export const KIND_ABORT = native.POOL_KIND_ABORT;
 /** A wake-up for a worker extension (the actor hosts): u32 system id, u32 process token. */
@@ -55,6 +57,8 @@ export interface WorkerInit {
   threads: number;
   /** Exit after this many idle milliseconds (0: never). */
   idleTimeout: number;
+  /** Async tasks from the queue it runs at once (`concurrentTasksPerWorker`); forked tasks are not counted against it. */
+  concurrency: number;
   /** The progress words (`newProgress`), shared with the main thread. */
   progress: SharedArrayBuffer;
   /** The worker's side of the port that carries arguments with a transfer list (and `move()` results back). */
@@ -117,7 +121,20 @@ export interface TaskModuleLabel {
 const LISTED_EXPORTS = 40;
 
 /** `WEFT_INVALID_ARG` for a task name the module does not export, with the nearest one. */
-export function unknownTaskError(label: TaskModuleLabel, name: string, exports: readonly string[]): InvalidArgumentError {
+/**
+ * The reserved task name of a call into another module (`runWith({ module })`): its arguments are
+ * the module's file URL, tsx's entry and the TypeScript probe (see module.ts; `null` when not
+ * needed), the task name, then the call's own. Every worker registers it with its exports.
+ */
+export const MODULE_CALL = '\0weft:module-call';
+
+/** The task module's exports as the user knows them (without {@link MODULE_CALL}). */
+export function userExports(exports: readonly string[]): string[] {
+  return exports.filter((n) => n !== MODULE_CALL);
+}
+
+export function unknownTaskError(label: TaskModuleLabel, name: string, given: readonly string[]): InvalidArgumentError {
+  const exports = userExports(given);
   const near = nearestName(name, exports);
   const listed =
     exports.length === 0

@@ -5,7 +5,8 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, checkOptions } from '../internal/options.js';
 import type { Submitter } from './submitter.js';
-import { TASK_MAP } from './protocol.js';
+import { MODULE_CALL, TASK_MAP } from './protocol.js';
+import { resolveTaskModule, type TaskModuleLocation } from './module.js';
 import {
   MAP_OPTIONS,
   type MapOptions,
@@ -61,6 +62,24 @@ export function mapArityError(fn: (...args: never[]) => unknown, spread: boolean
   );
 }
 
+/** Modules named in `runWith({ module })`, found once each (the most recent few hundred kept). */
+const otherModules = new Map<string, TaskModuleLocation>();
+const MAX_OTHER_MODULES = 256;
+
+function otherModule(module: string | URL): TaskModuleLocation {
+  if (typeof module !== 'string' && !(module instanceof URL)) {
+    throw new InvalidArgumentError(`runWith options: module must be a path, a file URL or a URL string, got ${describe(module)}`);
+  }
+  const key = typeof module === 'string' ? module : module.href;
+  let location = otherModules.get(key);
+  if (location === undefined) {
+    location = resolveTaskModule(module);
+    if (otherModules.size >= MAX_OTHER_MODULES) otherModules.clear();
+    otherModules.set(key, location);
+  }
+  return location;
+}
+
 export abstract class TaskRunner<M = TaskModule> {
   protected abstract get submitter(): Submitter;
   protected abstract get threads(): number;
@@ -78,6 +97,18 @@ export abstract class TaskRunner<M = TaskModule> {
       opts = checkOptions(options as RunOptions | undefined, RUN_OPTION_SET, 'runWith options');
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (opts.module !== undefined) {
+      // Another module: the reserved task that loads it on the worker and calls `name` there.
+      let location: TaskModuleLocation;
+      try {
+        location = otherModule(opts.module);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      const { module: _, ...rest } = opts;
+      const call = [location.url, location.tsx ?? null, location.probe ?? null, name, ...args];
+      return this.submitter.submit(MODULE_CALL, call, rest) as Promise<TaskResult<M, K>>;
     }
     return this.submitter.submit(name, args, opts) as Promise<TaskResult<M, K>>;
   }

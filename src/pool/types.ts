@@ -94,6 +94,13 @@ export interface PoolOptions {
   workerData?: unknown;
   /** Close the files and sockets a worker opened (`fs.open`...) when it exits. Node's default: true. */
   trackUnmanagedFds?: boolean;
+  /**
+   * Async tasks one worker runs at once (1 to 1024; default 1): a worker whose tasks are all
+   * awaiting something takes no new task from the queue until one settles. Tasks forked by running
+   * tasks (fork-join, `currentPool()`) are not limited by it, so a parent awaiting its children
+   * never waits for a free place.
+   */
+  concurrentTasksPerWorker?: number;
 }
 
 /** Options of one call (`pool.runWith`). */
@@ -104,9 +111,14 @@ export interface RunOptions {
   terminateOnAbort?: boolean;
   /** ArrayBuffers (and MessagePorts) to move to the worker instead of copying them. */
   transfer?: readonly TransferListItem[];
+  /**
+   * Another task module for this call (path, file URL or URL string, found as the pool's own
+   * `module` is): the workers load it on first use and keep it. The task name is looked up there.
+   */
+  module?: string | URL;
 }
 
-export interface MapOptions extends Omit<RunOptions, 'transfer' | 'terminateOnAbort'> {
+export interface MapOptions extends Omit<RunOptions, 'transfer' | 'terminateOnAbort' | 'module'> {
   /** Items per task; default: chosen so each thread gets several chunks. */
   chunkSize?: number;
   /**
@@ -137,8 +149,9 @@ export const POOL_OPTIONS = optionNames<PoolOptions>()([
   'execArgv',
   'workerData',
   'trackUnmanagedFds',
+  'concurrentTasksPerWorker',
 ]);
-export const RUN_OPTIONS = optionNames<RunOptions>()(['signal', 'terminateOnAbort', 'transfer']);
+export const RUN_OPTIONS = optionNames<RunOptions>()(['signal', 'terminateOnAbort', 'transfer', 'module']);
 export const MAP_OPTIONS = optionNames<MapOptions>()(['chunkSize', 'signal', 'spread']);
 
 /** A summary of a distribution of durations, in milliseconds (HdrHistogram, two significant digits). */

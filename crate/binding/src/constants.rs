@@ -12,6 +12,8 @@ use weft_core::actor::{self, envelope, notice};
 use weft_core::pool::{self, frame};
 use weft_core::Delivery;
 
+use crate::pool::TAKE_CAPPED;
+
 /// The origin of tasks submitted by the main thread.
 #[napi]
 pub const POOL_MAIN_ORIGIN: u32 = frame::MAIN;
@@ -32,6 +34,10 @@ pub const POOL_KIND_COMPLETION: u32 = frame::KIND_COMPLETION as u32;
 pub const POOL_KIND_ABORT: u32 = frame::KIND_ABORT as u32;
 #[napi]
 pub const POOL_KIND_SIGNAL: u32 = frame::KIND_SIGNAL as u32;
+/// `take`'s `waitMs` for a worker at its `concurrentTasksPerWorker` cap (weft-core `Wait::Capped`):
+/// only tasks forked by running tasks, then a wake-up for mail only. Other negatives: event loop.
+#[napi]
+pub const POOL_TAKE_CAPPED: i32 = TAKE_CAPPED;
 /// Where a task take record's payload (u16 name id first) starts in the record's body.
 #[napi]
 pub const POOL_TASK_PAYLOAD_AT: u32 = frame::TASK_PAYLOAD_AT as u32;

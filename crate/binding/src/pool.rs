@@ -12,6 +12,9 @@ use weft_core::registry::{process_token, Registered};
 
 use crate::errors::{guard, WeftStatus};
 
+/// `take`'s `waitMs` for [`Wait::Capped`] (exported as `POOL_TAKE_CAPPED`).
+pub const TAKE_CAPPED: i32 = -2;
+
 /// A wake-up call into a JavaScript thread's event loop. Weak: it never keeps a thread alive by
 /// itself (the TypeScript layer holds the pool's keep-alive while tasks are pending).
 type Wake = ThreadsafeFunction<(), (), (), Status, false, true>;
@@ -190,7 +193,8 @@ impl NativePool {
 
     /// Takes work for the worker in `slot`: a Buffer of take records, `null` when idle, an empty
     /// Buffer when the pool is closed and drained. `waitMs < 0` registers for an event-loop
-    /// wake instead of parking. Blocks the calling (worker) thread for at most `waitMs`.
+    /// wake instead of parking (`POOL_TAKE_CAPPED`: the worker is at its concurrency cap, see
+    /// `Wait::Capped`). Blocks the calling (worker) thread for at most `waitMs`.
     #[napi(ts_return_type = "Buffer | null")]
     pub fn take(
         &self,
@@ -199,7 +203,9 @@ impl NativePool {
         wait_ms: i32,
     ) -> napi::Result<Option<Buffer>, WeftStatus> {
         guard(|| {
-            let wait = if wait_ms < 0 {
+            let wait = if wait_ms == TAKE_CAPPED {
+                Wait::Capped
+            } else if wait_ms < 0 {
                 Wait::EventLoop
             } else {
                 Wait::Park(Duration::from_millis(wait_ms as u64))

@@ -31,6 +31,7 @@ import {
   now,
   writeError,
   TASK_PAYLOAD_AT,
+  TAKE_CAPPED,
 } from '../protocol.js';
 import { isMoved, movedParts, unwrapMoved } from '../move.js';
 import { MAP_SPREAD } from '../runner.js';
@@ -69,6 +70,10 @@ export class WorkerLoop {
 
   /** Async tasks started here and not yet settled. */
   #inFlight = 0;
+  /** Those of them that came from the queue (the main thread's): what `concurrentTasksPerWorker` caps. */
+  #queuedInFlight = 0;
+  /** Whether the last task from the queue was async: then takes ask for no more than the cap leaves. */
+  #lastQueuedAsync = false;
   #pumping = false;
   #pumpScheduled = false;
   #lastWork = now();
@@ -125,7 +130,7 @@ export class WorkerLoop {
       return;
     }
     this.#tasks = tasks;
-    this.#pool.setExports(names);
+    this.#pool.setExports(tasks.registered);
     this.#origin = this.#pool.attachWorker(this.#slot, this.#schedule);
     // Results already computed must not be lost if the worker is ended by process.exit() in a
     // task or by an uncaught error: report them on the way out.
@@ -251,9 +256,11 @@ export class WorkerLoop {
       return;
     }
     aborts.current = undefined;
+    if (taskOrigin === MAIN_ORIGIN) this.#lastQueuedAsync = isThenable(result);
     if (isThenable(result)) {
       this.#pacing.learn(nameId, now() - t0);
       this.#inFlight++;
+      if (taskOrigin === MAIN_ORIGIN) this.#queuedInFlight++;
       result.then(
         (v) => this.#settleAsync(taskOrigin, id, key, true, v, t0, local),
         (e: unknown) => this.#settleAsync(taskOrigin, id, key, false, e, t0, local),
@@ -268,6 +275,7 @@ export class WorkerLoop {
 
   #settleAsync(taskOrigin: number, id: number, key: number, ok: boolean, value: unknown, t0: number, local: boolean): void {
     this.#inFlight--;
+    if (taskOrigin === MAIN_ORIGIN) this.#queuedInFlight--;
     this.#aborts.done(key);
     this.#finish(taskOrigin, id, ok, value, now() - t0, local);
     this.#schedulePump();
@@ -317,7 +325,11 @@ export class WorkerLoop {
             this.#flushCompletions();
           }
           this.#runTask(r, end);
-          if (!handedBack && now() - start > GIVE_BACK_MS) handedBack = this.#giveBackRest(buf, end) > 0;
+          // At the cap (concurrentTasksPerWorker), or the batch has run long: the rest goes back
+          // to be stolen (what this worker's own tasks forked, it takes again while capped).
+          if (this.#queuedInFlight >= this.#init.concurrency || now() - start > GIVE_BACK_MS) {
+            handedBack = this.#giveBackRest(buf, end) > 0;
+          }
           // Long batches report what is done so far instead of holding it to the end.
           if (this.#outCount > 0 && now() - this.#lastFlush > FLUSH_MS) this.#flushCompletions();
         }
@@ -388,10 +400,14 @@ export class WorkerLoop {
         // What extensions' continuations wrote since the last batch (actor messages) goes out first.
         for (const e of this.#extensions) e.beforeTake();
         const park = this.#inFlight === 0 && submitter.pending === 0 && !this.#wantsEventLoop();
+        // At the cap, take only what running tasks forked (and be woken for mail only).
+        const room = init.concurrency - this.#queuedInFlight;
+        const batch = this.#lastQueuedAsync ? Math.max(1, Math.min(room, this.#pacing.batchSize())) : this.#pacing.batchSize();
         // Async work of an extension may wait for another worker (its answer comes through take,
         // fastest when parked here, after the spin) or for timers and I/O (which need the event
         // loop): park, but only briefly, then give the loop a turn.
-        const buf = pool.take(this.#slot, this.#pacing.batchSize(), park ? (this.#extensionsBusy() ? BUSY_PARK_MS : PARK_MS) : -1);
+        const wait = park ? (this.#extensionsBusy() ? BUSY_PARK_MS : PARK_MS) : room <= 0 ? TAKE_CAPPED : -1;
+        const buf = pool.take(this.#slot, batch, wait);
         if (buf === null) {
           // Parked long enough (give the event loop a turn) or registered for a wake-up.
           if (park) {

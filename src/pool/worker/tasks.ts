@@ -9,7 +9,7 @@ import { type InvalidArgumentError, WeftError } from '../../errors.js';
 import { isThenable } from '../../internal/promise.js';
 import { ensureTypeScriptLoader } from '../module.js';
 import type { NativePool } from '../native-pool.js';
-import { type TaskModuleLabel, type WorkerInit, unknownTaskError } from '../protocol.js';
+import { MODULE_CALL, type TaskModuleLabel, type WorkerInit, unknownTaskError } from '../protocol.js';
 import { mapArityError } from '../runner.js';
 
 export type TaskFn = (...args: unknown[]) => unknown;
@@ -21,7 +21,7 @@ export interface LoadedModule {
 }
 
 /** Imports the task module (with a TypeScript loader first where it needs one). */
-export async function loadTaskModule(init: WorkerInit): Promise<LoadedModule> {
+export async function loadTaskModule(init: Pick<WorkerInit, 'module' | 'tsx' | 'tsxProbe'>): Promise<LoadedModule> {
   const url = init.module.startsWith('file:') ? init.module : pathToFileURL(init.module).href;
   await ensureTypeScriptLoader({ url, tsx: init.tsx, probe: init.tsxProbe });
   let mod = (await import(url)) as Record<string, unknown>;
@@ -43,6 +43,8 @@ export class TaskTable {
   readonly #label: TaskModuleLabel;
   readonly #module: LoadedModule;
   readonly #fns: Array<TaskFn | undefined> = [];
+  /** Modules called through `runWith({ module })`, by file URL: loaded, or loading. */
+  readonly #others = new Map<string, LoadedModule | Promise<LoadedModule>>();
 
   constructor(pool: NativePool, label: TaskModuleLabel, module: LoadedModule) {
     this.#pool = pool;
@@ -50,11 +52,53 @@ export class TaskTable {
     this.#module = module;
   }
 
+  /** The names to register with the scheduler: the module's tasks and the reserved {@link MODULE_CALL}. */
+  get registered(): string[] {
+    return [...this.#module.names, MODULE_CALL];
+  }
+
+  /**
+   * The reserved task: calls task `name` of the module at `url`, loading it first if this worker
+   * has not yet (then the call is async); a module that failed to load is tried again next time.
+   */
+  readonly #moduleCall = (url: unknown, tsx: unknown, probe: unknown, name: unknown, ...args: unknown[]): unknown => {
+    const call = (m: LoadedModule): unknown => {
+      const fn = m.exports[name as string];
+      if (typeof fn !== 'function') throw unknownTaskError({ pool: this.#label.pool, module: url as string }, name as string, m.names);
+      return (fn as TaskFn)(...args);
+    };
+    const known = this.#others.get(url as string);
+    if (known !== undefined && !isThenable(known)) return call(known);
+    let loading = known;
+    if (loading === undefined) {
+      loading = loadTaskModule({
+        module: url as string,
+        ...(typeof tsx === 'string' ? { tsx } : {}),
+        ...(typeof probe === 'string' ? { tsxProbe: probe } : {}),
+      }).then(
+        (m) => {
+          this.#others.set(url as string, m);
+          return m;
+        },
+        (err: unknown) => {
+          this.#others.delete(url as string);
+          throw err;
+        },
+      );
+      this.#others.set(url as string, loading);
+    }
+    return loading.then(call);
+  };
+
   /** The task function of a name id, or the error for a name the module does not export. */
   fnFor(nameId: number): TaskFn | InvalidArgumentError {
     const fn = this.#fns[nameId];
     if (fn !== undefined) return fn;
     const name = this.#pool.nameOf(nameId) ?? `#${nameId}`;
+    if (name === MODULE_CALL) {
+      this.#fns[nameId] = this.#moduleCall;
+      return this.#moduleCall;
+    }
     const value = this.#module.exports[name];
     if (typeof value !== 'function') return unknownTaskError(this.#label, name, this.#module.names);
     this.#fns[nameId] = value as TaskFn;

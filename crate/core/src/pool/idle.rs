@@ -27,6 +27,10 @@ const PARKED: u8 = 1;
 const LOOP_WAIT: u8 = 2;
 /// Spinning before it parks: looking for work, so it counts as available (for fair shares).
 const SPINNING: u8 = 3;
+/// Waiting in its event loop with as many async tasks running as it may (a concurrency cap): woken
+/// for its mail (completions of the tasks its own tasks forked) only, never picked for new work,
+/// and not counted as available.
+const CAPPED: u8 = 4;
 
 /// One worker slot's side of the handshake.
 struct Sleeper {
@@ -109,7 +113,7 @@ impl Idle {
     pub fn available(&self) -> usize {
         self.workers
             .iter()
-            .filter(|w| w.state.load(Ordering::Relaxed) != RUNNING)
+            .filter(|w| !matches!(w.state.load(Ordering::Relaxed), RUNNING | CAPPED))
             .count()
     }
 
@@ -130,6 +134,12 @@ impl Idle {
         match wait {
             Wait::EventLoop => {
                 if self.register(k, LOOP_WAIT, &look) {
+                    return Idled::LookAgain;
+                }
+                Idled::Return
+            }
+            Wait::Capped => {
+                if self.register_capped(k, &look) {
                     return Idled::LookAgain;
                 }
                 Idled::Return
@@ -223,6 +233,21 @@ impl Idle {
         false
     }
 
+    /// Like [`register`](Self::register) in state `CAPPED`, but without listing the worker as a
+    /// sleeper: `wake_one` never picks it for new work; `wake_if_waiting` (its mail, a fork)
+    /// still wakes it. Returns true if `look` found something: the worker is running again.
+    fn register_capped(&self, k: usize, look: impl Fn(Ordering) -> bool) -> bool {
+        let w = &self.workers[k];
+        w.state.store(CAPPED, Ordering::SeqCst);
+        // Pairs with the fence in `wake_if_waiting`, as in `register`.
+        fence(Ordering::SeqCst);
+        if look(Ordering::SeqCst) {
+            w.state.store(RUNNING, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
     /// Parks the worker until it is woken, the pool closes (`stop`) or `limit` passes. Returns
     /// whether it was woken.
     fn park(&self, k: usize, limit: Duration, stop: impl Fn() -> bool) -> bool {
@@ -249,7 +274,8 @@ impl Idle {
         while let Some(k) = self.sleepers.pop() {
             let w = &self.workers[k];
             w.listed.store(false, Ordering::Release);
-            if w.state.load(Ordering::Acquire) != RUNNING {
+            // A capped worker (listed from an earlier wait) would take nothing new: skip it.
+            if !matches!(w.state.load(Ordering::Acquire), RUNNING | CAPPED) {
                 self.wake(k);
                 return;
             }
@@ -272,7 +298,7 @@ impl Idle {
     pub fn wake(&self, k: usize) {
         let w = &self.workers[k];
         match w.state.load(Ordering::Acquire) {
-            LOOP_WAIT => {
+            LOOP_WAIT | CAPPED => {
                 if let Some(waker) = lock(&w.waker).as_ref() {
                     waker();
                 }

@@ -77,6 +77,11 @@ pub enum Wait {
     EventLoop,
     /// Park the thread (after a short spin) for at most this long.
     Park(Duration),
+    /// The worker runs as many async tasks as it may (`concurrentTasksPerWorker`): take only
+    /// tasks forked by running tasks (the deques), never new ones (the injector, the pinned
+    /// inbox; a main-thread task found in a deque moves to the injector for another worker).
+    /// Nothing found: return at once, registered to be woken in the event loop for mail only.
+    Capped,
 }
 
 /// What `take` found.

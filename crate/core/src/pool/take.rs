@@ -5,10 +5,10 @@
 
 use std::time::Instant;
 
-use crossbeam_deque::Steal;
+use crossbeam_deque::{Steal, Worker};
 
 use super::idle::Idled;
-use super::{frame, key, Outstanding, Pool, Slot, Taken, Wait};
+use super::{frame, key, Outstanding, Pool, Slot, Taken, Task, Wait, MAIN};
 use crate::error::Result;
 use crate::sync::atomic::Ordering;
 use crate::sync::lock;
@@ -23,7 +23,8 @@ impl Pool {
         loop {
             self.idle.running(slot);
             let mail = self.collect_mail(s, out);
-            let got = self.find_work(slot, s, max, out);
+            let capped = wait == Wait::Capped;
+            let got = self.find_work(slot, s, max, capped, out);
             if got > 0 || mail {
                 // More work than this worker took: wake the next sleeper for it (a large batch
                 // fans out worker by worker).
@@ -36,12 +37,70 @@ impl Pool {
                 return Ok(Taken::Closed);
             }
             let look = |mail_order| {
+                if capped {
+                    // Only forks and mail: the injector and the inbox are not for it now.
+                    return self.slots.iter().any(|s| !s.stealer.is_empty())
+                        || s.has_mail.load(mail_order);
+                }
                 self.has_visible_work() || !s.inbox.is_empty() || s.has_mail.load(mail_order)
             };
             let stop = || self.closed.load(Ordering::Acquire);
             match self.idle.wait(slot, wait, &mut spun, look, stop) {
                 Idled::LookAgain => {}
                 Idled::Return => return Ok(Taken::Idle),
+            }
+        }
+    }
+
+    /// A capped worker's search ([`Wait::Capped`]): its own deque, then the others', keeping the
+    /// forked tasks (into `taken`, with whether they were stolen) and setting main-thread ones
+    /// aside (`deferred`). Pinned tasks wait in the inbox until the worker is below its cap.
+    fn take_forked(
+        &self,
+        slot: usize,
+        local: &Worker<Task>,
+        max: usize,
+        taken: &mut Vec<(Task, bool)>,
+        deferred: &mut Vec<Task>,
+    ) {
+        let keep =
+            |t: Task, stolen: bool, taken: &mut Vec<(Task, bool)>, deferred: &mut Vec<Task>| {
+                if t.origin == MAIN {
+                    deferred.push(t);
+                } else {
+                    taken.push((t, stolen));
+                }
+            };
+        while taken.len() < max {
+            match local.pop() {
+                Some(t) => keep(t, false, taken, deferred),
+                None => break,
+            }
+        }
+        if !taken.is_empty() {
+            return;
+        }
+        let n = self.slots.len();
+        for i in 1..n {
+            let victim = &self.slots[(slot + i) % n];
+            loop {
+                match victim
+                    .stealer
+                    .steal_batch_with_limit_and_pop(local, max.min(32))
+                {
+                    Steal::Success(t) => {
+                        keep(t, true, taken, deferred);
+                        while let Some(t) = local.pop() {
+                            keep(t, true, taken, deferred);
+                        }
+                        break;
+                    }
+                    Steal::Empty => break,
+                    Steal::Retry => continue,
+                }
+            }
+            if !taken.is_empty() {
+                return;
             }
         }
     }
@@ -66,7 +125,15 @@ impl Pool {
         any
     }
 
-    fn find_work(&self, slot: usize, s: &Slot, max: usize, out: &mut Vec<u8>) -> usize {
+    /// `capped`: see [`Wait::Capped`].
+    fn find_work(
+        &self,
+        slot: usize,
+        s: &Slot,
+        max: usize,
+        capped: bool,
+        out: &mut Vec<u8>,
+    ) -> usize {
         // While other workers are idle, claim only a fair share of what is queued: tasks handed
         // to this worker's JavaScript side can no longer be stolen.
         let waiting = self.queued.load(Ordering::Relaxed);
@@ -77,9 +144,14 @@ impl Pool {
             max
         };
         let mut taken = Vec::new();
+        // Capped: main-thread tasks met in a deque, for the injector (they stay queued).
+        let mut deferred = Vec::new();
         {
             let local = lock(&s.local);
-            while taken.len() < max {
+            if capped {
+                self.take_forked(slot, &local, max, &mut taken, &mut deferred);
+            }
+            while !capped && taken.len() < max {
                 if let Some(t) = local.pop() {
                     taken.push((t, false));
                 } else if let Some(t) = s.inbox.pop() {
@@ -90,7 +162,7 @@ impl Pool {
             }
             // The injector hands out about half of what it holds per steal; keep stealing until
             // the batch is full (its size already adapts to how long tasks take).
-            while taken.len() < max {
+            while !capped && taken.len() < max {
                 let want = max - taken.len();
                 match self
                     .injector
@@ -109,7 +181,7 @@ impl Pool {
                     Steal::Retry => continue,
                 }
             }
-            if taken.is_empty() {
+            if taken.is_empty() && !capped {
                 // Steal from the other workers, starting after our own slot.
                 let n = self.slots.len();
                 'victims: for i in 1..n {
@@ -135,6 +207,12 @@ impl Pool {
                     }
                 }
             }
+        }
+        if !deferred.is_empty() {
+            for t in deferred {
+                self.injector.push(t);
+            }
+            self.idle.wake_one();
         }
         if taken.is_empty() {
             return 0;
