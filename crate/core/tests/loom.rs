@@ -271,6 +271,53 @@ fn pool_event_loop_waiter_is_woken() {
     });
 }
 
+/// A worker at its `concurrentTasksPerWorker` cap waits with `Wait::Capped`: registered for its
+/// mail (a completion of a task it forked) without being listed as a sleeper. Mail posted with
+/// `wake_if_waiting` runs its waker unless the worker saw the mail itself.
+#[test]
+fn pool_capped_waiter_is_woken_for_mail() {
+    model_wakes(|| {
+        let idle = Arc::new(Idle::new(1));
+        let woken = Arc::new(AtomicBool::new(false));
+        let k = woken.clone();
+        idle.attach(0, Box::new(move || k.store(true, Release)));
+        let mail = Arc::new(AtomicBool::new(false));
+        let (i2, m2) = (idle.clone(), mail.clone());
+        let worker = thread::spawn(move || {
+            worker_loop(&i2, 0, Wait::Capped, || m2.load(Acquire), |o| m2.load(o))
+        });
+        mail.store(true, SeqCst);
+        idle.wake_if_waiting(0);
+        worker.join().unwrap() || woken.load(Acquire)
+    });
+}
+
+/// New work never goes to a capped worker: with worker 0 capped and worker 1 idle in its event
+/// loop, a submit's `wake_one` wakes worker 1 (or worker 1 saw the work), whatever worker 0 does.
+#[test]
+fn pool_submit_wakes_a_waiting_worker_not_a_capped_one() {
+    model_wakes(|| {
+        let idle = Arc::new(Idle::new(2));
+        idle.attach(0, Box::new(|| {}));
+        let woken1 = Arc::new(AtomicBool::new(false));
+        let k = woken1.clone();
+        idle.attach(1, Box::new(move || k.store(true, Release)));
+        let work = Arc::new(AtomicUsize::new(0));
+        let (i0, i1, w1) = (idle.clone(), idle.clone(), work.clone());
+        // Worker 0 is capped: it looks for forked tasks and mail only (none come).
+        let capped = thread::spawn(move || worker_loop(&i0, 0, Wait::Capped, || false, |_| false));
+        let waiting = thread::spawn(move || {
+            let look = || w1.load(Acquire) > 0;
+            worker_loop(&i1, 1, Wait::EventLoop, look, |_| look())
+        });
+        work.store(1, Release);
+        idle.wake_one();
+        let took = waiting.join().unwrap();
+        let _ = capped.join().unwrap();
+        took || woken1.load(Acquire)
+    });
+}
+
 /// Fan-out: two tasks submitted at once while worker 0 is idle. The submit wakes one sleeper (or
 /// none, while a worker spins); a worker that takes a task and sees more wakes the next
 /// (`Pool::take`). Here the submitting thread then works as worker 1 itself (two threads keep the

@@ -758,3 +758,117 @@ fn a_cancelled_task_that_comes_back_unstarted_is_dropped() {
     assert_eq!(take_all(&pool, 0), vec![handed[1]]);
     assert_eq!(pool.queued(), 0);
 }
+
+/// A waker that counts its calls.
+fn counting_waker() -> (Arc<AtomicUsize>, Box<dyn Fn() + Send + Sync>) {
+    let n = Arc::new(AtomicUsize::new(0));
+    let m = n.clone();
+    (
+        n,
+        Box::new(move || {
+            m.fetch_add(1, Ordering::SeqCst);
+        }),
+    )
+}
+
+#[test]
+fn a_capped_worker_takes_only_forked_tasks_and_is_woken_for_mail_only() {
+    let pool = Pool::new(2, None).unwrap();
+    let (woken0, waker0) = counting_waker();
+    let (woken1, waker1) = counting_waker();
+    let origin0 = pool.attach_worker(0, waker0).unwrap();
+    pool.attach_worker(1, waker1).unwrap();
+    // Worker 0 was handed four main-thread tasks, started one and gave three back (its deque).
+    let handed = submit_and_hand_out_four(&pool, 4);
+    pool.give_back(0, &id_list(MAIN, &handed[1..])).unwrap();
+    // Its running task forks two children.
+    let mut buf = Vec::new();
+    for id in [100u32, 101] {
+        submit_record(&mut buf, id, -1, b"child");
+    }
+    pool.submit(origin0, &buf).unwrap();
+    // At its cap it takes the children only; the main-thread tasks go to the injector.
+    let mut out = Vec::new();
+    assert_eq!(
+        pool.take(0, 8, Wait::Capped, &mut out).unwrap(),
+        Taken::Work
+    );
+    let got: Vec<(u32, u32)> = parse_take(&out).iter().map(|r| (r.origin, r.id)).collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got
+        .iter()
+        .all(|&(origin, id)| origin == origin0 && id >= 100));
+    // Nothing forked is left: it waits (capped), and new work does not wake it but worker 1.
+    out.clear();
+    assert_eq!(
+        pool.take(1, 8, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Work
+    );
+    let first: Vec<u32> = parse_take(&out).iter().map(|r| r.id).collect();
+    assert_eq!(
+        first.len(),
+        3,
+        "worker 1 found the tasks worker 0 set aside: {first:?}"
+    );
+    out.clear();
+    assert_eq!(
+        pool.take(1, 8, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Idle
+    );
+    out.clear();
+    assert_eq!(
+        pool.take(0, 8, Wait::Capped, &mut out).unwrap(),
+        Taken::Idle
+    );
+    let before0 = woken0.load(Ordering::SeqCst);
+    let before1 = woken1.load(Ordering::SeqCst);
+    let mut buf = Vec::new();
+    submit_record(&mut buf, 50, -1, b"new");
+    pool.submit(MAIN, &buf).unwrap();
+    assert_eq!(
+        woken0.load(Ordering::SeqCst),
+        before0,
+        "the capped worker is not woken for new work"
+    );
+    assert_eq!(
+        woken1.load(Ordering::SeqCst),
+        before1 + 1,
+        "the waiting one is"
+    );
+    // Worker 1 takes the new task and a child worker 0 forks meanwhile; completing the child is
+    // mail for worker 0, which wakes it though it is capped.
+    let mut buf = Vec::new();
+    submit_record(&mut buf, 102, -1, b"child");
+    pool.submit(origin0, &buf).unwrap();
+    out.clear();
+    assert_eq!(
+        pool.take(1, 8, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Work
+    );
+    assert_eq!(parse_take(&out)[0].id, 50, "the queue first");
+    out.clear();
+    assert_eq!(
+        pool.take(1, 8, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Work
+    );
+    let recs = parse_take(&out);
+    let child = recs
+        .iter()
+        .find(|r| r.origin == origin0)
+        .expect("then it steals the child");
+    let mut done = Vec::new();
+    complete_record(&mut done, origin0, child.id, b"ok");
+    pool.complete(1, &done).unwrap();
+    assert!(
+        woken0.load(Ordering::SeqCst) > before0,
+        "mail wakes a capped worker"
+    );
+    out.clear();
+    assert_eq!(
+        pool.take(0, 8, Wait::Capped, &mut out).unwrap(),
+        Taken::Work
+    );
+    assert!(parse_take(&out)
+        .iter()
+        .any(|r| r.kind == KIND_COMPLETION && r.id == 102));
+}
