@@ -160,6 +160,16 @@ test('needsDrain and drain follow the pending tasks against the capacity; draine
   await pool.run('sleep', 1);
   t.deepEqual(events, ['drain']);
   await pool.drained(); // nothing pending: at once
+  // The capacity is maxThreads × concurrentTasksPerWorker: 2 × 3 = 6 pending tasks.
+  // (The pending count is taken as the submitted tasks are flushed, in a microtask.)
+  const wide = makePool(t, { threads: 2, concurrentTasksPerWorker: 3 });
+  const five = Array.from({ length: 5 }, () => wide.run('sleep', 50));
+  await Promise.resolve();
+  t.false(wide.needsDrain, '5 of 6');
+  const sixth = wide.run('sleep', 50);
+  await Promise.resolve();
+  t.true(wide.needsDrain, '6 of 6');
+  await Promise.all([...five, sixth]);
 });
 
 test("'error': a failure outside any task is reported to listeners, and the worker is replaced", async (t) => {

@@ -7,7 +7,7 @@
  * - `error` (error): a worker failed outside any task (an uncaught error or an exit while idle);
  *   the tasks it was running reject on their own, and the pool replaces it. Emitted only when
  *   someone listens (an unhandled `'error'` event would end the process);
- * - `needsDrain`: the tasks pending reached the pool's capacity (`maxThreads` tasks): more wait;
+ * - `needsDrain`: the tasks pending reached the pool's capacity (`maxThreads` × `concurrentTasksPerWorker` tasks): more wait;
  * - `drain`: they fell below it again, and again when the last pending task settles (the pool is
  *   idle). A producer that stops on `needsDrain` resumes on `drain`.
  */

@@ -144,7 +144,7 @@ export class Pool<M = TaskModule> extends TaskRunner<M> {
     this.module = this.#location.url;
     this.#options = options;
     this.#threads = threads;
-    this.#events = new PoolEvents(threads);
+    this.#events = new PoolEvents(threads * this.#options.concurrency);
     this.name = options.name ?? `weft-pool-${++poolCount}`;
     try {
       this.#native = new NativePoolClass(threads, maxQueue ?? 0);
