@@ -109,7 +109,7 @@ pub(crate) fn spin_for(_budget: Duration, look: impl Fn() -> bool) -> bool {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicBool;
+    use crate::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
     use std::sync::Arc;
 
     #[test]
@@ -156,10 +156,10 @@ mod tests {
         let f2 = flag.clone();
         let t = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(2));
-            f2.store(true, std::sync::atomic::Ordering::Release);
+            f2.store(true, AtomicOrdering::Release);
         });
         assert!(spin_for(Duration::from_secs(5), || flag
-            .load(std::sync::atomic::Ordering::Acquire)));
+            .load(AtomicOrdering::Acquire)));
         t.join().unwrap();
         let start = Instant::now();
         assert!(!spin_for(Duration::from_millis(1), || false));

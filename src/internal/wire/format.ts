@@ -47,7 +47,7 @@ export const TAG_ARRAY_BUFFER = 23;
 export const TAG_GRAPH = 24;
 
 /**
- * The key under which a `move()` marker (src/pool/move.ts) holds its value: written in a value, a
+ * The key under which a `move()` marker (the Pool's, which defines the marker) holds its value: written in a value, a
  * marker is its value (copied; only a whole task argument or result is transferred). Registered,
  * so that another copy of weft recognizes it.
  */
