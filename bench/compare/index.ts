@@ -10,6 +10,8 @@
  * tree's own:
  *
  *   pool:a   <tree>/bench/pool/run-case.ts weft a --runs 1    200,000 tiny tasks, all at once and 1,024 in flight (tasks/s)
+ *   pool:b   <tree>/bench/pool/run-case.ts weft b --runs 1    pool.map over 1,000,000 tiny items (items/s)
+ *   pool:d   <tree>/bench/pool/run-case.ts weft d --runs 1    fib(38) fork-join: nested on currentPool() and split on the main thread (s)
  *   pool:e   <tree>/bench/pool/run-case.ts weft e --runs 1    single-task round trip p50 (and p99), idle CPU over 5 s
  *   actor:a  <tree>/bench/actor/run-case.ts weft a            1,000,000 tells main → actor on a worker (msgs/s)
  *   actor:b  <tree>/bench/actor/run-case.ts weft b            asks main ↔ worker: p50/p99 one at a time, asks/s with 64 in flight
@@ -53,13 +55,13 @@ import {
 /** The house rule: paired median ratio new/old >= this. */
 const THRESHOLD = 0.95;
 
-const CASE_IDS = ['pool:a', 'pool:e', 'actor:a', 'actor:b', 'actor:c', 'actor:d', 'stack'] as const;
+const CASE_IDS = ['pool:a', 'pool:b', 'pool:d', 'pool:e', 'actor:a', 'actor:b', 'actor:c', 'actor:d', 'stack'] as const;
 type CaseName = (typeof CASE_IDS)[number];
 type Side = 'before' | 'after';
 const SIDES: readonly Side[] = ['before', 'after'];
 
 const USAGE =
-  'npm run bench:compare -- --before <dir> [--after <dir>] [--rounds N] [--cases pool:a,pool:e,actor:a,actor:b,actor:c,actor:d,stack]';
+  'npm run bench:compare -- --before <dir> [--after <dir>] [--rounds N] [--cases pool:a,pool:b,pool:d,pool:e,actor:a,actor:b,actor:c,actor:d,stack]';
 
 const { values: o } = parseBenchArgs({
   usage: USAGE,
@@ -118,6 +120,23 @@ const CASE_DEFS: Record<CaseName, CaseDef> = {
     figures: [
       { keys: ['all_tasks_per_s'], label: 'all at once, tasks/s', better: 'higher', fmt: rate },
       { keys: ['window_tasks_per_s'], label: '1,024 in flight, tasks/s', better: 'higher', fmt: rate },
+    ],
+  },
+  'pool:b': {
+    title: 'pool b: pool.map over 1,000,000 tiny items (items/s)',
+    script: (t) => join(t, 'bench/pool/run-case.ts'),
+    args: () => ['weft', 'b', '--runs', '1'],
+    needs: ['bench/pool/run-case.ts', 'dist/index.js'],
+    figures: [{ keys: ['items_per_s'], label: 'map items/s', better: 'higher', fmt: rate }],
+  },
+  'pool:d': {
+    title: 'pool d: fib(38) fork-join down to fib(25) (s)',
+    script: (t) => join(t, 'bench/pool/run-case.ts'),
+    args: () => ['weft', 'd', '--runs', '1'],
+    needs: ['bench/pool/run-case.ts', 'dist/index.js'],
+    figures: [
+      { keys: ['nested_s'], label: 'nested on currentPool(), wall', better: 'lower', fmt: fmt.secs },
+      { keys: ['split_s'], label: 'split on the main thread, wall', better: 'lower', fmt: fmt.secs },
     ],
   },
   'pool:e': {
