@@ -11,6 +11,8 @@ interface Round {
   waited: number;
   seen: number;
   rss: number;
+  floodMs: number;
+  holdMs: number;
 }
 type Report = Record<'reject' | 'drop-newest' | 'drop-oldest' | 'wait', Round[]> & {
   unawaitedPending: number;
@@ -39,7 +41,11 @@ test('a flood against a held actor: mailbox bytes within capacity for every poli
           break;
         case 'drop-newest':
         case 'drop-oldest':
-          t.true(round.seen <= N / 10 && round.seen >= CAPACITY, what); // the surplus became dead letters
+          t.true(round.seen >= CAPACITY && round.seen < N, what); // some of the surplus was dropped
+          // A flood that met a held actor throughout: nearly all of the surplus became dead
+          // letters. (Under heavy load the flood can outlast the hold; then the actor drained
+          // part of it, and only the bound above holds.)
+          if (round.floodMs < round.holdMs) t.true(round.seen <= N / 10, what);
           break;
         case 'wait':
           t.is(round.seen, N, what); // nothing lost: the sender waited

@@ -436,8 +436,15 @@ function checkSubmitOptions(opts: SubmitOptions): {
   return { signal, transfer: transfer as readonly TransferListItem[] | undefined, terminateOnAbort: terminate === true };
 }
 
-/** What postMessage threw for a task's arguments, as a weft error. */
+/**
+ * What postMessage threw for a task's arguments, as a weft error. A transfer list with something
+ * that cannot be transferred is `WEFT_INVALID_ARG` on every Node: Node 20 and 22 throw a TypeError
+ * `ERR_INVALID_TRANSFER_OBJECT`, Node 24 a DataCloneError "Found invalid value in transferList".
+ */
 function cloneError(err: unknown): unknown {
+  if (err instanceof Error && err.name === 'DataCloneError' && !(err instanceof WeftError) && /transferList/.test(err.message)) {
+    return new InvalidArgumentError(`transfer: ${err.message}`, { cause: err });
+  }
   if (err instanceof Error && err.name === 'DataCloneError' && !(err instanceof WeftError)) {
     return new DataCloneError(err.message, { cause: err });
   }

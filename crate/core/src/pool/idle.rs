@@ -293,6 +293,16 @@ impl Idle {
         }
     }
 
+    /// After tasks were pushed onto the deque of the worker in slot `k`: wakes it if it waits
+    /// capped (`wake_one` never picks a capped worker, and these are tasks it may take).
+    pub fn wake_if_capped(&self, k: usize) {
+        // Pairs with the fence in `register_capped`, as in `wake_if_waiting`.
+        fence(Ordering::SeqCst);
+        if self.workers[k].state.load(Ordering::SeqCst) == CAPPED {
+            self.wake(k);
+        }
+    }
+
     /// Wakes the worker in slot `k` however it waits (a spare wake-up is harmless: it looks for
     /// work and waits again).
     pub fn wake(&self, k: usize) {

@@ -309,10 +309,18 @@ impl Pool {
                 }
             }
         }
-        if let Some(slot) = own_slot.and_then(|s| self.slots.get(s)) {
-            let local = lock(&slot.local);
-            for t in to_local {
-                local.push(t);
+        if let Some((k, slot)) = own_slot.and_then(|k| self.slots.get(k).map(|s| (k, s))) {
+            let forked = !to_local.is_empty();
+            {
+                let local = lock(&slot.local);
+                for t in to_local {
+                    local.push(t);
+                }
+            }
+            // A worker at its concurrency cap is never picked by `wake_one`: forks its own
+            // tasks made outside its take (in an await's continuation) must wake it themselves.
+            if forked {
+                self.idle.wake_if_capped(k);
             }
         }
         // A pinned task can run only on its own worker: wake that one.
