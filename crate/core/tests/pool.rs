@@ -842,7 +842,11 @@ fn a_capped_worker_takes_only_forked_tasks_and_is_woken_for_mail_only() {
     pool.submit(origin0, &buf).unwrap();
     // A fork made while it waits capped (an await's continuation) wakes it: it may take that.
     let after_fork = woken0.load(Ordering::SeqCst);
-    assert_eq!(after_fork, before0 + 1, "its own fork wakes a capped worker");
+    assert_eq!(
+        after_fork,
+        before0 + 1,
+        "its own fork wakes a capped worker"
+    );
     out.clear();
     assert_eq!(
         pool.take(1, 8, Wait::EventLoop, &mut out).unwrap(),
