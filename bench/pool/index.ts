@@ -25,7 +25,7 @@
  *      split on the main thread into its leaf tasks (weft runs that too). Speed-up over
  *      sequential fib(38) on the main thread.
  *   e. idle pool: single-task round trip (p50/p99 over 2,000 sequential awaits per run, after
- *      500 warm-up calls) and the process's CPU (process.cpuUsage, all threads) over 5 s of idling
+ *      500 warm-up calls; and once more after 8,000 further calls, "steady") and the process's CPU (process.cpuUsage, all threads) over 5 s of idling
  *      after that, as % of one core. A process without a pool gives the floor.
  *   f. poolifier's workload (its published benchmark against other pools): 100,000 tasks of
  *      factorial(1000) as a BigInt, returning `{ factorial, ok: 1 }`, all submitted at once to a
@@ -240,6 +240,8 @@ const COLUMNS: Record<CaseId, Col[]> = {
   e: [
     { key: 'rt_p50_us', label: 'round trip p50', fmt: micros },
     { key: 'rt_p99_us', label: 'round trip p99', fmt: micros },
+    { key: 'rt_steady_p50_us', label: 'steady p50', fmt: micros },
+    { key: 'rt_steady_p99_us', label: 'steady p99', fmt: micros },
     { key: 'idle_cpu_pct', label: 'idle CPU (% of one core)', fmt: cpuPct },
   ],
   f: [
@@ -268,6 +270,8 @@ const RATIOS: Record<CaseId, Ratio[]> = {
   e: [
     { label: 'e round trip p50', weftKey: 'rt_p50_us', peerKey: 'rt_p50_us', better: 'lower' },
     { label: 'e round trip p99', weftKey: 'rt_p99_us', peerKey: 'rt_p99_us', better: 'lower' },
+    { label: 'e steady p50', weftKey: 'rt_steady_p50_us', peerKey: 'rt_steady_p50_us', better: 'lower' },
+    { label: 'e steady p99', weftKey: 'rt_steady_p99_us', peerKey: 'rt_steady_p99_us', better: 'lower' },
     { label: 'e idle CPU', weftKey: 'idle_cpu_pct', peerKey: 'idle_cpu_pct', better: 'lower' },
   ],
   f: [
@@ -364,7 +368,7 @@ async function main(): Promise<void> {
       b: "items/s over the whole map, result checked (in order); weft: pool.map('inc', items)",
       c: 'ideal = sequential time of the same work on the main thread (seq) / 2 threads; % of ideal = ideal / wall; % of 2 bare threads = raw2 / wall, raw2 = the same fib(25) calls split evenly over two bare worker_threads (no pool), what this machine delivers on 2 threads',
       d: 'seq = fib(n) on the main thread; peers cannot nest tasks, so they run the tree split on the main thread into its leaves (fibLeaves) as tasks; weft runs both that and the nested fork-join on currentPool()',
-      e: 'round trip: one await of pool task inc(i) at a time, after warm-up; idle CPU: process.cpuUsage() (all threads) over the idle period / wall time, as % of one core; seq = a process without a pool',
+      e: 'round trip: one await of pool task inc(i) at a time, after warm-up (rt_: 500 calls; rt_steady_: 8,000 more, once per process); idle CPU: process.cpuUsage() (all threads) over the idle period / wall time, as % of one core; seq = a process without a pool',
       f: "poolifier's published benchmark (github.com/poolifier/benchmark): factorialTask({ taskSize, taskType: 'CPU_INTENSIVE', test: 'MYBENCH' }) = { factorial: taskSize! as a BigInt, ok: 1 }, every task submitted at once to a pool started in a fresh process (set up as that benchmark does; info.setup), no warm-up; wall_s: from importing the library and constructing the pool to the last result; cpu_s: process.cpuUsage() (all threads) over the same window; peak_rss_mb: process.resourceUsage().maxRSS (since the process started, node and tsx included), MB = 2^20 bytes; start_s, submit_s: the pool's start and the submitting loop, within wall_s; seq = the same calls on the main thread without a pool, floor_s = its CPU / 2 threads; x_floor = wall / floor; cpu_x_seq = cpu / seq's cpu",
       ratios: "weft's advantage over the peer: > 1 means weft is better (more per second, less time, or less CPU)",
     },
@@ -418,7 +422,7 @@ async function main(): Promise<void> {
     }
     if (caseId === 'e') {
       const f = isOk(seq) ? cpuPct(seq.metrics.idle_cpu_pct!.median) : 'error';
-      rows.push(['no pool (floor)', '—', '—', f]);
+      rows.push(['no pool (floor)', '—', '—', '—', '—', f]);
     }
     if (caseId === 'f' && isOk(seq)) {
       rows.push([`floor (1 thread's CPU / ${THREADS})`, secs(seq.metrics.floor_s!.median), times(1), '—', '—', '—']);

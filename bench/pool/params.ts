@@ -59,7 +59,8 @@ export interface Params {
   b: { items: number; warmupItems: number };
   c: { tasks: number; heavyShare: number; heavyK: number; seed: number };
   d: { n: number; cutoff: number; warmupN: number };
-  e: { roundTrips: number; warmupRoundTrips: number; idleMs: number };
+  /** steadyWarmup: further round trips before the steady-state measure (the JIT's warm-up done). */
+  e: { roundTrips: number; warmupRoundTrips: number; steadyWarmup: number; idleMs: number };
   /** Tasks, all submitted at once to a freshly started pool, and the n of factorial(n). */
   f: { tasks: number; taskSize: number };
 }
@@ -72,7 +73,7 @@ export const FULL: Params = {
   b: { items: 1_000_000, warmupItems: 100_000 },
   c: { tasks: 2_000, heavyShare: 0.1, heavyK: 20, seed: 0x5eed },
   d: { n: 38, cutoff: 25, warmupN: 32 },
-  e: { roundTrips: 2_000, warmupRoundTrips: 500, idleMs: 5_000 },
+  e: { roundTrips: 2_000, warmupRoundTrips: 500, steadyWarmup: 8_000, idleMs: 5_000 },
   // poolifier's published benchmark (github.com/poolifier/benchmark, bench.sh): 100,000
   // iterations of task type CPU_INTENSIVE with task size 1,000.
   f: { tasks: 100_000, taskSize: 1_000 },
@@ -84,7 +85,7 @@ export const QUICK: Params = {
   b: { items: 100_000, warmupItems: 10_000 },
   c: { tasks: 200, heavyShare: 0.1, heavyK: 20, seed: 0x5eed },
   d: { n: 32, cutoff: 22, warmupN: 28 },
-  e: { roundTrips: 500, warmupRoundTrips: 100, idleMs: 1_000 },
+  e: { roundTrips: 500, warmupRoundTrips: 100, steadyWarmup: 1_000, idleMs: 1_000 },
   f: { tasks: 10_000, taskSize: 1_000 },
 };
 

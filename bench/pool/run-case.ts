@@ -289,28 +289,44 @@ async function idleCpu(ms: number, runs: number): Promise<number[]> {
 
 async function caseE(a: Adapter, p: Params['e'], runs: number): Promise<CaseFigures> {
   for (let i = 0; i < p.warmupRoundTrips; i++) check('e', (await a.run('inc', i)) as number, i + 1);
-  const p50: number[] = [];
-  const p99: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const lat = new Array<number>(p.roundTrips);
-    for (let i = 0; i < p.roundTrips; i++) {
+  /** p50 and p99 (µs) of `n` sequential round trips. */
+  const measure = async (n: number): Promise<[number, number]> => {
+    const lat = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
       const t0 = performance.now();
       const v = await a.run('inc', i);
       lat[i] = (performance.now() - t0) * 1e3; // µs
       if (v !== i + 1) throw new Error(`e: inc(${i}) = ${String(v)}`);
     }
     lat.sort((x, y) => x - y);
-    p50.push(quantileSorted(lat, 0.5));
-    p99.push(quantileSorted(lat, 0.99));
-    progress(`run ${r + 1}/${runs}: p50 ${p50[r]!.toFixed(1)} µs, p99 ${p99[r]!.toFixed(1)} µs`);
+    return [quantileSorted(lat, 0.5), quantileSorted(lat, 0.99)];
+  };
+  const p50: number[] = [];
+  const p99: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const [a50, a99] = await measure(p.roundTrips);
+    p50.push(a50);
+    p99.push(a99);
+    progress(`run ${r + 1}/${runs}: p50 ${a50.toFixed(1)} µs, p99 ${a99.toFixed(1)} µs`);
   }
+  // Steady state: the same measure after `steadyWarmup` more round trips (the JIT's warm-up of
+  // both threads' code done), once per process.
+  for (let i = 0; i < p.steadyWarmup; i++) check('e', (await a.run('inc', i)) as number, i + 1);
+  const [s50, s99] = await measure(p.roundTrips);
+  progress(`steady: p50 ${s50.toFixed(1)} µs, p99 ${s99.toFixed(1)} µs`);
   const idle = await idleCpu(p.idleMs, runs);
   return {
     lib: a.lib,
     version: a.version,
     case: 'e',
-    metrics: { rt_p50_us: sampled(p50, 4), rt_p99_us: sampled(p99, 4), idle_cpu_pct: sampled(idle, 3) },
-    info: { round_trips_per_run: p.roundTrips, idle_ms_per_run: p.idleMs },
+    metrics: {
+      rt_p50_us: sampled(p50, 4),
+      rt_p99_us: sampled(p99, 4),
+      rt_steady_p50_us: sampled([s50], 4),
+      rt_steady_p99_us: sampled([s99], 4),
+      idle_cpu_pct: sampled(idle, 3),
+    },
+    info: { round_trips_per_run: p.roundTrips, steady_after: p.warmupRoundTrips + runs * p.roundTrips + p.steadyWarmup, idle_ms_per_run: p.idleMs },
   };
 }
 
