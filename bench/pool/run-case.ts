@@ -326,7 +326,11 @@ async function caseE(a: Adapter, p: Params['e'], runs: number): Promise<CaseFigu
       rt_steady_p99_us: sampled([s99], 4),
       idle_cpu_pct: sampled(idle, 3),
     },
-    info: { round_trips_per_run: p.roundTrips, steady_after: p.warmupRoundTrips + runs * p.roundTrips + p.steadyWarmup, idle_ms_per_run: p.idleMs },
+    info: {
+      round_trips_per_run: p.roundTrips,
+      steady_after: p.warmupRoundTrips + runs * p.roundTrips + p.steadyWarmup,
+      idle_ms_per_run: p.idleMs,
+    },
   };
 }
 
