@@ -297,5 +297,10 @@ test('runWith({ module }): a task of another module, loaded by each worker on fi
   });
   t.regex(missing.message, /no-such-module/);
   await t.throwsAsync(pool.runWith({ module: 42 as never }, 'double'), { code: 'WEFT_INVALID_ARG' });
-  t.is(pool.stats().failed, 1, 'only the unknown name reached a worker');
+  // A file that exists but does not load as a module (JSON needs an import attribute).
+  const notModule = await t.throwsAsync(pool.runWith({ module: join(__dirname, '..', 'tsconfig.json') }, 'double'), {
+    code: 'WEFT_INVALID_ARG',
+  });
+  t.regex(notModule.message, /runWith\(\{ module \}\) could not load .*tsconfig\.json/);
+  t.is(pool.stats().failed, 2, 'only the unknown name and the module that would not load reached a worker');
 });

@@ -2,7 +2,8 @@
  * What `Pool` (on the main thread) and `currentPool()` (inside a task) have in common: typed
  * `run`, `runWith`, `map` and `proxy`, all on top of a `Submitter`.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { types } from 'node:util';
+import { InvalidArgumentError, WeftError } from '../errors.js';
 import { checkOptionNames, checkOptions } from '../internal/options.js';
 import type { Submitter } from './submitter.js';
 import { MODULE_CALL, TASK_MAP } from './protocol.js';
@@ -67,13 +68,25 @@ const otherModules = new Map<string, TaskModuleLocation>();
 const MAX_OTHER_MODULES = 256;
 
 function otherModule(module: string | URL): TaskModuleLocation {
-  if (typeof module !== 'string' && !(module instanceof URL)) {
-    throw new InvalidArgumentError(`runWith options: module must be a path, a file URL or a URL string, got ${describe(module)}`);
+  let key: string;
+  try {
+    // (A Proxy's traps may throw here: that is a bad argument too.)
+    if (typeof module !== 'string' && (types.isProxy(module) || !(module instanceof URL))) {
+      throw new InvalidArgumentError(`runWith options: module must be a path, a file URL or a URL string, got ${describe(module)}`);
+    }
+    key = typeof module === 'string' ? module : module.href;
+  } catch (err) {
+    if (err instanceof WeftError) throw err;
+    throw new InvalidArgumentError(`runWith options: module: ${thrownMessage(err)}`, { cause: err });
   }
-  const key = typeof module === 'string' ? module : module.href;
   let location = otherModules.get(key);
   if (location === undefined) {
-    location = resolveTaskModule(module);
+    try {
+      location = resolveTaskModule(module);
+    } catch (err) {
+      if (err instanceof WeftError) throw err;
+      throw new InvalidArgumentError(`runWith options: module: ${thrownMessage(err)}`, { cause: err });
+    }
     if (otherModules.size >= MAX_OTHER_MODULES) otherModules.clear();
     otherModules.set(key, location);
   }

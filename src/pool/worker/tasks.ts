@@ -5,7 +5,8 @@
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { type InvalidArgumentError, WeftError } from '../../errors.js';
+import { InvalidArgumentError, WeftError } from '../../errors.js';
+import { thrownMessage } from '../../internal/describe.js';
 import { isThenable } from '../../internal/promise.js';
 import { ensureTypeScriptLoader } from '../module.js';
 import type { NativePool } from '../native-pool.js';
@@ -82,7 +83,10 @@ export class TaskTable {
         },
         (err: unknown) => {
           this.#others.delete(url as string);
-          throw err;
+          // As for every bad argument: WEFT_INVALID_ARG, naming the module (Node's error as cause).
+          throw new InvalidArgumentError(`${this.#label.pool}: runWith({ module }) could not load ${String(url)}: ${thrownMessage(err)}`, {
+            cause: err,
+          });
         },
       );
       this.#others.set(url as string, loading);
