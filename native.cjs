@@ -886,4 +886,4 @@ module.exports.POOL_MAX_UNCHECKED_TASK_NAMES = nativeBinding.POOL_MAX_UNCHECKED_
 module.exports.POOL_TAKE_CAPPED = nativeBinding.POOL_TAKE_CAPPED
 module.exports.POOL_TASK_PAYLOAD_AT = nativeBinding.POOL_TASK_PAYLOAD_AT
 module.exports.STACK_SCRATCH_HEADER = nativeBinding.STACK_SCRATCH_HEADER
-module.exports.usableCpus = nativeBinding.usableCpus
+module.exports.threadBudget = nativeBinding.threadBudget

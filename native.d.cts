@@ -388,9 +388,21 @@ export declare const POOL_TASK_PAYLOAD_AT: number
 /** Bytes at the start of the stacks' fast `pop` scratch buffer that hold the popped value's length. */
 export declare const STACK_SCRATCH_HEADER: number
 
-/**
- * The CPUs this process may use: Rust's `std::thread::available_parallelism`, which counts the
- * CPUs of the affinity mask and honours a cgroup CPU quota (a container limited to 2 CPUs of a
- * 64-CPU machine says 2). The default size of pools and of `par`'s threads.
- */
-export declare function usableCpus(): number
+/** The process's thread budget, read now. */
+export declare function threadBudget(): ThreadBudget
+
+/** The process's thread budget now (`weft_core::budget`). */
+export interface ThreadBudget {
+  /** The budget: `WEFT_THREADS`, else the usable CPUs. */
+  threads: number
+  /** The CPUs this process may use. */
+  cpus: number
+  /** Pool workers (of every pool) running tasks now. */
+  running: number
+  /** What a `par` job may spread over now. */
+  free: number
+  /** `WEFT_THREADS` as set, if set. */
+  env?: string
+  /** Whether `WEFT_THREADS` is set but not an integer from 1 to 255. */
+  envInvalid: boolean
+}

@@ -2,6 +2,7 @@
  * weft: Rust's concurrency toolkit for Node.js.
  */
 export { SharedStack, type SharedStackHandle, type Storable } from './shared/index.js';
+export { threadBudget, type ThreadBudget } from './internal/budget.js';
 export {
   ERROR_CODES,
   WeftError,

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import type { WeftError } from '../../src/index.js';
 import Piscina, { type PiscinaOptions, type PiscinaRunOptions } from '../../src/piscina/index.js';
-import { usableCpus } from '../../src/pool/options.js';
+import { defaultThreads } from '../../src/pool/options.js';
 import { rejection } from '../helpers.js';
 
 const WORKER = join(__dirname, '..', 'fixtures', 'piscina-worker.mjs');
@@ -25,7 +25,7 @@ function invalid(t: ExecutionContext, options: unknown, message: RegExp): void {
 }
 
 test("defaults: piscina's (minThreads half the CPUs, maxThreads 1.5 times, idleTimeout 0, no queue limit, 30 s closeTimeout)", (t) => {
-  const cpus = usableCpus();
+  const cpus = defaultThreads();
   const piscina = make(t, {});
   t.like(piscina.options, {
     filename: WORKER,
@@ -49,7 +49,7 @@ test("defaults: piscina's (minThreads half the CPUs, maxThreads 1.5 times, idleT
 
 test('one bound given: the other follows it as piscina adjusts it; a file URL filename shows as its path', (t) => {
   t.like(make(t, { maxThreads: 1 }).options, { minThreads: 1, maxThreads: 1 });
-  const cpus = usableCpus();
+  const cpus = defaultThreads();
   const many = Math.min(255, Math.ceil(cpus * 1.5) + 2);
   t.like(make(t, { minThreads: many, idleTimeout: 10 }).options, { minThreads: many, maxThreads: many });
   t.is(make(t, { filename: pathToFileURL(WORKER).href, maxThreads: 1 }).options.filename, WORKER);

@@ -4,8 +4,8 @@
  * task module). The terminals that add, count, compare, sort or collect then run natively over
  * the surviving values, so they keep their exact semantics (an exact sum, `Math.min` rules).
  */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { budgetThreads, threadBudget } from '../internal/budget.js';
 import { Pool } from '../pool/index.js';
 import type { Captures } from './compiler.js';
 
@@ -41,21 +41,53 @@ const MIN_CHUNK = 4096;
 
 let shared: Pool<FallbackTasks> | undefined;
 
+/** Milliseconds a fallback worker stays without work before it exits. */
+const FALLBACK_IDLE_MS = 10_000;
+
 /**
- * The pool the fallback runs on: started on first use, one thread per core, and (like every
- * weft Pool) it does not keep the process alive while idle. Closed when the process exits.
+ * The pool the fallback runs on: started on first use, up to the thread budget's threads, which
+ * exit after `FALLBACK_IDLE_MS` without work (the next fallback job starts them again); like every
+ * weft Pool it does not keep the process alive while idle. Closed when the process exits.
  */
 function fallbackPool(): Pool<FallbackTasks> {
   if (shared === undefined) {
     // Beside this file in dist/ (copied by scripts/build-ts.mjs) and in src/ (tests).
-    shared = new Pool<FallbackTasks>({ module: join(__dirname, 'fallback-tasks.mjs'), name: 'weft-par-fallback' });
+    shared = new Pool<FallbackTasks>({
+      module: join(__dirname, 'fallback-tasks.mjs'),
+      name: 'weft-par-fallback',
+      minThreads: 0,
+      maxThreads: budgetThreads(),
+      idleTimeout: FALLBACK_IDLE_MS,
+    });
   }
   return shared;
 }
 
+/**
+ * `run(0..n-1)` with at most the thread budget's free threads (taken when the job starts: the
+ * budget less the pool workers running now) in flight at once; the results in order.
+ */
+async function inFlightByBudget<R>(n: number, run: (i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(n);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < n) {
+      const i = next++;
+      try {
+        out[i] = await run(i);
+      } catch (e) {
+        next = n; // the job has failed: start no more of its chunks
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, threadBudget().free) }, lane));
+  return out;
+}
+
 function chunks(source: JsSource): Array<{ lo: number; hi: number }> {
   const n = source.kind === 'array' ? source.array.length : source.length;
-  const size = Math.max(MIN_CHUNK, Math.ceil(n / (availableParallelism() * 4)));
+  const size = Math.max(MIN_CHUNK, Math.ceil(n / (budgetThreads() * 4)));
   const out: Array<{ lo: number; hi: number }> = [];
   for (let lo = 0; lo < n; lo += size) out.push({ lo, hi: Math.min(n, lo + size) });
   return out;
@@ -76,8 +108,9 @@ function spec(source: JsSource, lo: number, hi: number, stages: readonly JsClosu
 /** Runs the stages on the pool and returns the surviving values, in source order. */
 export async function survivors(source: JsSource, stages: readonly JsClosure[]): Promise<Float64Array> {
   const pool = fallbackPool();
-  const parts = (await Promise.all(
-    chunks(source).map(({ lo, hi }) => pool.run('parChunk', spec(source, lo, hi, stages, undefined))),
+  const cs = chunks(source);
+  const parts = (await inFlightByBudget(cs.length, (i) =>
+    pool.run('parChunk', spec(source, cs[i]!.lo, cs[i]!.hi, stages, undefined)),
   )) as Float64Array[];
   if (parts.length === 1) return parts[0]!;
   const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
@@ -92,7 +125,8 @@ export async function survivors(source: JsSource, stages: readonly JsClosure[]):
 /** `some` (`test.kind === 'some'`) or `every` over the stages' output, on the pool. */
 export async function decide(source: JsSource, stages: readonly JsClosure[], test: JsClosure): Promise<boolean> {
   const pool = fallbackPool();
-  const results = await Promise.all(chunks(source).map(({ lo, hi }) => pool.run('parChunk', spec(source, lo, hi, stages, test))));
+  const cs = chunks(source);
+  const results = await inFlightByBudget(cs.length, (i) => pool.run('parChunk', spec(source, cs[i]!.lo, cs[i]!.hi, stages, test)));
   const decided = results.some((r) => !(r instanceof Float64Array) && r.decided);
   return test.kind === 'some' ? decided : !decided;
 }

@@ -5,6 +5,7 @@
  */
 import { types } from 'node:util';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { budgetThreads } from '../internal/budget.js';
 import { checkOptions, optionNames } from '../internal/options.js';
 import { native } from '../native.js';
 import {
@@ -428,6 +429,7 @@ export class Par<T extends number | boolean = number> {
   }
 
   async #run(terminal: TerminalName, closure?: Stage, arg = 0, kind = 0, into: NumericArray | null = null): Promise<NativeValue> {
+    budgetThreads(); // a WEFT_THREADS that is not a count (it sizes par's threads) rejects every job
     const stages = this.#stages;
     if (!compiled(stages)) {
       // Some closure runs as JavaScript (fallback: 'pool'): the stages on the pool, then this

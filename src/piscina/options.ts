@@ -19,7 +19,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../internal/describe.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import type { PoolOptions } from '../pool/index.js';
-import { MAX_THREADS, usableCpus } from '../pool/options.js';
+import { MAX_THREADS, defaultThreads } from '../pool/options.js';
 
 /** piscina's `atomics` values. */
 export type PiscinaAtomics = 'sync' | 'async' | 'disabled';
@@ -186,7 +186,7 @@ function threadCounts(minThreads: unknown, maxThreads: unknown): { min: number; 
     if (minThreads > maxThreads) fail(`minThreads (${minThreads}) must not exceed maxThreads (${maxThreads})`);
     return { min: minThreads, max: maxThreads };
   }
-  const cpus = usableCpus();
+  const cpus = defaultThreads();
   if (maxThreads !== undefined) return { min: Math.min(Math.max(Math.floor(cpus / 2), 1), maxThreads), max: maxThreads };
   const max = Math.min(MAX_THREADS, Math.ceil(cpus * 1.5));
   if (minThreads !== undefined) return { min: minThreads, max: Math.max(max, minThreads) };

@@ -7,6 +7,7 @@
 import { SHARE_ENV, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
 import { DataCloneError, InvalidArgumentError, WeftError } from '../errors.js';
 import { describe, thrownMessage } from '../internal/describe.js';
+import { budgetThreads } from '../internal/budget.js';
 import { checkOptionNames } from '../internal/options.js';
 import { native } from '../native.js';
 import { loaderExecArgv } from './module.js';
@@ -15,9 +16,12 @@ import type { PoolOptions } from './types.js';
 /** The most worker slots a pool may have (the scheduler's limit). */
 export const MAX_THREADS = native.POOL_MAX_SLOTS;
 
-/** The CPUs this process may use: the affinity mask and a cgroup CPU quota, as Rust counts them. */
-export function usableCpus(): number {
-  return Math.max(1, Math.min(MAX_THREADS, native.usableCpus()));
+/**
+ * The threads a pool sizes itself to by default: the process's thread budget (`WEFT_THREADS`, else
+ * the CPUs it may use: the affinity mask and a cgroup CPU quota, as Rust counts them).
+ */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(MAX_THREADS, budgetThreads()));
 }
 
 /** What the `Pool` constructor needs of its options, checked. */
@@ -64,7 +68,7 @@ function threadCounts(options: PoolOptions): { minThreads: number; maxThreads: n
   if (minThreads !== undefined && !isCount(minThreads, 0, MAX_THREADS)) {
     throw new InvalidArgumentError(`minThreads must be an integer from 0 to ${MAX_THREADS}, got ${describe(minThreads)}`);
   }
-  const max = maxThreads ?? Math.max(usableCpus(), minThreads ?? 1);
+  const max = maxThreads ?? Math.max(defaultThreads(), minThreads ?? 1);
   if (minThreads !== undefined && minThreads > max) {
     throw new InvalidArgumentError(`minThreads (${minThreads}) must not exceed maxThreads (${max})`);
   }

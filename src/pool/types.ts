@@ -46,12 +46,13 @@ export interface PoolOptions {
   module: string | URL;
   /**
    * Worker threads, a fixed number (the same as `minThreads` = `maxThreads` = `threads`). Default:
-   * the CPUs this process may use (`os.availableParallelism()`). Not together with `minThreads`
-   * or `maxThreads`.
+   * the process's thread budget, `threadBudget().threads`: `WEFT_THREADS` when set, else the CPUs
+   * this process may use (its affinity mask and cgroup CPU quota counted). Not together with
+   * `minThreads` or `maxThreads`.
    */
   threads?: number;
   /**
-   * The most worker threads (1 to 255). Default: `os.availableParallelism()`. The pool starts
+   * The most worker threads (1 to 255). Default: the thread budget (see `threads`). The pool starts
    * `minThreads` of them and adds one whenever more tasks are waiting than workers are running, up
    * to this many.
    */

@@ -75,10 +75,34 @@ pub fn alloc_stats(counting: Option<bool>) -> AllocStats {
     }
 }
 
-/// The CPUs this process may use: Rust's `std::thread::available_parallelism`, which counts the
-/// CPUs of the affinity mask and honours a cgroup CPU quota (a container limited to 2 CPUs of a
-/// 64-CPU machine says 2). The default size of pools and of `par`'s threads.
-#[napi_derive::napi(js_name = "usableCpus")]
-pub fn usable_cpus() -> u32 {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(u32::MAX as usize) as u32)
+/// The process's thread budget now (`weft_core::budget`).
+#[napi_derive::napi(object)]
+pub struct ThreadBudget {
+    /// The budget: `WEFT_THREADS`, else the usable CPUs.
+    pub threads: u32,
+    /// The CPUs this process may use.
+    pub cpus: u32,
+    /// Pool workers (of every pool) running tasks now.
+    pub running: u32,
+    /// What a `par` job may spread over now.
+    pub free: u32,
+    /// `WEFT_THREADS` as set, if set.
+    pub env: Option<String>,
+    /// Whether `WEFT_THREADS` is set but not an integer from 1 to 255.
+    pub env_invalid: bool,
+}
+
+/// The process's thread budget, read now.
+#[napi_derive::napi(js_name = "threadBudget")]
+pub fn thread_budget() -> ThreadBudget {
+    let c = weft_core::budget::configured();
+    let n = |v: usize| v.min(u32::MAX as usize) as u32;
+    ThreadBudget {
+        threads: n(c.threads),
+        cpus: n(c.cpus),
+        running: n(weft_core::budget::running()),
+        free: n(weft_core::budget::free()),
+        env: c.env.clone(),
+        env_invalid: c.env_invalid,
+    }
 }

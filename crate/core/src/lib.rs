@@ -5,7 +5,8 @@
 //!   overflow policy).
 //! * [`ActorSystem`]: the actor transport (per-actor mailboxes, per-thread run queues,
 //!   wake-ups).
-//! * [`Pool`]: the work-stealing scheduler of the worker pool; [`par`]: parallel pipelines.
+//! * [`Pool`]: the work-stealing scheduler of the worker pool; [`par`]: parallel pipelines;
+//!   [`budget`]: the one thread budget both size themselves from and share at run time.
 //! * [`registry`]: process-wide, weakly held registries so threads can attach to shared
 //!   structures by id.
 //! * [`Value`]: the payload type that carries JavaScript values between threads; [`ValueStack`]:
@@ -40,6 +41,7 @@
 
 pub mod actor;
 pub mod alloc;
+pub mod budget;
 pub mod error;
 pub mod mailbox;
 mod notify;

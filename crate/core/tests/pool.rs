@@ -879,3 +879,33 @@ fn a_capped_worker_takes_only_forked_tasks_and_is_woken_for_mail_only() {
         .iter()
         .any(|r| r.kind == KIND_COMPLETION && r.id == 102));
 }
+
+#[test]
+fn a_worker_counts_as_running_in_the_thread_budget_from_take_to_take_and_not_after_it_is_lost() {
+    let pool = Pool::new(2, None).unwrap();
+    let (_, waker0) = counting_waker();
+    let (_, waker1) = counting_waker();
+    pool.attach_worker(0, waker0).unwrap();
+    pool.attach_worker(1, waker1).unwrap();
+    assert_eq!(pool.running_workers(), 0);
+    // Worker 0 is handed four tasks: it runs.
+    submit_and_hand_out_four(&pool, 5);
+    assert_eq!(pool.running_workers(), 1);
+    // Worker 1 takes the fifth: both run.
+    let mut out = Vec::new();
+    assert_eq!(
+        pool.take(1, 8, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Work
+    );
+    assert_eq!(pool.running_workers(), 2);
+    // Worker 1 comes back and finds nothing: it no longer runs.
+    out.clear();
+    assert_eq!(
+        pool.take(1, 8, Wait::EventLoop, &mut out).unwrap(),
+        Taken::Idle
+    );
+    assert_eq!(pool.running_workers(), 1);
+    // Worker 0 dies while running: its share goes with it.
+    pool.worker_lost(0, 0, b"gone").unwrap();
+    assert_eq!(pool.running_workers(), 0);
+}

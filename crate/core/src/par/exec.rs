@@ -92,7 +92,21 @@ struct Job<'a> {
     mode: Mode,
     len: u64,
     nchunks: usize,
+    /// Chunks per rayon piece at least ([`pieces_for`]): 1 unless pool workers hold part of the
+    /// thread budget.
+    min_len: usize,
     keep_index: bool,
+}
+
+/// The least chunks per piece so that a job of `nchunks` chunks runs as at most `free` pieces
+/// at once when the budget's `free` threads are fewer than the rayon pool's `threads` (pool
+/// workers are running: see [`crate::budget`]); 1 (rayon's own splitting) otherwise.
+pub(crate) fn pieces_for(nchunks: usize, threads: usize, free: usize) -> usize {
+    if free >= threads {
+        1
+    } else {
+        nchunks.div_ceil(free.max(1)).max(1)
+    }
 }
 
 impl<'a> Job<'a> {
@@ -104,9 +118,16 @@ impl<'a> Job<'a> {
             &pipeline.terminal,
             Some(p) if matches!(p.kind, Kind::Some | Kind::Every) && p.uses_arg1
         );
+        let min_len = match mode {
+            Mode::Inline => 1,
+            Mode::Parallel => {
+                pieces_for(nchunks, rayon::current_num_threads(), crate::budget::free())
+            }
+        };
         Ok(Job {
             pipeline,
             source,
+            min_len,
             mode,
             len,
             nchunks,
@@ -181,6 +202,7 @@ impl<'a> Job<'a> {
             }
             Mode::Parallel => (0..self.nchunks)
                 .into_par_iter()
+                .with_min_len(self.min_len)
                 .map_init(|| self.regs(), |regs, c| f(regs, c))
                 .reduce(&identity, &combine),
         }
@@ -195,6 +217,7 @@ impl<'a> Job<'a> {
             }
             Mode::Parallel => (0..self.nchunks)
                 .into_par_iter()
+                .with_min_len(self.min_len)
                 .map_init(|| self.regs(), |regs, c| f(regs, c))
                 .collect(),
         }
@@ -334,6 +357,7 @@ impl<'a> Job<'a> {
             }
             Mode::Parallel => (0..self.nchunks)
                 .into_par_iter()
+                .with_min_len(self.min_len)
                 .map_init(
                     || (self.regs(), Regs::new(self.pipeline, 1)),
                     |(regs, scalar), c| self.reduce_chunk(regs, scalar, c, init, &step),

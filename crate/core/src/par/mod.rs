@@ -29,11 +29,12 @@ pub use exec::{run, run_into, run_owned, Mode, Output, Terminal, CHUNK};
 pub use program::{decode, Kind, Op, Pipeline};
 pub use source::Source;
 
-/// weft's rayon pool for `par` (one thread per available core, named `weft-par-N`).
+/// weft's rayon pool for `par`: as many threads as the process's thread budget
+/// ([`crate::budget::threads`]), named `weft-par-N`.
 pub fn pool() -> &'static rayon::ThreadPool {
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
     POOL.get_or_init(|| {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = crate::budget::threads();
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("weft-par-{i}"))

@@ -609,3 +609,22 @@ fn run_owned_agrees_with_run() {
         }
     }
 }
+
+#[test]
+fn a_job_spreads_over_the_free_part_of_the_thread_budget_only() {
+    use super::exec::pieces_for;
+    // The whole budget free: rayon splits as it likes.
+    assert_eq!(pieces_for(100, 4, 4), 1);
+    assert_eq!(pieces_for(100, 4, 9), 1);
+    // One of four threads free: one piece of every chunk; two free: two pieces at most.
+    assert_eq!(pieces_for(100, 4, 1), 100);
+    assert_eq!(pieces_for(100, 4, 2), 50);
+    assert_eq!(pieces_for(7, 4, 3), 3);
+    for (n, free) in [(1usize, 1usize), (5, 2), (64, 3), (1000, 7)] {
+        let min = pieces_for(n, 8, free);
+        assert!(n / min <= free, "{n} chunks, {free} free: pieces of {min}");
+    }
+    // Never zero, even for an empty job or a budget reported as zero.
+    assert_eq!(pieces_for(0, 4, 1), 1);
+    assert_eq!(pieces_for(10, 4, 0), 10);
+}

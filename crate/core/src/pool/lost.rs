@@ -42,6 +42,7 @@ impl Pool {
         let s = self.slot(slot)?;
         let dead = s.origin.swap(0, Ordering::AcqRel);
         self.idle.detach(slot);
+        s.stop_running();
         // Spawned by the dead worker itself: nobody awaits it any more.
         let orphaned = |t: &Task| dead != 0 && t.origin == dead;
         let handed: Vec<Outstanding> = lock(&s.outstanding).drain().map(|(_, o)| o).collect();

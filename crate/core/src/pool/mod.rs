@@ -122,7 +122,35 @@ struct Slot {
     /// The origin id of the worker incarnation now in this slot (0: none).
     origin: AtomicU32,
     handed: AtomicU32,
+    /// Whether the worker here counts as running in the process's thread budget
+    /// ([`crate::budget`]): set when `take` hands it work, cleared when it comes back to `take`
+    /// or leaves the slot.
+    running: AtomicBool,
     stats: SlotCounters,
+}
+
+impl Slot {
+    /// The worker here runs tasks now (see [`crate::budget`]).
+    fn start_running(&self) {
+        if !self.running.swap(true, Ordering::Relaxed) {
+            crate::budget::enter();
+        }
+    }
+
+    /// The worker here runs no tasks now: back in `take`, or gone.
+    fn stop_running(&self) {
+        if self.running.swap(false, Ordering::Relaxed) {
+            crate::budget::leave();
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // A pool dropped while a worker was marked running must not keep its share of the
+        // process's budget.
+        self.stop_running();
+    }
 }
 
 #[derive(Default)]
@@ -200,6 +228,7 @@ impl Pool {
                     outstanding: Mutex::new(HashMap::new()),
                     origin: AtomicU32::new(0),
                     handed: AtomicU32::new(0),
+                    running: AtomicBool::new(false),
                     stats: SlotCounters::default(),
                 }
             })
@@ -246,6 +275,15 @@ impl Pool {
             s.has_mail.store(true, Ordering::SeqCst);
         }
         Ok(origin)
+    }
+
+    /// Workers of this pool that count as running in the process's thread budget now
+    /// ([`crate::budget`]): handed work by `take` and not yet back in it.
+    pub fn running_workers(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| s.running.load(Ordering::Relaxed))
+            .count()
     }
 
     fn slot(&self, slot: usize) -> Result<&Slot> {

@@ -20,6 +20,7 @@ impl Pool {
         let s = self.slot(slot)?;
         let max = max.max(1);
         let mut spun = false;
+        s.stop_running();
         loop {
             self.idle.running(slot);
             let mail = self.collect_mail(s, out);
@@ -31,6 +32,7 @@ impl Pool {
                 if got > 0 && self.has_visible_work() {
                     self.idle.wake_one();
                 }
+                s.start_running();
                 return Ok(Taken::Work);
             }
             if self.closed.load(Ordering::Acquire) && lock(&s.outstanding).is_empty() {

@@ -102,6 +102,7 @@ impl Job<'_> {
             Mode::Parallel => out
                 .par_chunks_mut(CHUNK)
                 .enumerate()
+                .with_min_len(self.min_len)
                 .for_each_init(|| self.regs(), |regs, (c, dst)| body(regs, c, dst)),
         }
     }
