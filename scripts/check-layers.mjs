@@ -5,14 +5,14 @@
 //   - internal/ imports no capability (only internal/, errors.ts and native.ts);
 //   - shared/ imports neither pool/ nor actor/;
 //   - on the worker side, worker/main.ts is the one file that imports both pool/ and actor/
-//     (the package faces index.ts, fastify/, metrics/ and piscina/ may import several capabilities).
+//     (the package faces index.ts, fastify/, metrics/, piscina/ and cluster/ may import several capabilities).
 // Prints the folder graph; exits 1 naming each broken rule with the file and the import.
 //   node scripts/check-layers.mjs
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve(import.meta.dirname, '..', 'src');
-const FACES = new Set(['index.ts', 'fastify', 'metrics', 'piscina']);
+const FACES = new Set(['index.ts', 'fastify', 'metrics', 'piscina', 'cluster']);
 
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {

@@ -19,6 +19,11 @@ export const ERROR_CODES = [
   'WEFT_STALE_HANDLE',
   'WEFT_PANIC',
   'WEFT_NO_BINARY',
+  'WEFT_NODE_DOWN',
+  'WEFT_NO_ACTOR',
+  'WEFT_DISCONNECTED',
+  'WEFT_MESSAGE_TOO_LARGE',
+  'WEFT_AUTH',
 ] as const;
 
 export type WeftErrorCode = (typeof ERROR_CODES)[number];

@@ -54,6 +54,17 @@ codes! {
     Panic => "WEFT_PANIC",
     /// No prebuilt native binary exists for this platform (raised by the JavaScript loader).
     NoBinary => "WEFT_NO_BINARY",
+    /// The node that hosts the target of an ask was declared down (weftjs/cluster; the handler
+    /// may or may not have run).
+    NodeDown => "WEFT_NODE_DOWN",
+    /// No node hosts the named actor (weftjs/cluster).
+    NoActor => "WEFT_NO_ACTOR",
+    /// This node has no connection to the cluster's servers (weftjs/cluster).
+    Disconnected => "WEFT_DISCONNECTED",
+    /// A message is larger than the servers accept (weftjs/cluster).
+    MessageTooLarge => "WEFT_MESSAGE_TOO_LARGE",
+    /// The servers refused this node's credentials (weftjs/cluster).
+    Auth => "WEFT_AUTH",
 }
 
 impl fmt::Display for Code {

@@ -56,6 +56,8 @@ export const MOVED = Symbol.for('weft.pool.moved');
 /** HANDLE sub-tags: which registered codec reads the handle's body. */
 export const HANDLE_ACTOR_REF = 1;
 export const HANDLE_SHARED_STACK = 2;
+/** An actor on another machine (weftjs/cluster): node and actor, by name or by id. */
+export const HANDLE_REMOTE_REF = 3;
 
 /** VIEW kinds (the same numbering as the SharedStack codec's view tags). */
 export const VIEW_UINT8 = 0;
@@ -156,6 +158,19 @@ export interface HandleCodec {
   write(w: WireWriter, v: object): void;
   /** Reads what `write` wrote, with the reader's fixed-width reads (not `value()`/`values()`). */
   read(r: WireReader): unknown;
+}
+
+/**
+ * How handles cross where the registered codecs must not be used as they are: between machines
+ * (weftjs/cluster), where a local ActorRef becomes an address on the network, a SharedStack cannot
+ * go at all, and a peer's bytes must never produce a handle to this process's structures. Set on
+ * a writer or reader (`handles`), it replaces the registered codecs for that writer or reader:
+ * `write` writes the whole handle (`w.handleHeader(subTag)` and its body) or throws
+ * `DataCloneError`; `read` gets the sub-tag just read and returns the value or throws.
+ */
+export interface HandleProfile {
+  write(w: WireWriter, v: object, codec: HandleCodec): void;
+  read(r: WireReader, subTag: number): unknown;
 }
 
 /** By sub-tag. */

@@ -42,6 +42,8 @@ function define(o: object, key: string, value: unknown, enumerable: boolean): vo
 
 /** Reads what a `WireWriter` wrote, from a Uint8Array (any byteOffset). */
 export class WireReader {
+  /** Replaces the registered handle codecs for this reader (see `HandleProfile`), when set. */
+  handles: format.HandleProfile | undefined = undefined;
   #u8: Uint8Array;
   #ab: ArrayBufferLike;
   #base: number;
@@ -346,6 +348,7 @@ export class WireReader {
         return this.#view();
       case TAG_HANDLE: {
         const subTag = this.u8();
+        if (this.handles !== undefined) return this.handles.read(this, subTag);
         const codec = handleCodecOf(subTag);
         if (codec === undefined) return corrupt(`a handle of sub-tag ${subTag}, but no handle codec for it is loaded`);
         return codec.read(this);

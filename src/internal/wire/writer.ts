@@ -77,6 +77,8 @@ function refused(what: string): DataCloneError {
 
 /** Values to bytes, on a `ByteWriter`. */
 export class WireWriter extends ByteWriter {
+  /** Replaces the registered handle codecs for this writer (see `HandleProfile`), when set. */
+  handles: format.HandleProfile | undefined = undefined;
   /** Containers of the plain value being written (a repeat makes it a GRAPH value). */
   #seen: (object | undefined)[] = new Array<object | undefined>(MAX_PLAIN_CONTAINERS).fill(undefined);
   #seenCount = 0;
@@ -513,11 +515,20 @@ export class WireWriter extends ByteWriter {
   }
 
   #handle(codec: format.HandleCodec, v: object): void {
+    if (this.handles !== undefined) {
+      this.handles.write(this, v, codec);
+      return;
+    }
+    this.handleHeader(codec.subTag);
+    codec.write(this, v);
+  }
+
+  /** `TAG_HANDLE` and a sub-tag: the start of a handle (for a `HandleProfile`'s `write`). */
+  handleHeader(subTag: number): void {
     if (this._pos + 2 > this._cap) this._grow(2);
     this._u8[this._pos] = TAG_HANDLE;
-    this._u8[this._pos + 1] = codec.subTag;
+    this._u8[this._pos + 1] = subTag;
     this._pos += 2;
-    codec.write(this, v);
   }
 
   // -------------------------------------------------------------------------------------------

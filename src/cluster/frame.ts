@@ -1,0 +1,102 @@
+/**
+ * The bytes of one cluster message on NATS: `u8 FRAME_VERSION`, `u8 kind`, for asks and pool calls
+ * a `u32` timeout in ms (the receiver's deadline), then the payload as weft's wire codec writes it
+ * (one value; a pool call: the task name and its arguments as a list). Handles go through the
+ * network profile (`HandleProfile`): actor refs cross as addresses, nothing else does.
+ *
+ * A peer's bytes are untrusted: decoding checks the version, the kind and every length (the wire
+ * reader's own checks), and refuses handles other than a remote actor address.
+ */
+import { DataCloneError, InvalidArgumentError } from '../errors.js';
+import { type HandleProfile, WireReader, WireWriter } from '../internal/wire.js';
+import { pathTo } from './paths.js';
+
+export const FRAME_VERSION = 1;
+/** A tell: the message. */
+export const TELL = 1;
+/** An ask: the message; the reply goes to the NATS reply subject. */
+export const ASK = 2;
+/** A reply: the handler's (or task's) result. */
+export const REPLY = 3;
+/** A failed ask or call: the error. */
+export const FAILURE = 4;
+/** A pool call: the task name, then its arguments. */
+export const CALL = 5;
+
+const KINDS = new Set([TELL, ASK, REPLY, FAILURE, CALL]);
+
+export interface Frame {
+  readonly kind: number;
+  /** Asks and calls: ms the sender waits (0: not given). */
+  readonly timeoutMs: number;
+  /** TELL/ASK: the message; REPLY: the result; FAILURE: the error; CALL: `[task, ...args]`. */
+  readonly value: unknown;
+}
+
+/** Whether `v` is something the network profile refuses, or that no codec writes (for the path). */
+function uncrossable(v: unknown, isHandle: (v: object) => boolean): boolean {
+  if (typeof v === 'function' || typeof v === 'symbol') return true;
+  if (v === null || typeof v !== 'object') return false;
+  if (v instanceof SharedArrayBuffer) return true;
+  if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer) return true;
+  return isHandle(v);
+}
+
+export class FrameCodec {
+  readonly #w = new WireWriter();
+  readonly #profile: HandleProfile;
+  /** Handles the profile refuses (for the path in the error). */
+  readonly #refusedHandle: (v: object) => boolean;
+
+  constructor(profile: HandleProfile, refusedHandle: (v: object) => boolean) {
+    this.#profile = profile;
+    this.#w.handles = profile;
+    this.#refusedHandle = refusedHandle;
+  }
+
+  /**
+   * The frame's bytes (a copy of its own). Throws `DataCloneError` naming where in the value
+   * (`what`: `msg`, `reply`, `args[1]`...) the part that cannot cross machines is.
+   */
+  encode(kind: number, value: unknown, what: string, timeoutMs = 0): Uint8Array {
+    const w = this.#w;
+    w.reset();
+    w.u8(FRAME_VERSION);
+    w.u8(kind);
+    if (kind === ASK || kind === CALL) w.u32(timeoutMs);
+    try {
+      if (kind === CALL) w.values(value as unknown[]);
+      else w.value(value);
+    } catch (err) {
+      throw this.#located(err, value, what);
+    }
+    return w.view().slice();
+  }
+
+  #located(err: unknown, value: unknown, what: string): unknown {
+    if (!(err instanceof DataCloneError)) return err;
+    const path = pathTo(value, what, (v) => uncrossable(v, this.#refusedHandle));
+    if (path === undefined) return err;
+    return new DataCloneError(`${err.message} (at ${path})`, { cause: err });
+  }
+
+  /** Reads a frame from the network; a malformed one throws `WEFT_INVALID_ARG` (or `WEFT_DATA_CLONE` for a refused handle). */
+  decode(bytes: Uint8Array): Frame {
+    const r = new WireReader(bytes);
+    r.handles = this.#profile;
+    if (r.remaining < 2) throw new InvalidArgumentError(`cluster: a frame of ${bytes.length} bytes is too short`);
+    const version = r.u8();
+    if (version !== FRAME_VERSION)
+      throw new InvalidArgumentError(`cluster: frame version ${version} is not supported (this node reads ${FRAME_VERSION})`);
+    const kind = r.u8();
+    if (!KINDS.has(kind)) throw new InvalidArgumentError(`cluster: unknown frame kind ${kind}`);
+    const timeoutMs = kind === ASK || kind === CALL ? r.u32() : 0;
+    const value = kind === CALL ? r.values() : r.value();
+    if (r.remaining !== 0) throw new InvalidArgumentError(`cluster: ${r.remaining} bytes after the frame's value`);
+    if (kind === CALL) {
+      const list = value as unknown[];
+      if (list.length === 0 || typeof list[0] !== 'string') throw new InvalidArgumentError('cluster: a pool call without a task name');
+    }
+    return { kind, timeoutMs, value };
+  }
+}

@@ -1,0 +1,602 @@
+/**
+ * `ClusterNode`: one process's membership in a weft cluster on NATS. It hosts actors of the kinds
+ * it registered (in a local `ActorSystem`), places named actors cluster-wide through JetStream KV
+ * (compare-and-set: one activation per name), sends to remote actors by subject (NATS interest is
+ * the directory: no lookup to send), correlates asks itself on one reply subscription, and serves
+ * local pools through queue groups.
+ *
+ * Every ask settles exactly once: its entry leaves the pending table before it is settled, by
+ * whichever comes first (reply, failure, timeout, abort, disconnect, drain).
+ */
+import { hostname } from 'node:os';
+import { Kvm, type KV } from '@nats-io/kv';
+import { connect as natsConnect, type NodeConnectionOptions } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { ActorRef, ActorSystem, type AnyActorDefinition, type ArgOf, type AskOptions } from '../actor/index.js';
+import { DataCloneError, InvalidArgumentError, WeftError } from '../errors.js';
+import { describe, thrownMessage } from '../internal/describe.js';
+import {
+  HANDLE_ACTOR_REF,
+  HANDLE_REMOTE_REF,
+  type HandleCodec,
+  type HandleProfile,
+  type WireReader,
+  type WireWriter,
+} from '../internal/wire.js';
+import type { Pool, TaskArgs, TaskModule, TaskName, TaskResult } from '../pool/index.js';
+import { MessageTooLargeError, disconnected } from './errors.js';
+import { ASK, CALL, FAILURE, type Frame, FrameCodec, REPLY, TELL } from './frame.js';
+import {
+  type ClusterOptions,
+  type ResolvedClusterOptions,
+  type SpawnRemoteOptions,
+  resolveOptions,
+  resolveSpawnOptions,
+} from './options.js';
+import { type RemoteAddress, RemoteRef, type RemoteSender, readAddress, setThreadSender, writeAddress } from './remote-ref.js';
+import { Subjects, checkToken } from './subjects.js';
+
+/** A placement record in KV (JSON): who hosts a named actor. */
+interface Placement {
+  node: string;
+  incarnation: number;
+  kind: string;
+  restart: 'none' | 'respawn';
+}
+
+interface Hosted {
+  readonly ref: ActorRef;
+  readonly sub: Subscription;
+  readonly revision: number;
+}
+
+interface PendingAsk {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  readonly subject: string;
+  readonly frame: Uint8Array;
+  readonly deadline: number;
+  readonly what: string;
+  timer: NodeJS.Timeout | undefined;
+  retry: NodeJS.Timeout | undefined;
+  attempts: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** A pool of another node (or this one), called through the cluster (`node.pool(name)`). */
+export interface RemotePool<M extends TaskModule = TaskModule> {
+  /** Runs task `name` on one of the nodes that serve this pool (NATS picks one of the queue group). */
+  run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>>;
+  /** As `run`, with a timeout (ms) and an abort signal. */
+  runWith<K extends TaskName<M>>(
+    options: { timeout?: number; signal?: AbortSignal },
+    name: K,
+    ...args: TaskArgs<M, K>
+  ): Promise<TaskResult<M, K>>;
+}
+
+/** First retry of an ask that found nobody listening (503), doubled up to MAX_RETRY_MS. */
+const FIRST_RETRY_MS = 10;
+const MAX_RETRY_MS = 250;
+
+function isNoResponders(m: Msg): boolean {
+  const h = m.headers;
+  return h?.hasError === true && h.code === 503;
+}
+
+export class ClusterNode implements RemoteSender {
+  /** This node's name (unique in the cluster). */
+  readonly name: string;
+  /** The cluster's name: its subjects are `weft.<cluster>.>`. */
+  readonly cluster: string;
+  readonly #o: ResolvedClusterOptions;
+  readonly #nc: NatsConnection;
+  readonly #placements: KV;
+  readonly #subjects: Subjects;
+  readonly #system: ActorSystem;
+  readonly #ownsSystem: boolean;
+  readonly #codec: FrameCodec;
+  readonly #kinds = new Map<string, AnyActorDefinition>();
+  readonly #kindNames = new Map<AnyActorDefinition, string>();
+  readonly #hosted = new Map<string, Hosted>();
+  /** Local actors whose refs went out on the network, by id (messages come back by id). */
+  readonly #exported = new Map<number, ActorRef>();
+  readonly #asks = new Map<number, PendingAsk>();
+  #nextAsk = 1;
+  readonly #served = new Map<string, Subscription>();
+  readonly #subs: Subscription[] = [];
+  /** Asks and calls from other nodes being handled here (drain waits for them). */
+  #handling = 0;
+  #connected = true;
+  #state: 'open' | 'draining' | 'closed' = 'open';
+  #closing: Promise<void> | undefined;
+
+  private constructor(o: ResolvedClusterOptions, nc: NatsConnection, placements: KV, system: ActorSystem, ownsSystem: boolean) {
+    this.#o = o;
+    this.name = o.name;
+    this.cluster = o.cluster;
+    this.#nc = nc;
+    this.#placements = placements;
+    this.#system = system;
+    this.#ownsSystem = ownsSystem;
+    this.#subjects = new Subjects(o.cluster, o.name);
+    this.#codec = new FrameCodec(this.#profile(), (v) => !(v instanceof ActorRef) && !(v instanceof RemoteRef) && this.#isHandle(v));
+    this.#subs.push(nc.subscribe(this.#subjects.replyWildcard, { callback: (_e, m) => this.#onReply(m) }));
+    this.#subs.push(nc.subscribe(this.#subjects.byIdWildcard, { callback: (_e, m) => this.#onById(m) }));
+    void this.#watchStatus();
+    setThreadSender(this);
+  }
+
+  /** @internal `connect()`'s work. */
+  static async open(options: ClusterOptions): Promise<ClusterNode> {
+    const o = resolveOptions(
+      options,
+      `${hostname()
+        .replace(/[^A-Za-z0-9_-]/g, '-')
+        .slice(0, 40)}-${process.pid}`,
+    );
+    let nc: NatsConnection;
+    try {
+      nc = await natsConnect(o.nats as NodeConnectionOptions);
+    } catch (err) {
+      throw connectError(err, o.servers);
+    }
+    try {
+      let kv: KV;
+      try {
+        kv = await new Kvm(nc).create(new Subjects(o.cluster, o.name).placementBucket, { history: 1 });
+      } catch (err) {
+        throw new InvalidArgumentError(
+          `cluster: cannot open the placement bucket (JetStream KV) on ${o.servers.join(', ')}: ${thrownMessage(err)}. weft's cluster needs JetStream (nats-server -js)`,
+          { cause: err },
+        );
+      }
+      const system = o.system ?? new ActorSystem(o.pool === undefined ? {} : { pool: o.pool });
+      return new ClusterNode(o, nc, kv, system, o.system === undefined);
+    } catch (err) {
+      await nc.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** The local ActorSystem this node hosts actors in. */
+  get system(): ActorSystem {
+    return this.#system;
+  }
+
+  /** Whether the node has its server connection now. */
+  get connected(): boolean {
+    return this.#connected && this.#state !== 'closed';
+  }
+
+  /** The servers' `max_payload`: the largest message, ask, reply or call in bytes. */
+  get maxPayload(): number {
+    return this.#nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /**
+   * The actor kinds this node can host, by name (the same names on every node: code never
+   * travels, the name does). Returns the node.
+   */
+  register(kinds: Record<string, AnyActorDefinition>): this {
+    if (kinds === null || typeof kinds !== 'object')
+      throw new InvalidArgumentError(`register expects an object of actor definitions by name, got ${describe(kinds)}`);
+    for (const [name, def] of Object.entries(kinds)) {
+      checkToken(name, 'an actor kind name');
+      if (def === null || typeof def !== 'object' || typeof (def as { handlers?: unknown }).handlers !== 'object') {
+        throw new InvalidArgumentError(`register: ${name} is not an actor definition (defineActor(...)), got ${describe(def)}`);
+      }
+      const had = this.#kinds.get(name);
+      if (had !== undefined && had !== def)
+        throw new InvalidArgumentError(`register: the kind ${name} is registered already with another definition`);
+      this.#kinds.set(name, def);
+      this.#kindNames.set(def, name);
+    }
+    return this;
+  }
+
+  /**
+   * Spawns a named actor here, with one activation cluster-wide: its placement is created in KV
+   * with compare-and-set, so a name placed by any node (this one included) rejects with
+   * `WEFT_INVALID_ARG` naming the node that holds it. Resolves with a ref by name.
+   */
+  async spawn<D extends AnyActorDefinition>(def: D, arg: ArgOf<D>, options: SpawnRemoteOptions): Promise<RemoteRef<D>> {
+    this.#open('spawn');
+    const { name, restart, on } = resolveSpawnOptions(options);
+    const kind = this.#kindNames.get(def);
+    if (kind === undefined)
+      throw new InvalidArgumentError(
+        `spawn: register the actor's definition first (node.register({ Kind })): the kind of ${describe(def)} is unknown here`,
+      );
+    const key = this.#subjects.placementKey(name);
+    const placement: Placement = { node: this.name, incarnation: 1, kind, restart };
+    let revision: number;
+    try {
+      revision = await this.#placements.create(key, JSON.stringify(placement));
+    } catch (err) {
+      const holder = await this.#placements.get(key).catch(() => null);
+      let on = 'another node';
+      try {
+        if (holder?.value?.length) on = `node ${(holder.json() as Placement).node}`;
+      } catch {
+        /* a record that is not ours: say "another node" */
+      }
+      throw new InvalidArgumentError(`spawn: an actor named ${name} is placed on ${on} already`, { cause: err });
+    }
+    let ref: ActorRef;
+    try {
+      ref = this.#system.spawn(def, arg, on === undefined ? {} : { on }) as unknown as ActorRef;
+    } catch (err) {
+      await this.#placements.delete(key, { previousSeq: revision }).catch(() => {});
+      throw err;
+    }
+    const sub = this.#nc.subscribe(this.#subjects.actor(name), { callback: (_e, m) => this.#onActor(ref, m) });
+    this.#hosted.set(name, { ref, sub, revision });
+    // The subscription is on the server (and so reachable) once the server has seen it.
+    await this.#nc.flush();
+    return new RemoteRef<D>({ name }, this);
+  }
+
+  /** A ref to the actor named `name`, wherever it is placed (no lookup: NATS routes by subject). */
+  ref<D extends AnyActorDefinition = AnyActorDefinition>(name: string): RemoteRef<D> {
+    checkToken(name, 'an actor name');
+    return new RemoteRef<D>({ name }, this);
+  }
+
+  /** Serves a local pool's tasks to the cluster under `name` (a NATS queue group: one node takes each call). */
+  serve(name: string, pool: Pool): void {
+    this.#open('serve');
+    checkToken(name, 'a pool name');
+    if (this.#served.has(name)) throw new InvalidArgumentError(`serve: this node serves a pool named ${name} already`);
+    if (pool === null || typeof pool !== 'object' || typeof (pool as { run?: unknown }).run !== 'function') {
+      throw new InvalidArgumentError(`serve: expected a weft Pool, got ${describe(pool)}`);
+    }
+    const sub = this.#nc.subscribe(this.#subjects.pool(name), { queue: name, callback: (_e, m) => this.#onCall(pool, m) });
+    this.#served.set(name, sub);
+  }
+
+  /** A pool served by some node(s) of the cluster under `name`, typed by its task module. */
+  pool<M extends TaskModule = TaskModule>(name: string): RemotePool<M> {
+    checkToken(name, 'a pool name');
+    const subject = this.#subjects.pool(name);
+    const call = (options: { timeout?: number; signal?: AbortSignal }, task: string, args: unknown[]): Promise<never> => {
+      if (typeof task !== 'string')
+        return Promise.reject(new InvalidArgumentError(`run: the task name must be a string, got ${describe(task)}`));
+      return this.#request(subject, CALL, [task, ...args], 'args', options, `task ${task} of pool ${name}`) as Promise<never>;
+    };
+    return {
+      run: (task, ...args) => call({}, task, args),
+      runWith: (options, task, ...args) => call(options ?? {}, task, args),
+    };
+  }
+
+  /** @internal RemoteRef.tell */
+  tell(to: RemoteAddress, msg: unknown): void {
+    this.#open('tell');
+    const bytes = this.#codec.encode(TELL, msg, 'msg');
+    this.#checkSize(bytes, 'the message');
+    this.#nc.publish(this.#subject(to), bytes);
+  }
+
+  /** @internal RemoteRef.ask */
+  ask(to: RemoteAddress, msg: unknown, options: AskOptions | undefined): Promise<unknown> {
+    return this.#request(this.#subject(to), ASK, msg, 'msg', options ?? {}, `ask to ${to.name ?? `${to.node}/${to.id}`}`);
+  }
+
+  /**
+   * Leaves the cluster gracefully (on SIGTERM): stops serving pools, hands back this node's
+   * placements (deletes them, so another node may spawn those names at once), waits for the asks
+   * and calls being handled here and for this node's own asks to settle, stops the local actors
+   * (when the node made the ActorSystem) and drains the connection.
+   */
+  drain(): Promise<void> {
+    this.#closing ??= this.#drain();
+    return this.#closing;
+  }
+
+  async #drain(): Promise<void> {
+    this.#state = 'draining';
+    for (const sub of this.#served.values()) sub.unsubscribe();
+    this.#served.clear();
+    for (const [name, h] of this.#hosted) {
+      h.sub.unsubscribe();
+      await this.#placements.delete(this.#subjects.placementKey(name), { previousSeq: h.revision }).catch(() => {});
+    }
+    while (this.#handling > 0 || this.#asks.size > 0) await new Promise((r) => setTimeout(r, 5));
+    this.#hosted.clear();
+    if (this.#ownsSystem) await this.#system.shutdown();
+    this.#state = 'closed';
+    setThreadSender(undefined, this);
+    await this.#nc.drain().catch(() => {});
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.drain();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #open(what: string): void {
+    if (this.#state !== 'open')
+      throw new WeftError('WEFT_CLOSED', `${what}: the cluster node ${this.name} is ${this.#state === 'draining' ? 'draining' : 'closed'}`);
+  }
+
+  #subject(to: RemoteAddress): string {
+    return to.name !== undefined ? this.#subjects.actor(to.name) : this.#subjects.byId(to.node, to.id);
+  }
+
+  #checkSize(bytes: Uint8Array, what: string): void {
+    const limit = this.maxPayload;
+    if (bytes.length > limit) throw new MessageTooLargeError(what, bytes.length, limit);
+  }
+
+  #request(subject: string, kind: number, value: unknown, what: string, options: AskOptions, target: string): Promise<unknown> {
+    let frame: Uint8Array;
+    let timeout: number;
+    try {
+      this.#open(target);
+      timeout = options.timeout ?? this.#o.askTimeoutMs;
+      if (typeof timeout !== 'number' || !(timeout > 0) || timeout > 2 ** 31 - 1) {
+        throw new InvalidArgumentError(`${target}: timeout must be a positive number of ms, got ${describe(timeout)}`);
+      }
+      if (options.signal?.aborted) throw new WeftError('WEFT_ABORTED', `${target} was aborted before it was sent`);
+      frame = this.#codec.encode(kind, value, what, Math.ceil(timeout));
+      this.#checkSize(frame, kind === CALL ? 'the call' : 'the message');
+      if (!this.#connected) throw disconnected(`${target}: this node (${this.name}) has no connection to the NATS servers now`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.#nextAsk++;
+      const p: PendingAsk = {
+        resolve,
+        reject,
+        subject,
+        frame,
+        deadline: Date.now() + timeout,
+        what: target,
+        timer: undefined,
+        retry: undefined,
+        attempts: 0,
+        signal: options.signal,
+        onAbort: undefined,
+      };
+      p.timer = setTimeout(
+        () => this.#settle(id, new WeftError('WEFT_ASK_TIMEOUT', `${target} got no reply within ${timeout} ms`), false),
+        timeout,
+      );
+      if (p.signal !== undefined) {
+        p.onAbort = () => this.#settle(id, new WeftError('WEFT_ABORTED', `${target} was aborted (the handler may still run)`), false);
+        p.signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.#asks.set(id, p);
+      this.#nc.publish(subject, frame, { reply: this.#subjects.reply(id) });
+    });
+  }
+
+  /** Settles ask `id` once: removes it from the table first, then resolves (ok) or rejects. */
+  #settle(id: number, value: unknown, ok: boolean): void {
+    const p = this.#asks.get(id);
+    if (p === undefined) return;
+    this.#asks.delete(id);
+    clearTimeout(p.timer);
+    clearTimeout(p.retry);
+    if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort);
+    if (ok) p.resolve(value);
+    else p.reject(value);
+  }
+
+  #onReply(m: Msg): void {
+    const id = Number(m.subject.slice(m.subject.lastIndexOf('.') + 1));
+    const p = this.#asks.get(id);
+    if (p === undefined) return; // settled already (timeout, abort): a late reply is dropped
+    if (isNoResponders(m)) {
+      // Nobody hosts it now: try again until the deadline (a placement may be on its way).
+      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** p.attempts++);
+      if (Date.now() + delay >= p.deadline) {
+        this.#settle(id, new WeftError('WEFT_NO_ACTOR', `${p.what}: no node hosts it (nobody listened until the deadline)`), false);
+        return;
+      }
+      p.retry = setTimeout(() => {
+        if (this.#asks.get(id) === p && this.#connected) this.#nc.publish(p.subject, p.frame, { reply: this.#subjects.reply(id) });
+      }, delay);
+      return;
+    }
+    let f: Frame;
+    try {
+      f = this.#codec.decode(m.data);
+    } catch (err) {
+      this.#settle(id, err, false);
+      return;
+    }
+    if (f.kind === REPLY) this.#settle(id, f.value, true);
+    else if (f.kind === FAILURE) this.#settle(id, f.value, false);
+    else this.#settle(id, new InvalidArgumentError(`cluster: a reply of frame kind ${f.kind}`), false);
+  }
+
+  #onActor(ref: ActorRef, m: Msg): void {
+    let f: Frame;
+    try {
+      f = this.#codec.decode(m.data);
+    } catch (err) {
+      this.#respond(m, FAILURE, err);
+      return;
+    }
+    if (f.kind === TELL) {
+      try {
+        const r = ref.tell(f.value as never);
+        if (r !== undefined) r.catch(() => {});
+      } catch {
+        // At most once: a tell the actor refuses (a full mailbox, no handler) is not reported back.
+      }
+    } else if (f.kind === ASK) {
+      this.#handling++;
+      let asked: Promise<unknown>;
+      try {
+        asked = ref.ask(f.value as never, f.timeoutMs > 0 ? { timeout: f.timeoutMs } : undefined);
+      } catch (err) {
+        asked = Promise.reject(err);
+      }
+      asked
+        .then(
+          (v) => this.#respond(m, REPLY, v),
+          (e) => this.#respond(m, FAILURE, e),
+        )
+        .finally(() => this.#handling--);
+    } else {
+      this.#respond(m, FAILURE, new InvalidArgumentError(`cluster: an actor got a frame of kind ${f.kind}`));
+    }
+  }
+
+  #onById(m: Msg): void {
+    const id = Number(m.subject.slice(m.subject.lastIndexOf('.') + 1));
+    const ref = this.#exported.get(id);
+    if (ref === undefined) {
+      this.#respond(
+        m,
+        FAILURE,
+        new WeftError('WEFT_ACTOR_STOPPED', `cluster: node ${this.name} has no actor ${id} (it stopped, or its ref never left this node)`),
+      );
+      return;
+    }
+    this.#onActor(ref, m);
+  }
+
+  #onCall(pool: Pool, m: Msg): void {
+    let f: Frame;
+    try {
+      f = this.#codec.decode(m.data);
+      if (f.kind !== CALL) throw new InvalidArgumentError(`cluster: a pool got a frame of kind ${f.kind}`);
+    } catch (err) {
+      this.#respond(m, FAILURE, err);
+      return;
+    }
+    const [task, ...args] = f.value as [string, ...unknown[]];
+    this.#handling++;
+    let ran: Promise<unknown>;
+    try {
+      ran = (pool.run as (name: string, ...a: unknown[]) => Promise<unknown>)(task, ...args);
+    } catch (err) {
+      ran = Promise.reject(err);
+    }
+    ran
+      .then(
+        (v) => this.#respond(m, REPLY, v),
+        (e) => this.#respond(m, FAILURE, e),
+      )
+      .finally(() => this.#handling--);
+  }
+
+  /** Sends a reply or failure to `m.reply` (if it wants one); a reply that cannot go becomes a failure saying why. */
+  #respond(m: Msg, kind: number, value: unknown): void {
+    if (!m.reply || this.#state === 'closed') return;
+    let bytes: Uint8Array;
+    try {
+      bytes = this.#codec.encode(kind, value, kind === REPLY ? 'reply' : 'error');
+      this.#checkSize(bytes, kind === REPLY ? 'the reply' : 'the error');
+    } catch (err) {
+      try {
+        bytes = this.#codec.encode(FAILURE, err, 'error');
+      } catch {
+        bytes = this.#codec.encode(
+          FAILURE,
+          new DataCloneError(`the ${kind === REPLY ? 'reply' : 'error'} could not be sent back`),
+          'error',
+        );
+      }
+    }
+    try {
+      this.#nc.publish(m.reply, bytes);
+    } catch {
+      // The connection closed meanwhile: the asker gets WEFT_DISCONNECTED or its timeout.
+    }
+  }
+
+  async #watchStatus(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      if (s.type === 'disconnect') {
+        this.#connected = false;
+        this.#failAll((what) =>
+          disconnected(
+            `${what}: node ${this.name} lost its connection to the NATS servers while the ask was in flight (the handler may or may not have run)`,
+          ),
+        );
+      } else if (s.type === 'reconnect') {
+        this.#connected = true;
+      } else if (s.type === 'close') {
+        this.#connected = false;
+        break;
+      }
+    }
+    this.#failAll((what) =>
+      disconnected(`${what}: the connection of node ${this.name} to the NATS servers closed (the handler may or may not have run)`),
+    );
+  }
+
+  #failAll(error: (what: string) => unknown): void {
+    for (const [id, p] of [...this.#asks]) this.#settle(id, error(p.what), false);
+  }
+
+  #isHandle(v: object): boolean {
+    try {
+      const proto = Object.getPrototypeOf(v) as object | null;
+      // A class the wire codec writes as a handle (SharedStack...): its constructor is registered.
+      return (
+        proto !== null &&
+        proto !== Object.prototype &&
+        typeof (proto as { constructor?: unknown }).constructor === 'function' &&
+        HANDLE_KINDS.has((proto as { constructor: { name: string } }).constructor.name)
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** The network profile: local actor refs leave as addresses, remote refs as themselves, nothing else. */
+  #profile(): HandleProfile {
+    return {
+      write: (w: WireWriter, v: object, codec: HandleCodec): void => {
+        if (v instanceof RemoteRef) {
+          w.handleHeader(HANDLE_REMOTE_REF);
+          writeAddress(w, v.address);
+          return;
+        }
+        if (codec.subTag === HANDLE_ACTOR_REF && v instanceof ActorRef) {
+          this.#exported.set(v.id, v);
+          w.handleHeader(HANDLE_REMOTE_REF);
+          writeAddress(w, { node: this.name, id: v.id });
+          return;
+        }
+        throw new DataCloneError(
+          `a ${(Object.getPrototypeOf(v) as { constructor?: { name?: string } }).constructor?.name ?? 'handle'} cannot cross machines: it is memory of this process`,
+        );
+      },
+      read: (r: WireReader, subTag: number): unknown => {
+        if (subTag !== HANDLE_REMOTE_REF) {
+          throw new DataCloneError(
+            `a handle of sub-tag ${subTag} came from the network: only actor refs cross machines (shared structures and local handles never do)`,
+          );
+        }
+        const a = readAddress(r);
+        if (a.node === this.name) {
+          const local = this.#exported.get(a.id);
+          if (local !== undefined) return local;
+        }
+        return new RemoteRef(a, this);
+      },
+    };
+  }
+}
+
+/** Classes written as handles that cannot cross machines (for the path in the error). */
+const HANDLE_KINDS = new Set(['SharedStack']);
+
+function connectError(err: unknown, servers: readonly string[]): WeftError {
+  const text = thrownMessage(err);
+  const name = err instanceof Error ? err.name : '';
+  if (/authori[sz]ation|authentication|permissions? violation|user authentication/i.test(`${name} ${text}`)) {
+    return new WeftError('WEFT_AUTH', `cluster: the NATS servers refused this node's credentials: ${text}`, { cause: err });
+  }
+  return disconnected(`cluster: cannot connect to the NATS servers ${servers.join(', ')}: ${text}`, err);
+}
