@@ -242,6 +242,11 @@ export class ActorSystem extends EventEmitter<ActorSystemEvents> {
     return new Promise((resolve) => rec.watchers.push(resolve));
   }
 
+  /** @internal Whether `ref` addresses an actor of this system (weftjs/cluster: which refs a node may export). */
+  owns(ref: ActorRef): boolean {
+    return ref.system === this.#native.id && ref.process === this.#native.token;
+  }
+
   /** Per-actor counters and the system's dead letters. */
   stats(): ActorSystemStats {
     // The main thread's handled messages are added to the runtime's counts here (workers add

@@ -11,21 +11,14 @@
 import { hostname } from 'node:os';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect as natsConnect, type NodeConnectionOptions } from '@nats-io/transport-node';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ActorRef, ActorSystem, type AnyActorDefinition, type ArgOf, type AskOptions } from '../actor/index.js';
 import { DataCloneError, InvalidArgumentError, WeftError } from '../errors.js';
 import { describe, thrownMessage } from '../internal/describe.js';
-import {
-  HANDLE_ACTOR_REF,
-  HANDLE_REMOTE_REF,
-  type HandleCodec,
-  type HandleProfile,
-  type WireReader,
-  type WireWriter,
-} from '../internal/wire.js';
 import type { Pool, TaskArgs, TaskModule, TaskName, TaskResult } from '../pool/index.js';
 import { MessageTooLargeError, disconnected } from './errors.js';
 import { ASK, CALL, FAILURE, type Frame, FrameCodec, REPLY, TELL } from './frame.js';
+import { networkProfile } from './profile.js';
 import {
   type ClusterOptions,
   type ResolvedClusterOptions,
@@ -33,7 +26,7 @@ import {
   resolveOptions,
   resolveSpawnOptions,
 } from './options.js';
-import { type RemoteAddress, RemoteRef, type RemoteSender, readAddress, setThreadSender, writeAddress } from './remote-ref.js';
+import { type RemoteAddress, RemoteRef, type RemoteSender, setThreadSender } from './remote-ref.js';
 import { Subjects, checkToken } from './subjects.js';
 
 /** A placement record in KV (JSON): who hosts a named actor. */
@@ -60,6 +53,8 @@ interface PendingAsk {
   timer: NodeJS.Timeout | undefined;
   retry: NodeJS.Timeout | undefined;
   attempts: number;
+  /** The last answer was "no responders" (503): at the deadline the ask fails WEFT_NO_ACTOR. */
+  nobody: boolean;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -121,7 +116,22 @@ export class ClusterNode implements RemoteSender {
     this.#system = system;
     this.#ownsSystem = ownsSystem;
     this.#subjects = new Subjects(o.cluster, o.name);
-    this.#codec = new FrameCodec(this.#profile(), (v) => !(v instanceof ActorRef) && !(v instanceof RemoteRef) && this.#isHandle(v));
+    this.#codec = new FrameCodec(
+      networkProfile({
+        self: o.name,
+        sender: this,
+        export: (ref) => {
+          if (!system.owns(ref)) {
+            throw new DataCloneError(
+              `${ref.toString()} belongs to another ActorSystem than node ${o.name}'s: only the node's own actors (node.system) can be reached from other machines`,
+            );
+          }
+          this.#exported.set(ref.id, ref);
+        },
+        local: (id) => this.#exported.get(id),
+      }),
+      (v) => !(v instanceof ActorRef) && !(v instanceof RemoteRef) && this.#isHandle(v),
+    );
     this.#subs.push(nc.subscribe(this.#subjects.replyWildcard, { callback: (_e, m) => this.#onReply(m) }));
     this.#subs.push(nc.subscribe(this.#subjects.byIdWildcard, { callback: (_e, m) => this.#onById(m) }));
     void this.#watchStatus();
@@ -245,14 +255,17 @@ export class ClusterNode implements RemoteSender {
   }
 
   /** Serves a local pool's tasks to the cluster under `name` (a NATS queue group: one node takes each call). */
-  serve(name: string, pool: Pool): void {
+  serve<M>(name: string, pool: Pool<M>): void {
     this.#open('serve');
     checkToken(name, 'a pool name');
     if (this.#served.has(name)) throw new InvalidArgumentError(`serve: this node serves a pool named ${name} already`);
     if (pool === null || typeof pool !== 'object' || typeof (pool as { run?: unknown }).run !== 'function') {
       throw new InvalidArgumentError(`serve: expected a weft Pool, got ${describe(pool)}`);
     }
-    const sub = this.#nc.subscribe(this.#subjects.pool(name), { queue: name, callback: (_e, m) => this.#onCall(pool, m) });
+    const sub = this.#nc.subscribe(this.#subjects.pool(name), {
+      queue: name,
+      callback: (_e, m) => this.#onCall(pool as unknown as Pool, m),
+    });
     this.#served.set(name, sub);
   }
 
@@ -359,11 +372,19 @@ export class ClusterNode implements RemoteSender {
         timer: undefined,
         retry: undefined,
         attempts: 0,
+        nobody: false,
         signal: options.signal,
         onAbort: undefined,
       };
       p.timer = setTimeout(
-        () => this.#settle(id, new WeftError('WEFT_ASK_TIMEOUT', `${target} got no reply within ${timeout} ms`), false),
+        () =>
+          this.#settle(
+            id,
+            p.nobody
+              ? new WeftError('WEFT_NO_ACTOR', `${target}: no node hosts it (nobody listened until the deadline, ${timeout} ms)`)
+              : new WeftError('WEFT_ASK_TIMEOUT', `${target} got no reply within ${timeout} ms`),
+            false,
+          ),
         timeout,
       );
       if (p.signal !== undefined) {
@@ -392,12 +413,12 @@ export class ClusterNode implements RemoteSender {
     const p = this.#asks.get(id);
     if (p === undefined) return; // settled already (timeout, abort): a late reply is dropped
     if (isNoResponders(m)) {
-      // Nobody hosts it now: try again until the deadline (a placement may be on its way).
-      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** p.attempts++);
-      if (Date.now() + delay >= p.deadline) {
-        this.#settle(id, new WeftError('WEFT_NO_ACTOR', `${p.what}: no node hosts it (nobody listened until the deadline)`), false);
-        return;
-      }
+      // Nobody hosts it now: try again until the deadline (a placement may be on its way); the
+      // deadline's timer then fails it WEFT_NO_ACTOR.
+      p.nobody = true;
+      const left = p.deadline - Date.now();
+      if (left <= 2) return;
+      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** p.attempts++, left - 2);
       p.retry = setTimeout(() => {
         if (this.#asks.get(id) === p && this.#connected) this.#nc.publish(p.subject, p.frame, { reply: this.#subjects.reply(id) });
       }, delay);
@@ -551,41 +572,6 @@ export class ClusterNode implements RemoteSender {
     } catch {
       return false;
     }
-  }
-
-  /** The network profile: local actor refs leave as addresses, remote refs as themselves, nothing else. */
-  #profile(): HandleProfile {
-    return {
-      write: (w: WireWriter, v: object, codec: HandleCodec): void => {
-        if (v instanceof RemoteRef) {
-          w.handleHeader(HANDLE_REMOTE_REF);
-          writeAddress(w, v.address);
-          return;
-        }
-        if (codec.subTag === HANDLE_ACTOR_REF && v instanceof ActorRef) {
-          this.#exported.set(v.id, v);
-          w.handleHeader(HANDLE_REMOTE_REF);
-          writeAddress(w, { node: this.name, id: v.id });
-          return;
-        }
-        throw new DataCloneError(
-          `a ${(Object.getPrototypeOf(v) as { constructor?: { name?: string } }).constructor?.name ?? 'handle'} cannot cross machines: it is memory of this process`,
-        );
-      },
-      read: (r: WireReader, subTag: number): unknown => {
-        if (subTag !== HANDLE_REMOTE_REF) {
-          throw new DataCloneError(
-            `a handle of sub-tag ${subTag} came from the network: only actor refs cross machines (shared structures and local handles never do)`,
-          );
-        }
-        const a = readAddress(r);
-        if (a.node === this.name) {
-          const local = this.#exported.get(a.id);
-          if (local !== undefined) return local;
-        }
-        return new RemoteRef(a, this);
-      },
-    };
   }
 }
 

@@ -1,0 +1,360 @@
+// weftjs/cluster against a real nats-server (one per test): named actors across nodes, errors
+// across the wire, one activation per name, WEFT_NO_ACTOR after retries, size and clone limits,
+// refs inside messages, pools over queue groups, a server that dies and comes back, credentials.
+// The nodes of a test live in this process (each with its own connection), except where a test
+// says it starts a child process.
+import anyTest, { type ExecutionContext } from 'ava';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { type ClusterNode, type ClusterOptions, connect } from '../../src/cluster/index.js';
+import { ActorRef, ActorSystem, Pool, SharedStack, WeftError, defineActor, isWeftError } from '../../src/index.js';
+import { Box, Counter } from '../fixtures/cluster-actors.js';
+import { rejection } from '../helpers.js';
+import { type NatsServer, type NatsServerOptions, skipUnlessNatsServer, startNatsServer } from './server.js';
+
+const test = skipUnlessNatsServer(anyTest);
+
+type Tasks = typeof import('../fixtures/pool-options-tasks.mjs', { with: { 'resolution-mode': 'import' }});
+
+async function server(t: ExecutionContext, opts: NatsServerOptions = {}): Promise<NatsServer> {
+  const s = await startNatsServer({ jetstream: true, ...opts });
+  t.teardown(() => s.stop());
+  return s;
+}
+
+async function node(t: ExecutionContext, s: NatsServer, name: string, more: Partial<ClusterOptions> = {}): Promise<ClusterNode> {
+  const n = await connect({ servers: s.url, cluster: 'test', name, askTimeoutMs: 5_000, ...more });
+  n.register({ Counter, Box });
+  t.teardown(() => n.drain());
+  return n;
+}
+
+test('a named actor spawned on one node answers tells and asks from another, in order, with replies of every type', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  const spawned = await a.spawn(Counter, 5, { name: 'counter-1' });
+  t.is(spawned.name, 'counter-1');
+  const r = b.ref<typeof Counter>('counter-1');
+  for (let i = 0; i < 100; i++) r.tell({ type: 'add', by: 1 });
+  // Order per (sender node, target): the ask comes after the hundred tells.
+  t.is(await r.ask({ type: 'get' }), 105);
+  const value = {
+    n: -0,
+    big: 2n ** 70n,
+    when: new Date(5),
+    m: new Map([[1, new Set(['x'])]]),
+    bytes: new Uint8Array([1, 2, 3]),
+    u: undefined,
+    nan: Number.NaN,
+  };
+  t.deepEqual(await r.ask({ type: 'echo', v: value }), value);
+  t.true(Object.is((await r.ask({ type: 'echo', v: -0 })) as number, -0));
+  // The spawning node reaches it through the cluster too.
+  t.is(await spawned.ask({ type: 'get' }), 105);
+});
+
+test("a handler's error crosses with its class name, message, code and cause", async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  await a.spawn(Counter, 0, { name: 'c' });
+  const err = (await rejection(t, b.ref<typeof Counter>('c').ask({ type: 'fail', code: 'E_BAD' }))) as Error & {
+    code: string;
+    cause: Error;
+  };
+  t.true(err instanceof RangeError);
+  t.is(err.name, 'BadInput');
+  t.is(err.message, 'the input is bad');
+  t.is(err.code, 'E_BAD');
+  t.is(err.cause.message, 'deeper');
+  // A message type the actor has no handler for: the remote side's WEFT_INVALID_ARG.
+  const unknown = await rejection(t, b.ref('c').ask({ type: 'nope' }));
+  t.true(isWeftError(unknown, 'WEFT_INVALID_ARG'), String(unknown));
+});
+
+test('one activation per name: a taken name rejects WEFT_INVALID_ARG naming its node; drain hands it back', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  await a.spawn(Counter, 1, { name: 'only' });
+  const [x, y] = await Promise.allSettled([b.spawn(Counter, 2, { name: 'only' }), a.spawn(Counter, 3, { name: 'only' })]);
+  for (const r of [x, y]) {
+    t.is(r.status, 'rejected');
+    const e = (r as PromiseRejectedResult).reason as WeftError;
+    t.is(e.code, 'WEFT_INVALID_ARG');
+    t.regex(e.message, /an actor named only is placed on node a already/);
+  }
+  // Two nodes racing for a fresh name: exactly one wins.
+  const race = await Promise.allSettled([a.spawn(Counter, 10, { name: 'raced' }), b.spawn(Counter, 20, { name: 'raced' })]);
+  t.is(race.filter((r) => r.status === 'fulfilled').length, 1);
+  const held = (await b.ref<typeof Counter>('raced').ask({ type: 'get' })) as number;
+  t.true(held === 10 || held === 20);
+  await a.drain();
+  const again = await b.spawn(Counter, 7, { name: 'only' });
+  t.is(await again.ask({ type: 'get' }), 7);
+});
+
+test('an ask to a name nobody hosts is retried until its deadline (then WEFT_NO_ACTOR), and reaches an actor placed meanwhile', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  const t0 = Date.now();
+  const none = (await rejection(t, b.ref('ghost').ask({ type: 'get' }, { timeout: 400 }))) as WeftError;
+  t.is(none.code, 'WEFT_NO_ACTOR');
+  t.true(Date.now() - t0 >= 300, `gave up after ${Date.now() - t0} ms`);
+  const later = b.ref<typeof Counter>('late').ask({ type: 'get' }, { timeout: 4_000 });
+  await new Promise((r) => setTimeout(r, 150));
+  await a.spawn(Counter, 42, { name: 'late' });
+  t.is(await later, 42);
+});
+
+test('a message over max_payload is WEFT_MESSAGE_TOO_LARGE at the call, with its size and the limit; a reply too large fails its ask', async (t) => {
+  const s = await server(t, { maxPayload: 64 * 1024 });
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  t.is(b.maxPayload, 64 * 1024);
+  await a.spawn(Counter, 0, { name: 'c' });
+  const r = b.ref<typeof Counter>('c');
+  const big = 'x'.repeat(70_000);
+  const e = t.throws(() => r.tell({ type: 'echo', v: big }), { code: 'WEFT_MESSAGE_TOO_LARGE' }) as WeftError & {
+    size: number;
+    limit: number;
+  };
+  t.is(e.limit, 64 * 1024);
+  t.true(e.size > 70_000);
+  t.is((await rejection(t, r.ask({ type: 'echo', v: big }))) instanceof WeftError, true);
+  // The same value under the limit goes; a reply that would be over it rejects the ask.
+  t.is(((await r.ask({ type: 'echo', v: 'x'.repeat(60_000) })) as string).length, 60_000);
+  const reply = (await rejection(
+    t,
+    a.ref<typeof Counter>('c').ask({ type: 'echo', v: [big.slice(0, 40_000), big.slice(0, 40_000)] }),
+  )) as WeftError;
+  t.true(['WEFT_MESSAGE_TOO_LARGE'].includes(reply.code), reply.message);
+});
+
+test('values that cannot cross machines are WEFT_DATA_CLONE naming the path, and nothing is sent', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  await a.spawn(Counter, 0, { name: 'c' });
+  const r = b.ref<typeof Counter>('c');
+  const stack = new SharedStack<number>();
+  t.throws(() => r.tell({ type: 'echo', v: { items: [1, { stack }] } }), {
+    code: 'WEFT_DATA_CLONE',
+    message: /SharedStack cannot cross machines.*\(at msg\.v\.items\[1\]\.stack\)/,
+  });
+  const fnErr = (await rejection(t, r.ask({ type: 'echo', v: { deep: { f: () => 1 } } }))) as WeftError;
+  t.is(fnErr.code, 'WEFT_DATA_CLONE');
+  t.regex(fnErr.message, /at msg\.v\.deep\.f/);
+  t.throws(() => r.tell({ type: 'echo', v: new SharedArrayBuffer(8) }), { code: 'WEFT_DATA_CLONE' });
+  // Nothing of those arrived: the next ask sees the count untouched.
+  t.is(await r.ask({ type: 'get' }), 0);
+});
+
+test('a local actor ref inside a message arrives as a working remote ref, and comes home as the local ref', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  const c = await node(t, s, 'c');
+  await b.spawn(Counter, 7, { name: 'holder' });
+  // An unnamed actor of node a's system; its ref goes to b inside a message, and b's handler tells it.
+  const box = a.system.spawn(Box, undefined, { on: 'main' });
+  a.ref<typeof Counter>('holder').tell({ type: 'report', to: box });
+  await waitUntil(async () => (await box.ask({ type: 'get' })) === 7);
+  t.is(await box.ask({ type: 'get' }), 7);
+  // Echoed back to a, the ref is a's own local ref again; echoed to c, it is a remote ref that works.
+  const home = await a.ref<typeof Counter>('holder').ask({ type: 'echo', v: box });
+  t.true(home instanceof ActorRef);
+  t.true((home as ActorRef).equals(box));
+  // Kept by the holder (on b) and handed to c: a remote ref to a's actor, which works from c.
+  await a.ref<typeof Counter>('holder').ask({ type: 'keep', v: box });
+  const there = (await c.ref<typeof Counter>('holder').ask({ type: 'kept' })) as {
+    tell(m: unknown): void;
+    ask(m: unknown): Promise<unknown>;
+  };
+  t.false(there instanceof ActorRef);
+  t.regex(String(there), /RemoteRef\(a\/\d+\)/);
+  // A ref of another node's system cannot leave through this node.
+  t.throws(() => c.ref<typeof Counter>('holder').tell({ type: 'keep', v: box }), {
+    code: 'WEFT_DATA_CLONE',
+    message: /another ActorSystem/,
+  });
+  there.tell({ type: 'add', by: 1 });
+  t.is(await there.ask({ type: 'get' }), 8);
+});
+
+test('pools: a node serves a local Pool under a name; any node calls it, results and errors cross, calls spread over the servers', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  const c = await node(t, s, 'c');
+  const tasks = join(__dirname, '..', 'fixtures', 'pool-options-tasks.mjs');
+  const pa = new Pool<Tasks>({ module: tasks, threads: 1 });
+  const pb = new Pool<Tasks>({ module: tasks, threads: 1 });
+  t.teardown(async () => {
+    await pa.destroy();
+    await pb.destroy();
+  });
+  a.serve('work', pa);
+  b.serve('work', pb);
+  t.throws(() => a.serve('work', pa), { code: 'WEFT_INVALID_ARG' });
+  const remote = c.pool<Tasks>('work');
+  const threads = new Set<number>();
+  for (let i = 0; i < 40; i++) threads.add((await remote.run('spin', 1)) as number);
+  t.true(threads.size >= 2, `40 calls ran on ${threads.size} worker thread(s): the queue group should spread them`);
+  const err = (await rejection(t, c.pool('work').run('nosuchTask'))) as WeftError;
+  t.is(err.code, 'WEFT_INVALID_ARG');
+  t.regex(err.message, /nosuchTask/);
+  const missing = (await rejection(t, c.pool('nobody-serves').runWith({ timeout: 300 }, 'spin', 1))) as WeftError;
+  t.is(missing.code, 'WEFT_NO_ACTOR');
+});
+
+test('asks in flight when the server dies settle once each (WEFT_DISCONNECTED); new asks fail fast; traffic comes back after a restart', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  await a.spawn(Counter, 1, { name: 'c' });
+  // The slow asks below keep 'c' busy long after the restart (each waits for the one before):
+  // traffic after it goes to another actor.
+  await a.spawn(Counter, 1, { name: 'd' });
+  const r = b.ref<typeof Counter>('c');
+  const settled = new Map<number, string>();
+  const inFlight = Array.from({ length: 64 }, (_, i) =>
+    r.ask({ type: 'slow', ms: 2_000 }, { timeout: 3_000 }).then(
+      () => settled.set(i, settled.has(i) ? 'twice' : 'ok'),
+      (e: WeftError) => settled.set(i, settled.has(i) ? 'twice' : e.code),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  s.kill('SIGKILL');
+  await Promise.all(inFlight);
+  t.is(settled.size, 64);
+  t.deepEqual(new Set(settled.values()), new Set(['WEFT_DISCONNECTED']));
+  t.false(b.connected);
+  const fast = Date.now();
+  t.is(((await rejection(t, r.ask({ type: 'get' }))) as WeftError).code, 'WEFT_DISCONNECTED');
+  t.true(Date.now() - fast < 100);
+  await s.restart();
+  // Both clients reconnect (every 250 ms) and resubscribe; the placement is in the KV store, which survived.
+  const back = Date.now();
+  await waitUntil(
+    () => a.connected && b.connected,
+    5_000,
+    () => `connected: a ${a.connected}, b ${b.connected}`,
+  );
+  let n: unknown;
+  await waitUntil(
+    async () => {
+      n = await b
+        .ref<typeof Counter>('d')
+        .ask({ type: 'get' }, { timeout: 500 })
+        .catch((e: WeftError) => e.code);
+      return n === 1;
+    },
+    5_000,
+    () => `the last ask: ${String(n)}`,
+  );
+  t.log(`traffic back ${Date.now() - back} ms after the restart`);
+  t.is(n, 1);
+});
+
+test('credentials: a node without the right ones is refused with WEFT_AUTH; with them it joins', async (t) => {
+  const s = await server(t, { user: 'weft', pass: 's3cret' });
+  const wrong = (await rejection(t, connect({ servers: s.url, cluster: 'test', auth: { user: 'weft', pass: 'nope' } }))) as WeftError;
+  t.is(wrong.code, 'WEFT_AUTH');
+  const none = (await rejection(t, connect({ servers: s.url, cluster: 'test' }))) as WeftError;
+  t.is(none.code, 'WEFT_AUTH');
+  const ok = await node(t, s, 'a', { auth: { user: 'weft', pass: 's3cret' } });
+  await ok.spawn(Counter, 3, { name: 'c' });
+  t.is(await ok.ref<typeof Counter>('c').ask({ type: 'get' }), 3);
+});
+
+test('connect: no server is WEFT_DISCONNECTED, a server without JetStream WEFT_INVALID_ARG saying so, bad options WEFT_INVALID_ARG', async (t) => {
+  const plain = await server(t, { jetstream: false });
+  const noJs = (await rejection(t, connect({ servers: plain.url, cluster: 'test' }))) as WeftError;
+  t.is(noJs.code, 'WEFT_INVALID_ARG');
+  t.regex(noJs.message, /JetStream/);
+  const port = plain.port;
+  await plain.stop();
+  const down = (await rejection(t, connect({ servers: `nats://127.0.0.1:${port}`, cluster: 'test' }))) as WeftError;
+  t.is(down.code, 'WEFT_DISCONNECTED');
+  for (const [opts, re] of [
+    [{ servers: 'nats://x', cluster: 'a.b' }, /cluster must be/],
+    [{ servers: [], cluster: 'a' }, /servers must be/],
+    [{ servers: 'nats://x', cluster: 'a', name: 'has space' }, /name must be/],
+    [{ servers: 'nats://x', cluster: 'a', askTimeoutMs: -1 }, /askTimeoutMs/],
+    [{ servers: 'nats://x', cluster: 'a', severs: 'typo' }, /did you mean servers/],
+  ] as const) {
+    const e = (await rejection(t, connect(opts as unknown as ClusterOptions))) as WeftError;
+    t.is(e.code, 'WEFT_INVALID_ARG');
+    t.regex(e.message, re);
+  }
+});
+
+test('a node in another process: killed with SIGKILL under 64 asks in flight, every ask settles exactly once', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const child = fork(join(__dirname, '..', 'fixtures', 'cluster-node.ts'), [s.url, 'child', 'remote-counter'], {
+    execArgv: ['--import=tsx'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  t.teardown(() => child.kill('SIGKILL'));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the child node exited (${code}) before it was ready`)));
+  });
+  const r = a.ref<typeof Counter>('remote-counter');
+  t.is(await r.ask({ type: 'get' }), 0);
+  let issued = 0;
+  let ok = 0;
+  const errors = new Map<string, number>();
+  let stop = false;
+  const lane = async (): Promise<void> => {
+    while (!stop) {
+      issued++;
+      try {
+        await r.ask({ type: 'add', by: 1 }, { timeout: 1_500 });
+        ok++;
+      } catch (e) {
+        const code = (e as WeftError).code ?? String(e);
+        errors.set(code, (errors.get(code) ?? 0) + 1);
+      }
+    }
+  };
+  const lanes = Array.from({ length: 64 }, lane);
+  await new Promise((r) => setTimeout(r, 1_000));
+  child.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 2_000));
+  stop = true;
+  await Promise.all(lanes);
+  const failed = [...errors.values()].reduce((x, y) => x + y, 0);
+  t.log({ issued, ok, errors: Object.fromEntries(errors) });
+  t.true(ok > 100, `only ${ok} asks succeeded before the kill`);
+  t.is(ok + failed, issued, 'every ask settled exactly once');
+  // With membership not built yet, asks to the dead node time out or find nobody.
+  for (const code of errors.keys()) t.true(['WEFT_ASK_TIMEOUT', 'WEFT_NO_ACTOR'].includes(code), code);
+});
+
+async function waitUntil(cond: () => Promise<boolean> | boolean, ms = 3_000, state?: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms${state === undefined ? '' : ` (${state()})`}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('register: only definitions, one per kind name; spawn needs a registered kind and a valid name', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  t.throws(() => a.register({ Counter: Box }), { code: 'WEFT_INVALID_ARG', message: /registered already/ });
+  t.throws(() => a.register({ 'bad name': Counter }), { code: 'WEFT_INVALID_ARG' });
+  t.throws(() => a.register({ X: {} as never }), { code: 'WEFT_INVALID_ARG' });
+  const Other = defineActor({ init: () => 0, handlers: { get: (s: number) => s } });
+  t.is(((await rejection(t, a.spawn(Other, undefined, { name: 'o' }))) as WeftError).code, 'WEFT_INVALID_ARG');
+  t.is(((await rejection(t, a.spawn(Counter, 1, { name: 'a.b' }))) as WeftError).code, 'WEFT_INVALID_ARG');
+  t.is(((await rejection(t, a.spawn(Counter, 1, { name: 'x', restart: 'sometimes' as never }))) as WeftError).code, 'WEFT_INVALID_ARG');
+  t.throws(() => a.ref('a>b'), { code: 'WEFT_INVALID_ARG' });
+  // The node's own system is usable directly, and drain stops it.
+  t.true(a.system instanceof ActorSystem);
+});

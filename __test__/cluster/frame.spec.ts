@@ -1,0 +1,146 @@
+// The cluster's frames as a peer could send them: the decoder takes untrusted bytes. Random
+// mutations of valid frames and random bytes decode to a frame or throw a WeftError
+// (WEFT_INVALID_ARG, or WEFT_DATA_CLONE for a handle that may not come from the network), never
+// another error; handles other than remote actor addresses are refused; what is written reads
+// back the same (fast-check against the value itself).
+import test from 'ava';
+import fc from 'fast-check';
+import { ActorRef, ActorSystem, SharedStack, WeftError } from '../../src/index.js';
+import { ASK, CALL, FAILURE, FRAME_VERSION, FrameCodec, REPLY, TELL } from '../../src/cluster/frame.js';
+import { networkProfile } from '../../src/cluster/profile.js';
+import { RemoteRef, type RemoteSender } from '../../src/cluster/remote-ref.js';
+import { HANDLE_ACTOR_REF, HANDLE_REMOTE_REF, HANDLE_SHARED_STACK, WireWriter } from '../../src/internal/wire.js';
+
+const sender: RemoteSender = {
+  tell: () => {},
+  ask: () => Promise.resolve(undefined),
+};
+
+function codec(exported = new Map<number, ActorRef>()): FrameCodec {
+  return new FrameCodec(
+    networkProfile({ self: 'me', sender, export: (ref) => exported.set(ref.id, ref), local: (id) => exported.get(id) }),
+    (v) => v instanceof SharedStack,
+  );
+}
+
+/** The frame header and a value written by a plain writer (its handles as the local codecs write them). */
+function rawFrame(kind: number, write: (w: WireWriter) => void): Uint8Array {
+  const w = new WireWriter();
+  w.u8(FRAME_VERSION);
+  w.u8(kind);
+  write(w);
+  return w.view().slice();
+}
+
+const values = fc.anything({
+  withBigInt: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withTypedArray: true,
+  withNullPrototype: false,
+  withBoxedValues: false,
+  withSparseArray: true,
+});
+
+test('frames read back what was written, for any value (property)', (t) => {
+  const c = codec();
+  fc.assert(
+    fc.property(values, fc.constantFrom(TELL, REPLY, FAILURE, ASK), (v, kind) => {
+      const f = c.decode(c.encode(kind, v, 'msg', 1234));
+      t.is(f.kind, kind);
+      t.is(f.timeoutMs, kind === ASK ? 1234 : 0);
+      t.deepEqual(f.value, v);
+    }),
+    { numRuns: 300 },
+  );
+  const call = c.decode(c.encode(CALL, ['task', 1, { a: [2n] }], 'args', 50));
+  t.deepEqual(call, { kind: CALL, timeoutMs: 50, value: ['task', 1, { a: [2n] }] });
+});
+
+test('hostile bytes: a frame or a WeftError (WEFT_INVALID_ARG / WEFT_DATA_CLONE), never another error (property)', (t) => {
+  const c = codec();
+  const seeds = [
+    c.encode(TELL, { type: 'add', by: 1, ref: new RemoteRef({ name: 'x' }, sender) }, 'msg'),
+    c.encode(ASK, [1, 'two', { three: new Map([[3, new Set([4n])]]) }], 'msg', 100),
+    c.encode(CALL, ['task', new Uint8Array([1, 2, 3]), new Date(0)], 'args', 100),
+    c.encode(FAILURE, Object.assign(new RangeError('bad', { cause: new Error('inner') }), { code: 'E' }), 'error'),
+  ];
+  const codes = new Map<string, number>();
+  let decoded = 0;
+  const check = (bytes: Uint8Array): void => {
+    try {
+      c.decode(bytes);
+      decoded++;
+    } catch (e) {
+      if (!(e instanceof WeftError) || !['WEFT_INVALID_ARG', 'WEFT_DATA_CLONE'].includes(e.code)) {
+        t.fail(`bytes ${Buffer.from(bytes).toString('hex')} threw ${String(e)}`);
+        throw e;
+      }
+      codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
+    }
+  };
+  const mutation = fc.record({
+    seed: fc.nat(seeds.length - 1),
+    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+    cut: fc.option(fc.nat()),
+  });
+  fc.assert(
+    fc.property(mutation, ({ seed, edits, cut }) => {
+      const b = seeds[seed]!.slice();
+      for (const [at, byte] of edits) b[at % b.length] = byte;
+      check(cut === null ? b : b.subarray(0, cut % (b.length + 1)));
+    }),
+    { numRuns: 3000 },
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (b) => check(b)),
+    { numRuns: 2000 },
+  );
+  t.log({ decoded, refused: Object.fromEntries(codes) });
+  t.true(decoded > 0 && (codes.get('WEFT_INVALID_ARG') ?? 0) > 0);
+});
+
+test('from the network only remote actor addresses become handles: a SharedStack or a local ActorRef handle is WEFT_DATA_CLONE', (t) => {
+  const c = codec();
+  for (const subTag of [HANDLE_SHARED_STACK, HANDLE_ACTOR_REF, 99]) {
+    const bytes = rawFrame(TELL, (w) => {
+      w.u8(1); // the wire version
+      w.handleHeader(subTag);
+      w.f64(1);
+      w.u32(1);
+      w.u32(1);
+      w.u8(0);
+    });
+    t.throws(() => c.decode(bytes), { code: 'WEFT_DATA_CLONE', message: new RegExp(`sub-tag ${subTag} came from the network`) });
+  }
+  // A remote address with a name that is not a token (a subject could be forged with it).
+  const forged = rawFrame(TELL, (w) => {
+    w.u8(1);
+    w.handleHeader(HANDLE_REMOTE_REF);
+    w.u8(1);
+    w.string('a.>');
+  });
+  t.throws(() => c.decode(forged), { code: 'WEFT_INVALID_ARG', message: /malformed name/ });
+  // Unknown version, kind, trailing bytes.
+  t.throws(() => c.decode(Uint8Array.of(9, TELL, 1, 0)), { code: 'WEFT_INVALID_ARG', message: /version 9/ });
+  t.throws(() => c.decode(Uint8Array.of(FRAME_VERSION, 77, 1, 0)), { code: 'WEFT_INVALID_ARG', message: /kind 77/ });
+  t.throws(() => c.decode(Uint8Array.of(FRAME_VERSION, TELL, 1, 0, 0)), { code: 'WEFT_INVALID_ARG', message: /after the frame/ });
+});
+
+test("a local ActorRef leaves as this node's address and comes back as itself; a SharedStack does not leave", async (t) => {
+  const exported = new Map<number, ActorRef>();
+  const c = codec(exported);
+  const system = new ActorSystem();
+  t.teardown(() => system.shutdown());
+  const { defineActor } = await import('../../src/index.js');
+  const ref = system.spawn(defineActor({ init: () => 0, handlers: { get: (s: number) => s } }), undefined, { on: 'main' });
+  const back = c.decode(c.encode(TELL, { to: ref }, 'msg')).value as { to: unknown };
+  t.is(back.to, ref);
+  t.true(exported.has(ref.id));
+  const other = codec();
+  const there = other.decode(c.encode(TELL, ref, 'msg')).value;
+  t.true(there instanceof RemoteRef);
+  t.deepEqual((there as RemoteRef).address, { node: 'me', id: ref.id });
+  t.throws(() => c.encode(TELL, { a: [new SharedStack()] }, 'msg'), { code: 'WEFT_DATA_CLONE', message: /\(at msg\.a\[0\]\)/ });
+});
