@@ -5,7 +5,7 @@
 // back the same (fast-check against the value itself).
 import test from 'ava';
 import fc from 'fast-check';
-import { ActorRef, ActorSystem, SharedStack, WeftError } from '../../src/index.js';
+import { type ActorRef, ActorSystem, SharedStack, WeftError } from '../../src/index.js';
 import { ASK, CALL, FAILURE, FRAME_VERSION, FrameCodec, REPLY, TELL } from '../../src/cluster/frame.js';
 import { networkProfile } from '../../src/cluster/profile.js';
 import { RemoteRef, type RemoteSender } from '../../src/cluster/remote-ref.js';
