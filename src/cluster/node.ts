@@ -8,8 +8,9 @@
  * Every ask settles exactly once: its entry leaves the pending table before it is settled, by
  * whichever comes first (reply, failure, timeout, abort, disconnect, drain).
  */
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { connect as natsConnect, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ActorRef, ActorSystem, type AnyActorDefinition, type ArgOf, type AskOptions } from '../actor/index.js';
@@ -18,6 +19,7 @@ import { describe, thrownMessage } from '../internal/describe.js';
 import type { Pool, TaskArgs, TaskModule, TaskName, TaskResult } from '../pool/index.js';
 import { MessageTooLargeError, disconnected } from './errors.js';
 import { ASK, CALL, FAILURE, type Frame, FrameCodec, REPLY, TELL } from './frame.js';
+import { Membership } from './membership.js';
 import { networkProfile } from './profile.js';
 import {
   type ClusterOptions,
@@ -35,18 +37,41 @@ interface Placement {
   incarnation: number;
   kind: string;
   restart: 'none' | 'respawn';
+  /** The spawn argument, as a frame's bytes in base64 (a respawn starts from it). */
+  arg: string;
+}
+
+/** What a node knows of a named actor's placement (from the KV watch). */
+interface Known {
+  readonly placement: Placement;
+  readonly revision: number;
+}
+
+/** The events of a node (`node.on(...)`). */
+export interface ClusterEventMap {
+  /** A node was heard for the first time (or again after it was declared down). */
+  nodeUp: [node: string];
+  /** A node was silent for the failure window, or left (`bye`: it called drain()). */
+  nodeDown: [node: string, info: { silentMs: number; bye: boolean }];
+  /** This node started a `restart: 'respawn'` actor whose node went down (it won the placement). */
+  respawned: [name: string, info: { from: string; incarnation: number }];
+  /** This node stopped an actor whose placement names another node or incarnation now (after a partition). */
+  fenced: [name: string, info: { placedOn: string | undefined }];
 }
 
 interface Hosted {
   readonly ref: ActorRef;
   readonly sub: Subscription;
   readonly revision: number;
+  readonly incarnation: number;
 }
 
 interface PendingAsk {
   resolve(v: unknown): void;
   reject(e: unknown): void;
   readonly subject: string;
+  /** The actor asked (undefined for a pool call): an ask to a node declared down fails WEFT_NODE_DOWN. */
+  readonly target: RemoteAddress | undefined;
   readonly frame: Uint8Array;
   readonly deadline: number;
   readonly what: string;
@@ -103,12 +128,26 @@ export class ClusterNode implements RemoteSender {
   readonly #subs: Subscription[] = [];
   /** Asks and calls from other nodes being handled here (drain waits for them). */
   #handling = 0;
+  readonly #membership: Membership;
+  /** Named actors' placements as the KV watch reports them. */
+  readonly #known = new Map<string, Known>();
+  readonly #events = new EventEmitter();
+  #reconciler: NodeJS.Timeout;
   #connected = true;
   #state: 'open' | 'draining' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
 
-  private constructor(o: ResolvedClusterOptions, nc: NatsConnection, placements: KV, system: ActorSystem, ownsSystem: boolean) {
+  private constructor(
+    o: ResolvedClusterOptions,
+    nc: NatsConnection,
+    placements: KV,
+    system: ActorSystem,
+    ownsSystem: boolean,
+    membership: Membership,
+    watch: AsyncIterable<KvWatchEntry>,
+  ) {
     this.#o = o;
+    this.#membership = membership;
     this.name = o.name;
     this.cluster = o.cluster;
     this.#nc = nc;
@@ -135,6 +174,9 @@ export class ClusterNode implements RemoteSender {
     this.#subs.push(nc.subscribe(this.#subjects.replyWildcard, { callback: (_e, m) => this.#onReply(m) }));
     this.#subs.push(nc.subscribe(this.#subjects.byIdWildcard, { callback: (_e, m) => this.#onById(m) }));
     void this.#watchStatus();
+    void this.#watchPlacements(watch);
+    this.#reconciler = setInterval(() => this.#reconcile(), o.failureWindowMs);
+    this.#reconciler.unref();
     setThreadSender(this);
   }
 
@@ -162,8 +204,25 @@ export class ClusterNode implements RemoteSender {
           { cause: err },
         );
       }
+      const watch = await kv.watch({ key: 'a.>' });
+      // Membership events that come before the node exists are replayed to it.
+      let node: ClusterNode | undefined;
+      const early: Array<(n: ClusterNode) => void> = [];
+      const deliver = (f: (n: ClusterNode) => void): void => {
+        if (node === undefined) early.push(f);
+        else f(node);
+      };
+      const membership = await Membership.start(o.nats, o.cluster, o.name, o.failureWindowMs, {
+        up: (n) => deliver((x) => x.#nodeUp(n)),
+        down: (n, info) => deliver((x) => x.#nodeDown(n, info)),
+      }).catch((err: unknown) => {
+        watch.stop();
+        throw err;
+      });
       const system = o.system ?? new ActorSystem(o.pool === undefined ? {} : { pool: o.pool });
-      return new ClusterNode(o, nc, kv, system, o.system === undefined);
+      node = new ClusterNode(o, nc, kv, system, o.system === undefined, membership, watch);
+      for (const f of early) f(node);
+      return node;
     } catch (err) {
       await nc.close().catch(() => {});
       throw err;
@@ -220,7 +279,13 @@ export class ClusterNode implements RemoteSender {
         `spawn: register the actor's definition first (node.register({ Kind })): the kind of ${describe(def)} is unknown here`,
       );
     const key = this.#subjects.placementKey(name);
-    const placement: Placement = { node: this.name, incarnation: 1, kind, restart };
+    const placement: Placement = {
+      node: this.name,
+      incarnation: 1,
+      kind,
+      restart,
+      arg: Buffer.from(this.#codec.encode(REPLY, arg, 'arg')).toString('base64'),
+    };
     let revision: number;
     try {
       revision = await this.#placements.create(key, JSON.stringify(placement));
@@ -241,11 +306,15 @@ export class ClusterNode implements RemoteSender {
       await this.#placements.delete(key, { previousSeq: revision }).catch(() => {});
       throw err;
     }
-    const sub = this.#nc.subscribe(this.#subjects.actor(name), { callback: (_e, m) => this.#onActor(ref, m) });
-    this.#hosted.set(name, { ref, sub, revision });
+    this.#host(name, ref, revision, 1);
     // The subscription is on the server (and so reachable) once the server has seen it.
     await this.#nc.flush();
     return new RemoteRef<D>({ name }, this);
+  }
+
+  #host(name: string, ref: ActorRef, revision: number, incarnation: number): void {
+    const sub = this.#nc.subscribe(this.#subjects.actor(name), { callback: (_e, m) => this.#onActor(ref, m) });
+    this.#hosted.set(name, { ref, sub, revision, incarnation });
   }
 
   /** A ref to the actor named `name`, wherever it is placed (no lookup: NATS routes by subject). */
@@ -276,7 +345,7 @@ export class ClusterNode implements RemoteSender {
     const call = (options: { timeout?: number; signal?: AbortSignal }, task: string, args: unknown[]): Promise<never> => {
       if (typeof task !== 'string')
         return Promise.reject(new InvalidArgumentError(`run: the task name must be a string, got ${describe(task)}`));
-      return this.#request(subject, CALL, [task, ...args], 'args', options, `task ${task} of pool ${name}`) as Promise<never>;
+      return this.#request(subject, CALL, [task, ...args], 'args', options, `task ${task} of pool ${name}`, undefined) as Promise<never>;
     };
     return {
       run: (task, ...args) => call({}, task, args),
@@ -294,7 +363,7 @@ export class ClusterNode implements RemoteSender {
 
   /** @internal RemoteRef.ask */
   ask(to: RemoteAddress, msg: unknown, options: AskOptions | undefined): Promise<unknown> {
-    return this.#request(this.#subject(to), ASK, msg, 'msg', options ?? {}, `ask to ${to.name ?? `${to.node}/${to.id}`}`);
+    return this.#request(this.#subject(to), ASK, msg, 'msg', options ?? {}, `ask to ${to.name ?? `${to.node}/${to.id}`}`, to);
   }
 
   /**
@@ -312,16 +381,161 @@ export class ClusterNode implements RemoteSender {
     this.#state = 'draining';
     for (const sub of this.#served.values()) sub.unsubscribe();
     this.#served.clear();
-    for (const [name, h] of this.#hosted) {
+    const hosted = [...this.#hosted];
+    this.#hosted.clear();
+    for (const [name, h] of hosted) {
       h.sub.unsubscribe();
       await this.#placements.delete(this.#subjects.placementKey(name), { previousSeq: h.revision }).catch(() => {});
     }
     while (this.#handling > 0 || this.#asks.size > 0) await new Promise((r) => setTimeout(r, 5));
-    this.#hosted.clear();
     if (this.#ownsSystem) await this.#system.shutdown();
+    // Goodbye: the others declare this node down at once (its placements are gone already).
+    clearInterval(this.#reconciler);
+    await this.#membership.stop();
     this.#state = 'closed';
     setThreadSender(undefined, this);
     await this.#nc.drain().catch(() => {});
+  }
+
+  /** This node and the others it hears (their heartbeats came within the failure window). */
+  members(): Array<{ name: string; self: boolean }> {
+    return [{ name: this.name, self: true }, ...[...this.#membership.live].sort().map((name) => ({ name, self: false }))];
+  }
+
+  /** Listens to `nodeUp`, `nodeDown`, `respawned`, `fenced`. */
+  on<E extends keyof ClusterEventMap>(event: E, listener: (...args: ClusterEventMap[E]) => void): this {
+    this.#events.on(event, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  once<E extends keyof ClusterEventMap>(event: E, listener: (...args: ClusterEventMap[E]) => void): this {
+    this.#events.once(event, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  off<E extends keyof ClusterEventMap>(event: E, listener: (...args: ClusterEventMap[E]) => void): this {
+    this.#events.off(event, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  #emit<E extends keyof ClusterEventMap>(event: E, ...args: ClusterEventMap[E]): void {
+    try {
+      this.#events.emit(event, ...args);
+    } catch {
+      // A listener's error is the listener's: membership goes on.
+    }
+  }
+
+  #nodeUp(node: string): void {
+    if (this.#state === 'closed') return;
+    this.#emit('nodeUp', node);
+  }
+
+  /**
+   * A node is down: the asks to its actors fail WEFT_NODE_DOWN at once, and its placements are
+   * taken over: a `restart: 'respawn'` actor by whichever survivor wins the compare-and-set (and
+   * has its kind), a `restart: 'none'` placement deleted.
+   */
+  #nodeDown(node: string, info: { silentMs: number; bye: boolean }): void {
+    if (this.#state === 'closed') return;
+    for (const [id, p] of [...this.#asks]) {
+      const to = p.target;
+      if (to === undefined) continue;
+      const on = to.name !== undefined ? this.#known.get(to.name)?.placement.node : to.node;
+      if (on === node) {
+        this.#settle(
+          id,
+          new WeftError(
+            'WEFT_NODE_DOWN',
+            `${p.what}: node ${node} ${info.bye ? 'left the cluster' : `was declared down (silent for ${info.silentMs} ms)`} with the ask in flight; the handler may or may not have run`,
+          ),
+          false,
+        );
+      }
+    }
+    this.#emit('nodeDown', node, info);
+    if (this.#state === 'open') {
+      for (const [name, k] of [...this.#known]) if (k.placement.node === node) void this.#takeOver(name, k);
+    }
+  }
+
+  async #takeOver(name: string, k: Known): Promise<void> {
+    const key = this.#subjects.placementKey(name);
+    const p = k.placement;
+    const def = this.#kinds.get(p.kind);
+    try {
+      if (p.restart !== 'respawn') {
+        await this.#placements.delete(key, { previousSeq: k.revision });
+        return;
+      }
+      if (def === undefined) return; // another survivor that has the kind takes it
+      const next: Placement = { ...p, node: this.name, incarnation: p.incarnation + 1 };
+      const revision = await this.#placements.update(key, JSON.stringify(next), k.revision);
+      let arg: unknown;
+      try {
+        arg = this.#codec.decode(Buffer.from(p.arg, 'base64')).value;
+      } catch {
+        arg = undefined;
+      }
+      const ref = this.#system.spawn(def, arg as never) as unknown as ActorRef;
+      this.#host(name, ref, revision, next.incarnation);
+      this.#emit('respawned', name, { from: p.node, incarnation: next.incarnation });
+    } catch {
+      // Lost the compare-and-set (another survivor won), or the placement changed: nothing to do.
+    }
+  }
+
+  /** Follows the placement bucket; an actor hosted here whose placement moved elsewhere is stopped (fencing). */
+  async #watchPlacements(watch: AsyncIterable<KvWatchEntry>): Promise<void> {
+    try {
+      for await (const e of watch) {
+        const name = e.key.slice(2);
+        let placement: Placement | undefined;
+        if (e.operation === 'PUT') {
+          try {
+            placement = e.json<Placement>();
+          } catch {
+            placement = undefined;
+          }
+        }
+        if (placement === undefined) this.#known.delete(name);
+        else this.#known.set(name, { placement, revision: e.revision });
+        const h = this.#hosted.get(name);
+        if (
+          h !== undefined &&
+          (placement === undefined || placement.node !== this.name || (placement.incarnation !== h.incarnation && e.revision > h.revision))
+        ) {
+          this.#fence(name, h, placement?.node);
+        }
+      }
+    } catch {
+      // The watch ends with the connection.
+    }
+  }
+
+  /**
+   * Placements of nodes that this node does not hear (they died before it joined, or their
+   * `nodeDown` came before the placement reached the watch) are taken over as a `nodeDown` would.
+   * Runs every failure window, from one window after the node joined (time to hear everyone).
+   */
+  #reconcile(): void {
+    if (this.#state !== 'open' || !this.#connected) return;
+    const live = this.#membership.live;
+    for (const [name, k] of [...this.#known]) {
+      const on = k.placement.node;
+      if (on !== this.name && !live.has(on)) void this.#takeOver(name, k);
+    }
+  }
+
+  #fence(name: string, h: Hosted, placedOn: string | undefined): void {
+    this.#hosted.delete(name);
+    h.sub.unsubscribe();
+    try {
+      this.#system.kill(h.ref as never);
+    } catch {
+      // Stopped already.
+    }
+    this.#emit('fenced', name, { placedOn });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -344,7 +558,15 @@ export class ClusterNode implements RemoteSender {
     if (bytes.length > limit) throw new MessageTooLargeError(what, bytes.length, limit);
   }
 
-  #request(subject: string, kind: number, value: unknown, what: string, options: AskOptions, target: string): Promise<unknown> {
+  #request(
+    subject: string,
+    kind: number,
+    value: unknown,
+    what: string,
+    options: AskOptions,
+    target: string,
+    to: RemoteAddress | undefined,
+  ): Promise<unknown> {
     let frame: Uint8Array;
     let timeout: number;
     try {
@@ -366,6 +588,7 @@ export class ClusterNode implements RemoteSender {
         resolve,
         reject,
         subject,
+        target: to,
         frame,
         deadline: Date.now() + timeout,
         what: target,
