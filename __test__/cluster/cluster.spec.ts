@@ -449,3 +449,37 @@ test('register: only definitions, one per kind name; spawn needs a registered ki
   // The node's own system is usable directly, and drain stops it.
   t.true(a.system instanceof ActorSystem);
 });
+
+test('stats() and weftjs/metrics: members, asks in flight by target node, outcomes, bytes', async (t) => {
+  const { Registry } = await import('prom-client');
+  const { registerWeftMetrics } = await import('../../src/metrics/index.js');
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  await b.spawn(Counter, 0, { name: 'm' });
+  await waitUntil(() => a.members().length === 2, 3_000);
+  const r = a.ref<typeof Counter>('m');
+  for (let i = 0; i < 10; i++) r.tell({ type: 'add', by: 1 });
+  t.is(await r.ask({ type: 'get' }), 10);
+  const slow = r.ask({ type: 'slow', ms: 300 });
+  await rejection(t, a.ref('nobody').ask({ type: 'get' }, { timeout: 100 }));
+  const st = a.stats();
+  t.is(st.node, 'a');
+  t.is(st.members, 2);
+  t.deepEqual(st.asksInFlight, { b: 1 });
+  t.is(st.tells, 10);
+  t.is(st.asks, 3);
+  t.is(st.askNoActor, 1);
+  t.true(st.bytesOut > 0 && st.bytesIn > 0);
+  const registry = new Registry();
+  const metrics = registerWeftMetrics({ register: registry, clusters: [a] });
+  t.teardown(() => metrics.unregister());
+  const text = await registry.metrics();
+  t.regex(text, /weft_cluster_members\{node="a"\} 2/);
+  t.regex(text, /weft_cluster_asks_in_flight\{node="a",target_node="b"\} 1/);
+  t.regex(text, /weft_cluster_tells_total\{node="a"\} 10/);
+  t.regex(text, /weft_cluster_ask_no_actor_total\{node="a"\} 1/);
+  t.regex(text, /weft_cluster_bytes_out_total\{node="a"\} [1-9]/);
+  t.is(await slow, 10);
+  t.is(b.stats().received, 12);
+});

@@ -5,7 +5,7 @@
 import { ClusterNode } from './node.js';
 import type { ClusterOptions } from './options.js';
 
-export { ClusterNode, type RemotePool } from './node.js';
+export { ClusterNode, type RemotePool, type ClusterStats, type ClusterEventMap } from './node.js';
 export { RemoteRef, type RemoteAddress } from './remote-ref.js';
 export { MessageTooLargeError } from './errors.js';
 export type { ClusterOptions, ClusterAuth, ClusterTls, SpawnRemoteOptions } from './options.js';

@@ -84,6 +84,35 @@ interface PendingAsk {
   onAbort: (() => void) | undefined;
 }
 
+/** A node's counters (`node.stats()`; exported by weftjs/metrics as `clusters`). */
+export interface ClusterStats {
+  /** This node's name. */
+  node: string;
+  /** Nodes this node counts as members now, itself included. */
+  members: number;
+  /** This node's asks and pool calls waiting for their outcome, by the node of their target (`'?'`: not known, such as pool calls). */
+  asksInFlight: Record<string, number>;
+  /** Asks and pool calls sent since connect. */
+  asks: number;
+  /** Tells sent since connect. */
+  tells: number;
+  /** Asks that ended `WEFT_ASK_TIMEOUT`, `WEFT_NO_ACTOR`, `WEFT_NODE_DOWN`, `WEFT_DISCONNECTED`. */
+  askTimeouts: number;
+  askNoActor: number;
+  askNodeDown: number;
+  askDisconnected: number;
+  /** Messages, asks and calls from the cluster handled here. */
+  received: number;
+  /** `nodeDown` events, respawns won, actors fenced, reconnections of this node's connection. */
+  nodeDownEvents: number;
+  respawns: number;
+  fenced: number;
+  reconnects: number;
+  /** Bytes of the node's connection (the NATS protocol included). */
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** A pool of another node (or this one), called through the cluster (`node.pool(name)`). */
 export interface RemotePool<M extends TaskModule = TaskModule> {
   /** Runs task `name` on one of the nodes that serve this pool (NATS picks one of the queue group). */
@@ -132,6 +161,19 @@ export class ClusterNode implements RemoteSender {
   /** Named actors' placements as the KV watch reports them. */
   readonly #known = new Map<string, Known>();
   readonly #events = new EventEmitter();
+  readonly #counts = {
+    asks: 0,
+    tells: 0,
+    askTimeouts: 0,
+    askNoActor: 0,
+    askNodeDown: 0,
+    askDisconnected: 0,
+    received: 0,
+    nodeDownEvents: 0,
+    respawns: 0,
+    fenced: 0,
+    reconnects: 0,
+  };
   #reconciler: NodeJS.Timeout;
   #connected = true;
   #state: 'open' | 'draining' | 'closed' = 'open';
@@ -359,6 +401,7 @@ export class ClusterNode implements RemoteSender {
     const bytes = this.#codec.encode(TELL, msg, 'msg');
     this.#checkSize(bytes, 'the message');
     this.#nc.publish(this.#subject(to), bytes);
+    this.#counts.tells++;
   }
 
   /** @internal RemoteRef.ask */
@@ -395,6 +438,25 @@ export class ClusterNode implements RemoteSender {
     this.#state = 'closed';
     setThreadSender(undefined, this);
     await this.#nc.drain().catch(() => {});
+  }
+
+  /** Counters of this node (read at the call). */
+  stats(): ClusterStats {
+    const inFlight: Record<string, number> = {};
+    for (const p of this.#asks.values()) {
+      const to = p.target;
+      const on = to === undefined ? '?' : to.name !== undefined ? (this.#known.get(to.name)?.placement.node ?? '?') : to.node;
+      inFlight[on] = (inFlight[on] ?? 0) + 1;
+    }
+    const io = this.#nc.stats();
+    return {
+      node: this.name,
+      members: 1 + this.#membership.live.size,
+      asksInFlight: inFlight,
+      ...this.#counts,
+      bytesIn: io.inBytes,
+      bytesOut: io.outBytes,
+    };
   }
 
   /** This node and the others it hears (their heartbeats came within the failure window). */
@@ -453,6 +515,7 @@ export class ClusterNode implements RemoteSender {
         );
       }
     }
+    this.#counts.nodeDownEvents++;
     this.#emit('nodeDown', node, info);
     if (this.#state === 'open') {
       for (const [name, k] of [...this.#known]) if (k.placement.node === node) void this.#takeOver(name, k);
@@ -479,6 +542,7 @@ export class ClusterNode implements RemoteSender {
       }
       const ref = this.#system.spawn(def, arg as never) as unknown as ActorRef;
       this.#host(name, ref, revision, next.incarnation);
+      this.#counts.respawns++;
       this.#emit('respawned', name, { from: p.node, incarnation: next.incarnation });
     } catch {
       // Lost the compare-and-set (another survivor won), or the placement changed: nothing to do.
@@ -535,6 +599,7 @@ export class ClusterNode implements RemoteSender {
     } catch {
       // Stopped already.
     }
+    this.#counts.fenced++;
     this.#emit('fenced', name, { placedOn });
   }
 
@@ -615,6 +680,7 @@ export class ClusterNode implements RemoteSender {
         p.signal.addEventListener('abort', p.onAbort, { once: true });
       }
       this.#asks.set(id, p);
+      this.#counts.asks++;
       this.#nc.publish(subject, frame, { reply: this.#subjects.reply(id) });
     });
   }
@@ -628,7 +694,14 @@ export class ClusterNode implements RemoteSender {
     clearTimeout(p.retry);
     if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort);
     if (ok) p.resolve(value);
-    else p.reject(value);
+    else {
+      const code = (value as { code?: unknown } | null)?.code;
+      if (code === 'WEFT_ASK_TIMEOUT') this.#counts.askTimeouts++;
+      else if (code === 'WEFT_NO_ACTOR') this.#counts.askNoActor++;
+      else if (code === 'WEFT_NODE_DOWN') this.#counts.askNodeDown++;
+      else if (code === 'WEFT_DISCONNECTED') this.#counts.askDisconnected++;
+      p.reject(value);
+    }
   }
 
   #onReply(m: Msg): void {
@@ -660,6 +733,7 @@ export class ClusterNode implements RemoteSender {
   }
 
   #onActor(ref: ActorRef, m: Msg): void {
+    this.#counts.received++;
     let f: Frame;
     try {
       f = this.#codec.decode(m.data);
@@ -708,6 +782,7 @@ export class ClusterNode implements RemoteSender {
   }
 
   #onCall(pool: Pool, m: Msg): void {
+    this.#counts.received++;
     let f: Frame;
     try {
       f = this.#codec.decode(m.data);
@@ -768,6 +843,7 @@ export class ClusterNode implements RemoteSender {
         );
       } else if (s.type === 'reconnect') {
         this.#connected = true;
+        this.#counts.reconnects++;
       } else if (s.type === 'close') {
         this.#connected = false;
         break;

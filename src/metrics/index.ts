@@ -24,6 +24,7 @@ import {
   type Registry,
 } from 'prom-client';
 import type { ActorStats, ActorSystemStats } from '../actor/system.js';
+import type { ClusterStats } from '../cluster/node.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import type { PoolStats } from '../pool/index.js';
@@ -45,6 +46,12 @@ export interface StackSizeSource {
   readonly size: number;
 }
 
+/** What is read from a cluster node: a weftjs/cluster `ClusterNode` fits. */
+export interface ClusterStatsSource {
+  readonly name: string;
+  stats(): ClusterStats;
+}
+
 /** A list (labelled by `pool.name`, or by index for actor systems) or a record (labelled by key). */
 export type Named<T> = readonly T[] | Readonly<Record<string, T>>;
 
@@ -59,6 +66,8 @@ export interface WeftMetricsOptions {
   systems?: Named<ActorSystemStatsSource>;
   /** Shared stacks, label `stack`: the record key. */
   stacks?: Readonly<Record<string, StackSizeSource>>;
+  /** weftjs/cluster nodes, label `node`: the record key, or the node's name for a list. */
+  clusters?: Named<ClusterStatsSource>;
   /**
    * Per-actor series (label `actor`, the actor id) are exported for at most this many actors of
    * each system: those with the deepest mailboxes (ties: the most messages processed). Default
@@ -80,7 +89,7 @@ export interface WeftMetrics {
  * `optionNames`): add new options to both. (`pools`, `systems` and `stacks` are lists or records of
  * sources, labelled by their keys: not option bags.)
  */
-const METRICS_OPTIONS = optionNames<WeftMetricsOptions>()(['register', 'prefix', 'pools', 'systems', 'stacks', 'topActors']);
+const METRICS_OPTIONS = optionNames<WeftMetricsOptions>()(['register', 'prefix', 'pools', 'systems', 'stacks', 'clusters', 'topActors']);
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const QUANTILES = [
@@ -113,6 +122,7 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
   const pools = entries('pools', options.pools, isPoolSource, (p) => p.name);
   const systems = entries('systems', options.systems, isSystemSource, (_s, i) => String(i));
   const stacks = entries('stacks', options.stacks, isStackSource, undefined);
+  const clusters = entries('clusters', options.clusters, isClusterSource, (c) => c.name);
 
   const registers = [registry];
   const names: string[] = [];
@@ -314,6 +324,64 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
     });
   }
 
+  if (clusters.length > 0) {
+    const clusterStats = perTurn(() => clusters.map(([label, c]) => [label, c.stats()] as const));
+    const clusterGauge = (name: string, help: string, value: (s: ClusterStats) => number): void =>
+      family(name, (full) => {
+        new Gauge<'node'>({
+          name: full,
+          help,
+          labelNames: ['node'],
+          registers,
+          collect() {
+            this.reset();
+            for (const [node, s] of clusterStats()) this.set({ node }, value(s));
+          },
+        });
+      });
+    const clusterCounter = (name: string, help: string, value: (s: ClusterStats) => number): void =>
+      family(name, (full) => {
+        new Counter<'node'>({
+          name: full,
+          help,
+          labelNames: ['node'],
+          registers,
+          collect() {
+            this.reset();
+            for (const [node, s] of clusterStats()) this.inc({ node }, value(s));
+          },
+        });
+      });
+    clusterGauge('cluster_members', 'Nodes this node counts as members of its cluster, itself included.', (s) => s.members);
+    family('cluster_asks_in_flight', (full) => {
+      new Gauge<'node' | 'target_node'>({
+        name: full,
+        help: "This node's asks and remote pool calls waiting for their outcome, by the node of their target ('?': unknown, as for pool calls).",
+        labelNames: ['node', 'target_node'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [node, s] of clusterStats()) {
+            for (const [target, n] of Object.entries(s.asksInFlight)) this.set({ node, target_node: target }, n);
+          }
+        },
+      });
+    });
+    clusterCounter('cluster_asks_total', 'Asks and remote pool calls sent.', (s) => s.asks);
+    clusterCounter('cluster_tells_total', 'Tells sent.', (s) => s.tells);
+    clusterCounter('cluster_ask_timeouts_total', 'Asks and calls that ended WEFT_ASK_TIMEOUT.', (s) => s.askTimeouts);
+    clusterCounter('cluster_ask_node_down_total', 'Asks and calls that ended WEFT_NODE_DOWN.', (s) => s.askNodeDown);
+    clusterCounter('cluster_ask_no_actor_total', 'Asks and calls that ended WEFT_NO_ACTOR.', (s) => s.askNoActor);
+    clusterCounter('cluster_ask_disconnected_total', 'Asks and calls that ended WEFT_DISCONNECTED.', (s) => s.askDisconnected);
+    clusterCounter('cluster_received_total', 'Messages, asks and calls from the cluster handled by this node.', (s) => s.received);
+    clusterCounter('cluster_node_down_events_total', 'Nodes this node declared down.', (s) => s.nodeDownEvents);
+    clusterCounter('cluster_respawns_total', 'Actors this node started again after their node went down.', (s) => s.respawns);
+    clusterCounter('cluster_fenced_total', 'Actors this node stopped because their placement moved elsewhere.', (s) => s.fenced);
+    clusterCounter('cluster_reconnects_total', "Reconnections of this node's connection to the NATS servers.", (s) => s.reconnects);
+    clusterCounter('cluster_bytes_in_total', "Bytes received on this node's connection.", (s) => s.bytesIn);
+    clusterCounter('cluster_bytes_out_total', "Bytes sent on this node's connection.", (s) => s.bytesOut);
+  }
+
   for (const build of metrics) build();
   let registered = true;
   return {
@@ -351,6 +419,15 @@ function isPoolSource(x: unknown): x is PoolStatsSource {
 
 function isSystemSource(x: unknown): x is ActorSystemStatsSource {
   return typeof x === 'object' && x !== null && typeof (x as ActorSystemStatsSource).stats === 'function';
+}
+
+function isClusterSource(x: unknown): x is ClusterStatsSource {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as ClusterStatsSource).stats === 'function' &&
+    typeof (x as ClusterStatsSource).name === 'string'
+  );
 }
 
 function isStackSource(x: unknown): x is StackSizeSource {
