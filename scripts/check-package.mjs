@@ -49,7 +49,7 @@ function walk(dir, base = dir) {
 
 /** Runs `npm run build:ts` when dist/ is missing or older than src/, tsconfig.json or the build script. */
 export function ensureBuilt() {
-  const built = join(ROOT, 'dist', 'piscina', 'index.d.mts'); // the build's last write
+  const built = join(ROOT, 'dist', 'cluster', 'index.d.mts'); // the build's last write
   const inputs = [
     ...walk(join(ROOT, 'src')).map((f) => join(ROOT, 'src', f)),
     join(ROOT, 'tsconfig.json'),

@@ -22,6 +22,7 @@ export const SHARED_SPECS = [
   '__test__/fastify/fastify.spec.ts', // weftjs/fastify
   '__test__/metrics/metrics.spec.ts', // weftjs/metrics
   '__test__/piscina/piscina.spec.ts', // weftjs/piscina
+  '__test__/cluster/cluster.spec.ts', // weftjs/cluster (against a real nats-server)
   '__test__/package/typescript.spec.ts', // TypeScript task modules
 ];
 
