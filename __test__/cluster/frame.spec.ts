@@ -14,6 +14,7 @@ import { HANDLE_ACTOR_REF, HANDLE_REMOTE_REF, HANDLE_SHARED_STACK, WireWriter } 
 const sender: RemoteSender = {
   tell: () => {},
   ask: () => Promise.resolve(undefined),
+  gateway: undefined,
 };
 
 function codec(exported = new Map<number, ActorRef>()): FrameCodec {

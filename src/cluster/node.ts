@@ -19,6 +19,7 @@ import { describe, thrownMessage } from '../internal/describe.js';
 import type { Pool, TaskArgs, TaskModule, TaskName, TaskResult } from '../pool/index.js';
 import { MessageTooLargeError, disconnected } from './errors.js';
 import { ASK, CALL, FAILURE, type Frame, FrameCodec, REPLY, TELL } from './frame.js';
+import { startGateway, stopGateway } from './gateway.js';
 import { Membership } from './membership.js';
 import { networkProfile } from './profile.js';
 import {
@@ -139,6 +140,8 @@ export class ClusterNode implements RemoteSender {
   readonly name: string;
   /** The cluster's name: its subjects are `weft.<cluster>.>`. */
   readonly cluster: string;
+  /** @internal The gateway actor through which this node's RemoteRefs work on its pool workers. */
+  readonly gateway: ActorRef;
   readonly #o: ResolvedClusterOptions;
   readonly #nc: NatsConnection;
   readonly #placements: KV;
@@ -161,6 +164,7 @@ export class ClusterNode implements RemoteSender {
   /** Named actors' placements as the KV watch reports them. */
   readonly #known = new Map<string, Known>();
   readonly #events = new EventEmitter();
+  readonly #gatewayKey: string;
   readonly #counts = {
     asks: 0,
     tells: 0,
@@ -215,6 +219,9 @@ export class ClusterNode implements RemoteSender {
     );
     this.#subs.push(nc.subscribe(this.#subjects.replyWildcard, { callback: (_e, m) => this.#onReply(m) }));
     this.#subs.push(nc.subscribe(this.#subjects.byIdWildcard, { callback: (_e, m) => this.#onById(m) }));
+    const g = startGateway(this, system);
+    this.gateway = g.ref;
+    this.#gatewayKey = g.key;
     void this.#watchStatus();
     void this.#watchPlacements(watch);
     this.#reconciler = setInterval(() => this.#reconcile(), o.failureWindowMs);
@@ -436,6 +443,7 @@ export class ClusterNode implements RemoteSender {
     clearInterval(this.#reconciler);
     await this.#membership.stop();
     this.#state = 'closed';
+    stopGateway(this.#gatewayKey);
     setThreadSender(undefined, this);
     await this.#nc.drain().catch(() => {});
   }

@@ -5,7 +5,7 @@
  * handler's reply type.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { AnyActorDefinition, ActorMessage, AskOptions } from '../actor/index.js';
+import { ActorRef, type AnyActorDefinition, type ActorMessage, type AskOptions } from '../actor/index.js';
 import type { AskMessage, AskReply, MessageType } from '../actor/types.js';
 import { HANDLE_REMOTE_REF, registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
 import { isToken } from './subjects.js';
@@ -15,10 +15,12 @@ export type RemoteAddress =
   | { readonly name: string; readonly node?: undefined; readonly id?: undefined }
   | { readonly node: string; readonly id: number; readonly name?: undefined };
 
-/** What sends for remote refs: the cluster node of this thread. */
+/** What sends for remote refs: the cluster node of this thread, or its gateway from another thread. */
 export interface RemoteSender {
   tell(to: RemoteAddress, msg: unknown): void;
   ask(to: RemoteAddress, msg: unknown, options: AskOptions | undefined): Promise<unknown>;
+  /** The node's gateway actor (on its main thread): how the ref works on threads without a connection. */
+  readonly gateway: ActorRef | undefined;
 }
 
 /** The node that sends for refs decoded on this thread without one (the last connected). */
@@ -86,6 +88,11 @@ export class RemoteRef<out D = AnyActorDefinition> {
     return this.#to;
   }
 
+  /** @internal The sender this ref uses (its node, or a gateway). */
+  get sender(): RemoteSender | undefined {
+    return this.#sender ?? threadSender;
+  }
+
   #via(): RemoteSender {
     const s = this.#sender ?? threadSender;
     if (s === undefined) {
@@ -135,14 +142,39 @@ export class RemoteRef<out D = AnyActorDefinition> {
   }
 }
 
-// Between threads of one process a RemoteRef crosses as its address (the thread's node sends).
+/** A RemoteRef read on another thread: it sends through the node's gateway (set by the gateway module). */
+let viaGateway: ((gateway: ActorRef) => RemoteSender) | undefined;
+
+/** @internal How refs read on other threads reach their node (gateway.ts registers it). */
+export function setGatewaySender(make: (gateway: ActorRef) => RemoteSender): void {
+  viaGateway = make;
+}
+
+// Between threads of one process a RemoteRef crosses as its address and its node's gateway (an
+// actor on the node's main thread): on a thread without a connection it sends through that.
 registerHandleCodec({
   subTag: HANDLE_REMOTE_REF,
   proto: RemoteRef.prototype,
   write(w: WireWriter, v: object): void {
-    writeAddress(w, (v as RemoteRef).address);
+    const ref = v as RemoteRef;
+    writeAddress(w, ref.address);
+    const g = ref.sender?.gateway;
+    if (g === undefined) {
+      w.u8(0);
+      return;
+    }
+    w.u8(1);
+    w.f64(g.system);
+    w.u32(g.process);
+    w.u32(g.id);
   },
   read(r: WireReader): unknown {
-    return new RemoteRef(readAddress(r), undefined);
+    const to = readAddress(r);
+    if (r.u8() === 0 || viaGateway === undefined) return new RemoteRef(to, undefined);
+    const system = r.f64();
+    const process = r.u32();
+    const id = r.u32();
+    // On the node's own thread its node sends; elsewhere the gateway does.
+    return new RemoteRef(to, threadSender ?? viaGateway(new ActorRef(system, process, id, false)));
   },
 });

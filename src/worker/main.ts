@@ -11,6 +11,9 @@ import { WorkerLoop } from '../pool/worker/loop.js';
 // in them must be registered on this thread. SharedStack's registers when its module loads
 // (ActorRef's comes with the actor extension, through actor/ref.ts).
 import '../shared/stack.js';
+// A weftjs/cluster RemoteRef in a message works here through its node's gateway actor (no NATS
+// client is loaded on workers).
+import '../cluster/gateway.js';
 
 const init = workerData as WorkerInit;
 void new WorkerLoop(init, [new ActorWorkerExtension({ slot: init.slot, threads: init.threads })]).start();
