@@ -422,9 +422,18 @@ test('fencing: an actor whose placement now names another node or incarnation is
   const e = await kv.get('a.f');
   const p = e!.json<Record<string, unknown>>();
   await kv.update('a.f', JSON.stringify({ ...p, node: 'a', incarnation: 2 }), e!.revision);
-  await waitUntil(() => fenced.length === 1, 3_000);
+  await waitUntil(
+    () => fenced.length === 1,
+    5_000,
+    () => fenced.join(),
+  );
   t.deepEqual(fenced, ['f -> a']);
-  t.is(b.system.stats().actors.length, before);
+  // The kill is asynchronous: the actor is gone once its system says so.
+  await waitUntil(
+    () => b.system.stats().actors.length === before,
+    3_000,
+    () => `${b.system.stats().actors.length} actors`,
+  );
   // Nobody hosts f now (a did not spawn it): asks find no actor.
   t.is(((await rejection(t, a.ref('f').ask({ type: 'get' }, { timeout: 300 }))) as WeftError).code, 'WEFT_NO_ACTOR');
 });

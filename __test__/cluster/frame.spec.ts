@@ -6,7 +6,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { type ActorRef, ActorSystem, SharedStack, WeftError } from '../../src/index.js';
-import { ASK, CALL, FAILURE, FRAME_VERSION, FrameCodec, REPLY, TELL } from '../../src/cluster/frame.js';
+import { ASK, BATCH, CALL, FAILURE, FRAME_VERSION, FrameCodec, REPLY, TELL, batchFrame } from '../../src/cluster/frame.js';
 import { networkProfile } from '../../src/cluster/profile.js';
 import { RemoteRef, type RemoteSender } from '../../src/cluster/remote-ref.js';
 import { HANDLE_ACTOR_REF, HANDLE_REMOTE_REF, HANDLE_SHARED_STACK, WireWriter } from '../../src/internal/wire.js';
@@ -66,6 +66,10 @@ test('hostile bytes: a frame or a WeftError (WEFT_INVALID_ARG / WEFT_DATA_CLONE)
     c.encode(ASK, [1, 'two', { three: new Map([[3, new Set([4n])]]) }], 'msg', 100),
     c.encode(CALL, ['task', new Uint8Array([1, 2, 3]), new Date(0)], 'args', 100),
     c.encode(FAILURE, Object.assign(new RangeError('bad', { cause: new Error('inner') }), { code: 'E' }), 'error'),
+    (() => {
+      const frames = [c.encode(TELL, 1, 'msg'), c.encode(TELL, { a: 'b' }, 'msg')];
+      return batchFrame(frames, frames[0]!.length + frames[1]!.length);
+    })(),
   ];
   const codes = new Map<string, number>();
   let decoded = 0;
@@ -144,4 +148,23 @@ test("a local ActorRef leaves as this node's address and comes back as itself; a
   t.true(there instanceof RemoteRef);
   t.deepEqual((there as RemoteRef).address, { node: 'me', id: ref.id });
   t.throws(() => c.encode(TELL, { a: [new SharedStack()] }, 'msg'), { code: 'WEFT_DATA_CLONE', message: /\(at msg\.a\[0\]\)/ });
+});
+
+test('a batch of tells reads back as its messages in order; a batch inside a batch, or of asks, is refused', (t) => {
+  const c = codec();
+  const msgs = [1, 'two', { three: [3n] }, undefined, new Map([[4, 4]])];
+  const frames = msgs.map((m) => c.encode(TELL, m, 'msg'));
+  const batch = batchFrame(
+    frames,
+    frames.reduce((n, f) => n + f.length, 0),
+  );
+  t.deepEqual(c.decode(batch), { kind: BATCH, timeoutMs: 0, value: msgs });
+  const nested = batchFrame([batch], batch.length);
+  t.throws(() => c.decode(nested), { code: 'WEFT_INVALID_ARG', message: /a batch holds a frame of kind 6/ });
+  const ask = c.encode(ASK, 1, 'msg', 5);
+  t.throws(() => c.decode(batchFrame([ask], ask.length)), { code: 'WEFT_INVALID_ARG', message: /kind 2/ });
+  // A count larger than the bytes could hold is refused before anything is allocated.
+  const lying = batch.slice();
+  new DataView(lying.buffer).setUint32(2, 0xffffffff, true);
+  t.throws(() => c.decode(lying), { code: 'WEFT_INVALID_ARG' });
 });

@@ -22,8 +22,34 @@ export const REPLY = 3;
 export const FAILURE = 4;
 /** A pool call: the task name, then its arguments. */
 export const CALL = 5;
+/**
+ * Tells to one actor sent in one turn of the sender's event loop: `u32 n`, then n × (`u32
+ * length`, a TELL frame). Decoded into the list of their messages (`value`: unknown[]).
+ */
+export const BATCH = 6;
 
-const KINDS = new Set([TELL, ASK, REPLY, FAILURE, CALL]);
+const KINDS = new Set([TELL, ASK, REPLY, FAILURE, CALL, BATCH]);
+
+/** The bytes of a BATCH frame holding `frames` (TELL frames), `size` their total length. */
+export function batchFrame(frames: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(6 + 4 * frames.length + size);
+  const dv = new DataView(out.buffer);
+  out[0] = FRAME_VERSION;
+  out[1] = BATCH;
+  dv.setUint32(2, frames.length, true);
+  let at = 6;
+  for (const f of frames) {
+    dv.setUint32(at, f.length, true);
+    out.set(f, at + 4);
+    at += 4 + f.length;
+  }
+  return out;
+}
+
+/** Bytes a frame adds to a batch (its length prefix). */
+export const BATCH_ENTRY_OVERHEAD = 4;
+/** Bytes of a batch's own header. */
+export const BATCH_HEADER = 6;
 
 export interface Frame {
   readonly kind: number;
@@ -90,6 +116,7 @@ export class FrameCodec {
       throw new InvalidArgumentError(`cluster: frame version ${version} is not supported (this node reads ${FRAME_VERSION})`);
     const kind = r.u8();
     if (!KINDS.has(kind)) throw new InvalidArgumentError(`cluster: unknown frame kind ${kind}`);
+    if (kind === BATCH) return { kind, timeoutMs: 0, value: this.#batch(bytes, r) };
     const timeoutMs = kind === ASK || kind === CALL ? r.u32() : 0;
     const value = kind === CALL ? r.values() : r.value();
     if (r.remaining !== 0) throw new InvalidArgumentError(`cluster: ${r.remaining} bytes after the frame's value`);
@@ -98,5 +125,26 @@ export class FrameCodec {
       if (list.length === 0 || typeof list[0] !== 'string') throw new InvalidArgumentError('cluster: a pool call without a task name');
     }
     return { kind, timeoutMs, value };
+  }
+
+  /** The messages of a BATCH frame (each a TELL frame, checked like any frame). */
+  #batch(bytes: Uint8Array, r: WireReader): unknown[] {
+    const n = r.u32();
+    if (n > r.remaining / (BATCH_ENTRY_OVERHEAD + 2))
+      throw new InvalidArgumentError(`cluster: a batch of ${n} frames in ${r.remaining} bytes`);
+    const out = new Array<unknown>(n);
+    let at = r.offset;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < n; i++) {
+      if (at + 4 > bytes.length) throw new InvalidArgumentError('cluster: a batch cut short');
+      const len = dv.getUint32(at, true);
+      if (at + 4 + len > bytes.length) throw new InvalidArgumentError(`cluster: a batched frame of ${len} bytes overruns the batch`);
+      const f = this.decode(bytes.subarray(at + 4, at + 4 + len));
+      if (f.kind !== TELL) throw new InvalidArgumentError(`cluster: a batch holds a frame of kind ${f.kind}`);
+      out[i] = f.value;
+      at += 4 + len;
+    }
+    if (at !== bytes.length) throw new InvalidArgumentError(`cluster: ${bytes.length - at} bytes after the batch`);
+    return out;
   }
 }

@@ -18,7 +18,7 @@ import { DataCloneError, InvalidArgumentError, WeftError } from '../errors.js';
 import { describe, thrownMessage } from '../internal/describe.js';
 import type { Pool, TaskArgs, TaskModule, TaskName, TaskResult } from '../pool/index.js';
 import { MessageTooLargeError, disconnected } from './errors.js';
-import { ASK, CALL, FAILURE, type Frame, FrameCodec, REPLY, TELL } from './frame.js';
+import { ASK, BATCH, BATCH_ENTRY_OVERHEAD, BATCH_HEADER, CALL, FAILURE, type Frame, FrameCodec, REPLY, TELL, batchFrame } from './frame.js';
 import { startGateway, stopGateway } from './gateway.js';
 import { Membership } from './membership.js';
 import { networkProfile } from './profile.js';
@@ -124,6 +124,15 @@ export interface RemotePool<M extends TaskModule = TaskModule> {
     name: K,
     ...args: TaskArgs<M, K>
   ): Promise<TaskResult<M, K>>;
+}
+
+/** The largest batch of tells to one actor (or the servers' max_payload, if smaller). */
+const MAX_BATCH_BYTES = 64 * 1024;
+
+/** Tells to one subject waiting for the end of this turn of the event loop. */
+interface Pending {
+  frames: Uint8Array[];
+  size: number;
 }
 
 /** First retry of an ask that found nobody listening (503), doubled up to MAX_RETRY_MS. */
@@ -406,9 +415,50 @@ export class ClusterNode implements RemoteSender {
   tell(to: RemoteAddress, msg: unknown): void {
     this.#open('tell');
     const bytes = this.#codec.encode(TELL, msg, 'msg');
+    // Each message is checked before it joins a batch: the batch never makes it too large.
     this.#checkSize(bytes, 'the message');
-    this.#nc.publish(this.#subject(to), bytes);
     this.#counts.tells++;
+    const subject = this.#subject(to);
+    const limit = Math.min(MAX_BATCH_BYTES, this.maxPayload);
+    let p = this.#pending.get(subject);
+    if (p !== undefined && BATCH_HEADER + p.size + p.frames.length * BATCH_ENTRY_OVERHEAD + bytes.length + BATCH_ENTRY_OVERHEAD > limit) {
+      this.#flushSubject(subject, p);
+      p = undefined;
+    }
+    if (p === undefined) {
+      p = { frames: [], size: 0 };
+      this.#pending.set(subject, p);
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        queueMicrotask(this.#flushAll);
+      }
+    }
+    p.frames.push(bytes);
+    p.size += bytes.length;
+  }
+
+  /** Tells waiting for the end of this turn, by subject (in the order their subjects were first told). */
+  readonly #pending = new Map<string, Pending>();
+  #flushQueued = false;
+  readonly #flushAll = (): void => {
+    this.#flushQueued = false;
+    for (const [subject, p] of this.#pending) this.#flushSubject(subject, p);
+  };
+
+  #flushSubject(subject: string, p: Pending): void {
+    this.#pending.delete(subject);
+    const bytes = p.frames.length === 1 ? p.frames[0]! : batchFrame(p.frames, p.size);
+    try {
+      this.#nc.publish(subject, bytes);
+    } catch {
+      // The connection closed: at most once, these tells are lost (WEFT_DISCONNECTED asks say so).
+    }
+  }
+
+  /** Sends the tells waiting for `subject` now (before an ask to it, to keep their order). */
+  #flushTells(subject: string): void {
+    const p = this.#pending.get(subject);
+    if (p !== undefined) this.#flushSubject(subject, p);
   }
 
   /** @internal RemoteRef.ask */
@@ -428,6 +478,7 @@ export class ClusterNode implements RemoteSender {
   }
 
   async #drain(): Promise<void> {
+    this.#flushAll();
     this.#state = 'draining';
     for (const sub of this.#served.values()) sub.unsubscribe();
     this.#served.clear();
@@ -689,6 +740,7 @@ export class ClusterNode implements RemoteSender {
       }
       this.#asks.set(id, p);
       this.#counts.asks++;
+      this.#flushTells(subject);
       this.#nc.publish(subject, frame, { reply: this.#subjects.reply(id) });
     });
   }
@@ -750,12 +802,11 @@ export class ClusterNode implements RemoteSender {
       return;
     }
     if (f.kind === TELL) {
-      try {
-        const r = ref.tell(f.value as never);
-        if (r !== undefined) r.catch(() => {});
-      } catch {
-        // At most once: a tell the actor refuses (a full mailbox, no handler) is not reported back.
-      }
+      this.#deliver(ref, f.value);
+    } else if (f.kind === BATCH) {
+      const list = f.value as unknown[];
+      this.#counts.received += list.length - 1;
+      for (const msg of list) this.#deliver(ref, msg);
     } else if (f.kind === ASK) {
       this.#handling++;
       let asked: Promise<unknown>;
@@ -772,6 +823,15 @@ export class ClusterNode implements RemoteSender {
         .finally(() => this.#handling--);
     } else {
       this.#respond(m, FAILURE, new InvalidArgumentError(`cluster: an actor got a frame of kind ${f.kind}`));
+    }
+  }
+
+  #deliver(ref: ActorRef, msg: unknown): void {
+    try {
+      const r = ref.tell(msg as never);
+      if (r !== undefined) r.catch(() => {});
+    } catch {
+      // At most once: a tell the actor refuses (a full mailbox, no handler) is not reported back.
     }
   }
 
