@@ -10,7 +10,8 @@ import { type ClusterNode, type ClusterOptions, connect } from '../../src/cluste
 import { ActorRef, ActorSystem, Pool, SharedStack, WeftError, defineActor, isWeftError } from '../../src/index.js';
 import { Box, Counter } from '../fixtures/cluster-actors.js';
 import { rejection } from '../helpers.js';
-import { type NatsServer, type NatsServerOptions, skipUnlessNatsServer, startNatsServer } from './server.js';
+import { startProxy } from './proxy.js';
+import { type NatsServer, type NatsServerOptions, freePort, skipUnlessNatsServer, startNatsServer } from './server.js';
 
 const test = skipUnlessNatsServer(anyTest);
 /** `test.serial` where the server is there (else the same skip as `test`). */
@@ -510,3 +511,124 @@ test("actors on a node's pool workers receive remote messages and use the remote
   const out = await b.ref<typeof Relay>('relay').ask({ type: 'relay', to: b.ref<typeof Counter>('counter'), by: 5 }, { timeout: 30_000 });
   t.deepEqual(out, { count: 105, onWorker: true });
 });
+
+serialTest(
+  'a partition: the majority side re-places the actor, the minority cannot; when it heals, the old incarnation is fenced',
+  async (t) => {
+    const WINDOW = 1_000;
+    // Three routed servers; every route to and from s1 goes through proxies this test controls. s1
+    // advertises its proxy, so the servers gossip no direct way around it.
+    const [c1, c2, c3] = [await freePort(), await freePort(), await freePort()];
+    const toS2 = await startProxy(c2);
+    const toS3 = await startProxy(c3);
+    const toS1 = await startProxy(c1);
+    t.teardown(() => Promise.all([toS2.close(), toS3.close(), toS1.close()]));
+    const conf = (name: string, listen: number, routes: number[], advertise?: number): string =>
+      `server_name: ${name}\ncluster { name: weft, listen: "127.0.0.1:${listen}", ${advertise === undefined ? '' : `advertise: "127.0.0.1:${advertise}", `}routes: [${routes.map((r) => `"nats://127.0.0.1:${r}"`).join(', ')}] }`;
+    // s2 and s3 first, s1 last: s1 dials its routes (through the proxies) as it starts, before
+    // gossip could tell it the others' own addresses (a direct route would go around the proxies).
+    const [s2, s3] = await Promise.all([
+      server(t, { config: conf('s2', c2, [toS1.port, c3]) }),
+      server(t, { config: conf('s3', c3, [toS1.port, c2]) }),
+    ]);
+    const s1 = await server(t, { config: conf('s1', c1, [toS2.port, toS3.port], toS1.port) });
+    const opts = { failureWindowMs: WINDOW, replicas: 3 };
+    // JetStream elects its meta leader a few seconds after the servers start: until then the bucket cannot be made.
+    let a: ClusterNode | undefined;
+    const until = Date.now() + 30_000;
+    while (a === undefined) {
+      try {
+        a = await node(t, s1, 'a', opts);
+      } catch (e) {
+        if (Date.now() > until) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    const b = await node(t, s2, 'b', opts);
+    const c = await node(t, s3, 'c', opts);
+    const events: string[] = [];
+    for (const n of [a, b, c]) {
+      n.on('respawned', (name, info) => events.push(`${n.name} respawned ${name} #${info.incarnation}`));
+      n.on('fenced', (name, info) => events.push(`${n.name} fenced ${name} (now on ${String(info.placedOn)})`));
+    }
+    await a.spawn(Counter, 1, { name: 'p', restart: 'respawn' });
+    await waitUntil(() => [a, b, c].every((n) => n.members().length === 3), 5_000);
+    t.is(await c.ref<typeof Counter>('p').ask({ type: 'get' }), 1);
+
+    // Servers gossip their own route addresses: now and then s1 gets a direct route to s2 or s3
+    // that goes around the proxies. A probe through the cut finds out; then s1 restarts (it dials
+    // its routes through the proxies first) and the cut is tried again.
+    const { connect: natsConnect } = await import('@nats-io/transport-node');
+    const leaks = async (): Promise<boolean> => {
+      const [n1, n2] = await Promise.all([natsConnect({ servers: s1.url }), natsConnect({ servers: s2.url })]);
+      let heard = false;
+      const n3 = await natsConnect({ servers: s3.url });
+      for (const n of [n2, n3]) {
+        n.subscribe('probe', {
+          callback: () => {
+            heard = true;
+          },
+        });
+        await n.flush();
+      }
+      n1.publish('probe');
+      await n1.flush();
+      await new Promise((r) => setTimeout(r, 300));
+      await Promise.all([n1.close(), n2.close(), n3.close()]);
+      return heard;
+    };
+    let cutAt = 0;
+    for (let attempt = 1; ; attempt++) {
+      cutAt = Date.now();
+      for (const p of [toS1, toS2, toS3]) p.cut();
+      if (!(await leaks())) break;
+      t.log(`attempt ${attempt}: a route went around the proxies; s1 restarts`);
+      if (attempt === 3) throw new Error('the partition could not be made: s1 kept a direct route');
+      for (const p of [toS1, toS2, toS3]) p.heal();
+      await s1.restart();
+      await waitUntil(
+        () => a!.connected && [a, b, c].every((n) => n.members().length === 3),
+        15_000,
+        () => 'waiting for the cluster after the restart',
+      );
+      await waitUntil(
+        async () =>
+          (await c
+            .ref<typeof Counter>('p')
+            .ask({ type: 'get' }, { timeout: 1_000 })
+            .catch(() => 0)) === 1,
+        15_000,
+      );
+      events.length = 0;
+    }
+    await waitUntil(
+      () => events.some((e) => e.includes('respawned')),
+      // The window, then JetStream elects new leaders on the majority side (several seconds) before the placement can move.
+      20_000,
+      () => events.join(', '),
+    );
+    const movedAfter = Date.now() - cutAt;
+    const winner = events.find((e) => e.includes('respawned'))!.split(' ')[0]!;
+    t.true(winner === 'b' || winner === 'c', `${winner} re-placed it: only the majority side can`);
+    // The majority side reaches the new incarnation (state is lost: it starts from the spawn argument).
+    t.is(await c.ref<typeof Counter>('p').ask({ type: 'get' }, { timeout: 10_000 }), 1);
+    await new Promise((r) => setTimeout(r, 2 * WINDOW));
+    t.false(
+      events.some((e) => e.startsWith('a respawned')),
+      events.join(', '),
+    );
+
+    for (const p of [toS1, toS2, toS3]) p.heal();
+    await waitUntil(
+      () => events.some((e) => e.startsWith('a fenced')),
+      15_000,
+      () => events.join(', '),
+    );
+    t.log({ movedAfterMs: movedAfter, events });
+    // One incarnation: a runs only its gateway, the winner its gateway and p.
+    await waitUntil(() => a!.system.stats().actors.length === 1, 3_000);
+    const counts = [a, b, c].map((n) => n.system.stats().actors.length);
+    t.deepEqual(counts.sort(), [1, 1, 2]);
+    t.is(await a.ref<typeof Counter>('p').ask({ type: 'get' }, { timeout: 5_000 }), 1);
+  },
+);

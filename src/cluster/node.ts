@@ -255,7 +255,7 @@ export class ClusterNode implements RemoteSender {
     try {
       let kv: KV;
       try {
-        kv = await new Kvm(nc).create(new Subjects(o.cluster, o.name).placementBucket, { history: 1 });
+        kv = await new Kvm(nc).create(new Subjects(o.cluster, o.name).placementBucket, { history: 1, replicas: o.replicas });
       } catch (err) {
         throw new InvalidArgumentError(
           `cluster: cannot open the placement bucket (JetStream KV) on ${o.servers.join(', ')}: ${thrownMessage(err)}. weft's cluster needs JetStream (nats-server -js)`,

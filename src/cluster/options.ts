@@ -42,6 +42,12 @@ export interface ClusterOptions {
   pool?: Pool;
   /** An ActorSystem to host actors in (default: the node makes one, with `pool`, and stops it on drain). */
   system?: ActorSystem;
+  /**
+   * Replicas of the placement bucket when this node creates it (1 to 5, default 1). On a NATS
+   * cluster of 3 servers use 3: the side of a partition with a majority of them keeps placing
+   * actors, the other cannot.
+   */
+  replicas?: number;
 }
 
 export const CLUSTER_OPTIONS = optionNames<ClusterOptions>()([
@@ -54,6 +60,7 @@ export const CLUSTER_OPTIONS = optionNames<ClusterOptions>()([
   'askTimeoutMs',
   'pool',
   'system',
+  'replicas',
 ]);
 
 export interface SpawnRemoteOptions {
@@ -75,6 +82,7 @@ export interface ResolvedClusterOptions {
   askTimeoutMs: number;
   pool: Pool | undefined;
   system: ActorSystem | undefined;
+  replicas: number;
   /** What the NATS client gets. */
   nats: NodeConnectionOptions;
 }
@@ -144,8 +152,16 @@ export function resolveOptions(options: ClusterOptions, defaultNamePrefix: strin
     askTimeoutMs: positiveMs(options.askTimeoutMs, 'askTimeoutMs', 30_000),
     pool: options.pool,
     system: options.system,
+    replicas: replicasOf(options.replicas),
     nats,
   };
+}
+
+function replicasOf(v: unknown): number {
+  if (v === undefined) return 1;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 5)
+    throw new InvalidArgumentError(`replicas must be an integer from 1 to 5, got ${describe(v)}`);
+  return v;
 }
 
 export function resolveSpawnOptions(options: SpawnRemoteOptions): {
