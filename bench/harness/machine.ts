@@ -83,6 +83,19 @@ export function othersCpu(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined
   return { othersPct: pct(b.busy - a.busy - (b.own - a.own)), stealPct: pct(b.steal - a.steal) };
 }
 
+/** CPU time (user + system, seconds) that process `pid` has used so far, from /proc/<pid>/stat; undefined where it cannot be read. */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // utime stime: fields 14-15, i.e. 11-12 after the ")" that ends the command name.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / HZ;
+  } catch {
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Versions
 
