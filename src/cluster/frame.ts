@@ -108,7 +108,15 @@ export class FrameCodec {
 
   /** Reads a frame from the network; a malformed one throws `WEFT_INVALID_ARG` (or `WEFT_DATA_CLONE` for a refused handle). */
   decode(bytes: Uint8Array): Frame {
-    const r = new WireReader(bytes);
+    return this.#decode(this.#reader, bytes);
+  }
+
+  /** One reader for frames and one for the frames inside a batch, reused (a reader per frame cost ~2 µs of a ~2.4 µs decode). */
+  readonly #reader = new WireReader(new Uint8Array(0));
+  readonly #inner = new WireReader(new Uint8Array(0));
+
+  #decode(r: WireReader, bytes: Uint8Array): Frame {
+    r.reset(bytes);
     r.handles = this.#profile;
     if (r.remaining < 2) throw new InvalidArgumentError(`cluster: a frame of ${bytes.length} bytes is too short`);
     const version = r.u8();
@@ -139,9 +147,10 @@ export class FrameCodec {
       if (at + 4 > bytes.length) throw new InvalidArgumentError('cluster: a batch cut short');
       const len = dv.getUint32(at, true);
       if (at + 4 + len > bytes.length) throw new InvalidArgumentError(`cluster: a batched frame of ${len} bytes overruns the batch`);
-      const f = this.decode(bytes.subarray(at + 4, at + 4 + len));
-      if (f.kind !== TELL) throw new InvalidArgumentError(`cluster: a batch holds a frame of kind ${f.kind}`);
-      out[i] = f.value;
+      // Only tells (checked before decoding: a batch inside a batch is never decoded).
+      const kind = len >= 2 ? bytes[at + 5] : undefined;
+      if (kind !== TELL) throw new InvalidArgumentError(`cluster: a batch holds a frame of kind ${String(kind)}`);
+      out[i] = this.#decode(this.#inner, bytes.subarray(at + 4, at + 4 + len)).value;
       at += 4 + len;
     }
     if (at !== bytes.length) throw new InvalidArgumentError(`cluster: ${bytes.length - at} bytes after the batch`);
