@@ -4,7 +4,7 @@
 // The nodes of a test live in this process (each with its own connection), except where a test
 // says it starts a child process.
 import anyTest, { type ExecutionContext } from 'ava';
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { type ClusterNode, type ClusterOptions, connect } from '../../src/cluster/index.js';
 import { ActorRef, ActorSystem, Pool, SharedStack, WeftError, defineActor, isWeftError } from '../../src/index.js';
@@ -632,3 +632,47 @@ serialTest(
     t.is(await a.ref<typeof Counter>('p').ask({ type: 'get' }, { timeout: 5_000 }), 1);
   },
 );
+
+test('a node process that drains exits by itself, at once', async (t) => {
+  const s = await server(t);
+  const t0 = Date.now();
+  const r = spawnSync(
+    process.execPath,
+    ['--import=tsx', join(__dirname, '..', 'fixtures', 'cluster-node.ts'), s.url, 'once', 'c', '-', 'drain'],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
+  t.is(r.signal, null, `killed after ${Date.now() - t0} ms: it did not exit by itself\n${r.stderr}`);
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { got: 0 });
+});
+
+test('memory: 40,000 remote asks (64 in flight) in a child process; RSS stays flat after warm-up, nothing left pending', async (t) => {
+  const s = await server(t);
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import=tsx', join(__dirname, '..', 'fixtures', 'cluster-node.ts'), s.url, 'soak', 'c', '-', 'soak'],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  t.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    warmMB: number;
+    endMB: number;
+    warmHeapMB: number;
+    endHeapMB: number;
+    count: number;
+    inFlight: Record<string, number>;
+  };
+  t.log(out);
+  t.is(out.count, 40_000 + 63);
+  t.deepEqual(out.inFlight, {});
+  // The JavaScript heap (after a GC) is the leak signal; RSS moves with the allocator (measured
+  // over 1,000,000 asks it wandered between 140 and 175 MB without a trend), so its bound is loose.
+  t.true(out.endHeapMB - out.warmHeapMB < 8, `the heap grew ${(out.endHeapMB - out.warmHeapMB).toFixed(1)} MB over 30,000 asks`);
+  t.true(out.endMB - out.warmMB < 64, `RSS grew ${(out.endMB - out.warmMB).toFixed(1)} MB over 30,000 asks`);
+});
