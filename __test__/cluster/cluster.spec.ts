@@ -676,3 +676,83 @@ test('memory: 40,000 remote asks (64 in flight) in a child process; RSS stays fl
   t.true(out.endHeapMB - out.warmHeapMB < 8, `the heap grew ${(out.endHeapMB - out.warmHeapMB).toFixed(1)} MB over 30,000 asks`);
   t.true(out.endMB - out.warmMB < 64, `RSS grew ${(out.endMB - out.warmMB).toFixed(1)} MB over 30,000 asks`);
 });
+
+test("a node whose user may use only another cluster's subjects is refused with WEFT_AUTH", async (t) => {
+  const s = await server(t, {
+    config: [
+      'authorization {',
+      '  users = [',
+      '    { user: weft, password: s3cret }',
+      '    { user: other, password: o, permissions: { publish: ["weft.other.>", "_INBOX.>"], subscribe: ["weft.other.>", "_INBOX.>"] } }',
+      '  ]',
+      '}',
+    ].join('\n'),
+  });
+  const e = (await rejection(t, connect({ servers: s.url, cluster: 'test', auth: { user: 'other', pass: 'o' } }))) as WeftError;
+  t.is(e.code, 'WEFT_AUTH');
+  t.regex(e.message, /may not use the placement bucket of cluster test/);
+  const ok = await node(t, s, 'a', { auth: { user: 'weft', pass: 's3cret' } });
+  await ok.spawn(Counter, 2, { name: 'c' });
+  t.is(await ok.ref<typeof Counter>('c').ask({ type: 'get' }), 2);
+});
+
+test('TLS: with a CA made by openssl, a node connects over TLS and works; a node that does not trust the CA cannot connect', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+  } catch {
+    t.log('openssl is not installed: TLS not tested');
+    t.pass();
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'weft-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = (name: string): string => join(dir, name);
+  const ssl = (...args: string[]): void => {
+    execFileSync('openssl', args, { stdio: 'ignore' });
+  };
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=weft test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  );
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
+  writeFileSync(f('ext.cnf'), 'subjectAltName = IP:127.0.0.1, DNS:localhost\n');
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    f('ext.cnf'),
+    '-out',
+    f('server.pem'),
+  );
+  const s = await server(t, {
+    config: `tls { cert_file: "${f('server.pem')}", key_file: "${f('server.key')}", ca_file: "${f('ca.pem')}" }`,
+  });
+  const a = await node(t, s, 'a', { tls: { caFile: f('ca.pem') } });
+  await a.spawn(Counter, 9, { name: 'c' });
+  t.is(await a.ref<typeof Counter>('c').ask({ type: 'get' }), 9);
+  const untrusted = (await rejection(t, connect({ servers: s.url, cluster: 'test' }))) as WeftError;
+  t.is(untrusted.code, 'WEFT_DISCONNECTED');
+});

@@ -257,6 +257,13 @@ export class ClusterNode implements RemoteSender {
       try {
         kv = await new Kvm(nc).create(new Subjects(o.cluster, o.name).placementBucket, { history: 1, replicas: o.replicas });
       } catch (err) {
+        if (/permission/i.test(`${(err as Error)?.name ?? ''} ${thrownMessage(err)}`)) {
+          throw new WeftError(
+            'WEFT_AUTH',
+            `cluster: this node's credentials may not use the placement bucket of cluster ${o.cluster} (JetStream API): ${thrownMessage(err)}. A node needs publish and subscribe on weft.${o.cluster}.>, _INBOX.> and the JetStream API of KV_weft_${o.cluster}_placement`,
+            { cause: err },
+          );
+        }
         throw new InvalidArgumentError(
           `cluster: cannot open the placement bucket (JetStream KV) on ${o.servers.join(', ')}: ${thrownMessage(err)}. weft's cluster needs JetStream (nats-server -js)`,
           { cause: err },
