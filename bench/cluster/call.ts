@@ -6,6 +6,8 @@
  *   node --import=tsx bench/cluster/call.ts <lib> <url> [--rows seq,inflight,tell,pool]
  *        [--serve-pid N --nats-pid N --varz URL]
  *
+ * (The membership rows, nodedown and restart, are fault.ts's.)
+ *
  * The same timing code for every library (adapters.ts gives each library's ask, tell, count and
  * pool call):
  *   seq       SEQ.warmup round trips, then SEQ.count one at a time, each timed: p50, p99, round trips/s;
@@ -25,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
 import { childMain, flags, parseBenchArgs, processCpuSeconds, progress, quantileSorted } from '../harness/index.js';
 import { type CallSide, callSide } from './adapters.js';
-import { type CallResult, INFLIGHT, LIBS, LIB_ROWS, POOL, ROWS, type Row, SEQ, TELL } from './params.js';
+import { type CallResult, INFLIGHT, LIBS, LIB_ROWS, PAIR_ROWS, type PairRow, POOL, SEQ, TELL } from './params.js';
 import { Profiler } from './profile.js';
 import type { Varz } from './server.js';
 
@@ -33,7 +35,7 @@ const { values: o, positionals } = parseBenchArgs({
   usage: 'node --import=tsx bench/cluster/call.ts <lib> <url> [flags]',
   description: 'The calling side of one library for bench/cluster: one run of its rows against a serving child, the result as JSON.',
   flags: {
-    rows: flags.list(ROWS, 'rows to run (those the library has)'),
+    rows: flags.list(PAIR_ROWS, 'rows to run (those the library has)'),
     'serve-pid': { type: 'int', arg: 'PID', help: "the serving child's pid (its CPU per operation)" },
     'nats-pid': { type: 'int', arg: 'PID', help: "the nats-server's pid (its CPU per operation)" },
     varz: { type: 'string', arg: 'URL', help: "the nats-server's /varz (messages and bytes per operation)" },
@@ -84,7 +86,7 @@ async function begin(): Promise<Probe> {
 }
 
 /** Where it ends: the counters first, then with --profile both profiles written. */
-async function end(row: Row): Promise<Probe> {
+async function end(row: PairRow): Promise<Probe> {
   const p = await probe();
   if (profiler !== undefined) {
     if (o['serve-pid'] !== undefined) process.kill(o['serve-pid'], 'SIGUSR2');
@@ -138,7 +140,7 @@ async function seqRow(side: CallSide): Promise<Record<string, number>> {
 
 /** `lanes` loops of `op` for `timedS` after `warmupS` of the same: ops/s and each op's latency. */
 async function lanesOf(
-  row: Row,
+  row: PairRow,
   op: (i: number) => Promise<unknown>,
   check: (i: number, r: unknown) => boolean,
   lanes: number,
@@ -259,7 +261,7 @@ async function tellRow(side: CallSide): Promise<Record<string, number>> {
 childMain({ lib }, async (atExit) => {
   const side = await callSide(lib, url);
   atExit(() => side.close());
-  const rows = o.rows.filter((r: Row) => LIB_ROWS[lib].includes(r));
+  const rows = o.rows.filter((r: PairRow) => LIB_ROWS[lib].includes(r));
   let metrics: Record<string, number> = {};
   for (const row of rows) {
     if (row === 'seq') metrics = { ...metrics, ...(await seqRow(side)) };

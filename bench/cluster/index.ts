@@ -18,8 +18,13 @@
  *             dropped (raw publish, weft ref.tell, Moleculer broker.emit);
  *   pool      a remote call of x => x + 1, 64 in flight (weft: node.pool('p').run on a served Pool of
  *             1 thread; Moleculer: an action on the serving broker's main thread, disableBalancer).
- * Not measured: node-down detection and broker-restart recovery (SCALEOUT.md §3.7): weft's
- * membership is not built yet.
+ * Membership rows (weft and Moleculer; each run a pair of children of its own, fault.ts, per
+ * variant: weft's failureWindowMs 3000 and 1000, Moleculer's heartbeats 1 s / 3 s and its defaults
+ * 10 s / 30 s; --fault-runs runs each, default 3, --slow-runs for Moleculer's defaults, default 1):
+ *   nodedown  the serving child killed (SIGKILL) under 64 asks in flight: kill → the caller's
+ *             node-down event, kill → the last of those asks settled, their outcomes by code;
+ *   restart   the nats-server killed (SIGKILL) under 16 asking lanes and started again 2 s later
+ *             on the same port and store: its "ready" → the first answered ask; every ask's outcome.
  *
  * Markdown tables on stdout (to paste into bench/README.md), progress on stderr, the JSON in
  * bench/results/cluster.json for a full run (else <tmpdir>/weft-bench-cluster.json or --out).
@@ -27,6 +32,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ROOT,
   commandLine,
@@ -43,33 +50,45 @@ import {
   parseBenchArgs,
   processCpuSeconds,
   resultsPath,
+  rotate,
   type ChildRun,
   runChild,
-  runInterleaved,
   sampled,
   type Sampled,
   weftSource,
   writeResults,
 } from '../harness/index.js';
 import { versionOf } from './adapters.js';
+import { FAULT_NOTES, type FaultOutcome, type FaultResults, faultFailures, faultTable, faultTargets, mergeFault } from './fault-report.js';
 import {
   type CallError,
   type CallResult,
+  FAULT_ROWS,
+  FAULT_VARIANTS,
+  type FaultRow,
   INFLIGHT,
   LIBS,
   LIB_LABELS,
   LIB_ROWS,
+  LOADED_MARK,
   type Lib,
   NAMES,
+  NODEDOWN,
+  PAIR_ROWS,
+  type PairRow,
   PAYLOAD,
   POOL,
   READY_MARK,
+  RESTART,
+  RESTARTED_MARK,
   ROWS,
-  type Row,
+  ROW_VARIANTS,
   SEQ,
+  SLOW,
   TARGETS,
   TELL,
   TIMEOUT_MS,
+  type Variant,
 } from './params.js';
 import { type BenchNatsServer, startNatsServer } from './server.js';
 
@@ -82,6 +101,17 @@ function parseArgs() {
       only: flags.list(LIBS, 'libraries to run'),
       rows: flags.list(ROWS, 'rows to run'),
       runs: flags.runs({ default: 5, env: 'WEFT_BENCH_RUNS', help: 'runs of every library, each in a fresh pair of children' }),
+      'fault-runs': flags.runs({
+        default: 3,
+        min: 0,
+        env: 'WEFT_BENCH_FAULT_RUNS',
+        help: 'runs of every variant of the membership rows (nodedown, restart), each in a fresh pair of children',
+      }),
+      'slow-runs': flags.runs({
+        default: 1,
+        min: 0,
+        help: "runs of the nodedown row with Moleculer's default heartbeats (10 s / 30 s: about a minute a run)",
+      }),
       timeout: flags.timeout({ default: 120 }),
       out: flags.out(
         'where the JSON goes (default bench/results/cluster.json for a run of every library and row; otherwise <tmpdir>/weft-bench-cluster.json)',
@@ -99,6 +129,7 @@ type Options = ReturnType<typeof parseArgs>;
 
 const serveScript = join(ROOT, 'bench', 'cluster', 'serve.ts');
 const callScript = join(ROOT, 'bench', 'cluster', 'call.ts');
+const faultScript = join(ROOT, 'bench', 'cluster', 'fault.ts');
 
 type Outcome = (CallResult & { others_pct?: number; steal_pct?: number; serve_setup?: string }) | CallError;
 const isOk = (r: Outcome | undefined): r is Exclude<Outcome, CallError> => r !== undefined && !('error' in r);
@@ -148,7 +179,7 @@ function startServe(lib: Lib, url: string, args: string[]): Promise<{ child: Chi
 }
 
 /** One run of `lib`: a serving child, then a calling child that runs every row against it. */
-async function runPair(lib: Lib, round: number, o: Options, rows: Row[], server: BenchNatsServer): Promise<Outcome> {
+async function runPair(lib: Lib, round: number, o: Options, rows: PairRow[], server: BenchNatsServer): Promise<Outcome> {
   console.error(`\n== ${LIB_LABELS[lib]}, run ${round + 1} of ${o.runs}`);
   const prof = o.profile === undefined ? [] : ['--profile', o.profile, '--rows', rows.join(',')];
   const before = cpuSnapshot();
@@ -184,18 +215,114 @@ async function runPair(lib: Lib, round: number, o: Options, rows: Row[], server:
   if (!c.ok) return { lib, error: c.why };
   const r = c.result;
   if (!isOk(r)) return r;
-  // Everything else on the machine meanwhile: busy time minus this process, its two children
-  // (both waited for, so in our cutime) and the nats-server.
-  const after = cpuSnapshot();
-  const natsAfter = processCpuSeconds(server.pid);
-  if (before && after && after.total > before.total && natsBefore !== undefined && natsAfter !== undefined) {
-    const span = after.total - before.total;
-    const others = after.busy - before.busy - (after.own - before.own) - (natsAfter - natsBefore);
-    r.others_pct = Number(Math.max(0, (others / span) * 100).toFixed(1));
-    r.steal_pct = Number((((after.steal - before.steal) / span) * 100).toFixed(1));
-  }
+  Object.assign(r, othersDuring(before, natsBefore, server.pid));
   r.serve_setup = serve.setup;
   return r;
+}
+
+/**
+ * Everything else on the machine since `before`: busy time minus this process, its children (all
+ * waited for, so in our cutime) and the nats-server (`pid`, which was at `natsBefore`).
+ */
+function othersDuring(
+  before: ReturnType<typeof cpuSnapshot>,
+  natsBefore: number | undefined,
+  pid: number,
+): { others_pct?: number; steal_pct?: number } {
+  const after = cpuSnapshot();
+  const natsAfter = processCpuSeconds(pid);
+  if (!before || !after || after.total <= before.total || natsBefore === undefined || natsAfter === undefined) return {};
+  const span = after.total - before.total;
+  const others = after.busy - before.busy - (after.own - before.own) - (natsAfter - natsBefore);
+  return {
+    others_pct: Number(Math.max(0, (others / span) * 100).toFixed(1)),
+    steal_pct: Number((((after.steal - before.steal) / span) * 100).toFixed(1)),
+  };
+}
+
+/** A run of a membership row: `${row}:${variant}`. */
+type FaultJob = `${FaultRow}:${Variant}`;
+
+/**
+ * One run of a membership row for one variant: a serving child hosting the echo alone, and
+ * fault.ts. nodedown: the calling child kills the serving child itself. restart: on the child's
+ * LOADED_MARK this process kills the nats-server, starts it again RESTART.downS after the kill
+ * and writes the times on the child's stdin.
+ */
+async function runFault(job: FaultJob, round: number, runs: number, server: BenchNatsServer, o: Options): Promise<FaultOutcome> {
+  const [row, variant] = job.split(':') as [FaultRow, Variant];
+  const lib = FAULT_VARIANTS[variant].lib;
+  console.error(`\n== ${row}, ${FAULT_VARIANTS[variant].label}, run ${round + 1} of ${runs}`);
+  const tag = `${row === 'nodedown' ? 'nd' : 'rs'}-${variant}-r${round}`;
+  const before = cpuSnapshot();
+  const natsBefore = processCpuSeconds(server.pid);
+  const serve = await startServe(lib, server.url, ['--variant', variant, '--tag', tag]);
+  if ('why' in serve) return { row, variant, error: serve.why };
+  let restarting: Promise<void> | undefined;
+  let c: ChildRun<FaultOutcome>;
+  try {
+    c = await runChild<FaultOutcome>({
+      script: faultScript,
+      args: [row, variant, server.url, '--tag', tag, '--serve-pid', String(serve.child.pid)],
+      // Moleculer's default heartbeats take up to a minute and a half to declare a node down.
+      timeoutS: Math.max(o.timeout, NODEDOWN.askTimeoutMs / 1e3 + 60),
+      onLine:
+        row !== 'restart'
+          ? undefined
+          : (line, send) => {
+              if (line !== LOADED_MARK || restarting !== undefined) return;
+              restarting = (async () => {
+                const { signalAt: killAt, exitAt } = await server.kill();
+                console.error(
+                  `    killed the nats-server (SIGKILL; its exit seen ${(exitAt - killAt).toFixed(1)} ms later); starting it again ${RESTART.downS} s after the kill`,
+                );
+                await sleep(Math.max(0, killAt + RESTART.downS * 1e3 - (performance.timeOrigin + performance.now())));
+                const { spawnAt, readyAt } = await server.restart();
+                console.error(`    nats-server ready again (pid ${server.pid}) ${(readyAt - killAt).toFixed(0)} ms after the kill`);
+                send(`${RESTARTED_MARK} ${JSON.stringify({ killAt, exitAt, spawnAt, readyAt })}\n`);
+              })();
+            },
+    });
+  } finally {
+    serve.child.stdin?.end();
+    if (!(await waitExit(serve.child, 15_000))) {
+      serve.child.kill('SIGKILL');
+      await waitExit(serve.child, 5_000);
+    }
+  }
+  // A server that could not be started again ends the bench: nothing after it could run.
+  if (restarting !== undefined) await restarting;
+  if (!c.ok) return { row, variant, error: c.why };
+  const r = c.result;
+  if ('error' in r) return { row, variant, error: r.error };
+  // The restart row's server is another process after it: no figure for the others then.
+  if (row !== 'restart') Object.assign(r, othersDuring(before, natsBefore, server.pid));
+  r.serve_setup = serve.setup;
+  return r;
+}
+
+/**
+ * Interleaved runs of jobs with their own numbers of runs: round r runs every job that has more
+ * than r runs once, in the order of the list rotated by r (the pairs of the libraries first, then
+ * the membership rows'). A job whose run failed gets no more runs.
+ */
+async function interleave<K, R>(
+  groups: ReadonlyArray<ReadonlyArray<{ key: K; runs: number }>>,
+  run: (key: K, round: number, runs: number) => Promise<R>,
+  failed: (outcome: R) => boolean,
+): Promise<Map<K, R[]>> {
+  const out = new Map<K, R[]>(groups.flat().map((j) => [j.key, []]));
+  const rounds = Math.max(0, ...groups.flat().map((j) => j.runs));
+  for (let round = 0; round < rounds; round++) {
+    for (const group of groups) {
+      for (const j of rotate(group, round)) {
+        const done = out.get(j.key)!;
+        if (j.runs <= round || done.some(failed)) continue;
+        done.push(await run(j.key, round, j.runs));
+      }
+    }
+  }
+  return out;
 }
 
 interface Merged {
@@ -261,9 +388,9 @@ function ratio(
 }
 
 /** A metric that every row's run has: absent when the row was not run (--rows). */
-const ROW_KEY: Record<Row, string> = { seq: 'seq_p50_us', inflight: 'inflight_rt_per_s', tell: 'tell_sent', pool: 'pool_calls_per_s' };
+const ROW_KEY: Record<PairRow, string> = { seq: 'seq_p50_us', inflight: 'inflight_rt_per_s', tell: 'tell_sent', pool: 'pool_calls_per_s' };
 
-function cellOf(results: Results, lib: Lib, row: Row, fn: (r: Merged) => string): string {
+function cellOf(results: Results, lib: Lib, row: PairRow, fn: (r: Merged) => string): string {
   const r = results[lib];
   if (!LIB_ROWS[lib].includes(row)) return '—';
   if (r === undefined) return 'not run';
@@ -278,7 +405,7 @@ const vsCell = (r: { ofMedians: number; paired: number | undefined } | undefined
 
 function mainTable(results: Results, libs: Lib[]): string {
   const head = ['row', ...libs.map((l) => LIB_LABELS[l]), 'weft vs Moleculer', 'weft vs raw'];
-  type Line = { label: string; row: Row; cell: (r: Merged) => string; key?: string; better?: 'higher' | 'lower'; vsRaw?: boolean };
+  type Line = { label: string; row: PairRow; cell: (r: Merged) => string; key?: string; better?: 'higher' | 'lower'; vsRaw?: boolean };
   const lines: Line[] = [
     {
       label: '1. ask, 1 in flight: p50 / p99',
@@ -378,7 +505,7 @@ interface TargetLine {
   met: boolean | null;
 }
 
-function targets(results: Results): TargetLine[] {
+function targets(results: Results, faults: FaultResults): TargetLine[] {
   const out: TargetLine[] = [];
   const missing = (libs: Lib[]): string => {
     const why = libs.map((l) => {
@@ -455,12 +582,13 @@ function targets(results: Results): TargetLine[] {
   }
   byRatio(`tell ≥ ${TARGETS.tellVsRaw * 100} % of raw publish (received/s)`, 'tell_received_per_s', 'raw', TARGETS.tellVsRaw, perS);
   byRatio('pool call ≥ Moleculer with disableBalancer (calls/s)', 'pool_calls_per_s', 'moleculer', TARGETS.poolVsMoleculer, perS);
-  out.push({ target: 'node-down detection ≤ failureWindowMs + 1 s', this_run: 'not measured: membership is not built yet', met: null });
-  out.push({
-    target: 'broker restart: traffic back ≤ 3 s, no ask lost without an error',
-    this_run: 'not measured: membership is not built yet',
-    met: null,
-  });
+  out.push(
+    ...faultTargets(faults, (key) => {
+      const r = faults[key as FaultJob];
+      if (r === undefined) return `${key} not run`;
+      return 'error' in r ? `${key} failed: ${firstLine(r.error)}` : `${key}: no result`;
+    }),
+  );
   return out;
 }
 
@@ -474,6 +602,8 @@ async function main(): Promise<void> {
   }
   const libs = [...o.only];
   const rows = [...o.rows];
+  const pairRows = PAIR_ROWS.filter((r) => rows.includes(r));
+  const faultRows = FAULT_ROWS.filter((r) => rows.includes(r));
   if (o.runs < 1) exitUsage('--runs must be at least 1', 'npm run bench:cluster -- [flags]');
   const started = Date.now();
 
@@ -495,13 +625,27 @@ async function main(): Promise<void> {
     void server.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', stopServer);
-  let runs: Map<Lib, Outcome[]>;
+  // The membership rows: with --profile none (the profiles are of call.ts's timed parts).
+  const faultJobs: { key: FaultJob; runs: number }[] =
+    o.profile !== undefined
+      ? []
+      : faultRows.flatMap((row) =>
+          ROW_VARIANTS[row]
+            .filter((v) => measured.includes(FAULT_VARIANTS[v].lib))
+            .map((v) => {
+              const key: FaultJob = `${row}:${v}`;
+              return { key, runs: SLOW.includes(key) ? o['slow-runs'] : o['fault-runs'] };
+            })
+            .filter((j) => j.runs > 0),
+        );
+  const pairJobs = pairRows.length === 0 ? [] : measured.map((lib) => ({ key: lib as Lib | FaultJob, runs: o.runs }));
+  let runs: Map<Lib | FaultJob, (Outcome | FaultOutcome)[]>;
   try {
-    runs = await runInterleaved(
-      measured,
-      o.runs,
-      (lib, round) => runPair(lib, round, o, rows, server),
-      (r) => !isOk(r),
+    runs = await interleave<Lib | FaultJob, Outcome | FaultOutcome>(
+      [pairJobs, faultJobs],
+      (key, round, n) =>
+        key.includes(':') ? runFault(key as FaultJob, round, n, server, o) : runPair(key as Lib, round, o, pairRows, server),
+      (r) => 'error' in r,
     );
   } finally {
     process.off('SIGINT', stopServer);
@@ -510,19 +654,27 @@ async function main(): Promise<void> {
 
   const results: Results = {};
   for (const lib of libs) {
-    results[lib] = lib === 'weft' && weftSkipped ? { skipped: `not available: ${weftSkipped}` } : merge(runs.get(lib)!);
+    if (lib === 'weft' && weftSkipped) results[lib] = { skipped: `not available: ${weftSkipped}` };
+    else if (pairRows.length > 0) results[lib] = merge(runs.get(lib) as Outcome[]);
+  }
+  const faults: FaultResults = {};
+  for (const j of faultJobs) {
+    const m = mergeFault(runs.get(j.key) as FaultOutcome[]);
+    if (m !== undefined) faults[j.key] = m;
   }
 
-  const targetLines = targets(results);
+  const targetLines = targets(results, faults);
   const full = libs.length === LIBS.length && rows.length === ROWS.length && o.profile === undefined;
   const out = resultsPath('cluster', { out: o.out, full });
   const allOthers = measured.flatMap((l) => got(results, l)?.others_pct ?? []);
   const json = {
     benchmark: 'cluster',
-    command: commandLine('npm run bench:cluster', { env: ['WEFT_BENCH_RUNS'] }),
+    command: commandLine('npm run bench:cluster', { env: ['WEFT_BENCH_RUNS', 'WEFT_BENCH_FAULT_RUNS'] }),
     date: new Date().toISOString(),
     seconds: Math.round((Date.now() - started) / 1e3),
     runs: o.runs,
+    fault_runs: o['fault-runs'],
+    slow_runs: o['slow-runs'],
     machine: machineInfo(),
     nats_server: { version: server.version, binary: server.binary },
     versions: { ...Object.fromEntries(libs.map((l) => [l, versionOf(l)])), tsx: packageVersion('tsx') },
@@ -537,6 +689,10 @@ async function main(): Promise<void> {
       timeout_ms: TIMEOUT_MS,
       names: NAMES,
       rows,
+      nodedown: NODEDOWN,
+      restart: RESTART,
+      variants: FAULT_VARIANTS,
+      row_variants: ROW_VARIANTS,
     },
     notes: {
       processes:
@@ -549,10 +705,10 @@ async function main(): Promise<void> {
         'per operation over the timed part: CPU µs of the calling child, the serving child and the nats-server (/proc/<pid>/stat, 10 ms ticks), messages and payload bytes into the server (/varz in_msgs, in_bytes: payload only, not subjects or headers), slow consumers',
       others_pct:
         'per run: CPU used by everything else on the machine while the pair ran (/proc/stat busy minus the parent, both children and the nats-server), % of all cores',
-      not_measured:
-        'node-down detection and broker-restart recovery (SCALEOUT.md §3.7): weft has no membership (heartbeats, failure detector) yet',
+      ...FAULT_NOTES,
     },
     results,
+    membership: faults,
     targets: targetLines,
   };
   writeResults(out, json);
@@ -567,9 +723,18 @@ async function main(): Promise<void> {
   );
   const w = weftSource({ short: true });
   if (w) console.log(`weft ${w.commit}${w.sources_modified ? ' (src/ or crate/ modified)' : ''}`);
-  console.log(`\n${mainTable(results, libs)}`);
-  console.log('\nCost per operation (medians; CPU of each process over the timed part):\n');
-  console.log(costTable(results, libs));
+  if (pairRows.length > 0) {
+    console.log(`\n${mainTable(results, libs)}`);
+    console.log('\nCost per operation (medians; CPU of each process over the timed part):\n');
+    console.log(costTable(results, libs));
+  }
+  const ft = faultTable(faults);
+  if (ft !== undefined) {
+    console.log(
+      `\nMembership (medians, range of the runs in brackets; ${NODEDOWN.lanes} asks in flight when the serving child is killed; ${RESTART.lanes} asking lanes when the nats-server is killed and started again ${RESTART.downS} s later):\n`,
+    );
+    console.log(ft);
+  }
   console.log('\nTargets (SCALEOUT.md §3.7):\n');
   console.log(
     markdownTable(
@@ -581,9 +746,10 @@ async function main(): Promise<void> {
     const r = results[lib];
     if (r && 'error' in r) console.log(`\n${LIB_LABELS[lib]} failed: ${r.error.split('\n').slice(0, 6).join('\n')}`);
   }
-  console.log(`\nNot measured: node-down detection and broker-restart recovery (weft's membership is not built yet).`);
+  for (const line of faultFailures(faults)) console.log(`\n${line}`);
   console.log(`\nJSON: ${out} (${json.seconds} s)`);
-  if (measured.some((l) => !got(results, l))) process.exitCode = 1;
+  if (pairRows.length > 0 && measured.some((l) => !got(results, l))) process.exitCode = 1;
+  if (Object.values(faults).some((r) => r && 'error' in r)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

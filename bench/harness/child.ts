@@ -28,6 +28,11 @@ export interface ChildOptions {
   timeoutS: number;
   /** Default RESULT_MARK. */
   mark?: string;
+  /**
+   * Called with every line of the child's stdout as it comes (a child that talks to its parent
+   * mid-run); `send` writes to the child's stdin, a pipe only when this is given.
+   */
+  onLine?: ((line: string, send: (text: string) => void) => void) | undefined;
 }
 
 export type ChildRun<T> =
@@ -53,13 +58,26 @@ export function runChild<T>(o: ChildOptions): Promise<ChildRun<T>> {
     const before = cpuSnapshot();
     const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import=tsx', o.script, ...(o.args ?? [])], {
       cwd: o.cwd ?? ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [o.onLine === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderrTail = '';
     let spawnError: Error | undefined;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    let seen = 0;
+    const send = (text: string): void => {
+      if (child.stdin?.writable) child.stdin.write(text);
+    };
+    child.stdin?.on('error', () => {}); // the child may be gone: its result (or none) says why
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (o.onLine === undefined) return;
+      for (let nl = stdout.indexOf('\n', seen); nl >= 0; nl = stdout.indexOf('\n', seen)) {
+        const line = stdout.slice(seen, nl);
+        seen = nl + 1;
+        o.onLine(line, send);
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       process.stderr.write(d);
       stderrTail = (stderrTail + d).slice(-4000);
     });
@@ -71,6 +89,7 @@ export function runChild<T>(o: ChildOptions): Promise<ChildRun<T>> {
     child.on('error', (err) => (spawnError = err));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      child.stdin?.end();
       // The child has been waited for: its CPU is in our own (cutime), so `others` leaves it out.
       const cpu = othersCpu(before, cpuSnapshot());
       const fail = (why: string): void => resolve({ ok: false, why: `${why}\n${stderrTail.trim()}`.trim() });
