@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const nc = await connect({ ...cfg.nats, name: `weft ${cfg.cluster}/${cfg.node} heartbeat` });
   const prefix = `weft.${cfg.cluster}.hb.`;
   const byePrefix = `weft.${cfg.cluster}.bye.`;
+  const helloPrefix = `weft.${cfg.cluster}.hello.`;
   const last = new Map<string, number>();
   let connected = true;
   const heard = (node: string): void => {
@@ -59,6 +60,13 @@ async function main(): Promise<void> {
       // Closed: the 'stop' path ends the thread.
     }
   };
+  // A node that joins says hello, and every node beats at once: the newcomer knows the members
+  // when connect() resolves instead of one heartbeat interval later.
+  nc.subscribe(`${helloPrefix}*`, {
+    callback: (_e, m) => {
+      if (m.subject.slice(helloPrefix.length) !== cfg.node) beat();
+    },
+  });
   const beats = setInterval(beat, cfg.intervalMs);
   const check = setInterval(
     () => {
@@ -101,6 +109,10 @@ async function main(): Promise<void> {
   });
   await nc.flush();
   beat();
+  nc.publish(`${helloPrefix}${cfg.node}`);
+  await nc.flush();
+  // The others' answers to the hello come within a round trip or two.
+  await new Promise((r) => setTimeout(r, Math.min(100, cfg.intervalMs)));
   post({ type: 'ready' });
 }
 
