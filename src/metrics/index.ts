@@ -137,6 +137,39 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
     metrics.push(() => build(full));
   };
 
+  /** Gauge and counter families with one label, read at each scrape from `(label, stats)` pairs. */
+  const perSource = <L extends string, S>(label: L, stats: () => ReadonlyArray<readonly [string, S]>) => ({
+    gauge(name: string, help: string, value: (s: S) => number, aggregator?: 'average'): void {
+      family(name, (full) => {
+        new Gauge<L>({
+          name: full,
+          help,
+          labelNames: [label],
+          registers,
+          ...(aggregator !== undefined ? { aggregator } : {}),
+          collect() {
+            this.reset();
+            for (const [l, s] of stats()) this.set({ [label]: l } as Record<L, string>, value(s));
+          },
+        });
+      });
+    },
+    counter(name: string, help: string, value: (s: S) => number): void {
+      family(name, (full) => {
+        new Counter<L>({
+          name: full,
+          help,
+          labelNames: [label],
+          registers,
+          collect() {
+            this.reset();
+            for (const [l, s] of stats()) this.inc({ [label]: l } as Record<L, string>, value(s));
+          },
+        });
+      });
+    },
+  });
+
   // Why some monotonic figures are Counters and others Gauges: a Counter tells Prometheus the
   // value only goes up (so `rate()` and `increase()` apply, with reset detection), which is
   // true of a pool's completed/failed/stolen tasks, a worker slot's restarts and a system's
@@ -147,33 +180,7 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
 
   if (pools.length > 0) {
     const poolStats = perTurn(() => pools.map(([label, p]) => [label, p.stats()] as const));
-    const poolGauge = (name: string, help: string, value: (s: PoolStats) => number, aggregator?: 'average'): void =>
-      family(name, (full) => {
-        new Gauge<'pool'>({
-          name: full,
-          help,
-          labelNames: ['pool'],
-          registers,
-          ...(aggregator !== undefined ? { aggregator } : {}),
-          collect() {
-            this.reset();
-            for (const [pool, s] of poolStats()) this.set({ pool }, value(s));
-          },
-        });
-      });
-    const poolCounter = (name: string, help: string, value: (s: PoolStats) => number): void =>
-      family(name, (full) => {
-        new Counter<'pool'>({
-          name: full,
-          help,
-          labelNames: ['pool'],
-          registers,
-          collect() {
-            this.reset();
-            for (const [pool, s] of poolStats()) this.inc({ pool }, value(s));
-          },
-        });
-      });
+    const { gauge: poolGauge, counter: poolCounter } = perSource('pool', poolStats);
     const quantiles = (name: string, help: string, pick: (s: PoolStats) => PoolStats['waitTime']): void =>
       family(name, (full) => {
         new Gauge<'pool' | 'quantile'>({
@@ -326,32 +333,7 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
 
   if (clusters.length > 0) {
     const clusterStats = perTurn(() => clusters.map(([label, c]) => [label, c.stats()] as const));
-    const clusterGauge = (name: string, help: string, value: (s: ClusterStats) => number): void =>
-      family(name, (full) => {
-        new Gauge<'node'>({
-          name: full,
-          help,
-          labelNames: ['node'],
-          registers,
-          collect() {
-            this.reset();
-            for (const [node, s] of clusterStats()) this.set({ node }, value(s));
-          },
-        });
-      });
-    const clusterCounter = (name: string, help: string, value: (s: ClusterStats) => number): void =>
-      family(name, (full) => {
-        new Counter<'node'>({
-          name: full,
-          help,
-          labelNames: ['node'],
-          registers,
-          collect() {
-            this.reset();
-            for (const [node, s] of clusterStats()) this.inc({ node }, value(s));
-          },
-        });
-      });
+    const { gauge: clusterGauge, counter: clusterCounter } = perSource('node', clusterStats);
     clusterGauge('cluster_members', 'Nodes this node counts as members of its cluster, itself included.', (s) => s.members);
     family('cluster_asks_in_flight', (full) => {
       new Gauge<'node' | 'target_node'>({
