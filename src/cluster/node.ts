@@ -378,7 +378,7 @@ export class ClusterNode implements RemoteSender {
   }
 
   #host(name: string, ref: ActorRef, revision: number, incarnation: number): void {
-    const sub = this.#nc.subscribe(this.#subjects.actor(name), { callback: (_e, m) => this.#onActor(ref, m) });
+    const sub = this.#nc.subscribe(this.#subjects.actor(name), { callback: (_e, m) => this.#onActor(ref, m, name) });
     this.#hosted.set(name, { ref, sub, revision, incarnation });
   }
 
@@ -776,15 +776,7 @@ export class ClusterNode implements RemoteSender {
     const p = this.#asks.get(id);
     if (p === undefined) return; // settled already (timeout, abort): a late reply is dropped
     if (isNoResponders(m)) {
-      // Nobody hosts it now: try again until the deadline (a placement may be on its way); the
-      // deadline's timer then fails it WEFT_NO_ACTOR.
-      p.nobody = true;
-      const left = p.deadline - Date.now();
-      if (left <= 2) return;
-      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** p.attempts++, left - 2);
-      p.retry = setTimeout(() => {
-        if (this.#asks.get(id) === p && this.#connected) this.#nc.publish(p.subject, p.frame, { reply: this.#subjects.reply(id) });
-      }, delay);
+      this.#retry(id, p);
       return;
     }
     let f: Frame;
@@ -795,11 +787,37 @@ export class ClusterNode implements RemoteSender {
       return;
     }
     if (f.kind === REPLY) this.#settle(id, f.value, true);
+    else if (f.kind === FAILURE && (f.value as { notHere?: unknown } | null)?.notHere === true) this.#retry(id, p);
     else if (f.kind === FAILURE) this.#settle(id, f.value, false);
     else this.#settle(id, new InvalidArgumentError(`cluster: a reply of frame kind ${f.kind}`), false);
   }
 
-  #onActor(ref: ActorRef, m: Msg): void {
+  /**
+   * Nobody hosts the target now (the servers' "no responders", or a node that no longer hosts it
+   * said `notHere`): ask again until the deadline (a placement may be on its way); the deadline's
+   * timer then fails it WEFT_NO_ACTOR.
+   */
+  #retry(id: number, p: PendingAsk): void {
+    p.nobody = true;
+    const left = p.deadline - Date.now();
+    if (left <= 2) return;
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** p.attempts++, left - 2);
+    p.retry = setTimeout(() => {
+      if (this.#asks.get(id) === p && this.#connected) this.#nc.publish(p.subject, p.frame, { reply: this.#subjects.reply(id) });
+    }, delay);
+  }
+
+  #onActor(ref: ActorRef, m: Msg, name?: string): void {
+    if (name !== undefined && this.#hosted.get(name)?.ref !== ref) {
+      // Fenced, drained or moved: the server may still route a message or two here before it
+      // sees the unsubscribe. A tell is dropped (at most once); an ask is told to look again.
+      this.#respond(
+        m,
+        FAILURE,
+        Object.assign(new WeftError('WEFT_NO_ACTOR', `node ${this.name} no longer hosts ${name}`), { notHere: true }),
+      );
+      return;
+    }
     this.#counts.received++;
     let f: Frame;
     try {
