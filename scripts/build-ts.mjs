@@ -20,11 +20,17 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 // its generic `ask` (src/actor/ref.ts explains it and silences TS2636 there). Declaration emit
 // drops that comment, so users with `skipLibCheck: false` would see the error in our .d.ts:
 // carry the directive over.
-const refDts = join(dist, 'actor/ref.d.ts');
-const refDecl = 'export declare class ActorRef<out D';
-const refText = readFileSync(refDts, 'utf8');
-if (!refText.includes(refDecl)) throw new Error(`${refDts}: the ActorRef declaration changed; update scripts/build-ts.mjs`);
-writeFileSync(refDts, refText.replace(refDecl, `// @ts-ignore TS2636: see src/actor/ref.ts\n${refDecl}`));
+// weftjs/cluster's RemoteRef is declared the same way.
+for (const [file, cls, src] of [
+  ['actor/ref.d.ts', 'ActorRef', 'src/actor/ref.ts'],
+  ['cluster/remote-ref.d.ts', 'RemoteRef', 'src/cluster/remote-ref.ts'],
+]) {
+  const dts = join(dist, file);
+  const decl = `export declare class ${cls}<out D`;
+  const text = readFileSync(dts, 'utf8');
+  if (!text.includes(decl)) throw new Error(`${dts}: the ${cls} declaration changed; update scripts/build-ts.mjs`);
+  writeFileSync(dts, text.replace(decl, `// @ts-ignore TS2636: see ${src}\n${decl}`));
+}
 
 // Plain JavaScript that tsc does not compile: par's fallback task module (loaded by pool workers).
 copyFileSync(join(root, 'src/par/fallback-tasks.mjs'), join(dist, 'par/fallback-tasks.mjs'));
