@@ -16,6 +16,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { ActorRef, ActorSystem, type AnyActorDefinition, type ArgOf, type AskOptions } from '../actor/index.js';
 import { DataCloneError, InvalidArgumentError, WeftError } from '../errors.js';
 import { describe, thrownMessage } from '../internal/describe.js';
+import { handleCodecFor } from '../internal/wire.js';
 import type { Pool, TaskArgs, TaskModule, TaskName, TaskResult } from '../pool/index.js';
 import { MessageTooLargeError, disconnected } from './errors.js';
 import { ASK, BATCH, BATCH_ENTRY_OVERHEAD, BATCH_HEADER, CALL, FAILURE, type Frame, FrameCodec, REPLY, TELL, batchFrame } from './frame.js';
@@ -951,24 +952,15 @@ export class ClusterNode implements RemoteSender {
     for (const [id, p] of [...this.#asks]) this.#settle(id, error(p.what), false);
   }
 
+  /** Whether the wire codec writes `v` as a handle (its class registered a handle codec: SharedStack...). */
   #isHandle(v: object): boolean {
     try {
-      const proto = Object.getPrototypeOf(v) as object | null;
-      // A class the wire codec writes as a handle (SharedStack...): its constructor is registered.
-      return (
-        proto !== null &&
-        proto !== Object.prototype &&
-        typeof (proto as { constructor?: unknown }).constructor === 'function' &&
-        HANDLE_KINDS.has((proto as { constructor: { name: string } }).constructor.name)
-      );
+      return handleCodecFor(Object.getPrototypeOf(v)) !== undefined;
     } catch {
-      return false;
+      return false; // a Proxy whose getPrototypeOf trap throws
     }
   }
 }
-
-/** Classes written as handles that cannot cross machines (for the path in the error). */
-const HANDLE_KINDS = new Set(['SharedStack']);
 
 function connectError(err: unknown, servers: readonly string[]): WeftError {
   const text = thrownMessage(err);
