@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeActorSystem = nativeBinding.NativeActorSystem
 module.exports.NativePool = nativeBinding.NativePool
+module.exports.NativeQueue = nativeBinding.NativeQueue
 module.exports.NativeStack = nativeBinding.NativeStack
 module.exports.__panicForTest = nativeBinding.__panicForTest
 module.exports.ACTOR_DELIVERY_DROPPED = nativeBinding.ACTOR_DELIVERY_DROPPED

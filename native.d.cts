@@ -137,6 +137,60 @@ export declare class NativePool {
 }
 
 /**
+ * A reference to a process-wide shared queue. Dropping the last reference on every thread frees
+ * the queue and everything in it.
+ */
+export declare class NativeQueue {
+  /** A new, empty queue: unbounded, or holding at most `capacity` values. */
+  constructor(capacity?: number | undefined | null)
+  /** Attaches to the live queue with this id (from a handle made in this process). */
+  static attach(id: number, token: number): NativeQueue
+  get id(): number
+  get token(): number
+  /**
+   * `{ pushNumber, pushString, pushWire, pop }` bound to this queue (see `fast.rs`); a push
+   * returns `false` if the queue is full.
+   */
+  fastOps(): { pushNumber(value: number): false | undefined; pushString(value: string): false | undefined; pushWire(bytes: Uint8Array, length: number): false | undefined; pop<S extends Uint8Array>(scratch?: S): S | number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }
+  /** Pushes one encoded value; false if the queue is full. */
+  push(value: number | string | boolean | null | bigint | [number, Uint8Array]): boolean
+  /** Pushes encoded values in order until the queue is full; returns how many were pushed. */
+  pushMany(values: Array<number | string | boolean | null | bigint | [number, Uint8Array]>): number
+  /** Pushes numbers in order until the queue is full; returns how many were pushed. */
+  pushNumbers(values: Float64Array): number
+  pop(): number | string | boolean | null | bigint | undefined | [number, ArrayBuffer]
+  /**
+   * Takes up to `max` values: a `Float64Array` when they are all numbers (one copy, no value
+   * conversions), else an array of encoded values.
+   */
+  popMany(max: number): Float64Array | Array<number | string | boolean | null | bigint | [number, ArrayBuffer]>
+  get size(): number
+  get capacity(): number | null
+  get closed(): boolean
+  /** Whether a push would find room now. */
+  hasRoom(): boolean
+  /** Closed, no push in flight: once it is empty nothing more can come. */
+  drained(): boolean
+  /** Closes the queue (false if it was closed already). */
+  close(): boolean
+  /**
+   * Installs this object's wake-up callback (once: later calls are ignored). It runs on this
+   * thread's event loop, at most once per `waitForItem` / `waitForRoom`; it never keeps the
+   * thread alive by itself.
+   */
+  setWaker(callback: () => void): void
+  /** Arms the wake-up for the next item (or `close`). Look again afterwards. */
+  waitForItem(): void
+  /** Disarms this object's wake-ups (nothing of it waits any more). */
+  stopWaiting(): void
+  /** Arms the wake-up for room (or `close`). Try again afterwards. */
+  waitForRoom(): void
+  stats(): NativeQueueStats
+  /** How many shared queues are alive in the process (for leak tests). */
+  static liveCount(): number
+}
+
+/**
  * A reference to a process-wide shared stack. Dropping the last reference on every thread frees
  * the stack and everything in it.
  */
@@ -151,7 +205,7 @@ export declare class NativeStack {
    * `{ pushNumber, pushString, pushWire, pop }`: raw N-API functions bound to this stack, for the hot path
    * (see `fast.rs` for `pushWire`'s and `pop`'s scratch buffers).
    */
-  fastOps(): { pushNumber(value: number): void; pushString(value: string): void; pushWire(bytes: Uint8Array, length: number): void; pop<S extends Uint8Array>(scratch?: S): S | number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }
+  fastOps(): { pushNumber(value: number): false | undefined; pushString(value: string): false | undefined; pushWire(bytes: Uint8Array, length: number): false | undefined; pop<S extends Uint8Array>(scratch?: S): S | number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }
   /** Pushes one encoded value (see `JsIn`). */
   push(value: number | string | boolean | null | bigint | [number, Uint8Array]): void
   /** Pushes encoded values as one atomic step (the last one ends on top). */
@@ -316,6 +370,17 @@ export interface NativePoolStats {
   wait: NativePercentiles
   run: NativePercentiles
   workers: Array<NativeSlotStats>
+}
+
+/** A queue's counters (see weft-core's `QueueStats`). */
+export interface NativeQueueStats {
+  size: number
+  capacity?: number
+  waitingPop: number
+  waitingPush: number
+  full: number
+  wakes: number
+  closed: boolean
 }
 
 export interface NativeSlotStats {

@@ -1,7 +1,15 @@
 /**
  * weft: Rust's concurrency toolkit for Node.js.
  */
-export { SharedStack, type SharedStackHandle, type Storable } from './shared/index.js';
+export {
+  SharedStack,
+  type SharedStackHandle,
+  SharedQueue,
+  type SharedQueueHandle,
+  type SharedQueueOptions,
+  type SharedQueueStats,
+  type Storable,
+} from './shared/index.js';
 export { threadBudget, type ThreadBudget } from './internal/budget.js';
 export {
   ERROR_CODES,

@@ -7,7 +7,8 @@
  * VIEW kinds). Every other value crosses in weft's wire format (src/internal/wire/, the pool's and
  * actors' codec: one codec for every value), boxed with tag -1: plain objects and arrays, Map,
  * Set, Date, RegExp, errors, cycles and the rest of what structured clone takes, and a
- * `SharedStack` or `ActorRef` anywhere inside as a handle (it comes back working). Functions,
+ * shared structure (`SharedStack`, `SharedQueue`, `SharedMap`) or `ActorRef` anywhere inside as a
+ * handle (it comes back working). Functions,
  * symbols and other non-cloneable values are refused with `WEFT_DATA_CLONE` before anything is
  * stored.
  *
@@ -15,7 +16,8 @@
  * wire format for plain objects, Node 24's `v8.deserialize` leaves native memory behind that RSS
  * does not give back: a million object push/pop pairs grew RSS by 300 MB there.)
  */
-import { DataCloneError, InvalidArgumentError } from '../errors.js';
+import { DataCloneError, InvalidArgumentError, WeftError } from '../errors.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 import { native } from '../native.js';
 import { VIEWS, VIEW_BUFFER, WireReader, WireWriter, viewKindOf } from '../internal/wire.js';
 
@@ -124,4 +126,83 @@ export function decode(value: NativeValue): unknown {
   const View = VIEWS[tag];
   if (View === undefined) throw new InvalidArgumentError(`unknown value tag ${tag}`);
   return new View(buffer);
+}
+
+/**
+ * The raw native calls of a structure that holds values (crate/binding/src/fast.rs): a push
+ * returns `false` when the structure is full (nothing stored), else `undefined`.
+ */
+export interface FastValueOps {
+  pushNumber(value: number): false | undefined;
+  pushString(value: string): false | undefined;
+  pushWire(bytes: Uint8Array, length: number): false | undefined;
+  pop<S extends Uint8Array>(scratch?: S): S | NativeValue;
+}
+
+/**
+ * Stores `value` through the fast calls (numbers, well-formed strings, objects in the wire
+ * format) or, for the rest, `pushEncoded(encode(value))`. Returns false if the structure is full.
+ * Throws (`WEFT_DATA_CLONE`, `WEFT_INVALID_ARG`, the structure's own errors) with nothing stored.
+ */
+export function putValue(fast: FastValueOps, pushEncoded: (value: EncodedValue) => boolean | undefined, value: unknown): boolean {
+  if (typeof value === 'number') return fast.pushNumber(value) !== false;
+  if (typeof value === 'string' && value.isWellFormed()) return fast.pushString(value) !== false;
+  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
+    const w = encodeWire(value);
+    return fast.pushWire(w.buffer, w.length) !== false;
+  }
+  return pushEncoded(encode(value)) !== false;
+}
+
+/** Takes the next value through the fast `pop` (`undefined`: none). */
+export function takeValue(fast: FastValueOps): unknown {
+  const v = fast.pop(SCRATCH);
+  if (typeof v !== 'object' || v === null) return v;
+  return v === SCRATCH ? decodeScratch() : decode(v as NativeValue);
+}
+
+/**
+ * Encodes a batch for one native call: all numbers as a Float64Array, else each value encoded
+ * (`undefined` for an empty batch). Every value is encoded before anything is stored, so a value
+ * that cannot be cloned stores nothing. `who` names the method in errors.
+ */
+export function encodeBatch(values: unknown, who: string): Float64Array | EncodedValue[] | undefined {
+  try {
+    if (values === null || typeof values !== 'object' || typeof (values as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      throw new InvalidArgumentError(`${who} expects an array or another iterable object, got ${describe(values)}`);
+    }
+    const items: readonly unknown[] = Array.isArray(values) ? (values as readonly unknown[]) : Array.from(values as Iterable<unknown>);
+    const n = items.length;
+    if (n === 0) return undefined;
+    let allNumbers = true;
+    for (let i = 0; i < n && allNumbers; i++) allNumbers = typeof items[i] === 'number';
+    if (allNumbers) return Float64Array.from(items as readonly number[]);
+    // By index: the hole of a sparse array is undefined, refused by encode (map would skip it).
+    const encoded = new Array<EncodedValue>(n);
+    for (let i = 0; i < n; i++) encoded[i] = encode(items[i]);
+    return encoded;
+  } catch (err) {
+    if (err instanceof WeftError) throw err;
+    // An iterator, getter or Proxy trap of the caller's values threw.
+    throw new InvalidArgumentError(`${who}: reading the values threw: ${thrownMessage(err)}`, { cause: err });
+  }
+}
+
+/** Decodes what a native `popMany` returned: a Float64Array (all numbers) or encoded values. */
+export function decodeBatch(out: Float64Array | readonly NativeValue[]): unknown[] {
+  if (out instanceof Float64Array) {
+    const n = out.length;
+    const values = new Array<number>(n);
+    for (let i = 0; i < n; i++) values[i] = out[i]!;
+    return values;
+  }
+  return out.map(decode);
+}
+
+/** A max count for `popMany`: a non-negative integer (clamped to a u32), else WEFT_INVALID_ARG. */
+export function maxCount(max: unknown, who: string): number {
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) {
+    throw new InvalidArgumentError(`${who} expects a non-negative integer, got ${describe(max)}`);
+  }
+  return Math.min(max, 0xffff_ffff);
 }

@@ -6,11 +6,21 @@
  * thread holds a `SharedStack` for it any more.
  */
 import { inspect } from 'node:util';
-import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { native } from '../native.js';
-import { type EncodedValue, type NativeValue, SCRATCH, type Storable, decode, decodeScratch, encode, encodeWire } from './codec.js';
-import { describe, thrownMessage } from '../internal/describe.js';
-import { HANDLE_SHARED_STACK, registerHandleCodec, type WireReader, type WireWriter } from '../internal/wire.js';
+import {
+  type EncodedValue,
+  type NativeValue,
+  type Storable,
+  decode,
+  decodeBatch,
+  encodeBatch,
+  maxCount,
+  putValue,
+  takeValue,
+} from './codec.js';
+import { HANDLE_SHARED_STACK } from '../internal/wire.js';
+import { attachNative, isNativeOf, readHandle, registerSharedHandle } from './handle.js';
 
 type NativeStack = InstanceType<typeof native.NativeStack>;
 type FastOps = ReturnType<NativeStack['fastOps']>;
@@ -29,49 +39,6 @@ export interface SharedStackHandle<T extends Storable = Storable> {
   readonly process: number;
   /** Carries `T` through the type system; absent at run time. */
   readonly [stackValueType]?: T;
-}
-
-/** Whether `v` is a native stack object (false for a Proxy whose traps throw). */
-function isNativeStack(v: unknown): boolean {
-  try {
-    return v instanceof native.NativeStack;
-  } catch {
-    return false;
-  }
-}
-
-/** The largest process token (a u32, made by weft-core's registry). */
-const MAX_TOKEN = 0xffff_ffff;
-
-/**
- * Whether `value` is a well-formed handle. Reads its fields once, each under a guard: a getter or a
- * Proxy trap that throws makes it a bad argument (`WEFT_INVALID_ARG`, the thrown error as cause).
- */
-function readHandle(value: unknown): { id: number; process: number } | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  let kind: unknown;
-  let id: unknown;
-  let process: unknown;
-  try {
-    const h = value as Record<string, unknown>;
-    kind = h.kind;
-    id = h.id;
-    process = h.process;
-  } catch (err) {
-    throw new InvalidArgumentError(`SharedStack.from: reading the handle threw: ${thrownMessage(err)}`, {
-      cause: err,
-    });
-  }
-  const ok =
-    kind === 'weft:SharedStack' &&
-    typeof id === 'number' &&
-    Number.isSafeInteger(id) &&
-    id > 0 &&
-    typeof process === 'number' &&
-    Number.isInteger(process) &&
-    process >= 0 &&
-    process <= MAX_TOKEN;
-  return ok ? { id: id as number, process: process as number } : undefined;
 }
 
 /**
@@ -95,7 +62,7 @@ export class SharedStack<T extends Storable = Storable> {
   /** @internal */
   constructor(attachTo: NativeStack);
   constructor(attachTo?: NativeStack) {
-    if (attachTo !== undefined && !isNativeStack(attachTo)) {
+    if (attachTo !== undefined && !isNativeOf(attachTo, native.NativeStack)) {
       throw new InvalidArgumentError(
         'new SharedStack() takes no arguments; to attach to a stack from another thread, use SharedStack.from(handle)',
       );
@@ -110,13 +77,8 @@ export class SharedStack<T extends Storable = Storable> {
    * process) and `WEFT_INVALID_ARG` if `handle` is not a stack handle.
    */
   static from<T extends Storable = Storable>(handle: SharedStackHandle<T>): SharedStack<T> {
-    const h = readHandle(handle);
-    if (h === undefined) throw new InvalidArgumentError(`SharedStack.from expects a handle from stack.handle, got ${describe(handle)}`);
-    try {
-      return new SharedStack<T>(native.NativeStack.attach(h.id, h.process));
-    } catch (err) {
-      throw fromNative(err);
-    }
+    const h = readHandle(handle, 'weft:SharedStack', 'SharedStack.from');
+    return new SharedStack<T>(attachNative((id, p) => native.NativeStack.attach(id, p), h));
   }
 
   /** A serializable handle to this stack (see `SharedStackHandle`). */
@@ -131,60 +93,32 @@ export class SharedStack<T extends Storable = Storable> {
 
   /** Pushes a value on top. Throws `WEFT_DATA_CLONE` (and pushes nothing) if it cannot be cloned. */
   push(value: T): void {
-    if (typeof value === 'number') this.#fast.pushNumber(value);
-    else if (typeof value === 'string' && value.isWellFormed()) this.#fast.pushString(value);
-    else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
-      const w = encodeWire(value);
-      this.#fast.pushWire(w.buffer, w.length);
-    } else this.#native.push(encode(value));
+    putValue(this.#fast, this.#pushEncoded, value);
   }
+
+  readonly #pushEncoded = (value: EncodedValue): undefined => {
+    this.#native.push(value);
+    return undefined;
+  };
 
   /**
    * Pushes all values as one atomic step: they appear together, the last one on top. If any
    * value cannot be cloned, nothing is pushed. Returns how many were pushed.
    */
   pushMany(values: Iterable<T>): number {
-    let encoded: EncodedValue[] | undefined;
-    let numbers: Float64Array | undefined;
-    try {
-      if (values === null || typeof values !== 'object' || typeof (values as Partial<Iterable<T>>)[Symbol.iterator] !== 'function') {
-        throw new InvalidArgumentError(`pushMany expects an array or another iterable object, got ${describe(values)}`);
-      }
-      const items: readonly unknown[] = Array.isArray(values) ? (values as readonly unknown[]) : Array.from(values);
-      const n = items.length;
-      if (n === 0) return 0;
-      let allNumbers = true;
-      for (let i = 0; i < n && allNumbers; i++) allNumbers = typeof items[i] === 'number';
-      if (allNumbers) numbers = Float64Array.from(items as readonly number[]);
-      else {
-        // By index: the hole of a sparse array is undefined, refused by encode (map would skip it).
-        encoded = new Array<EncodedValue>(n);
-        for (let i = 0; i < n; i++) encoded[i] = encode(items[i]);
-      }
-    } catch (err) {
-      if (err instanceof WeftError) throw err;
-      // An iterator, getter or Proxy trap of the caller's values threw.
-      throw new InvalidArgumentError(`pushMany: reading the values threw: ${thrownMessage(err)}`, {
-        cause: err,
-      });
-    }
-    return numbers !== undefined ? this.#native.pushNumbers(numbers) : this.#native.pushMany(encoded!);
+    const batch = encodeBatch(values, 'pushMany');
+    if (batch === undefined) return 0;
+    return batch instanceof Float64Array ? this.#native.pushNumbers(batch) : this.#native.pushMany(batch);
   }
 
   /** Removes and returns the top value, or `undefined` if the stack is empty. */
   pop(): T | undefined {
-    const v = this.#fast.pop(SCRATCH);
-    if (typeof v !== 'object' || v === null) return v as T | undefined;
-    return (v === SCRATCH ? decodeScratch() : decode(v as NativeValue)) as T | undefined;
+    return takeValue(this.#fast) as T | undefined;
   }
 
   /** Removes and returns up to `max` values, top first. */
   popMany(max: number): T[] {
-    if (!Number.isInteger(max) || max < 0) {
-      throw new InvalidArgumentError(`popMany expects a non-negative integer, got ${describe(max)}`);
-    }
-    const out = this.#native.popMany(Math.min(max, 0xffff_ffff)) as NativeValue[];
-    return out.map(decode) as T[];
+    return decodeBatch(this.#native.popMany(maxCount(max, 'popMany')) as NativeValue[]) as T[];
   }
 
   /** Returns the top value without removing it, or `undefined` if the stack is empty. */
@@ -211,19 +145,6 @@ export class SharedStack<T extends Storable = Storable> {
   }
 }
 
-// A SharedStack anywhere in a task argument, a message or a stack value crosses as its handle and
-// arrives attached (`SharedStack.from`): a stack that no longer exists is WEFT_STALE_HANDLE there.
-registerHandleCodec({
-  subTag: HANDLE_SHARED_STACK,
-  proto: SharedStack.prototype,
-  write(w: WireWriter, v: object): void {
-    const h = (v as SharedStack).handle;
-    w.f64(h.id);
-    w.u32(h.process);
-  },
-  read(r: WireReader): unknown {
-    const id = r.f64();
-    const process = r.u32();
-    return SharedStack.from({ kind: 'weft:SharedStack', id, process } as SharedStackHandle);
-  },
-});
+// A SharedStack anywhere in a task argument, a message or a shared structure's value crosses as
+// its handle and arrives attached (`SharedStack.from`).
+registerSharedHandle(HANDLE_SHARED_STACK, 'weft:SharedStack', SharedStack.prototype, (h) => SharedStack.from(h));

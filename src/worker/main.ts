@@ -8,9 +8,9 @@ import { ActorWorkerExtension } from '../actor/worker-extension.js';
 import type { WorkerInit } from '../pool/protocol.js';
 import { WorkerLoop } from '../pool/worker/loop.js';
 // A worker decodes task arguments and messages: the wire handle codecs of what can travel nested
-// in them must be registered on this thread. SharedStack's registers when its module loads
-// (ActorRef's comes with the actor extension, through actor/ref.ts).
-import '../shared/stack.js';
+// in them must be registered on this thread. The shared structures' register when their modules
+// load (ActorRef's comes with the actor extension, through actor/ref.ts).
+import '../shared/index.js';
 // A weftjs/cluster RemoteRef in a message works here through its node's gateway actor (no NATS
 // client is loaded on workers).
 import '../cluster/gateway.js';

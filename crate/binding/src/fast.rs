@@ -1,4 +1,6 @@
-//! Raw N-API callbacks for the hottest calls (`push` of a number, a string or wire bytes, `pop`).
+//! Raw N-API callbacks for the hottest calls (`push` of a number, a string or wire bytes, `pop`)
+//! of the shared structures that hold values: `SharedStack` and `SharedQueue` (each a
+//! [`FastTarget`]).
 //!
 //! napi-rs's generated wrappers cost about 140 ns a call on our 2-core machine against about
 //! 34 ns for a plain N-API function, which alone would cap `push`+`pop` near 3 M pairs/s. These
@@ -20,34 +22,61 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
-use weft_core::error::{catch_panic, Code};
+use weft_core::error::{catch_panic, Code, Result as CoreResult};
+use weft_core::queue::Pushed;
 use weft_core::registry::Registered;
-use weft_core::shared::ValueStack;
+use weft_core::shared::{ValueQueue, ValueStack};
 use weft_core::value::Value;
 
 use crate::value::JsOut;
 
-type Shared = Registered<ValueStack>;
+/// A shared structure the fast calls push to and pop from.
+pub(crate) trait FastTarget: Send + Sync + 'static {
+    /// Stores `value`: `Ok(false)` if the structure is full (nothing stored).
+    fn put(&self, value: Value) -> CoreResult<bool>;
+    /// Takes the next value out, if any.
+    fn take(&self) -> Option<Value>;
+}
+
+impl FastTarget for Registered<ValueStack> {
+    fn put(&self, value: Value) -> CoreResult<bool> {
+        self.push(value);
+        Ok(true)
+    }
+    fn take(&self) -> Option<Value> {
+        self.pop()
+    }
+}
+
+impl FastTarget for Registered<ValueQueue> {
+    fn put(&self, value: Value) -> CoreResult<bool> {
+        Ok(self.push(value)? == Pushed::Queued)
+    }
+    fn take(&self) -> Option<Value> {
+        self.pop()
+    }
+}
 
 /// Bytes at the start of `pop`'s scratch buffer that hold the length of the value after them.
 pub const SCRATCH_HEADER: usize = 4;
 
-/// Creates `{ pushNumber, pushString, pushWire, pop }` bound to `stack`.
+/// Creates `{ pushNumber, pushString, pushWire, pop }` bound to `stack` (a stack or a queue). Each
+/// push returns `undefined` once stored and `false` if the structure is full.
 ///
 /// # Safety
 /// `env` must be the live environment of the calling JavaScript thread.
-pub(crate) unsafe fn stack_ops(
+pub(crate) unsafe fn value_ops<S: FastTarget>(
     env: sys::napi_env,
-    stack: &Arc<Shared>,
+    stack: &Arc<S>,
 ) -> napi::Result<sys::napi_value> {
     let mut object = ptr::null_mut();
     // SAFETY: `env` is live (caller's contract) and `object` is a valid out-pointer.
     check(unsafe { sys::napi_create_object(env, &mut object) })?;
     for (name, cb) in [
-        (c"pushNumber", push_number as Callback),
-        (c"pushString", push_string as Callback),
-        (c"pushWire", push_wire as Callback),
-        (c"pop", pop as Callback),
+        (c"pushNumber", push_number::<S> as Callback),
+        (c"pushString", push_string::<S> as Callback),
+        (c"pushWire", push_wire::<S> as Callback),
+        (c"pop", pop::<S> as Callback),
     ] {
         // SAFETY: forwarded contract on `env`; `object` was just created in it.
         unsafe { bind(env, object, name, cb, stack) }?;
@@ -61,12 +90,12 @@ type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> 
 ///
 /// # Safety
 /// `env` must be live and `object` a value of it.
-unsafe fn bind(
+unsafe fn bind<S: FastTarget>(
     env: sys::napi_env,
     object: sys::napi_value,
     name: &std::ffi::CStr,
     cb: Callback,
-    stack: &Arc<Shared>,
+    stack: &Arc<S>,
 ) -> napi::Result<()> {
     let data = Arc::into_raw(Arc::clone(stack)) as *mut c_void;
     let mut function = ptr::null_mut();
@@ -90,7 +119,7 @@ unsafe fn bind(
                 env,
                 function,
                 data,
-                Some(release),
+                Some(release::<S>),
                 ptr::null_mut(),
                 ptr::null_mut(),
             )
@@ -98,16 +127,21 @@ unsafe fn bind(
     });
     if let Err(e) = attached {
         // SAFETY: no finalizer owns `data`, so this is the only release of its strong count.
-        drop(unsafe { Arc::from_raw(data as *const Shared) });
+        drop(unsafe { Arc::from_raw(data as *const S) });
         return Err(e);
     }
     // SAFETY: `object` and `function` are live values of `env`; `name` is NUL-terminated.
     check(unsafe { sys::napi_set_named_property(env, object, name.as_ptr(), function) })
 }
 
-unsafe extern "C" fn release(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` came from `Arc::into_raw` in `bind`, and N-API calls a finalizer once.
-    drop(unsafe { Arc::from_raw(data as *const Shared) });
+unsafe extern "C" fn release<S: FastTarget>(
+    _env: sys::napi_env,
+    data: *mut c_void,
+    _hint: *mut c_void,
+) {
+    // SAFETY: `data` came from `Arc::into_raw::<S>` in `bind::<S>`, and N-API calls a finalizer
+    // once.
+    drop(unsafe { Arc::from_raw(data as *const S) });
 }
 
 fn check(status: sys::napi_status) -> napi::Result<()> {
@@ -120,14 +154,15 @@ fn check(status: sys::napi_status) -> napi::Result<()> {
     }
 }
 
-/// Reads up to `N` arguments and the bound stack.
+/// Reads up to `N` arguments and the bound structure.
 ///
 /// # Safety
-/// Must be called from an N-API callback with its `env` and `info`, on a function made by `bind`.
-unsafe fn args<'a, const N: usize>(
+/// Must be called from an N-API callback with its `env` and `info`, on a function made by
+/// `bind::<S>`.
+unsafe fn args<'a, S: FastTarget, const N: usize>(
     env: sys::napi_env,
     info: sys::napi_callback_info,
-) -> ([sys::napi_value; N], &'a Shared) {
+) -> ([sys::napi_value; N], &'a S) {
     let mut argc = N;
     let mut argv = [ptr::null_mut(); N];
     let mut data = ptr::null_mut();
@@ -151,7 +186,7 @@ unsafe fn args<'a, const N: usize>(
     }
     // SAFETY: `data` is the `Arc::into_raw` pointer of `bind`, kept alive by the function
     // object's finalizer for at least as long as the function can be called.
-    (argv, unsafe { &*(data as *const Shared) })
+    (argv, unsafe { &*(data as *const S) })
 }
 
 /// Throws a JavaScript error with a weft code and returns `undefined`'s stand-in (null).
@@ -166,34 +201,47 @@ unsafe fn throw(env: sys::napi_env, code: Code, message: &str) -> sys::napi_valu
     ptr::null_mut()
 }
 
-unsafe extern "C" fn push_number(
+/// What a push returns: `undefined` once stored, `false` if full; a thrown error (its weft code)
+/// if it failed.
+///
+/// # Safety
+/// `env` must be the live environment of the current callback.
+unsafe fn stored(env: sys::napi_env, result: CoreResult<bool>) -> sys::napi_value {
+    match result {
+        Ok(true) => ptr::null_mut(),
+        Ok(false) => {
+            let mut value = ptr::null_mut();
+            // SAFETY: `env` is live; `value` is a valid out-pointer.
+            unsafe { sys::napi_get_boolean(env, false, &mut value) };
+            value
+        }
+        // SAFETY: `env` is live (this function's contract).
+        Err(e) => unsafe { throw(env, e.code, &e.message) },
+    }
+}
+
+unsafe extern "C" fn push_number<S: FastTarget>(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     // SAFETY: N-API invokes this with its own `env`/`info` for a function made by `bind`.
-    let ([arg], stack) = unsafe { args::<1>(env, info) };
+    let ([arg], stack) = unsafe { args::<S, 1>(env, info) };
     let mut value = 0f64;
     // SAFETY: `env` is live and `arg` one of its values; `value` is a valid out-pointer.
     if unsafe { sys::napi_get_value_double(env, arg, &mut value) } != sys::Status::napi_ok {
         // SAFETY: `env` is this callback's live environment.
         return unsafe { throw(env, Code::InvalidArg, "pushNumber expects a number") };
     }
-    match catch_panic(|| {
-        stack.push(Value::Number(value));
-        Ok(())
-    }) {
-        Ok(()) => ptr::null_mut(),
-        // SAFETY: `env` is this callback's live environment.
-        Err(e) => unsafe { throw(env, e.code, &e.message) },
-    }
+    // SAFETY: `env` is this callback's live environment.
+    unsafe { stored(env, catch_panic(|| stack.put(Value::Number(value)))) }
 }
 
-unsafe extern "C" fn push_string(
+unsafe extern "C" fn push_string<S: FastTarget>(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     // SAFETY: N-API invokes this with its own `env`/`info` for a function made by `bind`.
-    let ([arg], stack) = unsafe { args::<1>(env, info) };
+    let ([arg], stack) = unsafe { args::<S, 1>(env, info) };
     let mut len = 0usize;
     // SAFETY: `env` is live and `arg` one of its values; a null buffer asks for the UTF-8 length.
     let sized = unsafe { sys::napi_get_value_string_utf8(env, arg, ptr::null_mut(), 0, &mut len) };
@@ -225,14 +273,8 @@ unsafe extern "C" fn push_string(
         // SAFETY: as above.
         Err(_) => return unsafe { throw(env, Code::InvalidArg, "pushString: not UTF-8") },
     };
-    match catch_panic(|| {
-        stack.push(Value::String(text.into()));
-        Ok(())
-    }) {
-        Ok(()) => ptr::null_mut(),
-        // SAFETY: `env` is this callback's live environment.
-        Err(e) => unsafe { throw(env, e.code, &e.message) },
-    }
+    // SAFETY: `env` is this callback's live environment.
+    unsafe { stored(env, catch_panic(|| stack.put(Value::String(text.into())))) }
 }
 
 /// The bytes of a `Uint8Array` argument, or `None` if `value` is not one.
@@ -277,12 +319,12 @@ unsafe fn uint8_array<'a>(env: sys::napi_env, value: sys::napi_value) -> Option<
     Some(unsafe { std::slice::from_raw_parts_mut(data as *mut u8, length) })
 }
 
-unsafe extern "C" fn push_wire(
+unsafe extern "C" fn push_wire<S: FastTarget>(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     // SAFETY: N-API invokes this with its own `env`/`info` for a function made by `bind`.
-    let ([bytes, length], stack) = unsafe { args::<2>(env, info) };
+    let ([bytes, length], stack) = unsafe { args::<S, 2>(env, info) };
     // SAFETY: `env` is this callback's; `bytes` one of its arguments.
     let Some(bytes) = (unsafe { uint8_array(env, bytes) }) else {
         // SAFETY: `env` is this callback's live environment.
@@ -296,20 +338,17 @@ unsafe extern "C" fn push_wire(
         return unsafe { throw(env, Code::InvalidArg, "pushWire: bad length") };
     }
     let data: std::sync::Arc<[u8]> = bytes[..n as usize].into();
-    match catch_panic(|| {
-        stack.push(Value::Cloned(data));
-        Ok(())
-    }) {
-        Ok(()) => ptr::null_mut(),
-        // SAFETY: `env` is this callback's live environment.
-        Err(e) => unsafe { throw(env, e.code, &e.message) },
-    }
+    // SAFETY: `env` is this callback's live environment.
+    unsafe { stored(env, catch_panic(|| stack.put(Value::Cloned(data)))) }
 }
 
-unsafe extern "C" fn pop(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn pop<S: FastTarget>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
     // SAFETY: N-API invokes this with its own `env`/`info` for a function made by `bind`.
-    let ([scratch], stack) = unsafe { args::<1>(env, info) };
-    let popped = match catch_panic(|| Ok(stack.pop())) {
+    let ([scratch], stack) = unsafe { args::<S, 1>(env, info) };
+    let popped = match catch_panic(|| Ok(stack.take())) {
         Ok(v) => v,
         // SAFETY: `env` is this callback's live environment.
         Err(e) => return unsafe { throw(env, e.code, &e.message) },

@@ -11,6 +11,7 @@ mod errors;
 mod fast;
 mod par;
 mod pool;
+mod queue;
 mod stack;
 mod value;
 
@@ -19,6 +20,7 @@ pub use constants::*;
 pub use errors::*;
 pub use par::*;
 pub use pool::*;
+pub use queue::*;
 pub use stack::*;
 
 /// mimalloc serves the small, short-lived allocations of shared-structure nodes and payloads

@@ -53,11 +53,11 @@ impl NativeStack {
     /// `{ pushNumber, pushString, pushWire, pop }`: raw N-API functions bound to this stack, for the hot path
     /// (see `fast.rs` for `pushWire`'s and `pop`'s scratch buffers).
     #[napi(
-        ts_return_type = "{ pushNumber(value: number): void; pushString(value: string): void; pushWire(bytes: Uint8Array, length: number): void; pop<S extends Uint8Array>(scratch?: S): S | number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }"
+        ts_return_type = "{ pushNumber(value: number): false | undefined; pushString(value: string): false | undefined; pushWire(bytes: Uint8Array, length: number): false | undefined; pop<S extends Uint8Array>(scratch?: S): S | number | string | boolean | null | bigint | undefined | [number, ArrayBuffer] }"
     )]
     pub fn fast_ops(&self, env: &Env) -> Result<Object<'_>> {
         // SAFETY: `env` is the live environment of this call, on its own thread.
-        let raw = unsafe { crate::fast::stack_ops(env.raw(), &self.inner) }?;
+        let raw = unsafe { crate::fast::value_ops(env.raw(), &self.inner) }?;
         // SAFETY: `raw` is an object value created in `env` just above.
         unsafe { Object::from_napi_value(env.raw(), raw) }
     }

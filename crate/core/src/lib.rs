@@ -1,6 +1,8 @@
 //! weft-core: every concurrent algorithm of weft, free of any Node.js binding.
 //!
 //! * [`TreiberStack`]: a lock-free stack with epoch-based reclamation.
+//! * [`Queue`]: the shared MPMC FIFO queue (crossbeam's queues) with close and the waiter lists
+//!   its async side is woken through.
 //! * [`Mailbox`]: actor mailboxes (many senders, one receiver, a system lane, bounded with an
 //!   overflow policy).
 //! * [`ActorSystem`]: the actor transport (per-actor mailboxes, per-thread run queues,
@@ -10,7 +12,7 @@
 //! * [`registry`]: process-wide, weakly held registries so threads can attach to shared
 //!   structures by id.
 //! * [`Value`]: the payload type that carries JavaScript values between threads; [`ValueStack`]:
-//!   the stack of them that JavaScript shares.
+//!   the stack and queue of them that JavaScript shares.
 //! * [`error`]: the stable error codes shared with the JavaScript layer.
 //! * [`CountingAlloc`]: a global allocator wrapper that counts live bytes (for soak tests).
 //!
@@ -47,6 +49,7 @@ pub mod mailbox;
 mod notify;
 pub mod par;
 pub mod pool;
+pub mod queue;
 pub mod registry;
 pub mod shared;
 mod spin;
@@ -62,8 +65,9 @@ pub use mailbox::{Mailbox, Overflow, Sent};
 pub use notify::Notify;
 pub use par::{Array, ArrayMut, ElemKind, Mode, Output, Pipeline, Source, Terminal};
 pub use pool::{Cancelled, NameRefused, Pool, PoolStats, Taken, Wait};
+pub use queue::{Pushed, Queue, QueueStats, Waiter, Waiters};
 pub use registry::{Registered, Registry};
-pub use shared::ValueStack;
+pub use shared::{ValueQueue, ValueStack};
 pub use stack::TreiberStack;
 pub use value::Value;
 

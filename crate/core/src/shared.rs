@@ -1,5 +1,7 @@
 //! The shared structures JavaScript threads attach to by handle.
 
+use crate::error::Result;
+use crate::queue::Queue;
 use crate::registry::{Registered, Registry};
 use crate::stack::TreiberStack;
 use crate::value::Value;
@@ -8,7 +10,11 @@ use std::sync::Arc;
 /// A stack of JavaScript values shared by every thread of the process.
 pub type ValueStack = TreiberStack<Value>;
 
+/// A FIFO queue of JavaScript values shared by every thread of the process.
+pub type ValueQueue = Queue<Value>;
+
 static STACKS: Registry<ValueStack> = Registry::new("SharedStack");
+static QUEUES: Registry<ValueQueue> = Registry::new("SharedQueue");
 
 /// The registry of live shared stacks.
 pub fn stacks() -> &'static Registry<ValueStack> {
@@ -18,4 +24,18 @@ pub fn stacks() -> &'static Registry<ValueStack> {
 /// A new, registered shared stack.
 pub fn new_stack() -> Arc<Registered<ValueStack>> {
     STACKS.insert(ValueStack::new())
+}
+
+/// The registry of live shared queues.
+pub fn queues() -> &'static Registry<ValueQueue> {
+    &QUEUES
+}
+
+/// A new, registered shared queue: unbounded, or holding at most `capacity` values.
+pub fn new_queue(capacity: Option<usize>) -> Result<Arc<Registered<ValueQueue>>> {
+    let queue = match capacity {
+        None => ValueQueue::unbounded(),
+        Some(n) => ValueQueue::bounded(n)?,
+    };
+    Ok(QUEUES.insert(queue))
 }

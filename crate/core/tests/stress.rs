@@ -157,3 +157,92 @@ fn drop_with_values_frees_them() {
     }
     assert_eq!(Arc::strong_count(&probe), 1, "values leaked");
 }
+
+/// The shared queue: producers push (single and batched), consumers pop (single and batched),
+/// some of them waiting through a waiter as `popAsync` does; then the queue is closed. Every
+/// value is received exactly once, each producer's values in its order, and every consumer ends.
+#[test]
+fn queue_delivers_every_value_exactly_once_and_ends() {
+    use std::sync::atomic::AtomicBool;
+    use weft_core::queue::{Queue, Waiter};
+    const PRODUCERS: usize = 3;
+    const CONSUMERS: usize = 3;
+    const EACH: usize = 100_000;
+    for capacity in [None, Some(64)] {
+        let q = Arc::new(match capacity {
+            None => Queue::<u64>::unbounded(),
+            Some(n) => Queue::bounded(n).unwrap(),
+        });
+        let consumers: Vec<_> = (0..CONSUMERS)
+            .map(|c| {
+                let q = q.clone();
+                thread::spawn(move || {
+                    let woken = Arc::new(AtomicBool::new(false));
+                    let wk = woken.clone();
+                    let w = Waiter::new(Box::new(move || wk.store(true, Ordering::Release)));
+                    let mut got = Vec::new();
+                    loop {
+                        let n = if c == 0 {
+                            q.pop_into(32, |v| got.push(v))
+                        } else {
+                            q.pop().map(|v| got.push(v)).is_some() as usize
+                        };
+                        if n > 0 {
+                            continue;
+                        }
+                        if q.drained() {
+                            if let Some(v) = q.pop() {
+                                got.push(v);
+                                continue;
+                            }
+                            return got;
+                        }
+                        q.wait_for_item(&w);
+                        if !q.is_empty() || q.drained() {
+                            continue;
+                        }
+                        while !woken.swap(false, Ordering::AcqRel) {
+                            thread::yield_now();
+                        }
+                    }
+                })
+            })
+            .collect();
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|p| {
+                let q = q.clone();
+                thread::spawn(move || {
+                    let base = (p * EACH) as u64;
+                    let mut i = 0u64;
+                    while i < EACH as u64 {
+                        if p == 0 && i + 8 <= EACH as u64 {
+                            i += q.push_many(base + i..base + i + 8).unwrap() as u64;
+                        } else if q.push(base + i).unwrap() == weft_core::queue::Pushed::Queued {
+                            i += 1;
+                        } else {
+                            thread::yield_now();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for p in producers {
+            p.join().unwrap();
+        }
+        assert!(q.close());
+        let mut seen = HashSet::new();
+        for c in consumers {
+            let got = c.join().unwrap();
+            // Per producer, a consumer sees that producer's values in increasing order.
+            let mut last = [None::<u64>; PRODUCERS];
+            for v in got {
+                let p = v as usize / EACH;
+                assert!(last[p].is_none_or(|l| l < v), "out of order: {v}");
+                last[p] = Some(v);
+                assert!(seen.insert(v), "value {v} received twice");
+            }
+        }
+        assert_eq!(seen.len(), PRODUCERS * EACH, "values lost ({capacity:?})");
+        assert_eq!(q.len(), 0);
+    }
+}

@@ -58,6 +58,8 @@ export const HANDLE_ACTOR_REF = 1;
 export const HANDLE_SHARED_STACK = 2;
 /** An actor on another machine (weftjs/cluster): node and actor, by name or by id. */
 export const HANDLE_REMOTE_REF = 3;
+export const HANDLE_SHARED_QUEUE = 4;
+export const HANDLE_SHARED_MAP = 5;
 
 /** VIEW kinds (the same numbering as the SharedStack codec's view tags). */
 export const VIEW_UINT8 = 0;

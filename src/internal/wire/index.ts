@@ -45,7 +45,8 @@
  *                    (plain objects, and instances of classes, as structured clone sends them)
  *   15 (retired: a v8.serialize payload before version 1)
  *   16 HANDLE        u8 sub-tag (HANDLE_*), then what that registered codec writes: an ActorRef
- *                    (registered by ActorRef's module), a SharedStack (by SharedStack's), anywhere
+ *                    (registered by ActorRef's module), a SharedStack, SharedQueue or SharedMap
+ *                    (by theirs, src/shared/handle.ts: f64 id, u32 process token), anywhere
  *   17 SPARSE_ARRAY  u32 length, u32 n, n × (key, value): an array with holes or other
  *                    properties; a key is a number (an index below length) or a tagged string
  *   18 MAP           u32 n, n × (key, value)
@@ -85,7 +86,8 @@
  *   instance of a class of the same name made on this side, which extends the same built-in (or
  *   weft) class: the original class is not loaded here, so `instanceof MyError` cannot hold, but
  *   the names, `instanceof Error` / `TypeError` / `WeftError` do;
- * - an ActorRef or a SharedStack, anywhere in the value, comes back as a working one (handles);
+ * - an ActorRef or a shared structure (SharedStack, SharedQueue, SharedMap), anywhere in the value,
+ *   comes back as a working one (handles);
  * - these throw DataCloneError (WEFT_DATA_CLONE), besides functions, symbols and what structured
  *   clone refuses too (Proxy, Promise, WeakMap/WeakSet/WeakRef, iterators, generators, Intl
  *   objects...): SharedArrayBuffers and views over one (bytes cannot carry shared memory, and a
