@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { Registry, openMetricsContentType, register as globalRegister, type OpenMetricsContentType } from 'prom-client';
-import { ActorSystem, Pool, SharedStack, isWeftError } from '../../src/index.js';
+import { ActorSystem, Pool, SharedQueue, SharedStack, isWeftError } from '../../src/index.js';
 import { registerWeftMetrics, type WeftMetricsOptions } from '../../src/metrics/index.js';
 import { Counter, Gate } from '../fixtures/actors.js';
 
@@ -210,6 +210,23 @@ test('mailbox depth: the deepest mailboxes get the per-actor series', async (t) 
   const depth = (await value(registry, 'weft_actor_system_mailbox_depth', { system: 'local' }))!;
   t.true(depth >= 19 && depth <= 20, `depth ${depth}`);
   t.deepEqual(await series(registry, 'weft_actor_mailbox_depth'), [{ labels: { system: 'local', actor: String(gate.id) }, value: depth }]);
+});
+
+test('queue metrics: size, waiting threads, refused pushes and wake-ups of each named queue', async (t) => {
+  const registry = new Registry();
+  const jobs = new SharedQueue<number>({ capacity: 2 });
+  registerWeftMetrics({ register: registry, queues: { jobs } });
+  jobs.pushMany([1, 2]);
+  t.false(jobs.tryPush(3));
+  t.is(await value(registry, 'weft_shared_queue_size', { queue: 'jobs' }), 2);
+  t.is(await value(registry, 'weft_shared_queue_full_total', { queue: 'jobs' }), 1);
+  const waiting = jobs.pushAsync(4);
+  t.is(await value(registry, 'weft_shared_queue_waiting_producers', { queue: 'jobs' }), 1);
+  jobs.pop();
+  await waiting;
+  t.is(await value(registry, 'weft_shared_queue_waiting_producers', { queue: 'jobs' }), 0);
+  t.true((await value(registry, 'weft_shared_queue_wakes_total', { queue: 'jobs' }))! >= 1);
+  t.is(await value(registry, 'weft_shared_queue_waiting_consumers', { queue: 'jobs' }), 0);
 });
 
 test('stack metrics: the size of each named stack', async (t) => {

@@ -326,6 +326,32 @@ test('child process, no leak: queues with async waits are freed, RSS stays bound
   t.true(late < 16, `RSS grew by ${late} MB over the last rounds (${rounds.join(', ')} MB)`);
 });
 
+test('child process: a queue that holds its own handle (and one of another queue) does not keep either alive', (t) => {
+  const r = child(
+    `
+    const { SharedQueue, SharedStack } = require('.');
+    const { native } = require('./dist/native.js');
+    const before = native.NativeQueue.liveCount();
+    (() => {
+      const a = new SharedQueue();
+      const b = new SharedQueue();
+      a.push({ self: a, other: b });
+      b.push([a, b, new SharedStack()]);
+    })();
+    global.gc();
+    setTimeout(() => {
+      global.gc();
+      setTimeout(() => console.log(JSON.stringify({ before, after: native.NativeQueue.liveCount(), stacks: native.NativeStack.liveCount() })), 20);
+    }, 20);
+  `,
+    ['--expose-gc'],
+  );
+  t.is(r.status, 0, r.stderr);
+  const { before, after, stacks } = JSON.parse(r.stdout.trim()) as { before: number; after: number; stacks: number };
+  t.is(after, before, 'both queues were freed');
+  t.is(stacks, 0);
+});
+
 test('inspect, toStringTag, stats and liveCount', (t) => {
   const before = native.NativeQueue.liveCount();
   const q = new SharedQueue<number>({ capacity: 8 });

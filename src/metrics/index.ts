@@ -28,6 +28,7 @@ import type { ClusterStats } from '../cluster/node.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import type { PoolStats } from '../pool/index.js';
+import type { SharedQueueStats } from '../shared/queue.js';
 import { describe, thrownMessage } from '../internal/describe.js';
 
 /** What is read from a pool: a weft `Pool` (of any task module) fits. */
@@ -44,6 +45,11 @@ export interface ActorSystemStatsSource {
 /** What is read from a stack: a weft `SharedStack` fits. */
 export interface StackSizeSource {
   readonly size: number;
+}
+
+/** What is read from a queue: a weft `SharedQueue` fits. */
+export interface QueueStatsSource {
+  stats(): SharedQueueStats;
 }
 
 /** What is read from a cluster node: a weftjs/cluster `ClusterNode` fits. */
@@ -66,6 +72,8 @@ export interface WeftMetricsOptions {
   systems?: Named<ActorSystemStatsSource>;
   /** Shared stacks, label `stack`: the record key. */
   stacks?: Readonly<Record<string, StackSizeSource>>;
+  /** Shared queues, label `queue`: the record key. */
+  queues?: Readonly<Record<string, QueueStatsSource>>;
   /** weftjs/cluster nodes, label `node`: the record key, or the node's name for a list. */
   clusters?: Named<ClusterStatsSource>;
   /**
@@ -86,10 +94,19 @@ export interface WeftMetrics {
 /**
  * The option names `registerWeftMetrics` accepts: anything else throws `WEFT_INVALID_ARG` naming
  * the nearest valid one. Must name every key of `WeftMetricsOptions` (checked at compile time by
- * `optionNames`): add new options to both. (`pools`, `systems` and `stacks` are lists or records of
+ * `optionNames`): add new options to both. (`pools`, `systems`, `stacks` and `queues` are lists or records of
  * sources, labelled by their keys: not option bags.)
  */
-const METRICS_OPTIONS = optionNames<WeftMetricsOptions>()(['register', 'prefix', 'pools', 'systems', 'stacks', 'clusters', 'topActors']);
+const METRICS_OPTIONS = optionNames<WeftMetricsOptions>()([
+  'register',
+  'prefix',
+  'pools',
+  'systems',
+  'stacks',
+  'queues',
+  'clusters',
+  'topActors',
+]);
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const QUANTILES = [
@@ -122,6 +139,7 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
   const pools = entries('pools', options.pools, isPoolSource, (p) => p.name);
   const systems = entries('systems', options.systems, isSystemSource, (_s, i) => String(i));
   const stacks = entries('stacks', options.stacks, isStackSource, undefined);
+  const queues = entries('queues', options.queues, isQueueSource, undefined);
   const clusters = entries('clusters', options.clusters, isClusterSource, (c) => c.name);
 
   const registers = [registry];
@@ -331,6 +349,20 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
     });
   }
 
+  if (queues.length > 0) {
+    const queueStats = perTurn(() => queues.map(([label, q]) => [label, q.stats()] as const));
+    const { gauge: queueGauge, counter: queueCounter } = perSource('queue', queueStats);
+    queueGauge('shared_queue_size', 'Values in the shared queue.', (s) => s.size);
+    queueGauge('shared_queue_waiting_consumers', 'Thread-objects waiting for a value (popAsync pending).', (s) => s.waitingPop);
+    queueGauge(
+      'shared_queue_waiting_producers',
+      'Thread-objects waiting for room (pushAsync pending on a full queue).',
+      (s) => s.waitingPush,
+    );
+    queueCounter('shared_queue_full_total', 'Pushes refused because the queue was full.', (s) => s.full);
+    queueCounter('shared_queue_wakes_total', 'Wake-ups sent from Rust to waiting threads.', (s) => s.wakes);
+  }
+
   if (clusters.length > 0) {
     const clusterStats = perTurn(() => clusters.map(([label, c]) => [label, c.stats()] as const));
     const { gauge: clusterGauge, counter: clusterCounter } = perSource('node', clusterStats);
@@ -410,6 +442,10 @@ function isClusterSource(x: unknown): x is ClusterStatsSource {
     typeof (x as ClusterStatsSource).stats === 'function' &&
     typeof (x as ClusterStatsSource).name === 'string'
   );
+}
+
+function isQueueSource(x: unknown): x is QueueStatsSource {
+  return typeof x === 'object' && x !== null && typeof (x as QueueStatsSource).stats === 'function';
 }
 
 function isStackSource(x: unknown): x is StackSizeSource {
