@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeActorSystem = nativeBinding.NativeActorSystem
+module.exports.NativeMap = nativeBinding.NativeMap
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.NativeQueue = nativeBinding.NativeQueue
 module.exports.NativeStack = nativeBinding.NativeStack

@@ -71,6 +71,42 @@ export declare class NativeActorSystem {
   get size(): number
 }
 
+/**
+ * A reference to a process-wide shared map. Dropping the last reference on every thread frees
+ * the map and everything in it.
+ */
+export declare class NativeMap {
+  /**
+   * A new, empty map: plain, or bounded to about `capacity` entries and/or expiring its entries
+   * `ttlMs` after they are set.
+   */
+  constructor(capacity?: number | undefined | null, ttlMs?: number | undefined | null)
+  /** Attaches to the live map with this id (from a handle made in this process). */
+  static attach(id: number, token: number): NativeMap
+  get id(): number
+  get token(): number
+  /** Whether entries may carry a TTL (made with a capacity or a TTL). */
+  get expiring(): boolean
+  /** `{ get, set, setWire, has, delete }` bound to this map (raw N-API functions). */
+  fastOps(): { get<S extends Uint8Array>(key: string | number | bigint, scratch?: S): S | number | string | boolean | null | bigint | undefined | [number, ArrayBuffer]; set(key: string | number | bigint, value: number | string | boolean | null): void; setWire(key: string | number | bigint, bytes: Uint8Array, length: number): void; has(key: string | number | bigint): boolean; delete(key: string | number | bigint): boolean }
+  /** Sets `key` to an encoded value, with its own TTL (a bounded or expiring map only). */
+  set(key: string | number | bigint, value: number | string | boolean | null | bigint | [number, Uint8Array], ttlMs?: number): void
+  get(key: string | number | bigint): number | string | boolean | null | bigint | undefined | [number, ArrayBuffer]
+  /** Adds `delta` to the number at `key` (absent: 0); returns the sum. */
+  increment(key: string | number | bigint, delta: number): number
+  /** Sets `key` to `next` if its value is `expected` (`hasExpected` false: if it has none). */
+  compareAndSet(key: string | number | bigint, hasExpected: boolean, expected: number | string | boolean | null | bigint | [number, Uint8Array], next: number | string | boolean | null | bigint | [number, Uint8Array], ttlMs?: number): boolean
+  /** The value of `key`, set to `value` first if it has none. */
+  getOrInsert(key: string | number | bigint, value: number | string | boolean | null | bigint | [number, Uint8Array], ttlMs?: number): number | string | boolean | null | bigint | [number, ArrayBuffer]
+  get size(): number
+  clear(): void
+  /** A snapshot of every entry: `[key, value, key, value, ...]`. */
+  entries(): Array<string | number | bigint | number | string | boolean | null | [number, ArrayBuffer]>
+  stats(): NativeMapStats
+  /** How many shared maps are alive in the process (for leak tests). */
+  static liveCount(): number
+}
+
 /** The scheduler of one pool, shared by the main thread and the pool's workers. */
 export declare class NativePool {
   /** A new scheduler with `threads` worker slots (`maxQueue`: 0 for unbounded). */
@@ -342,6 +378,16 @@ export interface NativeDeadLetter {
 export interface NativeHanded {
   slot: number
   seq: number
+}
+
+/** A map's counters (see weft-core's `MapStats`). */
+export interface NativeMapStats {
+  size: number
+  capacity?: number
+  hits: number
+  misses: number
+  evictions: number
+  casFailures: number
 }
 
 export interface NativePercentiles {

@@ -8,6 +8,12 @@ export {
   type SharedQueueHandle,
   type SharedQueueOptions,
   type SharedQueueStats,
+  SharedMap,
+  type MapKey,
+  type SharedMapHandle,
+  type SharedMapOptions,
+  type SharedMapStats,
+  type SetOptions,
   type Storable,
 } from './shared/index.js';
 export { threadBudget, type ThreadBudget } from './internal/budget.js';

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { Registry, openMetricsContentType, register as globalRegister, type OpenMetricsContentType } from 'prom-client';
-import { ActorSystem, Pool, SharedQueue, SharedStack, isWeftError } from '../../src/index.js';
+import { ActorSystem, Pool, SharedMap, SharedQueue, SharedStack, isWeftError } from '../../src/index.js';
 import { registerWeftMetrics, type WeftMetricsOptions } from '../../src/metrics/index.js';
 import { Counter, Gate } from '../fixtures/actors.js';
 
@@ -227,6 +227,22 @@ test('queue metrics: size, waiting threads, refused pushes and wake-ups of each 
   t.is(await value(registry, 'weft_shared_queue_waiting_producers', { queue: 'jobs' }), 0);
   t.true((await value(registry, 'weft_shared_queue_wakes_total', { queue: 'jobs' }))! >= 1);
   t.is(await value(registry, 'weft_shared_queue_waiting_consumers', { queue: 'jobs' }), 0);
+});
+
+test('map metrics: size, hits, misses, evictions and CAS failures of each named map', async (t) => {
+  const registry = new Registry();
+  const cache = new SharedMap<string, number>({ capacity: 4 });
+  registerWeftMetrics({ register: registry, maps: { cache } });
+  cache.set('a', 1);
+  cache.get('a');
+  cache.get('b');
+  t.false(cache.compareAndSet('a', 2, 3));
+  for (let i = 0; i < 200; i++) cache.set(`k${i}`, i);
+  t.is(await value(registry, 'weft_shared_map_hits_total', { map: 'cache' }), 1);
+  t.is(await value(registry, 'weft_shared_map_misses_total', { map: 'cache' }), 1);
+  t.is(await value(registry, 'weft_shared_map_cas_failures_total', { map: 'cache' }), 1);
+  t.true((await value(registry, 'weft_shared_map_size', { map: 'cache' }))! <= 4);
+  t.true((await value(registry, 'weft_shared_map_evictions_total', { map: 'cache' }))! > 0);
 });
 
 test('stack metrics: the size of each named stack', async (t) => {

@@ -141,6 +141,7 @@ test('several worker consumers each receive every value exactly once (popAsync, 
   const modes = ['iterate', 'popAsync', 'popMany', 'iterate'];
   const workers = modes.map((mode) => new Worker(WORKER, { workerData: { handle: q.handle, mode } }));
   const results = workers.map((w) => once(w, 'message').then(([m]) => m as { threadId: number; got: number[] }));
+  const exits = workers.map((w) => once(w, 'exit'));
   // Pushes in bursts with pauses, so that consumers go to sleep and are woken many times.
   let next = 0;
   while (next < N) {
@@ -168,7 +169,7 @@ test('several worker consumers each receive every value exactly once (popAsync, 
     `every consumer got work: ${all.map((r) => r.got.length).join(', ')}`,
   );
   t.true(q.stats().wakes > 0, 'consumers were woken from Rust');
-  await Promise.all(workers.map((w) => once(w, 'exit')));
+  await Promise.all(exits);
 });
 
 test('a queue crosses into pool tasks (as an argument and nested in one): producers and consumers on workers', async (t) => {

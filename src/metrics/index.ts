@@ -28,6 +28,7 @@ import type { ClusterStats } from '../cluster/node.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import type { PoolStats } from '../pool/index.js';
+import type { SharedMapStats } from '../shared/map.js';
 import type { SharedQueueStats } from '../shared/queue.js';
 import { describe, thrownMessage } from '../internal/describe.js';
 
@@ -52,6 +53,11 @@ export interface QueueStatsSource {
   stats(): SharedQueueStats;
 }
 
+/** What is read from a map: a weft `SharedMap` fits. */
+export interface MapStatsSource {
+  stats(): SharedMapStats;
+}
+
 /** What is read from a cluster node: a weftjs/cluster `ClusterNode` fits. */
 export interface ClusterStatsSource {
   readonly name: string;
@@ -74,6 +80,8 @@ export interface WeftMetricsOptions {
   stacks?: Readonly<Record<string, StackSizeSource>>;
   /** Shared queues, label `queue`: the record key. */
   queues?: Readonly<Record<string, QueueStatsSource>>;
+  /** Shared maps, label `map`: the record key. */
+  maps?: Readonly<Record<string, MapStatsSource>>;
   /** weftjs/cluster nodes, label `node`: the record key, or the node's name for a list. */
   clusters?: Named<ClusterStatsSource>;
   /**
@@ -94,7 +102,7 @@ export interface WeftMetrics {
 /**
  * The option names `registerWeftMetrics` accepts: anything else throws `WEFT_INVALID_ARG` naming
  * the nearest valid one. Must name every key of `WeftMetricsOptions` (checked at compile time by
- * `optionNames`): add new options to both. (`pools`, `systems`, `stacks` and `queues` are lists or records of
+ * `optionNames`): add new options to both. (`pools`, `systems`, `stacks`, `queues` and `maps` are lists or records of
  * sources, labelled by their keys: not option bags.)
  */
 const METRICS_OPTIONS = optionNames<WeftMetricsOptions>()([
@@ -104,6 +112,7 @@ const METRICS_OPTIONS = optionNames<WeftMetricsOptions>()([
   'systems',
   'stacks',
   'queues',
+  'maps',
   'clusters',
   'topActors',
 ]);
@@ -140,6 +149,7 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
   const systems = entries('systems', options.systems, isSystemSource, (_s, i) => String(i));
   const stacks = entries('stacks', options.stacks, isStackSource, undefined);
   const queues = entries('queues', options.queues, isQueueSource, undefined);
+  const maps = entries('maps', options.maps, isQueueSource, undefined);
   const clusters = entries('clusters', options.clusters, isClusterSource, (c) => c.name);
 
   const registers = [registry];
@@ -363,6 +373,16 @@ export function registerWeftMetrics(given: WeftMetricsOptions): WeftMetrics {
     queueCounter('shared_queue_wakes_total', 'Wake-ups sent from Rust to waiting threads.', (s) => s.wakes);
   }
 
+  if (maps.length > 0) {
+    const mapStats = perTurn(() => maps.map(([label, m]) => [label, m.stats()] as const));
+    const { gauge: mapGauge, counter: mapCounter } = perSource('map', mapStats);
+    mapGauge('shared_map_size', 'Entries in the shared map.', (s) => s.size);
+    mapCounter('shared_map_hits_total', 'Reads (get) that found their key.', (s) => s.hits);
+    mapCounter('shared_map_misses_total', 'Reads (get) that did not find their key.', (s) => s.misses);
+    mapCounter('shared_map_evictions_total', 'Entries evicted for room or expired (bounded or expiring maps).', (s) => s.evictions);
+    mapCounter('shared_map_cas_failures_total', 'compareAndSet calls that found another value (contention).', (s) => s.casFailures);
+  }
+
   if (clusters.length > 0) {
     const clusterStats = perTurn(() => clusters.map(([label, c]) => [label, c.stats()] as const));
     const { gauge: clusterGauge, counter: clusterCounter } = perSource('node', clusterStats);
@@ -444,7 +464,8 @@ function isClusterSource(x: unknown): x is ClusterStatsSource {
   );
 }
 
-function isQueueSource(x: unknown): x is QueueStatsSource {
+/** A queue or a map: anything with `stats()`. */
+function isQueueSource(x: unknown): x is QueueStatsSource & MapStatsSource {
   return typeof x === 'object' && x !== null && typeof (x as QueueStatsSource).stats === 'function';
 }
 

@@ -84,13 +84,14 @@ pub(crate) unsafe fn value_ops<S: FastTarget>(
     Ok(object)
 }
 
-type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+pub(crate) type Callback =
+    unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
 /// Defines `object[name]` as a function whose data pointer owns one `Arc` of `stack`.
 ///
 /// # Safety
 /// `env` must be live and `object` a value of it.
-unsafe fn bind<S: FastTarget>(
+pub(crate) unsafe fn bind<S: Send + Sync + 'static>(
     env: sys::napi_env,
     object: sys::napi_value,
     name: &std::ffi::CStr,
@@ -134,7 +135,7 @@ unsafe fn bind<S: FastTarget>(
     check(unsafe { sys::napi_set_named_property(env, object, name.as_ptr(), function) })
 }
 
-unsafe extern "C" fn release<S: FastTarget>(
+unsafe extern "C" fn release<S: Send + Sync + 'static>(
     _env: sys::napi_env,
     data: *mut c_void,
     _hint: *mut c_void,
@@ -159,7 +160,7 @@ fn check(status: sys::napi_status) -> napi::Result<()> {
 /// # Safety
 /// Must be called from an N-API callback with its `env` and `info`, on a function made by
 /// `bind::<S>`.
-unsafe fn args<'a, S: FastTarget, const N: usize>(
+pub(crate) unsafe fn args<'a, S: Send + Sync + 'static, const N: usize>(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> ([sys::napi_value; N], &'a S) {
@@ -193,7 +194,7 @@ unsafe fn args<'a, S: FastTarget, const N: usize>(
 ///
 /// # Safety
 /// `env` must be the live environment of the current callback.
-unsafe fn throw(env: sys::napi_env, code: Code, message: &str) -> sys::napi_value {
+pub(crate) unsafe fn throw(env: sys::napi_env, code: Code, message: &str) -> sys::napi_value {
     let code = std::ffi::CString::new(code.as_str()).unwrap_or_default();
     let message = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
     // SAFETY: `env` is live; both strings are NUL-terminated.
@@ -242,12 +243,26 @@ unsafe extern "C" fn push_string<S: FastTarget>(
 ) -> sys::napi_value {
     // SAFETY: N-API invokes this with its own `env`/`info` for a function made by `bind`.
     let ([arg], stack) = unsafe { args::<S, 1>(env, info) };
-    let mut len = 0usize;
-    // SAFETY: `env` is live and `arg` one of its values; a null buffer asks for the UTF-8 length.
-    let sized = unsafe { sys::napi_get_value_string_utf8(env, arg, ptr::null_mut(), 0, &mut len) };
-    if sized != sys::Status::napi_ok {
+    // SAFETY: `env` is this callback's; `arg` one of its values.
+    let Some(text) = (unsafe { utf8_string(env, arg) }) else {
         // SAFETY: `env` is this callback's live environment.
         return unsafe { throw(env, Code::InvalidArg, "pushString expects a string") };
+    };
+    // SAFETY: `env` is this callback's live environment.
+    unsafe { stored(env, catch_panic(|| stack.put(Value::String(text.into())))) }
+}
+
+/// The text of a string value, as UTF-8 (`None` if `value` is not a string).
+///
+/// # Safety
+/// `env` must be the live environment of the current callback and `value` one of its values.
+pub(crate) unsafe fn utf8_string(env: sys::napi_env, value: sys::napi_value) -> Option<String> {
+    let mut len = 0usize;
+    // SAFETY: `env` is live and `value` one of its values; a null buffer asks for the UTF-8 length.
+    let sized =
+        unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) };
+    if sized != sys::Status::napi_ok {
+        return None;
     }
     // N-API writes a terminating NUL after the bytes: room for `len + 1`.
     let mut bytes = vec![0u8; len + 1];
@@ -256,25 +271,48 @@ unsafe extern "C" fn push_string<S: FastTarget>(
     let read = unsafe {
         sys::napi_get_value_string_utf8(
             env,
-            arg,
+            value,
             bytes.as_mut_ptr().cast(),
             bytes.len(),
             &mut written,
         )
     };
     if read != sys::Status::napi_ok {
-        // SAFETY: as above.
-        return unsafe { throw(env, Code::InvalidArg, "pushString expects a string") };
+        return None;
     }
     bytes.truncate(written);
     // V8 writes lone surrogates as U+FFFD, so these are UTF-8; checked rather than assumed.
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
+    String::from_utf8(bytes).ok()
+}
+
+/// Returns `value` to JavaScript: an encoded value copied into `scratch` (a Uint8Array argument:
+/// length in its first `SCRATCH_HEADER` bytes, the bytes after them) when it fits, else as
+/// `JsOut` makes it.
+///
+/// # Safety
+/// `env` must be the live environment of the current callback and `scratch` one of its values.
+pub(crate) unsafe fn value_out(
+    env: sys::napi_env,
+    value: Option<Value>,
+    scratch: sys::napi_value,
+) -> sys::napi_value {
+    if let Some(Value::Cloned(data)) = &value {
+        // SAFETY: `env` is this callback's; `scratch` one of its arguments (undefined if absent).
+        let out = unsafe { uint8_array(env, scratch) };
+        if let (Some(out), Ok(n)) = (out, u32::try_from(data.len())) {
+            if let Some(body) = out.get_mut(SCRATCH_HEADER..SCRATCH_HEADER + data.len()) {
+                body.copy_from_slice(data);
+                out[..SCRATCH_HEADER].copy_from_slice(&n.to_le_bytes());
+                return scratch;
+            }
+        }
+    }
+    // SAFETY: `env` is this callback's live environment, on its own thread.
+    match unsafe { JsOut::to_napi_value(env, JsOut(value)) } {
+        Ok(v) => v,
         // SAFETY: as above.
-        Err(_) => return unsafe { throw(env, Code::InvalidArg, "pushString: not UTF-8") },
-    };
-    // SAFETY: `env` is this callback's live environment.
-    unsafe { stored(env, catch_panic(|| stack.put(Value::String(text.into())))) }
+        Err(e) => unsafe { throw(env, Code::Panic, &e.reason) },
+    }
 }
 
 /// The bytes of a `Uint8Array` argument, or `None` if `value` is not one.
@@ -282,7 +320,10 @@ unsafe extern "C" fn push_string<S: FastTarget>(
 /// # Safety
 /// `env` must be the live environment of the current callback and `value` one of its values; the
 /// slice is valid until JavaScript runs again (the callback's own duration).
-unsafe fn uint8_array<'a>(env: sys::napi_env, value: sys::napi_value) -> Option<&'a mut [u8]> {
+pub(crate) unsafe fn uint8_array<'a>(
+    env: sys::napi_env,
+    value: sys::napi_value,
+) -> Option<&'a mut [u8]> {
     let mut is_typed = false;
     // SAFETY: `env` is live and `value` one of its values; the out-pointer is valid.
     if unsafe { sys::napi_is_typedarray(env, value, &mut is_typed) } != sys::Status::napi_ok
@@ -353,21 +394,6 @@ unsafe extern "C" fn pop<S: FastTarget>(
         // SAFETY: `env` is this callback's live environment.
         Err(e) => return unsafe { throw(env, e.code, &e.message) },
     };
-    if let Some(Value::Cloned(data)) = &popped {
-        // SAFETY: `env` is this callback's; `scratch` one of its arguments (undefined if absent).
-        let out = unsafe { uint8_array(env, scratch) };
-        if let (Some(out), Ok(n)) = (out, u32::try_from(data.len())) {
-            if let Some(body) = out.get_mut(SCRATCH_HEADER..SCRATCH_HEADER + data.len()) {
-                body.copy_from_slice(data);
-                out[..SCRATCH_HEADER].copy_from_slice(&n.to_le_bytes());
-                return scratch;
-            }
-        }
-    }
-    // SAFETY: `env` is this callback's live environment, on its own thread.
-    match unsafe { JsOut::to_napi_value(env, JsOut(popped)) } {
-        Ok(v) => v,
-        // SAFETY: as above.
-        Err(e) => unsafe { throw(env, Code::Panic, &e.reason) },
-    }
+    // SAFETY: `env` is this callback's live environment; `scratch` one of its arguments.
+    unsafe { value_out(env, popped, scratch) }
 }

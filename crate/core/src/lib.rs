@@ -1,6 +1,7 @@
 //! weft-core: every concurrent algorithm of weft, free of any Node.js binding.
 //!
 //! * [`TreiberStack`]: a lock-free stack with epoch-based reclamation.
+//! * [`ValueMap`]: the shared concurrent map (dashmap, or moka when bounded or expiring).
 //! * [`Queue`]: the shared MPMC FIFO queue (crossbeam's queues) with close and the waiter lists
 //!   its async side is woken through.
 //! * [`Mailbox`]: actor mailboxes (many senders, one receiver, a system lane, bounded with an
@@ -46,6 +47,7 @@ pub mod alloc;
 pub mod budget;
 pub mod error;
 pub mod mailbox;
+pub mod map;
 mod notify;
 pub mod par;
 pub mod pool;
@@ -62,6 +64,7 @@ pub use actor::{ActorSystem, Delivery};
 pub use alloc::CountingAlloc;
 pub use error::{Code, Error, Result};
 pub use mailbox::{Mailbox, Overflow, Sent};
+pub use map::{Key, MapStats, ValueMap};
 pub use notify::Notify;
 pub use par::{Array, ArrayMut, ElemKind, Mode, Output, Pipeline, Source, Terminal};
 pub use pool::{Cancelled, NameRefused, Pool, PoolStats, Taken, Wait};

@@ -1,6 +1,7 @@
 //! The shared structures JavaScript threads attach to by handle.
 
 use crate::error::Result;
+use crate::map::ValueMap;
 use crate::queue::Queue;
 use crate::registry::{Registered, Registry};
 use crate::stack::TreiberStack;
@@ -15,6 +16,7 @@ pub type ValueQueue = Queue<Value>;
 
 static STACKS: Registry<ValueStack> = Registry::new("SharedStack");
 static QUEUES: Registry<ValueQueue> = Registry::new("SharedQueue");
+static MAPS: Registry<ValueMap> = Registry::new("SharedMap");
 
 /// The registry of live shared stacks.
 pub fn stacks() -> &'static Registry<ValueStack> {
@@ -38,4 +40,17 @@ pub fn new_queue(capacity: Option<usize>) -> Result<Arc<Registered<ValueQueue>>>
         Some(n) => ValueQueue::bounded(n)?,
     };
     Ok(QUEUES.insert(queue))
+}
+
+/// The registry of live shared maps.
+pub fn maps() -> &'static Registry<ValueMap> {
+    &MAPS
+}
+
+/// A new, registered shared map (see [`ValueMap::new`]).
+pub fn new_map(
+    capacity: Option<u64>,
+    ttl: Option<std::time::Duration>,
+) -> Result<Arc<Registered<ValueMap>>> {
+    Ok(MAPS.insert(ValueMap::new(capacity, ttl)?))
 }
