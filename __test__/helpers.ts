@@ -21,6 +21,12 @@ export function runChild(fixture: string, args: string[] = [], nodeArgs: string[
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs `code` (CommonJS; `require('.')` is weft's dist/) with `node -e` in a fresh process, from the repository root. */
+export function runCode(code: string, nodeArgs: string[] = []): ChildResult {
+  const r = spawnSync(process.execPath, [...nodeArgs, '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
 /** The last line of a child's stdout, parsed as JSON. */
 export function lastJson<T>(r: ChildResult): T {
   const lines = r.stdout.trim().split('\n');

@@ -1,11 +1,10 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { SharedMap, type SharedMapHandle, SharedQueue, SharedStack, isWeftError } from '../../src/index.js';
-import { ROOT } from '../helpers.js';
+import { runCode } from '../helpers.js';
 
 const WORKER = join(__dirname, '..', 'fixtures', 'map-worker.mjs');
 
@@ -184,16 +183,8 @@ test('handle: plain, frozen, typed; from() attaches; bad handles throw clear err
   t.is(Object.prototype.toString.call(m), '[object SharedMap]');
 });
 
-function child(
-  code: string,
-  args: string[] = [],
-): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...args, '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
 test('child process: forged, stale and garbage handles throw (never crash); maps holding each other are freed; RSS bounded', (t) => {
-  const r = child(
+  const r = runCode(
     `
     const { SharedMap } = require('.');
     const { native } = require('./dist/native.js');

@@ -1,11 +1,10 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Pool, SharedQueue, type SharedQueueHandle, SharedStack, isWeftError } from '../../src/index.js';
 import { native } from '../../src/native.js';
-import { ROOT, rejection } from '../helpers.js';
+import { rejection, runCode } from '../helpers.js';
 
 const WORKER = join(__dirname, '..', 'fixtures', 'queue-worker.mjs');
 const TASKS = join(__dirname, '..', 'fixtures', 'queue-tasks.mjs');
@@ -234,17 +233,8 @@ test('handle: plain, frozen, typed; from() attaches; bad handles throw clear err
   t.throws(() => SharedQueue.from(hostile as never), { code: 'WEFT_INVALID_ARG', message: /trap/ });
 });
 
-/** Runs `code` (CommonJS, weft from the package root) in a child process. */
-function child(
-  code: string,
-  args: string[] = [],
-): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...args, '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
 test('child process: forged, stale and garbage handles throw (never crash), and the process exits cleanly', (t) => {
-  const r = child(
+  const r = runCode(
     `
     const { SharedQueue } = require('.');
     const out = [];
@@ -274,7 +264,7 @@ test('child process: forged, stale and garbage handles throw (never crash), and 
 });
 
 test('child process: a pending popAsync keeps the process alive until a worker pushes; then it exits by itself', (t) => {
-  const r = child(`
+  const r = runCode(`
     const { Worker } = require('node:worker_threads');
     const { SharedQueue } = require('.');
     const q = new SharedQueue();
@@ -287,7 +277,7 @@ test('child process: a pending popAsync keeps the process alive until a worker p
 });
 
 test('child process, no leak: queues with async waits are freed, RSS stays bounded', (t) => {
-  const r = child(
+  const r = runCode(
     `
     const { SharedQueue } = require('.');
     const { native } = require('./dist/native.js');
@@ -328,7 +318,7 @@ test('child process, no leak: queues with async waits are freed, RSS stays bound
 });
 
 test('child process: a queue that holds its own handle (and one of another queue) does not keep either alive', (t) => {
-  const r = child(
+  const r = runCode(
     `
     const { SharedQueue, SharedStack } = require('.');
     const { native } = require('./dist/native.js');

@@ -69,17 +69,31 @@ pub(crate) unsafe fn value_ops<S: FastTarget>(
     env: sys::napi_env,
     stack: &Arc<S>,
 ) -> napi::Result<sys::napi_value> {
-    let mut object = ptr::null_mut();
-    // SAFETY: `env` is live (caller's contract) and `object` is a valid out-pointer.
-    check(unsafe { sys::napi_create_object(env, &mut object) })?;
-    for (name, cb) in [
+    let ops = [
         (c"pushNumber", push_number::<S> as Callback),
         (c"pushString", push_string::<S> as Callback),
         (c"pushWire", push_wire::<S> as Callback),
         (c"pop", pop::<S> as Callback),
-    ] {
+    ];
+    // SAFETY: forwarded contract on `env`.
+    unsafe { ops_object(env, &ops, stack) }
+}
+
+/// A new object whose properties are the raw functions `ops`, each bound to `target` (see `bind`).
+///
+/// # Safety
+/// `env` must be the live environment of the calling JavaScript thread.
+pub(crate) unsafe fn ops_object<S: Send + Sync + 'static>(
+    env: sys::napi_env,
+    ops: &[(&std::ffi::CStr, Callback)],
+    target: &Arc<S>,
+) -> napi::Result<sys::napi_value> {
+    let mut object = ptr::null_mut();
+    // SAFETY: `env` is live (caller's contract) and `object` is a valid out-pointer.
+    check(unsafe { sys::napi_create_object(env, &mut object) })?;
+    for &(name, cb) in ops {
         // SAFETY: forwarded contract on `env`; `object` was just created in it.
-        unsafe { bind(env, object, name, cb, stack) }?;
+        unsafe { bind(env, object, name, cb, target) }?;
     }
     Ok(object)
 }

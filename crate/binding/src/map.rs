@@ -19,7 +19,7 @@ use weft_core::shared;
 use weft_core::value::Value;
 
 use crate::errors::{guard, WeftStatus};
-use crate::fast::{args, bind, throw, uint8_array, utf8_string, value_out, Callback};
+use crate::fast::{args, ops_object, throw, uint8_array, utf8_string, value_out, Callback};
 use crate::value::{JsIn, JsOut};
 
 type Shared = Registered<ValueMap>;
@@ -171,19 +171,15 @@ impl NativeMap {
     )]
     pub fn fast_ops(&self, env: &Env) -> Result<Object<'_>> {
         let env = env.raw();
-        let mut object = ptr::null_mut();
-        // SAFETY: `env` is the live environment of this call; `object` a valid out-pointer.
-        check(unsafe { sys::napi_create_object(env, &mut object) })?;
-        for (name, cb) in [
+        let ops = [
             (c"get", map_get as Callback),
             (c"set", map_set as Callback),
             (c"setWire", map_set_wire as Callback),
             (c"has", map_has as Callback),
             (c"delete", map_delete as Callback),
-        ] {
-            // SAFETY: `env` is live; `object` was just created in it.
-            unsafe { bind(env, object, name, cb, &self.inner) }?;
-        }
+        ];
+        // SAFETY: `env` is the live environment of this call, on its own thread.
+        let object = unsafe { ops_object(env, &ops, &self.inner) }?;
         // SAFETY: `object` is an object value created in `env` just above.
         unsafe { Object::from_napi_value(env, object) }
     }
@@ -292,16 +288,6 @@ impl NativeMap {
     #[napi]
     pub fn live_count() -> u32 {
         shared::maps().live() as u32
-    }
-}
-
-fn check(status: sys::napi_status) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::from_reason(format!(
-            "N-API call failed with status {status}"
-        )))
     }
 }
 

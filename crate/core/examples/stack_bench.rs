@@ -7,7 +7,10 @@
 //! ```
 //!
 //! Workload: every thread does `push(v)` then `pop()`, `--pairs` times, on one shared stack that
-//! starts empty. The rate is reported in **ops/s, where one push or one pop is one op** (so a
+//! starts empty; with `--work N`, each thread also does N steps of local work (a xorshift step
+//! each, a few ns) after each push and after each pop: the "fair" workload, where threads do
+//! something between operations as real code does, instead of hammering the stack back to back
+//! (which favours an unfair lock's long streaks on one core). The rate is reported in **ops/s, where one push or one pop is one op** (so a
 //! push+pop pair is two ops), over all threads: `threads * pairs * 2 / elapsed`. A run spans
 //! from the first thread's start (after a start barrier) to the last thread's end.
 //!
@@ -27,6 +30,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_epoch::{self as epoch, Atomic, Owned};
 use weft_core::stack::TreiberStack;
+
+/// The addon's allocator (crate/binding/src/lib.rs): stack nodes cost here what they cost there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The reference: crossbeam-epoch's own Treiber stack, as written in its documentation and tests
 /// (`crossbeam-epoch/tests/loom.rs`): `pop` moves the value out with `ptr::read`, and there is
@@ -166,7 +173,7 @@ const IMPLS: [&str; 3] = ["weft", "mutex", "crossbeam-ref"];
 
 /// One timed run: `threads` threads each doing `pairs` push+pop pairs on a fresh stack.
 /// Returns ops/s (one push or one pop = one op).
-fn run_once<S: Stack>(threads: usize, pairs: u64) -> f64 {
+fn run_once<S: Stack>(threads: usize, pairs: u64, work: u32) -> f64 {
     let stack = S::new();
     let barrier = Barrier::new(threads);
     // Each thread reads the clock itself, right after the barrier and right after its last pop:
@@ -180,13 +187,24 @@ fn run_once<S: Stack>(threads: usize, pairs: u64) -> f64 {
                 scope.spawn(move || {
                     let base = t << 40;
                     let mut sum = 0u64;
+                    let mut x = base | 1;
+                    let mut local = |n: u32| {
+                        for _ in 0..n {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                        }
+                        black_box(x);
+                    };
                     barrier.wait();
                     let start = Instant::now();
                     for i in 0..pairs {
                         stack.push(base + i);
+                        local(work);
                         // Never empty here: this thread's own push precedes its pop, and every
                         // thread pops at most as often as it has pushed.
                         sum = sum.wrapping_add(stack.pop().expect("stack empty after a push"));
+                        local(work);
                     }
                     (start, Instant::now(), black_box(sum))
                 })
@@ -225,11 +243,11 @@ fn ops_per_s(threads: usize, pairs: u64, elapsed: Duration) -> f64 {
     (threads as u64 * pairs * 2) as f64 / elapsed.as_secs_f64()
 }
 
-fn run_case(name: &str, threads: usize, pairs: u64) -> f64 {
+fn run_case(name: &str, threads: usize, pairs: u64, work: u32) -> f64 {
     match name {
-        "weft" => run_once::<TreiberStack<u64>>(threads, pairs),
-        "mutex" => run_once::<Mutex<Vec<u64>>>(threads, pairs),
-        "crossbeam-ref" => run_once::<reference::TreiberStack<u64>>(threads, pairs),
+        "weft" => run_once::<TreiberStack<u64>>(threads, pairs, work),
+        "mutex" => run_once::<Mutex<Vec<u64>>>(threads, pairs, work),
+        "crossbeam-ref" => run_once::<reference::TreiberStack<u64>>(threads, pairs, work),
         _ => unreachable!("unknown implementation {name}"),
     }
 }
@@ -249,6 +267,7 @@ struct Options {
     pairs: u64,
     runs: usize,
     threads: Vec<usize>,
+    work: u32,
 }
 
 fn parse_args() -> Options {
@@ -256,6 +275,7 @@ fn parse_args() -> Options {
         pairs: 2_000_000,
         runs: 9,
         threads: vec![1, 2, 4],
+        work: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -265,6 +285,7 @@ fn parse_args() -> Options {
         match flag.as_str() {
             "--pairs" => opts.pairs = value.parse().unwrap_or_else(|_| usage("bad --pairs")),
             "--runs" => opts.runs = value.parse().unwrap_or_else(|_| usage("bad --runs")),
+            "--work" => opts.work = value.parse().unwrap_or_else(|_| usage("bad --work")),
             "--threads" => {
                 opts.threads = value
                     .split(',')
@@ -281,7 +302,7 @@ fn parse_args() -> Options {
 }
 
 fn usage(msg: &str) -> ! {
-    eprintln!("stack_bench: {msg}\nusage: stack_bench [--pairs N] [--runs N] [--threads 1,2,4]");
+    eprintln!("stack_bench: {msg}\nusage: stack_bench [--pairs N] [--runs N] [--threads 1,2,4] [--work N]");
     std::process::exit(2)
 }
 
@@ -301,13 +322,13 @@ fn main() {
 
     // Warm-up: page in the allocator's arenas and each thread's epoch registration path.
     for &(threads, name) in &cases {
-        run_case(name, threads, (opts.pairs / 10).max(1));
+        run_case(name, threads, (opts.pairs / 10).max(1), opts.work);
     }
     let mut samples = vec![Vec::with_capacity(opts.runs); cases.len()];
     for run in 0..opts.runs {
         eprintln!("stack_bench: run {}/{}", run + 1, opts.runs);
         for (i, &(threads, name)) in cases.iter().enumerate() {
-            samples[i].push(run_case(name, threads, opts.pairs));
+            samples[i].push(run_case(name, threads, opts.pairs, opts.work));
         }
     }
     let medians: Vec<f64> = samples.iter().map(|s| median(s)).collect();
@@ -320,8 +341,8 @@ fn main() {
 
     // Table on stderr.
     eprintln!(
-        "\nRust TreiberStack<u64>: push+pop pairs, ops/s (1 push or 1 pop = 1 op), median of {} runs x {} pairs/thread, {} CPUs",
-        opts.runs, opts.pairs, cpus
+        "\nRust TreiberStack<u64>: push+pop pairs, ops/s (1 push or 1 pop = 1 op), median of {} runs x {} pairs/thread, local work {} steps, {} CPUs",
+        opts.runs, opts.pairs, opts.work, cpus
     );
     eprintln!(
         "{:>7}  {:>14}  {:>14}  {:>14}  {:>10}  {:>12}",
@@ -381,8 +402,9 @@ fn main() {
         })
         .collect();
     println!(
-        "{{\"unit\":\"ops/s: one push or one pop = one op; each thread repeats push then pop\",\"pairs_per_thread\":{},\"runs\":{},\"available_parallelism\":{},\"impls\":{{\"weft\":\"weft_core::stack::TreiberStack<u64>\",\"mutex\":\"std::sync::Mutex<Vec<u64>>\",\"crossbeam-ref\":\"crossbeam-epoch docs/tests Treiber stack (ptr::read on pop, no length)\"}},\"cases\":[{}],\"ratios\":[{}]}}",
+        "{{\"unit\":\"ops/s: one push or one pop = one op; each thread repeats push then pop\",\"pairs_per_thread\":{},\"work_steps\":{},\"runs\":{},\"available_parallelism\":{},\"impls\":{{\"weft\":\"weft_core::stack::TreiberStack<u64>\",\"mutex\":\"std::sync::Mutex<Vec<u64>>\",\"crossbeam-ref\":\"crossbeam-epoch docs/tests Treiber stack (ptr::read on pop, no length)\"}},\"cases\":[{}],\"ratios\":[{}]}}",
         opts.pairs,
+        opts.work,
         opts.runs,
         cpus,
         case_json.join(","),

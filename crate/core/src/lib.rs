@@ -47,6 +47,7 @@ pub mod alloc;
 pub mod budget;
 pub mod error;
 pub mod mailbox;
+#[cfg(not(loom))]
 pub mod map;
 mod notify;
 pub mod par;
@@ -64,6 +65,7 @@ pub use actor::{ActorSystem, Delivery};
 pub use alloc::CountingAlloc;
 pub use error::{Code, Error, Result};
 pub use mailbox::{Mailbox, Overflow, Sent};
+#[cfg(not(loom))]
 pub use map::{Key, MapStats, ValueMap};
 pub use notify::Notify;
 pub use par::{Array, ArrayMut, ElemKind, Mode, Output, Pipeline, Source, Terminal};

@@ -21,6 +21,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
 use dashmap::DashMap;
 use moka::sync::Cache;
 
@@ -158,9 +159,40 @@ impl moka::Expiry<Key, Entry> for PerEntry {
     }
 }
 
+type KeyHasher = foldhash::quality::RandomState;
+
+/// The shards of a plain map (see `ValueMap::new`).
+const SHARDS: usize = 64;
+
 enum Table {
-    Plain(DashMap<Key, Value>),
-    Cache(Cache<Key, Entry>),
+    Plain(DashMap<Key, Value, KeyHasher>),
+    Cache(Cache<Key, Entry, KeyHasher>),
+}
+
+/// A statistics counter that threads add to without sharing a cache line: each thread adds to one
+/// of a few padded cells (picked once per thread), and a read sums them. A single shared counter
+/// would be a contended read-modify-write on every `get`, and cost the map its read scaling.
+struct Striped([CachePadded<AtomicU64>; 8]);
+
+impl Striped {
+    fn new() -> Self {
+        Striped(std::array::from_fn(|_| CachePadded::new(AtomicU64::new(0))))
+    }
+
+    fn add(&self, n: u64) {
+        thread_local! {
+            static CELL: usize = {
+                static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            };
+        }
+        let i = CELL.with(|c| *c) % self.0.len();
+        self.0[i].fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
 }
 
 /// Counters of a map (since it was made).
@@ -190,8 +222,8 @@ enum Outcome<T> {
 pub struct ValueMap {
     table: Table,
     capacity: Option<u64>,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    hits: Striped,
+    misses: Striped,
     evictions: Arc<AtomicU64>,
     cas_failures: AtomicU64,
     /// Whether an entry may expire (a default TTL, or an entry set with one): moka's entry count
@@ -218,7 +250,13 @@ impl ValueMap {
         }
         let evictions = Arc::new(AtomicU64::new(0));
         let table = if capacity.is_none() && ttl.is_none() {
-            Table::Plain(DashMap::new())
+            // More shards than dashmap's default (4 × the CPUs): a read takes its shard's lock
+            // (an atomic read-modify-write on the lock's line), so two threads reading a hot key
+            // set would keep trading those few lines. 64 locks on their own lines cost 8 KiB.
+            Table::Plain(DashMap::with_hasher_and_shard_amount(
+                KeyHasher::default(),
+                SHARDS,
+            ))
         } else {
             let counted = evictions.clone();
             let mut builder = Cache::builder()
@@ -231,13 +269,13 @@ impl ValueMap {
             if let Some(c) = capacity {
                 builder = builder.max_capacity(c);
             }
-            Table::Cache(builder.build())
+            Table::Cache(builder.build_with_hasher(KeyHasher::default()))
         };
         Ok(ValueMap {
             table,
             capacity,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            hits: Striped::new(),
+            misses: Striped::new(),
             evictions,
             cas_failures: AtomicU64::new(0),
             expires: std::sync::atomic::AtomicBool::new(ttl.is_some()),
@@ -255,7 +293,7 @@ impl ValueMap {
         } else {
             &self.misses
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.add(1);
         found
     }
 
@@ -471,8 +509,8 @@ impl ValueMap {
         MapStats {
             len: self.len(),
             capacity: self.capacity,
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
+            hits: self.hits.get(),
+            misses: self.misses.get(),
             evictions: self.evictions.load(Ordering::Relaxed),
             cas_failures: self.cas_failures.load(Ordering::Relaxed),
         }

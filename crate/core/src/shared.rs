@@ -1,6 +1,7 @@
 //! The shared structures JavaScript threads attach to by handle.
 
 use crate::error::Result;
+#[cfg(not(loom))]
 use crate::map::ValueMap;
 use crate::queue::Queue;
 use crate::registry::{Registered, Registry};
@@ -16,6 +17,7 @@ pub type ValueQueue = Queue<Value>;
 
 static STACKS: Registry<ValueStack> = Registry::new("SharedStack");
 static QUEUES: Registry<ValueQueue> = Registry::new("SharedQueue");
+#[cfg(not(loom))]
 static MAPS: Registry<ValueMap> = Registry::new("SharedMap");
 
 /// The registry of live shared stacks.
@@ -43,11 +45,13 @@ pub fn new_queue(capacity: Option<usize>) -> Result<Arc<Registered<ValueQueue>>>
 }
 
 /// The registry of live shared maps.
+#[cfg(not(loom))]
 pub fn maps() -> &'static Registry<ValueMap> {
     &MAPS
 }
 
 /// A new, registered shared map (see [`ValueMap::new`]).
+#[cfg(not(loom))]
 pub fn new_map(
     capacity: Option<u64>,
     ttl: Option<std::time::Duration>,

@@ -14,6 +14,19 @@
 //!   exactly when `T: Send + Sync` (values move between threads and are read by `peek` on
 //!   several threads at once).
 //!
+//! **Under contention** a plain Treiber loop moves the head's cache line between cores on every
+//! attempt, and a losing compare-exchange retries at once, which moves it again. So a push or pop
+//! whose compare-exchange fails first tries the **elimination slot**: a push offers its node
+//! there for a moment, and a pop that failed its own compare-exchange takes an offered node
+//! instead of the head. A push and a pop that meet this way cancel out (the push is linearized
+//! just before the pop) without touching the head at all. An operation that does not meet a
+//! partner backs off (exponential spin, crossbeam-utils' `Backoff`) before it retries, so one
+//! thread can run a short streak on the head's line while the other waits, instead of both
+//! trading it. The uncontended path (one thread, or no collision) is unchanged: the slot is only
+//! looked at after a failed compare-exchange. The offered node is protected like a stack node:
+//! the taker retires it through the epoch, so its address cannot be reused (no ABA on the slot)
+//! while the offering push, which is pinned, may still compare against it.
+//!
 //! `pop` hands out a *clone* of the value and lets the reclaimer drop the original with its node.
 //! That is what makes `peek` sound: a concurrent peeker may be cloning the very value a popper
 //! is returning, so the popper must not move it out and free its heap memory while the peeker
@@ -24,6 +37,15 @@ use std::mem::ManuallyDrop;
 
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
+use crossbeam_utils::{Backoff, CachePadded};
+
+/// How many times an offering push looks at the elimination slot for a taker before it tries to
+/// withdraw its node (a few hundred ns: about one contended head round trip on two cores).
+#[cfg(not(loom))]
+const OFFER_SPINS: u32 = 64;
+/// Under loom every look is a modelled step: one look is enough to reach every outcome.
+#[cfg(loom)]
+const OFFER_SPINS: u32 = 1;
 
 struct Node<T> {
     value: ManuallyDrop<T>,
@@ -41,7 +63,12 @@ impl<T> Node<T> {
 
 /// A multi-producer, multi-consumer LIFO stack that never blocks.
 pub struct TreiberStack<T> {
-    head: Atomic<Node<T>>,
+    head: CachePadded<Atomic<Node<T>>>,
+    /// The elimination slot: null, or the node of a push that waits there for a pop (see the
+    /// module docs). On a line of its own, away from `head`.
+    offer: CachePadded<Atomic<Node<T>>>,
+    /// Pushes and pops that met in the elimination slot (statistics).
+    eliminated: crate::sync::unmodelled::AtomicU64,
     /// Never below the number of reachable nodes: incremented before a node is published and
     /// decremented after one is unlinked. Approximate while operations are in flight.
     len: AtomicUsize,
@@ -57,7 +84,9 @@ impl<T> TreiberStack<T> {
     /// An empty stack.
     pub fn new() -> Self {
         Self {
-            head: Atomic::null(),
+            head: CachePadded::new(Atomic::null()),
+            offer: CachePadded::new(Atomic::null()),
+            eliminated: crate::sync::unmodelled::AtomicU64::new(0),
             len: AtomicUsize::new(0),
         }
     }
@@ -97,11 +126,14 @@ impl<T> TreiberStack<T> {
     fn publish<'g>(&self, top: Shared<'g, Node<T>>, bottom: Shared<'g, Node<T>>, guard: &'g Guard) {
         // SAFETY: `bottom` belongs to a chain built by the caller from fresh `Owned` nodes and not
         // yet published, so this thread is its only user and it is allocated; it cannot be freed
-        // before the compare-exchange below publishes it, and only then do others see it.
-        let bottom = unsafe { bottom.deref() };
+        // before the compare-exchange below publishes it (or a pop takes it from the elimination
+        // slot, after which this loop returns without touching it), and only then do others see
+        // it.
+        let bottom_ref = unsafe { bottom.deref() };
+        let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed, guard);
         loop {
-            bottom.next.store(head, Ordering::Relaxed);
+            bottom_ref.next.store(head, Ordering::Relaxed);
             // Release: a thread that acquires `top` also sees the values and links written by
             // this thread before the publish.
             match self
@@ -109,14 +141,97 @@ impl<T> TreiberStack<T> {
                 .compare_exchange(head, top, Ordering::Release, Ordering::Relaxed, guard)
             {
                 Ok(_) => return,
-                Err(e) => head = e.current,
+                Err(_) => {
+                    // Contended: a single node may meet a pop in the elimination slot.
+                    if top == bottom && self.offer_to_pop(top, guard) {
+                        return;
+                    }
+                    backoff.spin();
+                    head = self.head.load(Ordering::Relaxed, guard);
+                }
             }
         }
+    }
+
+    /// Offers a single, unpublished node to a pop through the elimination slot. Returns true if a
+    /// pop took it (the push is done: the pop owns and retires the node), false if nobody did
+    /// (the node is this thread's again).
+    fn offer_to_pop<'g>(&self, node: Shared<'g, Node<T>>, guard: &'g Guard) -> bool {
+        // Release: a pop that acquires the node sees its value.
+        if self
+            .offer
+            .compare_exchange(
+                Shared::null(),
+                node,
+                Ordering::Release,
+                Ordering::Relaxed,
+                guard,
+            )
+            .is_err()
+        {
+            return false; // another push is offering
+        }
+        for _ in 0..OFFER_SPINS {
+            if self.offer.load(Ordering::Acquire, guard) != node {
+                return true; // taken
+            }
+            crate::sync::spin_hint();
+        }
+        // Withdraw. Fails only if a pop took the node meanwhile: a later offer of another node
+        // cannot have the same address while this thread is pinned (the taker retires it
+        // through the epoch), so the compare is not fooled by reuse.
+        self.offer
+            .compare_exchange(
+                node,
+                Shared::null(),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+                guard,
+            )
+            .is_err()
+    }
+
+    /// A pop whose compare-exchange failed takes the node a push offers, if any: it is unlinked
+    /// by construction (it was never in the stack) and now this thread's to retire. Returns its
+    /// value, valid while `guard` is pinned.
+    fn take_offer<'g>(&self, guard: &'g Guard) -> Option<&'g T> {
+        let offered = self.offer.load(Ordering::Acquire, guard);
+        if offered.is_null() {
+            return None;
+        }
+        self.offer
+            .compare_exchange(
+                offered,
+                Shared::null(),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+                guard,
+            )
+            .ok()?;
+        self.len.fetch_sub(1, Ordering::Relaxed);
+        self.eliminated
+            .fetch_add(1, crate::sync::unmodelled::Ordering::Relaxed);
+        // SAFETY: the compare-exchange made this thread the only taker of `offered`, a node the
+        // offering push built from a fresh `Owned` and never published to the stack; the pusher
+        // no longer dereferences it (its withdraw fails). So it is retired exactly once, here, and
+        // stays allocated while `guard` (and the pusher's pin) last.
+        unsafe {
+            self.retire(offered, guard);
+            Some(&offered.deref().value)
+        }
+    }
+
+    /// Pushes and pops that met in the elimination slot instead of the head, since the stack was
+    /// made (a measure of contention).
+    pub fn eliminated(&self) -> u64 {
+        self.eliminated
+            .load(crate::sync::unmodelled::Ordering::Relaxed)
     }
 
     /// Unlinks the top node, if any, and retires it. Returns a reference to its value that is
     /// valid for as long as `guard` is pinned.
     fn unlink<'g>(&self, guard: &'g Guard) -> Option<&'g T> {
+        let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Acquire, guard);
         loop {
             // SAFETY: `head` was loaded with Acquire under `guard`; a node reachable from `head`
@@ -141,7 +256,14 @@ impl<T> TreiberStack<T> {
                     unsafe { self.retire(head, guard) };
                     return Some(&node.value);
                 }
-                Err(e) => head = e.current,
+                Err(_) => {
+                    // Contended: meet a push in the elimination slot, or back off.
+                    if let Some(v) = self.take_offer(guard) {
+                        return Some(v);
+                    }
+                    backoff.spin();
+                    head = self.head.load(Ordering::Acquire, guard);
+                }
             }
         }
     }
@@ -239,6 +361,8 @@ impl<T: Clone + Sync> TreiberStack<T> {
 
 impl<T> Drop for TreiberStack<T> {
     fn drop(&mut self) {
+        // The elimination slot is empty: a node sits there only while its push runs, and no
+        // push runs once the stack is borrowed mutably.
         // SAFETY: `&mut self` proves no other thread can access the stack, so the unprotected
         // guard is enough and the remaining nodes (never retired) are owned here alone.
         unsafe {

@@ -40,6 +40,16 @@ pub(crate) mod unmodelled {
     pub(crate) use std::sync::atomic::*;
 }
 
+/// A spin-wait hint (`std::hint::spin_loop`; under loom, a yield, so that a bounded wait lets the
+/// other modelled threads run).
+#[inline]
+pub(crate) fn spin_hint() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    std::hint::spin_loop();
+}
+
 /// Locks `m`, ignoring poisoning.
 ///
 /// A poisoned lock means a panic while it was held. Every critical section in weft-core leaves
