@@ -85,6 +85,8 @@ export declare class NativeMap {
   static attach(id: number, token: number): NativeMap
   get id(): number
   get token(): number
+  /** Its capacity, if bounded. */
+  get capacity(): number | null
   /** Whether entries may carry a TTL (made with a capacity or a TTL). */
   get expiring(): boolean
   /** `{ get, set, setWire, has, delete }` bound to this map (raw N-API functions). */

@@ -219,7 +219,9 @@ test('child process: forged, stale and garbage handles throw (never crash); maps
   const { out, rounds, live, before } = JSON.parse(r.stdout.trim()) as { out: string[]; rounds: number[]; live: number; before: number };
   t.deepEqual(out, ['WEFT_STALE_HANDLE', 'WEFT_STALE_HANDLE', 'WEFT_STALE_HANDLE', 'WEFT_INVALID_ARG']);
   t.true(live <= before, `${live} maps alive (${before} before the rounds)`);
-  const late = Math.max(...rounds.slice(3)) - rounds[2]!;
+  // Growth past the plateau the first rounds reach (the allocator keeps their memory; one round can
+  // also dip low when the OS takes pages back, so the plateau is the highest of them).
+  const late = Math.max(...rounds.slice(3)) - Math.max(...rounds.slice(0, 3));
   t.log(rounds);
   t.true(late < 16, `RSS grew by ${late} MB over the last rounds (${rounds.join(', ')} MB)`);
 });

@@ -313,7 +313,9 @@ test('child process, no leak: queues with async waits are freed, RSS stays bound
   const { rounds, live } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rounds: number[]; live: number };
   t.log(rounds, live);
   t.true(live < 100, `${live} queues still alive after 30,000 were dropped`);
-  const late = Math.max(...rounds.slice(3)) - rounds[2]!;
+  // Growth past the plateau the first rounds reach (the allocator keeps their memory; one round can
+  // also dip low when the OS takes pages back, so the plateau is the highest of them).
+  const late = Math.max(...rounds.slice(3)) - Math.max(...rounds.slice(0, 3));
   t.true(late < 16, `RSS grew by ${late} MB over the last rounds (${rounds.join(', ')} MB)`);
 });
 

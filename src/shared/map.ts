@@ -9,6 +9,7 @@
 import { inspect } from 'node:util';
 import { InvalidArgumentError, fromNative } from '../errors.js';
 import { describe } from '../internal/describe.js';
+import { checkOptions, optionNames } from '../internal/options.js';
 import { HANDLE_SHARED_MAP } from '../internal/wire.js';
 import { native } from '../native.js';
 import { type EncodedValue, SCRATCH, type Storable, decodeOut, encode, encodeWire } from './codec.js';
@@ -78,11 +79,12 @@ function ttlOf(ttl: unknown, what: string): number | undefined {
   return ttl;
 }
 
+const MAP_OPTIONS = optionNames<SharedMapOptions>()(['capacity', 'ttl']);
+const SET_OPTIONS = optionNames<SetOptions>()(['ttl']);
+
 function setTtl(options: SetOptions | undefined): number | undefined {
   if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object')
-    throw new InvalidArgumentError(`SharedMap write options must be an object, got ${describe(options)}`);
-  return ttlOf(options.ttl, 'ttl');
+  return ttlOf(checkOptions(options, SET_OPTIONS, 'SharedMap write options').ttl, 'ttl');
 }
 
 /**
@@ -120,18 +122,11 @@ export class SharedMap<K extends MapKey = MapKey, V extends Storable = Storable>
   }
 
   static #options(options: SharedMapOptions | undefined): { capacity: number | undefined; ttl: number | undefined } {
-    if (options === undefined) return { capacity: undefined, ttl: undefined };
-    if (options === null || typeof options !== 'object')
-      throw new InvalidArgumentError(`SharedMap options must be an object, got ${describe(options)}`);
-    for (const key of Object.keys(options)) {
-      if (key !== 'capacity' && key !== 'ttl')
-        throw new InvalidArgumentError(`unknown SharedMap option '${key}' (the options are 'capacity' and 'ttl')`);
-    }
-    const { capacity } = options;
+    const { capacity, ttl } = checkOptions(options, MAP_OPTIONS, 'SharedMap options');
     if (capacity !== undefined && (typeof capacity !== 'number' || !Number.isSafeInteger(capacity) || capacity < 1)) {
       throw new InvalidArgumentError(`capacity must be a positive integer, got ${describe(capacity)}`);
     }
-    return { capacity, ttl: ttlOf(options.ttl, 'ttl') };
+    return { capacity, ttl: ttlOf(ttl, 'ttl') };
   }
 
   /**
@@ -268,7 +263,7 @@ export class SharedMap<K extends MapKey = MapKey, V extends Storable = Storable>
 
   /** Its capacity, or `undefined` if unbounded. */
   get capacity(): number | undefined {
-    return this.#native.stats().capacity ?? undefined;
+    return this.#native.capacity ?? undefined;
   }
 
   /** Removes every entry. */

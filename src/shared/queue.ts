@@ -15,6 +15,7 @@
 import { inspect } from 'node:util';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
 import { describe } from '../internal/describe.js';
+import { checkOptions, optionNames } from '../internal/options.js';
 import { HANDLE_SHARED_QUEUE } from '../internal/wire.js';
 import { native } from '../native.js';
 import {
@@ -78,6 +79,7 @@ interface PendingPush {
 }
 
 const MAX_CAPACITY = 0xffff_ffff;
+const QUEUE_OPTIONS = optionNames<SharedQueueOptions>()(['capacity']);
 
 function queueFull(capacity: number | undefined): WeftError {
   return new WeftError('WEFT_QUEUE_FULL', `the queue is full (capacity ${capacity}): use tryPush, or pushAsync to wait for room`);
@@ -120,14 +122,7 @@ export class SharedQueue<T extends Storable = Storable> implements AsyncIterable
   }
 
   static #capacity(options: SharedQueueOptions | undefined): number | undefined {
-    if (options === undefined) return undefined;
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentError(`SharedQueue options must be an object, got ${describe(options)}`);
-    }
-    const { capacity } = options;
-    for (const key of Object.keys(options)) {
-      if (key !== 'capacity') throw new InvalidArgumentError(`unknown SharedQueue option '${key}' (the option is 'capacity')`);
-    }
+    const { capacity } = checkOptions(options, QUEUE_OPTIONS, 'SharedQueue options');
     if (capacity === undefined) return undefined;
     if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
       throw new InvalidArgumentError(`capacity must be an integer from 1 to ${MAX_CAPACITY}, got ${describe(capacity)}`);

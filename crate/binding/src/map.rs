@@ -159,6 +159,12 @@ impl NativeMap {
         process_token()
     }
 
+    /// Its capacity, if bounded.
+    #[napi(getter)]
+    pub fn capacity(&self) -> Option<f64> {
+        self.inner.capacity().map(|c| c as f64)
+    }
+
     /// Whether entries may carry a TTL (made with a capacity or a TTL).
     #[napi(getter)]
     pub fn expiring(&self) -> bool {

@@ -282,6 +282,11 @@ impl ValueMap {
         })
     }
 
+    /// Its capacity, if bounded.
+    pub fn capacity(&self) -> Option<u64> {
+        self.capacity
+    }
+
     /// Whether entries may carry a TTL (a bounded or expiring map).
     pub fn expiring(&self) -> bool {
         matches!(self.table, Table::Cache(_))
