@@ -154,11 +154,6 @@ export function putValue(fast: FastValueOps, pushEncoded: (value: EncodedValue) 
   return pushEncoded(encode(value)) !== false;
 }
 
-/** Takes the next value through the fast `pop` (`undefined`: none). */
-export function takeValue(fast: FastValueOps): unknown {
-  return decodeOut(fast.pop(SCRATCH));
-}
-
 /** Decodes what a fast call that was given `SCRATCH` returned (`SCRATCH` itself: a value in it). */
 export function decodeOut(v: Uint8Array | NativeValue): unknown {
   if (typeof v !== 'object' || v === null) return v;

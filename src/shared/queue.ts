@@ -27,7 +27,8 @@ import {
   encodeBatch,
   maxCount,
   putValue,
-  takeValue,
+  SCRATCH,
+  decodeOut,
 } from './codec.js';
 import { attachNative, type HandleFields, isNativeOf, readHandle, registerSharedHandle } from './handle.js';
 
@@ -191,12 +192,13 @@ export class SharedQueue<T extends Storable = Storable> implements AsyncIterable
 
   /** Removes and returns the value at the front, or `undefined` if the queue is empty. Never waits. */
   pop(): T | undefined {
-    return takeValue(this.#fast) as T | undefined;
+    const v = this.#fast.pop(SCRATCH);
+    return (typeof v !== 'object' || v === null ? v : decodeOut(v)) as T | undefined;
   }
 
   /** The same as `pop()`: never waits; `undefined` if the queue is empty. */
   tryPop(): T | undefined {
-    return takeValue(this.#fast) as T | undefined;
+    return this.pop();
   }
 
   /** Removes and returns up to `max` values from the front, in order, with one native call. */

@@ -155,7 +155,9 @@ impl<T> TreiberStack<T> {
 
     /// Offers a single, unpublished node to a pop through the elimination slot. Returns true if a
     /// pop took it (the push is done: the pop owns and retires the node), false if nobody did
-    /// (the node is this thread's again).
+    /// (the node is this thread's again). Cold and out of line: the uncontended push stays small.
+    #[cold]
+    #[inline(never)]
     fn offer_to_pop<'g>(&self, node: Shared<'g, Node<T>>, guard: &'g Guard) -> bool {
         // Release: a pop that acquires the node sees its value.
         if self
@@ -193,7 +195,9 @@ impl<T> TreiberStack<T> {
 
     /// A pop whose compare-exchange failed takes the node a push offers, if any: it is unlinked
     /// by construction (it was never in the stack) and now this thread's to retire. Returns its
-    /// value, valid while `guard` is pinned.
+    /// value, valid while `guard` is pinned. Cold and out of line, like `offer_to_pop`.
+    #[cold]
+    #[inline(never)]
     fn take_offer<'g>(&self, guard: &'g Guard) -> Option<&'g T> {
         let offered = self.offer.load(Ordering::Acquire, guard);
         if offered.is_null() {
