@@ -11,6 +11,8 @@ import { Registry } from 'prom-client';
 import {
   ActorSystem,
   Pool,
+  SharedMap,
+  SharedQueue,
   SharedStack,
   WeftError,
   defineActor,
@@ -126,7 +128,24 @@ export async function useParAndStack(): Promise<number> {
   assertNotAny(top);
   // @ts-expect-error: a SharedStack<number> holds numbers
   stack.push('one');
-  return stack.size;
+
+  const jobs = new SharedQueue<{ id: number }>({ capacity: 8 });
+  jobs.push({ id: 1 });
+  const job: { id: number } | undefined = await jobs.popAsync();
+  assertNotAny(job);
+  for await (const j of SharedQueue.from(jobs.handle)) assertNotAny(j.id);
+  // @ts-expect-error: the queue holds jobs
+  jobs.push(2);
+
+  const hits = new SharedMap<string, number>({ ttl: 60_000 });
+  const n: number = hits.increment('/a');
+  const seen: number | undefined = hits.get('/a');
+  assertNotAny(seen);
+  hits.compareAndSet('/a', n, n + 1, { ttl: 1000 });
+  // @ts-expect-error: keys are strings here
+  hits.get(1);
+  for (const [k, v] of hits.entries()) assertNotAny([k, v]);
+  return stack.size + jobs.size + hits.size;
 }
 
 export async function useFastifyAndMetrics(): Promise<string> {
