@@ -5,7 +5,7 @@
 // back the same (fast-check against the value itself).
 import test from 'ava';
 import fc from 'fast-check';
-import { type ActorRef, ActorSystem, SharedStack, WeftError } from '../../src/index.js';
+import { ActorRef, ActorSystem, SharedStack, WeftError } from '../../src/index.js';
 import { ASK, BATCH, CALL, FAILURE, FRAME_VERSION, FrameCodec, REPLY, TELL, batchFrame } from '../../src/cluster/frame.js';
 import { networkProfile } from '../../src/cluster/profile.js';
 import { RemoteRef, type RemoteSender } from '../../src/cluster/remote-ref.js';
@@ -70,6 +70,8 @@ test('hostile bytes: a frame or a WeftError (WEFT_INVALID_ARG / WEFT_DATA_CLONE)
       const frames = [c.encode(TELL, 1, 'msg'), c.encode(TELL, { a: 'b' }, 'msg')];
       return batchFrame(frames, frames[0]!.length + frames[1]!.length);
     })(),
+    // Refused handles, read again to locate them: that second reading takes hostile bytes too.
+    rawFrame(TELL, (w) => w.value({ a: [new SharedStack(), 2, new ActorRef(1.5, 1, 7, false)], b: 'x' })),
   ];
   const codes = new Map<string, number>();
   let decoded = 0;
@@ -103,7 +105,7 @@ test('hostile bytes: a frame or a WeftError (WEFT_INVALID_ARG / WEFT_DATA_CLONE)
     { numRuns: 2000 },
   );
   t.log({ decoded, refused: Object.fromEntries(codes) });
-  t.true(decoded > 0 && (codes.get('WEFT_INVALID_ARG') ?? 0) > 0);
+  t.true(decoded > 0 && (codes.get('WEFT_INVALID_ARG') ?? 0) > 0 && (codes.get('WEFT_DATA_CLONE') ?? 0) > 0);
 });
 
 test('from the network only remote actor addresses become handles: a SharedStack or a local ActorRef handle is WEFT_DATA_CLONE', (t) => {
@@ -148,6 +150,39 @@ test("a local ActorRef leaves as this node's address and comes back as itself; a
   t.true(there instanceof RemoteRef);
   t.deepEqual((there as RemoteRef).address, { node: 'me', id: ref.id });
   t.throws(() => c.encode(TELL, { a: [new SharedStack()] }, 'msg'), { code: 'WEFT_DATA_CLONE', message: /\(at msg\.a\[0\]\)/ });
+});
+
+test('a handle refused in bytes from the network is named by its path in the value, in any frame kind', (t) => {
+  const c = codec();
+  const stack = new SharedStack();
+  const local = new ActorRef(1.5, 1, 7, false);
+  // A plain writer writes the handles as the local codecs do: what a hostile or buggy peer could send.
+  const plain = (kind: number, value: unknown, timeout?: number): Uint8Array =>
+    rawFrame(kind, (w) => {
+      if (timeout !== undefined) w.u32(timeout);
+      if (kind === CALL) w.values(value as unknown[]);
+      else w.value(value);
+    });
+  const cases: [Uint8Array, RegExp][] = [
+    [plain(TELL, { items: [1, { s: stack }] }), /\(at msg\.items\[1\]\.s\)$/],
+    [plain(ASK, new Map([['k', [local]]]), 100), /\(at msg\.get\("k"\)\[0\]\)$/],
+    [plain(REPLY, ['ok', stack]), /\(at reply\[1\]\)$/],
+    [plain(CALL, ['task', 1, { deep: { er: stack } }], 50), /\(at args\[1\]\.deep\.er\)$/],
+  ];
+  const tells = [c.encode(TELL, 'fine', 'msg'), plain(TELL, { x: [0, 0, stack] })];
+  cases.push([batchFrame(tells, tells[0]!.length + tells[1]!.length), /\(at tells\[1\]\.x\[2\]\)$/]);
+  for (const [bytes, at] of cases) {
+    const err = t.throws(() => c.decode(bytes), { code: 'WEFT_DATA_CLONE', message: at });
+    t.regex(err.message, /came from the network/);
+  }
+  // A handle no codec here knows cannot be skipped: the error stays, without a path.
+  const unknown = rawFrame(TELL, (w) => {
+    w.u8(1);
+    w.handleHeader(99);
+    w.u32(0);
+  });
+  const plainErr = t.throws(() => c.decode(unknown), { code: 'WEFT_DATA_CLONE', message: /sub-tag 99 came from the network/ });
+  t.notRegex(plainErr.message, /\(at /);
 });
 
 test('a batch of tells reads back as its messages in order; a batch inside a batch, or of asks, is refused', (t) => {

@@ -226,4 +226,7 @@ registerHandleCodec({
     const process = r.u32();
     return SharedStack.from({ kind: 'weft:SharedStack', id, process } as SharedStackHandle);
   },
+  skip(r: WireReader): void {
+    r.skip(12);
+  },
 });
