@@ -264,6 +264,73 @@ test('asks in flight when the server dies settle once each (WEFT_DISCONNECTED); 
   t.is(n, 1);
 });
 
+test('a hung server (SIGSTOP) is noticed in seconds: asks in flight settle WEFT_DISCONNECTED, and traffic comes back after SIGCONT', async (t) => {
+  const s = await server(t);
+  t.teardown(() => s.kill('SIGCONT'));
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  await a.spawn(Counter, 1, { name: 'c' });
+  const r = b.ref<typeof Counter>('c');
+  t.is(await r.ask({ type: 'get' }), 1);
+  // Neither node hears the other while the server is stopped, nor itself: that is no reason to
+  // declare the other down (its heartbeats are lost, not missing).
+  const downs: string[] = [];
+  a.on('nodeDown', (node) => downs.push(`a saw ${node}`));
+  b.on('nodeDown', (node) => downs.push(`b saw ${node}`));
+  const settled = new Map<number, string>();
+  // A deadline far past the detection time: what settles these is the stale connection.
+  const inFlight = Array.from({ length: 16 }, (_, i) =>
+    r.ask({ type: 'get' }, { timeout: 30_000 }).then(
+      () => settled.set(i, settled.has(i) ? 'twice' : 'ok'),
+      (e: WeftError) => settled.set(i, settled.has(i) ? 'twice' : e.code),
+    ),
+  );
+  // Let the 16 answers come back before the server stops, then start asks nobody will answer.
+  await Promise.all(inFlight);
+  const stuck = Array.from({ length: 16 }, (_, i) =>
+    r.ask({ type: 'get' }, { timeout: 30_000 }).then(
+      () => settled.set(100 + i, settled.has(100 + i) ? 'twice' : 'ok'),
+      (e: WeftError) => settled.set(100 + i, settled.has(100 + i) ? 'twice' : e.code),
+    ),
+  );
+  s.kill('SIGSTOP');
+  const stopped = Date.now();
+  await Promise.all(stuck);
+  const noticed = Date.now() - stopped;
+  t.log(`the stale connection was noticed ${noticed} ms after SIGSTOP (ping every 2 s, two missed)`);
+  // Two pings missed: between 4 and 6 s after the stop, with slack for a busy machine.
+  t.true(noticed >= 2_000 && noticed < 10_000, `${noticed} ms`);
+  t.is(settled.size, 32);
+  t.deepEqual(
+    [...settled.entries()].filter(([i]) => i >= 100).map(([, v]) => v),
+    Array(16).fill('WEFT_DISCONNECTED'),
+  );
+  t.false(b.connected);
+  s.kill('SIGCONT');
+  const back = Date.now();
+  let n: unknown;
+  await waitUntil(
+    async () => {
+      n = await r.ask({ type: 'get' }, { timeout: 500 }).catch((e: WeftError) => e.code);
+      return n === 1;
+    },
+    15_000,
+    () => `the last ask: ${String(n)}`,
+  );
+  t.log(`traffic back ${Date.now() - back} ms after SIGCONT`);
+  t.is(n, 1);
+  // Past a failure window after the server came back: still nobody declared down.
+  await new Promise((r) => setTimeout(r, 3_500));
+  t.deepEqual(downs, []);
+  const names = (n: ClusterNode): string[] =>
+    n
+      .members()
+      .map((m) => m.name)
+      .sort();
+  t.deepEqual(names(a), ['a', 'b']);
+  t.deepEqual(names(b), ['a', 'b']);
+});
+
 test('credentials: a node without the right ones is refused with WEFT_AUTH; with them it joins', async (t) => {
   const s = await server(t, { user: 'weft', pass: 's3cret' });
   const wrong = (await rejection(t, connect({ servers: s.url, cluster: 'test', auth: { user: 'weft', pass: 'nope' } }))) as WeftError;
