@@ -6,7 +6,20 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { ActorRef, ActorSystem, SharedStack, WeftError } from '../../src/index.js';
-import { ASK, BATCH, CALL, FAILURE, FRAME_VERSION, FrameCodec, REPLY, TELL, batchFrame } from '../../src/cluster/frame.js';
+import {
+  ASK,
+  ASKS,
+  BATCH,
+  CALL,
+  FAILURE,
+  FRAME_VERSION,
+  FrameCodec,
+  REPLIES,
+  REPLY,
+  TELL,
+  batchFrame,
+  keyedFrame,
+} from '../../src/cluster/frame.js';
 import { networkProfile } from '../../src/cluster/profile.js';
 import { RemoteRef, type RemoteSender } from '../../src/cluster/remote-ref.js';
 import { HANDLE_ACTOR_REF, HANDLE_REMOTE_REF, HANDLE_SHARED_STACK, WireWriter } from '../../src/internal/wire.js';
@@ -183,6 +196,86 @@ test('a handle refused in bytes from the network is named by its path in the val
   });
   const plainErr = t.throws(() => c.decode(unknown), { code: 'WEFT_DATA_CLONE', message: /sub-tag 99 came from the network/ });
   t.notRegex(plainErr.message, /\(at /);
+});
+
+test('keyed frames (ASKS, REPLIES): entries read back by id, each frame decoded on its own; the envelope is checked whole (property)', (t) => {
+  const c = codec();
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), values), { minLength: 1, maxLength: 8 }), (list) => {
+      const frames = list.map(([ask, v]) => c.encode(ask ? ASK : TELL, v, 'msg', 10));
+      const ids = list.map(([ask], i) => (ask ? i + 1 : 0));
+      const bytes = keyedFrame(
+        ASKS,
+        ids,
+        frames,
+        frames.reduce((n, f) => n + f.length, 0),
+      );
+      const entries = c.keyed(bytes, ASKS);
+      t.deepEqual(
+        entries.map((e) => e.id),
+        ids,
+      );
+      entries.forEach((e, i) => t.deepEqual(c.decode(e.bytes).value, list[i]![1]));
+    }),
+    { numRuns: 100 },
+  );
+  const reply = c.encode(REPLY, 1, 'reply');
+  const ask = c.encode(ASK, 1, 'msg', 5);
+  const tell = c.encode(TELL, 1, 'msg');
+  // Wrong kinds inside, an ask without an id, a tell with one, the wrong outer kind, trailing bytes.
+  t.throws(() => c.keyed(keyedFrame(ASKS, [1], [reply], reply.length), ASKS), { code: 'WEFT_INVALID_ARG', message: /kind 3/ });
+  t.throws(() => c.keyed(keyedFrame(REPLIES, [1], [ask], ask.length), REPLIES), { code: 'WEFT_INVALID_ARG' });
+  t.throws(() => c.keyed(keyedFrame(ASKS, [0], [ask], ask.length), ASKS), { code: 'WEFT_INVALID_ARG', message: /id 0/ });
+  t.throws(() => c.keyed(keyedFrame(ASKS, [3], [tell], tell.length), ASKS), { code: 'WEFT_INVALID_ARG', message: /id 3/ });
+  t.throws(() => c.keyed(keyedFrame(ASKS, [1], [ask], ask.length), REPLIES), { code: 'WEFT_INVALID_ARG' });
+  const trailing = new Uint8Array([...keyedFrame(REPLIES, [1], [reply], reply.length), 0]);
+  t.throws(() => c.keyed(trailing, REPLIES), { code: 'WEFT_INVALID_ARG', message: /after the entries/ });
+  // Not a frame decode() reads.
+  t.throws(() => c.decode(keyedFrame(REPLIES, [1], [reply], reply.length)), { code: 'WEFT_INVALID_ARG', message: /kind 8/ });
+});
+
+test('hostile keyed frames: entries or WEFT_INVALID_ARG, and every entry a frame or a WeftError, never another error (property)', (t) => {
+  const c = codec();
+  const frames = [c.encode(TELL, { a: 1 }, 'msg'), c.encode(ASK, [1, 'two'], 'msg', 9), c.encode(ASK, new Map([[1, 2n]]), 'msg', 9)];
+  const asks = keyedFrame(
+    ASKS,
+    [0, 1, 2],
+    frames,
+    frames.reduce((n, f) => n + f.length, 0),
+  );
+  const rs = [c.encode(REPLY, 'ok', 'reply'), c.encode(FAILURE, new Error('no'), 'error')];
+  const replies = keyedFrame(REPLIES, [5, 6], rs, rs[0]!.length + rs[1]!.length);
+  let read = 0;
+  let refused = 0;
+  fc.assert(
+    fc.property(
+      fc.boolean(),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+      fc.option(fc.nat()),
+      (isAsks, edits, cut) => {
+        const b = (isAsks ? asks : replies).slice();
+        for (const [at, byte] of edits) b[at % b.length] = byte;
+        const bytes = cut === null ? b : b.subarray(0, cut % (b.length + 1));
+        try {
+          for (const e of c.keyed(bytes, isAsks ? ASKS : REPLIES)) {
+            try {
+              c.decode(e.bytes);
+              read++;
+            } catch (err) {
+              if (!(err instanceof WeftError)) throw err;
+              refused++;
+            }
+          }
+        } catch (err) {
+          if (!(err instanceof WeftError) || err.code !== 'WEFT_INVALID_ARG') throw err;
+          refused++;
+        }
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  t.log({ read, refused });
+  t.true(read > 0 && refused > 0);
 });
 
 test('a batch of tells reads back as its messages in order; a batch inside a batch, or of asks, is refused', (t) => {
