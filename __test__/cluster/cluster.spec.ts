@@ -114,6 +114,64 @@ test('an ask to a name nobody hosts is retried until its deadline (then WEFT_NO_
   t.is(await later, 42);
 });
 
+test('tells and asks to one actor in one turn go as one batch: answers in order, each ask settled by its own reply, errors and all', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  await a.spawn(Counter, 0, { name: 'c' });
+  const r = b.ref<typeof Counter>('c');
+  await r.ask({ type: 'get' });
+  const before = a.stats().received;
+  // One turn: tells and asks interleaved; each ask sees the tells before it and none after.
+  const asks: Promise<unknown>[] = [];
+  for (let i = 1; i <= 50; i++) {
+    r.tell({ type: 'add', by: 1 });
+    asks.push(r.ask({ type: 'get' }));
+    // A message type the actor does not handle: refused there, without stopping it.
+    if (i % 10 === 0) asks.push(r.ask({ type: `nope${i}` } as never).catch((e: WeftError) => `${e.code} ${e.message}`));
+  }
+  const answers = await Promise.all(asks);
+  const gets = answers.filter((x) => typeof x === 'number');
+  t.deepEqual(
+    gets,
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  );
+  const refused = answers.filter((x) => typeof x === 'string');
+  t.is(refused.length, 5);
+  refused.forEach((x, i) => t.regex(x as string, new RegExp(`nope${10 * (i + 1)}`)));
+  t.is(a.stats().received - before, 105);
+  t.deepEqual(b.stats().asksInFlight, {});
+});
+
+test('asks batched to a name nobody hosts yet are each retried and reach the actor placed meanwhile', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  const r = b.ref<typeof Counter>('later');
+  const asks = Array.from({ length: 8 }, () => r.ask({ type: 'get' }, { timeout: 4_000 }));
+  await new Promise((r) => setTimeout(r, 150));
+  await a.spawn(Counter, 7, { name: 'later' });
+  t.deepEqual(await Promise.all(asks), Array(8).fill(7));
+});
+
+test('maxInFlight: one ask more than the cap to a target rejects WEFT_QUEUE_FULL at once; other targets are not held back', async (t) => {
+  const s = await server(t);
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b', { maxInFlight: 4 });
+  await a.spawn(Counter, 1, { name: 'slow' });
+  await a.spawn(Counter, 2, { name: 'other' });
+  const slow = b.ref<typeof Counter>('slow');
+  const held = Array.from({ length: 4 }, () => slow.ask({ type: 'slow', ms: 300 }));
+  const over = (await rejection(t, slow.ask({ type: 'get' }))) as WeftError;
+  t.is(over.code, 'WEFT_QUEUE_FULL');
+  t.regex(over.message, /4 asks and calls are in flight/);
+  t.is(await b.ref<typeof Counter>('other').ask({ type: 'get' }), 2);
+  t.deepEqual(await Promise.all(held), [1, 1, 1, 1]);
+  // The slots are free again.
+  t.is(await slow.ask({ type: 'get' }), 1);
+  await t.throwsAsync(connect({ servers: s.url, cluster: 'test', maxInFlight: 0 }), { code: 'WEFT_INVALID_ARG', message: /maxInFlight/ });
+});
+
 test('a message over max_payload is WEFT_MESSAGE_TOO_LARGE at the call, with its size and the limit; a reply too large fails its ask', async (t) => {
   const s = await server(t, { maxPayload: 64 * 1024 });
   const a = await node(t, s, 'a');
@@ -262,6 +320,74 @@ test('asks in flight when the server dies settle once each (WEFT_DISCONNECTED); 
   );
   t.log(`traffic back ${Date.now() - back} ms after the restart`);
   t.is(n, 1);
+});
+
+test('a hung server (SIGSTOP) is noticed in seconds: asks in flight settle WEFT_DISCONNECTED, and traffic comes back after SIGCONT', async (t) => {
+  const s = await server(t);
+  t.teardown(() => s.kill('SIGCONT'));
+  const a = await node(t, s, 'a');
+  const b = await node(t, s, 'b');
+  await a.spawn(Counter, 1, { name: 'c' });
+  const r = b.ref<typeof Counter>('c');
+  t.is(await r.ask({ type: 'get' }), 1);
+  // Neither node hears the other while the server is stopped, nor itself: that is no reason to
+  // declare the other down (its heartbeats are lost, not missing).
+  const downs: string[] = [];
+  a.on('nodeDown', (node) => downs.push(`a saw ${node}`));
+  b.on('nodeDown', (node) => downs.push(`b saw ${node}`));
+  const settled = new Map<number, string>();
+  // A deadline far past the detection time: what settles these is the stale connection.
+  const inFlight = Array.from({ length: 16 }, (_, i) =>
+    r.ask({ type: 'get' }, { timeout: 30_000 }).then(
+      () => settled.set(i, settled.has(i) ? 'twice' : 'ok'),
+      (e: WeftError) => settled.set(i, settled.has(i) ? 'twice' : e.code),
+    ),
+  );
+  // Let the 16 answers come back before the server stops, then send asks nobody will answer.
+  await Promise.all(inFlight);
+  s.kill('SIGSTOP');
+  const stopped = Date.now();
+  await new Promise((r) => setTimeout(r, 100));
+  const stuck = Array.from({ length: 16 }, (_, i) =>
+    r.ask({ type: 'get' }, { timeout: 30_000 }).then(
+      () => settled.set(100 + i, settled.has(100 + i) ? 'twice' : 'ok'),
+      (e: WeftError) => settled.set(100 + i, settled.has(100 + i) ? 'twice' : `${e.code} ${e.message}`),
+    ),
+  );
+  await Promise.all(stuck);
+  const noticed = Date.now() - stopped;
+  t.log(`the stale connection was noticed ${noticed} ms after SIGSTOP (ping every 2 s, two missed)`);
+  // Two pings missed: between 4 and 6 s after the stop, with slack for a busy machine.
+  t.true(noticed >= 2_000 && noticed < 10_000, `${noticed} ms: ${JSON.stringify([...settled])}`);
+  t.is(settled.size, 32);
+  t.deepEqual(
+    [...settled.entries()].filter(([i]) => i >= 100).map(([, v]) => v.split(' ')[0]),
+    Array(16).fill('WEFT_DISCONNECTED'),
+  );
+  t.false(b.connected);
+  s.kill('SIGCONT');
+  const back = Date.now();
+  let n: unknown;
+  await waitUntil(
+    async () => {
+      n = await r.ask({ type: 'get' }, { timeout: 500 }).catch((e: WeftError) => e.code);
+      return n === 1;
+    },
+    15_000,
+    () => `the last ask: ${String(n)}`,
+  );
+  t.log(`traffic back ${Date.now() - back} ms after SIGCONT`);
+  t.is(n, 1);
+  // Past a failure window after the server came back: still nobody declared down.
+  await new Promise((r) => setTimeout(r, 3_500));
+  t.deepEqual(downs, []);
+  const names = (n: ClusterNode): string[] =>
+    n
+      .members()
+      .map((m) => m.name)
+      .sort();
+  t.deepEqual(names(a), ['a', 'b']);
+  t.deepEqual(names(b), ['a', 'b']);
 });
 
 test('credentials: a node without the right ones is refused with WEFT_AUTH; with them it joins', async (t) => {

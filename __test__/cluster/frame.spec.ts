@@ -5,8 +5,21 @@
 // back the same (fast-check against the value itself).
 import test from 'ava';
 import fc from 'fast-check';
-import { type ActorRef, ActorSystem, SharedStack, WeftError } from '../../src/index.js';
-import { ASK, BATCH, CALL, FAILURE, FRAME_VERSION, FrameCodec, REPLY, TELL, batchFrame } from '../../src/cluster/frame.js';
+import { ActorRef, ActorSystem, SharedStack, WeftError } from '../../src/index.js';
+import {
+  ASK,
+  ASKS,
+  BATCH,
+  CALL,
+  FAILURE,
+  FRAME_VERSION,
+  FrameCodec,
+  REPLIES,
+  REPLY,
+  TELL,
+  batchFrame,
+  keyedFrame,
+} from '../../src/cluster/frame.js';
 import { networkProfile } from '../../src/cluster/profile.js';
 import { RemoteRef, type RemoteSender } from '../../src/cluster/remote-ref.js';
 import { HANDLE_ACTOR_REF, HANDLE_REMOTE_REF, HANDLE_SHARED_STACK, WireWriter } from '../../src/internal/wire.js';
@@ -70,6 +83,8 @@ test('hostile bytes: a frame or a WeftError (WEFT_INVALID_ARG / WEFT_DATA_CLONE)
       const frames = [c.encode(TELL, 1, 'msg'), c.encode(TELL, { a: 'b' }, 'msg')];
       return batchFrame(frames, frames[0]!.length + frames[1]!.length);
     })(),
+    // Refused handles, read again to locate them: that second reading takes hostile bytes too.
+    rawFrame(TELL, (w) => w.value({ a: [new SharedStack(), 2, new ActorRef(1.5, 1, 7, false)], b: 'x' })),
   ];
   const codes = new Map<string, number>();
   let decoded = 0;
@@ -103,7 +118,7 @@ test('hostile bytes: a frame or a WeftError (WEFT_INVALID_ARG / WEFT_DATA_CLONE)
     { numRuns: 2000 },
   );
   t.log({ decoded, refused: Object.fromEntries(codes) });
-  t.true(decoded > 0 && (codes.get('WEFT_INVALID_ARG') ?? 0) > 0);
+  t.true(decoded > 0 && (codes.get('WEFT_INVALID_ARG') ?? 0) > 0 && (codes.get('WEFT_DATA_CLONE') ?? 0) > 0);
 });
 
 test('from the network only remote actor addresses become handles: a SharedStack or a local ActorRef handle is WEFT_DATA_CLONE', (t) => {
@@ -148,6 +163,119 @@ test("a local ActorRef leaves as this node's address and comes back as itself; a
   t.true(there instanceof RemoteRef);
   t.deepEqual((there as RemoteRef).address, { node: 'me', id: ref.id });
   t.throws(() => c.encode(TELL, { a: [new SharedStack()] }, 'msg'), { code: 'WEFT_DATA_CLONE', message: /\(at msg\.a\[0\]\)/ });
+});
+
+test('a handle refused in bytes from the network is named by its path in the value, in any frame kind', (t) => {
+  const c = codec();
+  const stack = new SharedStack();
+  const local = new ActorRef(1.5, 1, 7, false);
+  // A plain writer writes the handles as the local codecs do: what a hostile or buggy peer could send.
+  const plain = (kind: number, value: unknown, timeout?: number): Uint8Array =>
+    rawFrame(kind, (w) => {
+      if (timeout !== undefined) w.u32(timeout);
+      if (kind === CALL) w.values(value as unknown[]);
+      else w.value(value);
+    });
+  const cases: [Uint8Array, RegExp][] = [
+    [plain(TELL, { items: [1, { s: stack }] }), /\(at msg\.items\[1\]\.s\)$/],
+    [plain(ASK, new Map([['k', [local]]]), 100), /\(at msg\.get\("k"\)\[0\]\)$/],
+    [plain(REPLY, ['ok', stack]), /\(at reply\[1\]\)$/],
+    [plain(CALL, ['task', 1, { deep: { er: stack } }], 50), /\(at args\[1\]\.deep\.er\)$/],
+  ];
+  const tells = [c.encode(TELL, 'fine', 'msg'), plain(TELL, { x: [0, 0, stack] })];
+  cases.push([batchFrame(tells, tells[0]!.length + tells[1]!.length), /\(at tells\[1\]\.x\[2\]\)$/]);
+  for (const [bytes, at] of cases) {
+    const err = t.throws(() => c.decode(bytes), { code: 'WEFT_DATA_CLONE', message: at });
+    t.regex(err.message, /came from the network/);
+  }
+  // A handle no codec here knows cannot be skipped: the error stays, without a path.
+  const unknown = rawFrame(TELL, (w) => {
+    w.u8(1);
+    w.handleHeader(99);
+    w.u32(0);
+  });
+  const plainErr = t.throws(() => c.decode(unknown), { code: 'WEFT_DATA_CLONE', message: /sub-tag 99 came from the network/ });
+  t.notRegex(plainErr.message, /\(at /);
+});
+
+test('keyed frames (ASKS, REPLIES): entries read back by id, each frame decoded on its own; the envelope is checked whole (property)', (t) => {
+  const c = codec();
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), values), { minLength: 1, maxLength: 8 }), (list) => {
+      const frames = list.map(([ask, v]) => c.encode(ask ? ASK : TELL, v, 'msg', 10));
+      const ids = list.map(([ask], i) => (ask ? i + 1 : 0));
+      const bytes = keyedFrame(
+        ASKS,
+        ids,
+        frames,
+        frames.reduce((n, f) => n + f.length, 0),
+      );
+      const entries = c.keyed(bytes, ASKS);
+      t.deepEqual(
+        entries.map((e) => e.id),
+        ids,
+      );
+      entries.forEach((e, i) => t.deepEqual(c.decode(e.bytes).value, list[i]![1]));
+    }),
+    { numRuns: 100 },
+  );
+  const reply = c.encode(REPLY, 1, 'reply');
+  const ask = c.encode(ASK, 1, 'msg', 5);
+  const tell = c.encode(TELL, 1, 'msg');
+  // Wrong kinds inside, an ask without an id, a tell with one, the wrong outer kind, trailing bytes.
+  t.throws(() => c.keyed(keyedFrame(ASKS, [1], [reply], reply.length), ASKS), { code: 'WEFT_INVALID_ARG', message: /kind 3/ });
+  t.throws(() => c.keyed(keyedFrame(REPLIES, [1], [ask], ask.length), REPLIES), { code: 'WEFT_INVALID_ARG' });
+  t.throws(() => c.keyed(keyedFrame(ASKS, [0], [ask], ask.length), ASKS), { code: 'WEFT_INVALID_ARG', message: /id 0/ });
+  t.throws(() => c.keyed(keyedFrame(ASKS, [3], [tell], tell.length), ASKS), { code: 'WEFT_INVALID_ARG', message: /id 3/ });
+  t.throws(() => c.keyed(keyedFrame(ASKS, [1], [ask], ask.length), REPLIES), { code: 'WEFT_INVALID_ARG' });
+  const trailing = new Uint8Array([...keyedFrame(REPLIES, [1], [reply], reply.length), 0]);
+  t.throws(() => c.keyed(trailing, REPLIES), { code: 'WEFT_INVALID_ARG', message: /after the entries/ });
+  // Not a frame decode() reads.
+  t.throws(() => c.decode(keyedFrame(REPLIES, [1], [reply], reply.length)), { code: 'WEFT_INVALID_ARG', message: /kind 8/ });
+});
+
+test('hostile keyed frames: entries or WEFT_INVALID_ARG, and every entry a frame or a WeftError, never another error (property)', (t) => {
+  const c = codec();
+  const frames = [c.encode(TELL, { a: 1 }, 'msg'), c.encode(ASK, [1, 'two'], 'msg', 9), c.encode(ASK, new Map([[1, 2n]]), 'msg', 9)];
+  const asks = keyedFrame(
+    ASKS,
+    [0, 1, 2],
+    frames,
+    frames.reduce((n, f) => n + f.length, 0),
+  );
+  const rs = [c.encode(REPLY, 'ok', 'reply'), c.encode(FAILURE, new Error('no'), 'error')];
+  const replies = keyedFrame(REPLIES, [5, 6], rs, rs[0]!.length + rs[1]!.length);
+  let read = 0;
+  let refused = 0;
+  fc.assert(
+    fc.property(
+      fc.boolean(),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+      fc.option(fc.nat()),
+      (isAsks, edits, cut) => {
+        const b = (isAsks ? asks : replies).slice();
+        for (const [at, byte] of edits) b[at % b.length] = byte;
+        const bytes = cut === null ? b : b.subarray(0, cut % (b.length + 1));
+        try {
+          for (const e of c.keyed(bytes, isAsks ? ASKS : REPLIES)) {
+            try {
+              c.decode(e.bytes);
+              read++;
+            } catch (err) {
+              if (!(err instanceof WeftError)) throw err;
+              refused++;
+            }
+          }
+        } catch (err) {
+          if (!(err instanceof WeftError) || err.code !== 'WEFT_INVALID_ARG') throw err;
+          refused++;
+        }
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  t.log({ read, refused });
+  t.true(read > 0 && refused > 0);
 });
 
 test('a batch of tells reads back as its messages in order; a batch inside a batch, or of asks, is refused', (t) => {

@@ -35,11 +35,13 @@ test('no leak: a million push/pop pairs of mixed values and 6 × 20,000 stacks k
   t.true(pairsGrowth < 24, `RSS grew by ${pairsGrowth} MB over a million push/pop pairs (${report.checkpoints.join(', ')} MB)`);
   // The first rounds of stacks grow the allocator's pool: two on a quiet machine, three when the
   // machine is busy and finalizers run later (CI: 147, 159, 150, 165, 165, 166 MB and 155, 169,
-  // 160, 176, 173, 169 MB); the last three must not grow RSS. `liveStacks` is the exact check.
+  // 160, 176, 173, 169 MB), and under heavy load the samples of one round swing by 15 MB (154,
+  // 165, 174, 156, 172, 172 MB at a load average of 8): the peak of the last three rounds must not
+  // pass the peak of the first three. `liveStacks` is the exact check.
   const rounds = report.stackRoundsMb;
   t.is(rounds.length, 6);
-  const roundsGrowth = rounds[5]! - rounds[3]!;
-  t.true(roundsGrowth < 8, `RSS grew by ${roundsGrowth} MB over rounds 4 to 6 of 20,000 stacks (${rounds.join(', ')} MB)`);
+  const roundsGrowth = Math.max(...rounds.slice(3)) - Math.max(...rounds.slice(0, 3));
+  t.true(roundsGrowth < 10, `RSS peak grew by ${roundsGrowth} MB from rounds 1-3 to rounds 4-6 of 20,000 stacks (${rounds.join(', ')} MB)`);
   t.is(report.liveStacks, 0, 'every stack was freed once unreachable');
 });
 

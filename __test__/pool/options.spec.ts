@@ -18,10 +18,14 @@ function makePool(t: ExecutionContext, options: Omit<PoolOptions, 'module'>): Po
   return pool;
 }
 
-async function waitFor(t: ExecutionContext, what: string, check: () => boolean, ms = 5_000): Promise<void> {
+/** Waits until `check()` holds; fails the test after `ms` (a pool's workers start slowly on a loaded machine: 20 s). */
+async function waitFor(t: ExecutionContext, what: string, check: () => boolean, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > until) t.fail(`timed out waiting for ${what}`);
+    if (Date.now() > until) {
+      t.fail(`timed out waiting for ${what} (${ms} ms)`);
+      return;
+    }
     await sleep(10);
   }
 }

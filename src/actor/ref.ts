@@ -206,4 +206,7 @@ registerHandleCodec({
     const flags = r.u8();
     return new ActorRef(system, process, id, (flags & FLAG_BOUNDED) !== 0, (flags & FLAG_WAITS) !== 0);
   },
+  skip(r: WireReader): void {
+    r.skip(17);
+  },
 });

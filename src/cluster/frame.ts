@@ -8,7 +8,7 @@
  * reader's own checks), and refuses handles other than a remote actor address.
  */
 import { DataCloneError, InvalidArgumentError } from '../errors.js';
-import { type HandleProfile, WireReader, WireWriter } from '../internal/wire.js';
+import { HANDLE_REMOTE_REF, type HandleProfile, WireReader, WireWriter, handleCodecOf } from '../internal/wire.js';
 import { pathTo } from './paths.js';
 
 export const FRAME_VERSION = 1;
@@ -28,7 +28,22 @@ export const CALL = 5;
  */
 export const BATCH = 6;
 
+/**
+ * Tells and asks to one actor sent in one turn, when at least one is an ask: `u32 n`, then n ×
+ * (`u32 ask id` (0 for a tell), `u32 length`, a TELL or ASK frame). Read with `FrameCodec.keyed`:
+ * each frame is decoded on its own, so that one bad message fails only its ask. The replies come
+ * to the NATS reply subject as REPLIES frames.
+ */
+export const ASKS = 7;
+/** Replies to the asks of an ASKS frame: `u32 n`, then n × (`u32 ask id`, `u32 length`, a REPLY or FAILURE frame). */
+export const REPLIES = 8;
+
 const KINDS = new Set([TELL, ASK, REPLY, FAILURE, CALL, BATCH]);
+/** The frames an ASKS or REPLIES frame may hold. */
+const KEYED: ReadonlyMap<number, ReadonlySet<number>> = new Map([
+  [ASKS, new Set([TELL, ASK])],
+  [REPLIES, new Set([REPLY, FAILURE])],
+]);
 
 /** The bytes of a BATCH frame holding `frames` (TELL frames), `size` their total length. */
 export function batchFrame(frames: readonly Uint8Array[], size: number): Uint8Array {
@@ -44,6 +59,38 @@ export function batchFrame(frames: readonly Uint8Array[], size: number): Uint8Ar
     at += 4 + f.length;
   }
   return out;
+}
+
+/** The bytes of an ASKS or REPLIES frame: `frames[i]` under `ids[i]`, `size` the frames' total length. */
+export function keyedFrame(kind: number, ids: readonly number[], frames: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(BATCH_HEADER + KEYED_ENTRY_OVERHEAD * frames.length + size);
+  const dv = new DataView(out.buffer);
+  out[0] = FRAME_VERSION;
+  out[1] = kind;
+  dv.setUint32(2, frames.length, true);
+  let at = BATCH_HEADER;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    dv.setUint32(at, ids[i]!, true);
+    dv.setUint32(at + 4, f.length, true);
+    out.set(f, at + 8);
+    at += 8 + f.length;
+  }
+  return out;
+}
+
+/** Bytes an entry adds to an ASKS or REPLIES frame (its id and length). */
+export const KEYED_ENTRY_OVERHEAD = 8;
+
+/** One entry of an ASKS or REPLIES frame: its ask id (0: a tell) and its frame's bytes (not yet decoded). */
+export interface KeyedEntry {
+  readonly id: number;
+  readonly bytes: Uint8Array;
+}
+
+/** Whether `bytes` is an ASKS (or REPLIES) frame: read those with `FrameCodec.keyed`. */
+export function isKeyed(bytes: Uint8Array, kind: number): boolean {
+  return bytes.length >= 2 && bytes[0] === FRAME_VERSION && bytes[1] === kind;
 }
 
 /** Bytes a frame adds to a batch (its length prefix). */
@@ -106,25 +153,101 @@ export class FrameCodec {
     return new DataCloneError(`${err.message} (at ${path})`, { cause: err });
   }
 
-  /** Reads a frame from the network; a malformed one throws `WEFT_INVALID_ARG` (or `WEFT_DATA_CLONE` for a refused handle). */
+  /**
+   * Reads a frame from the network; a malformed one throws `WEFT_INVALID_ARG`, a refused handle
+   * `WEFT_DATA_CLONE` saying where in the value it was (`msg.items[2]`).
+   */
   decode(bytes: Uint8Array): Frame {
-    return this.#decode(this.#reader, bytes);
+    try {
+      return this.#decode(this.#reader, this.#inner, this.#profile, bytes);
+    } catch (err) {
+      throw err instanceof DataCloneError ? this.#locatedRead(err, bytes) : err;
+    }
+  }
+
+  /**
+   * A handle refused while reading: the bytes are read again, each refused handle skipped by its
+   * codec (`HandleCodec.skip`) and read as a marker, so that the error says where in the value it
+   * was. A handle no codec here can skip keeps the error as it was.
+   */
+  #locatedRead(err: DataCloneError, bytes: Uint8Array): DataCloneError {
+    const marker = {};
+    const profile = this.#profile;
+    const locating: HandleProfile = {
+      write: profile.write,
+      read(r: WireReader, subTag: number): unknown {
+        if (subTag === HANDLE_REMOTE_REF) return profile.read(r, subTag);
+        const codec = handleCodecOf(subTag);
+        if (codec?.skip === undefined) throw err;
+        codec.skip(r);
+        return marker;
+      },
+    };
+    let f: Frame;
+    try {
+      f = this.#decode(new WireReader(bytes), new WireReader(bytes), locating, bytes);
+    } catch {
+      return err;
+    }
+    const [value, root] =
+      f.kind === CALL
+        ? [(f.value as unknown[]).slice(1), 'args']
+        : f.kind === BATCH
+          ? [f.value, 'tells']
+          : [f.value, f.kind === REPLY ? 'reply' : f.kind === FAILURE ? 'error' : 'msg'];
+    const path = pathTo(value, root, (v) => v === marker);
+    return path === undefined ? err : new DataCloneError(`${err.message} (at ${path})`, { cause: err });
+  }
+
+  /**
+   * The entries of an ASKS or REPLIES frame (`kind`), their frames not yet decoded (`decode` each).
+   * The envelope is checked whole first: the count against the bytes, every length, every frame's
+   * kind (TELL/ASK in ASKS, REPLY/FAILURE in REPLIES), ids (asks and replies not 0), nothing after.
+   */
+  keyed(bytes: Uint8Array, kind: number): KeyedEntry[] {
+    const allowed = KEYED.get(kind);
+    if (allowed === undefined || !isKeyed(bytes, kind))
+      throw new InvalidArgumentError(
+        `cluster: expected a frame of kind ${kind}, got ${bytes.length < 2 ? 'a short one' : `version ${bytes[0]} kind ${bytes[1]}`}`,
+      );
+    if (bytes.length < BATCH_HEADER) throw new InvalidArgumentError(`cluster: a frame of ${bytes.length} bytes is too short`);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const n = dv.getUint32(2, true);
+    if (n > (bytes.length - BATCH_HEADER) / (KEYED_ENTRY_OVERHEAD + 2))
+      throw new InvalidArgumentError(`cluster: ${n} entries in ${bytes.length - BATCH_HEADER} bytes`);
+    const out = new Array<KeyedEntry>(n);
+    let at = BATCH_HEADER;
+    for (let i = 0; i < n; i++) {
+      if (at + KEYED_ENTRY_OVERHEAD > bytes.length) throw new InvalidArgumentError('cluster: a keyed frame cut short');
+      const id = dv.getUint32(at, true);
+      const len = dv.getUint32(at + 4, true);
+      if (at + KEYED_ENTRY_OVERHEAD + len > bytes.length)
+        throw new InvalidArgumentError(`cluster: an entry of ${len} bytes overruns its frame`);
+      const inner = bytes.subarray(at + KEYED_ENTRY_OVERHEAD, at + KEYED_ENTRY_OVERHEAD + len);
+      const k = len >= 2 ? inner[1]! : -1;
+      if (!allowed.has(k)) throw new InvalidArgumentError(`cluster: a frame of kind ${kind} holds one of kind ${k}`);
+      if ((id === 0) !== (k === TELL)) throw new InvalidArgumentError(`cluster: an entry of kind ${k} with id ${id}`);
+      out[i] = { id, bytes: inner };
+      at += KEYED_ENTRY_OVERHEAD + len;
+    }
+    if (at !== bytes.length) throw new InvalidArgumentError(`cluster: ${bytes.length - at} bytes after the entries`);
+    return out;
   }
 
   /** One reader for frames and one for the frames inside a batch, reused (a reader per frame cost ~2 µs of a ~2.4 µs decode). */
   readonly #reader = new WireReader(new Uint8Array(0));
   readonly #inner = new WireReader(new Uint8Array(0));
 
-  #decode(r: WireReader, bytes: Uint8Array): Frame {
+  #decode(r: WireReader, inner: WireReader, profile: HandleProfile, bytes: Uint8Array): Frame {
     r.reset(bytes);
-    r.handles = this.#profile;
+    r.handles = profile;
     if (r.remaining < 2) throw new InvalidArgumentError(`cluster: a frame of ${bytes.length} bytes is too short`);
     const version = r.u8();
     if (version !== FRAME_VERSION)
       throw new InvalidArgumentError(`cluster: frame version ${version} is not supported (this node reads ${FRAME_VERSION})`);
     const kind = r.u8();
     if (!KINDS.has(kind)) throw new InvalidArgumentError(`cluster: unknown frame kind ${kind}`);
-    if (kind === BATCH) return { kind, timeoutMs: 0, value: this.#batch(bytes, r) };
+    if (kind === BATCH) return { kind, timeoutMs: 0, value: this.#batch(bytes, r, inner, profile) };
     const timeoutMs = kind === ASK || kind === CALL ? r.u32() : 0;
     const value = kind === CALL ? r.values() : r.value();
     if (r.remaining !== 0) throw new InvalidArgumentError(`cluster: ${r.remaining} bytes after the frame's value`);
@@ -136,7 +259,7 @@ export class FrameCodec {
   }
 
   /** The messages of a BATCH frame (each a TELL frame, checked like any frame). */
-  #batch(bytes: Uint8Array, r: WireReader): unknown[] {
+  #batch(bytes: Uint8Array, r: WireReader, inner: WireReader, profile: HandleProfile): unknown[] {
     const n = r.u32();
     if (n > r.remaining / (BATCH_ENTRY_OVERHEAD + 2))
       throw new InvalidArgumentError(`cluster: a batch of ${n} frames in ${r.remaining} bytes`);
@@ -150,7 +273,7 @@ export class FrameCodec {
       // Only tells (checked before decoding: a batch inside a batch is never decoded).
       const kind = len >= 2 ? bytes[at + 5] : undefined;
       if (kind !== TELL) throw new InvalidArgumentError(`cluster: a batch holds a frame of kind ${String(kind)}`);
-      out[i] = this.#decode(this.#inner, bytes.subarray(at + 4, at + 4 + len)).value;
+      out[i] = this.#decode(inner, inner, profile, bytes.subarray(at + 4, at + 4 + len)).value;
       at += 4 + len;
     }
     if (at !== bytes.length) throw new InvalidArgumentError(`cluster: ${bytes.length - at} bytes after the batch`);

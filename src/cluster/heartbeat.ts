@@ -5,8 +5,9 @@
  *
  * It publishes `weft.<c>.hb.<node>` every `intervalMs`, listens to every node's, and tells the
  * main thread (`parentPort`) when a node is first heard (`up`) and when one has been silent for
- * `windowMs` or said goodbye (`down`). While its own connection is down it declares nobody down
- * (it would only be hearing nothing), and it starts every clock again when the connection is back.
+ * `windowMs` or said goodbye (`down`). While its own connection is down, or hung (its own
+ * heartbeats do not come back), it declares nobody down (it would only be hearing nothing), and it
+ * starts every clock again when the connection is back.
  * On `'stop'` it says goodbye (`weft.<c>.bye.<node>`) and closes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -39,8 +40,22 @@ async function main(): Promise<void> {
   const helloPrefix = `weft.${cfg.cluster}.hello.`;
   const last = new Map<string, number>();
   let connected = true;
+  // This node's own heartbeats come back to it (NATS echoes them): while they do not, its link to
+  // the servers is hung (a stopped server keeps the TCP connection open until two pings go
+  // unanswered), and silence from the others says nothing about them.
+  let heardSelf = Date.now();
+  const selfLate = Math.max(2 * cfg.intervalMs, cfg.intervalMs + 250);
+  const restartClocks = (now: number): void => {
+    for (const node of last.keys()) last.set(node, now);
+  };
   const heard = (node: string): void => {
-    if (node === cfg.node) return;
+    if (node === cfg.node) {
+      const now = Date.now();
+      // Back after a hang: nothing could be heard meanwhile, so everyone's clock starts again.
+      if (now - heardSelf > selfLate) restartClocks(now);
+      heardSelf = now;
+      return;
+    }
     if (!last.has(node)) post({ type: 'up', node });
     last.set(node, Date.now());
   };
@@ -70,8 +85,8 @@ async function main(): Promise<void> {
   const beats = setInterval(beat, cfg.intervalMs);
   const check = setInterval(
     () => {
-      if (!connected) return;
       const now = Date.now();
+      if (!connected || now - heardSelf > selfLate) return;
       for (const [node, at] of last) {
         if (now - at > cfg.windowMs) {
           last.delete(node);
@@ -86,8 +101,7 @@ async function main(): Promise<void> {
       if (s.type === 'disconnect') connected = false;
       else if (s.type === 'reconnect') {
         // Everyone's clock starts again: nothing could be heard while this node was away.
-        const now = Date.now();
-        for (const node of last.keys()) last.set(node, now);
+        restartClocks(Date.now());
         connected = true;
         beat();
       }

@@ -19,7 +19,24 @@ import { describe, thrownMessage } from '../internal/describe.js';
 import { handleCodecFor } from '../internal/wire.js';
 import type { Pool, TaskArgs, TaskModule, TaskName, TaskResult } from '../pool/index.js';
 import { MessageTooLargeError, disconnected } from './errors.js';
-import { ASK, BATCH, BATCH_ENTRY_OVERHEAD, BATCH_HEADER, CALL, FAILURE, type Frame, FrameCodec, REPLY, TELL, batchFrame } from './frame.js';
+import {
+  ASK,
+  ASKS,
+  BATCH,
+  BATCH_HEADER,
+  CALL,
+  FAILURE,
+  type Frame,
+  FrameCodec,
+  KEYED_ENTRY_OVERHEAD,
+  type KeyedEntry,
+  REPLIES,
+  REPLY,
+  TELL,
+  batchFrame,
+  isKeyed,
+  keyedFrame,
+} from './frame.js';
 import { startGateway, stopGateway } from './gateway.js';
 import { Membership } from './membership.js';
 import { networkProfile } from './profile.js';
@@ -75,6 +92,8 @@ interface PendingAsk {
   /** The actor asked (undefined for a pool call): an ask to a node declared down fails WEFT_NODE_DOWN. */
   readonly target: RemoteAddress | undefined;
   readonly frame: Uint8Array;
+  /** The batch (ASKS frame) it went in, if it went with others: its replies come on that batch's subject. */
+  batch: number | undefined;
   readonly deadline: number;
   readonly what: string;
   timer: NodeJS.Timeout | undefined;
@@ -127,13 +146,30 @@ export interface RemotePool<M extends TaskModule = TaskModule> {
   ): Promise<TaskResult<M, K>>;
 }
 
-/** The largest batch of tells to one actor (or the servers' max_payload, if smaller). */
+/** The largest batch of tells and asks to one actor, or of replies (or the servers' max_payload, if smaller). */
 const MAX_BATCH_BYTES = 64 * 1024;
 
-/** Tells to one subject waiting for the end of this turn of the event loop. */
+/** Whether `bytes` may join batch `p` (a TELL batch or a keyed one: the larger overhead counts). */
+function fits(p: Pending, bytes: Uint8Array, maxPayload: number): boolean {
+  const overhead = KEYED_ENTRY_OVERHEAD * (p.frames.length + 1);
+  return BATCH_HEADER + overhead + p.size + bytes.length <= Math.min(MAX_BATCH_BYTES, maxPayload);
+}
+
+/**
+ * Tells and asks to one subject waiting for the end of this turn of the event loop (or replies to
+ * one asker's batches): their frames, their ask ids (0 for a tell), how many are asks.
+ */
 interface Pending {
   frames: Uint8Array[];
+  ids: number[];
   size: number;
+  asks: number;
+}
+
+/** The asks of one batch still waiting for an answer (a hostile reply cannot settle other asks). */
+interface Batch {
+  readonly ids: ReadonlySet<number>;
+  left: number;
 }
 
 /** First retry of an ask that found nobody listening (503), doubled up to MAX_RETRY_MS. */
@@ -166,6 +202,13 @@ export class ClusterNode implements RemoteSender {
   readonly #exported = new Map<number, ActorRef>();
   readonly #asks = new Map<number, PendingAsk>();
   #nextAsk = 1;
+  readonly #batches = new Map<number, Batch>();
+  #nextBatch = 1;
+  /** Asks and calls in flight by target subject (`maxInFlight`). */
+  readonly #inFlight = new Map<string, number>();
+  /** Replies to other nodes' batched asks, by their reply subject, sent at the end of the turn. */
+  readonly #replies = new Map<string, Pending>();
+  #repliesQueued = false;
   readonly #served = new Map<string, Subscription>();
   readonly #subs: Subscription[] = [];
   /** Asks and calls from other nodes being handled here (drain waits for them). */
@@ -426,15 +469,18 @@ export class ClusterNode implements RemoteSender {
     // Each message is checked before it joins a batch: the batch never makes it too large.
     this.#checkSize(bytes, 'the message');
     this.#counts.tells++;
-    const subject = this.#subject(to);
-    const limit = Math.min(MAX_BATCH_BYTES, this.maxPayload);
+    this.#enqueue(this.#subject(to), bytes, 0);
+  }
+
+  /** Adds a tell (`id` 0) or an ask's frame to what goes to `subject` at the end of this turn. */
+  #enqueue(subject: string, bytes: Uint8Array, id: number): void {
     let p = this.#pending.get(subject);
-    if (p !== undefined && BATCH_HEADER + p.size + p.frames.length * BATCH_ENTRY_OVERHEAD + bytes.length + BATCH_ENTRY_OVERHEAD > limit) {
+    if (p !== undefined && !fits(p, bytes, this.maxPayload)) {
       this.#flushSubject(subject, p);
       p = undefined;
     }
     if (p === undefined) {
-      p = { frames: [], size: 0 };
+      p = { frames: [], ids: [], size: 0, asks: 0 };
       this.#pending.set(subject, p);
       if (!this.#flushQueued) {
         this.#flushQueued = true;
@@ -442,7 +488,9 @@ export class ClusterNode implements RemoteSender {
       }
     }
     p.frames.push(bytes);
+    p.ids.push(id);
     p.size += bytes.length;
+    if (id !== 0) p.asks++;
   }
 
   /** Tells waiting for the end of this turn, by subject (in the order their subjects were first told). */
@@ -453,17 +501,36 @@ export class ClusterNode implements RemoteSender {
     for (const [subject, p] of this.#pending) this.#flushSubject(subject, p);
   };
 
+  /**
+   * Sends what waits for `subject`: tells alone as one TELL or a BATCH; one ask alone as an ASK
+   * whose reply comes on its own subject; several messages with asks among them as an ASKS frame
+   * whose replies come, as REPLIES frames, on the batch's subject.
+   */
   #flushSubject(subject: string, p: Pending): void {
     this.#pending.delete(subject);
-    const bytes = p.frames.length === 1 ? p.frames[0]! : batchFrame(p.frames, p.size);
     try {
-      this.#nc.publish(subject, bytes);
+      if (p.asks === 0) {
+        this.#nc.publish(subject, p.frames.length === 1 ? p.frames[0]! : batchFrame(p.frames, p.size));
+      } else if (p.frames.length === 1) {
+        this.#nc.publish(subject, p.frames[0]!, { reply: this.#subjects.reply(p.ids[0]!) });
+      } else {
+        const k = this.#nextBatch++;
+        const ids = new Set<number>();
+        for (const id of p.ids) {
+          const a = id === 0 ? undefined : this.#asks.get(id);
+          if (a === undefined) continue; // a tell, or an ask settled already (aborted)
+          a.batch = k;
+          ids.add(id);
+        }
+        if (ids.size > 0) this.#batches.set(k, { ids, left: ids.size });
+        this.#nc.publish(subject, keyedFrame(ASKS, p.ids, p.frames, p.size), { reply: this.#subjects.batchReply(k) });
+      }
     } catch {
-      // The connection closed: at most once, these tells are lost (WEFT_DISCONNECTED asks say so).
+      // The connection closed: at most once, these tells are lost; the asks fail WEFT_DISCONNECTED.
     }
   }
 
-  /** Sends the tells waiting for `subject` now (before an ask to it, to keep their order). */
+  /** Sends the tells waiting for `subject` now (before a call to it, to keep their order). */
   #flushTells(subject: string): void {
     const p = this.#pending.get(subject);
     if (p !== undefined) this.#flushSubject(subject, p);
@@ -497,6 +564,7 @@ export class ClusterNode implements RemoteSender {
       await this.#placements.delete(this.#subjects.placementKey(name), { previousSeq: h.revision }).catch(() => {});
     }
     while (this.#handling > 0 || this.#asks.size > 0) await new Promise((r) => setTimeout(r, 5));
+    this.#flushReplies();
     if (this.#ownsSystem) await this.#system.shutdown();
     // Goodbye: the others declare this node down at once (its placements are gone already).
     clearInterval(this.#reconciler);
@@ -685,8 +753,9 @@ export class ClusterNode implements RemoteSender {
     return to.name !== undefined ? this.#subjects.actor(to.name) : this.#subjects.byId(to.node, to.id);
   }
 
-  #checkSize(bytes: Uint8Array, what: string): void {
-    const limit = this.maxPayload;
+  /** Throws `WEFT_MESSAGE_TOO_LARGE` when `bytes` (with `envelope` bytes around them) exceed max_payload. */
+  #checkSize(bytes: Uint8Array, what: string, envelope = 0): void {
+    const limit = this.maxPayload - envelope;
     if (bytes.length > limit) throw new MessageTooLargeError(what, bytes.length, limit);
   }
 
@@ -711,6 +780,12 @@ export class ClusterNode implements RemoteSender {
       frame = this.#codec.encode(kind, value, what, Math.ceil(timeout));
       this.#checkSize(frame, kind === CALL ? 'the call' : 'the message');
       if (!this.#connected) throw disconnected(`${target}: this node (${this.name}) has no connection to the NATS servers now`);
+      if ((this.#inFlight.get(subject) ?? 0) >= this.#o.maxInFlight) {
+        throw new WeftError(
+          'WEFT_QUEUE_FULL',
+          `${target}: ${this.#o.maxInFlight} asks and calls are in flight to it from this node already (maxInFlight)`,
+        );
+      }
     } catch (err) {
       return Promise.reject(err);
     }
@@ -722,6 +797,7 @@ export class ClusterNode implements RemoteSender {
         subject,
         target: to,
         frame,
+        batch: undefined,
         deadline: Date.now() + timeout,
         what: target,
         timer: undefined,
@@ -747,9 +823,15 @@ export class ClusterNode implements RemoteSender {
         p.signal.addEventListener('abort', p.onAbort, { once: true });
       }
       this.#asks.set(id, p);
+      this.#inFlight.set(subject, (this.#inFlight.get(subject) ?? 0) + 1);
       this.#counts.asks++;
-      this.#flushTells(subject);
-      this.#nc.publish(subject, frame, { reply: this.#subjects.reply(id) });
+      if (kind === ASK) {
+        // With the tells and asks to the same actor in this turn, in order.
+        this.#enqueue(subject, frame, id);
+      } else {
+        this.#flushTells(subject);
+        this.#nc.publish(subject, frame, { reply: this.#subjects.reply(id) });
+      }
     });
   }
 
@@ -760,6 +842,13 @@ export class ClusterNode implements RemoteSender {
     this.#asks.delete(id);
     clearTimeout(p.timer);
     clearTimeout(p.retry);
+    const n = this.#inFlight.get(p.subject) ?? 1;
+    if (n <= 1) this.#inFlight.delete(p.subject);
+    else this.#inFlight.set(p.subject, n - 1);
+    if (p.batch !== undefined) {
+      const b = this.#batches.get(p.batch);
+      if (b !== undefined && --b.left === 0) this.#batches.delete(p.batch);
+    }
     if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort);
     if (ok) p.resolve(value);
     else {
@@ -773,16 +862,51 @@ export class ClusterNode implements RemoteSender {
   }
 
   #onReply(m: Msg): void {
-    const id = Number(m.subject.slice(m.subject.lastIndexOf('.') + 1));
+    const last = m.subject.slice(m.subject.lastIndexOf('.') + 1);
+    if (last.charCodeAt(0) === 98 /* b */) {
+      this.#onBatchReply(Number(last.slice(1)), m);
+      return;
+    }
+    const id = Number(last);
     const p = this.#asks.get(id);
     if (p === undefined) return; // settled already (timeout, abort): a late reply is dropped
     if (isNoResponders(m)) {
       this.#retry(id, p);
       return;
     }
+    this.#answer(id, p, m.data);
+  }
+
+  /** Replies to the asks of batch `k`: REPLIES frames, or "no responders" for all of them. */
+  #onBatchReply(k: number, m: Msg): void {
+    const b = this.#batches.get(k);
+    if (b === undefined) return; // all settled already
+    if (isNoResponders(m)) {
+      for (const id of b.ids) {
+        const p = this.#asks.get(id);
+        if (p !== undefined) this.#retry(id, p);
+      }
+      return;
+    }
+    let entries: KeyedEntry[];
+    try {
+      entries = this.#codec.keyed(m.data, REPLIES);
+    } catch (err) {
+      for (const id of b.ids) this.#settle(id, err, false);
+      return;
+    }
+    for (const e of entries) {
+      // Only this batch's asks: a reply frame cannot settle another ask.
+      const p = b.ids.has(e.id) ? this.#asks.get(e.id) : undefined;
+      if (p !== undefined) this.#answer(e.id, p, e.bytes);
+    }
+  }
+
+  /** Settles ask `id` with the reply or failure frame `data` (or retries it: `notHere`). */
+  #answer(id: number, p: PendingAsk, data: Uint8Array): void {
     let f: Frame;
     try {
-      f = this.#codec.decode(m.data);
+      f = this.#codec.decode(data);
     } catch (err) {
       this.#settle(id, err, false);
       return;
@@ -812,11 +936,11 @@ export class ClusterNode implements RemoteSender {
     if (name !== undefined && this.#hosted.get(name)?.ref !== ref) {
       // Fenced, drained or moved: the server may still route a message or two here before it
       // sees the unsubscribe. A tell is dropped (at most once); an ask is told to look again.
-      this.#respond(
-        m,
-        FAILURE,
-        Object.assign(new WeftError('WEFT_NO_ACTOR', `node ${this.name} no longer hosts ${name}`), { notHere: true }),
-      );
+      this.#refuse(m, () => Object.assign(new WeftError('WEFT_NO_ACTOR', `node ${this.name} no longer hosts ${name}`), { notHere: true }));
+      return;
+    }
+    if (isKeyed(m.data, ASKS)) {
+      this.#onAsks(ref, m);
       return;
     }
     this.#counts.received++;
@@ -824,7 +948,7 @@ export class ClusterNode implements RemoteSender {
     try {
       f = this.#codec.decode(m.data);
     } catch (err) {
-      this.#respond(m, FAILURE, err);
+      this.#respond(m.reply, 0, FAILURE, err);
       return;
     }
     if (f.kind === TELL) {
@@ -834,21 +958,65 @@ export class ClusterNode implements RemoteSender {
       this.#counts.received += list.length - 1;
       for (const msg of list) this.#deliver(ref, msg);
     } else if (f.kind === ASK) {
-      this.#handling++;
-      let asked: Promise<unknown>;
-      try {
-        asked = ref.ask(f.value as never, f.timeoutMs > 0 ? { timeout: f.timeoutMs } : undefined);
-      } catch (err) {
-        asked = Promise.reject(err);
-      }
-      asked
-        .then(
-          (v) => this.#respond(m, REPLY, v),
-          (e) => this.#respond(m, FAILURE, e),
-        )
-        .finally(() => this.#handling--);
+      this.#runAsk(ref, f, m.reply, 0);
     } else {
-      this.#respond(m, FAILURE, new InvalidArgumentError(`cluster: an actor got a frame of kind ${f.kind}`));
+      this.#respond(m.reply, 0, FAILURE, new InvalidArgumentError(`cluster: an actor got a frame of kind ${f.kind}`));
+    }
+  }
+
+  /**
+   * An ASKS frame: its tells and asks, in order; each frame decoded on its own (a bad one fails
+   * its ask only). The replies go back batched (REPLIES). An envelope that does not parse cannot
+   * be answered ask by ask: it is dropped, and those asks end at their deadline.
+   */
+  #onAsks(ref: ActorRef, m: Msg): void {
+    let entries: KeyedEntry[];
+    try {
+      entries = this.#codec.keyed(m.data, ASKS);
+    } catch {
+      return;
+    }
+    this.#counts.received += entries.length;
+    for (const e of entries) {
+      let f: Frame;
+      try {
+        f = this.#codec.decode(e.bytes);
+      } catch (err) {
+        if (e.id !== 0) this.#respond(m.reply, e.id, FAILURE, err);
+        continue;
+      }
+      if (e.id === 0) this.#deliver(ref, f.value);
+      else this.#runAsk(ref, f, m.reply, e.id);
+    }
+  }
+
+  /** Runs an ask from another node and sends its answer back (`id` 0: to its own reply subject). */
+  #runAsk(ref: ActorRef, f: Frame, reply: string | undefined, id: number): void {
+    this.#handling++;
+    let asked: Promise<unknown>;
+    try {
+      asked = ref.ask(f.value as never, f.timeoutMs > 0 ? { timeout: f.timeoutMs } : undefined);
+    } catch (err) {
+      asked = Promise.reject(err);
+    }
+    asked
+      .then(
+        (v) => this.#respond(reply, id, REPLY, v),
+        (e) => this.#respond(reply, id, FAILURE, e),
+      )
+      .finally(() => this.#handling--);
+  }
+
+  /** Answers every ask in `m` (one ask, or the asks of an ASKS frame) with the failure `err()`. */
+  #refuse(m: Msg, err: () => Error): void {
+    if (!isKeyed(m.data, ASKS)) {
+      this.#respond(m.reply, 0, FAILURE, err());
+      return;
+    }
+    try {
+      for (const e of this.#codec.keyed(m.data, ASKS)) if (e.id !== 0) this.#respond(m.reply, e.id, FAILURE, err());
+    } catch {
+      // Malformed: nothing to answer by id.
     }
   }
 
@@ -865,10 +1033,13 @@ export class ClusterNode implements RemoteSender {
     const id = Number(m.subject.slice(m.subject.lastIndexOf('.') + 1));
     const ref = this.#exported.get(id);
     if (ref === undefined) {
-      this.#respond(
+      this.#refuse(
         m,
-        FAILURE,
-        new WeftError('WEFT_ACTOR_STOPPED', `cluster: node ${this.name} has no actor ${id} (it stopped, or its ref never left this node)`),
+        () =>
+          new WeftError(
+            'WEFT_ACTOR_STOPPED',
+            `cluster: node ${this.name} has no actor ${id} (it stopped, or its ref never left this node)`,
+          ),
       );
       return;
     }
@@ -882,7 +1053,7 @@ export class ClusterNode implements RemoteSender {
       f = this.#codec.decode(m.data);
       if (f.kind !== CALL) throw new InvalidArgumentError(`cluster: a pool got a frame of kind ${f.kind}`);
     } catch (err) {
-      this.#respond(m, FAILURE, err);
+      this.#respond(m.reply, 0, FAILURE, err);
       return;
     }
     const [task, ...args] = f.value as [string, ...unknown[]];
@@ -895,19 +1066,24 @@ export class ClusterNode implements RemoteSender {
     }
     ran
       .then(
-        (v) => this.#respond(m, REPLY, v),
-        (e) => this.#respond(m, FAILURE, e),
+        (v) => this.#respond(m.reply, 0, REPLY, v),
+        (e) => this.#respond(m.reply, 0, FAILURE, e),
       )
       .finally(() => this.#handling--);
   }
 
-  /** Sends a reply or failure to `m.reply` (if it wants one); a reply that cannot go becomes a failure saying why. */
-  #respond(m: Msg, kind: number, value: unknown): void {
-    if (!m.reply || this.#state === 'closed') return;
+  /**
+   * Sends a reply or failure to `reply` (if the asker wants one): at once for a lone ask (`id` 0),
+   * batched with the others to the same batch subject at the end of the turn for an ask of an
+   * ASKS frame. A reply that cannot go becomes a failure saying why.
+   */
+  #respond(reply: string | undefined, id: number, kind: number, value: unknown): void {
+    if (!reply || this.#state === 'closed') return;
     let bytes: Uint8Array;
     try {
       bytes = this.#codec.encode(kind, value, kind === REPLY ? 'reply' : 'error');
-      this.#checkSize(bytes, kind === REPLY ? 'the reply' : 'the error');
+      // A batched reply may go alone in its REPLIES frame: its envelope counts.
+      this.#checkSize(bytes, kind === REPLY ? 'the reply' : 'the error', id === 0 ? 0 : BATCH_HEADER + KEYED_ENTRY_OVERHEAD);
     } catch (err) {
       try {
         bytes = this.#codec.encode(FAILURE, err, 'error');
@@ -919,8 +1095,45 @@ export class ClusterNode implements RemoteSender {
         );
       }
     }
+    if (id !== 0) {
+      this.#queueReply(reply, id, bytes);
+      return;
+    }
     try {
-      this.#nc.publish(m.reply, bytes);
+      this.#nc.publish(reply, bytes);
+    } catch {
+      // The connection closed meanwhile: the asker gets WEFT_DISCONNECTED or its timeout.
+    }
+  }
+
+  #queueReply(reply: string, id: number, bytes: Uint8Array): void {
+    let q = this.#replies.get(reply);
+    if (q !== undefined && !fits(q, bytes, this.maxPayload)) {
+      this.#sendReplies(reply, q);
+      q = undefined;
+    }
+    if (q === undefined) {
+      q = { frames: [], ids: [], size: 0, asks: 0 };
+      this.#replies.set(reply, q);
+      if (!this.#repliesQueued) {
+        this.#repliesQueued = true;
+        queueMicrotask(this.#flushReplies);
+      }
+    }
+    q.frames.push(bytes);
+    q.ids.push(id);
+    q.size += bytes.length;
+  }
+
+  readonly #flushReplies = (): void => {
+    this.#repliesQueued = false;
+    for (const [reply, q] of this.#replies) this.#sendReplies(reply, q);
+  };
+
+  #sendReplies(reply: string, q: Pending): void {
+    this.#replies.delete(reply);
+    try {
+      this.#nc.publish(reply, keyedFrame(REPLIES, q.ids, q.frames, q.size));
     } catch {
       // The connection closed meanwhile: the asker gets WEFT_DISCONNECTED or its timeout.
     }

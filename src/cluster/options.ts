@@ -38,6 +38,11 @@ export interface ClusterOptions {
   failureWindowMs?: number;
   /** The default ask and remote call timeout (default 30 000 ms). */
   askTimeoutMs?: number;
+  /**
+   * The most asks and remote calls in flight to one target (an actor or a served pool) from this
+   * node (default 4096): one more rejects at once with `WEFT_QUEUE_FULL`.
+   */
+  maxInFlight?: number;
   /** A Pool whose workers may host this node's actors (`spawn(..., { on: 'worker' })`). */
   pool?: Pool;
   /** An ActorSystem to host actors in (default: the node makes one, with `pool`, and stops it on drain). */
@@ -58,6 +63,7 @@ export const CLUSTER_OPTIONS = optionNames<ClusterOptions>()([
   'tls',
   'failureWindowMs',
   'askTimeoutMs',
+  'maxInFlight',
   'pool',
   'system',
   'replicas',
@@ -80,6 +86,7 @@ export interface ResolvedClusterOptions {
   name: string;
   failureWindowMs: number;
   askTimeoutMs: number;
+  maxInFlight: number;
   pool: Pool | undefined;
   system: ActorSystem | undefined;
   replicas: number;
@@ -91,6 +98,14 @@ function positiveMs(v: unknown, what: string, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 2 ** 31 - 1) {
     throw new InvalidArgumentError(`${what} must be a positive number of milliseconds, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function positiveInt(v: unknown, what: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) {
+    throw new InvalidArgumentError(`${what} must be a positive integer, got ${describe(v)}`);
   }
   return v;
 }
@@ -150,6 +165,7 @@ export function resolveOptions(options: ClusterOptions, defaultNamePrefix: strin
     name,
     failureWindowMs: positiveMs(options.failureWindowMs, 'failureWindowMs', 3000),
     askTimeoutMs: positiveMs(options.askTimeoutMs, 'askTimeoutMs', 30_000),
+    maxInFlight: positiveInt(options.maxInFlight, 'maxInFlight', 4096),
     pool: options.pool,
     system: options.system,
     replicas: replicasOf(options.replicas),

@@ -177,4 +177,8 @@ registerHandleCodec({
     // On the node's own thread its node sends; elsewhere the gateway does.
     return new RemoteRef(to, threadSender ?? viaGateway(new ActorRef(system, process, id, false)));
   },
+  skip(r: WireReader): void {
+    readAddress(r);
+    if (r.u8() !== 0) r.skip(16);
+  },
 });

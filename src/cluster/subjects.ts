@@ -45,6 +45,10 @@ export class Subjects {
   reply(id: number): string {
     return `${this.#p}r.${this.node}.${id}`;
   }
+  /** Where the replies to this node's asks sent together as batch `k` (an ASKS frame) come. */
+  batchReply(k: number): string {
+    return `${this.#p}r.${this.node}.b${k}`;
+  }
   /** This node's replies (one wildcard subscription). */
   get replyWildcard(): string {
     return `${this.#p}r.${this.node}.*`;

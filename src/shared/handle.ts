@@ -90,5 +90,9 @@ export function registerSharedHandle<S extends { readonly handle: HandleFields<K
       const process = r.u32();
       return from({ kind, id, process });
     },
+    // What `write` wrote: f64 id + u32 process token.
+    skip(r: WireReader): void {
+      r.skip(12);
+    },
   });
 }

@@ -160,6 +160,11 @@ export interface HandleCodec {
   write(w: WireWriter, v: object): void;
   /** Reads what `write` wrote, with the reader's fixed-width reads (not `value()`/`values()`). */
   read(r: WireReader): unknown;
+  /**
+   * Reads past what `write` wrote without making the handle (optional): lets a reader that refused
+   * a handle in untrusted bytes read the rest of the value, to say where in it the handle was.
+   */
+  skip?(r: WireReader): void;
 }
 
 /**
