@@ -82,6 +82,7 @@ pub(super) fn compile(shape: &Shape) -> Result<(KernelFn, Module), String> {
         Gen {
             b,
             regs: Vec::new(),
+            const_divisor_ok: Vec::new(),
             sigs,
             ptr,
         }
@@ -131,6 +132,9 @@ use cranelift_codegen::ir;
 struct Gen<'a> {
     b: FunctionBuilder<'a>,
     regs: Vec<Variable>,
+    /// Per constant register (from [`R_CONST`]), whether it may be the divisor of `%`'s integer
+    /// path (`divisor_ok`), computed once before the loop.
+    const_divisor_ok: Vec<Value>,
     sigs: Sigs,
     ptr: ir::Type,
 }
@@ -160,6 +164,10 @@ impl Gen<'_> {
                 zero
             };
             self.b.def_var(v, init);
+            if r >= R_CONST as usize && k < shape.nconsts {
+                let ok = self.divisor_ok(init);
+                self.const_divisor_ok.push(ok);
+            }
         }
         let j = self.b.declare_var(I64);
         let kept = self.b.declare_var(I64);
@@ -364,47 +372,57 @@ impl Gen<'_> {
         self.b.ins().fcvt_from_sint(F64, w)
     }
 
-    /// `a % b` as `js::rem`: the integer path of `js::rem_integral` (same instructions) where
-    /// `js::rem_is_integral` holds, else fmod through the shim.
-    fn rem(&mut self, a: Value, c: Value) -> Value {
-        let ai = self.b.ins().fcvt_to_sint_sat(I64, a);
-        let ci = self.b.ins().fcvt_to_sint_sat(I64, c);
-        let af = self.b.ins().fcvt_from_sint(F64, ai);
-        let cf = self.b.ins().fcvt_from_sint(F64, ci);
-        let a_int = self.b.ins().fcmp(FloatCC::Equal, af, a);
-        let c_int = self.b.ins().fcmp(FloatCC::Equal, cf, c);
-        let c_nonzero = self.b.ins().icmp_imm(IntCC::NotEqual, ci, 0);
-        // |v| < 2^53  <=>  (v + (2^53 - 1)) as u64 < 2^54 - 1 (wrapping add).
-        let safe = |g: &mut Self, v: Value| {
-            let s = g.b.ins().iadd_imm(v, (1i64 << 53) - 1);
-            g.b.ins()
-                .icmp_imm(IntCC::UnsignedLessThan, s, (1i64 << 54) - 1)
+    /// `a % b` as `js::rem`. Where both operands are integers below 2^53 in magnitude and
+    /// `b != 0`, `(a - trunc(a / b) * b).copysign(a)`: `js::rem_integral` with `trunc` for the
+    /// round trip through i64 (equal there: `|a / b| <= |a| < 2^53`, so the truncation is exact
+    /// either way), exactly as the interpreter's vector kernel computes it (`rem_ok::<true>` in
+    /// `eval/kernel.rs`). Any other operands take fmod through the shim.
+    fn rem(&mut self, a: Value, c: Value, c_reg: u16) -> Value {
+        let c_ok = (c_reg as usize)
+            .checked_sub(R_CONST as usize)
+            .and_then(|k| self.const_divisor_ok.get(k).copied());
+        let c_ok = match c_ok {
+            Some(ok) => ok,
+            None => self.divisor_ok(c),
         };
-        let a_safe = safe(self, ai);
-        let c_safe = safe(self, ci);
-        let ok = self.b.ins().band(a_int, c_int);
-        let ok = self.b.ins().band(ok, c_nonzero);
-        let ok = self.b.ins().band(ok, a_safe);
-        let ok = self.b.ins().band(ok, c_safe);
-        let fast = self.b.create_block();
+        let safe = self.b.ins().f64const(9_007_199_254_740_992.0);
+        let aa = self.b.ins().fabs(a);
+        let a_small = self.b.ins().fcmp(FloatCC::LessThan, aa, safe);
+        let at = self.b.ins().trunc(a);
+        let a_int = self.b.ins().fcmp(FloatCC::Equal, at, a);
+        let ok = self.b.ins().band(a_small, a_int);
+        let ok = self.b.ins().band(ok, c_ok);
+        let q = self.b.ins().fdiv(a, c);
+        let q = self.b.ins().trunc(q);
+        let qc = self.b.ins().fmul(q, c);
+        let r = self.b.ins().fsub(a, qc);
+        let fast = self.b.ins().fcopysign(r, a);
         let slow = self.b.create_block();
         let join = self.b.create_block();
         self.b.append_block_param(join, F64);
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
-        self.b.switch_to_block(fast);
-        let q = self.b.ins().fdiv(a, c);
-        let q = self.b.ins().fcvt_to_sint_sat(I64, q);
-        let q = self.b.ins().fcvt_from_sint(F64, q);
-        let qc = self.b.ins().fmul(q, c);
-        let r = self.b.ins().fsub(a, qc);
-        let r = self.b.ins().fcopysign(r, a);
-        self.b.ins().jump(join, &[BlockArg::Value(r)]);
+        self.b
+            .ins()
+            .brif(ok, join, &[BlockArg::Value(fast)], slow, &[]);
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
         let r = self.call2(shims::fmod, a, c);
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
         self.b.switch_to_block(join);
         self.b.block_params(join)[0]
+    }
+
+    /// Whether `c` may be the divisor of `%`'s integer path: an integer below 2^53 in magnitude,
+    /// not zero.
+    fn divisor_ok(&mut self, c: Value) -> Value {
+        let safe = self.b.ins().f64const(9_007_199_254_740_992.0);
+        let zero = self.b.ins().f64const(0.0);
+        let ca = self.b.ins().fabs(c);
+        let small = self.b.ins().fcmp(FloatCC::LessThan, ca, safe);
+        let nonzero = self.b.ins().fcmp(FloatCC::OrderedNotEqual, c, zero);
+        let ct = self.b.ins().trunc(c);
+        let int = self.b.ins().fcmp(FloatCC::Equal, ct, c);
+        let ok = self.b.ins().band(small, nonzero);
+        self.b.ins().band(ok, int)
     }
 
     fn instr(&mut self, ins: &Instr) -> Result<Value, String> {
@@ -415,7 +433,11 @@ impl Gen<'_> {
             }
             Args::Two(a, c) => {
                 let (x, y) = (self.reg(*a), self.reg(*c));
-                self.binary(ins.op, x, y)?
+                if ins.op == Op::Mod {
+                    self.rem(x, y, *c)
+                } else {
+                    self.binary(ins.op, x, y)?
+                }
             }
             Args::Three(c, a, e) => {
                 if ins.op != Op::Select {
@@ -525,7 +547,6 @@ impl Gen<'_> {
             Op::Sub => self.b.ins().fsub(x, y),
             Op::Mul => self.b.ins().fmul(x, y),
             Op::Div => self.b.ins().fdiv(x, y),
-            Op::Mod => self.rem(x, y),
             Op::Pow => self.call2(shims::pow, x, y),
             Op::Min => self.call2(shims::min, x, y),
             Op::Max => self.call2(shims::max, x, y),
