@@ -20,6 +20,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module as _};
 
+use std::collections::HashMap;
+
 use super::{shims, KernelFn, Shape, SrcKind};
 use crate::par::program::{Args, Instr, Kind, Op, Program, R_ARG0, R_ARG1, R_CONST};
 
@@ -83,6 +85,7 @@ pub(super) fn compile(shape: &Shape) -> Result<(KernelFn, Module), String> {
             b,
             regs: Vec::new(),
             const_divisor_ok: Vec::new(),
+            conds: HashMap::new(),
             sigs,
             ptr,
         }
@@ -135,6 +138,10 @@ struct Gen<'a> {
     /// Per constant register (from [`R_CONST`]), whether it may be the divisor of `%`'s integer
     /// path (`divisor_ok`), computed once before the loop.
     const_divisor_ok: Vec<Value>,
+    /// The condition behind each boolean made by [`boolean`](Self::boolean), so that testing
+    /// the truthiness of a comparison's result (a filter `x > t`, a ternary's test) reuses the
+    /// comparison instead of comparing its 0/1 again (the same truth value exactly).
+    conds: HashMap<Value, Value>,
     sigs: Sigs,
     ptr: ir::Type,
 }
@@ -313,6 +320,9 @@ impl Gen<'_> {
 
     /// `ToBoolean`: `x` is neither `±0` nor NaN (an ordered inequality).
     fn truthy(&mut self, x: Value) -> Value {
+        if let Some(&c) = self.conds.get(&x) {
+            return c;
+        }
         let z = self.b.ins().f64const(0.0);
         self.b.ins().fcmp(FloatCC::OrderedNotEqual, x, z)
     }
@@ -321,7 +331,18 @@ impl Gen<'_> {
     fn boolean(&mut self, c: Value) -> Value {
         let one = self.b.ins().f64const(1.0);
         let z = self.b.ins().f64const(0.0);
-        self.b.ins().select(c, one, z)
+        let v = self.fsel(c, one, z);
+        self.conds.insert(v, c);
+        v
+    }
+
+    /// `c ? a : e` for floats without a branch (Cranelift lowers a float `select` to a jump,
+    /// which data-dependent conditions mispredict): an integer `select` (a `cmov`) on the bits.
+    fn fsel(&mut self, c: Value, a: Value, e: Value) -> Value {
+        let ai = self.b.ins().bitcast(I64, MemFlags::new(), a);
+        let ei = self.b.ins().bitcast(I64, MemFlags::new(), e);
+        let r = self.b.ins().select(c, ai, ei);
+        self.b.ins().bitcast(F64, MemFlags::new(), r)
     }
 
     fn call(&mut self, sig: SigRef, f: usize, args: &[Value]) -> Value {
@@ -445,7 +466,7 @@ impl Gen<'_> {
                 }
                 let (c, a, e) = (self.reg(*c), self.reg(*a), self.reg(*e));
                 let t = self.truthy(c);
-                self.b.ins().select(t, a, e)
+                self.fsel(t, a, e)
             }
             Args::Many(regs) => {
                 if ins.op != Op::Hypot {
@@ -507,7 +528,7 @@ impl Gen<'_> {
                 let t = self.truthy(x);
                 let f = self.b.ins().f64const(0.0);
                 let t_ = self.b.ins().f64const(1.0);
-                self.b.ins().select(t, f, t_)
+                self.fsel(t, f, t_)
             }
             Op::BitNot => {
                 let v = self.int32(x);
