@@ -32,8 +32,8 @@ mod shims;
 #[cfg(all(test, target_arch = "x86_64", target_os = "linux"))]
 mod tests;
 
+use crate::sync::unmodelled::{AtomicU8, Ordering};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::program::{Pipeline, Program};
