@@ -22,7 +22,7 @@ use cranelift_module::{default_libcall_names, Linkage, Module as _};
 
 use std::collections::HashMap;
 
-use super::{shims, KernelFn, Shape, SrcKind};
+use super::{shims, KernelFn, Shape, SrcKind, BAIL};
 use crate::par::program::{Args, Instr, Kind, Op, Program, R_ARG0, R_ARG1, R_CONST};
 
 /// A finalized JIT module; its code and data are freed when it drops.
@@ -50,7 +50,7 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 /// Compiles `shape` to a native function.
-pub(super) fn compile(shape: &Shape) -> Result<(KernelFn, Module), String> {
+pub(super) fn compile(shape: &Shape) -> Result<(Fns, Module), String> {
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(err)?;
     flags.set("use_colocated_libcalls", "false").map_err(err)?;
@@ -66,6 +66,61 @@ pub(super) fn compile(shape: &Shape) -> Result<(KernelFn, Module), String> {
     let Some(module) = owner.0.as_mut() else {
         return Err("no module".to_owned());
     };
+    // Where the stages have rare slow paths (`%` outside integers, ToInt32 of huge values), a
+    // speculative version leaves them out: it gives up (returns `BAIL`) at the first element
+    // that needs one, and the full version redoes the block. The hot loop then holds no call, so
+    // its values stay in registers instead of being spilled around the call.
+    let speculate = shape.stages.iter().flat_map(|p| &p.code).any(|i| {
+        matches!(
+            i.op,
+            Op::Mod
+                | Op::BitNot
+                | Op::BitAnd
+                | Op::BitOr
+                | Op::BitXor
+                | Op::Shl
+                | Op::Sar
+                | Op::Shr
+                | Op::Imul
+        )
+    });
+    let full = define(module, shape, false)?;
+    let fast = if speculate {
+        Some(define(module, shape, true)?)
+    } else {
+        None
+    };
+    module.finalize_definitions().map_err(err)?;
+    let entry = |id| {
+        let code = module.get_finalized_function(id);
+        // SAFETY: `code` is the entry of a function just compiled with exactly `KernelFn`'s
+        // signature (eight parameters of these types, one u64 result, the platform's C
+        // convention).
+        unsafe { std::mem::transmute::<*const u8, KernelFn>(code) }
+    };
+    let full = entry(full);
+    let fast = fast.map(entry);
+    Ok((
+        Fns {
+            first: fast.unwrap_or(full),
+            full: fast.map(|_| full),
+        },
+        owner,
+    ))
+}
+
+/// A kernel's entry points: `first` runs a block; where it returns [`BAIL`], `full` redoes it.
+pub(crate) struct Fns {
+    pub(crate) first: KernelFn,
+    pub(crate) full: Option<KernelFn>,
+}
+
+/// Compiles one version of `shape` into `module`.
+fn define(
+    module: &mut JITModule,
+    shape: &Shape,
+    speculate: bool,
+) -> Result<cranelift_module::FuncId, String> {
     let ptr = module.target_config().pointer_type();
     let mut ctx = module.make_context();
     let sig = &mut ctx.func.signature;
@@ -73,19 +128,26 @@ pub(super) fn compile(shape: &Shape) -> Result<(KernelFn, Module), String> {
         sig.params.push(AbiParam::new(ty));
     }
     sig.returns.push(AbiParam::new(I64));
+    let name = if speculate {
+        "weft_par_kernel_fast"
+    } else {
+        "weft_par_kernel"
+    };
     let id = module
-        .declare_function("weft_par_kernel", Linkage::Local, &ctx.func.signature)
+        .declare_function(name, Linkage::Local, &ctx.func.signature)
         .map_err(err)?;
     let call_conv = module.isa().default_call_conv();
     let mut fctx = FunctionBuilderContext::new();
     {
         let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
         let sigs = Sigs::new(&mut b, call_conv, ptr);
+        let bail = speculate.then(|| b.create_block());
         Gen {
             b,
             regs: Vec::new(),
             const_divisor_ok: Vec::new(),
             conds: HashMap::new(),
+            bail,
             sigs,
             ptr,
         }
@@ -93,12 +155,7 @@ pub(super) fn compile(shape: &Shape) -> Result<(KernelFn, Module), String> {
     }
     module.define_function(id, &mut ctx).map_err(err)?;
     module.clear_context(&mut ctx);
-    module.finalize_definitions().map_err(err)?;
-    let code = module.get_finalized_function(id);
-    // SAFETY: `code` is the entry of the function just compiled with exactly `KernelFn`'s
-    // signature (eight parameters of these types, one u64 result, the platform's C convention).
-    let func = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
-    Ok((func, owner))
+    Ok(id)
 }
 
 /// The signatures of the shims.
@@ -142,6 +199,8 @@ struct Gen<'a> {
     /// the truthiness of a comparison's result (a filter `x > t`, a ternary's test) reuses the
     /// comparison instead of comparing its 0/1 again (the same truth value exactly).
     conds: HashMap<Value, Value>,
+    /// In a speculative version, the block that gives up ([`BAIL`]).
+    bail: Option<ir::Block>,
     sigs: Sigs,
     ptr: ir::Type,
 }
@@ -245,6 +304,12 @@ impl Gen<'_> {
         self.b.switch_to_block(exit);
         let kv = self.b.use_var(kept);
         self.b.ins().return_(&[kv]);
+        if let Some(bail) = self.bail {
+            self.b.switch_to_block(bail);
+            self.b.set_cold_block(bail);
+            let v = self.b.ins().iconst(I64, BAIL as i64);
+            self.b.ins().return_(&[v]);
+        }
         self.b.seal_all_blocks();
         self.b.finalize();
         Ok(())
@@ -368,6 +433,12 @@ impl Gen<'_> {
         let lim = self.b.ins().f64const(9_223_372_036_854_775_808.0);
         let small = self.b.ins().fcmp(FloatCC::LessThan, ax, lim);
         let fast = self.b.ins().ireduce(I32, t);
+        if let Some(bail) = self.bail {
+            let go = self.b.create_block();
+            self.b.ins().brif(small, go, &[], bail, &[]);
+            self.b.switch_to_block(go);
+            return fast;
+        }
         let slow = self.b.create_block();
         let join = self.b.create_block();
         self.b.append_block_param(join, I32);
@@ -418,6 +489,12 @@ impl Gen<'_> {
         let qc = self.b.ins().fmul(q, c);
         let r = self.b.ins().fsub(a, qc);
         let fast = self.b.ins().fcopysign(r, a);
+        if let Some(bail) = self.bail {
+            let go = self.b.create_block();
+            self.b.ins().brif(ok, go, &[], bail, &[]);
+            self.b.switch_to_block(go);
+            return fast;
+        }
         let slow = self.b.create_block();
         let join = self.b.create_block();
         self.b.append_block_param(join, F64);

@@ -184,9 +184,14 @@ pub(crate) type KernelFn = unsafe extern "C" fn(
     step: f64,
 ) -> u64;
 
+/// What a speculative kernel returns when an element needs a path it leaves out.
+pub(crate) const BAIL: u64 = u64::MAX;
+
 /// One compiled shape. Cloned `Arc`s keep its code alive.
 pub struct Kernel {
     func: KernelFn,
+    /// Where `func` is a speculative version: the full one, for the blocks it gives up on.
+    full: Option<KernelFn>,
     keep_index: bool,
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     _module: codegen::Module,
@@ -231,25 +236,35 @@ impl Kernel {
             Source::U32(s) => (s.as_ptr().cast(), 0.0, 0.0),
             Source::Range { start, step, .. } => (std::ptr::null(), start, step),
         };
-        // SAFETY: the code was compiled for this shape (the caller got the kernel from `get` with
-        // this source's kind and the pipeline's programs); it reads `consts[..nconsts]` (the
-        // pipeline's own constants, `consts.len() == nconsts`), source elements `lo..lo + n`
-        // (in bounds, asserted above; not read for a range) and writes at most `n` values to `x`
-        // and, when it keeps the index, to `i` (both long enough, asserted above). It never
-        // traps and calls only the non-panicking shims of `jit/shims.rs`. The module that holds
-        // the code lives as long as `self`.
-        let kept = unsafe {
-            (self.func)(
-                consts.as_ptr(),
-                src,
-                lo,
-                n as u64,
-                x.as_mut_ptr(),
-                i.as_mut_ptr(),
-                start,
-                step,
-            )
+        let call = |f: KernelFn, x: &mut [f64], i: &mut [f64]| {
+            // SAFETY: `f` is `func` or `full`, both compiled for this shape (the caller got the
+            // kernel from `get` with this source's kind and the pipeline's programs); it reads
+            // `consts[..nconsts]` (the pipeline's own constants), source elements `lo..lo + n`
+            // (in bounds, asserted above; nothing for a range) and writes at most `n` values to
+            // `x` and, when it keeps the index, to `i` (both long enough, asserted above). It
+            // never traps and calls only the non-panicking shims of `jit/shims.rs`. The module
+            // that holds the code lives as long as `self`.
+            unsafe {
+                f(
+                    consts.as_ptr(),
+                    src,
+                    lo,
+                    n as u64,
+                    x.as_mut_ptr(),
+                    i.as_mut_ptr(),
+                    start,
+                    step,
+                )
+            }
         };
+        let mut kept = call(self.func, x, i);
+        if kept == BAIL {
+            if let Some(full) = self.full {
+                // The speculative version met an element it leaves out: the full one redoes
+                // the whole block (the outputs are rewritten from their start).
+                kept = call(full, x, i);
+            }
+        }
         kept as usize
     }
 }
@@ -346,9 +361,10 @@ fn get(shape: Shape) -> Compiled {
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 fn compile(shape: &Shape) -> Compiled {
-    let (func, module) = codegen::compile(shape)?;
+    let (fns, module) = codegen::compile(shape)?;
     Ok(Arc::new(Kernel {
-        func,
+        func: fns.first,
+        full: fns.full,
         keep_index: shape.keep_index,
         _module: module,
     }))
