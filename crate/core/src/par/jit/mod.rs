@@ -17,9 +17,10 @@
 //! Engines ([`Engine`]): `WEFT_PAR_ENGINE=jit` runs the JIT where it is built and tested (x86_64
 //! Linux; a shape it cannot compile, or another platform, is then a `WEFT_PAR_COMPILE` error);
 //! `WEFT_PAR_ENGINE=interp` the interpreter; `auto` (the default) the interpreter for now: the
-//! generated code is scalar, and the interpreter's vectorised blocks still beat it (about 4× on
-//! the article's pipeline, where the division of `%` dominates), so `auto` takes the JIT only
-//! once [`AUTO_JIT`] says so (vectorised code generation comes next).
+//! generated code is scalar, and the interpreter's vectorised blocks still beat it (about 3× on
+//! the article's pipeline at 1e7, where the division of `%` dominates; about even on
+//! `filter(x => x > 0.5).count()`), so `auto` takes the JIT only once [`AUTO_JIT`] says so
+//! (vectorised code generation comes next).
 //!
 //! Compiled modules live in a bounded cache ([`CACHE_SHAPES`] shapes). A job holds an `Arc` of
 //! its kernel, so evicting a shape never frees code that a running job still executes: the
