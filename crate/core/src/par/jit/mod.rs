@@ -194,6 +194,8 @@ pub struct Kernel {
     /// Where `func` is a speculative version: the full one, for the blocks it gives up on.
     full: Option<KernelFn>,
     keep_index: bool,
+    src: SrcKind,
+    nconsts: usize,
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     _module: codegen::Module,
 }
@@ -210,8 +212,9 @@ impl Kernel {
     /// Runs the stages over source elements `lo..lo + n` into `x` (and `i`), returning how many
     /// values were kept (they are at the front of `x`).
     ///
-    /// Panics (before running any code) if `x` or `i` is shorter than `n` or if the source holds
-    /// fewer than `lo + n` elements.
+    /// Panics (before running any code) if `x` or `i` is shorter than `n`, if the source holds
+    /// fewer than `lo + n` elements, or if the source's element type or the number of constants
+    /// is not the shape's.
     #[inline]
     pub(crate) fn run(
         &self,
@@ -226,6 +229,7 @@ impl Kernel {
         assert!(lo
             .checked_add(n as u64)
             .is_some_and(|end| end <= source.len()));
+        assert!(SrcKind::of(source) == self.src && consts.len() == self.nconsts);
         let (src, start, step): (*const u8, f64, f64) = match *source {
             Source::F64(s) => (s.as_ptr().cast(), 0.0, 0.0),
             Source::F32(s) => (s.as_ptr().cast(), 0.0, 0.0),
@@ -238,13 +242,12 @@ impl Kernel {
             Source::Range { start, step, .. } => (std::ptr::null(), start, step),
         };
         let call = |f: KernelFn, x: &mut [f64], i: &mut [f64]| {
-            // SAFETY: `f` is `func` or `full`, both compiled for this shape (the caller got the
-            // kernel from `get` with this source's kind and the pipeline's programs); it reads
-            // `consts[..nconsts]` (the pipeline's own constants), source elements `lo..lo + n`
-            // (in bounds, asserted above; nothing for a range) and writes at most `n` values to
-            // `x` and, when it keeps the index, to `i` (both long enough, asserted above). It
-            // never traps and calls only the non-panicking shims of `jit/shims.rs`. The module
-            // that holds the code lives as long as `self`.
+            // SAFETY: `f` is `func` or `full`, both compiled for this shape: this source's
+            // element type and `consts.len()` constants (asserted above); it reads `consts`,
+            // source elements `lo..lo + n` (in bounds, asserted above; nothing for a range) and
+            // writes at most `n` values to `x` and, when it keeps the index, to `i` (both long
+            // enough, asserted above). It never traps and calls only the non-panicking shims of
+            // `jit/shims.rs`. The module that holds the code lives as long as `self`.
             unsafe {
                 f(
                     consts.as_ptr(),
@@ -367,6 +370,8 @@ fn compile(shape: &Shape) -> Compiled {
         func: fns.first,
         full: fns.full,
         keep_index: shape.keep_index,
+        src: shape.src,
+        nconsts: shape.nconsts,
         _module: module,
     }))
 }
