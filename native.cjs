@@ -871,6 +871,7 @@ module.exports.ACTOR_REASON_STOPPED = nativeBinding.ACTOR_REASON_STOPPED
 module.exports.actorLoads = nativeBinding.actorLoads
 module.exports.allocStats = nativeBinding.allocStats
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.parEngine = nativeBinding.parEngine
 module.exports.parOpNames = nativeBinding.parOpNames
 module.exports.parRun = nativeBinding.parRun
 module.exports.parRunSync = nativeBinding.parRunSync

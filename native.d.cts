@@ -441,6 +441,13 @@ export interface NativeSlotStats {
 }
 
 /**
+ * The engine that runs `par` stages in this process (`"jit"` or `"interp"`), after choosing
+ * `engine` (`"auto"`, `"jit"` or `"interp"`) when given; `WEFT_PAR_ENGINE` sets the default.
+ * For tests and benchmarks.
+ */
+export declare function parEngine(engine?: string | undefined | null): string
+
+/**
  * The op names of the program format, in opcode order (the TypeScript compiler checks that
  * its table agrees).
  */

@@ -20,6 +20,9 @@
 //   WEFT_PAR_FUZZ_RUNS=<n>           n pipelines instead of the time budget
 //   WEFT_PAR_FUZZ_MISUSE_RUNS=<n>    n misuse runs (on each Node) instead of the time budget
 //   WEFT_PAR_FUZZ_CASE=<k>           replays only pipeline k and misuse run k of the seed
+//   WEFT_PAR_ENGINE=auto|jit|interp  the engine of this process's pipelines (default: the JIT
+//                                    where weft has one, x64 Linux, so that CI fuzzes the
+//                                    compiled code; the interpreter is what the other specs run)
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -27,6 +30,7 @@ import { ParCompileError, WeftError, par, type NumericArray, type NumericArrayCo
 import { INLINE_MAX } from '../../src/par/pipeline.js';
 // @ts-expect-error: a plain .mjs script without declarations (nodeBinary is typed below).
 import { nodeBinary as nodeBinaryUntyped } from '../../scripts/registry-cache.mjs';
+import { native } from '../../src/native.js';
 import { ROOT } from '../helpers.js';
 import {
   ELEMENTS,
@@ -53,6 +57,8 @@ import {
 } from './fixtures/par-fuzz-shared.js';
 
 const nodeBinary = nodeBinaryUntyped as (major: number) => string;
+
+const ENGINE = native.parEngine(process.env.WEFT_PAR_ENGINE ?? (process.platform === 'linux' && process.arch === 'x64' ? 'jit' : 'auto'));
 
 function envNumber(name: string): number | undefined {
   const v = process.env[name];
@@ -366,7 +372,7 @@ test('differential: random pipelines over every kind of source equal plain JavaS
     }
   }
   const ms = Math.round(performance.now() - started);
-  t.log(`seed ${SEED} (replay with WEFT_PAR_FUZZ_SEED=${SEED}), ${count(ms)} ms`);
+  t.log(`seed ${SEED} (replay with WEFT_PAR_FUZZ_SEED=${SEED}), ${count(ms)} ms, on the ${ENGINE} engine`);
   t.log(`pipelines compared: ${count(compared)}, mismatches: ${count(mismatches)}`);
   t.log(`sources: ${tallyLine(bySource)}`);
   t.log(`element types: ${tallyLine(byElement)}`);

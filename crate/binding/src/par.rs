@@ -23,7 +23,7 @@ use napi_derive::napi;
 use weft_core::error::{self as core_error, catch_panic, Code};
 use weft_core::par::{self, Array, ArrayMut, ElemKind, Mode, Output, Pipeline, Source, Terminal};
 
-use crate::errors::{to_js, WeftStatus};
+use crate::errors::{guard, to_js, WeftStatus};
 
 /// A typed array of any kind `par` reads or writes, holding a reference to the JS object.
 type AnyArray = Either9<
@@ -636,6 +636,19 @@ pub fn par_run<'env>(
 #[napi(js_name = "parOpNames")]
 pub fn par_op_names() -> Vec<&'static str> {
     par::Op::NAMES.to_vec()
+}
+
+/// The engine that runs `par` stages in this process (`"jit"` or `"interp"`), after choosing
+/// `engine` (`"auto"`, `"jit"` or `"interp"`) when given; `WEFT_PAR_ENGINE` sets the default.
+/// For tests and benchmarks.
+#[napi(js_name = "parEngine")]
+pub fn par_engine(engine: Option<String>) -> napi::Result<String, WeftStatus> {
+    guard(|| {
+        if let Some(e) = engine {
+            par::jit::set_engine_named(&e)?;
+        }
+        Ok(par::jit::resolved().name().to_owned())
+    })
 }
 
 /// The thread count of weft's par pool.

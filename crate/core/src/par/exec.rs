@@ -15,8 +15,11 @@ use crate::sync::unmodelled::{AtomicBool, Ordering as AtomicOrdering};
 
 use rayon::prelude::*;
 
+use std::sync::Arc;
+
 use super::array::{Array, ArrayMut, ElemKind};
 use super::eval::{Regs, BLOCK};
+use super::jit::{self, Engine, Kernel};
 use super::js;
 use super::program::{Kind, Pipeline};
 use super::source::Source;
@@ -96,6 +99,8 @@ struct Job<'a> {
     /// thread budget.
     min_len: usize,
     keep_index: bool,
+    /// The stages compiled to machine code, or `None` where the interpreter runs them.
+    kernel: Option<Arc<Kernel>>,
 }
 
 /// The least chunks per piece so that a job of `nchunks` chunks runs as at most `free` pieces
@@ -110,7 +115,7 @@ pub(crate) fn pieces_for(nchunks: usize, threads: usize, free: usize) -> usize {
 }
 
 impl<'a> Job<'a> {
-    fn new(pipeline: &'a Pipeline, source: Source<'a>, mode: Mode) -> Result<Self> {
+    fn new(pipeline: &'a Pipeline, source: Source<'a>, mode: Mode, engine: Engine) -> Result<Self> {
         let len = source.len();
         let nchunks = usize::try_from(len.div_ceil(CHUNK as u64))
             .map_err(|_| Error::new(Code::InvalidArg, "the source is too long"))?;
@@ -124,6 +129,7 @@ impl<'a> Job<'a> {
                 pieces_for(nchunks, rayon::current_num_threads(), crate::budget::free())
             }
         };
+        let keep_index = pipeline.uses_index() || terminal_uses_index;
         Ok(Job {
             pipeline,
             source,
@@ -131,7 +137,8 @@ impl<'a> Job<'a> {
             mode,
             len,
             nchunks,
-            keep_index: pipeline.uses_index() || terminal_uses_index,
+            keep_index,
+            kernel: jit::kernel_for(engine, pipeline, &source, keep_index)?,
         })
     }
 
@@ -157,13 +164,33 @@ impl<'a> Job<'a> {
         let mut at = lo;
         while at < hi {
             let n = ((hi - at) as usize).min(BLOCK);
-            self.source.load(at, n, regs, self.keep_index);
-            let m = regs.run_stages(self.pipeline, n, self.keep_index);
+            let m = match &self.kernel {
+                Some(k) => self.jit_block(k, regs, at, n),
+                None => {
+                    self.source.load(at, n, regs, self.keep_index);
+                    regs.run_stages(self.pipeline, n, self.keep_index)
+                }
+            };
             if m > 0 && !sink(regs, m, at) {
                 return;
             }
             at += n as u64;
         }
+    }
+
+    /// Runs the compiled stages over source elements `at..at + n` (`n <= BLOCK`): the kept
+    /// values land at the front of `regs.x` (their indices in `regs.i`), as after
+    /// [`Regs::run_stages`].
+    #[inline]
+    fn jit_block(&self, kernel: &Kernel, regs: &mut Regs, at: u64, n: usize) -> usize {
+        kernel.run(
+            &self.pipeline.consts,
+            &self.source,
+            at,
+            n,
+            &mut regs.x,
+            &mut regs.i,
+        )
     }
 
     /// Like [`chunk`](Self::chunk) for terminals that only add or count: `sink(regs, lanes,
@@ -179,8 +206,16 @@ impl<'a> Job<'a> {
         let mut at = lo;
         while at < hi {
             let n = ((hi - at) as usize).min(BLOCK);
-            self.source.load(at, n, regs, self.keep_index);
-            let (lanes, kept) = regs.run_stages_zeroing(self.pipeline, n, self.keep_index);
+            let (lanes, kept) = match &self.kernel {
+                Some(k) => {
+                    let m = self.jit_block(k, regs, at, n);
+                    (m, m)
+                }
+                None => {
+                    self.source.load(at, n, regs, self.keep_index);
+                    regs.run_stages_zeroing(self.pipeline, n, self.keep_index)
+                }
+            };
             if kept > 0 {
                 sink(regs, lanes, kept);
             }
@@ -413,15 +448,27 @@ fn check_terminal(pipeline: &Pipeline, terminal: &Terminal) -> Result<()> {
     Ok(())
 }
 
-/// Runs `pipeline` over `source` and computes `terminal`.
+/// Runs `pipeline` over `source` and computes `terminal`, on the process's engine
+/// ([`jit::engine`]).
 pub fn run(
     pipeline: &Pipeline,
     source: Source<'_>,
     terminal: Terminal,
     mode: Mode,
 ) -> Result<Output> {
+    run_engine(pipeline, source, terminal, mode, jit::engine())
+}
+
+/// [`run`] on the given engine.
+pub fn run_engine(
+    pipeline: &Pipeline,
+    source: Source<'_>,
+    terminal: Terminal,
+    mode: Mode,
+    engine: Engine,
+) -> Result<Output> {
     check_terminal(pipeline, &terminal)?;
-    let job = Job::new(pipeline, source, mode)?;
+    let job = Job::new(pipeline, source, mode, engine)?;
     Ok(match terminal {
         Terminal::Sum => Output::Number(job.sum_count().0.value()),
         Terminal::Mean => {
@@ -482,7 +529,7 @@ pub fn run_into(
     mode: Mode,
 ) -> Result<usize> {
     check_terminal(pipeline, &Terminal::ToArray(ElemKind::F64))?;
-    let job = Job::new(pipeline, source, mode)?;
+    let job = Job::new(pipeline, source, mode, jit::engine())?;
     match out {
         ArrayMut::F64(o) => job.collect_into::<ToF64>(o),
         ArrayMut::F32(o) => job.collect_into::<ToF32>(o),

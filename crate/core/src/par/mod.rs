@@ -4,7 +4,8 @@
 //! TypeScript layer from plain arrow functions ([`program`]). It runs fused, in one pass without
 //! intermediate arrays, over the caller's memory ([`Source`]): the source is cut into fixed
 //! chunks of [`CHUNK`] elements that rayon spreads over weft's threads, and each chunk is
-//! interpreted in blocks of [`BLOCK`] lanes so that decoding an op costs once per block.
+//! interpreted in blocks of [`BLOCK`] lanes so that decoding an op costs once per block, or, where
+//! the [`jit`] compiled the pipeline's shape to machine code, run by that code block by block.
 //!
 //! Numbers follow JavaScript exactly ([`js`]): f64 arithmetic, `%` as fmod, NaN and signed zeros,
 //! `Math.min/max/round` rules, `ToInt32` for bitwise ops; the transcendental functions are the
@@ -14,6 +15,7 @@
 mod array;
 pub mod eval;
 mod exec;
+pub mod jit;
 pub mod js;
 pub mod program;
 mod source;
@@ -25,7 +27,8 @@ use std::sync::OnceLock;
 
 pub use array::{Array, ArrayMut, ElemKind};
 pub use eval::BLOCK;
-pub use exec::{run, run_into, run_owned, Mode, Output, Terminal, CHUNK};
+pub use exec::{run, run_engine, run_into, run_owned, Mode, Output, Terminal, CHUNK};
+pub use jit::{engine, set_engine, Engine};
 pub use program::{decode, Kind, Op, Pipeline};
 pub use source::Source;
 

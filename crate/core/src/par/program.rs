@@ -32,7 +32,7 @@ pub const R_CONST: u16 = 2;
 macro_rules! ops {
     ($($(#[$doc:meta])* $name:ident = $arity:literal,)*) => {
         /// One operation of the evaluator (JavaScript semantics, see [`super::js`]).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(u8)]
         pub enum Op {
             $($(#[$doc])* $name,)*
@@ -185,7 +185,7 @@ impl Op {
 }
 
 /// One instruction.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Instr {
     /// What it computes.
     pub op: Op,
@@ -196,7 +196,7 @@ pub struct Instr {
 }
 
 /// The operands of an instruction.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Args {
     /// One operand register.
     One(u16),
@@ -209,7 +209,7 @@ pub enum Args {
 }
 
 /// What a program does in the pipeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// `map(fn)`: the result replaces `x`.
     Map = 0,
@@ -237,7 +237,7 @@ impl Kind {
 }
 
 /// One compiled closure.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Program {
     /// Its place in the pipeline.
     pub kind: Kind,

@@ -46,33 +46,38 @@ fn pools() -> Vec<rayon::ThreadPool> {
         .collect()
 }
 
-/// Runs in every mode and thread count and checks that all agree; returns the result.
+/// Runs in every mode and thread count, on the interpreter and (where built) on the JIT, and
+/// checks that all agree; returns the result.
 fn everywhere(p: &Pipeline, src: Source<'_>, t: Terminal) -> Output {
-    let inline = run(p, src, t, Mode::Inline).unwrap();
+    let inline = run_engine(p, src, t, Mode::Inline, Engine::Interp).unwrap();
+    if jit::AVAILABLE {
+        let compiled = run_engine(p, src, t, Mode::Inline, Engine::Jit).unwrap();
+        agree(&inline, &compiled, &format!("{t:?} on the JIT"));
+    }
     for pool in pools() {
         let par = pool.install(|| run(p, src, t, Mode::Parallel)).unwrap();
-        match (&inline, &par) {
-            (Output::Number(a), Output::Number(b)) => {
-                assert!(
-                    same(*a, *b),
-                    "{t:?} on {} threads: {a} vs {b}",
-                    pool.current_num_threads()
-                )
-            }
-            (Output::Array(Array::F64(a)), Output::Array(Array::F64(b))) => assert!(
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(*x, *y)),
-                "{t:?} on {} threads",
-                pool.current_num_threads()
-            ),
-            (Output::Array(Array::F32(a)), Output::Array(Array::F32(b))) => assert!(
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()),
-                "{t:?} on {} threads",
-                pool.current_num_threads()
-            ),
-            (a, b) => assert_eq!(a, b, "{t:?} on {} threads", pool.current_num_threads()),
-        }
+        agree(
+            &inline,
+            &par,
+            &format!("{t:?} on {} threads", pool.current_num_threads()),
+        );
     }
     inline
+}
+
+fn agree(a: &Output, b: &Output, what: &str) {
+    match (a, b) {
+        (Output::Number(a), Output::Number(b)) => assert!(same(*a, *b), "{what}: {a} vs {b}"),
+        (Output::Array(Array::F64(a)), Output::Array(Array::F64(b))) => assert!(
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(*x, *y)),
+            "{what}"
+        ),
+        (Output::Array(Array::F32(a)), Output::Array(Array::F32(b))) => assert!(
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{what}"
+        ),
+        (a, b) => assert_eq!(a, b, "{what}"),
+    }
 }
 
 fn num(o: Output) -> f64 {

@@ -1,0 +1,687 @@
+//! Translation of a [`Shape`] to Cranelift IR, and its compilation to a native function.
+//!
+//! The function is one loop over the block's elements: load, run each stage's instructions (a
+//! register is a Cranelift variable; constants are loaded once from the `consts` argument), leave
+//! the loop's body early at a falsy intermediate filter, and store the value (and index) at the
+//! output cursor, which a last filter advances by its truthiness (branch-free).
+//!
+//! No instruction that can trap is emitted: float-to-int conversions are the saturating ones,
+//! integer division is never used, and memory accesses stay within what
+//! [`Kernel::run`](super::Kernel::run) checks.
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::types::{F32, F64, I32, I64};
+use cranelift_codegen::ir::{
+    AbiParam, BlockArg, InstBuilder, MemFlags, SigRef, Signature, StackSlotData, StackSlotKind,
+    Value,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module as _};
+
+use std::collections::HashMap;
+
+use super::{shims, KernelFn, Shape, SrcKind, BAIL};
+use crate::par::program::{Args, Instr, Kind, Op, Program, R_ARG0, R_ARG1, R_CONST};
+
+/// A finalized JIT module; its code and data are freed when it drops.
+pub(crate) struct Module(Option<JITModule>);
+
+// SAFETY: after `compile` returns, the module is never used again except to free its memory once,
+// in `Drop` (with `&mut self`, so by one thread). The raw pointers it holds (symbol addresses,
+// code ranges) are process-wide addresses, valid from any thread.
+unsafe impl Send for Module {}
+// SAFETY: no method reads the module through `&self` (see `Send` above).
+unsafe impl Sync for Module {}
+
+impl Drop for Module {
+    fn drop(&mut self) {
+        if let Some(m) = self.0.take() {
+            // SAFETY: the module is dropped with the last `Arc<Kernel>` (its only owner), so no
+            // job can still run its code, and no function pointer into it survives the kernel.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Compiles `shape` to a native function.
+pub(super) fn compile(shape: &Shape) -> Result<(Fns, Module), String> {
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").map_err(err)?;
+    flags.set("use_colocated_libcalls", "false").map_err(err)?;
+    flags.set("is_pic", "false").map_err(err)?;
+    let isa = cranelift_native::builder()
+        .map_err(err)?
+        .finish(settings::Flags::new(flags))
+        .map_err(err)?;
+    let mut owner = Module(Some(JITModule::new(JITBuilder::with_isa(
+        isa,
+        default_libcall_names(),
+    ))));
+    let Some(module) = owner.0.as_mut() else {
+        return Err("no module".to_owned());
+    };
+    // Where the stages have rare slow paths (`%` outside integers, ToInt32 of huge values), a
+    // speculative version leaves them out: it gives up (returns `BAIL`) at the first element
+    // that needs one, and the full version redoes the block. The hot loop then holds no call, so
+    // its values stay in registers instead of being spilled around the call.
+    let speculate = shape.stages.iter().flat_map(|p| &p.code).any(|i| {
+        matches!(
+            i.op,
+            Op::Mod
+                | Op::BitNot
+                | Op::BitAnd
+                | Op::BitOr
+                | Op::BitXor
+                | Op::Shl
+                | Op::Sar
+                | Op::Shr
+                | Op::Imul
+        )
+    });
+    let full = define(module, shape, false)?;
+    let fast = if speculate {
+        Some(define(module, shape, true)?)
+    } else {
+        None
+    };
+    module.finalize_definitions().map_err(err)?;
+    let entry = |id| {
+        let code = module.get_finalized_function(id);
+        // SAFETY: `code` is the entry of a function just compiled with exactly `KernelFn`'s
+        // signature (eight parameters of these types, one u64 result, the platform's C
+        // convention).
+        unsafe { std::mem::transmute::<*const u8, KernelFn>(code) }
+    };
+    let full = entry(full);
+    let fast = fast.map(entry);
+    Ok((
+        Fns {
+            first: fast.unwrap_or(full),
+            full: fast.map(|_| full),
+        },
+        owner,
+    ))
+}
+
+/// A kernel's entry points: `first` runs a block; where it returns [`BAIL`], `full` redoes it.
+pub(crate) struct Fns {
+    pub(crate) first: KernelFn,
+    pub(crate) full: Option<KernelFn>,
+}
+
+/// Compiles one version of `shape` into `module`.
+fn define(
+    module: &mut JITModule,
+    shape: &Shape,
+    speculate: bool,
+) -> Result<cranelift_module::FuncId, String> {
+    let ptr = module.target_config().pointer_type();
+    let mut ctx = module.make_context();
+    let sig = &mut ctx.func.signature;
+    for ty in [ptr, ptr, I64, I64, ptr, ptr, F64, F64] {
+        sig.params.push(AbiParam::new(ty));
+    }
+    sig.returns.push(AbiParam::new(I64));
+    let name = if speculate {
+        "weft_par_kernel_fast"
+    } else {
+        "weft_par_kernel"
+    };
+    let id = module
+        .declare_function(name, Linkage::Local, &ctx.func.signature)
+        .map_err(err)?;
+    let call_conv = module.isa().default_call_conv();
+    let mut fctx = FunctionBuilderContext::new();
+    {
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let sigs = Sigs::new(&mut b, call_conv, ptr);
+        let bail = speculate.then(|| b.create_block());
+        Gen {
+            b,
+            regs: Vec::new(),
+            const_divisor_ok: Vec::new(),
+            conds: HashMap::new(),
+            bail,
+            sigs,
+            ptr,
+        }
+        .body(shape)?;
+    }
+    module.define_function(id, &mut ctx).map_err(err)?;
+    module.clear_context(&mut ctx);
+    Ok(id)
+}
+
+/// The signatures of the shims.
+struct Sigs {
+    f_f: SigRef,
+    ff_f: SigRef,
+    f_i32: SigRef,
+    pn_f: SigRef,
+}
+
+impl Sigs {
+    fn new(
+        b: &mut FunctionBuilder<'_>,
+        cc: cranelift_codegen::isa::CallConv,
+        ptr: ir::Type,
+    ) -> Self {
+        let mut make = |params: &[ir::Type], ret: ir::Type| {
+            let mut s = Signature::new(cc);
+            s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+            s.returns.push(AbiParam::new(ret));
+            b.import_signature(s)
+        };
+        Sigs {
+            f_f: make(&[F64], F64),
+            ff_f: make(&[F64, F64], F64),
+            f_i32: make(&[F64], I32),
+            pn_f: make(&[ptr, I64], F64),
+        }
+    }
+}
+
+use cranelift_codegen::ir;
+
+struct Gen<'a> {
+    b: FunctionBuilder<'a>,
+    regs: Vec<Variable>,
+    /// Per constant register (from [`R_CONST`]), whether it may be the divisor of `%`'s integer
+    /// path (`divisor_ok`), computed once before the loop.
+    const_divisor_ok: Vec<Value>,
+    /// The condition behind each boolean made by [`boolean`](Self::boolean), so that testing
+    /// the truthiness of a comparison's result (a filter `x > t`, a ternary's test) reuses the
+    /// comparison instead of comparing its 0/1 again (the same truth value exactly).
+    conds: HashMap<Value, Value>,
+    /// In a speculative version, the block that gives up ([`BAIL`]).
+    bail: Option<ir::Block>,
+    sigs: Sigs,
+    ptr: ir::Type,
+}
+
+impl Gen<'_> {
+    fn body(mut self, shape: &Shape) -> Result<(), String> {
+        let entry = self.b.create_block();
+        let header = self.b.create_block();
+        let body = self.b.create_block();
+        let next = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let p = self.b.block_params(entry).to_vec();
+        let (consts, src, lo, n, out_x, out_i, start, step) =
+            (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+
+        let zero = self.b.ins().f64const(0.0);
+        for r in 0..shape.nregs {
+            let v = self.b.declare_var(F64);
+            self.regs.push(v);
+            let k = r.wrapping_sub(R_CONST as usize);
+            let init = if r >= R_CONST as usize && k < shape.nconsts {
+                let off = i32::try_from(k * 8).map_err(err)?;
+                self.b.ins().load(F64, MemFlags::trusted(), consts, off)
+            } else {
+                zero
+            };
+            self.b.def_var(v, init);
+            if r >= R_CONST as usize && k < shape.nconsts {
+                let ok = self.divisor_ok(init);
+                self.const_divisor_ok.push(ok);
+            }
+        }
+        let j = self.b.declare_var(I64);
+        let kept = self.b.declare_var(I64);
+        let zero_i = self.b.ins().iconst(I64, 0);
+        self.b.def_var(j, zero_i);
+        self.b.def_var(kept, zero_i);
+        self.b.ins().jump(header, &[]);
+
+        // header: while j < n
+        self.b.switch_to_block(header);
+        let jv = self.b.use_var(j);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, jv, n);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+
+        // body: load, stages, store
+        self.b.switch_to_block(body);
+        let jv = self.b.use_var(j);
+        let idx = self.b.ins().iadd(lo, jv);
+        let x = self.load(shape.src, src, idx, start, step);
+        let i = self.b.ins().fcvt_from_sint(F64, idx);
+        self.b.def_var(self.regs[R_ARG0 as usize], x);
+        self.b.def_var(self.regs[R_ARG1 as usize], i);
+        let last = shape.stages.len().wrapping_sub(1);
+        let mut advance: Option<Value> = None;
+        for (s, stage) in shape.stages.iter().enumerate() {
+            self.program(stage)?;
+            let result = self.b.use_var(self.regs[stage.result as usize]);
+            match stage.kind {
+                Kind::Map => self.b.def_var(self.regs[R_ARG0 as usize], result),
+                Kind::Filter => {
+                    let t = self.truthy(result);
+                    if s == last {
+                        advance = Some(self.b.ins().uextend(I64, t));
+                    } else {
+                        let go = self.b.create_block();
+                        self.b.ins().brif(t, go, &[], next, &[]);
+                        self.b.switch_to_block(go);
+                    }
+                }
+                Kind::Reduce | Kind::Some | Kind::Every => {
+                    return Err("a terminal closure among the stages".to_owned())
+                }
+            }
+        }
+        let x = self.b.use_var(self.regs[R_ARG0 as usize]);
+        let kv = self.b.use_var(kept);
+        let off = self.b.ins().ishl_imm(kv, 3);
+        let at = self.b.ins().iadd(out_x, off);
+        self.b.ins().store(MemFlags::trusted(), x, at, 0);
+        if shape.keep_index {
+            let at = self.b.ins().iadd(out_i, off);
+            self.b.ins().store(MemFlags::trusted(), i, at, 0);
+        }
+        let kv = match advance {
+            Some(a) => self.b.ins().iadd(kv, a),
+            None => self.b.ins().iadd_imm(kv, 1),
+        };
+        self.b.def_var(kept, kv);
+        self.b.ins().jump(next, &[]);
+
+        // next: j += 1
+        self.b.switch_to_block(next);
+        let jv = self.b.use_var(j);
+        let jv = self.b.ins().iadd_imm(jv, 1);
+        self.b.def_var(j, jv);
+        self.b.ins().jump(header, &[]);
+
+        self.b.switch_to_block(exit);
+        let kv = self.b.use_var(kept);
+        self.b.ins().return_(&[kv]);
+        if let Some(bail) = self.bail {
+            self.b.switch_to_block(bail);
+            self.b.set_cold_block(bail);
+            let v = self.b.ins().iconst(I64, BAIL as i64);
+            self.b.ins().return_(&[v]);
+        }
+        self.b.seal_all_blocks();
+        self.b.finalize();
+        Ok(())
+    }
+
+    /// Element `idx` of the source as a number (as `Source::load` widens it).
+    fn load(&mut self, kind: SrcKind, src: Value, idx: Value, start: Value, step: Value) -> Value {
+        let f = MemFlags::trusted();
+        let at = |g: &mut Self, size: i64| {
+            let off = g.b.ins().imul_imm(idx, size);
+            g.b.ins().iadd(src, off)
+        };
+        match kind {
+            SrcKind::F64 => {
+                let a = at(self, 8);
+                self.b.ins().load(F64, f, a, 0)
+            }
+            SrcKind::F32 => {
+                let a = at(self, 4);
+                let v = self.b.ins().load(F32, f, a, 0);
+                self.b.ins().fpromote(F64, v)
+            }
+            SrcKind::Range => {
+                // start + (lo + j) * step, the index exact in f64.
+                let k = self.b.ins().fcvt_from_sint(F64, idx);
+                let d = self.b.ins().fmul(k, step);
+                self.b.ins().fadd(start, d)
+            }
+            int => {
+                let v = match int {
+                    SrcKind::I8 => {
+                        let a = at(self, 1);
+                        self.b.ins().sload8(I64, f, a, 0)
+                    }
+                    SrcKind::U8 => {
+                        let a = at(self, 1);
+                        self.b.ins().uload8(I64, f, a, 0)
+                    }
+                    SrcKind::I16 => {
+                        let a = at(self, 2);
+                        self.b.ins().sload16(I64, f, a, 0)
+                    }
+                    SrcKind::U16 => {
+                        let a = at(self, 2);
+                        self.b.ins().uload16(I64, f, a, 0)
+                    }
+                    SrcKind::I32 => {
+                        let a = at(self, 4);
+                        self.b.ins().sload32(f, a, 0)
+                    }
+                    _ => {
+                        let a = at(self, 4);
+                        self.b.ins().uload32(f, a, 0)
+                    }
+                };
+                // Every 32-bit integer is exact in f64.
+                self.b.ins().fcvt_from_sint(F64, v)
+            }
+        }
+    }
+
+    fn program(&mut self, prog: &Program) -> Result<(), String> {
+        for ins in &prog.code {
+            let v = self.instr(ins)?;
+            self.b.def_var(self.regs[ins.dst as usize], v);
+        }
+        Ok(())
+    }
+
+    fn reg(&mut self, r: u16) -> Value {
+        self.b.use_var(self.regs[r as usize])
+    }
+
+    /// `ToBoolean`: `x` is neither `±0` nor NaN (an ordered inequality).
+    fn truthy(&mut self, x: Value) -> Value {
+        if let Some(&c) = self.conds.get(&x) {
+            return c;
+        }
+        let z = self.b.ins().f64const(0.0);
+        self.b.ins().fcmp(FloatCC::OrderedNotEqual, x, z)
+    }
+
+    /// A JavaScript boolean (`1.0` or `0.0`) from a condition.
+    fn boolean(&mut self, c: Value) -> Value {
+        let one = self.b.ins().f64const(1.0);
+        let z = self.b.ins().f64const(0.0);
+        let v = self.fsel(c, one, z);
+        self.conds.insert(v, c);
+        v
+    }
+
+    /// `c ? a : e` for floats without a branch (Cranelift lowers a float `select` to a jump,
+    /// which data-dependent conditions mispredict): an integer `select` (a `cmov`) on the bits.
+    fn fsel(&mut self, c: Value, a: Value, e: Value) -> Value {
+        let ai = self.b.ins().bitcast(I64, MemFlags::new(), a);
+        let ei = self.b.ins().bitcast(I64, MemFlags::new(), e);
+        let r = self.b.ins().select(c, ai, ei);
+        self.b.ins().bitcast(F64, MemFlags::new(), r)
+    }
+
+    fn call(&mut self, sig: SigRef, f: usize, args: &[Value]) -> Value {
+        let callee = self.b.ins().iconst(I64, f as i64);
+        let call = self.b.ins().call_indirect(sig, callee, args);
+        self.b.inst_results(call)[0]
+    }
+
+    fn call1(&mut self, f: extern "C" fn(f64) -> f64, x: Value) -> Value {
+        self.call(self.sigs.f_f, f as usize, &[x])
+    }
+
+    fn call2(&mut self, f: extern "C" fn(f64, f64) -> f64, a: Value, c: Value) -> Value {
+        self.call(self.sigs.ff_f, f as usize, &[a, c])
+    }
+
+    /// `ToInt32` as `js::to_int32` computes it: below 2^63 in magnitude, the saturating
+    /// conversion to i64 (Rust's `as i64`, the same instruction) and its low 32 bits; otherwise
+    /// (and for NaN, which fails the comparison) the shim.
+    fn int32(&mut self, x: Value) -> Value {
+        let t = self.b.ins().fcvt_to_sint_sat(I64, x);
+        let ax = self.b.ins().fabs(x);
+        let lim = self.b.ins().f64const(9_223_372_036_854_775_808.0);
+        let small = self.b.ins().fcmp(FloatCC::LessThan, ax, lim);
+        let fast = self.b.ins().ireduce(I32, t);
+        if let Some(bail) = self.bail {
+            let go = self.b.create_block();
+            self.b.ins().brif(small, go, &[], bail, &[]);
+            self.b.switch_to_block(go);
+            return fast;
+        }
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, I32);
+        self.b
+            .ins()
+            .brif(small, join, &[BlockArg::Value(fast)], slow, &[]);
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
+        let f: extern "C" fn(f64) -> i32 = shims::to_int32;
+        let r = self.call(self.sigs.f_i32, f as usize, &[x]);
+        self.b.ins().jump(join, &[BlockArg::Value(r)]);
+        self.b.switch_to_block(join);
+        self.b.block_params(join)[0]
+    }
+
+    fn num_of_i32(&mut self, v: Value) -> Value {
+        let w = self.b.ins().sextend(I64, v);
+        self.b.ins().fcvt_from_sint(F64, w)
+    }
+
+    fn num_of_u32(&mut self, v: Value) -> Value {
+        let w = self.b.ins().uextend(I64, v);
+        self.b.ins().fcvt_from_sint(F64, w)
+    }
+
+    /// `a % b` as `js::rem`. Where both operands are integers below 2^53 in magnitude and
+    /// `b != 0`, `(a - trunc(a / b) * b).copysign(a)`: `js::rem_integral` with `trunc` for the
+    /// round trip through i64 (equal there: `|a / b| <= |a| < 2^53`, so the truncation is exact
+    /// either way), exactly as the interpreter's vector kernel computes it (`rem_ok::<true>` in
+    /// `eval/kernel.rs`). Any other operands take fmod through the shim.
+    fn rem(&mut self, a: Value, c: Value, c_reg: u16) -> Value {
+        let c_ok = (c_reg as usize)
+            .checked_sub(R_CONST as usize)
+            .and_then(|k| self.const_divisor_ok.get(k).copied());
+        let c_ok = match c_ok {
+            Some(ok) => ok,
+            None => self.divisor_ok(c),
+        };
+        let safe = self.b.ins().f64const(9_007_199_254_740_992.0);
+        let aa = self.b.ins().fabs(a);
+        let a_small = self.b.ins().fcmp(FloatCC::LessThan, aa, safe);
+        let at = self.b.ins().trunc(a);
+        let a_int = self.b.ins().fcmp(FloatCC::Equal, at, a);
+        let ok = self.b.ins().band(a_small, a_int);
+        let ok = self.b.ins().band(ok, c_ok);
+        let q = self.b.ins().fdiv(a, c);
+        let q = self.b.ins().trunc(q);
+        let qc = self.b.ins().fmul(q, c);
+        let r = self.b.ins().fsub(a, qc);
+        let fast = self.b.ins().fcopysign(r, a);
+        if let Some(bail) = self.bail {
+            let go = self.b.create_block();
+            self.b.ins().brif(ok, go, &[], bail, &[]);
+            self.b.switch_to_block(go);
+            return fast;
+        }
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, F64);
+        self.b
+            .ins()
+            .brif(ok, join, &[BlockArg::Value(fast)], slow, &[]);
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
+        let r = self.call2(shims::fmod, a, c);
+        self.b.ins().jump(join, &[BlockArg::Value(r)]);
+        self.b.switch_to_block(join);
+        self.b.block_params(join)[0]
+    }
+
+    /// Whether `c` may be the divisor of `%`'s integer path: an integer below 2^53 in magnitude,
+    /// not zero.
+    fn divisor_ok(&mut self, c: Value) -> Value {
+        let safe = self.b.ins().f64const(9_007_199_254_740_992.0);
+        let zero = self.b.ins().f64const(0.0);
+        let ca = self.b.ins().fabs(c);
+        let small = self.b.ins().fcmp(FloatCC::LessThan, ca, safe);
+        let nonzero = self.b.ins().fcmp(FloatCC::OrderedNotEqual, c, zero);
+        let ct = self.b.ins().trunc(c);
+        let int = self.b.ins().fcmp(FloatCC::Equal, ct, c);
+        let ok = self.b.ins().band(small, nonzero);
+        self.b.ins().band(ok, int)
+    }
+
+    fn instr(&mut self, ins: &Instr) -> Result<Value, String> {
+        Ok(match &ins.args {
+            Args::One(a) => {
+                let x = self.reg(*a);
+                self.unary(ins.op, x)?
+            }
+            Args::Two(a, c) => {
+                let (x, y) = (self.reg(*a), self.reg(*c));
+                if ins.op == Op::Mod {
+                    self.rem(x, y, *c)
+                } else {
+                    self.binary(ins.op, x, y)?
+                }
+            }
+            Args::Three(c, a, e) => {
+                if ins.op != Op::Select {
+                    return Err(format!("{:?} is not ternary", ins.op));
+                }
+                let (c, a, e) = (self.reg(*c), self.reg(*a), self.reg(*e));
+                let t = self.truthy(c);
+                self.fsel(t, a, e)
+            }
+            Args::Many(regs) => {
+                if ins.op != Op::Hypot {
+                    return Err(format!("{:?} is not variadic", ins.op));
+                }
+                let size = u32::try_from(regs.len() * 8).map_err(err)?;
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    size,
+                    3,
+                ));
+                for (k, &r) in regs.iter().enumerate() {
+                    let v = self.reg(r);
+                    self.b.ins().stack_store(v, slot, (k * 8) as i32);
+                }
+                let p = self.b.ins().stack_addr(self.ptr, slot, 0);
+                let count = self.b.ins().iconst(I64, regs.len() as i64);
+                let f: unsafe extern "C" fn(*const f64, u64) -> f64 = shims::hypot;
+                self.call(self.sigs.pn_f, f as usize, &[p, count])
+            }
+        })
+    }
+
+    fn unary(&mut self, op: Op, x: Value) -> Result<Value, String> {
+        let libm1: Option<extern "C" fn(f64) -> f64> = match op {
+            Op::Acos => Some(shims::acos),
+            Op::Acosh => Some(shims::acosh),
+            Op::Asin => Some(shims::asin),
+            Op::Asinh => Some(shims::asinh),
+            Op::Atan => Some(shims::atan),
+            Op::Atanh => Some(shims::atanh),
+            Op::Cbrt => Some(shims::cbrt),
+            Op::Cos => Some(shims::cos),
+            Op::Cosh => Some(shims::cosh),
+            Op::Exp => Some(shims::exp),
+            Op::Expm1 => Some(shims::expm1),
+            Op::Log => Some(shims::log),
+            Op::Log1p => Some(shims::log1p),
+            Op::Log10 => Some(shims::log10),
+            Op::Log2 => Some(shims::log2),
+            Op::Round => Some(shims::round),
+            Op::Sign => Some(shims::sign),
+            Op::Sin => Some(shims::sin),
+            Op::Sinh => Some(shims::sinh),
+            Op::Tan => Some(shims::tan),
+            Op::Tanh => Some(shims::tanh),
+            Op::Clz32 => Some(shims::clz32),
+            Op::IsInteger => Some(shims::is_integer),
+            Op::IsSafeInteger => Some(shims::is_safe_integer),
+            _ => None,
+        };
+        if let Some(f) = libm1 {
+            return Ok(self.call1(f, x));
+        }
+        Ok(match op {
+            Op::Mov => x,
+            Op::Neg => self.b.ins().fneg(x),
+            Op::Not => {
+                let t = self.truthy(x);
+                let f = self.b.ins().f64const(0.0);
+                let t_ = self.b.ins().f64const(1.0);
+                self.fsel(t, f, t_)
+            }
+            Op::BitNot => {
+                let v = self.int32(x);
+                let v = self.b.ins().bnot(v);
+                self.num_of_i32(v)
+            }
+            Op::Abs => self.b.ins().fabs(x),
+            Op::Ceil => self.b.ins().ceil(x),
+            Op::Floor => self.b.ins().floor(x),
+            Op::Trunc => self.b.ins().trunc(x),
+            Op::Sqrt => self.b.ins().sqrt(x),
+            Op::Fround => {
+                let f = self.b.ins().fdemote(F32, x);
+                self.b.ins().fpromote(F64, f)
+            }
+            Op::IsNaN => {
+                let c = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                self.boolean(c)
+            }
+            Op::IsFinite => {
+                let a = self.b.ins().fabs(x);
+                let inf = self.b.ins().f64const(f64::INFINITY);
+                let c = self.b.ins().fcmp(FloatCC::LessThan, a, inf);
+                self.boolean(c)
+            }
+            op => return Err(format!("{op:?} is not unary")),
+        })
+    }
+
+    fn binary(&mut self, op: Op, x: Value, y: Value) -> Result<Value, String> {
+        let cmp = |g: &mut Self, cc: FloatCC| {
+            let c = g.b.ins().fcmp(cc, x, y);
+            g.boolean(c)
+        };
+        Ok(match op {
+            Op::Add => self.b.ins().fadd(x, y),
+            Op::Sub => self.b.ins().fsub(x, y),
+            Op::Mul => self.b.ins().fmul(x, y),
+            Op::Div => self.b.ins().fdiv(x, y),
+            Op::Pow => self.call2(shims::pow, x, y),
+            Op::Min => self.call2(shims::min, x, y),
+            Op::Max => self.call2(shims::max, x, y),
+            Op::Atan2 => self.call2(shims::atan2, x, y),
+            Op::BitAnd | Op::BitOr | Op::BitXor | Op::Imul | Op::Shl | Op::Sar => {
+                let a = self.int32(x);
+                let c = self.int32(y);
+                let v = match op {
+                    Op::BitAnd => self.b.ins().band(a, c),
+                    Op::BitOr => self.b.ins().bor(a, c),
+                    Op::BitXor => self.b.ins().bxor(a, c),
+                    Op::Imul => self.b.ins().imul(a, c),
+                    Op::Shl => {
+                        let s = self.b.ins().band_imm(c, 31);
+                        self.b.ins().ishl(a, s)
+                    }
+                    _ => {
+                        let s = self.b.ins().band_imm(c, 31);
+                        self.b.ins().sshr(a, s)
+                    }
+                };
+                self.num_of_i32(v)
+            }
+            Op::Shr => {
+                let a = self.int32(x);
+                let c = self.int32(y);
+                let s = self.b.ins().band_imm(c, 31);
+                let v = self.b.ins().ushr(a, s);
+                self.num_of_u32(v)
+            }
+            Op::Lt => cmp(self, FloatCC::LessThan),
+            Op::Le => cmp(self, FloatCC::LessThanOrEqual),
+            Op::Gt => cmp(self, FloatCC::GreaterThan),
+            Op::Ge => cmp(self, FloatCC::GreaterThanOrEqual),
+            Op::Eq => cmp(self, FloatCC::Equal),
+            Op::Ne => cmp(self, FloatCC::NotEqual),
+            op => return Err(format!("{op:?} is not binary")),
+        })
+    }
+}

@@ -1,0 +1,382 @@
+//! The par JIT: a pipeline's stages compiled to one native function per shape (Cranelift).
+//!
+//! A *shape* is what the code depends on: the op programs of the `map`/`filter` stages, the
+//! register and constant counts, the source's element type and whether the source index is
+//! kept. The constants (a closure's captures) are not part of it: the compiled [`Kernel`] reads
+//! them at run time, so `x => x * k` compiles once whatever `k` is. A kernel runs the stages over
+//! one block of the source and writes the surviving values, compacted and in source order, into
+//! the register file's `x` lanes (and their indices into `i` where kept), exactly where the
+//! interpreter leaves them; every terminal then proceeds as with the interpreter.
+//!
+//! Numbers follow [`super::js`] to the bit: the generated code inlines only operations that are
+//! one exact machine instruction (IEEE add/sub/mul/div/sqrt, comparisons, rounding to integer,
+//! conversions), plus the integer fast paths of `%` and `ToInt32`, which are the same
+//! instructions as `js::rem_integral` and `js::to_int32` compile to; everything else calls the
+//! very Rust functions the interpreter calls (`jit/shims.rs`).
+//!
+//! Engines ([`Engine`]): `WEFT_PAR_ENGINE=jit` runs the JIT where it is built and tested (x86_64
+//! Linux; a shape it cannot compile, or another platform, is then a `WEFT_PAR_COMPILE` error);
+//! `WEFT_PAR_ENGINE=interp` the interpreter; `auto` (the default) the interpreter for now: the
+//! generated code is scalar, and the interpreter's vectorised blocks still beat it (about 3× on
+//! the article's pipeline at 1e7, where the division of `%` dominates; about even on
+//! `filter(x => x > 0.5).count()`), so `auto` takes the JIT only once [`AUTO_JIT`] says so
+//! (vectorised code generation comes next).
+//!
+//! Compiled modules live in a bounded cache ([`CACHE_SHAPES`] shapes). A job holds an `Arc` of
+//! its kernel, so evicting a shape never frees code that a running job still executes: the
+//! module's memory goes when the last holder drops it.
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod codegen;
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod shims;
+#[cfg(all(test, target_arch = "x86_64", target_os = "linux"))]
+mod tests;
+
+use crate::sync::unmodelled::{AtomicU8, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::program::{Pipeline, Program};
+use super::source::Source;
+use crate::error::{Code, Error, Result};
+
+/// Which engine runs a pipeline's stages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// The JIT where available, the interpreter otherwise or when a shape does not compile.
+    Auto,
+    /// Always the JIT; a shape that does not compile (or a platform without it) is an error.
+    Jit,
+    /// Always the block interpreter (the reference).
+    Interp,
+}
+
+impl Engine {
+    /// Parses `auto`, `jit` or `interp`.
+    pub fn parse(s: &str) -> Option<Engine> {
+        match s {
+            "auto" => Some(Engine::Auto),
+            "jit" => Some(Engine::Jit),
+            "interp" => Some(Engine::Interp),
+            _ => None,
+        }
+    }
+
+    /// Its name, as [`parse`](Self::parse) reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Auto => "auto",
+            Engine::Jit => "jit",
+            Engine::Interp => "interp",
+        }
+    }
+}
+
+/// Whether this build has the JIT (x86_64 Linux).
+pub const AVAILABLE: bool = cfg!(all(target_arch = "x86_64", target_os = "linux"));
+
+/// Whether [`Engine::Auto`] takes the JIT where it is available (else the interpreter): not yet,
+/// see the module's documentation.
+pub const AUTO_JIT: bool = false;
+
+static ENGINE: AtomicU8 = AtomicU8::new(u8::MAX);
+
+/// The process's engine: `WEFT_PAR_ENGINE` (`auto`, `jit` or `interp`; `auto` when unset or
+/// unknown) unless [`set_engine`] chose another.
+pub fn engine() -> Engine {
+    let code = ENGINE.load(Ordering::Relaxed);
+    let code = if code == u8::MAX {
+        let e = std::env::var("WEFT_PAR_ENGINE")
+            .ok()
+            .and_then(|v| Engine::parse(v.trim()))
+            .unwrap_or(Engine::Auto);
+        ENGINE.store(e as u8, Ordering::Relaxed);
+        e as u8
+    } else {
+        code
+    };
+    match code {
+        1 => Engine::Jit,
+        2 => Engine::Interp,
+        _ => Engine::Auto,
+    }
+}
+
+/// Sets the process's engine (tests, benchmarks).
+pub fn set_engine(e: Engine) {
+    ENGINE.store(e as u8, Ordering::Relaxed);
+}
+
+/// [`set_engine`] by name (`auto`, `jit` or `interp`); another name is an error.
+pub fn set_engine_named(name: &str) -> Result<()> {
+    let e = Engine::parse(name).ok_or_else(|| {
+        Error::new(
+            Code::InvalidArg,
+            format!("unknown par engine {name:?} (expected \"auto\", \"jit\" or \"interp\")"),
+        )
+    })?;
+    set_engine(e);
+    Ok(())
+}
+
+/// The engine that runs stages in this process: [`Engine::Jit`] or [`Engine::Interp`] (what
+/// [`Engine::Auto`] resolves to on this platform).
+pub fn resolved() -> Engine {
+    match engine() {
+        Engine::Auto if AVAILABLE && AUTO_JIT => Engine::Jit,
+        Engine::Auto => Engine::Interp,
+        e => e,
+    }
+}
+
+/// The element type of a source, as compiled into a kernel's loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum SrcKind {
+    F64,
+    F32,
+    I8,
+    U8,
+    I16,
+    U16,
+    I32,
+    U32,
+    Range,
+}
+
+impl SrcKind {
+    fn of(source: &Source<'_>) -> SrcKind {
+        match source {
+            Source::F64(_) => SrcKind::F64,
+            Source::F32(_) => SrcKind::F32,
+            Source::I8(_) => SrcKind::I8,
+            Source::U8(_) => SrcKind::U8,
+            Source::I16(_) => SrcKind::I16,
+            Source::U16(_) => SrcKind::U16,
+            Source::I32(_) => SrcKind::I32,
+            Source::U32(_) => SrcKind::U32,
+            Source::Range { .. } => SrcKind::Range,
+        }
+    }
+}
+
+/// What a kernel's code depends on (the cache key).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Shape {
+    pub(crate) src: SrcKind,
+    pub(crate) keep_index: bool,
+    pub(crate) nregs: usize,
+    pub(crate) nconsts: usize,
+    pub(crate) stages: Vec<Program>,
+}
+
+/// The compiled function: `(consts, src, lo, n, out_x, out_i, start, step) -> kept`. It reads
+/// source elements `lo..lo + n` (`src` points at element 0; for a range, `start + k * step`),
+/// runs the stages and writes the kept values to `out_x[0..kept]` (and their indices to
+/// `out_i[0..kept]` when the shape keeps the index; `out_i` is not read otherwise).
+pub(crate) type KernelFn = unsafe extern "C" fn(
+    consts: *const f64,
+    src: *const u8,
+    lo: u64,
+    n: u64,
+    out_x: *mut f64,
+    out_i: *mut f64,
+    start: f64,
+    step: f64,
+) -> u64;
+
+/// What a speculative kernel returns when an element needs a path it leaves out.
+pub(crate) const BAIL: u64 = u64::MAX;
+
+/// One compiled shape. Cloned `Arc`s keep its code alive.
+pub struct Kernel {
+    func: KernelFn,
+    /// Where `func` is a speculative version: the full one, for the blocks it gives up on.
+    full: Option<KernelFn>,
+    keep_index: bool,
+    src: SrcKind,
+    nconsts: usize,
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    _module: codegen::Module,
+}
+
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kernel")
+            .field("keep_index", &self.keep_index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Kernel {
+    /// Runs the stages over source elements `lo..lo + n` into `x` (and `i`), returning how many
+    /// values were kept (they are at the front of `x`).
+    ///
+    /// Panics (before running any code) if `x` or `i` is shorter than `n`, if the source holds
+    /// fewer than `lo + n` elements, or if the source's element type or the number of constants
+    /// is not the shape's.
+    #[inline]
+    pub(crate) fn run(
+        &self,
+        consts: &[f64],
+        source: &Source<'_>,
+        lo: u64,
+        n: usize,
+        x: &mut [f64],
+        i: &mut [f64],
+    ) -> usize {
+        assert!(x.len() >= n && (!self.keep_index || i.len() >= n));
+        assert!(lo
+            .checked_add(n as u64)
+            .is_some_and(|end| end <= source.len()));
+        assert!(SrcKind::of(source) == self.src && consts.len() == self.nconsts);
+        let (src, start, step): (*const u8, f64, f64) = match *source {
+            Source::F64(s) => (s.as_ptr().cast(), 0.0, 0.0),
+            Source::F32(s) => (s.as_ptr().cast(), 0.0, 0.0),
+            Source::I8(s) => (s.as_ptr().cast(), 0.0, 0.0),
+            Source::U8(s) => (s.as_ptr().cast(), 0.0, 0.0),
+            Source::I16(s) => (s.as_ptr().cast(), 0.0, 0.0),
+            Source::U16(s) => (s.as_ptr().cast(), 0.0, 0.0),
+            Source::I32(s) => (s.as_ptr().cast(), 0.0, 0.0),
+            Source::U32(s) => (s.as_ptr().cast(), 0.0, 0.0),
+            Source::Range { start, step, .. } => (std::ptr::null(), start, step),
+        };
+        let call = |f: KernelFn, x: &mut [f64], i: &mut [f64]| {
+            // SAFETY: `f` is `func` or `full`, both compiled for this shape: this source's
+            // element type and `consts.len()` constants (asserted above); it reads `consts`,
+            // source elements `lo..lo + n` (in bounds, asserted above; nothing for a range) and
+            // writes at most `n` values to `x` and, when it keeps the index, to `i` (both long
+            // enough, asserted above). It never traps and calls only the non-panicking shims of
+            // `jit/shims.rs`. The module that holds the code lives as long as `self`.
+            unsafe {
+                f(
+                    consts.as_ptr(),
+                    src,
+                    lo,
+                    n as u64,
+                    x.as_mut_ptr(),
+                    i.as_mut_ptr(),
+                    start,
+                    step,
+                )
+            }
+        };
+        let mut kept = call(self.func, x, i);
+        if kept == BAIL {
+            if let Some(full) = self.full {
+                // The speculative version met an element it leaves out: the full one redoes
+                // the whole block (the outputs are rewritten from their start).
+                kept = call(full, x, i);
+            }
+        }
+        kept as usize
+    }
+}
+
+/// The most shapes the cache keeps compiled.
+pub const CACHE_SHAPES: usize = 256;
+
+type Compiled = std::result::Result<Arc<Kernel>, String>;
+
+#[derive(Default)]
+struct Cache {
+    map: HashMap<Shape, Compiled>,
+    order: VecDeque<Shape>,
+}
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(Mutex::default)
+}
+
+/// How many shapes the cache holds now (tests).
+pub fn cached_shapes() -> usize {
+    cache().lock().map(|c| c.map.len()).unwrap_or(0)
+}
+
+/// The kernel for `pipeline`'s stages over `source` under `engine`: `Ok(None)` where the
+/// interpreter runs them (engine `Interp`, `Auto` while [`AUTO_JIT`] is false, no stages, no JIT
+/// on this platform, or a shape that does not compile under `Auto`); an error only under `Jit`.
+pub(crate) fn kernel_for(
+    engine: Engine,
+    pipeline: &Pipeline,
+    source: &Source<'_>,
+    keep_index: bool,
+) -> Result<Option<Arc<Kernel>>> {
+    let wanted = match engine {
+        Engine::Jit => true,
+        Engine::Auto => AUTO_JIT,
+        Engine::Interp => false,
+    };
+    if !wanted || pipeline.stages.is_empty() {
+        return Ok(None);
+    }
+    if !AVAILABLE {
+        return match engine {
+            Engine::Jit => Err(Error::new(
+                Code::ParCompile,
+                "the par JIT is not available on this platform",
+            )),
+            _ => Ok(None),
+        };
+    }
+    let shape = Shape {
+        src: SrcKind::of(source),
+        keep_index,
+        nregs: pipeline.nregs,
+        nconsts: pipeline.consts.len(),
+        stages: pipeline.stages.clone(),
+    };
+    match get(shape) {
+        Ok(k) => Ok(Some(k)),
+        Err(msg) if engine == Engine::Jit => Err(Error::new(
+            Code::ParCompile,
+            format!("the par JIT cannot compile this pipeline: {msg}"),
+        )),
+        Err(_) => Ok(None),
+    }
+}
+
+fn get(shape: Shape) -> Compiled {
+    if let Some(hit) = cache().lock().ok().and_then(|c| c.map.get(&shape).cloned()) {
+        return hit;
+    }
+    // Compile outside the lock (other shapes stay served meanwhile); a panic inside Cranelift is
+    // a failed compile, never a crash.
+    let compiled = std::panic::catch_unwind(|| compile(&shape))
+        .unwrap_or_else(|_| Err("the code generator panicked".to_owned()));
+    let Ok(mut c) = cache().lock() else {
+        return compiled;
+    };
+    if let Some(raced) = c.map.get(&shape) {
+        return raced.clone();
+    }
+    while c.map.len() >= CACHE_SHAPES {
+        // Dropping the cache's Arc frees the module only once no job holds it.
+        let Some(old) = c.order.pop_front() else {
+            break;
+        };
+        c.map.remove(&old);
+    }
+    c.order.push_back(shape.clone());
+    c.map.insert(shape, compiled.clone());
+    compiled
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn compile(shape: &Shape) -> Compiled {
+    let (fns, module) = codegen::compile(shape)?;
+    Ok(Arc::new(Kernel {
+        func: fns.first,
+        full: fns.full,
+        keep_index: shape.keep_index,
+        src: shape.src,
+        nconsts: shape.nconsts,
+        _module: module,
+    }))
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+fn compile(_: &Shape) -> Compiled {
+    Err("the par JIT is not available on this platform".to_owned())
+}
