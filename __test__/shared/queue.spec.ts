@@ -301,7 +301,7 @@ test('child process, no leak: queues with async waits are freed, RSS stays bound
     }
     (async () => {
       const rounds = [];
-      for (let k = 0; k < 6; k++) rounds.push(await round());
+      for (let k = 0; k < 9; k++) rounds.push(await round());
       await new Promise((r) => setTimeout(r, 50)); global.gc();
       await new Promise((r) => setTimeout(r, 50));
       console.log(JSON.stringify({ rounds, live: native.NativeQueue.liveCount() }));
@@ -312,11 +312,13 @@ test('child process, no leak: queues with async waits are freed, RSS stays bound
   t.is(r.status, 0, r.stderr);
   const { rounds, live } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rounds: number[]; live: number };
   t.log(rounds, live);
-  t.true(live < 100, `${live} queues still alive after 30,000 were dropped`);
-  // Growth past the plateau the first rounds reach (the allocator keeps their memory; one round can
-  // also dip low when the OS takes pages back, so the plateau is the highest of them).
-  const late = Math.max(...rounds.slice(3)) - Math.max(...rounds.slice(0, 3));
-  t.true(late < 16, `RSS grew by ${late} MB over the last rounds (${rounds.join(', ')} MB)`);
+  t.true(live < 100, `${live} queues still alive after 45,000 were dropped`);
+  // Growth past the plateau (the allocator keeps the first rounds' memory; one round can also dip
+  // low when the OS takes pages back, so a plateau is the highest of its rounds). Node 24 reaches
+  // its plateau later than Node 20: 100, 127, 128, 143, 153, 157, 159, 161, 158, then 158-162 up
+  // to round 14 (Node 20: 91, 117, 120, then 117-120). So rounds 7-9 against rounds 4-6.
+  const late = Math.max(...rounds.slice(6)) - Math.max(...rounds.slice(3, 6));
+  t.true(late < 12, `RSS grew by ${late} MB from rounds 4-6 to rounds 7-9 (${rounds.join(', ')} MB)`);
 });
 
 test('child process: a queue that holds its own handle (and one of another queue) does not keep either alive', (t) => {
