@@ -747,7 +747,22 @@ serialTest(
     const winner = events.find((e) => e.includes('respawned'))!.split(' ')[0]!;
     t.true(winner === 'b' || winner === 'c', `${winner} re-placed it: only the majority side can`);
     // The majority side reaches the new incarnation (state is lost: it starts from the spawn argument).
-    t.is(await c.ref<typeof Counter>('p').ask({ type: 'get' }, { timeout: 10_000 }), 1);
+    // An ask c sends before its own detector has declared a down, while its view of the placement
+    // still names a, fails WEFT_NODE_DOWN when that declaration comes (CI, Node 22: "node a was
+    // declared down (silent for 1124 ms)"): the documented outcome; ask again then.
+    let got: unknown;
+    await waitUntil(
+      async () => {
+        got = await c
+          .ref<typeof Counter>('p')
+          .ask({ type: 'get' }, { timeout: 5_000 })
+          .catch((e: WeftError) => e.code);
+        return got === 1;
+      },
+      15_000,
+      () => `the last ask: ${String(got)}`,
+    );
+    t.is(got, 1);
     await new Promise((r) => setTimeout(r, 2 * WINDOW));
     t.false(
       events.some((e) => e.startsWith('a respawned')),
