@@ -1,5 +1,5 @@
 /**
- * The pending-ask memory of a host (src/actor/host/ask-table.ts) against plain references: the
+ * The pending-ask memory of a host (src/internal/ask-table.ts) against plain references: the
  * `AskTable` against a `Map`, the `Fifo` against an array, under random operation sequences;
  * and the asks it serves end to end: a long ask outlives more than a ring of short ones (it moves
  * to the table's overflow map) and still gets its reply, and its timeout still fires.
@@ -9,7 +9,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { ActorSystem, Pool, WeftError } from '../../src/index.js';
 import { lastJson, runChild } from '../helpers.js';
-import { AskTable, Fifo } from '../../src/actor/host/ask-table.js';
+import { AskTable, Fifo } from '../../src/internal/ask-table.js';
 import { Later } from '../fixtures/behaviour-actors.js';
 
 interface E {

@@ -143,7 +143,7 @@ export class FrameCodec {
     } catch (err) {
       throw this.#located(err, value, what);
     }
-    return w.view().slice();
+    return w.copy();
   }
 
   #located(err: unknown, value: unknown, what: string): unknown {

@@ -15,7 +15,10 @@ import { connect as natsConnect, type NodeConnectionOptions } from '@nats-io/tra
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ActorRef, ActorSystem, type AnyActorDefinition, type ArgOf, type AskOptions } from '../actor/index.js';
 import { DataCloneError, InvalidArgumentError, WeftError } from '../errors.js';
+import { AskTable } from '../internal/ask-table.js';
+import { type DeadlineBucket, Deadlines } from '../internal/deadlines.js';
 import { describe, thrownMessage } from '../internal/describe.js';
+import { microtask } from '../internal/promise.js';
 import { handleCodecFor } from '../internal/wire.js';
 import type { Pool, TaskArgs, TaskModule, TaskName, TaskResult } from '../pool/index.js';
 import { MessageTooLargeError, disconnected } from './errors.js';
@@ -86,6 +89,7 @@ interface Hosted {
 }
 
 interface PendingAsk {
+  readonly id: number;
   resolve(v: unknown): void;
   reject(e: unknown): void;
   readonly subject: string;
@@ -94,9 +98,12 @@ interface PendingAsk {
   readonly frame: Uint8Array;
   /** The batch (ASKS frame) it went in, if it went with others: its replies come on that batch's subject. */
   batch: number | undefined;
+  /** `performance.now()` at its deadline. */
   readonly deadline: number;
   readonly what: string;
-  timer: NodeJS.Timeout | undefined;
+  /** Settled (its timeout bucket lets go of it). */
+  done: boolean;
+  bucket: DeadlineBucket | undefined;
   retry: NodeJS.Timeout | undefined;
   attempts: number;
   /** The last answer was "no responders" (503): at the deadline the ask fails WEFT_NO_ACTOR. */
@@ -200,8 +207,19 @@ export class ClusterNode implements RemoteSender {
   readonly #hosted = new Map<string, Hosted>();
   /** Local actors whose refs went out on the network, by id (messages come back by id). */
   readonly #exported = new Map<number, ActorRef>();
-  readonly #asks = new Map<number, PendingAsk>();
-  #nextAsk = 1;
+  /** This node's asks and calls in flight, by id (ids are sequential: see AskTable). */
+  readonly #asks = new AskTable<PendingAsk>();
+  /** Their timeouts: one timer per bucket of asks with the same timeout (not one per ask). */
+  readonly #deadlines = new Deadlines<PendingAsk>((p, ms) =>
+    this.#settle(
+      p.id,
+      p.nobody
+        ? new WeftError('WEFT_NO_ACTOR', `${p.what}: no node hosts it (nobody listened until the deadline, ${ms} ms)`)
+        : new WeftError('WEFT_ASK_TIMEOUT', `${p.what} got no reply within ${ms} ms`),
+      false,
+    ),
+  );
+  #nextAsk = 0;
   readonly #batches = new Map<number, Batch>();
   #nextBatch = 1;
   /** Asks and calls in flight by target subject (`maxInFlight`). */
@@ -484,7 +502,7 @@ export class ClusterNode implements RemoteSender {
       this.#pending.set(subject, p);
       if (!this.#flushQueued) {
         this.#flushQueued = true;
-        queueMicrotask(this.#flushAll);
+        microtask(this.#flushAll);
       }
     }
     p.frames.push(bytes);
@@ -578,7 +596,7 @@ export class ClusterNode implements RemoteSender {
   /** Counters of this node (read at the call). */
   stats(): ClusterStats {
     const inFlight: Record<string, number> = {};
-    for (const p of this.#asks.values()) {
+    for (const p of this.#asks.entries()) {
       const to = p.target;
       const on = to === undefined ? '?' : to.name !== undefined ? (this.#known.get(to.name)?.placement.node ?? '?') : to.node;
       inFlight[on] = (inFlight[on] ?? 0) + 1;
@@ -635,13 +653,13 @@ export class ClusterNode implements RemoteSender {
    */
   #nodeDown(node: string, info: { silentMs: number; bye: boolean }): void {
     if (this.#state === 'closed') return;
-    for (const [id, p] of [...this.#asks]) {
+    for (const p of this.#asks.entries()) {
       const to = p.target;
       if (to === undefined) continue;
       const on = to.name !== undefined ? this.#known.get(to.name)?.placement.node : to.node;
       if (on === node) {
         this.#settle(
-          id,
+          p.id,
           new WeftError(
             'WEFT_NODE_DOWN',
             `${p.what}: node ${node} ${info.bye ? 'left the cluster' : `was declared down (silent for ${info.silentMs} ms)`} with the ask in flight; the handler may or may not have run`,
@@ -790,39 +808,31 @@ export class ClusterNode implements RemoteSender {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      const id = this.#nextAsk++;
+      const id = (this.#nextAsk = (this.#nextAsk + 1) >>> 0 || 1);
       const p: PendingAsk = {
+        id,
         resolve,
         reject,
         subject,
         target: to,
         frame,
         batch: undefined,
-        deadline: Date.now() + timeout,
+        deadline: performance.now() + timeout,
         what: target,
-        timer: undefined,
+        done: false,
+        bucket: undefined,
         retry: undefined,
         attempts: 0,
         nobody: false,
         signal: options.signal,
         onAbort: undefined,
       };
-      p.timer = setTimeout(
-        () =>
-          this.#settle(
-            id,
-            p.nobody
-              ? new WeftError('WEFT_NO_ACTOR', `${target}: no node hosts it (nobody listened until the deadline, ${timeout} ms)`)
-              : new WeftError('WEFT_ASK_TIMEOUT', `${target} got no reply within ${timeout} ms`),
-            false,
-          ),
-        timeout,
-      );
       if (p.signal !== undefined) {
         p.onAbort = () => this.#settle(id, new WeftError('WEFT_ABORTED', `${target} was aborted (the handler may still run)`), false);
         p.signal.addEventListener('abort', p.onAbort, { once: true });
       }
-      this.#asks.set(id, p);
+      this.#asks.add(p);
+      this.#deadlines.add(p, timeout);
       this.#inFlight.set(subject, (this.#inFlight.get(subject) ?? 0) + 1);
       this.#counts.asks++;
       if (kind === ASK) {
@@ -837,11 +847,12 @@ export class ClusterNode implements RemoteSender {
 
   /** Settles ask `id` once: removes it from the table first, then resolves (ok) or rejects. */
   #settle(id: number, value: unknown, ok: boolean): void {
-    const p = this.#asks.get(id);
+    const p = this.#asks.take(id);
     if (p === undefined) return;
-    this.#asks.delete(id);
-    clearTimeout(p.timer);
-    clearTimeout(p.retry);
+    p.done = true;
+    this.#deadlines.settled(p);
+    if (this.#asks.size === 0) this.#deadlines.idle();
+    if (p.retry !== undefined) clearTimeout(p.retry);
     const n = this.#inFlight.get(p.subject) ?? 1;
     if (n <= 1) this.#inFlight.delete(p.subject);
     else this.#inFlight.set(p.subject, n - 1);
@@ -924,7 +935,7 @@ export class ClusterNode implements RemoteSender {
    */
   #retry(id: number, p: PendingAsk): void {
     p.nobody = true;
-    const left = p.deadline - Date.now();
+    const left = p.deadline - performance.now();
     if (left <= 2) return;
     const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** p.attempts++, left - 2);
     p.retry = setTimeout(() => {
@@ -995,17 +1006,28 @@ export class ClusterNode implements RemoteSender {
     this.#handling++;
     let asked: Promise<unknown>;
     try {
-      asked = ref.ask(f.value as never, f.timeoutMs > 0 ? { timeout: f.timeoutMs } : undefined);
+      asked = ref.ask(f.value as never, f.timeoutMs > 0 ? this.#askOptions(f.timeoutMs) : undefined);
     } catch (err) {
       asked = Promise.reject(err);
     }
-    asked
-      .then(
-        (v) => this.#respond(reply, id, REPLY, v),
-        (e) => this.#respond(reply, id, FAILURE, e),
-      )
-      .finally(() => this.#handling--);
+    asked.then(
+      (v) => {
+        this.#handling--;
+        this.#respond(reply, id, REPLY, v);
+      },
+      (e) => {
+        this.#handling--;
+        this.#respond(reply, id, FAILURE, e);
+      },
+    );
   }
+
+  /** `{ timeout }` for a local ask: the last one made, while the askers' timeouts stay the same (read at the call, never kept). */
+  #askOptions(timeout: number): AskOptions {
+    if (this.#lastAskOptions.timeout !== timeout) this.#lastAskOptions = { timeout };
+    return this.#lastAskOptions;
+  }
+  #lastAskOptions: { readonly timeout: number } = { timeout: 0 };
 
   /** Answers every ask in `m` (one ask, or the asks of an ASKS frame) with the failure `err()`. */
   #refuse(m: Msg, err: () => Error): void {
@@ -1064,12 +1086,16 @@ export class ClusterNode implements RemoteSender {
     } catch (err) {
       ran = Promise.reject(err);
     }
-    ran
-      .then(
-        (v) => this.#respond(m.reply, 0, REPLY, v),
-        (e) => this.#respond(m.reply, 0, FAILURE, e),
-      )
-      .finally(() => this.#handling--);
+    ran.then(
+      (v) => {
+        this.#handling--;
+        this.#respond(m.reply, 0, REPLY, v);
+      },
+      (e) => {
+        this.#handling--;
+        this.#respond(m.reply, 0, FAILURE, e);
+      },
+    );
   }
 
   /**
@@ -1117,7 +1143,7 @@ export class ClusterNode implements RemoteSender {
       this.#replies.set(reply, q);
       if (!this.#repliesQueued) {
         this.#repliesQueued = true;
-        queueMicrotask(this.#flushReplies);
+        microtask(this.#flushReplies);
       }
     }
     q.frames.push(bytes);
@@ -1162,7 +1188,7 @@ export class ClusterNode implements RemoteSender {
   }
 
   #failAll(error: (what: string) => unknown): void {
-    for (const [id, p] of [...this.#asks]) this.#settle(id, error(p.what), false);
+    for (const p of this.#asks.entries()) this.#settle(p.id, error(p.what), false);
   }
 
   /** Whether the wire codec writes `v` as a handle (its class registered a handle codec: SharedStack...). */

@@ -23,11 +23,14 @@ export function checkToken(s: unknown, what: string): string {
 /** The subjects of one node of one cluster. */
 export class Subjects {
   readonly #p: string;
+  /** `<prefix>r.<node>.`, made once: a reply subject is made per ask. */
+  readonly #r: string;
   constructor(
     readonly cluster: string,
     readonly node: string,
   ) {
     this.#p = `weft.${cluster}.`;
+    this.#r = `${this.#p}r.${node}.`;
   }
   /** A named actor: subscribed by the node that holds its placement. */
   actor(name: string): string {
@@ -43,15 +46,15 @@ export class Subjects {
   }
   /** Where the reply to this node's ask `id` comes. */
   reply(id: number): string {
-    return `${this.#p}r.${this.node}.${id}`;
+    return this.#r + id;
   }
   /** Where the replies to this node's asks sent together as batch `k` (an ASKS frame) come. */
   batchReply(k: number): string {
-    return `${this.#p}r.${this.node}.b${k}`;
+    return `${this.#r}b${k}`;
   }
   /** This node's replies (one wildcard subscription). */
   get replyWildcard(): string {
-    return `${this.#p}r.${this.node}.*`;
+    return `${this.#r}*`;
   }
   /** A served pool (a queue group of that name). */
   pool(name: string): string {

@@ -11,7 +11,8 @@ import { describe, thrownMessage } from '../../internal/describe.js';
 import { unknownOptionMessage } from '../../internal/options.js';
 import type { ActorRef } from '../ref.js';
 import { ASK_OPTIONS, type AskOptions } from '../types.js';
-import { AskTable, Fifo } from './ask-table.js';
+import { AskTable } from '../../internal/ask-table.js';
+import { type DeadlineBucket, Deadlines } from '../../internal/deadlines.js';
 import { describeType } from './messages.js';
 import type { StartFailures } from './spawn.js';
 
@@ -66,14 +67,7 @@ export interface PendingAsk {
   /** Stops watching the ask's AbortSignal (see AbortWatch), if it has one. */
   unwatch: (() => void) | undefined;
   /** The timeout bucket it waits in. */
-  bucket: TimeoutBucket | undefined;
-}
-
-/** Asks with the same timeout, in deadline order (one timer per bucket). */
-interface TimeoutBucket {
-  ms: number;
-  entries: Fifo<PendingAsk>;
-  timer: NodeJS.Timeout | undefined;
+  bucket: DeadlineBucket | undefined;
 }
 
 /** What asking uses of its host. */
@@ -92,8 +86,10 @@ export class Asks {
   readonly #pending = new AskTable<PendingAsk>();
   /** One listener per AbortSignal however many asks share it. */
   readonly #aborts = new AbortWatch<number>();
-  readonly #buckets = new Map<number, TimeoutBucket>();
-  #lastBucket: TimeoutBucket | undefined = undefined;
+  /** The asks' timeouts: one timer per bucket of asks with the same timeout, in deadline order. */
+  readonly #deadlines = new Deadlines<PendingAsk>((e, ms) =>
+    this.settle(e.id, false, new WeftError('WEFT_ASK_TIMEOUT', `ask ${describeType(e.msg)} to actor ${e.target} timed out after ${ms} ms`)),
+  );
   #next = 0;
   #remote = 0;
 
@@ -160,7 +156,8 @@ export class Asks {
       unwatch: undefined,
       bucket: undefined,
     };
-    this.#add(entry, timeout);
+    this.#pending.add(entry);
+    this.#deadlines.add(entry, timeout);
     try {
       if (this.#delivery.deliverAsk(ref, id, msg) && !entry.done) {
         entry.remote = true;
@@ -177,53 +174,6 @@ export class Asks {
     return promise;
   }
 
-  #add(entry: PendingAsk, timeout: number): void {
-    this.#pending.add(entry);
-    // Most asks use one timeout: skip the lookup for a run of them.
-    let b = this.#lastBucket?.ms === timeout ? this.#lastBucket : this.#buckets.get(timeout);
-    if (b === undefined) {
-      b = { ms: timeout, entries: new Fifo<PendingAsk>(), timer: undefined };
-      this.#buckets.set(timeout, b);
-    }
-    this.#lastBucket = b;
-    b.entries.push(entry);
-    entry.bucket = b;
-    if (b.timer === undefined) this.#arm(b);
-    else if (!b.timer.hasRef()) b.timer.ref();
-  }
-
-  #arm(bucket: TimeoutBucket): void {
-    const head = bucket.entries.peek();
-    if (head === undefined) return;
-    const wait = Math.max(0, head.deadline - performance.now());
-    // A pending ask keeps the process alive (like a pending pool task) until it settles.
-    bucket.timer = setTimeout(() => this.#expire(bucket), Math.ceil(wait) + 1);
-  }
-
-  #expire(bucket: TimeoutBucket): void {
-    bucket.timer = undefined;
-    const now = performance.now();
-    const list = bucket.entries;
-    for (let e = list.peek(); e !== undefined; e = list.peek()) {
-      if (!e.done && e.deadline > now) break;
-      list.shift();
-      if (!e.done) {
-        this.settle(
-          e.id,
-          false,
-          new WeftError('WEFT_ASK_TIMEOUT', `ask ${describeType(e.msg)} to actor ${e.target} timed out after ${bucket.ms} ms`),
-        );
-      }
-    }
-    if (list.length > 0) this.#arm(bucket);
-  }
-
-  /** Lets go of the settled asks at the head of `bucket`. */
-  #compact(bucket: TimeoutBucket): void {
-    const list = bucket.entries;
-    while (list.peek()?.done) list.shift();
-  }
-
   /** Settles ask `id` (nothing if it settled already). */
   settle(id: number, ok: boolean, value: unknown): void {
     const e = this.#pending.take(id);
@@ -231,25 +181,16 @@ export class Asks {
     e.done = true;
     if (e.remote) this.#remote--;
     e.unwatch?.();
-    // Asks with one timeout mostly settle in the order they were made: let go of the settled
-    // ones at the head of its bucket now, not at the timer (which may be 30 s away).
-    const b = e.bucket;
-    if (b !== undefined && b.entries.peek() === e) this.#compact(b);
+    this.#deadlines.settled(e);
     if (!ok && this.#failures.size > 0 && (value as { code?: unknown } | null)?.code === 'WEFT_ACTOR_STOPPED') {
       // Its actor never started: say why rather than that it is not running.
       value = this.#failures.errorFor(e.target) ?? value;
     }
     if (ok) e.resolve(value);
     else e.reject(value);
-    if (this.#pending.size === 0) {
-      // Nothing pending: the timers no longer keep the process alive. They stay scheduled (a
-      // timer armed for an earlier ask fires no later than any later ask's deadline, and then
-      // re-arms), so a run of one-at-a-time asks does not create and cancel a timer per ask.
-      for (const b of this.#buckets.values()) {
-        b.timer?.unref();
-        b.entries.clear();
-      }
-    }
+    // Nothing pending: the timers no longer keep the process alive (they stay armed, so a run
+    // of one-at-a-time asks does not create and cancel a timer per ask).
+    if (this.#pending.size === 0) this.#deadlines.idle();
   }
 
   /** The asks to actors of a worker that died fail `WEFT_WORKER_EXIT`. */
@@ -271,8 +212,6 @@ export class Asks {
   /** Shutdown: every pending ask fails with `reason`; the timers go. */
   close(reason: WeftError): void {
     for (const e of this.#pending.entries()) this.settle(e.id, false, reason);
-    for (const b of this.#buckets.values()) if (b.timer !== undefined) clearTimeout(b.timer);
-    this.#buckets.clear();
-    this.#lastBucket = undefined;
+    this.#deadlines.close();
   }
 }

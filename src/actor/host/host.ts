@@ -14,6 +14,7 @@
  */
 import { InvalidArgumentError, WeftError } from '../../errors.js';
 import { WireReader, WireWriter } from '../../internal/wire.js';
+import { microtask } from '../../internal/promise.js';
 import { unhandledText } from '../define.js';
 import * as protocol from '../protocol.js';
 import { ActorRef, type RefHost } from '../ref.js';
@@ -51,9 +52,6 @@ const DRAIN_PER_ACTOR = 256;
 /** The longest one pump turn runs before the thread's event loop gets a turn. */
 const PUMP_BUDGET_MS = 4;
 const EMPTY_U32 = new Uint32Array(0);
-/** Microtasks are queued as reactions to this (cheaper than `queueMicrotask`, which validates its
- * argument and wraps it in an AsyncResource). */
-const RESOLVED = Promise.resolve();
 
 /**
  * Reused memory for the small `Uint32Array`s a pump turn hands the runtime (released actors,
@@ -317,7 +315,7 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
   schedulePump(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    RESOLVED.then(this.#scheduledTurn);
+    microtask(this.#scheduledTurn);
   }
 
   /** A turn asked for by `schedulePump`, unless one ran meanwhile (a worker's turn before it takes). */
@@ -329,13 +327,15 @@ export class ActorHost implements RefHost, AskDelivery, SendTurns, ContextHost, 
   #scheduleRun(): void {
     if (this.#runScheduled) return;
     this.#runScheduled = true;
-    RESOLVED.then(() => {
-      this.#runScheduled = false;
-      this.#runAll();
-      if (this.#outbox.pending > 0 || this.#released.length > 0) this.pump();
-      else if (this.host !== 0) this.countProcessed(); // the main thread counts when stats() asks
-    });
+    microtask(this.#runTurn);
   }
+
+  readonly #runTurn = (): void => {
+    this.#runScheduled = false;
+    this.#runAll();
+    if (this.#outbox.pending > 0 || this.#released.length > 0) this.pump();
+    else if (this.host !== 0) this.countProcessed(); // the main thread counts when stats() asks
+  };
 
   #runAll(): void {
     const list = this.#runnable;

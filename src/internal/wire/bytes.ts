@@ -57,6 +57,11 @@ export class ByteWriter {
     return new Uint8Array(this._ab, 0, this._pos);
   }
 
+  /** A copy of what was written, in an ArrayBuffer of its own (`view().slice()` without the view). */
+  copy(): Uint8Array {
+    return this._u8.slice(0, this._pos);
+  }
+
   /** Empties the buffer, keeping its memory. */
   reset(): void {
     this._pos = 0;

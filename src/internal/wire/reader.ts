@@ -47,7 +47,8 @@ export class WireReader {
   #u8: Uint8Array;
   #ab: ArrayBufferLike;
   #base: number;
-  #dv: DataView;
+  /** Over #ab from #base, made when first needed (most small values need none). */
+  #dv: DataView | undefined = undefined;
   #buf: Buffer | undefined = undefined;
   #pos = 0;
   #end: number;
@@ -67,9 +68,6 @@ export class WireReader {
     this.#u8 = bytes;
     this.#ab = bytes.buffer;
     this.#base = bytes.byteOffset;
-    // Over the rest of the ArrayBuffer, so that `reset` can keep it for other bytes of the same
-    // buffer (a WireWriter's `view()` after each batch); reads are bounded by #end.
-    this.#dv = new DataView(this.#ab, this.#base);
     this.#end = bytes.length;
   }
 
@@ -78,14 +76,18 @@ export class WireReader {
    * (at most all), so that a reused buffer needs no view per value.
    */
   reset(bytes: Uint8Array, length = bytes.length): void {
+    // Bytes from a socket come as a Buffer: it serves the string decoders as it is.
+    const buf = Object.getPrototypeOf(bytes) === Buffer.prototype ? (bytes as Buffer) : undefined;
     bytes = plainBytes(bytes);
     const ab = bytes.buffer;
     const base = bytes.byteOffset;
     if (ab !== this.#ab || base !== this.#base) {
       this.#ab = ab;
       this.#base = base;
-      this.#dv = new DataView(ab, base);
-      this.#buf = undefined;
+      this.#dv = undefined;
+      this.#buf = buf;
+    } else if (buf !== undefined) {
+      this.#buf = buf;
     } else if (this.#buf !== undefined && this.#buf.length < bytes.length) {
       this.#buf = undefined;
     }
@@ -119,6 +121,21 @@ export class WireReader {
     return p;
   }
 
+  /**
+   * A DataView over the rest of the ArrayBuffer from the bytes' start, so that `reset` can keep
+   * it for other bytes of the same buffer (a WireWriter's `view()` after each batch); reads are
+   * bounded by #end.
+   */
+  #dataView(): DataView {
+    return (this.#dv ??= new DataView(this.#ab, this.#base));
+  }
+
+  /** The little-endian u32 at `p` (in bounds), without a DataView. */
+  #u32At(p: number): number {
+    const u8 = this.#u8;
+    return (u8[p]! | (u8[p + 1]! << 8) | (u8[p + 2]! << 16)) + u8[p + 3]! * 0x1000000;
+  }
+
   #buffer(): Buffer {
     return (this.#buf ??= Buffer.from(this.#u8.buffer, this.#u8.byteOffset, this.#u8.byteLength));
   }
@@ -141,27 +158,27 @@ export class WireReader {
   peekU16(ahead: number): number {
     const at = this.#pos + ahead;
     if (!(at + 2 <= this.#end)) corrupt(`needs 2 bytes at ${at}, ${this.#end - at} left`);
-    return this.#dv.getUint16(at, true);
+    return this.#dataView().getUint16(at, true);
   }
 
   u16(): number {
-    return this.#dv.getUint16(this.#need(2), true);
+    return this.#dataView().getUint16(this.#need(2), true);
   }
 
   u32(): number {
-    return this.#dv.getUint32(this.#need(4), true);
+    return this.#u32At(this.#need(4));
   }
 
   i32(): number {
-    return this.#dv.getInt32(this.#need(4), true);
+    return this.#u32At(this.#need(4)) | 0;
   }
 
   f32(): number {
-    return this.#dv.getFloat32(this.#need(4), true);
+    return this.#dataView().getFloat32(this.#need(4), true);
   }
 
   f64(): number {
-    return this.#dv.getFloat64(this.#need(8), true);
+    return this.#dataView().getFloat64(this.#need(8), true);
   }
 
   /** The next `n` bytes, as a view into the reader's bytes (no copy). */
@@ -200,7 +217,7 @@ export class WireReader {
     const u8 = this.#u8;
     const p = this.#pos;
     if (p + 5 <= this.#end && u8[p] === TAG_STRING) {
-      const n = this.#dv.getUint32(p + 1, true);
+      const n = this.#u32At(p + 1);
       if (n <= MAX_CACHED_KEY && p + 5 + n <= this.#end) {
         const q = p + 5;
         let h = n;
@@ -235,11 +252,11 @@ export class WireReader {
       // Numbers, the most common values of all, without the switch.
       if (tag === TAG_INT32 && p + 6 <= this.#end) {
         this.#pos = p + 6;
-        return this.#dv.getInt32(p + 2, true);
+        return this.#u32At(p + 2) | 0;
       }
       if (tag === TAG_F64 && p + 10 <= this.#end) {
         this.#pos = p + 10;
-        return this.#dv.getFloat64(p + 2, true);
+        return this.#dataView().getFloat64(p + 2, true);
       }
       this.#pos = p + 2;
       this.#depth = 0;
@@ -269,7 +286,7 @@ export class WireReader {
       const p = this.#pos;
       if (u8[p] === TAG_INT32 && p + 5 <= this.#end) {
         this.#pos = p + 5;
-        out.push(this.#dv.getInt32(p + 1, true));
+        out.push(this.#dataView().getInt32(p + 1, true));
       } else {
         out.push(this.#top());
       }
@@ -311,9 +328,9 @@ export class WireReader {
   #tagged(tag: number): unknown {
     switch (tag) {
       case TAG_INT32:
-        return this.#dv.getInt32(this.#need(4), true);
+        return this.#dataView().getInt32(this.#need(4), true);
       case TAG_F64:
-        return this.#dv.getFloat64(this.#need(8), true);
+        return this.#dataView().getFloat64(this.#need(8), true);
       case TAG_UNDEFINED:
         return undefined;
       case TAG_NULL:
@@ -366,7 +383,7 @@ export class WireReader {
       case TAG_SET:
         return this.#set();
       case TAG_DATE: {
-        const d = new Date(this.#dv.getFloat64(this.#need(8), true));
+        const d = new Date(this.#dataView().getFloat64(this.#need(8), true));
         this.#register(d);
         return d;
       }
@@ -528,7 +545,7 @@ export class WireReader {
     const p = this.#need(n);
     let m: bigint;
     if (n === 8) {
-      m = this.#dv.getBigUint64(p, true);
+      m = this.#dataView().getBigUint64(p, true);
     } else {
       // Most significant byte first (a reversed copy), to hex by Buffer's native encoder, parsed
       // by BigInt: linear, and native at every step.

@@ -1,6 +1,6 @@
 /**
- * The memory behind the pending asks of a host: `AskTable` (by id) and `Fifo` (a timeout
- * bucket's asks in deadline order).
+ * The memory behind pending asks (an actor host's, a cluster node's): `AskTable` (by id) and
+ * `Fifo` (a timeout bucket's asks in deadline order, see deadlines.ts).
  *
  * Both avoid what a `Map` and a growing array do under a steady stream of asks: a `Map` with
  * entries added and deleted all the time rebuilds its hash table every few dozen operations,
