@@ -1,12 +1,14 @@
 //! get/set throughput of the concurrent-map candidates for SharedMap, on one and two threads, on
 //! the same workload: 100,000 numeric keys preloaded, values that are cheap to clone (the shape of
 //! weft's `Value` for numbers), uniformly random keys. Medians of 5 runs, millions of ops/s.
-//! Run: `cargo run --release --manifest-path bench/shared/map-crates/Cargo.toml`.
+//! Run: `cargo run --release --manifest-path bench/shared/map-crates/Cargo.toml [-- --keys N]`
+//! (`--keys 1024`: a hot set that stays in the caches, where a read's shared writes, such as a
+//! shard lock's reader count, are what two threads contend on).
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-const KEYS: u64 = 100_000;
+const DEFAULT_KEYS: u64 = 100_000;
 const RUN: Duration = Duration::from_millis(300);
 
 /// The shape of weft's `Value` (a number, or a string behind an `Arc`); only read by `clone`.
@@ -68,7 +70,7 @@ impl Map for Locked {
     }
 }
 
-fn rate(map: Arc<dyn Map>, threads: usize, write: bool) -> f64 {
+fn rate(map: Arc<dyn Map>, keys: u64, threads: usize, write: bool) -> f64 {
     let barrier = Arc::new(Barrier::new(threads));
     let handles: Vec<_> = (0..threads)
         .map(|t| {
@@ -84,7 +86,7 @@ fn rate(map: Arc<dyn Map>, threads: usize, write: bool) -> f64 {
                         x ^= x << 13;
                         x ^= x >> 7;
                         x ^= x << 17;
-                        let k = x % KEYS;
+                        let k = x % keys;
                         if write {
                             map.set(k, Value::Number(k as f64));
                         } else {
@@ -106,6 +108,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let keys = match args.iter().position(|a| a == "--keys") {
+        Some(i) => args.get(i + 1).and_then(|v| v.parse().ok()).expect("--keys N: a positive integer"),
+        None => DEFAULT_KEYS,
+    };
+    println!("{keys} keys");
     let make: Vec<(&str, fn() -> Arc<dyn Map>)> = vec![
         ("papaya", || Arc::new(Papaya(papaya::HashMap::new()))),
         ("dashmap", || Arc::new(Dash(dashmap::DashMap::new()))),
@@ -117,13 +125,13 @@ fn main() {
     println!("| --- | ---: | ---: | ---: | ---: |");
     for (name, new) in make {
         let map = new();
-        for k in 0..KEYS {
+        for k in 0..keys {
             map.set(k, Value::Number(k as f64));
         }
         let mut cells = Vec::new();
         for write in [false, true] {
             for threads in [1, 2] {
-                cells.push(median((0..5).map(|_| rate(map.clone(), threads, write)).collect()));
+                cells.push(median((0..5).map(|_| rate(map.clone(), keys, threads, write)).collect()));
             }
         }
         println!(
