@@ -8,6 +8,7 @@ export {
   type SharedQueueHandle,
   type SharedQueueOptions,
   type SharedQueueStats,
+  type SharedQueueWaitOptions,
   SharedMap,
   type MapKey,
   type SharedMapHandle,

@@ -112,6 +112,72 @@ test('popAsync resolves when a value is pushed later; pushAsync when room appear
   t.deepEqual(q.popMany(5), [4, 5]);
 });
 
+test('popAsync and pushAsync with an AbortSignal: an abort ends the wait with WEFT_ABORTED and takes or adds nothing', async (t) => {
+  const q = new SharedQueue<number>({ capacity: 1 });
+  // An aborted wait pops nothing: the value pushed after it goes to the next consumer.
+  const ac = new AbortController();
+  const a = q.popAsync({ signal: ac.signal });
+  const b = q.popAsync();
+  ac.abort(new Error('no longer needed'));
+  const err = await rejection(t, a);
+  t.true(isWeftError(err, 'WEFT_ABORTED'));
+  t.is((err as Error & { cause?: Error }).cause?.message, 'no longer needed');
+  q.push(1);
+  t.is(await b, 1);
+  t.is(q.size, 0);
+
+  // One signal for many waits: every wait ends, and no listener is left behind.
+  const many = new AbortController();
+  const waits = Array.from({ length: 20 }, () => q.popAsync({ signal: many.signal }));
+  many.abort();
+  for (const w of waits) t.true(isWeftError(await rejection(t, w), 'WEFT_ABORTED'));
+  q.push(2);
+  t.is(q.pop(), 2, 'no aborted wait took the value');
+
+  // An aborted pushAsync adds nothing; the waits behind it still go in order.
+  q.push(3);
+  const pc = new AbortController();
+  const p1 = q.pushAsync(4, { signal: pc.signal });
+  const p2 = q.pushAsync(5);
+  pc.abort();
+  t.true(isWeftError(await rejection(t, p1), 'WEFT_ABORTED'));
+  t.is(q.pop(), 3);
+  await p2;
+  t.deepEqual(q.popMany(5), [5]);
+
+  // A signal aborted already rejects at once, even when a value is there.
+  q.push(6);
+  t.true(isWeftError(await rejection(t, q.popAsync({ signal: AbortSignal.abort() })), 'WEFT_ABORTED'));
+  t.true(isWeftError(await rejection(t, q.pushAsync(7, { signal: AbortSignal.abort() })), 'WEFT_ABORTED'));
+  t.is(q.pop(), 6);
+  t.is(q.size, 0);
+
+  // A wait that settled first is not touched by a later abort.
+  const late = new AbortController();
+  const c = q.popAsync({ signal: late.signal });
+  q.push(8);
+  t.is(await c, 8);
+  late.abort();
+  t.is(q.stats().waitingPop, 0);
+
+  // Bad options are a clear error.
+  t.true(isWeftError(await rejection(t, q.popAsync({ signal: 'soon' } as never)), 'WEFT_INVALID_ARG'));
+  t.true(isWeftError(await rejection(t, q.pushAsync(1, { sigal: undefined } as never)), 'WEFT_INVALID_ARG'));
+  t.is(q.size, 0);
+});
+
+test('child process: an aborted popAsync no longer keeps the process alive', (t) => {
+  const r = runCode(`
+    const { SharedQueue } = require('.');
+    const q = new SharedQueue();
+    const ac = new AbortController();
+    q.popAsync({ signal: ac.signal }).catch((e) => console.log(e.code));
+    setTimeout(() => ac.abort(), 50);
+  `);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), 'WEFT_ABORTED');
+});
+
 test('close: pushes throw WEFT_CLOSED, pending pushAsync rejects, consumers drain then end', async (t) => {
   const q = new SharedQueue<number>({ capacity: 2 });
   q.pushMany([1, 2]);

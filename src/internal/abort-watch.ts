@@ -4,6 +4,15 @@
  * print `MaxListenersExceededWarning`, and cost an event-target entry each: an `AbortWatch` adds one
  * listener per signal, keeps the operations waiting on it, and removes the listener with the last.
  */
+/** Whether `v` is an AbortSignal (false for a Proxy whose getPrototypeOf trap throws). */
+export function isAbortSignal(v: unknown): v is AbortSignal {
+  try {
+    return v instanceof AbortSignal;
+  } catch {
+    return false;
+  }
+}
+
 export class AbortWatch<K> {
   readonly #bySignal = new Map<AbortSignal, { waiting: Map<K, () => void>; listener: () => void }>();
 

@@ -14,6 +14,7 @@
  */
 import { inspect } from 'node:util';
 import { InvalidArgumentError, WeftError, fromNative } from '../errors.js';
+import { AbortWatch, isAbortSignal } from '../internal/abort-watch.js';
 import { describe } from '../internal/describe.js';
 import { checkOptions, optionNames } from '../internal/options.js';
 import { HANDLE_SHARED_QUEUE } from '../internal/wire.js';
@@ -46,6 +47,15 @@ export interface SharedQueueHandle<T extends Storable = Storable> extends Handle
   readonly [queueValueType]?: T;
 }
 
+/** Options of `popAsync` and `pushAsync`. */
+export interface SharedQueueWaitOptions {
+  /**
+   * Gives up waiting when it aborts: the promise rejects with `WEFT_ABORTED` (its `cause` the
+   * signal's reason), and nothing was popped (or pushed). An already aborted signal rejects at once.
+   */
+  signal?: AbortSignal;
+}
+
 export interface SharedQueueOptions {
   /** At most this many values (an integer from 1 to 2^32 - 1); default: unbounded. */
   capacity?: number;
@@ -71,12 +81,30 @@ export interface SharedQueueStats {
 interface PendingPop<T> {
   resolve(value: T | undefined): void;
   reject(err: unknown): void;
+  /** Stops watching its AbortSignal, if it has one. */
+  unwatch: (() => void) | undefined;
 }
 
 interface PendingPush {
   readonly value: EncodedValue;
   resolve(): void;
   reject(err: unknown): void;
+  unwatch: (() => void) | undefined;
+}
+
+const WAIT_OPTIONS = optionNames<SharedQueueWaitOptions>()(['signal']);
+
+/** The signal of `popAsync`/`pushAsync` options (checked). */
+function waitSignal(options: SharedQueueWaitOptions | undefined, what: string): AbortSignal | undefined {
+  const { signal } = checkOptions(options, WAIT_OPTIONS, `${what} options`);
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new InvalidArgumentError(`${what}: signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return signal;
+}
+
+function aborted(signal: AbortSignal, what: string): WeftError {
+  return new WeftError('WEFT_ABORTED', `${what} was aborted`, { cause: signal.reason });
 }
 
 const MAX_CAPACITY = 0xffff_ffff;
@@ -106,6 +134,8 @@ export class SharedQueue<T extends Storable = Storable> implements AsyncIterable
   #waker = false;
   /** While something waits: keeps this thread alive, and this object reachable. */
   #hold: NodeJS.Timeout | undefined;
+  /** One abort listener per signal however many waits share it. */
+  readonly #aborts = new AbortWatch<object>();
 
   constructor(options?: SharedQueueOptions);
   /** @internal */
@@ -234,27 +264,54 @@ export class SharedQueue<T extends Storable = Storable> implements AsyncIterable
   /**
    * The value at the front, as soon as there is one: resolves at once if the queue holds a
    * value, else when one is pushed (on any thread). Resolves `undefined` once the queue is closed
-   * and empty. The value is popped on this thread, when this promise resolves.
+   * and empty. The value is popped on this thread, when this promise resolves. With
+   * `options.signal`, an abort ends the wait (`WEFT_ABORTED`) and pops nothing.
    */
-  popAsync(): Promise<T | undefined> {
+  popAsync(options?: SharedQueueWaitOptions): Promise<T | undefined> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = options === undefined ? undefined : waitSignal(options, 'popAsync');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (signal?.aborted) return Promise.reject(aborted(signal, 'popAsync'));
     if (this.#poppers.length === 0) {
       const v = this.pop();
       if (v !== undefined) return Promise.resolve(v);
       if (this.#native.drained()) return Promise.resolve(this.pop());
     }
     return new Promise<T | undefined>((resolve, reject) => {
-      this.#poppers.push({ resolve, reject });
+      const p: PendingPop<T> = { resolve, reject, unwatch: undefined };
+      this.#poppers.push(p);
+      if (signal !== undefined) p.unwatch = this.#aborts.watch(signal, p, () => this.#abort(this.#poppers, p, aborted(signal, 'popAsync')));
       this.#service();
     });
+  }
+
+  /** Gives up pending pop or push `p` (still waiting): out of its list, rejected with `err`. */
+  #abort<P extends PendingPop<T> | PendingPush>(list: P[], p: P, err: WeftError): void {
+    const i = list.indexOf(p);
+    if (i < 0) return;
+    list.splice(i, 1);
+    p.reject(err);
+    this.#holdWhileWaiting();
   }
 
   /**
    * Pushes `value` as soon as there is room: resolves at once unless the queue is bounded and
    * full, else when a value is popped (on any thread). Rejects with `WEFT_CLOSED` if the queue is
    * closed first; throws `WEFT_DATA_CLONE` at once (nothing pushed) if the value cannot be
-   * cloned. Pushes from one thread-object keep their order.
+   * cloned. Pushes from one thread-object keep their order. With `options.signal`, an abort ends
+   * the wait (`WEFT_ABORTED`) and the value is not pushed.
    */
-  pushAsync(value: T): Promise<void> {
+  pushAsync(value: T, options?: SharedQueueWaitOptions): Promise<void> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = options === undefined ? undefined : waitSignal(options, 'pushAsync');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (signal?.aborted) return Promise.reject(aborted(signal, 'pushAsync'));
     if (this.#pushers.length === 0) {
       try {
         if (this.#put(value)) return Promise.resolve();
@@ -269,7 +326,10 @@ export class SharedQueue<T extends Storable = Storable> implements AsyncIterable
       return Promise.reject(err);
     }
     return new Promise<void>((resolve, reject) => {
-      this.#pushers.push({ value: encoded, resolve, reject });
+      const p: PendingPush = { value: encoded, resolve, reject, unwatch: undefined };
+      this.#pushers.push(p);
+      if (signal !== undefined)
+        p.unwatch = this.#aborts.watch(signal, p, () => this.#abort(this.#pushers, p, aborted(signal, 'pushAsync')));
       this.#service();
     });
   }
@@ -314,17 +374,24 @@ export class SharedQueue<T extends Storable = Storable> implements AsyncIterable
         v = this.pop();
       } catch (err) {
         // Popped, but it could not be decoded here (a handle to a structure that is gone).
-        poppers.shift()!.reject(err);
+        const p = poppers.shift()!;
+        p.unwatch?.();
+        p.reject(err);
         continue;
       }
       if (v !== undefined) {
-        poppers.shift()!.resolve(v);
+        const p = poppers.shift()!;
+        p.unwatch?.();
+        p.resolve(v);
         continue;
       }
       if (this.#native.drained()) {
         // Nothing more can come; one last look for a value that landed before the end.
         if (this.#native.size > 0) continue;
-        for (const p of poppers.splice(0)) p.resolve(undefined);
+        for (const p of poppers.splice(0)) {
+          p.unwatch?.();
+          p.resolve(undefined);
+        }
         break;
       }
       this.#installWaker();
@@ -340,11 +407,13 @@ export class SharedQueue<T extends Storable = Storable> implements AsyncIterable
         done = this.#native.push(p.value);
       } catch (err) {
         pushers.shift();
+        p.unwatch?.();
         p.reject(fromNative(err));
         continue;
       }
       if (done) {
         pushers.shift();
+        p.unwatch?.();
         p.resolve();
         continue;
       }

@@ -6,7 +6,7 @@
  * reaches its actor is the host's (`AskDelivery`).
  */
 import { InvalidArgumentError, WeftError } from '../../errors.js';
-import { AbortWatch } from '../../internal/abort-watch.js';
+import { AbortWatch, isAbortSignal } from '../../internal/abort-watch.js';
 import { describe, thrownMessage } from '../../internal/describe.js';
 import { unknownOptionMessage } from '../../internal/options.js';
 import type { ActorRef } from '../ref.js';
@@ -42,15 +42,6 @@ function askOptionsError(o: unknown): InvalidArgumentError | undefined {
     });
   }
   return undefined;
-}
-
-/** Whether `v` is an AbortSignal (false for a Proxy whose getPrototypeOf trap throws). */
-function isAbortSignal(v: unknown): v is AbortSignal {
-  try {
-    return v instanceof AbortSignal;
-  } catch {
-    return false;
-  }
 }
 
 export interface PendingAsk {
