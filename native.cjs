@@ -840,6 +840,7 @@ module.exports.NativeMap = nativeBinding.NativeMap
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.NativeQueue = nativeBinding.NativeQueue
 module.exports.NativeStack = nativeBinding.NativeStack
+module.exports.ParCancel = nativeBinding.ParCancel
 module.exports.__panicForTest = nativeBinding.__panicForTest
 module.exports.ACTOR_DELIVERY_DROPPED = nativeBinding.ACTOR_DELIVERY_DROPPED
 module.exports.ACTOR_DELIVERY_EVICTED = nativeBinding.ACTOR_DELIVERY_EVICTED

@@ -260,6 +260,17 @@ export declare class NativeStack {
 }
 
 /**
+ * The cancellation flag of one `parRun` job (the TypeScript layer sets it when the terminal's
+ * AbortSignal aborts): chunks that start afterwards do nothing and the job resolves to a
+ * `WEFT_ABORTED` error.
+ */
+export declare class ParCancel {
+  constructor()
+  /** Stops the job between chunks. */
+  cancel(): void
+}
+
+/**
  * Panics inside a guarded call; used by the test suite to prove that a Rust panic becomes a
  * thrown `WEFT_PANIC` error and the process survives.
  */
@@ -459,7 +470,7 @@ export declare function parOpNames(): Array<string>
  * `code` is the weft code (the TypeScript layer rethrows it). Memory JavaScript could take away
  * meanwhile is not touched off the main thread (see the module's documentation).
  */
-export declare function parRun(source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null): Promise<number | boolean | undefined | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | Error>
+export declare function parRun(source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, cancel: ParCancel | null): Promise<number | boolean | undefined | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | Error>
 
 /**
  * Runs a pipeline on the calling thread (small inputs) and returns the terminal's value:

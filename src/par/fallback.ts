@@ -5,6 +5,7 @@
  * the surviving values, so they keep their exact semantics (an exact sum, `Math.min` rules).
  */
 import { join } from 'node:path';
+import { WeftError } from '../errors.js';
 import { budgetThreads, threadBudget } from '../internal/budget.js';
 import { Pool } from '../pool/index.js';
 import type { Captures } from './compiler.js';
@@ -67,11 +68,15 @@ function fallbackPool(): Pool<FallbackTasks> {
  * `run(0..n-1)` with at most the thread budget's free threads (taken when the job starts: the
  * budget less the pool workers running now) in flight at once; the results in order.
  */
-async function inFlightByBudget<R>(n: number, run: (i: number) => Promise<R>): Promise<R[]> {
+async function inFlightByBudget<R>(n: number, run: (i: number) => Promise<R>, signal: AbortSignal | undefined): Promise<R[]> {
   const out = new Array<R>(n);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < n) {
+      if (signal?.aborted) {
+        next = n;
+        throw new WeftError('WEFT_ABORTED', 'the par job was aborted', { cause: signal.reason });
+      }
       const i = next++;
       try {
         out[i] = await run(i);
@@ -106,11 +111,13 @@ function spec(source: JsSource, lo: number, hi: number, stages: readonly JsClosu
 }
 
 /** Runs the stages on the pool and returns the surviving values, in source order. */
-export async function survivors(source: JsSource, stages: readonly JsClosure[]): Promise<Float64Array> {
+export async function survivors(source: JsSource, stages: readonly JsClosure[], signal?: AbortSignal): Promise<Float64Array> {
   const pool = fallbackPool();
   const cs = chunks(source);
-  const parts = (await inFlightByBudget(cs.length, (i) =>
-    pool.run('parChunk', spec(source, cs[i]!.lo, cs[i]!.hi, stages, undefined)),
+  const parts = (await inFlightByBudget(
+    cs.length,
+    (i) => pool.run('parChunk', spec(source, cs[i]!.lo, cs[i]!.hi, stages, undefined)),
+    signal,
   )) as Float64Array[];
   if (parts.length === 1) return parts[0]!;
   const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
@@ -123,15 +130,18 @@ export async function survivors(source: JsSource, stages: readonly JsClosure[]):
 }
 
 /** `some` (`test.kind === 'some'`) or `every` over the stages' output, on the pool. */
-export async function decide(source: JsSource, stages: readonly JsClosure[], test: JsClosure): Promise<boolean> {
+export async function decide(source: JsSource, stages: readonly JsClosure[], test: JsClosure, signal?: AbortSignal): Promise<boolean> {
   const pool = fallbackPool();
   const cs = chunks(source);
-  const results = await inFlightByBudget(cs.length, (i) => pool.run('parChunk', spec(source, cs[i]!.lo, cs[i]!.hi, stages, test)));
+  const results = await inFlightByBudget(cs.length, (i) => pool.run('parChunk', spec(source, cs[i]!.lo, cs[i]!.hi, stages, test)), signal);
   const decided = results.some((r) => !(r instanceof Float64Array) && r.decided);
   return test.kind === 'some' ? decided : !decided;
 }
 
 /** `reduce` over `values` on one pool worker, with the chunking of the native reduce. */
-export function fold(values: Float64Array, fn: JsClosure, init: number, chunk: number): Promise<number> {
-  return fallbackPool().run('parFold', values, fn.src, init, fn.captures, chunk);
+export function fold(values: Float64Array, fn: JsClosure, init: number, chunk: number, signal?: AbortSignal): Promise<number> {
+  const pool = fallbackPool();
+  return signal === undefined
+    ? pool.run('parFold', values, fn.src, init, fn.captures, chunk)
+    : pool.runWith({ signal }, 'parFold', values, fn.src, init, fn.captures, chunk);
 }

@@ -8,6 +8,7 @@
  * ```
  */
 import { InvalidArgumentError } from '../errors.js';
+import { isAbortSignal } from '../internal/abort-watch.js';
 import { checkOptionNames, optionNames } from '../internal/options.js';
 import { type NumericArray, Par, type ParOptions, arrayKind } from './pipeline.js';
 
@@ -43,7 +44,7 @@ export interface ParFunction {
 }
 
 /** The names `par(source, options)` and `par.range(..., options)` accept. */
-const PAR_OPTIONS = optionNames<ParOptions>()(['fallback']);
+const PAR_OPTIONS = optionNames<ParOptions>()(['fallback', 'signal']);
 
 function checkOptions(options: ParOptions | undefined): ParOptions {
   if (options === undefined) return {};
@@ -53,6 +54,9 @@ function checkOptions(options: ParOptions | undefined): ParOptions {
   const fallback: unknown = opts.fallback;
   if (fallback !== undefined && fallback !== 'error' && fallback !== 'pool') {
     throw new InvalidArgumentError(`par: fallback must be 'error' or 'pool', got ${describe(fallback)}`);
+  }
+  if (opts.signal !== undefined && !isAbortSignal(opts.signal)) {
+    throw new InvalidArgumentError(`par: signal must be an AbortSignal, got ${describe(opts.signal)}`);
   }
   return opts;
 }

@@ -22,6 +22,7 @@ import {
 import { ParCompileError, withFileLocation } from './errors.js';
 import { type JsClosure, decide, fold, survivors } from './fallback.js';
 import { KIND, MAX_REGS, OPCODE, OP_NAMES, R_CONST, TERMINAL, type TerminalName, VARIADIC, VERSION } from './ops.js';
+import { AbortWatch } from '../internal/abort-watch.js';
 import { describe } from '../internal/describe.js';
 
 /** The typed arrays `par` reads and writes. */
@@ -109,6 +110,21 @@ export interface ParOptions {
    * parameters and captures), and the terminal natively over what survives.
    */
   readonly fallback?: 'error' | 'pool';
+  /**
+   * Cancels the pipeline's terminals (and those of the pipelines made from it with `map` and
+   * `filter`): when it aborts, a running terminal stops between chunks (16,384 elements; what a
+   * thread is running finishes first) and rejects with `WEFT_ABORTED`, its `cause` the signal's
+   * reason; a terminal started after the abort rejects at once. A terminal's `into` array may
+   * then hold part of the values.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** One abort listener per signal, however many par jobs share it. */
+const aborts = new AbortWatch<object>();
+
+function abortedError(signal: AbortSignal): WeftError {
+  return new WeftError('WEFT_ABORTED', 'the par job was aborted', { cause: signal.reason });
 }
 
 interface Stage {
@@ -357,7 +373,7 @@ export class Par<T extends number | boolean = number> {
     if (typeof init !== 'number') throw new InvalidArgumentError(`reduce needs a number init, got ${typeof init}`);
     const s = this.#stage(fn, 'reduce', ['number', joinTypes(this.#type, 'number')], captures);
     if (!compiled(this.#stages) || s.closure === undefined) {
-      return fold(await this.#survivors(), s.js, init, REDUCE_CHUNK);
+      return fold(await this.#survivors(), s.js, init, REDUCE_CHUNK, this.#options.signal);
     }
     return asNumber(await this.#run('reduce', s, init));
   }
@@ -367,7 +383,7 @@ export class Par<T extends number | boolean = number> {
   some<C extends Captures>(fn: (x: T, i: number, captures: C) => unknown, captures: C): Promise<boolean>;
   async some(fn: AnyFunction, captures?: Captures): Promise<boolean> {
     const s = this.#stage(fn, 'some', [this.#type, 'number'], captures);
-    if (!compiled(this.#stages) || s.closure === undefined) return decide(this.#source, this.#jsStages(), s.js);
+    if (!compiled(this.#stages) || s.closure === undefined) return decide(this.#source, this.#jsStages(), s.js, this.#options.signal);
     return asBoolean(await this.#run('some', s));
   }
 
@@ -376,7 +392,7 @@ export class Par<T extends number | boolean = number> {
   every<C extends Captures>(fn: (x: T, i: number, captures: C) => unknown, captures: C): Promise<boolean>;
   async every(fn: AnyFunction, captures?: Captures): Promise<boolean> {
     const s = this.#stage(fn, 'every', [this.#type, 'number'], captures);
-    if (!compiled(this.#stages) || s.closure === undefined) return decide(this.#source, this.#jsStages(), s.js);
+    if (!compiled(this.#stages) || s.closure === undefined) return decide(this.#source, this.#jsStages(), s.js, this.#options.signal);
     return asBoolean(await this.#run('every', s));
   }
 
@@ -425,17 +441,19 @@ export class Par<T extends number | boolean = number> {
 
   /** The values that survive the stages, computed as JavaScript on the fallback pool. */
   #survivors(): Promise<Float64Array> {
-    return survivors(this.#source, this.#jsStages());
+    return survivors(this.#source, this.#jsStages(), this.#options.signal);
   }
 
   async #run(terminal: TerminalName, closure?: Stage, arg = 0, kind = 0, into: NumericArray | null = null): Promise<NativeValue> {
     budgetThreads(); // a WEFT_THREADS that is not a count (it sizes par's threads) rejects every job
+    const signal = this.#options.signal;
+    if (signal?.aborted) throw abortedError(signal);
     const stages = this.#stages;
     if (!compiled(stages)) {
       // Some closure runs as JavaScript (fallback: 'pool'): the stages on the pool, then this
       // terminal natively over what survives. (Terminal closures are dispatched before here.)
       const values = await this.#survivors();
-      return new Par({ kind: 'array', array: values }, [], this.#type).#run(terminal, undefined, arg, kind, into);
+      return new Par({ kind: 'array', array: values }, [], this.#type, this.#options).#run(terminal, undefined, arg, kind, into);
     }
     checkOps();
     const { code, consts } = assemble(stages, closure as (Stage & { readonly closure: CompiledClosure }) | undefined);
@@ -452,7 +470,22 @@ export class Par<T extends number | boolean = number> {
         throw fromNative(err);
       }
     }
-    const result = await native.parRun(array, range, code, consts, TERMINAL[terminal], arg, kind, into);
+    if (signal === undefined) {
+      const result = await native.parRun(array, range, code, consts, TERMINAL[terminal], arg, kind, into, null);
+      if (result instanceof Error) throw fromNative(result);
+      return result;
+    }
+    // Cancelled between chunks when the signal aborts; the job ends WEFT_ABORTED (or, if it had
+    // finished meanwhile, with its result, which the abort then replaces).
+    const cancel = new native.ParCancel();
+    const unwatch = aborts.watch(signal, cancel, () => cancel.cancel());
+    let result: NativeValue | Error;
+    try {
+      result = await native.parRun(array, range, code, consts, TERMINAL[terminal], arg, kind, into, cancel);
+    } finally {
+      unwatch();
+    }
+    if (signal.aborted) throw abortedError(signal);
     if (result instanceof Error) throw fromNative(result);
     return result;
   }

@@ -20,8 +20,11 @@ use std::ptr;
 use napi::bindgen_prelude::*;
 use napi::{check_status, sys};
 use napi_derive::napi;
+use std::sync::Arc;
 use weft_core::error::{self as core_error, catch_panic, Code};
-use weft_core::par::{self, Array, ArrayMut, ElemKind, Mode, Output, Pipeline, Source, Terminal};
+use weft_core::par::{
+    self, Array, ArrayMut, Cancel, ElemKind, Mode, Output, Pipeline, Source, Terminal,
+};
 
 use crate::errors::{guard, to_js, WeftStatus};
 
@@ -570,13 +573,38 @@ pub fn par_run_sync(
     .map_err(to_js)
 }
 
+/// The cancellation flag of one `parRun` job (the TypeScript layer sets it when the terminal's
+/// AbortSignal aborts): chunks that start afterwards do nothing and the job resolves to a
+/// `WEFT_ABORTED` error.
+#[napi(js_name = "ParCancel")]
+pub struct ParCancel {
+    inner: Arc<Cancel>,
+}
+
+#[napi]
+impl ParCancel {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> ParCancel {
+        ParCancel {
+            inner: Arc::new(Cancel::new()),
+        }
+    }
+
+    /// Stops the job between chunks.
+    #[napi]
+    pub fn cancel(&self) {
+        self.inner.cancel();
+    }
+}
+
 /// Runs a pipeline on weft's par threads and returns a Promise of the terminal's value (as
 /// `parRunSync`). The Promise resolves, never rejects: a failure resolves to an `Error` whose
 /// `code` is the weft code (the TypeScript layer rethrows it). Memory JavaScript could take away
 /// meanwhile is not touched off the main thread (see the module's documentation).
 #[napi(
     js_name = "parRun",
-    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null",
+    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, cancel: ParCancel | null",
     ts_return_type = "Promise<number | boolean | undefined | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | Error>"
 )]
 #[allow(clippy::too_many_arguments)]
@@ -590,7 +618,9 @@ pub fn par_run<'env>(
     arg: f64,
     kind: u32,
     into: Option<Arg>,
+    cancel: Option<&ParCancel>,
 ) -> napi::Result<Object<'env>> {
+    let cancel = cancel.map(|c| c.inner.clone());
     let (deferred, promise) = env.create_deferred()?;
     let job = catch_panic(|| {
         Job::new(
@@ -600,7 +630,8 @@ pub fn par_run<'env>(
     par::spawn(move || {
         let (held, result) = match job {
             Ok(mut job) => {
-                let result = catch_panic(|| job.execute(Mode::Parallel));
+                let result =
+                    catch_panic(|| par::cancel_scope(cancel, || job.execute(Mode::Parallel)));
                 // Free a copy of the source here, off the main thread.
                 if let Input::Owned(copy) = &mut job.input {
                     drop(copy.take());

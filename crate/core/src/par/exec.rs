@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use std::sync::Arc;
 
 use super::array::{Array, ArrayMut, ElemKind};
+use super::cancel::{self, Cancel};
 use super::eval::{Regs, BLOCK};
 use super::jit::{self, Engine, Kernel};
 use super::js;
@@ -101,6 +102,8 @@ struct Job<'a> {
     keep_index: bool,
     /// The stages compiled to machine code, or `None` where the interpreter runs them.
     kernel: Option<Arc<Kernel>>,
+    /// Set when the caller aborts: chunks that start then do nothing (see `super::cancel`).
+    cancel: Option<Arc<Cancel>>,
 }
 
 /// The least chunks per piece so that a job of `nchunks` chunks runs as at most `free` pieces
@@ -139,15 +142,34 @@ impl<'a> Job<'a> {
             nchunks,
             keep_index,
             kernel: jit::kernel_for(engine, pipeline, &source, keep_index)?,
+            cancel: cancel::current(),
         })
+    }
+
+    /// Whether the caller aborted the job.
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.is_cancelled())
+    }
+
+    /// `Err(WEFT_ABORTED)` if the caller aborted the job (what it computed is then partial).
+    fn finish<T>(&self, out: T) -> Result<T> {
+        if self.cancelled() {
+            return Err(Error::new(Code::Aborted, "the par job was aborted"));
+        }
+        Ok(out)
     }
 
     fn regs(&self) -> Regs {
         Regs::new(self.pipeline, BLOCK)
     }
 
+    /// Source elements `lo..hi` of chunk `c`: none once the job is aborted (every chunk starts
+    /// here, so an abort skips the chunks not yet started).
     fn chunk_bounds(&self, c: usize) -> (u64, u64) {
         let lo = c as u64 * CHUNK as u64;
+        if self.cancelled() {
+            return (lo, lo);
+        }
         (lo, (lo + CHUNK as u64).min(self.len))
     }
 
@@ -230,31 +252,45 @@ impl<'a> Job<'a> {
         f: impl Fn(&mut Regs, usize) -> R + Sync + Send,
         combine: impl Fn(R, R) -> R + Sync + Send,
     ) -> R {
+        // An abort stops handing out chunks (`while_some` ends every thread's share early).
         match self.mode {
             Mode::Inline => {
                 let mut regs = self.regs();
-                (0..self.nchunks).fold(identity(), |acc, c| combine(acc, f(&mut regs, c)))
+                (0..self.nchunks)
+                    .take_while(|_| !self.cancelled())
+                    .fold(identity(), |acc, c| combine(acc, f(&mut regs, c)))
             }
             Mode::Parallel => (0..self.nchunks)
                 .into_par_iter()
                 .with_min_len(self.min_len)
-                .map_init(|| self.regs(), |regs, c| f(regs, c))
+                .map_init(
+                    || self.regs(),
+                    |regs, c| (!self.cancelled()).then(|| f(regs, c)),
+                )
+                .while_some()
                 .reduce(&identity, &combine),
         }
     }
 
     /// Maps every chunk to an `R`, in chunk order.
     fn map_chunks<R: Send>(&self, f: impl Fn(&mut Regs, usize) -> R + Sync + Send) -> Vec<R> {
+        // An abort stops handing out chunks; what was collected is dropped (the job fails).
         match self.mode {
             Mode::Inline => {
                 let mut regs = self.regs();
-                (0..self.nchunks).map(|c| f(&mut regs, c)).collect()
+                (0..self.nchunks)
+                    .map_while(|c| (!self.cancelled()).then(|| f(&mut regs, c)))
+                    .collect()
             }
             Mode::Parallel => (0..self.nchunks)
                 .into_par_iter()
                 .with_min_len(self.min_len)
-                .map_init(|| self.regs(), |regs, c| f(regs, c))
-                .collect(),
+                .map_init(
+                    || self.regs(),
+                    |regs, c| (!self.cancelled()).then(|| f(regs, c)),
+                )
+                .collect::<Option<Vec<R>>>()
+                .unwrap_or_default(),
         }
     }
 
@@ -387,7 +423,10 @@ impl<'a> Job<'a> {
                 let mut regs = self.regs();
                 let mut scalar = Regs::new(self.pipeline, 1);
                 (0..self.nchunks)
-                    .map(|c| self.reduce_chunk(&mut regs, &mut scalar, c, init, &step))
+                    .map_while(|c| {
+                        (!self.cancelled())
+                            .then(|| self.reduce_chunk(&mut regs, &mut scalar, c, init, &step))
+                    })
                     .collect()
             }
             Mode::Parallel => (0..self.nchunks)
@@ -395,9 +434,12 @@ impl<'a> Job<'a> {
                 .with_min_len(self.min_len)
                 .map_init(
                     || (self.regs(), Regs::new(self.pipeline, 1)),
-                    |(regs, scalar), c| self.reduce_chunk(regs, scalar, c, init, &step),
+                    |(regs, scalar), c| {
+                        (!self.cancelled()).then(|| self.reduce_chunk(regs, scalar, c, init, &step))
+                    },
                 )
-                .collect(),
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default(),
         };
         let mut scalar = Regs::new(self.pipeline, 1);
         let mut acc: Option<f64> = None;
@@ -469,7 +511,7 @@ pub fn run_engine(
 ) -> Result<Output> {
     check_terminal(pipeline, &terminal)?;
     let job = Job::new(pipeline, source, mode, engine)?;
-    Ok(match terminal {
+    let out = match terminal {
         Terminal::Sum => Output::Number(job.sum_count().0.value()),
         Terminal::Mean => {
             let (s, n) = job.sum_count();
@@ -485,7 +527,8 @@ pub fn run_engine(
         Terminal::Sort { kind, descending } => {
             Output::Array(array_of(kind, &job, Some(descending)))
         }
-    })
+    };
+    job.finish(out)
 }
 
 /// Like [`run`] over an owned array (a copy the caller made of its source): a `toArray` or
@@ -497,6 +540,9 @@ pub fn run_owned(
     mode: Mode,
 ) -> Result<Output> {
     if pipeline.stages.is_empty() && pipeline.terminal.is_none() {
+        if cancel::current().is_some_and(|c| c.is_cancelled()) {
+            return Err(Error::new(Code::Aborted, "the par job was aborted"));
+        }
         match terminal {
             Terminal::ToArray(kind) if kind == array.kind() => return Ok(Output::Array(array)),
             Terminal::Sort { kind, descending } if kind == array.kind() => {
@@ -530,7 +576,7 @@ pub fn run_into(
 ) -> Result<usize> {
     check_terminal(pipeline, &Terminal::ToArray(ElemKind::F64))?;
     let job = Job::new(pipeline, source, mode, jit::engine())?;
-    match out {
+    let written = match out {
         ArrayMut::F64(o) => job.collect_into::<ToF64>(o),
         ArrayMut::F32(o) => job.collect_into::<ToF32>(o),
         ArrayMut::I8(o) => job.collect_into::<ToI8>(o),
@@ -540,5 +586,6 @@ pub fn run_into(
         ArrayMut::U16(o) => job.collect_into::<ToU16>(o),
         ArrayMut::I32(o) => job.collect_into::<ToI32>(o),
         ArrayMut::U32(o) => job.collect_into::<ToU32>(o),
-    }
+    }?;
+    job.finish(written)
 }

@@ -13,6 +13,7 @@
 //! ([`sum::ExactSum`]), and so are independent of the decomposition and of the thread count.
 
 mod array;
+pub mod cancel;
 pub mod eval;
 mod exec;
 pub mod jit;
@@ -26,6 +27,7 @@ mod tests;
 use std::sync::OnceLock;
 
 pub use array::{Array, ArrayMut, ElemKind};
+pub use cancel::{scoped as cancel_scope, Cancel};
 pub use eval::BLOCK;
 pub use exec::{run, run_engine, run_into, run_owned, Mode, Output, Terminal, CHUNK};
 pub use jit::{engine, set_engine, Engine};

@@ -633,3 +633,96 @@ fn a_job_spreads_over_the_free_part_of_the_thread_budget_only() {
     assert_eq!(pieces_for(0, 4, 1), 1);
     assert_eq!(pieces_for(10, 4, 0), 10);
 }
+
+/// A job aborted before it starts ends `WEFT_ABORTED` on every terminal and path; one aborted
+/// while it runs stops between chunks (long before it would have finished) and ends so too; one
+/// whose flag is never set is not affected.
+#[test]
+fn cancel_between_chunks() {
+    use std::sync::Arc;
+    let aborted = |r: crate::error::Result<Output>| {
+        let e = r.expect_err("an aborted job has no result");
+        assert_eq!(e.code, crate::error::Code::Aborted, "{e:?}");
+    };
+    let values: Vec<f64> = (0..100_000).map(f64::from).collect();
+    let set = Arc::new(Cancel::new());
+    set.cancel();
+    for t in [
+        Terminal::Sum,
+        Terminal::Count,
+        Terminal::Min,
+        Terminal::ToArray(ElemKind::F64),
+        Terminal::Sort {
+            kind: ElemKind::F64,
+            descending: false,
+        },
+    ] {
+        for mode in [Mode::Inline, Mode::Parallel] {
+            aborted(cancel_scope(Some(set.clone()), || {
+                run(&identity(), Source::F64(&values), t, mode)
+            }));
+            aborted(cancel_scope(Some(set.clone()), || {
+                run(&article(), Source::F64(&values), t, mode)
+            }));
+            aborted(cancel_scope(Some(set.clone()), || {
+                run_owned(&identity(), Array::F64(values.clone()), t, mode)
+            }));
+        }
+    }
+    let mut out = vec![0.0; values.len()];
+    let e = cancel_scope(Some(set.clone()), || {
+        run_into(
+            &article(),
+            Source::F64(&values),
+            ArrayMut::F64(&mut out),
+            Mode::Parallel,
+        )
+    })
+    .expect_err("aborted");
+    assert_eq!(e.code, crate::error::Code::Aborted);
+
+    // Not set: the same result as without a flag.
+    let clear = Arc::new(Cancel::new());
+    let with = cancel_scope(Some(clear), || {
+        run(
+            &article(),
+            Source::F64(&values),
+            Terminal::Sum,
+            Mode::Parallel,
+        )
+    })
+    .unwrap();
+    let without = run(
+        &article(),
+        Source::F64(&values),
+        Terminal::Sum,
+        Mode::Parallel,
+    )
+    .unwrap();
+    assert!(matches!((with, without), (Output::Number(a), Output::Number(b)) if same(a, b)));
+
+    // While it runs: a range of 2^36 elements would take minutes; an abort 20 ms in ends it at once.
+    let flag = Arc::new(Cancel::new());
+    let big = Source::Range {
+        start: 0.0,
+        step: 1.0,
+        len: 1 << 36,
+    };
+    let aborter = {
+        let flag = flag.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            flag.cancel();
+        })
+    };
+    let t0 = std::time::Instant::now();
+    aborted(cancel_scope(Some(flag), || {
+        run(&article(), big, Terminal::Sum, Mode::Parallel)
+    }));
+    aborter.join().unwrap();
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        t0.elapsed()
+    );
+}

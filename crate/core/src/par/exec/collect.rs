@@ -169,7 +169,11 @@ impl Job<'_> {
     }
 
     fn sorted<C: Conv>(&self, descending: bool) -> Vec<C::T> {
-        sort_values::<C>(self.collect::<C>(), descending, self.mode)
+        let values = self.collect::<C>();
+        if self.cancelled() {
+            return values; // the job ends WEFT_ABORTED: no need to sort
+        }
+        sort_values::<C>(values, descending, self.mode)
     }
 }
 
