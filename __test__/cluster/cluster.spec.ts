@@ -669,25 +669,38 @@ serialTest(
     ]);
     const s1 = await server(t, { config: conf('s1', c1, [toS2.port, toS3.port], toS1.port) });
     const opts = { failureWindowMs: WINDOW, replicas: 3 };
-    // JetStream elects its meta leader a few seconds after the servers start: until then the bucket cannot be made.
-    let a: ClusterNode | undefined;
+    // JetStream elects its meta leader a few seconds after the servers start, then the bucket's
+    // stream its own: until then the bucket cannot be made or watched (connect rejects
+    // WEFT_INVALID_ARG or WEFT_DISCONNECTED, a timeout on a busy CI machine). Try again.
     const until = Date.now() + 30_000;
-    while (a === undefined) {
-      try {
-        a = await node(t, s1, 'a', opts);
-      } catch (e) {
-        if (Date.now() > until) throw e;
-        await new Promise((r) => setTimeout(r, 250));
+    const join = async (srv: NatsServer, name: string): Promise<ClusterNode> => {
+      for (;;) {
+        try {
+          return await node(t, srv, name, opts);
+        } catch (e) {
+          if (Date.now() > until) throw e;
+          await new Promise((r) => setTimeout(r, 250));
+        }
       }
-    }
-    const b = await node(t, s2, 'b', opts);
-    const c = await node(t, s3, 'c', opts);
+    };
+    const a = await join(s1, 'a');
+    const b = await join(s2, 'b');
+    const c = await join(s3, 'c');
     const events: string[] = [];
     for (const n of [a, b, c]) {
       n.on('respawned', (name, info) => events.push(`${n.name} respawned ${name} #${info.incarnation}`));
       n.on('fenced', (name, info) => events.push(`${n.name} fenced ${name} (now on ${String(info.placedOn)})`));
     }
-    await a.spawn(Counter, 1, { name: 'p', restart: 'respawn' });
+    // The same while the bucket's stream settles: a placement not confirmed is WEFT_DISCONNECTED.
+    for (;;) {
+      try {
+        await a.spawn(Counter, 1, { name: 'p', restart: 'respawn' });
+        break;
+      } catch (e) {
+        if ((e as WeftError).code !== 'WEFT_DISCONNECTED' || Date.now() > until) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
     await waitUntil(() => [a, b, c].every((n) => n.members().length === 3), 5_000);
     t.is(await c.ref<typeof Counter>('p').ask({ type: 'get' }), 1);
 
@@ -780,7 +793,21 @@ serialTest(
     await waitUntil(() => a!.system.stats().actors.length === 1, 3_000);
     const counts = [a, b, c].map((n) => n.system.stats().actors.length);
     t.deepEqual(counts.sort(), [1, 1, 2]);
-    t.is(await a.ref<typeof Counter>('p').ask({ type: 'get' }, { timeout: 5_000 }), 1);
+    // a reaches the new incarnation once its server has routes again and has heard the interest
+    // in p's subject over them (the fencing came through JetStream, maybe before that).
+    let last: unknown;
+    await waitUntil(
+      async () => {
+        last = await a
+          .ref<typeof Counter>('p')
+          .ask({ type: 'get' }, { timeout: 2_000 })
+          .catch((e: WeftError) => e.code);
+        return last === 1;
+      },
+      20_000,
+      () => `the last ask from a: ${String(last)}`,
+    );
+    t.is(last, 1);
   },
 );
 

@@ -584,7 +584,7 @@ test('a panic on weft threads becomes WEFT_PANIC and the process goes on', async
   const e = t.throws(() => native.parRunSync(null, [0, 1, 10], code, consts, PANIC, 0, 0, null));
   t.is((e as Error & { code?: string }).code, 'WEFT_PANIC');
   t.regex(e.message, /par panic for test \(Inline\)/);
-  const r = await native.parRun(null, [0, 1, BIG], code, consts, PANIC, 0, 0, null);
+  const r = await native.parRun(null, [0, 1, BIG], code, consts, PANIC, 0, 0, null, null);
   t.true(r instanceof Error);
   t.is((r as Error & { code?: string }).code, 'WEFT_PANIC');
   t.regex((r as Error).message, /par panic for test \(Parallel\)/);
@@ -592,7 +592,7 @@ test('a panic on weft threads becomes WEFT_PANIC and the process goes on', async
   t.throws(() => native.parRunSync(null, [0, 1, 10], Uint32Array.from([1, 2, 0, 1, 0, 5]), consts, 0, 0, 0, null), {
     code: 'WEFT_INVALID_ARG',
   });
-  const bad = await native.parRun(null, [0, 1, BIG], Uint32Array.from([7]), consts, 0, 0, 0, null);
+  const bad = await native.parRun(null, [0, 1, BIG], Uint32Array.from([7]), consts, 0, 0, 0, null, null);
   t.is((bad as Error & { code?: string }).code, 'WEFT_INVALID_ARG');
   t.is(await par.range(0, BIG).sum(), (BIG * (BIG - 1)) / 2);
 });

@@ -331,7 +331,13 @@ export class ClusterNode implements RemoteSender {
           { cause: err },
         );
       }
-      const watch = await kv.watch({ key: 'a.>' });
+      let watch: Awaited<ReturnType<KV['watch']>>;
+      try {
+        watch = await kv.watch({ key: 'a.>' });
+      } catch (err) {
+        // A JetStream that is still electing its leaders (a cluster just started) times out here.
+        throw disconnected(`cluster: cannot watch the placement bucket on ${o.servers.join(', ')}: ${thrownMessage(err)}`, err);
+      }
       // Membership events that come before the node exists are replayed to it.
       let node: ClusterNode | undefined;
       const early: Array<(n: ClusterNode) => void> = [];
@@ -418,9 +424,14 @@ export class ClusterNode implements RemoteSender {
       revision = await this.#placements.create(key, JSON.stringify(placement));
     } catch (err) {
       const holder = await this.#placements.get(key).catch(() => null);
+      if (!holder?.value?.length) {
+        // Not a name taken: the bucket did not answer (a timeout, the connection, JetStream's
+        // leaders being elected). Whether the placement was stored is not known: a `get` says.
+        throw disconnected(`spawn: the placement of ${name} was not confirmed by the NATS servers: ${thrownMessage(err)}`, err);
+      }
       let on = 'another node';
       try {
-        if (holder?.value?.length) on = `node ${(holder.json() as Placement).node}`;
+        on = `node ${(holder.json() as Placement).node}`;
       } catch {
         /* a record that is not ours: say "another node" */
       }
