@@ -32,6 +32,26 @@ async function node(t: ExecutionContext, s: NatsServer, name: string, more: Part
   return n;
 }
 
+/**
+ * Asks `{ type: 'get' }` of the counter `name` from `from` (each ask with `perAskMs`) until it
+ * answers `want`, for up to `withinMs`; returns the last answer, or the last error's code.
+ */
+async function getUntil(from: ClusterNode, name: string, want: number, withinMs: number, perAskMs: number): Promise<unknown> {
+  let got: unknown;
+  await waitUntil(
+    async () => {
+      got = await from
+        .ref<typeof Counter>(name)
+        .ask({ type: 'get' }, { timeout: perAskMs })
+        .catch((e: WeftError) => e.code);
+      return got === want;
+    },
+    withinMs,
+    () => `the last ask: ${String(got)}`,
+  );
+  return got;
+}
+
 test('a named actor spawned on one node answers tells and asks from another, in order, with replies of every type', async (t) => {
   const s = await server(t);
   const a = await node(t, s, 'a');
@@ -306,18 +326,7 @@ test('asks in flight when the server dies settle once each (WEFT_DISCONNECTED); 
     5_000,
     () => `connected: a ${a.connected}, b ${b.connected}`,
   );
-  let n: unknown;
-  await waitUntil(
-    async () => {
-      n = await b
-        .ref<typeof Counter>('d')
-        .ask({ type: 'get' }, { timeout: 500 })
-        .catch((e: WeftError) => e.code);
-      return n === 1;
-    },
-    5_000,
-    () => `the last ask: ${String(n)}`,
-  );
+  const n = await getUntil(b, 'd', 1, 5_000, 500);
   t.log(`traffic back ${Date.now() - back} ms after the restart`);
   t.is(n, 1);
 });
@@ -367,15 +376,7 @@ test('a hung server (SIGSTOP) is noticed in seconds: asks in flight settle WEFT_
   t.false(b.connected);
   s.kill('SIGCONT');
   const back = Date.now();
-  let n: unknown;
-  await waitUntil(
-    async () => {
-      n = await r.ask({ type: 'get' }, { timeout: 500 }).catch((e: WeftError) => e.code);
-      return n === 1;
-    },
-    15_000,
-    () => `the last ask: ${String(n)}`,
-  );
+  const n = await getUntil(b, 'c', 1, 15_000, 500);
   t.log(`traffic back ${Date.now() - back} ms after SIGCONT`);
   t.is(n, 1);
   // Past a failure window after the server came back: still nobody declared down.
@@ -740,14 +741,7 @@ serialTest(
         15_000,
         () => 'waiting for the cluster after the restart',
       );
-      await waitUntil(
-        async () =>
-          (await c
-            .ref<typeof Counter>('p')
-            .ask({ type: 'get' }, { timeout: 1_000 })
-            .catch(() => 0)) === 1,
-        15_000,
-      );
+      await getUntil(c, 'p', 1, 15_000, 1_000);
       events.length = 0;
     }
     await waitUntil(
@@ -763,19 +757,7 @@ serialTest(
     // An ask c sends before its own detector has declared a down, while its view of the placement
     // still names a, fails WEFT_NODE_DOWN when that declaration comes (CI, Node 22: "node a was
     // declared down (silent for 1124 ms)"): the documented outcome; ask again then.
-    let got: unknown;
-    await waitUntil(
-      async () => {
-        got = await c
-          .ref<typeof Counter>('p')
-          .ask({ type: 'get' }, { timeout: 5_000 })
-          .catch((e: WeftError) => e.code);
-        return got === 1;
-      },
-      15_000,
-      () => `the last ask: ${String(got)}`,
-    );
-    t.is(got, 1);
+    t.is(await getUntil(c, 'p', 1, 15_000, 5_000), 1);
     await new Promise((r) => setTimeout(r, 2 * WINDOW));
     t.false(
       events.some((e) => e.startsWith('a respawned')),
@@ -795,19 +777,7 @@ serialTest(
     t.deepEqual(counts.sort(), [1, 1, 2]);
     // a reaches the new incarnation once its server has routes again and has heard the interest
     // in p's subject over them (the fencing came through JetStream, maybe before that).
-    let last: unknown;
-    await waitUntil(
-      async () => {
-        last = await a
-          .ref<typeof Counter>('p')
-          .ask({ type: 'get' }, { timeout: 2_000 })
-          .catch((e: WeftError) => e.code);
-        return last === 1;
-      },
-      20_000,
-      () => `the last ask from a: ${String(last)}`,
-    );
-    t.is(last, 1);
+    t.is(await getUntil(a, 'p', 1, 20_000, 2_000), 1);
   },
 );
 
