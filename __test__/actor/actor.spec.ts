@@ -214,6 +214,34 @@ test('wait overflow: backpressure delivers every message, in order, with the mai
   }
 });
 
+test('wait overflow across threads: no lost wake-up in 20 rounds of 3,000 tells to a worker actor', async (t) => {
+  // The sender was listed for a ROOM notice only after the mailbox had registered its wait: a
+  // receiver that took a message in between ran the callback, found nobody, and the sender waited
+  // for ever (Node 24 in CI; 1 run in 8 of the test above, within 5 rounds here).
+  for (let round = 0; round < 20; round++) {
+    const r = system.spawn(Recorder, undefined, { on: 1, mailbox: { capacity: 4, overflow: 'wait' } });
+    for (let i = 0; i < 3000; i++) {
+      const p = r.tell({ type: 'note', from: 'x', seq: i });
+      if (p === undefined) continue;
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<'stuck'>((resolve) => {
+        timer = setTimeout(() => resolve('stuck'), 10_000);
+      });
+      const outcome = await Promise.race([p.then(() => 'room' as const), stuck]);
+      clearTimeout(timer);
+      if (outcome === 'stuck') {
+        t.fail(
+          `round ${round}: tell ${i} waited 10 s for room in a mailbox of depth ${system.stats().actors.find((a) => a.id === r.id)?.depth}`,
+        );
+        return;
+      }
+    }
+    const dump = await r.ask({ type: 'dump' });
+    t.is(dump.x?.length, 3000);
+    await system.stop(r);
+  }
+});
+
 test('supervision: restart keeps the ref and starts from init; resume keeps the state; stop ends it', async (t) => {
   const r = system.spawn(Counter, 10, { on: 0 });
   r.tell({ type: 'add', by: 5 });

@@ -229,6 +229,16 @@ impl<T> Mailbox<T> {
 
     /// Queues a user message, applying the overflow policy if the mailbox is bounded and full.
     pub fn send(&self, msg: T) -> Sent<T> {
+        self.send_as(msg, || {})
+    }
+
+    /// [`send`](Self::send), with `before_wait` called when a `wait` mailbox refused the first
+    /// push, before the sender is registered and pushes once more: whatever the room callback
+    /// needs to find this sender (its host's id) must be recorded there, not after `Sent::Full`
+    /// is returned, or the receiver may take a message, run the callback and find nobody in
+    /// between (a lost wake-up). If the second push works, `before_wait` has run anyway: the
+    /// callback then gets a spare call, which is harmless.
+    pub fn send_as(&self, msg: T, before_wait: impl FnOnce()) -> Sent<T> {
         if self.closed.load(Ordering::Acquire) {
             return Sent::Closed(msg);
         }
@@ -281,6 +291,7 @@ impl<T> Mailbox<T> {
                 };
                 // Register, then look once more (see `WaitList`): either this push sees the room
                 // the receiver made, or the receiver sees this waiter.
+                before_wait();
                 self.waiters.register();
                 match q.push(msg) {
                     Ok(()) => {

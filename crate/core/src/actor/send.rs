@@ -9,7 +9,7 @@ use super::cell::Cell;
 use super::host::frame_notice;
 use super::{envelope, read_u32, ActorSystem, Delivery};
 use crate::error::{Code, Error, Result};
-use crate::mailbox::{Overflow, Sent};
+use crate::mailbox::Sent;
 use crate::sync::atomic::Ordering;
 use crate::sync::lock;
 
@@ -59,7 +59,15 @@ impl ActorSystem {
                 }
             }
         } else {
-            match cell.mailbox.send(env) {
+            // A full `wait` mailbox: `from` is listed for a ROOM notice before the mailbox
+            // registers the wait (see `Mailbox::send_as`).
+            let register = || {
+                let mut w = lock(&cell.waiters);
+                if !w.contains(&from) {
+                    w.push(from);
+                }
+            };
+            match cell.mailbox.send_as(env, register) {
                 Sent::Queued => Delivery::Queued,
                 Sent::Evicted(old) => {
                     self.dead_letter(Some(cell), Delivery::Evicted, old);
@@ -69,15 +77,7 @@ impl ActorSystem {
                     self.dead_letter(Some(cell), Delivery::Dropped, env);
                     return Delivery::Dropped;
                 }
-                Sent::Full(_env) => {
-                    if matches!(cell.mailbox.bound(), Some((_, Overflow::Wait))) {
-                        let mut w = lock(&cell.waiters);
-                        if !w.contains(&from) {
-                            w.push(from);
-                        }
-                    }
-                    return Delivery::Full;
-                }
+                Sent::Full(_env) => return Delivery::Full,
                 Sent::Closed(env) => {
                     self.dead_letter(Some(cell), Delivery::Stopped, env);
                     return Delivery::Stopped;
