@@ -59,8 +59,11 @@ test('a flood against a held actor: mailbox bytes within capacity for every poli
   // measure is the mailbox's bytes above).
   for (const policy of ['reject', 'drop-newest', 'drop-oldest', 'wait'] as const) {
     const rss = report[policy].slice(1).map((x) => x.rss);
-    // Growth only: the OS may take pages back after a round (216, 167, 166 MB on Node 24 in CI).
-    t.true(Math.max(...rss) - rss[0]! < 50, `${policy}: RSS (MB) over its rounds: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
+    // Growth only: the OS may take pages back after a round (216, 167, 166 MB on Node 24 in CI),
+    // and V8's heap grows in steps (186, 199, 236 MB for 'wait' on Node 24 in CI). A leak of the
+    // flood (200,000 messages of ~150 bytes a round, 30 MB as envelopes, several times that as JS
+    // objects) would add at least that much every round.
+    t.true(Math.max(...rss) - rss[0]! < 80, `${policy}: RSS (MB) over its rounds: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
   }
   t.true(all.length === 16);
   // 'wait' without awaiting: 1,024 tells wait for room, the next ones throw WEFT_MAILBOX_FULL.
