@@ -94,12 +94,14 @@ interface PendingPush {
 
 const WAIT_OPTIONS = optionNames<SharedQueueWaitOptions>()(['signal']);
 
-/** The signal of `popAsync`/`pushAsync` options (checked). */
+/** The signal of `popAsync`/`pushAsync` options (checked); throws `WEFT_ABORTED` if it is aborted already. */
 function waitSignal(options: SharedQueueWaitOptions | undefined, what: string): AbortSignal | undefined {
+  if (options === undefined) return undefined;
   const { signal } = checkOptions(options, WAIT_OPTIONS, `${what} options`);
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw new InvalidArgumentError(`${what}: signal must be an AbortSignal, got ${describe(signal)}`);
   }
+  if (signal?.aborted) throw aborted(signal, what);
   return signal;
 }
 
@@ -270,11 +272,10 @@ export class SharedQueue<T extends Storable = Storable> implements AsyncIterable
   popAsync(options?: SharedQueueWaitOptions): Promise<T | undefined> {
     let signal: AbortSignal | undefined;
     try {
-      signal = options === undefined ? undefined : waitSignal(options, 'popAsync');
+      signal = waitSignal(options, 'popAsync');
     } catch (err) {
       return Promise.reject(err);
     }
-    if (signal?.aborted) return Promise.reject(aborted(signal, 'popAsync'));
     if (this.#poppers.length === 0) {
       const v = this.pop();
       if (v !== undefined) return Promise.resolve(v);
@@ -307,11 +308,10 @@ export class SharedQueue<T extends Storable = Storable> implements AsyncIterable
   pushAsync(value: T, options?: SharedQueueWaitOptions): Promise<void> {
     let signal: AbortSignal | undefined;
     try {
-      signal = options === undefined ? undefined : waitSignal(options, 'pushAsync');
+      signal = waitSignal(options, 'pushAsync');
     } catch (err) {
       return Promise.reject(err);
     }
-    if (signal?.aborted) return Promise.reject(aborted(signal, 'pushAsync'));
     if (this.#pushers.length === 0) {
       try {
         if (this.#put(value)) return Promise.resolve();
