@@ -62,6 +62,11 @@ export {
   type ToArrayIntoOptions,
   type SortOptions,
   type ParOptions,
+  ParGroups,
+  type Groups,
+  type GroupByOptions,
+  type Histogram,
+  type HistogramOptions,
   type SourcePosition,
   type FileLocation,
 } from './par/index.js';

@@ -12,7 +12,7 @@ import type { Captures } from './compiler.js';
 
 /** A stage or terminal closure as JavaScript source, with its captures. */
 export interface JsClosure {
-  readonly kind: 'map' | 'filter' | 'some' | 'every' | 'reduce';
+  readonly kind: 'map' | 'filter' | 'some' | 'every' | 'reduce' | 'key';
   readonly src: string;
   readonly captures: Captures | undefined;
 }

@@ -20,7 +20,10 @@ export type {
   ToArrayIntoOptions,
   SortOptions,
   ParOptions,
+  Histogram,
+  HistogramOptions,
 } from './pipeline.js';
+export { ParGroups, type Groups, type GroupByOptions } from './groups.js';
 import { describe, thrownMessage } from '../internal/describe.js';
 export type { Captures } from './compiler.js';
 export { ParCompileError, type SourcePosition, type FileLocation } from './errors.js';

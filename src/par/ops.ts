@@ -77,7 +77,7 @@ export const OPCODE: Readonly<Record<OpName, number>> = Object.freeze(
 export const VARIADIC: ReadonlySet<OpName> = new Set<OpName>(['Hypot']);
 
 /** Program kinds (`par::program::Kind`). */
-export const KIND = { map: 0, filter: 1, reduce: 2, some: 3, every: 4 } as const;
+export const KIND = { map: 0, filter: 1, reduce: 2, some: 3, every: 4, key: 5 } as const;
 export type ClosureKind = keyof typeof KIND;
 
 /** Terminal codes of the binding (`parRun`). */
@@ -92,6 +92,11 @@ export const TERMINAL = {
   every: 7,
   toArray: 8,
   sort: 9,
+  argmin: 10,
+  argmax: 11,
+  quantile: 12,
+  histogram: 13,
+  groupBy: 14,
 } as const;
 export type TerminalName = keyof typeof TERMINAL;
 

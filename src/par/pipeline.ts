@@ -23,6 +23,7 @@ import { ParCompileError, withFileLocation } from './errors.js';
 import { type JsClosure, decide, fold, survivors } from './fallback.js';
 import { KIND, MAX_REGS, OPCODE, OP_NAMES, R_CONST, TERMINAL, type TerminalName, VARIADIC, VERSION } from './ops.js';
 import { AbortWatch } from '../internal/abort-watch.js';
+import { AGG, type GroupByOptions, ParGroups, splitGroups } from './groups.js';
 import { describe } from '../internal/describe.js';
 
 /** The typed arrays `par` reads and writes. */
@@ -248,6 +249,40 @@ export interface ToArrayIntoOptions<A extends NumericArray> {
   readonly into: A;
 }
 
+/** Options of `histogram`. */
+export interface HistogramOptions {
+  /** The lower edge of the first bin (with `max`; default the smallest value). */
+  readonly min?: number;
+  /** The upper edge of the last bin, included in it (with `min`; default the largest value). */
+  readonly max?: number;
+}
+
+/** What `histogram` returns. */
+export interface Histogram {
+  /** How many values fall in each bin. */
+  readonly counts: Float64Array;
+  /** The `bins + 1` bin edges, from `min` to `max`. */
+  readonly edges: Float64Array;
+}
+
+/** The most bins of a histogram (`par::MAX_BINS`) and groups of a groupBy (`par::MAX_GROUPS`). */
+const MAX_BINS = 1 << 24;
+const MAX_GROUPS = 1 << 20;
+const HISTOGRAM_OPTIONS = optionNames<HistogramOptions>()(['min', 'max']);
+const GROUP_BY_OPTIONS = optionNames<GroupByOptions>()(['keys']);
+
+/** Why a terminal that needs the source index refuses stages that run as JavaScript. */
+const POOL_STAGES = (what: string): string =>
+  `${what}() needs each value's source index, which stages that run as JavaScript on the fallback pool (fallback: 'pool') do not keep; make their closures compile, or run ${what} over toArray()'s result`;
+
+/**
+ * Whether `groupBy(fn, a)`'s `a` is the captures object (the closure destructures a third
+ * parameter) rather than the options.
+ */
+function isCaptures(fn: AnyFunction, a: unknown): boolean {
+  return a !== undefined && typeof fn === 'function' && fn.length >= 3;
+}
+
 /** The option names of `toArray` and `sort`. */
 const TO_ARRAY_OPTIONS = ['type', 'into'] as const;
 const SORT_OPTIONS = optionNames<SortOptions>()(['descending', 'type']);
@@ -288,7 +323,13 @@ export class Par<T extends number | boolean = number> {
   }
 
   /** Compiles `fn`, or with `fallback: 'pool'` keeps it as JavaScript if the compiler cannot. */
-  #stage(fn: AnyFunction, kind: JsClosure['kind'], paramTypes: readonly [ValueType, ValueType], captures: Captures | undefined): Stage {
+  #stage(
+    fn: AnyFunction,
+    kind: JsClosure['kind'],
+    paramTypes: readonly [ValueType, ValueType],
+    captures: Captures | undefined,
+    fallback = this.#options.fallback === 'pool',
+  ): Stage {
     const js: JsClosure = { kind, src: typeof fn === 'function' ? Function.prototype.toString.call(fn) : '', captures };
     try {
       return stage(compileClosure(fn, { kind, paramTypes, captures }), js);
@@ -296,7 +337,7 @@ export class Par<T extends number | boolean = number> {
       if (err instanceof ParCompileError) {
         // The fallback rebuilds the closure from its source text: not possible for these.
         const rebuildable = err.construct !== NATIVE_FUNCTION && err.construct !== UNPARSABLE_SOURCE;
-        if (this.#options.fallback === 'pool' && rebuildable) return stage(undefined, js);
+        if (fallback && rebuildable) return stage(undefined, js);
         // Only now, on its way to the caller: where the construct is in the caller's file.
         throw withFileLocation(err, fn);
       }
@@ -435,6 +476,94 @@ export class Par<T extends number | boolean = number> {
     return asArray(await this.#run('sort', undefined, opts.descending === true ? 1 : 0, kind));
   }
 
+  /**
+   * The source index of the smallest value, as `Math.min` orders values (the first NaN if any
+   * is NaN, `-0` below `+0`; the first of equal values); undefined when empty. After filters it
+   * is still the index in the source, as `i` in a closure.
+   */
+  async argmin(): Promise<number | undefined> {
+    const v = await this.#run('argmin');
+    return v === undefined ? undefined : asNumber(v);
+  }
+
+  /** The source index of the largest value, as `Math.max` orders values (see `argmin`). */
+  async argmax(): Promise<number | undefined> {
+    const v = await this.#run('argmax');
+    return v === undefined ? undefined : asNumber(v);
+  }
+
+  /**
+   * The `q`-quantile (`0 <= q <= 1`), exact: found by selection (radix passes over the values,
+   * not a sort), then interpolated linearly between the two nearest ranks, as numpy's default
+   * and d3's `quantile` do: with `h = (n - 1) * q`, `x[⌊h⌋] + (x[⌊h⌋ + 1] - x[⌊h⌋]) * (h - ⌊h⌋)`
+   * over the sorted values. NaN if any value is NaN; undefined when empty.
+   */
+  async quantile(q: number): Promise<number | undefined> {
+    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) {
+      throw new InvalidArgumentError(`quantile: q must be a number from 0 to 1, got ${describe(q)}`);
+    }
+    const v = await this.#run('quantile', undefined, q);
+    return v === undefined ? undefined : asNumber(v);
+  }
+
+  /** The median: `quantile(0.5)` (the mean of the two middle values for an even count). */
+  median(): Promise<number | undefined> {
+    return this.quantile(0.5);
+  }
+
+  /**
+   * Counts of the values in `bins` equal-width bins from `min` to `max` (both default to the
+   * values' own range, widened by 0.5 each way when all values are equal; give both or
+   * neither). `edges` has `bins + 1` entries: a value `x` counts in bin `k` when
+   * `edges[k] <= x < edges[k + 1]`, and the last bin also takes `max`, as numpy's `histogram`
+   * does. NaN and values outside `[min, max]` are not counted.
+   */
+  async histogram(bins: number, options?: HistogramOptions): Promise<Histogram> {
+    if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 1 || bins > MAX_BINS) {
+      throw new InvalidArgumentError(`histogram: bins must be an integer from 1 to ${MAX_BINS}, got ${describe(bins)}`);
+    }
+    const opts = checkOptions(options, HISTOGRAM_OPTIONS, 'histogram options');
+    const { min, max } = opts;
+    if ((min === undefined) !== (max === undefined)) {
+      throw new InvalidArgumentError('histogram: give both min and max, or neither');
+    }
+    if (min !== undefined || max !== undefined) {
+      if (typeof min !== 'number' || typeof max !== 'number' || !Number.isFinite(min) || !Number.isFinite(max) || !(min < max)) {
+        throw new InvalidArgumentError(
+          `histogram: min and max must be finite numbers with min < max, got ${describe(min)} and ${describe(max)}`,
+        );
+      }
+    }
+    const flat = asArray(await this.#run('histogram', undefined, [bins, min ?? NaN, max ?? NaN])) as Float64Array;
+    return { edges: flat.slice(0, bins + 1), counts: flat.slice(bins + 1) };
+  }
+
+  /**
+   * Groups the values by `fn(x, i)`, an integer from 0 to `options.keys - 1` (or a boolean:
+   * 0 or 1), for the aggregations of `ParGroups`: `count`, `sum`, `mean`, `min`, `max`.
+   */
+  groupBy(fn: (x: T, i: number) => boolean, options?: GroupByOptions): ParGroups;
+  groupBy(fn: (x: T, i: number) => number | boolean, options: GroupByOptions): ParGroups;
+  groupBy<C extends Captures>(fn: (x: T, i: number, captures: C) => number | boolean, captures: C, options?: GroupByOptions): ParGroups;
+  groupBy(fn: AnyFunction, a?: Captures | GroupByOptions, b?: GroupByOptions): ParGroups {
+    const [captures, options] = b !== undefined || isCaptures(fn, a) ? [a as Captures, b] : [undefined, a as GroupByOptions | undefined];
+    const opts = checkOptions(options, GROUP_BY_OPTIONS, 'groupBy options');
+    // The key closure always compiles (the fallback pool would lose the source index).
+    const s = this.#stage(fn, 'key', [this.#type, 'number'], captures, false);
+    const keys = opts.keys ?? (s.closure?.resultType === 'boolean' ? 2 : undefined);
+    if (typeof keys !== 'number' || !Number.isInteger(keys) || keys < 1 || keys > MAX_GROUPS) {
+      throw new InvalidArgumentError(
+        keys === undefined
+          ? 'groupBy: give options.keys, how many keys the closure may return (it returns integers from 0 to keys - 1)'
+          : `groupBy: keys must be an integer from 1 to ${MAX_GROUPS}, got ${describe(keys)}`,
+      );
+    }
+    return new ParGroups(async (agg) => {
+      if (!compiled(this.#stages)) throw new InvalidArgumentError(POOL_STAGES('groupBy'));
+      return splitGroups(asArray(await this.#run('groupBy', s, keys, AGG[agg])) as Float64Array);
+    });
+  }
+
   #jsStages(): JsClosure[] {
     return this.#stages.map((s) => s.js);
   }
@@ -444,12 +573,19 @@ export class Par<T extends number | boolean = number> {
     return survivors(this.#source, this.#jsStages(), this.#options.signal);
   }
 
-  async #run(terminal: TerminalName, closure?: Stage, arg = 0, kind = 0, into: NumericArray | null = null): Promise<NativeValue> {
+  async #run(
+    terminal: TerminalName,
+    closure?: Stage,
+    arg: number | number[] = 0,
+    kind = 0,
+    into: NumericArray | null = null,
+  ): Promise<NativeValue> {
     budgetThreads(); // a WEFT_THREADS that is not a count (it sizes par's threads) rejects every job
     const signal = this.#options.signal;
     if (signal?.aborted) throw abortedError(signal);
     const stages = this.#stages;
     if (!compiled(stages)) {
+      if (terminal === 'argmin' || terminal === 'argmax') throw new InvalidArgumentError(POOL_STAGES(terminal));
       // Some closure runs as JavaScript (fallback: 'pool'): the stages on the pool, then this
       // terminal natively over what survives. (Terminal closures are dispatched before here.)
       const values = await this.#survivors();

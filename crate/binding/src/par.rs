@@ -378,12 +378,28 @@ impl Job {
         code: &[u32],
         consts: &[f64],
         terminal: u32,
-        arg: f64,
+        arg: Either<f64, Vec<f64>>,
         kind: u32,
         into: Option<Arg>,
         in_place: bool,
     ) -> core_error::Result<Job> {
         let pipeline = par::decode(code, consts)?;
+        // A terminal's numbers: one, or several (`histogram`: bins, min, max).
+        let args = match arg {
+            Either::A(v) => vec![v],
+            Either::B(v) => v,
+        };
+        let nth = |k: usize| args.get(k).copied().unwrap_or(f64::NAN);
+        let arg = nth(0);
+        let count = |what: &str, v: f64| -> core_error::Result<u32> {
+            if v.fract() == 0.0 && (1.0..=u32::MAX as f64).contains(&v) {
+                Ok(v as u32)
+            } else {
+                Err(invalid(format!(
+                    "{what} must be a positive integer, got {v}"
+                )))
+            }
+        };
         let elem = || ElemKind::from_code(kind).ok_or_else(|| invalid("unknown array kind"));
         let panic_for_test = terminal == PANIC_FOR_TEST;
         let terminal = match terminal {
@@ -399,6 +415,19 @@ impl Job {
             9 => Terminal::Sort {
                 kind: elem()?,
                 descending: arg != 0.0,
+            },
+            10 => Terminal::ArgMin,
+            11 => Terminal::ArgMax,
+            12 => Terminal::Quantile(arg),
+            13 => Terminal::Histogram {
+                bins: count("histogram: bins", arg)?,
+                lo: nth(1),
+                hi: nth(2),
+            },
+            14 => Terminal::Group {
+                keys: count("groupBy: keys", arg)?,
+                agg: par::Agg::from_code(kind)
+                    .ok_or_else(|| invalid("unknown groupBy aggregation"))?,
             },
             t => return Err(invalid(format!("unknown terminal {t}"))),
         };
@@ -551,7 +580,7 @@ fn value_of(done: Done) -> Value {
 /// count written. Everything is read and written in place: no JavaScript runs meanwhile.
 #[napi(
     js_name = "parRunSync",
-    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null",
+    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number | number[], kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null",
     ts_return_type = "number | boolean | undefined | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray"
 )]
 #[allow(clippy::too_many_arguments)]
@@ -561,7 +590,7 @@ pub fn par_run_sync(
     code: &[u32],
     consts: &[f64],
     terminal: u32,
-    arg: f64,
+    arg: Either<f64, Vec<f64>>,
     kind: u32,
     into: Option<Arg>,
 ) -> napi::Result<Value, WeftStatus> {
@@ -604,7 +633,7 @@ impl ParCancel {
 /// meanwhile is not touched off the main thread (see the module's documentation).
 #[napi(
     js_name = "parRun",
-    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number, kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, cancel: ParCancel | null",
+    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number | number[], kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, cancel: ParCancel | null",
     ts_return_type = "Promise<number | boolean | undefined | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | Error>"
 )]
 #[allow(clippy::too_many_arguments)]
@@ -615,7 +644,7 @@ pub fn par_run<'env>(
     code: &[u32],
     consts: &[f64],
     terminal: u32,
-    arg: f64,
+    arg: Either<f64, Vec<f64>>,
     kind: u32,
     into: Option<Arg>,
     cancel: Option<&ParCancel>,

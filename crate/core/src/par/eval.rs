@@ -212,7 +212,7 @@ impl Regs {
                     self.truth_mask(stage.result, n);
                     n = self.compact(n, keep_index);
                 }
-                Kind::Reduce | Kind::Some | Kind::Every => {
+                Kind::Reduce | Kind::Some | Kind::Every | Kind::Key => {
                     unreachable!("terminal closures are not stages")
                 }
             }

@@ -10,6 +10,9 @@
 //! `exec/collect.rs`.
 
 mod collect;
+mod stats;
+
+pub use stats::{Agg, MAX_BINS, MAX_GROUPS};
 
 use crate::sync::unmodelled::{AtomicBool, Ordering as AtomicOrdering};
 
@@ -65,6 +68,32 @@ pub enum Terminal {
         /// Largest first.
         descending: bool,
     },
+    /// The source index of the smallest value (`Math.min`'s order; the first NaN if any, the
+    /// first of equal values); nothing when empty.
+    ArgMin,
+    /// The source index of the largest value, as [`Terminal::ArgMin`].
+    ArgMax,
+    /// The `q`-quantile, `0 <= q <= 1`, exact (by selection), interpolated linearly between
+    /// ranks; NaN if a value is NaN; nothing when empty.
+    Quantile(f64),
+    /// Counts in `bins` equal-width bins over `[lo, hi]` (both NaN: the values' own range), as
+    /// an f64 array `[edges (bins + 1)..., counts (bins)...]`.
+    Histogram {
+        /// How many bins.
+        bins: u32,
+        /// The lower edge (NaN with `hi`: the smallest value).
+        lo: f64,
+        /// The upper edge, included in the last bin.
+        hi: f64,
+    },
+    /// `agg` per group of the key closure's value (an integer below `keys`), as an f64 array
+    /// `[keys (g)..., values (g)...]` of the `g` groups with values, in key order.
+    Group {
+        /// How many keys the closure may return (`0..keys`).
+        keys: u32,
+        /// What to compute per group.
+        agg: Agg,
+    },
 }
 
 /// The result of a terminal.
@@ -118,14 +147,21 @@ pub(crate) fn pieces_for(nchunks: usize, threads: usize, free: usize) -> usize {
 }
 
 impl<'a> Job<'a> {
-    fn new(pipeline: &'a Pipeline, source: Source<'a>, mode: Mode, engine: Engine) -> Result<Self> {
+    /// `index`: whether the terminal reads the source index of the values (`argmin`).
+    fn new(
+        pipeline: &'a Pipeline,
+        source: Source<'a>,
+        mode: Mode,
+        engine: Engine,
+        index: bool,
+    ) -> Result<Self> {
         let len = source.len();
         let nchunks = usize::try_from(len.div_ceil(CHUNK as u64))
             .map_err(|_| Error::new(Code::InvalidArg, "the source is too long"))?;
         let terminal_uses_index = matches!(
             &pipeline.terminal,
-            Some(p) if matches!(p.kind, Kind::Some | Kind::Every) && p.uses_arg1
-        );
+            Some(p) if matches!(p.kind, Kind::Some | Kind::Every | Kind::Key) && p.uses_arg1
+        ) || index;
         let min_len = match mode {
             Mode::Inline => 1,
             Mode::Parallel => {
@@ -478,6 +514,7 @@ fn check_terminal(pipeline: &Pipeline, terminal: &Terminal) -> Result<()> {
         Terminal::Reduce { .. } => Some(Kind::Reduce),
         Terminal::Some => Some(Kind::Some),
         Terminal::Every => Some(Kind::Every),
+        Terminal::Group { .. } => Some(Kind::Key),
         _ => None,
     };
     let have = pipeline.terminal.as_ref().map(|p| p.kind);
@@ -510,7 +547,8 @@ pub fn run_engine(
     engine: Engine,
 ) -> Result<Output> {
     check_terminal(pipeline, &terminal)?;
-    let job = Job::new(pipeline, source, mode, engine)?;
+    let index = matches!(terminal, Terminal::ArgMin | Terminal::ArgMax);
+    let job = Job::new(pipeline, source, mode, engine, index)?;
     let out = match terminal {
         Terminal::Sum => Output::Number(job.sum_count().0.value()),
         Terminal::Mean => {
@@ -527,6 +565,28 @@ pub fn run_engine(
         Terminal::Sort { kind, descending } => {
             Output::Array(array_of(kind, &job, Some(descending)))
         }
+        Terminal::ArgMin => job
+            .arg_extreme(true)
+            .map_or(Output::Nothing, Output::Number),
+        Terminal::ArgMax => job
+            .arg_extreme(false)
+            .map_or(Output::Nothing, Output::Number),
+        Terminal::Quantile(q) => {
+            if !(0.0..=1.0).contains(&q) {
+                return Err(Error::new(
+                    Code::InvalidArg,
+                    format!("quantile: q must be a number from 0 to 1, got {q}"),
+                ));
+            }
+            match job.quantiles(&[q]) {
+                Some(v) => Output::Number(v[0]),
+                None => Output::Nothing,
+            }
+        }
+        Terminal::Histogram { bins, lo, hi } => {
+            Output::Array(Array::F64(job.histogram(bins, lo, hi)?))
+        }
+        Terminal::Group { keys, agg } => Output::Array(Array::F64(job.group_by(keys, agg)?)),
     };
     job.finish(out)
 }
@@ -575,7 +635,7 @@ pub fn run_into(
     mode: Mode,
 ) -> Result<usize> {
     check_terminal(pipeline, &Terminal::ToArray(ElemKind::F64))?;
-    let job = Job::new(pipeline, source, mode, jit::engine())?;
+    let job = Job::new(pipeline, source, mode, jit::engine(), false)?;
     let written = match out {
         ArrayMut::F64(o) => job.collect_into::<ToF64>(o),
         ArrayMut::F32(o) => job.collect_into::<ToF32>(o),

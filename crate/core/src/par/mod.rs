@@ -29,7 +29,9 @@ use std::sync::OnceLock;
 pub use array::{Array, ArrayMut, ElemKind};
 pub use cancel::{scoped as cancel_scope, Cancel};
 pub use eval::BLOCK;
-pub use exec::{run, run_engine, run_into, run_owned, Mode, Output, Terminal, CHUNK};
+pub use exec::{
+    run, run_engine, run_into, run_owned, Agg, Mode, Output, Terminal, CHUNK, MAX_BINS, MAX_GROUPS,
+};
 pub use jit::{engine, set_engine, Engine};
 pub use program::{decode, Kind, Op, Pipeline};
 pub use source::Source;

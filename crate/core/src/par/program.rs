@@ -221,6 +221,8 @@ pub enum Kind {
     Some = 3,
     /// The terminal `every(fn)`.
     Every = 4,
+    /// The key closure of `groupBy(fn)` (its result is the group of `x`).
+    Key = 5,
 }
 
 impl Kind {
@@ -231,6 +233,7 @@ impl Kind {
             2 => Kind::Reduce,
             3 => Kind::Some,
             4 => Kind::Every,
+            5 => Kind::Key,
             _ => return None,
         })
     }
@@ -254,7 +257,7 @@ pub struct Program {
 pub struct Pipeline {
     /// The `map` and `filter` stages, in order.
     pub stages: Vec<Program>,
-    /// The closure of a `reduce`, `some` or `every` terminal.
+    /// The closure of a `reduce`, `some`, `every` or `groupBy` terminal.
     pub terminal: Option<Program>,
     /// The constants every program reads (from register [`R_CONST`] on).
     pub consts: Vec<f64>,
@@ -395,7 +398,7 @@ pub fn decode(words: &[u32], consts: &[f64]) -> Result<Pipeline> {
                 }
                 stages.push(prog);
             }
-            Kind::Reduce | Kind::Some | Kind::Every => {
+            Kind::Reduce | Kind::Some | Kind::Every | Kind::Key => {
                 if p + 1 != nprogs {
                     return Err(bad("the terminal closure must come last"));
                 }

@@ -119,7 +119,7 @@ impl Job<'_> {
         })
     }
 
-    fn collect<C: Conv>(&self) -> Vec<C::T> {
+    pub(super) fn collect<C: Conv>(&self) -> Vec<C::T> {
         if self.pipeline.is_one_to_one() {
             let mut out = vec![C::T::default(); self.len as usize];
             self.fill::<C>(&mut out);

@@ -273,7 +273,7 @@ impl Gen<'_> {
                         self.b.switch_to_block(go);
                     }
                 }
-                Kind::Reduce | Kind::Some | Kind::Every => {
+                Kind::Reduce | Kind::Some | Kind::Every | Kind::Key => {
                     return Err("a terminal closure among the stages".to_owned())
                 }
             }
