@@ -2,6 +2,9 @@
 
 use super::program::{decode, Builder, Kind, Op};
 use super::*;
+use crate::error::Code;
+
+mod stats;
 
 fn same(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()

@@ -315,7 +315,7 @@ impl Job<'_> {
         } else {
             (lo, hi)
         };
-        if !(lo.is_finite() && hi.is_finite() && lo < hi) || !(hi - lo).is_finite() {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite()) {
             return Err(invalid(format!(
                 "histogram: min and max must be finite numbers with min < max and max - min finite, got {lo} and {hi}"
             )));
@@ -424,13 +424,12 @@ impl Job<'_> {
                 self.chunk(regs, c, |regs, n, _| {
                     regs.eval(prog, n);
                     let keys = regs.get(prog.result);
-                    for k in 0..n {
-                        let key = keys[k];
+                    for (&key, &x) in keys[..n].iter().zip(&regs.x[..n]) {
                         if !(key >= 0.0 && key < groups as f64 && key.fract() == 0.0) {
                             acc.bad = Some(key);
                             return false;
                         }
-                        acc.add(key as usize, regs.x[k]);
+                        acc.add(key as usize, x);
                     }
                     true
                 });
