@@ -162,7 +162,14 @@ type Terminal =
   | { readonly t: 'toArray'; readonly type: NumericArrayConstructor }
   | { readonly t: 'sort'; readonly type: NumericArrayConstructor; readonly descending: boolean }
   | { readonly t: 'some' | 'every'; readonly src: string; readonly fn: Fn }
-  | { readonly t: 'reduce'; readonly src: string; readonly fn: Fn; readonly init: number };
+  | { readonly t: 'reduce'; readonly src: string; readonly fn: Fn; readonly init: number }
+  | { readonly t: 'argmin' | 'argmax' | 'median' }
+  | { readonly t: 'quantile'; readonly q: number }
+  | { readonly t: 'histogram'; readonly bins: number; readonly range: readonly [number, number] | undefined }
+  | { readonly t: 'groupBy'; readonly src: string; readonly fn: Fn; readonly agg: 'count' | 'sum' | 'mean' | 'min' | 'max' };
+
+/** How many keys the random groupBy key closures may return. */
+const GROUP_KEYS = 8;
 
 const ARRAYS: readonly NumericArrayConstructor[] = [
   Float64Array,
@@ -201,7 +208,24 @@ function pipeline(seed: number): { stages: Stage[]; terminal: Terminal } {
     stages.push({ kind, src, fn: make(src) });
     if (kind === 'map') xTy = body.ty;
   }
-  const which = pickArr(['sum', 'mean', 'min', 'max', 'count', 'toArray', 'sort', 'some', 'every', 'reduce'] as const);
+  const which = pickArr([
+    'sum',
+    'mean',
+    'min',
+    'max',
+    'count',
+    'toArray',
+    'sort',
+    'some',
+    'every',
+    'reduce',
+    'argmin',
+    'argmax',
+    'median',
+    'quantile',
+    'histogram',
+    'groupBy',
+  ] as const);
   let terminal: Terminal;
   switch (which) {
     case 'toArray':
@@ -221,6 +245,24 @@ function pipeline(seed: number): { stages: Stage[]; terminal: Terminal } {
       const gen = new ExprGen(r, [{ src: 'acc', ty: 'number' }, { src: 'x', ty: join(xTy, 'number') }, ...caps]);
       const src = `(acc, x, { k0, k1, b0 }) => ${gen.body(2, true).src}`;
       terminal = { t: which, src, fn: make(src), init: pickArr([0, 1, -1, 0.5, NaN, -0]) };
+      break;
+    }
+    case 'quantile':
+      terminal = { t: which, q: pickArr([0, 1, 0.5, 0.25, 0.9, 1e-9, 1 - 1e-9, r()]) };
+      break;
+    case 'histogram':
+      terminal = {
+        t: which,
+        bins: pickArr([1, 3, 10, 64]),
+        range: pickArr([undefined, [-1000, 1000], [-1, 1], [0, 1e6], [0.1, 0.7]] as const),
+      };
+      break;
+    case 'groupBy': {
+      // A key from 0 to GROUP_KEYS - 1 for every value: a random test picks between two index
+      // families.
+      const gen = new ExprGen(r, [{ src: 'x', ty: xTy }, { src: 'i', ty: 'number' }, ...caps]);
+      const src = `(x, i, { k0, k1, b0 }) => (${gen.expr(3).src}) ? i % 5 : 5 + (i % 3)`;
+      terminal = { t: which, src, fn: make(src), agg: pickArr(['count', 'sum', 'mean', 'min', 'max'] as const) };
       break;
     }
     default:
@@ -307,7 +349,92 @@ function reference(source: ArrayLike<number>, stages: readonly Stage[], terminal
     else lanes = lanes.filter(({ x, i }) => fn(x, i, caps));
   }
   const nums = lanes.map(({ x }) => Number(x));
+  const sorted = (): number[] => Array.from(Float64Array.from(nums).sort());
+  const quantile = (q: number): number | undefined => {
+    if (nums.length === 0) return undefined;
+    if (nums.some(Number.isNaN)) return NaN;
+    const v = sorted();
+    const h = (v.length - 1) * q;
+    const lo = Math.floor(h);
+    const t = h - lo;
+    const a = v[lo] as number;
+    if (t === 0) return a;
+    const b = v[lo + 1] as number;
+    const m = a + (b - a) * t;
+    return Number.isFinite(m) || !(Number.isFinite(a) && Number.isFinite(b)) ? m : a * (1 - t) + b * t;
+  };
+  const arg = (less: boolean): number | undefined => {
+    let best: { x: number; i: number } | undefined;
+    for (const { x, i } of lanes) {
+      const v = Number(x);
+      if (Number.isNaN(v)) return i;
+      if (best === undefined) {
+        best = { x: v, i };
+        continue;
+      }
+      const b = best.x;
+      const zeros = v === b && Object.is(v, -0) !== Object.is(b, -0);
+      const wins = zeros ? Object.is(less ? v : b, -0) : less ? v < b : v > b;
+      if (wins) best = { x: v, i };
+    }
+    return best?.i;
+  };
   switch (terminal.t) {
+    case 'argmin':
+    case 'argmax':
+      return arg(terminal.t === 'argmin');
+    case 'median':
+      return quantile(0.5);
+    case 'quantile':
+      return quantile(terminal.q);
+    case 'histogram': {
+      let lo: number;
+      let hi: number;
+      if (terminal.range === undefined) {
+        const real = nums.filter((v) => !Number.isNaN(v));
+        if (real.length === 0) [lo, hi] = [0, 1];
+        else {
+          lo = real.reduce((a, b) => Math.min(a, b));
+          hi = real.reduce((a, b) => Math.max(a, b));
+          if (!Number.isFinite(lo) || !Number.isFinite(hi)) return 'WEFT_INVALID_ARG';
+          if (lo === hi) [lo, hi] = [lo - 0.5, hi + 0.5];
+          if (!Number.isFinite(hi - lo)) return 'WEFT_INVALID_ARG';
+        }
+      } else [lo, hi] = terminal.range;
+      const bins = terminal.bins;
+      const width = (hi - lo) / bins;
+      const edges = Float64Array.from({ length: bins + 1 }, (_, k) => (k === bins ? hi : lo + k * width));
+      const counts = new Float64Array(bins);
+      for (const v of nums) {
+        if (!(v >= lo && v <= hi)) continue;
+        let k = 0;
+        while (k + 1 < bins && (edges[k + 1] as number) <= v) k++;
+        counts[k] = (counts[k] as number) + 1;
+      }
+      return [counts, edges];
+    }
+    case 'groupBy': {
+      const fn = terminal.fn as unknown as (x: Value, i: number, c: Captures) => number;
+      const members: number[][] = Array.from({ length: GROUP_KEYS }, () => []);
+      for (const { x, i } of lanes) (members[fn(x, i, caps)] as number[]).push(Number(x));
+      const keys: number[] = [];
+      const values: number[] = [];
+      members.forEach((m, k) => {
+        if (m.length === 0) return;
+        keys.push(k);
+        const agg = terminal.agg;
+        values.push(
+          agg === 'count'
+            ? m.length
+            : agg === 'sum'
+              ? exactSum(m)
+              : agg === 'mean'
+                ? exactSum(m) / m.length
+                : m.reduce((a, b) => (agg === 'min' ? Math.min(a, b) : Math.max(a, b)), agg === 'min' ? Infinity : -Infinity),
+        );
+      });
+      return [Int32Array.from(keys), Float64Array.from(values)];
+    }
     case 'sum':
       return exactSum(nums);
     case 'mean':
@@ -367,10 +494,30 @@ async function runPar(p: Par<number | boolean>, terminal: Terminal, caps: Captur
       return p[terminal.t](terminal.fn as never, caps);
     case 'reduce':
       return p.reduce(terminal.fn as never, terminal.init, caps);
+    case 'argmin':
+    case 'argmax':
+    case 'median':
+      return p[terminal.t]();
+    case 'quantile':
+      return p.quantile(terminal.q);
+    case 'histogram':
+      try {
+        const h = await p.histogram(terminal.bins, terminal.range && { min: terminal.range[0], max: terminal.range[1] });
+        return [h.counts, h.edges];
+      } catch (err) {
+        return (err as { code?: string }).code;
+      }
+    case 'groupBy': {
+      const g = await p.groupBy(terminal.fn as never, caps, { keys: GROUP_KEYS })[terminal.agg]();
+      return [g.keys, g.values];
+    }
   }
 }
 
 function sameValue(got: unknown, want: unknown): boolean {
+  if (Array.isArray(want)) {
+    return Array.isArray(got) && got.length === want.length && want.every((w, k) => sameValue(got[k], w));
+  }
   if (ArrayBuffer.isView(want)) {
     const g = got as ArrayLike<number>;
     const w = want as unknown as ArrayLike<number>;
@@ -472,7 +619,12 @@ test('random pipelines equal the JS reference evaluation of the same closures', 
       const want = reference(values, stages, terminal, caps);
       let p: Par<number | boolean> = source.kind === 'array' ? par(source.array) : par.range(source.start, source.end, source.step);
       for (const s of stages) p = s.kind === 'map' ? p.map(s.fn as never, caps) : p.filter(s.fn as never, caps);
-      const got = await runPar(p, terminal, caps);
+      let got: unknown;
+      try {
+        got = await runPar(p, terminal, caps);
+      } catch (err) {
+        got = err;
+      }
       const describe = () =>
         `${stages.map((s) => `.${s.kind}(${s.src})`).join('')}.${terminal.t}(${'src' in terminal ? terminal.src : ''}) over ` +
         `${source.kind === 'range' ? `range(${source.start}, ${source.end}, ${source.step})` : `${source.array.constructor.name}(${source.array.length})`} ` +
