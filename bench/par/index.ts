@@ -98,7 +98,7 @@ const gc = runInNewContext('gc') as () => void;
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const ALL_CASES = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
+const ALL_CASES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
 type CaseId = (typeof ALL_CASES)[number];
 
 interface Options {
@@ -452,6 +452,8 @@ const CASE_TITLES: Record<CaseId, string> = {
   d: 'd. par(f64).filter(x => x > 0.5).count()',
   e: 'e. par(f64).sort(), random values',
   f: 'f. latency of one await par(f64).sum() on 1,000 elements',
+  g: 'g. par(f64).groupBy(x => Math.floor(x * 1000), { keys: 1000 }).sum(), random values in [0, 1)',
+  h: 'h. par(f64).median(), random values in [0, 1)',
 };
 
 interface Ctx {
@@ -526,8 +528,70 @@ function caseA(ctx: Ctx, n: number): { impls: Impl[]; skipped: string[]; cleanup
   return { impls, skipped, cleanup: () => (df = undefined) };
 }
 
-/** Cases b–e over one source array. */
-function arrayCase(ctx: Ctx, id: 'b' | 'c' | 'd' | 'e', f64: Float64Array, series: () => Series): { impls: Impl[]; skipped: string[] } {
+/** The k-th smallest of `a` (reordered in place): Hoare's quickselect, median-of-three pivots. */
+function quickselect(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** The median as numpy and weft define it (the mean of the two middle values for an even n). */
+function medianLoop(f64: Float64Array): number {
+  const a = f64.slice();
+  const n = a.length;
+  const k = (n - 1) >>> 1;
+  const lo = quickselect(a, k);
+  if (n % 2 === 1) return lo;
+  let hi = Infinity;
+  for (let i = k + 1; i < n; i++) if (a[i]! < hi) hi = a[i]!;
+  return lo + (hi - lo) * 0.5;
+}
+
+/** Groups' sums within a relative 1e-9 of the exact ones (weft's are exact; the others' are not). */
+function groupCheck(keys: Int32Array, sums: Float64Array) {
+  return (got: unknown): Check => {
+    const g = got as { keys: ArrayLike<number>; values: ArrayLike<number> };
+    if (g.keys.length !== keys.length) return { ok: false, detail: `${g.keys.length} groups, expected ${keys.length}` };
+    for (let j = 0; j < keys.length; j++) {
+      const want = sums[j]!;
+      if (g.keys[j] !== keys[j] || !(Math.abs(g.values[j]! - want) <= 1e-9 * Math.abs(want))) {
+        return { ok: false, detail: `group ${j}: key ${g.keys[j]} sum ${g.values[j]}, expected ${keys[j]} ${want}` };
+      }
+    }
+    return { ok: true };
+  };
+}
+
+/** Cases b–e, g and h over one source array. */
+function arrayCase(
+  ctx: Ctx,
+  id: 'b' | 'c' | 'd' | 'e' | 'g' | 'h',
+  f64: Float64Array,
+  series: () => Series,
+): { impls: Impl[]; skipped: string[] } {
   const { weft, pl } = ctx;
   const n = f64.length;
   const skipped: string[] = [];
@@ -689,6 +753,100 @@ function arrayCase(ctx: Ctx, id: 'b' | 'c' | 'd' | 'e', f64: Float64Array, serie
         );
       }
       skipped.push('loop (no hand-written sort: Float64Array.prototype.sort is the reference)');
+      break;
+    }
+    case 'g': {
+      const loop = (): { keys: Int32Array; values: Float64Array } => {
+        const sums = new Float64Array(1000);
+        const seen = new Uint8Array(1000);
+        for (let i = 0; i < n; i++) {
+          const x = f64[i]!;
+          const k = Math.floor(x * 1000);
+          sums[k] = sums[k]! + x;
+          seen[k] = 1;
+        }
+        const keys: number[] = [];
+        for (let k = 0; k < 1000; k++) if (seen[k]) keys.push(k);
+        return { keys: Int32Array.from(keys), values: Float64Array.from(keys, (k) => sums[k]!) };
+      };
+      const want = loop();
+      const check = groupCheck(want.keys, want.values);
+      impls.push(
+        {
+          id: 'weft',
+          label: 'weft par(f64).groupBy(key, { keys: 1000 }).sum() (exact sums)',
+          run: () =>
+            weft
+              .par(f64)
+              .groupBy((x) => Math.floor(x * 1000), { keys: 1000 })
+              .sum(),
+          check,
+        },
+        { id: 'loop', label: 'JS for-loop into a Float64Array of sums', run: loop, check },
+      );
+      if (chain) {
+        impls.push({
+          id: 'chain',
+          label: 'f64.reduce() into a Float64Array of sums',
+          run: () => {
+            const sums = f64.reduce((acc, x) => {
+              const k = Math.floor(x * 1000);
+              acc[k] = acc[k]! + x;
+              return acc;
+            }, new Float64Array(1000));
+            return { keys: want.keys, values: Float64Array.from(want.keys, (k) => sums[k]!) };
+          },
+          check,
+        });
+      }
+      if (pl) {
+        const P2 = P();
+        const query = (s: Series): { keys: ArrayLike<number>; values: ArrayLike<number> } => {
+          const df = P2.DataFrame([s])
+            .lazy()
+            .groupBy(P2.col('x').mul(1000).floor().cast(P2.Int32).alias('k'))
+            .agg(P2.col('x').sum())
+            .sort('k')
+            .collectSync();
+          return { keys: df.getColumn('k').toTypedArray(), values: df.getColumn('x').toTypedArray() };
+        };
+        impls.push(
+          {
+            id: 'polars-e2e',
+            label: 'polars end to end (Series from f64, lazy groupBy(floor(x*1000)).agg(sum))',
+            run: () => query(e2e()),
+            check,
+          },
+          { id: 'polars-compute', label: 'polars compute only (prebuilt Series, lazy groupBy + sum)', run: () => query(series()), check },
+        );
+      }
+      break;
+    }
+    case 'h': {
+      const want = medianLoop(f64);
+      const check = equal(want, 'median');
+      impls.push(
+        { id: 'weft', label: 'weft par(f64).median()', run: () => weft.par(f64).median(), check },
+        { id: 'loop', label: 'JS quickselect on a copy', run: () => medianLoop(f64), check },
+      );
+      if (chain) {
+        impls.push({
+          id: 'chain',
+          label: 'f64.slice().sort(), the middle values',
+          run: () => {
+            const s = f64.slice().sort();
+            const k = (n - 1) >>> 1;
+            return n % 2 === 1 ? s[k]! : s[k]! + (s[k + 1]! - s[k]!) * 0.5;
+          },
+          check,
+        });
+      }
+      if (pl) {
+        impls.push(
+          { id: 'polars-e2e', label: 'polars end to end (Series from f64, .median())', run: () => e2e().median(), check },
+          { id: 'polars-compute', label: 'polars compute only (prebuilt Series .median())', run: () => series().median(), check },
+        );
+      }
       break;
     }
   }
@@ -882,7 +1040,13 @@ function targets(results: Partial<Record<CaseId, SizeResult[]>>, lat: LatencyRes
       met: floor === undefined ? null : 1 / floor <= 1.3,
     });
   }
-  for (const c of ['a', 'b', 'c', 'd', 'e'] as const) {
+  for (const c of ['g', 'h'] as const) {
+    const s = results[c]?.find((r) => r.n === 1e7);
+    const r = s?.weft_vs.loop;
+    if (r === undefined) continue;
+    out.push({ target: `${c} at 1e7: at least 1.6× the JS loop`, value: fmtRatio(r), met: r >= 1.6 });
+  }
+  for (const c of ['a', 'b', 'c', 'd', 'e', 'g', 'h'] as const) {
     for (const s of results[c] ?? []) {
       for (const peer of ['polars-e2e', 'polars-compute']) {
         const r = s.weft_vs[peer];
@@ -955,7 +1119,7 @@ async function main(): Promise<void> {
   const sizes = opts.sizes;
   const sortSize = opts.sortSize;
   const arraySizes = [
-    ...new Set([...(['b', 'c', 'd'].some((c) => wants(c as CaseId)) ? sizes : []), ...(wants('e') ? [sortSize] : [])]),
+    ...new Set([...(['b', 'c', 'd', 'g', 'h'].some((c) => wants(c as CaseId)) ? sizes : []), ...(wants('e') ? [sortSize] : [])]),
   ].sort((x, y) => x - y);
   for (const n of [...new Set([...(wants('a') ? sizes : []), ...arraySizes])].sort((x, y) => x - y)) {
     const runs = n >= BIG ? opts.runsBig : opts.runs;
@@ -972,7 +1136,7 @@ async function main(): Promise<void> {
     let prebuilt: Series | undefined;
     const series = (): Series => (prebuilt ??= pl!.Series('x', f64!));
     if (pl) series();
-    for (const c of ['b', 'c', 'd', 'e'] as const) {
+    for (const c of ['b', 'c', 'd', 'e', 'g', 'h'] as const) {
       if (!wants(c)) continue;
       if (c === 'e' ? n !== sortSize : !sizes.includes(n)) continue;
       console.error(`== ${c}, n = ${sizeName(n)} (${runs} interleaved runs)`);
@@ -1033,7 +1197,7 @@ async function main(): Promise<void> {
       `; medians of ${opts.runs} runs (${opts.runsBig} at 1e8), interleaved`,
   );
   console.log('"weft faster by" = the row\'s median time / weft\'s (> 1: weft faster)');
-  for (const c of ['a', 'b', 'c', 'd', 'e'] as const) {
+  for (const c of ['a', 'b', 'c', 'd', 'e', 'g', 'h'] as const) {
     const r = results[c];
     if (!r) continue;
     const others = r.map((s) => s.others_cpu_percent).filter((x): x is number => x !== null);

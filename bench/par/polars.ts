@@ -23,6 +23,7 @@ export const POLARS_VERSION = '0.26.1';
 
 export interface Series {
   sum(): number;
+  median(): number;
   sort(): Series;
   toTypedArray(): ArrayLike<number>;
   get(i: number): unknown;
@@ -36,6 +37,8 @@ export interface Expr {
   eq(x: number): Expr;
   gt(x: number): Expr;
   sum(): Expr;
+  floor(): Expr;
+  cast(dtype: unknown): Expr;
 }
 export interface DataFrame {
   lazy(): LazyDataFrame;
@@ -45,6 +48,8 @@ export interface DataFrame {
 }
 export interface LazyDataFrame {
   filter(e: Expr): LazyDataFrame;
+  groupBy(by: Expr): { agg(...e: Expr[]): LazyDataFrame };
+  sort(by: string): LazyDataFrame;
   select(...e: Expr[]): LazyDataFrame;
   collectSync(): DataFrame;
 }
@@ -55,6 +60,7 @@ export interface Polars {
   len(): Expr;
   intRange(start: number, end: number, step?: number, dtype?: unknown, eager?: boolean): Expr;
   Int64: unknown;
+  Int32: unknown;
 }
 
 /** Loads nodejs-polars (fetching it once), or says why it could not. */

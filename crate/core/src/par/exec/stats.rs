@@ -4,7 +4,6 @@
 
 use rayon::prelude::*;
 
-use super::collect::ToF64;
 use super::{Job, Mode};
 use crate::error::{Code, Error, Result};
 use crate::par::eval::Regs;
@@ -87,35 +86,70 @@ fn value_of(k: u64) -> f64 {
     }
 }
 
-/// Below this many keys, selection sorts them in place.
+/// Below this many keys, selection sorts them.
 const SMALL: usize = 1 << 12;
 /// Bits of the key one radix level looks at.
 const RADIX_BITS: u32 = 16;
 
-/// The keys of ranks `ranks` (ascending, each below `keys.len()`) among `keys`, into `out`
-/// (in the order of `ranks`). Each level counts the next [`RADIX_BITS`] bits of the keys below
-/// the prefix they share, keeps only the buckets holding a wanted rank, and goes down.
-fn select(keys: &[u64], ranks: &[usize], shift: u32, mode: Mode, out: &mut Vec<u64>) {
+/// The smallest and largest key.
+fn key_range(keys: &[u64], mode: Mode) -> (u64, u64) {
+    let range = |part: &[u64]| {
+        part.iter()
+            .fold((u64::MAX, 0u64), |(lo, hi), &k| (lo.min(k), hi.max(k)))
+    };
+    match mode {
+        Mode::Inline => range(keys),
+        Mode::Parallel => keys
+            .par_chunks(1 << 16)
+            .map(range)
+            .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1))),
+    }
+}
+
+/// The keys of ranks `ranks` (ascending, each below `keys.len()`) among `keys`, appended to
+/// `out` in the order of `ranks`; `range` is the keys' smallest and largest. Each level counts
+/// [`RADIX_BITS`]-bit digits of `key - smallest` scaled to the keys' span, keeps only the
+/// buckets that hold a wanted rank, and goes down into each of them.
+fn select(keys: &[u64], range: (u64, u64), ranks: &[usize], mode: Mode, out: &mut Vec<u64>) {
+    let (lo, hi) = range;
+    if lo == hi {
+        out.extend(ranks.iter().map(|_| lo));
+        return;
+    }
     if keys.len() <= SMALL {
         let mut v = keys.to_vec();
         v.sort_unstable();
         out.extend(ranks.iter().map(|&r| v[r]));
         return;
     }
+    let shift = (64 - (hi - lo).leading_zeros()).saturating_sub(RADIX_BITS);
     let buckets = 1usize << RADIX_BITS;
-    let digit = |k: u64| ((k >> shift) as usize) & (buckets - 1);
-    let count = |part: &[u64]| {
-        let mut c = vec![0usize; buckets];
+    let digit = |k: u64| ((k - lo) >> shift) as usize;
+    let count = |mut c: Vec<u32>, part: &[u64]| {
         for &k in part {
             c[digit(k)] += 1;
         }
         c
     };
-    let counts = match mode {
-        Mode::Inline => count(keys),
+    // u32 counts: parts are at most 2^16 keys.
+    let counts: Vec<usize> = match mode {
+        Mode::Inline => keys
+            .chunks(1 << 16)
+            .fold(vec![0usize; buckets], |mut acc, part| {
+                let c = count(vec![0u32; buckets], part);
+                acc.iter_mut().zip(&c).for_each(|(a, &b)| *a += b as usize);
+                acc
+            }),
         Mode::Parallel => keys
             .par_chunks(1 << 16)
-            .map(count)
+            .fold(
+                || vec![0usize; buckets],
+                |mut acc, part| {
+                    let c = count(vec![0u32; buckets], part);
+                    acc.iter_mut().zip(&c).for_each(|(a, &b)| *a += b as usize);
+                    acc
+                },
+            )
             .reduce_with(|mut a, b| {
                 a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
                 a
@@ -139,9 +173,8 @@ fn select(keys: &[u64], ranks: &[usize], shift: u32, mode: Mode, out: &mut Vec<u
             r += 1;
         }
         if shift == 0 {
-            // The whole key is this bucket's digit: all its keys are equal.
-            let k = keys.iter().copied().find(|&k| digit(k) == b).unwrap_or(0);
-            out.extend(here.iter().map(|_| k));
+            // One key value per bucket.
+            out.extend(here.iter().map(|_| lo + b as u64));
         } else {
             let part: Vec<u64> = match mode {
                 Mode::Inline => keys.iter().copied().filter(|&k| digit(k) == b).collect(),
@@ -151,9 +184,23 @@ fn select(keys: &[u64], ranks: &[usize], shift: u32, mode: Mode, out: &mut Vec<u
                     .filter(|&k| digit(k) == b)
                     .collect(),
             };
-            select(&part, &here, shift - RADIX_BITS, mode, out);
+            let range = key_range(&part, mode);
+            select(&part, range, &here, mode, out);
         }
         below += n;
+    }
+}
+
+/// Numbers as their order keys ([`key`]), for collecting.
+struct ToKey;
+impl super::collect::Conv for ToKey {
+    type T = u64;
+    #[inline(always)]
+    fn from_js(v: f64) -> u64 {
+        key(v)
+    }
+    fn order(a: &u64, b: &u64) -> std::cmp::Ordering {
+        a.cmp(b)
     }
 }
 
@@ -202,21 +249,15 @@ impl Job<'_> {
     /// two nearest ranks (`h = (n - 1) q`): `x[⌊h⌋] + (x[⌊h⌋ + 1] - x[⌊h⌋]) (h - ⌊h⌋)`, as
     /// numpy's default and d3 compute it. NaN if any value is NaN; empty when nothing passes.
     pub(super) fn quantiles(&self, qs: &[f64]) -> Option<Vec<f64>> {
-        let values = self.collect::<ToF64>();
-        if values.is_empty() || self.cancelled() {
+        let keys = self.collect::<ToKey>();
+        if keys.is_empty() || self.cancelled() {
             return None;
         }
-        let has_nan = match self.mode {
-            Mode::Inline => values.iter().any(|v| v.is_nan()),
-            Mode::Parallel => values.par_iter().any(|v| v.is_nan()),
-        };
-        if has_nan {
+        // Only NaNs have keys beyond the infinities'.
+        let range = key_range(&keys, self.mode);
+        if range.0 < key(f64::NEG_INFINITY) || range.1 > key(f64::INFINITY) {
             return Some(vec![f64::NAN; qs.len()]);
         }
-        let keys: Vec<u64> = match self.mode {
-            Mode::Inline => values.into_iter().map(key).collect(),
-            Mode::Parallel => values.into_par_iter().map(key).collect(),
-        };
         let n = keys.len();
         let spots: Vec<(usize, f64)> = qs
             .iter()
@@ -236,7 +277,7 @@ impl Job<'_> {
         ranks.sort_unstable();
         ranks.dedup();
         let mut found = Vec::with_capacity(ranks.len());
-        select(&keys, &ranks, 64 - RADIX_BITS, self.mode, &mut found);
+        select(&keys, range, &ranks, self.mode, &mut found);
         let at = |r: usize| value_of(found[ranks.binary_search(&r).unwrap_or(0)]);
         Some(
             spots
@@ -423,14 +464,17 @@ impl Job<'_> {
                 }
                 self.chunk(regs, c, |regs, n, _| {
                     regs.eval(prog, n);
-                    let keys = regs.get(prog.result);
-                    for (&key, &x) in keys[..n].iter().zip(&regs.x[..n]) {
-                        if !(key >= 0.0 && key < groups as f64 && key.fract() == 0.0) {
-                            acc.bad = Some(key);
-                            return false;
-                        }
-                        acc.add(key as usize, x);
+                    let keys = &regs.get(prog.result)[..n];
+                    // An integer in 0..groups (`-0` is 0) survives the round trip through u32
+                    // (NaN and fractions do not; `as` saturates).
+                    if let Some(&bad) = keys.iter().find(|&&key| {
+                        let k = key as u32;
+                        k as f64 != key || k >= groups
+                    }) {
+                        acc.bad = Some(bad);
+                        return false;
                     }
+                    acc.add_block(keys, &regs.x[..n]);
                     true
                 });
             },
@@ -461,13 +505,31 @@ fn show(v: f64) -> String {
     }
 }
 
+/// `a + b` and its rounding error, both exact (Knuth's TwoSum; the error is NaN where
+/// infinities meet, and meaningless once `a + b` overflows).
+#[inline(always)]
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bv = s - a;
+    (s, (a - (s - bv)) + (b - bv))
+}
+
 /// One thread's per-group accumulators.
+///
+/// A sum is kept as two doubles `hi + lo` whose exact sum is exactly the sum of the group's
+/// values: each value goes into `hi` by TwoSum, and its rounding error into `lo` by TwoSum
+/// again. While that second error is zero (the usual case: `lo` collects errors on a grid of
+/// the values' ulps), nothing is lost, and `hi + lo` rounded once is the correctly rounded sum.
+/// The first time it is not (or a sum overflows, or meets a NaN or an infinity), the group moves
+/// to an [`ExactSum`] for good.
 struct Groups {
     agg: Agg,
     count: Vec<u64>,
-    /// Sums while every addition so far was exact (min or max for those aggregations).
+    /// Sums' `hi` (min or max for those aggregations).
     fast: Vec<f64>,
-    /// For a sum that stopped being exact: its slot in `exact` (else `u32::MAX`).
+    /// Sums' `lo`.
+    low: Vec<f64>,
+    /// For a sum that moved to an exact accumulator: its slot in `exact` (else `u32::MAX`).
     slot: Vec<u32>,
     exact: Vec<ExactSum>,
     /// A key outside the declared range (the job then fails).
@@ -490,47 +552,67 @@ impl Groups {
             } else {
                 vec![start; g]
             },
+            low: if sums { vec![0.0; g] } else { Vec::new() },
             slot: if sums { vec![u32::MAX; g] } else { Vec::new() },
             exact: Vec::new(),
             bad: None,
         }
     }
 
-    /// The slot of group `k`'s exact sum, holding what its fast sum held.
+    /// Moves group `k`'s sum to an exact accumulator; returns its slot. Its `lo` becomes NaN, so
+    /// that the fast path of [`add_sum`](Self::add_sum) fails for it without reading `slot`.
     fn go_exact(&mut self, k: usize) -> usize {
         let mut s = ExactSum::new();
         s.add(self.fast[k]);
+        s.add(self.low[k]);
         self.exact.push(s);
         let at = self.exact.len() - 1;
         self.slot[k] = at as u32;
+        self.low[k] = f64::NAN;
         at
     }
 
+    /// Adds `v` to group `k`'s sum.
     #[inline(always)]
-    fn add(&mut self, k: usize, v: f64) {
-        self.count[k] += 1;
+    fn add_sum(&mut self, k: usize, v: f64) {
+        let (s, e) = two_sum(self.fast[k], v);
+        let (l, e2) = two_sum(self.low[k], e);
+        if e2 == 0.0 && s.is_finite() {
+            self.fast[k] = s;
+            self.low[k] = l;
+        } else {
+            self.add_exact(k, v);
+        }
+    }
+
+    /// [`add_sum`](Self::add_sum) for a group whose sum is, or now becomes, exact.
+    #[cold]
+    #[inline(never)]
+    fn add_exact(&mut self, k: usize, v: f64) {
+        let at = match self.slot[k] {
+            u32::MAX => self.go_exact(k),
+            at => at as usize,
+        };
+        self.exact[at].add(v);
+    }
+
+    /// Adds the values `xs` to the groups `keys` (checked: integers below the group count).
+    fn add_block(&mut self, keys: &[f64], xs: &[f64]) {
+        let pairs = keys.iter().map(|&k| k as usize).zip(xs.iter().copied());
         match self.agg {
-            Agg::Count => {}
-            Agg::Min => self.fast[k] = crate::par::js::min(self.fast[k], v),
-            Agg::Max => self.fast[k] = crate::par::js::max(self.fast[k], v),
-            Agg::Sum | Agg::Mean => {
-                let slot = self.slot[k];
-                if slot != u32::MAX {
-                    self.exact[slot as usize].add(v);
-                    return;
-                }
-                let a = self.fast[k];
-                let s = a + v;
-                // TwoSum: the rounding error of `a + v`, exactly (NaN where infinities met).
-                let bv = s - a;
-                let err = (a - (s - bv)) + (v - bv);
-                if err == 0.0 && s.is_finite() {
-                    self.fast[k] = s;
-                } else {
-                    let at = self.go_exact(k);
-                    self.exact[at].add(v);
-                }
-            }
+            Agg::Count => pairs.for_each(|(k, _)| self.count[k] += 1),
+            Agg::Min => pairs.for_each(|(k, v)| {
+                self.count[k] += 1;
+                self.fast[k] = crate::par::js::min(self.fast[k], v);
+            }),
+            Agg::Max => pairs.for_each(|(k, v)| {
+                self.count[k] += 1;
+                self.fast[k] = crate::par::js::max(self.fast[k], v);
+            }),
+            Agg::Sum | Agg::Mean => pairs.for_each(|(k, v)| {
+                self.count[k] += 1;
+                self.add_sum(k, v);
+            }),
         }
     }
 
@@ -547,29 +629,19 @@ impl Groups {
                 Agg::Count => {}
                 Agg::Min => self.fast[k] = crate::par::js::min(self.fast[k], other.fast[k]),
                 Agg::Max => self.fast[k] = crate::par::js::max(self.fast[k], other.fast[k]),
-                Agg::Sum | Agg::Mean => {
-                    let theirs = other.slot[k];
-                    let mine = match self.slot[k] {
-                        u32::MAX if theirs == u32::MAX => {
-                            // Both exact so far: one more checked addition.
-                            let (a, v) = (self.fast[k], other.fast[k]);
-                            let s = a + v;
-                            let bv = s - a;
-                            if (a - (s - bv)) + (v - bv) == 0.0 && s.is_finite() {
-                                self.fast[k] = s;
-                                continue;
-                            }
-                            self.go_exact(k)
-                        }
-                        u32::MAX => self.go_exact(k),
-                        at => at as usize,
-                    };
-                    if theirs == u32::MAX {
-                        self.exact[mine].add(other.fast[k]);
-                    } else {
+                Agg::Sum | Agg::Mean => match other.slot[k] {
+                    u32::MAX => {
+                        self.add_sum(k, other.fast[k]);
+                        self.add_sum(k, other.low[k]);
+                    }
+                    theirs => {
+                        let mine = match self.slot[k] {
+                            u32::MAX => self.go_exact(k),
+                            at => at as usize,
+                        };
                         self.exact[mine].merge(&other.exact[theirs as usize]);
                     }
-                }
+                },
             }
         }
         self
@@ -582,8 +654,9 @@ impl Groups {
             .collect();
         let mut out: Vec<f64> = present.iter().map(|&k| k as f64).collect();
         out.extend(present.iter().map(|&k| {
+            // `hi + lo` is the exact sum: one rounding gives it correctly rounded.
             let sum = || match self.slot[k] {
-                u32::MAX => self.fast[k],
+                u32::MAX => self.fast[k] + self.low[k],
                 at => self.exact[at as usize].value(),
             };
             match self.agg {
