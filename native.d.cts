@@ -452,6 +452,18 @@ export interface NativeSlotStats {
 }
 
 /**
+ * Runs a terminal over a BigInt source on weft's par threads; the Promise resolves to the
+ * value (as `parBigRunSync`) or to an `Error` whose `code` is the weft code.
+ */
+export declare function parBigRun(source: BigInt64Array | BigUint64Array, terminal: number, descending: boolean, cancel: ParCancel | null): Promise<bigint | undefined | number | BigInt64Array | BigUint64Array | Error>
+
+/**
+ * Runs a terminal over a BigInt source on the calling thread: a bigint (`sum`, `min`, `max`),
+ * `undefined` (`min`/`max` of nothing), a number (`count`) or a sorted array.
+ */
+export declare function parBigRunSync(source: BigInt64Array | BigUint64Array, terminal: number, descending: boolean): bigint | undefined | number | BigInt64Array | BigUint64Array
+
+/**
  * The engine that runs `par` stages in this process (`"jit"` or `"interp"`), after choosing
  * `engine` (`"auto"`, `"jit"` or `"interp"`) when given; `WEFT_PAR_ENGINE` sets the default.
  * For tests and benchmarks.

@@ -24,12 +24,19 @@ export type {
   HistogramOptions,
 } from './pipeline.js';
 export { ParGroups, type Groups, type GroupByOptions } from './groups.js';
+export { ParBig, type BigIntArray, type BigSortOptions } from './big.js';
+import { type BigIntArray, ParBig } from './big.js';
 import { describe, thrownMessage } from '../internal/describe.js';
 export type { Captures } from './compiler.js';
 export { ParCompileError, type SourcePosition, type FileLocation } from './errors.js';
 
 /** `par(source)` and `par.range(start, end, step)`. */
 export interface ParFunction {
+  /**
+   * A pipeline over a `BigInt64Array` or `BigUint64Array`: exact `sum`, `min`, `max`, `count`
+   * and `sort`, with BigInt results (no stages).
+   */
+  <A extends BigIntArray>(source: A, options?: ParOptions): ParBig<A>;
   /**
    * A pipeline over a typed array or an array of numbers (copied once into a Float64Array).
    * A terminal over a typed array whose buffer is a SharedArrayBuffer reads it in place (do not
@@ -64,8 +71,9 @@ function checkOptions(options: ParOptions | undefined): ParOptions {
   return opts;
 }
 
-function fromSource(source: NumericArray | readonly number[], options?: ParOptions): Par<number> {
+function fromSource(source: NumericArray | readonly number[] | BigIntArray, options?: ParOptions): Par<number> | ParBig {
   const opts = checkOptions(options);
+  if (isBigIntArray(source)) return new ParBig(source, opts);
   if (arrayKind(source) !== undefined) return new Par({ kind: 'array', array: source as NumericArray }, [], 'number', opts);
   if (isArray(source)) {
     try {
@@ -79,8 +87,13 @@ function fromSource(source: NumericArray | readonly number[], options?: ParOptio
     }
   }
   throw new InvalidArgumentError(
-    `par() takes a Float64Array, Float32Array, Int8/16/32Array, Uint8/16/32Array, Uint8ClampedArray or number[]; got ${describe(source)}`,
+    `par() takes a Float64Array, Float32Array, Int8/16/32Array, Uint8/16/32Array, Uint8ClampedArray, BigInt64Array, BigUint64Array or number[]; got ${describe(source)}`,
   );
+}
+
+/** Whether `v` is a BigInt64Array or BigUint64Array (false for a Proxy). */
+function isBigIntArray(v: unknown): v is BigIntArray {
+  return ArrayBuffer.isView(v) && (v instanceof BigInt64Array || v instanceof BigUint64Array);
 }
 
 /** Array.isArray, false for a revoked Proxy (for which it throws). */
@@ -127,4 +140,5 @@ function range(start: number, end: number, step = 1, options?: ParOptions): Par<
 }
 
 /** Builds a parallel pipeline: `par(typedArray | number[])` or `par.range(start, end, step?)`. */
-export const par: ParFunction = Object.assign(fromSource, { range });
+// One implementation behind the overloads of ParFunction (a BigInt source gives a ParBig).
+export const par: ParFunction = Object.assign(fromSource as ParFunction, { range });

@@ -121,10 +121,11 @@ export interface ParOptions {
   readonly signal?: AbortSignal;
 }
 
-/** One abort listener per signal, however many par jobs share it. */
-const aborts = new AbortWatch<object>();
+/** @internal One abort listener per signal, however many par jobs share it. */
+export const aborts = new AbortWatch<object>();
 
-function abortedError(signal: AbortSignal): WeftError {
+/** @internal The error of a job whose signal aborted. */
+export function abortedError(signal: AbortSignal): WeftError {
   return new WeftError('WEFT_ABORTED', 'the par job was aborted', { cause: signal.reason });
 }
 

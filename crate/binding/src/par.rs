@@ -44,7 +44,7 @@ type AnyArray = Either9<
 /// What a terminal returns to JavaScript.
 type Value = Either4<f64, bool, (), OutArray>;
 
-fn invalid(msg: impl Into<String>) -> core_error::Error {
+pub(crate) fn invalid(msg: impl Into<String>) -> core_error::Error {
     core_error::Error::new(Code::InvalidArg, msg)
 }
 
@@ -235,30 +235,38 @@ impl FromNapiValue for Arg {
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
         // SAFETY: `env` and `value` are this call's, as `from_napi_value` requires of its caller.
         let array = unsafe { AnyArray::from_napi_value(env, value) }?;
-        let mut buffer = ptr::null_mut();
-        // SAFETY: `value` is a typed array (converted just above); every out-parameter but the
-        // buffer is null, which `napi_get_typedarray_info` allows.
-        check_status!(unsafe {
-            sys::napi_get_typedarray_info(
-                env,
-                value,
-                ptr::null_mut(),
-                ptr::null_mut(),
-                ptr::null_mut(),
-                &mut buffer,
-                ptr::null_mut(),
-            )
-        })?;
-        let mut plain = false;
-        // SAFETY: `buffer` is the typed array's buffer, a live value of this call's scope.
-        // `napi_is_arraybuffer` is V8's `IsArrayBuffer`, which is false for a SharedArrayBuffer
-        // (an internal slot: no JavaScript can fake it).
-        check_status!(unsafe { sys::napi_is_arraybuffer(env, buffer, &mut plain) })?;
-        Ok(Arg {
-            array,
-            shared: !plain,
-        })
+        // SAFETY: as above; `value` is a typed array.
+        let shared = unsafe { is_shared(env, value) }?;
+        Ok(Arg { array, shared })
     }
+}
+
+/// Whether a typed array's memory is a `SharedArrayBuffer`'s.
+///
+/// # Safety
+///
+/// `env` and `value` are the current call's, and `value` is a typed array.
+pub(crate) unsafe fn is_shared(env: sys::napi_env, value: sys::napi_value) -> napi::Result<bool> {
+    let mut buffer = ptr::null_mut();
+    // SAFETY: `value` is a typed array (the caller's promise); every out-parameter but the
+    // buffer is null, which `napi_get_typedarray_info` allows.
+    check_status!(unsafe {
+        sys::napi_get_typedarray_info(
+            env,
+            value,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+            &mut buffer,
+            ptr::null_mut(),
+        )
+    })?;
+    let mut plain = false;
+    // SAFETY: `buffer` is the typed array's buffer, a live value of this call's scope.
+    // `napi_is_arraybuffer` is V8's `IsArrayBuffer`, which is false for a SharedArrayBuffer
+    // (an internal slot: no JavaScript can fake it).
+    check_status!(unsafe { sys::napi_is_arraybuffer(env, buffer, &mut plain) })?;
+    Ok(!plain)
 }
 
 /// An owned copy of a typed array's values (made on the main thread). An allocation failure is
@@ -624,6 +632,13 @@ impl ParCancel {
     #[napi]
     pub fn cancel(&self) {
         self.inner.cancel();
+    }
+}
+
+impl ParCancel {
+    /// The flag, for a job.
+    pub(crate) fn inner(&self) -> Arc<Cancel> {
+        self.inner.clone()
     }
 }
 

@@ -13,6 +13,7 @@
 //! ([`sum::ExactSum`]), and so are independent of the decomposition and of the thread count.
 
 mod array;
+mod big;
 pub mod cancel;
 pub mod eval;
 mod exec;
@@ -27,6 +28,7 @@ mod tests;
 use std::sync::OnceLock;
 
 pub use array::{Array, ArrayMut, ElemKind};
+pub use big::{run_big, BigOutput, BigSource, BigTerminal};
 pub use cancel::{scoped as cancel_scope, Cancel};
 pub use eval::BLOCK;
 pub use exec::{
