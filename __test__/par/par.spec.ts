@@ -578,21 +578,21 @@ test('many concurrent terminals all settle correctly', async (t) => {
 });
 
 test('a panic on weft threads becomes WEFT_PANIC and the process goes on', async (t) => {
-  const code = Uint32Array.from([1, 2, 0, 0]); // an empty pipeline
+  const code = Uint32Array.from([2, 2, 0, 0, 0]); // an empty pipeline
   const consts = new Float64Array(0);
   const PANIC = 0xffffffff;
-  const e = t.throws(() => native.parRunSync(null, [0, 1, 10], code, consts, PANIC, 0, 0, null));
+  const e = t.throws(() => native.parRunSync(null, [0, 1, 10], null, code, consts, PANIC, 0, 0, null));
   t.is((e as Error & { code?: string }).code, 'WEFT_PANIC');
   t.regex(e.message, /par panic for test \(Inline\)/);
-  const r = await native.parRun(null, [0, 1, BIG], code, consts, PANIC, 0, 0, null, null);
+  const r = await native.parRun(null, [0, 1, BIG], null, code, consts, PANIC, 0, 0, null, null);
   t.true(r instanceof Error);
   t.is((r as Error & { code?: string }).code, 'WEFT_PANIC');
   t.regex((r as Error).message, /par panic for test \(Parallel\)/);
   // Malformed programs are errors too, never crashes.
-  t.throws(() => native.parRunSync(null, [0, 1, 10], Uint32Array.from([1, 2, 0, 1, 0, 5]), consts, 0, 0, 0, null), {
+  t.throws(() => native.parRunSync(null, [0, 1, 10], null, Uint32Array.from([2, 2, 0, 0, 1, 0, 5]), consts, 0, 0, 0, null), {
     code: 'WEFT_INVALID_ARG',
   });
-  const bad = await native.parRun(null, [0, 1, BIG], Uint32Array.from([7]), consts, 0, 0, 0, null, null);
+  const bad = await native.parRun(null, [0, 1, BIG], null, Uint32Array.from([7]), consts, 0, 0, 0, null, null);
   t.is((bad as Error & { code?: string }).code, 'WEFT_INVALID_ARG');
   t.is(await par.range(0, BIG).sum(), (BIG * (BIG - 1)) / 2);
 });

@@ -42,6 +42,8 @@ export type ValueType = 'number' | 'boolean' | 'mixed';
 /** An operand of a compiled instruction. */
 export type Operand =
   | { readonly k: 'param'; readonly n: 0 | 1 }
+  /** Column `n >= 1` of a `par.zip` row (column 0 is the first parameter). */
+  | { readonly k: 'col'; readonly n: number }
   | { readonly k: 'const'; readonly n: number }
   | { readonly k: 'capture'; readonly n: number }
   | { readonly k: 'temp'; readonly n: number };
@@ -209,6 +211,8 @@ function truthy(v: number): boolean {
 /** What the closure's parameters are. */
 interface ParamSpec {
   readonly types: readonly [ValueType, ValueType];
+  /** How many leading parameters are a zip row's columns (1 outside a zip). */
+  readonly columns: number;
 }
 
 class ClosureCompiler {
@@ -326,9 +330,14 @@ class ClosureCompiler {
 
   bindParams(fn: A.ArrowFunctionExpression | A.FunctionExpression): void {
     const ps = fn.params;
-    if (ps.length > 3) this.fail(ps[3]!, 'a fourth parameter', 'closures take (x, i, { captures })');
+    // Outside a zip: (x, i, { captures }); over a zip of k columns: (c0, ..., c(k-1), i, { captures }).
+    const k = this.params.columns;
+    if (ps.length > k + 2) {
+      const names = k === 1 ? 'x' : Array.from({ length: k }, (_, j) => `c${j}`).join(', ');
+      this.fail(ps[k + 2]!, `a parameter after the captures`, `closures take (${names}, i, { captures })`);
+    }
     ps.forEach((p, n) => {
-      if (n === 2) {
+      if (n === k + 1) {
         this.bindCaptures(p);
         return;
       }
@@ -337,12 +346,10 @@ class ClosureCompiler {
       if (p.type !== 'Identifier') {
         this.fail(p, 'a destructured parameter', 'only the third parameter destructures the captures object');
       }
-      const idx = n as 0 | 1;
-      this.declare(p.name, {
-        kind: 'param',
-        name: p.name,
-        val: { at: { k: 'param', n: idx }, type: this.params.types[idx] },
-      });
+      // The columns, then the index.
+      const at: Operand = n === 0 ? { k: 'param', n: 0 } : n < k ? { k: 'col', n } : { k: 'param', n: 1 };
+      const type = n === 0 ? this.params.types[0] : n < k ? 'number' : this.params.types[1];
+      this.declare(p.name, { kind: 'param', name: p.name, val: { at, type } });
     });
   }
 
@@ -840,6 +847,8 @@ export interface CompileRequest {
   readonly kind: ClosureKind;
   /** The types of the two data parameters (`x, i`, or `acc, x` for reduce). */
   readonly paramTypes: readonly [ValueType, ValueType];
+  /** Over a `par.zip` of this many columns, the closure's first parameters are a row's columns. */
+  readonly columns?: number;
   /** The captures object given with the closure, if any. */
   readonly captures: Captures | undefined;
 }
@@ -889,10 +898,11 @@ export function compileClosure(fn: AnyFunction, req: CompileRequest): CompiledCl
           .map(([k, t]) => `${k}:${t[0]}`)
           .sort()
           .join(',');
-  const key = `${req.kind}|${req.paramTypes.join(',')}|${typeKey}|${src}`;
+  const columns = req.columns ?? 1;
+  const key = `${req.kind}|${req.paramTypes.join(',')}|${columns}|${typeKey}|${src}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const compiled = new ClosureCompiler(src, req.kind, { types: req.paramTypes }, types).compile();
+  const compiled = new ClosureCompiler(src, req.kind, { types: req.paramTypes, columns }, types).compile();
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
   cache.set(key, compiled);
   return compiled;

@@ -25,6 +25,8 @@ export type {
 } from './pipeline.js';
 export { ParGroups, type Groups, type GroupByOptions } from './groups.js';
 export { ParBig, type BigIntArray, type BigSortOptions } from './big.js';
+export type { ParZip, ZipColumn, ZipRow } from './zip.js';
+import type { ParZip, ZipColumn, ZipRow } from './zip.js';
 import { type BigIntArray, ParBig } from './big.js';
 import { describe, thrownMessage } from '../internal/describe.js';
 export type { Captures } from './compiler.js';
@@ -51,6 +53,14 @@ export interface ParFunction {
    * `Math.max(0, Math.ceil((end - start) / step))` values, as numpy's `arange` counts them.
    */
   range(start: number, end: number, step?: number, options?: ParOptions): Par<number>;
+  /**
+   * A pipeline over rows of columns of one length (typed arrays or arrays of numbers, copied
+   * once into Float64Arrays): its closures take a row's columns, then the index and the
+   * captures: `par.zip(a, b).map((x, y) => x * y).sum()`. Columns of different lengths are a
+   * `WEFT_INVALID_ARG` error at the call. `par.zip([a, b], options)` takes the options.
+   */
+  zip<C extends readonly [ZipColumn, ...ZipColumn[]]>(...columns: C): ParZip<ZipRow<C>>;
+  zip<C extends readonly [ZipColumn, ...ZipColumn[]]>(columns: C, options: ParOptions): ParZip<ZipRow<C>>;
 }
 
 /** The names `par(source, options)` and `par.range(..., options)` accept. */
@@ -106,6 +116,11 @@ function isArray(v: unknown): v is readonly unknown[] {
 }
 
 function fromArray(values: readonly unknown[], opts: ParOptions): Par<number> {
+  return new Par({ kind: 'array', array: copyNumbers(values, opts) }, [], 'number', opts);
+}
+
+/** An array of numbers as a Float64Array (`par(array)` and zip columns). */
+function copyNumbers(values: readonly unknown[], opts: ParOptions): Float64Array {
   // Over a SharedArrayBuffer, which native terminals read in place (any other buffer they copy
   // first, as JavaScript could detach it meanwhile); the fallback pool sends plain chunks faster.
   const bytes = values.length * Float64Array.BYTES_PER_ELEMENT;
@@ -117,7 +132,7 @@ function fromArray(values: readonly unknown[], opts: ParOptions): Par<number> {
     }
     copy[k] = v;
   }
-  return new Par({ kind: 'array', array: copy }, [], 'number', opts);
+  return copy;
 }
 
 function range(start: number, end: number, step = 1, options?: ParOptions): Par<number> {
@@ -139,6 +154,42 @@ function range(start: number, end: number, step = 1, options?: ParOptions): Par<
   return new Par({ kind: 'range', start, step, length }, [], 'number', opts);
 }
 
+/** The most columns a zip may have (weft-core's `MAX_COLS` + 1). */
+const MAX_ZIP = 64;
+
+/** Whether `v` can be a zip column (a typed array par reads, or an array). */
+function isColumn(v: unknown): boolean {
+  return arrayKind(v) !== undefined || isArray(v);
+}
+
+function zip(...args: unknown[]): ParZip<readonly number[]> {
+  let columns: unknown[] = args;
+  let options: ParOptions | undefined;
+  if (args.length === 2 && isArray(args[0]) && !isColumn(args[1]) && (args[0] as unknown[]).every(isColumn)) {
+    columns = args[0] as unknown[];
+    options = args[1] as ParOptions;
+  }
+  const opts = checkOptions(options);
+  if (opts.fallback !== undefined)
+    throw new InvalidArgumentError("par.zip: the fallback option does not apply (a zip's closures always compile)");
+  if (columns.length === 0 || columns.length > MAX_ZIP) {
+    throw new InvalidArgumentError(`par.zip takes 1 to ${MAX_ZIP} columns, got ${columns.length}`);
+  }
+  const arrays = columns.map((c, k): NumericArray => {
+    if (arrayKind(c) !== undefined) return c as NumericArray;
+    if (isArray(c)) return copyNumbers(c as readonly unknown[], opts);
+    throw new InvalidArgumentError(`par.zip: column ${k} is not a typed array or an array of numbers: ${describe(c)}`);
+  });
+  const length = (arrays[0] as NumericArray).length;
+  arrays.forEach((a, k) => {
+    if (a.length !== length) {
+      throw new InvalidArgumentError(`par.zip: the columns must have one length; column 0 has ${length}, column ${k} has ${a.length}`);
+    }
+  });
+  const [first, ...rest] = arrays as [NumericArray, ...NumericArray[]];
+  return new Par({ kind: 'array', array: first }, [], 'number', opts, rest, arrays.length) as unknown as ParZip<readonly number[]>;
+}
+
 /** Builds a parallel pipeline: `par(typedArray | number[])` or `par.range(start, end, step?)`. */
 // One implementation behind the overloads of ParFunction (a BigInt source gives a ParBig).
-export const par: ParFunction = Object.assign(fromSource as ParFunction, { range });
+export const par: ParFunction = Object.assign(fromSource as ParFunction, { range, zip: zip as ParFunction['zip'] });

@@ -101,7 +101,7 @@ export const TERMINAL = {
 export type TerminalName = keyof typeof TERMINAL;
 
 /** Wire format version (`par::program::VERSION`). */
-export const VERSION = 1;
+export const VERSION = 2;
 /** Register of the first parameter; the second is 1; constants start at 2. */
 export const R_CONST = 2;
 /** The most registers a pipeline may use (`par::program::MAX_REGS`). */

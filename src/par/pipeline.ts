@@ -154,6 +154,7 @@ function compiled(stages: readonly Stage[]): stages is ReadonlyArray<Stage & { r
 function assemble(
   stages: ReadonlyArray<Stage & { readonly closure: CompiledClosure }>,
   terminal: (Stage & { readonly closure: CompiledClosure }) | undefined,
+  ncols: number,
 ): { code: Uint32Array; consts: Float64Array } {
   const all = terminal === undefined ? stages : [...stages, terminal];
   const consts: number[] = [];
@@ -164,12 +165,14 @@ function assemble(
     consts.push(...s.closure.consts, ...s.values);
     temps = Math.max(temps, s.closure.ntemps);
   }
-  const firstTemp = R_CONST + consts.length;
+  // A zip's other columns sit between the constants and the temporaries.
+  const firstCol = R_CONST + consts.length;
+  const firstTemp = firstCol + ncols;
   const nregs = firstTemp + temps;
   if (nregs > MAX_REGS) {
     throw new InvalidArgumentError(`the pipeline is too large: it needs ${nregs} registers, at most ${MAX_REGS}`);
   }
-  const words: number[] = [VERSION, nregs, consts.length, all.length];
+  const words: number[] = [VERSION, nregs, consts.length, ncols, all.length];
   all.forEach((s, j) => {
     const c = s.closure;
     const base = R_CONST + (bases[j] as number);
@@ -183,6 +186,8 @@ function assemble(
           return base + c.consts.length + o.n;
         case 'temp':
           return firstTemp + o.n;
+        case 'col':
+          return firstCol + o.n - 1;
       }
     };
     words.push(KIND[c.kind], c.code.length, reg(c.result));
@@ -314,13 +319,26 @@ export class Par<T extends number | boolean = number> {
   readonly #stages: readonly Stage[];
   readonly #type: ValueType;
   readonly #options: ParOptions;
+  /** A zip's other columns (empty outside a zip). */
+  readonly #cols: readonly NumericArray[];
+  /** How many of a row's columns the next closure sees as its first parameters (1 once mapped). */
+  readonly #arity: number;
 
-  /** @internal Use `par(source)` or `par.range(...)`. */
-  constructor(source: SourceSpec, stages: readonly Stage[] = [], type: ValueType = 'number', options: ParOptions = {}) {
+  /** @internal Use `par(source)`, `par.range(...)` or `par.zip(...)`. */
+  constructor(
+    source: SourceSpec,
+    stages: readonly Stage[] = [],
+    type: ValueType = 'number',
+    options: ParOptions = {},
+    cols: readonly NumericArray[] = [],
+    arity = 1,
+  ) {
     this.#source = source;
     this.#stages = stages;
     this.#type = type;
     this.#options = options;
+    this.#cols = cols;
+    this.#arity = arity;
   }
 
   /** Compiles `fn`, or with `fallback: 'pool'` keeps it as JavaScript if the compiler cannot. */
@@ -329,11 +347,12 @@ export class Par<T extends number | boolean = number> {
     kind: JsClosure['kind'],
     paramTypes: readonly [ValueType, ValueType],
     captures: Captures | undefined,
-    fallback = this.#options.fallback === 'pool',
+    // A zip's closures always compile: the fallback pool runs stages over the source alone.
+    fallback = this.#options.fallback === 'pool' && this.#cols.length === 0,
   ): Stage {
     const js: JsClosure = { kind, src: typeof fn === 'function' ? Function.prototype.toString.call(fn) : '', captures };
     try {
-      return stage(compileClosure(fn, { kind, paramTypes, captures }), js);
+      return stage(compileClosure(fn, { kind, paramTypes, captures, columns: this.#arity }), js);
     } catch (err) {
       if (err instanceof ParCompileError) {
         // The fallback rebuilds the closure from its source text: not possible for these.
@@ -346,8 +365,8 @@ export class Par<T extends number | boolean = number> {
     }
   }
 
-  #next<U extends number | boolean>(s: Stage, type: ValueType): Par<U> {
-    return new Par<U>(this.#source, [...this.#stages, s], type, this.#options);
+  #next<U extends number | boolean>(s: Stage, type: ValueType, arity = 1): Par<U> {
+    return new Par<U>(this.#source, [...this.#stages, s], type, this.#options, this.#cols, arity);
   }
 
   /** How many values the source has (before any filter). */
@@ -369,7 +388,7 @@ export class Par<T extends number | boolean = number> {
   /** Keeps the values for which `fn(x, i, captures)` is truthy. */
   filter<C extends Captures>(fn: (x: T, i: number, captures: C) => unknown, captures: C): Par<T>;
   filter(fn: AnyFunction, captures?: Captures): Par<T> {
-    return this.#next<T>(this.#stage(fn, 'filter', [this.#type, 'number'], captures), this.#type);
+    return this.#next<T>(this.#stage(fn, 'filter', [this.#type, 'number'], captures), this.#type, this.#arity);
   }
 
   /**
@@ -593,7 +612,8 @@ export class Par<T extends number | boolean = number> {
       return new Par({ kind: 'array', array: values }, [], this.#type, this.#options).#run(terminal, undefined, arg, kind, into);
     }
     checkOps();
-    const { code, consts } = assemble(stages, closure as (Stage & { readonly closure: CompiledClosure }) | undefined);
+    const { code, consts } = assemble(stages, closure as (Stage & { readonly closure: CompiledClosure }) | undefined, this.#cols.length);
+    const cols = this.#cols.length === 0 ? null : (this.#cols as NumericArray[]);
     const src = this.#source;
     const array = src.kind === 'array' ? src.array : null;
     const range = src.kind === 'range' ? [src.start, src.step, src.length] : null;
@@ -602,13 +622,13 @@ export class Par<T extends number | boolean = number> {
       (array !== null && !types.isSharedArrayBuffer(array.buffer) && inlineBeatsCopy(terminal, stages, closure))
     ) {
       try {
-        return native.parRunSync(array, range, code, consts, TERMINAL[terminal], arg, kind, into);
+        return native.parRunSync(array, range, cols, code, consts, TERMINAL[terminal], arg, kind, into);
       } catch (err) {
         throw fromNative(err);
       }
     }
     if (signal === undefined) {
-      const result = await native.parRun(array, range, code, consts, TERMINAL[terminal], arg, kind, into, null);
+      const result = await native.parRun(array, range, cols, code, consts, TERMINAL[terminal], arg, kind, into, null);
       if (result instanceof Error) throw fromNative(result);
       return result;
     }
@@ -618,7 +638,7 @@ export class Par<T extends number | boolean = number> {
     const unwatch = aborts.watch(signal, cancel, () => cancel.cancel());
     let result: NativeValue | Error;
     try {
-      result = await native.parRun(array, range, code, consts, TERMINAL[terminal], arg, kind, into, cancel);
+      result = await native.parRun(array, range, cols, code, consts, TERMINAL[terminal], arg, kind, into, cancel);
     } finally {
       unwatch();
     }

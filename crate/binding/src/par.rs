@@ -367,6 +367,8 @@ struct Job {
     pipeline: Pipeline,
     terminal: Terminal,
     input: Input,
+    /// A zip's other columns.
+    cols: Vec<Input>,
     into: Target,
 }
 
@@ -383,6 +385,7 @@ impl Job {
     fn new(
         source: Option<Arg>,
         range: Option<Vec<f64>>,
+        cols: Option<Vec<Arg>>,
         code: &[u32],
         consts: &[f64],
         terminal: u32,
@@ -459,6 +462,17 @@ impl Job {
             },
             _ => return Err(invalid("give either a source array or a range")),
         };
+        let cols = cols
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| {
+                Ok(if in_place || a.shared {
+                    Input::InPlace(a.array)
+                } else {
+                    Input::Owned(Some(copy_of(&a.array)?))
+                })
+            })
+            .collect::<core_error::Result<Vec<Input>>>()?;
         let into = match into {
             None => Target::None,
             Some(a) if in_place || a.shared => Target::InPlace(a.array),
@@ -472,6 +486,7 @@ impl Job {
             pipeline,
             terminal,
             input,
+            cols,
             into,
         })
     }
@@ -480,8 +495,19 @@ impl Job {
         if self.panic_for_test {
             panic!("par panic for test ({mode:?})");
         }
+        let cols: Vec<Source<'_>> = self.cols.iter().map(Input::source).collect();
         let into = match &mut self.into {
             Target::None => {
+                if !cols.is_empty() {
+                    return par::run_zip(
+                        &self.pipeline,
+                        self.input.source(),
+                        &cols,
+                        self.terminal,
+                        mode,
+                    )
+                    .map(Done::Output);
+                }
                 if let Input::Owned(copy) = &mut self.input {
                     // The copy is the job's own: a toArray or sort without stages can return it.
                     let copy = copy.take().expect("a job runs once");
@@ -493,9 +519,10 @@ impl Job {
             }
             Target::OnSettle { array, .. } => {
                 let kind = kind_of(array);
-                let Output::Array(a) = par::run(
+                let Output::Array(a) = par::run_zip(
                     &self.pipeline,
                     self.input.source(),
+                    &cols,
                     Terminal::ToArray(kind),
                     mode,
                 )?
@@ -506,14 +533,16 @@ impl Job {
             }
             Target::InPlace(into) => into,
         };
-        let overlaps = match &self.input {
-            Input::InPlace(s) => {
-                let (a0, a1) = span(s);
-                let (b0, b1) = span(into);
-                a0 < b1 && b0 < a1
-            }
-            _ => false,
-        };
+        let (b0, b1) = span(into);
+        let overlaps = std::iter::once(&self.input)
+            .chain(&self.cols)
+            .any(|input| match input {
+                Input::InPlace(s) => {
+                    let (a0, a1) = span(s);
+                    a0 < b1 && b0 < a1
+                }
+                _ => false,
+            });
         let kind = kind_of(into);
         // SAFETY: `into` is in place only on the synchronous path (no JavaScript runs until the
         // call returns) or over a SharedArrayBuffer: its memory stays allocated while the job
@@ -526,13 +555,14 @@ impl Job {
         let source = self.input.source();
         if overlaps {
             // Compute first, then write: the output aliases the source.
-            let Output::Array(a) = par::run(&self.pipeline, source, Terminal::ToArray(kind), mode)?
+            let Output::Array(a) =
+                par::run_zip(&self.pipeline, source, &cols, Terminal::ToArray(kind), mode)?
             else {
                 unreachable!("toArray returns an array")
             };
             return copy_into(&a, out).map(Done::Written);
         }
-        par::run_into(&self.pipeline, source, out, mode).map(Done::Written)
+        par::run_into_zip(&self.pipeline, source, &cols, out, mode).map(Done::Written)
     }
 
     /// On the main thread, when the Promise settles: writes the values of a `Target::OnSettle`
@@ -588,13 +618,14 @@ fn value_of(done: Done) -> Value {
 /// count written. Everything is read and written in place: no JavaScript runs meanwhile.
 #[napi(
     js_name = "parRunSync",
-    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number | number[], kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null",
+    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, cols: Array<Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray> | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number | number[], kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null",
     ts_return_type = "number | boolean | undefined | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn par_run_sync(
     source: Option<Arg>,
     range: Option<Vec<f64>>,
+    cols: Option<Vec<Arg>>,
     code: &[u32],
     consts: &[f64],
     terminal: u32,
@@ -603,7 +634,9 @@ pub fn par_run_sync(
     into: Option<Arg>,
 ) -> napi::Result<Value, WeftStatus> {
     catch_panic(|| {
-        let mut job = Job::new(source, range, code, consts, terminal, arg, kind, into, true)?;
+        let mut job = Job::new(
+            source, range, cols, code, consts, terminal, arg, kind, into, true,
+        )?;
         job.execute(Mode::Inline)
     })
     .map(value_of)
@@ -648,7 +681,7 @@ impl ParCancel {
 /// meanwhile is not touched off the main thread (see the module's documentation).
 #[napi(
     js_name = "parRun",
-    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number | number[], kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, cancel: ParCancel | null",
+    ts_args_type = "source: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, range: number[] | null, cols: Array<Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray> | null, code: Uint32Array, consts: Float64Array, terminal: number, arg: number | number[], kind: number, into: Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | null, cancel: ParCancel | null",
     ts_return_type = "Promise<number | boolean | undefined | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray | Error>"
 )]
 #[allow(clippy::too_many_arguments)]
@@ -656,6 +689,7 @@ pub fn par_run<'env>(
     env: &'env Env,
     source: Option<Arg>,
     range: Option<Vec<f64>>,
+    cols: Option<Vec<Arg>>,
     code: &[u32],
     consts: &[f64],
     terminal: u32,
@@ -668,7 +702,7 @@ pub fn par_run<'env>(
     let (deferred, promise) = env.create_deferred()?;
     let job = catch_panic(|| {
         Job::new(
-            source, range, code, consts, terminal, arg, kind, into, false,
+            source, range, cols, code, consts, terminal, arg, kind, into, false,
         )
     });
     par::spawn(move || {

@@ -28,6 +28,8 @@ pub struct Regs {
     mask: Box<[bool]>,
     gather: Vec<f64>,
     lanes: usize,
+    /// The bank indices of a zip's other columns (filtered with `x`).
+    cols: std::ops::Range<usize>,
     /// The pipeline's constants (registers `R_CONST..R_CONST + consts.len()`).
     consts: Box<[f64]>,
 }
@@ -51,6 +53,7 @@ impl Regs {
             mask: vec![false; lanes].into_boxed_slice(),
             gather: Vec::new(),
             lanes,
+            cols: pipeline.consts.len()..pipeline.consts.len() + pipeline.ncols,
             consts: pipeline.consts.clone().into_boxed_slice(),
         }
     }
@@ -58,6 +61,11 @@ impl Regs {
     /// How many values it evaluates at once (its register width).
     pub fn lanes(&self) -> usize {
         self.lanes
+    }
+
+    /// Column `j >= 1` of a zip's rows (all lanes), to load a block into.
+    pub fn column_mut(&mut self, j: usize) -> &mut [f64] {
+        &mut self.bank[self.cols.start + j - 1]
     }
 
     /// Register `r` (all lanes).
@@ -303,6 +311,15 @@ impl Regs {
                 self.i[w] = self.i[j];
             }
             w += keep as usize;
+        }
+        // A zip's other columns stay aligned with `x`.
+        for c in self.cols.clone() {
+            let (col, mask) = (&mut self.bank[c], &self.mask);
+            let mut w = 0;
+            for j in 0..n {
+                col[w] = col[j];
+                w += mask[j] as usize;
+            }
         }
         w
     }

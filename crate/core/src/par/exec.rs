@@ -122,6 +122,8 @@ pub enum Mode {
 struct Job<'a> {
     pipeline: &'a Pipeline,
     source: Source<'a>,
+    /// A zip's other columns (as long as `source`), loaded into their registers with `x`.
+    cols: Vec<Source<'a>>,
     mode: Mode,
     len: u64,
     nchunks: usize,
@@ -133,6 +135,16 @@ struct Job<'a> {
     kernel: Option<Arc<Kernel>>,
     /// Set when the caller aborts: chunks that start then do nothing (see `super::cancel`).
     cancel: Option<Arc<Cancel>>,
+}
+
+/// Whether a job keeps each value's source index: a stage or the terminal's closure reads `i`,
+/// or the terminal needs it (`index`: `argmin`/`argmax`).
+fn keep_index_for(pipeline: &Pipeline, index: bool) -> bool {
+    let terminal_uses_index = matches!(
+        &pipeline.terminal,
+        Some(p) if matches!(p.kind, Kind::Some | Kind::Every | Kind::Key) && p.uses_arg1
+    );
+    pipeline.uses_index() || terminal_uses_index || index
 }
 
 /// The least chunks per piece so that a job of `nchunks` chunks runs as at most `free` pieces
@@ -151,33 +163,62 @@ impl<'a> Job<'a> {
     fn new(
         pipeline: &'a Pipeline,
         source: Source<'a>,
+        cols: &[Source<'a>],
         mode: Mode,
         engine: Engine,
         index: bool,
     ) -> Result<Self> {
         let len = source.len();
+        if cols.len() != pipeline.ncols {
+            return Err(Error::new(
+                Code::InvalidArg,
+                format!(
+                    "the pipeline reads {} zipped columns, {} were given",
+                    pipeline.ncols,
+                    cols.len()
+                ),
+            ));
+        }
+        if let Some(c) = cols.iter().find(|c| c.len() != len) {
+            return Err(Error::new(
+                Code::InvalidArg,
+                format!(
+                    "par.zip: the columns must have one length; one has {}, the first {len}",
+                    c.len()
+                ),
+            ));
+        }
+        let keep_index = keep_index_for(pipeline, index);
+        // The JIT does not load zipped columns yet: the interpreter runs such pipelines.
+        let kernel = if pipeline.ncols > 0 {
+            if engine == Engine::Jit {
+                return Err(Error::new(
+                    Code::ParCompile,
+                    "the par JIT does not compile par.zip pipelines yet (WEFT_PAR_ENGINE=jit)",
+                ));
+            }
+            None
+        } else {
+            jit::kernel_for(engine, pipeline, &source, keep_index)?
+        };
         let nchunks = usize::try_from(len.div_ceil(CHUNK as u64))
             .map_err(|_| Error::new(Code::InvalidArg, "the source is too long"))?;
-        let terminal_uses_index = matches!(
-            &pipeline.terminal,
-            Some(p) if matches!(p.kind, Kind::Some | Kind::Every | Kind::Key) && p.uses_arg1
-        ) || index;
         let min_len = match mode {
             Mode::Inline => 1,
             Mode::Parallel => {
                 pieces_for(nchunks, rayon::current_num_threads(), crate::budget::free())
             }
         };
-        let keep_index = pipeline.uses_index() || terminal_uses_index;
         Ok(Job {
             pipeline,
             source,
+            cols: cols.to_vec(),
             min_len,
             mode,
             len,
             nchunks,
             keep_index,
-            kernel: jit::kernel_for(engine, pipeline, &source, keep_index)?,
+            kernel,
             cancel: cancel::current(),
         })
     }
@@ -197,6 +238,16 @@ impl<'a> Job<'a> {
 
     fn regs(&self) -> Regs {
         Regs::new(self.pipeline, BLOCK)
+    }
+
+    /// Loads source elements `at..at + n` into `regs` for the interpreter: `x` (and `i`) and a
+    /// zip's other columns.
+    #[inline]
+    fn load(&self, regs: &mut Regs, at: u64, n: usize) {
+        self.source.load(at, n, regs, self.keep_index);
+        for (j, col) in self.cols.iter().enumerate() {
+            col.load_column(at, &mut regs.column_mut(j + 1)[..n]);
+        }
     }
 
     /// Source elements `lo..hi` of chunk `c`: none once the job is aborted (every chunk starts
@@ -225,7 +276,7 @@ impl<'a> Job<'a> {
             let m = match &self.kernel {
                 Some(k) => self.jit_block(k, regs, at, n),
                 None => {
-                    self.source.load(at, n, regs, self.keep_index);
+                    self.load(regs, at, n);
                     regs.run_stages(self.pipeline, n, self.keep_index)
                 }
             };
@@ -270,7 +321,7 @@ impl<'a> Job<'a> {
                     (m, m)
                 }
                 None => {
-                    self.source.load(at, n, regs, self.keep_index);
+                    self.load(regs, at, n);
                     regs.run_stages_zeroing(self.pipeline, n, self.keep_index)
                 }
             };
@@ -546,9 +597,33 @@ pub fn run_engine(
     mode: Mode,
     engine: Engine,
 ) -> Result<Output> {
+    run_zip_engine(pipeline, source, &[], terminal, mode, engine)
+}
+
+/// [`run`] over the rows of `par.zip(source, ...cols)`: `cols` are the other columns, as long
+/// as `source`, which the pipeline's closures read as their parameters after `x`.
+pub fn run_zip(
+    pipeline: &Pipeline,
+    source: Source<'_>,
+    cols: &[Source<'_>],
+    terminal: Terminal,
+    mode: Mode,
+) -> Result<Output> {
+    run_zip_engine(pipeline, source, cols, terminal, mode, jit::engine())
+}
+
+/// [`run_zip`] on the given engine.
+pub fn run_zip_engine(
+    pipeline: &Pipeline,
+    source: Source<'_>,
+    cols: &[Source<'_>],
+    terminal: Terminal,
+    mode: Mode,
+    engine: Engine,
+) -> Result<Output> {
     check_terminal(pipeline, &terminal)?;
     let index = matches!(terminal, Terminal::ArgMin | Terminal::ArgMax);
-    let job = Job::new(pipeline, source, mode, engine, index)?;
+    let job = Job::new(pipeline, source, cols, mode, engine, index)?;
     let out = match terminal {
         Terminal::Sum => Output::Number(job.sum_count().0.value()),
         Terminal::Mean => {
@@ -634,8 +709,19 @@ pub fn run_into(
     out: ArrayMut<'_>,
     mode: Mode,
 ) -> Result<usize> {
+    run_into_zip(pipeline, source, &[], out, mode)
+}
+
+/// [`run_into`] over the rows of a zip (see [`run_zip`]).
+pub fn run_into_zip(
+    pipeline: &Pipeline,
+    source: Source<'_>,
+    cols: &[Source<'_>],
+    out: ArrayMut<'_>,
+    mode: Mode,
+) -> Result<usize> {
     check_terminal(pipeline, &Terminal::ToArray(ElemKind::F64))?;
-    let job = Job::new(pipeline, source, mode, jit::engine(), false)?;
+    let job = Job::new(pipeline, source, cols, mode, jit::engine(), false)?;
     let written = match out {
         ArrayMut::F64(o) => job.collect_into::<ToF64>(o),
         ArrayMut::F32(o) => job.collect_into::<ToF32>(o),

@@ -32,7 +32,8 @@ pub use big::{run_big, BigOutput, BigSource, BigTerminal};
 pub use cancel::{scoped as cancel_scope, Cancel};
 pub use eval::BLOCK;
 pub use exec::{
-    run, run_engine, run_into, run_owned, Agg, Mode, Output, Terminal, CHUNK, MAX_BINS, MAX_GROUPS,
+    run, run_engine, run_into, run_into_zip, run_owned, run_zip, run_zip_engine, Agg, Mode, Output,
+    Terminal, CHUNK, MAX_BINS, MAX_GROUPS,
 };
 pub use jit::{engine, set_engine, Engine};
 pub use program::{decode, Kind, Op, Pipeline};

@@ -4,7 +4,7 @@
 //! `src/par/compiler.ts` writes it):
 //!
 //! ```text
-//! [VERSION, nregs, nconsts, nprograms, program*]
+//! [VERSION, nregs, nconsts, ncols, nprograms, program*]
 //! program: [kind, ninstrs, result, instr*]
 //! instr:   [op, dst, operand*]          fixed arity per op
 //!        | [op, dst, count, operand*]   variadic ops (Hypot)
@@ -12,16 +12,20 @@
 //!
 //! Registers are lanes of values: register 0 holds the first parameter (`x`, or `acc` in a
 //! reduce), register 1 the second (the source index `i`, or `x` in a reduce), registers
-//! `2..2 + nconsts` the constants, and the rest temporaries. Programs are straight-line code (the
+//! `2..2 + nconsts` the constants, the next `ncols` the other columns of a `par.zip` (column
+//! `j >= 1` of the row in register `2 + nconsts + j - 1`; they are filtered with `x`), and the
+//! rest temporaries. Programs are straight-line code (the
 //! compiler turns `&&`, `||` and `?:` into selects, which is exact because every op is pure and
 //! total). Everything is validated here, so a malformed program is an error, never a panic.
 
 use crate::error::{Code, Error, Result};
 
 /// Version of the wire format; bumped on any change.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The most registers a program may use.
 pub const MAX_REGS: usize = 1024;
+/// The most columns a `par.zip` row may have besides `x`.
+pub const MAX_COLS: usize = 63;
 /// Register of the first parameter.
 pub const R_ARG0: u16 = 0;
 /// Register of the second parameter.
@@ -261,6 +265,9 @@ pub struct Pipeline {
     pub terminal: Option<Program>,
     /// The constants every program reads (from register [`R_CONST`] on).
     pub consts: Vec<f64>,
+    /// How many columns besides `x` each row has (`par.zip`), in the registers after the
+    /// constants.
+    pub ncols: usize,
     /// How many registers the programs use.
     pub nregs: usize,
 }
@@ -268,6 +275,11 @@ pub struct Pipeline {
 impl Pipeline {
     /// The first temporary register.
     pub fn first_temp(&self) -> usize {
+        self.first_col() + self.ncols
+    }
+
+    /// The register of column 1 (the second of a zip's row; `x` is column 0).
+    pub fn first_col(&self) -> usize {
         R_CONST as usize + self.consts.len()
     }
 
@@ -287,6 +299,7 @@ impl Pipeline {
             stages: Vec::new(),
             terminal: None,
             consts: Vec::new(),
+            ncols: 0,
             nregs: R_CONST as usize,
         }
     }
@@ -325,6 +338,7 @@ pub fn decode(words: &[u32], consts: &[f64]) -> Result<Pipeline> {
     }
     let nregs = r.next()? as usize;
     let nconsts = r.next()? as usize;
+    let ncols = r.next()? as usize;
     let nprogs = r.next()? as usize;
     if nconsts != consts.len() {
         return Err(bad(format!(
@@ -332,7 +346,10 @@ pub fn decode(words: &[u32], consts: &[f64]) -> Result<Pipeline> {
             consts.len()
         )));
     }
-    let first_temp = R_CONST as usize + nconsts;
+    if ncols > MAX_COLS {
+        return Err(bad(format!("{ncols} columns")));
+    }
+    let first_temp = R_CONST as usize + nconsts + ncols;
     if nregs < first_temp || nregs > MAX_REGS {
         return Err(bad(format!("{nregs} registers")));
     }
@@ -358,7 +375,9 @@ pub fn decode(words: &[u32], consts: &[f64]) -> Result<Pipeline> {
             let op = Op::from_code(r.next()?).ok_or_else(|| bad("unknown op"))?;
             let dst = reg(r.next()?)?;
             if (dst as usize) < first_temp {
-                return Err(bad("an instruction writes a parameter or a constant"));
+                return Err(bad(
+                    "an instruction writes a parameter, a constant or a column",
+                ));
             }
             let args = match op.arity() {
                 Some(1) => Args::One(reg(r.next()?)?),
@@ -413,6 +432,7 @@ pub fn decode(words: &[u32], consts: &[f64]) -> Result<Pipeline> {
         stages,
         terminal,
         consts: consts.to_vec(),
+        ncols,
         nregs,
     })
 }
@@ -422,6 +442,7 @@ pub fn decode(words: &[u32], consts: &[f64]) -> Result<Pipeline> {
 pub struct Builder {
     nregs: usize,
     consts: Vec<f64>,
+    ncols: usize,
     progs: Vec<(Kind, Vec<u32>, u32, u32)>,
 }
 
@@ -431,8 +452,21 @@ impl Builder {
         Builder {
             nregs: R_CONST as usize + consts.len() + ntemps,
             consts: consts.to_vec(),
+            ncols: 0,
             progs: Vec::new(),
         }
+    }
+
+    /// Declares `n` columns besides `x` (a zip's rows); call before taking temporaries.
+    pub fn columns(mut self, n: usize) -> Self {
+        self.nregs += n;
+        self.ncols = n;
+        self
+    }
+
+    /// Register of column `j >= 1` (`x` is column 0, register 0).
+    pub fn col(&self, j: usize) -> u32 {
+        (R_CONST as usize + self.consts.len() + j - 1) as u32
     }
 
     /// Register of constant `k`.
@@ -442,7 +476,7 @@ impl Builder {
 
     /// Register of temporary `t`.
     pub fn t(&self, t: usize) -> u32 {
-        (R_CONST as usize + self.consts.len() + t) as u32
+        (R_CONST as usize + self.consts.len() + self.ncols + t) as u32
     }
 
     /// Adds a program: `instrs` as `(op, dst, operands)`.
@@ -466,6 +500,7 @@ impl Builder {
             VERSION,
             self.nregs as u32,
             self.consts.len() as u32,
+            self.ncols as u32,
             self.progs.len() as u32,
         ];
         for (kind, words, n, result) in self.progs {
@@ -524,7 +559,7 @@ mod tests {
         let (mut w, c) = Builder::new(&[], 1)
             .program(Kind::Map, &[(Op::Neg, 2, &[0])], 2)
             .build();
-        w[7] = 999;
+        w[8] = 999;
         assert!(decode(&w, &c).is_err());
     }
 }

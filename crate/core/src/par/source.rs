@@ -79,15 +79,48 @@ impl Source<'_> {
         self.load_body(lo, n, regs, index);
     }
 
+    /// Reads elements `lo..lo + out.len()` into `out` (as numbers): another column of a zip.
+    #[inline]
+    pub(super) fn load_column(&self, lo: u64, out: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
+                // `load_column_avx2`.
+                unsafe { self.load_column_avx2(lo, out) };
+                return;
+            }
+        }
+        self.load_values(lo, out);
+    }
+
+    /// [`load_values`](Self::load_values) compiled for AVX2 (same values).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn load_column_avx2(&self, lo: u64, out: &mut [f64]) {
+        self.load_values(lo, out);
+    }
+
     #[inline(always)]
     fn load_body(&self, lo: u64, n: usize, regs: &mut Regs, index: bool) {
+        self.load_values(lo, &mut regs.x[..n]);
+        if index {
+            let base = lo as f64;
+            for (d, &j) in regs.i[..n].iter_mut().zip(lane_offsets()) {
+                *d = base + j;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn load_values(&self, lo: u64, x: &mut [f64]) {
         #[inline(always)]
         fn widen<T: Copy>(src: &[T], x: &mut [f64], f: impl Fn(T) -> f64) {
             for (d, &s) in x.iter_mut().zip(src) {
                 *d = f(s);
             }
         }
-        let x = &mut regs.x[..n];
+        let n = x.len();
         let lo_us = lo as usize;
         match *self {
             Source::F64(s) => x.copy_from_slice(&s[lo_us..lo_us + n]),
@@ -105,12 +138,6 @@ impl Source<'_> {
                 for (d, &j) in x.iter_mut().zip(lane_offsets()) {
                     *d = start + (base + j) * step;
                 }
-            }
-        }
-        if index {
-            let base = lo as f64;
-            for (d, &j) in regs.i[..n].iter_mut().zip(lane_offsets()) {
-                *d = base + j;
             }
         }
     }

@@ -5,6 +5,7 @@ use super::*;
 use crate::error::Code;
 
 mod stats;
+mod zip;
 
 fn same(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
