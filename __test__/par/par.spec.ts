@@ -184,7 +184,7 @@ test('ranges: steps, negative and fractional, empty', async (t) => {
 });
 
 test('bad sources are rejected at the call', (t) => {
-  for (const bad of [new BigInt64Array(1), new DataView(new ArrayBuffer(8)), 'abc', null, {}, [1, 'x']]) {
+  for (const bad of [new DataView(new ArrayBuffer(8)), 'abc', null, {}, [1, 'x']]) {
     t.throws(() => par(bad as never), { code: 'WEFT_INVALID_ARG' });
   }
 });
