@@ -397,7 +397,10 @@ function reference(source: ArrayLike<number>, stages: readonly Stage[], terminal
           lo = real.reduce((a, b) => Math.min(a, b));
           hi = real.reduce((a, b) => Math.max(a, b));
           if (!Number.isFinite(lo) || !Number.isFinite(hi)) return 'WEFT_INVALID_ARG';
-          if (lo === hi) [lo, hi] = [lo - 0.5, hi + 0.5];
+          if (lo === hi) {
+            const d = Math.max(0.5, Math.abs(lo) * Number.EPSILON);
+            [lo, hi] = [lo - d, hi + d];
+          }
           if (!Number.isFinite(hi - lo)) return 'WEFT_INVALID_ARG';
         }
       } else [lo, hi] = terminal.range;

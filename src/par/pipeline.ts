@@ -533,8 +533,8 @@ export class Par<T extends number | boolean = number> {
 
   /**
    * Counts of the values in `bins` equal-width bins from `min` to `max` (both default to the
-   * values' own range, widened by 0.5 each way when all values are equal; give both or
-   * neither). `edges` has `bins + 1` entries: a value `x` counts in bin `k` when
+   * values' own range, widened by 0.5 each way when all values are equal, or by
+   * `|x| * Number.EPSILON` where that is more; give both or neither). `edges` has `bins + 1` entries: a value `x` counts in bin `k` when
    * `edges[k] <= x < edges[k + 1]`, and the last bin also takes `max`, as numpy's `histogram`
    * does. NaN and values outside `[min, max]` are not counted.
    */

@@ -332,7 +332,7 @@ impl Job<'_> {
     }
 
     /// Counts of the values in `bins` equal-width bins over `[lo, hi]` (NaN bounds: the values'
-    /// own range), as `[edges (bins + 1)..., counts (bins)...]`. A value lands in bin `k` when
+    /// own range, widened by `max(0.5, |v| * EPSILON)` each way when all values are `v`), as `[edges (bins + 1)..., counts (bins)...]`. A value lands in bin `k` when
     /// `edges[k] <= x < edges[k + 1]`, the last bin also taking `hi`; NaN and values outside
     /// are not counted.
     pub(super) fn histogram(&self, bins: u32, lo: f64, hi: f64) -> Result<Vec<f64>> {
@@ -350,7 +350,11 @@ impl Job<'_> {
                         "histogram: the values include ±Infinity; give min and max".to_owned(),
                     ))
                 }
-                Some((a, b)) if a == b => (a - 0.5, b + 0.5),
+                // All equal: widened by 0.5 each way, or by an ulp's worth where 0.5 is less.
+                Some((a, b)) if a == b => {
+                    let d = (a.abs() * f64::EPSILON).max(0.5);
+                    (a - d, b + d)
+                }
                 Some(r) => r,
             }
         } else {
