@@ -98,7 +98,7 @@ const gc = runInNewContext('gc') as () => void;
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const ALL_CASES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
+const ALL_CASES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] as const;
 type CaseId = (typeof ALL_CASES)[number];
 
 interface Options {
@@ -454,6 +454,7 @@ const CASE_TITLES: Record<CaseId, string> = {
   f: 'f. latency of one await par(f64).sum() on 1,000 elements',
   g: 'g. par(f64).groupBy(x => Math.floor(x * 1000), { keys: 1000 }).sum(), random values in [0, 1)',
   h: 'h. par(f64).median(), random values in [0, 1)',
+  i: 'i. par.zip(a, b).map((x, y) => x * y).sum(): a dot product of two f64 columns in [0, 1)',
 };
 
 interface Ctx {
@@ -588,7 +589,7 @@ function groupCheck(keys: Int32Array, sums: Float64Array) {
 /** Cases b–e, g and h over one source array. */
 function arrayCase(
   ctx: Ctx,
-  id: 'b' | 'c' | 'd' | 'e' | 'g' | 'h',
+  id: 'b' | 'c' | 'd' | 'e' | 'g' | 'h' | 'i',
   f64: Float64Array,
   series: () => Series,
 ): { impls: Impl[]; skipped: string[] } {
@@ -822,6 +823,69 @@ function arrayCase(
       }
       break;
     }
+    case 'i': {
+      // The second column: fixed per size (not timed), over a SharedArrayBuffer like the first.
+      const g = new Float64Array(new SharedArrayBuffer(n * 8));
+      for (let k = 0; k < n; k++) g[k] = f64[(k * 7919) % n]!;
+      const loop = (): number => {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += f64[k]! * g[k]!;
+        return s;
+      };
+      const exact = loop();
+      // weft's sum of the products is exact; the others add in their own orders.
+      const check = (got: unknown): Check => {
+        const v = got as number;
+        return Math.abs(v - exact) <= 1e-9 * Math.abs(exact) ? { ok: true } : { ok: false, detail: `${v} vs ${exact}` };
+      };
+      impls.push(
+        {
+          id: 'weft',
+          label: 'weft par.zip(a, b).map((x, y) => x * y).sum()',
+          run: () =>
+            weft.par
+              .zip(f64, g)
+              .map((x, y) => x * y)
+              .sum(),
+          check,
+        },
+        { id: 'loop', label: 'JS for-loop', run: loop, check },
+      );
+      if (chain)
+        impls.push({
+          id: 'chain',
+          label: 'a.reduce((s, x, k) => s + x * b[k], 0)',
+          run: () => f64.reduce((acc, x, k) => acc + x * g[k]!, 0),
+          check,
+        });
+      if (pl) {
+        const P2 = P();
+        const dot = (df: ReturnType<Polars['DataFrame']>): number =>
+          Number(
+            df
+              .lazy()
+              .select(P2.col('x').mul(P2.col('y')).sum())
+              .collectSync()
+              .row(0)[0],
+          );
+        let pre: ReturnType<Polars['DataFrame']> | undefined;
+        impls.push(
+          {
+            id: 'polars-e2e',
+            label: 'polars end to end (two Series from f64, lazy (x * y).sum())',
+            run: () => dot(P2.DataFrame([P2.Series('x', f64), P2.Series('y', g)])),
+            check,
+          },
+          {
+            id: 'polars-compute',
+            label: 'polars compute only (prebuilt DataFrame, lazy (x * y).sum())',
+            run: () => dot((pre ??= P2.DataFrame([series(), P2.Series('y', g)]))),
+            check,
+          },
+        );
+      }
+      break;
+    }
     case 'h': {
       const want = medianLoop(f64);
       const check = equal(want, 'median');
@@ -1040,13 +1104,13 @@ function targets(results: Partial<Record<CaseId, SizeResult[]>>, lat: LatencyRes
       met: floor === undefined ? null : 1 / floor <= 1.3,
     });
   }
-  for (const c of ['g', 'h'] as const) {
+  for (const c of ['g', 'h', 'i'] as const) {
     const s = results[c]?.find((r) => r.n === 1e7);
     const r = s?.weft_vs.loop;
     if (r === undefined) continue;
     out.push({ target: `${c} at 1e7: at least 1.6× the JS loop`, value: fmtRatio(r), met: r >= 1.6 });
   }
-  for (const c of ['a', 'b', 'c', 'd', 'e', 'g', 'h'] as const) {
+  for (const c of ['a', 'b', 'c', 'd', 'e', 'g', 'h', 'i'] as const) {
     for (const s of results[c] ?? []) {
       for (const peer of ['polars-e2e', 'polars-compute']) {
         const r = s.weft_vs[peer];
@@ -1119,7 +1183,7 @@ async function main(): Promise<void> {
   const sizes = opts.sizes;
   const sortSize = opts.sortSize;
   const arraySizes = [
-    ...new Set([...(['b', 'c', 'd', 'g', 'h'].some((c) => wants(c as CaseId)) ? sizes : []), ...(wants('e') ? [sortSize] : [])]),
+    ...new Set([...(['b', 'c', 'd', 'g', 'h', 'i'].some((c) => wants(c as CaseId)) ? sizes : []), ...(wants('e') ? [sortSize] : [])]),
   ].sort((x, y) => x - y);
   for (const n of [...new Set([...(wants('a') ? sizes : []), ...arraySizes])].sort((x, y) => x - y)) {
     const runs = n >= BIG ? opts.runsBig : opts.runs;
@@ -1136,7 +1200,7 @@ async function main(): Promise<void> {
     let prebuilt: Series | undefined;
     const series = (): Series => (prebuilt ??= pl!.Series('x', f64!));
     if (pl) series();
-    for (const c of ['b', 'c', 'd', 'e', 'g', 'h'] as const) {
+    for (const c of ['b', 'c', 'd', 'e', 'g', 'h', 'i'] as const) {
       if (!wants(c)) continue;
       if (c === 'e' ? n !== sortSize : !sizes.includes(n)) continue;
       console.error(`== ${c}, n = ${sizeName(n)} (${runs} interleaved runs)`);
@@ -1197,7 +1261,7 @@ async function main(): Promise<void> {
       `; medians of ${opts.runs} runs (${opts.runsBig} at 1e8), interleaved`,
   );
   console.log('"weft faster by" = the row\'s median time / weft\'s (> 1: weft faster)');
-  for (const c of ['a', 'b', 'c', 'd', 'e', 'g', 'h'] as const) {
+  for (const c of ['a', 'b', 'c', 'd', 'e', 'g', 'h', 'i'] as const) {
     const r = results[c];
     if (!r) continue;
     const others = r.map((s) => s.others_cpu_percent).filter((x): x is number => x !== null);

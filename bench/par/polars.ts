@@ -30,7 +30,7 @@ export interface Series {
 }
 export interface Expr {
   alias(name: string): Expr;
-  mul(x: number): Expr;
+  mul(x: number | Expr): Expr;
   add(x: number): Expr;
   pow(x: number): Expr;
   modulo(x: number): Expr;
