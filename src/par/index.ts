@@ -177,7 +177,15 @@ function zip(...args: unknown[]): ParZip<readonly number[]> {
   }
   const arrays = columns.map((c, k): NumericArray => {
     if (arrayKind(c) !== undefined) return c as NumericArray;
-    if (isArray(c)) return copyNumbers(c as readonly unknown[], opts);
+    if (isArray(c)) {
+      try {
+        return copyNumbers(c as readonly unknown[], opts);
+      } catch (err) {
+        if (err instanceof InvalidArgumentError) throw err;
+        // A Proxy trap or getter of the caller's array threw.
+        throw new InvalidArgumentError(`par.zip: reading column ${k} threw: ${thrownMessage(err)}`, { cause: err });
+      }
+    }
     throw new InvalidArgumentError(`par.zip: column ${k} is not a typed array or an array of numbers: ${describe(c)}`);
   });
   const length = (arrays[0] as NumericArray).length;

@@ -24,7 +24,7 @@ import { type JsClosure, decide, fold, survivors } from './fallback.js';
 import { KIND, MAX_REGS, OPCODE, OP_NAMES, R_CONST, TERMINAL, type TerminalName, VARIADIC, VERSION } from './ops.js';
 import { AbortWatch } from '../internal/abort-watch.js';
 import { AGG, type GroupByOptions, ParGroups, splitGroups } from './groups.js';
-import { describe } from '../internal/describe.js';
+import { describe, thrownMessage } from '../internal/describe.js';
 
 /** The typed arrays `par` reads and writes. */
 export type NumericArray =
@@ -286,7 +286,13 @@ const POOL_STAGES = (what: string): string =>
  * parameter) rather than the options.
  */
 function isCaptures(fn: AnyFunction, a: unknown): boolean {
-  return a !== undefined && typeof fn === 'function' && fn.length >= 3;
+  if (a === undefined || typeof fn !== 'function') return false;
+  try {
+    return fn.length >= 3;
+  } catch (err) {
+    // A Proxy's trap threw.
+    throw new InvalidArgumentError(`groupBy: reading the closure's length threw: ${thrownMessage(err)}`, { cause: err });
+  }
 }
 
 /** The option names of `toArray` and `sort`. */
