@@ -125,31 +125,17 @@ fn select(keys: &[u64], range: (u64, u64), ranks: &[usize], mode: Mode, out: &mu
     let shift = (64 - (hi - lo).leading_zeros()).saturating_sub(RADIX_BITS);
     let buckets = 1usize << RADIX_BITS;
     let digit = |k: u64| ((k - lo) >> shift) as usize;
-    let count = |mut c: Vec<u32>, part: &[u64]| {
+    let count = |mut acc: Vec<usize>, part: &[u64]| {
         for &k in part {
-            c[digit(k)] += 1;
+            acc[digit(k)] += 1;
         }
-        c
+        acc
     };
-    // u32 counts: parts are at most 2^16 keys.
     let counts: Vec<usize> = match mode {
-        Mode::Inline => keys
-            .chunks(1 << 16)
-            .fold(vec![0usize; buckets], |mut acc, part| {
-                let c = count(vec![0u32; buckets], part);
-                acc.iter_mut().zip(&c).for_each(|(a, &b)| *a += b as usize);
-                acc
-            }),
+        Mode::Inline => count(vec![0; buckets], keys),
         Mode::Parallel => keys
             .par_chunks(1 << 16)
-            .fold(
-                || vec![0usize; buckets],
-                |mut acc, part| {
-                    let c = count(vec![0u32; buckets], part);
-                    acc.iter_mut().zip(&c).for_each(|(a, &b)| *a += b as usize);
-                    acc
-                },
-            )
+            .fold(|| vec![0usize; buckets], count)
             .reduce_with(|mut a, b| {
                 a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
                 a
