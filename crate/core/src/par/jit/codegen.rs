@@ -9,6 +9,7 @@
 //! integer division is never used, and memory accesses stay within what
 //! [`Kernel::run`](super::Kernel::run) checks.
 
+use cranelift_codegen::entity::packed_option::ReservedValue;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, F64, I32, I64};
 use cranelift_codegen::ir::{
@@ -22,7 +23,7 @@ use cranelift_module::{default_libcall_names, Linkage, Module as _};
 
 use std::collections::HashMap;
 
-use super::{shims, KernelFn, Shape, SrcKind, BAIL};
+use super::{divisor_consts, shims, KernelFn, Shape, SrcKind, BAIL};
 use crate::par::program::{Args, Instr, Kind, Op, Program, R_ARG0, R_ARG1, R_CONST};
 
 /// A finalized JIT module; its code and data are freed when it drops.
@@ -124,7 +125,7 @@ fn define(
     let ptr = module.target_config().pointer_type();
     let mut ctx = module.make_context();
     let sig = &mut ctx.func.signature;
-    for ty in [ptr, ptr, I64, I64, ptr, ptr, F64, F64] {
+    for ty in [ptr, ptr, I64, I64, ptr, ptr, F64, F64, ptr] {
         sig.params.push(AbiParam::new(ty));
     }
     sig.returns.push(AbiParam::new(I64));
@@ -145,7 +146,8 @@ fn define(
         Gen {
             b,
             regs: Vec::new(),
-            const_divisor_ok: Vec::new(),
+            lit: Literals::default(),
+            divisors: HashMap::new(),
             conds: HashMap::new(),
             bail,
             sigs,
@@ -189,12 +191,60 @@ impl Sigs {
 
 use cranelift_codegen::ir;
 
+/// Floating-point literals that the generated code loads once, in its entry block, instead of
+/// writing them as `f64const`s, which Cranelift materialises again at each use (`fabs` and
+/// `fcopysign` rebuild their masks in every iteration): the `|x|` mask, the sign mask
+/// and `0.0`.
+static LITERALS: [f64; 3] = [
+    f64::from_bits(0x7fff_ffff_ffff_ffff),
+    f64::from_bits(0x8000_0000_0000_0000),
+    0.0,
+];
+
+/// The loaded [`LITERALS`].
+#[derive(Clone, Copy)]
+struct Literals {
+    abs_mask: Value,
+    sign_mask: Value,
+    zero: Value,
+}
+
+impl Default for Literals {
+    /// Placeholders, replaced by [`Gen::literals`] before any use.
+    fn default() -> Self {
+        let v = Value::reserved_value();
+        Literals {
+            abs_mask: v,
+            sign_mask: v,
+            zero: v,
+        }
+    }
+}
+
+/// A constant divisor of `%`, as [`Gen::rem_by_constant`] uses it: loaded in the entry block
+/// from the kernel's `divisors` argument ([`super::divisor_values`], computed by the caller).
+/// Computed in the entry block instead, these values were redone in every iteration: Cranelift
+/// 0.125's egraph placed them at their use inside the loop and hoisted none of them (its
+/// `elaborate_licm_hoist` count was 0 for these functions).
+#[derive(Clone, Copy)]
+struct Divisor {
+    /// `|c|`.
+    abs: Value,
+    /// `1 / |c|`, rounded.
+    inv: Value,
+    /// `2^52` where `c` is an integer with `1 <= |c| < 2^52`, else `0`: the dividends below it
+    /// in magnitude take the path.
+    lim: Value,
+}
+
 struct Gen<'a> {
     b: FunctionBuilder<'a>,
     regs: Vec<Variable>,
-    /// Per constant register (from [`R_CONST`]), whether it may be the divisor of `%`'s integer
-    /// path (`divisor_ok`), computed once before the loop.
-    const_divisor_ok: Vec<Value>,
+    /// The values of [`LITERALS`], loaded once before the loop (see there).
+    lit: Literals,
+    /// Per constant register that is the divisor of a `%` (keyed by register), what `%`'s
+    /// division-free path needs of it, computed once before the loop.
+    divisors: HashMap<u16, Divisor>,
     /// The condition behind each boolean made by [`boolean`](Self::boolean), so that testing
     /// the truthiness of a comparison's result (a filter `x > t`, a ternary's test) reuses the
     /// comparison instead of comparing its 0/1 again (the same truth value exactly).
@@ -215,8 +265,8 @@ impl Gen<'_> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         let p = self.b.block_params(entry).to_vec();
-        let (consts, src, lo, n, out_x, out_i, start, step) =
-            (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+        let (consts, src, lo, n, out_x, out_i, start, step, divs) =
+            (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]);
 
         let zero = self.b.ins().f64const(0.0);
         for r in 0..shape.nregs {
@@ -230,10 +280,19 @@ impl Gen<'_> {
                 zero
             };
             self.b.def_var(v, init);
-            if r >= R_CONST as usize && k < shape.nconsts {
-                let ok = self.divisor_ok(init);
-                self.const_divisor_ok.push(ok);
-            }
+        }
+        self.lit = self.literals();
+        for (slot, k) in divisor_consts(shape).into_iter().enumerate() {
+            let mut at = |field: usize| {
+                let off = i32::try_from((slot * 3 + field) * 8).map_err(err)?;
+                Ok::<_, String>(self.b.ins().load(F64, MemFlags::trusted(), divs, off))
+            };
+            let d = Divisor {
+                abs: at(0)?,
+                inv: at(1)?,
+                lim: at(2)?,
+            };
+            self.divisors.insert(R_CONST + k as u16, d);
         }
         let j = self.b.declare_var(I64);
         let kept = self.b.declare_var(I64);
@@ -464,19 +523,18 @@ impl Gen<'_> {
         self.b.ins().fcvt_from_sint(F64, w)
     }
 
-    /// `a % b` as `js::rem`. Where both operands are integers below 2^53 in magnitude and
-    /// `b != 0`, `(a - trunc(a / b) * b).copysign(a)`: `js::rem_integral` with `trunc` for the
-    /// round trip through i64 (equal there: `|a / b| <= |a| < 2^53`, so the truncation is exact
-    /// either way), exactly as the interpreter's vector kernel computes it (`rem_ok::<true>` in
-    /// `eval/kernel.rs`). Any other operands take fmod through the shim.
+    /// `a % c` as `js::rem`. A constant divisor (a capture or a literal) takes the path without a
+    /// division of [`rem_by_constant`](Self::rem_by_constant). Otherwise, where both operands are
+    /// integers below 2^53 in magnitude and `c != 0`, `(a - trunc(a / c) * c).copysign(a)`:
+    /// `js::rem_integral` with `trunc` for the round trip through i64 (equal there: `|a / c| <=
+    /// |a| < 2^53`, so the truncation is exact either way), exactly as the interpreter's vector
+    /// kernel computes it (`rem_ok::<true>` in `eval/kernel.rs`). Any other operands take the
+    /// shim.
     fn rem(&mut self, a: Value, c: Value, c_reg: u16) -> Value {
-        let c_ok = (c_reg as usize)
-            .checked_sub(R_CONST as usize)
-            .and_then(|k| self.const_divisor_ok.get(k).copied());
-        let c_ok = match c_ok {
-            Some(ok) => ok,
-            None => self.divisor_ok(c),
-        };
+        if let Some(d) = self.divisors.get(&c_reg).copied() {
+            return self.rem_by_constant(a, c, d);
+        }
+        let c_ok = self.divisor_ok(c);
         let safe = self.b.ins().f64const(9_007_199_254_740_992.0);
         let aa = self.b.ins().fabs(a);
         let a_small = self.b.ins().fcmp(FloatCC::LessThan, aa, safe);
@@ -489,6 +547,12 @@ impl Gen<'_> {
         let qc = self.b.ins().fmul(q, c);
         let r = self.b.ins().fsub(a, qc);
         let fast = self.b.ins().fcopysign(r, a);
+        self.rem_or_slow(ok, fast, a, c)
+    }
+
+    /// `fast` where `ok`; otherwise, in a speculative version, give up, and in the full one the
+    /// shim `js::rem`.
+    fn rem_or_slow(&mut self, ok: Value, fast: Value, a: Value, c: Value) -> Value {
         if let Some(bail) = self.bail {
             let go = self.b.create_block();
             self.b.ins().brif(ok, go, &[], bail, &[]);
@@ -503,10 +567,73 @@ impl Gen<'_> {
             .brif(ok, join, &[BlockArg::Value(fast)], slow, &[]);
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
-        let r = self.call2(shims::fmod, a, c);
+        let r = self.call2(shims::rem, a, c);
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
         self.b.switch_to_block(join);
         self.b.block_params(join)[0]
+    }
+
+    /// `a % c` for a constant `c` without a division: with `A = |a|`, `C = |c|` and `inv =
+    /// 1 / C` (rounded; computed once before the loop), `q = trunc(A * inv)`, `r = A - q * C`,
+    /// `r += C` where `r < 0`, `r -= C` where `r >= C`, and the sign of `a` on `r`. It applies
+    /// where `|a| < 2^52` (any such `a`, integer or not) and `c` is an integer with `1 <= |c| <
+    /// 2^52` (`d.lim` is `2^52` for such a `c`, `0` otherwise, so one comparison of `|a|` tests
+    /// both; it fails for NaN and the infinities); the shim takes the rest.
+    ///
+    /// Why this is `js::rem` to the bit. Let `u = 2^-53`, `Q = floor(A / C)` and `R = A - Q * C`,
+    /// so `0 <= R < C` and `a % c` is `R` with the sign of `a` (C's `fmod`, which is exact, as
+    /// is `js::rem_integral` on integers).
+    /// - `inv = (1/C)(1 + e1)` and `p = fl(A * inv) = (A/C)(1 + e1)(1 + e2)` with `|e1|, |e2| <=
+    ///   u`, so `|p - A/C| <= (A/C)(2u + u^2)`. For `C = 1`, `inv = 1` and `p = A` exactly; for
+    ///   `C >= 2`, `A/C < 2^51` and the error is below `2^51 * 2^-52 * (1 + 2^-52) < 1`. Hence
+    ///   `Q - 1 < p < Q + 2` and (`p >= 0`) `q` is `Q - 1`, `Q` or `Q + 1`, and `q >= 0`. (A
+    ///   subnormal product does not matter: then `A < 1 <= C` and `p < 1`, so `q = 0 = Q`.)
+    /// - `q * C` is an integer at most `(Q + 1) * C <= A + C < 2^53`: exact.
+    /// - `A - q * C` is exact: its value, `R + C`, `R` or `R - C`, is representable. `R` is
+    ///   (fmod is exact). Let `g` be the unit in the last place of `A`: a power of two at most
+    ///   1/2 (as `A < 2^52`), so `q * C`, an integer, is a multiple of it, and so is `A - q * C`;
+    ///   a multiple of `g` no larger than `A` in magnitude is representable. `R + C` (where `q =
+    ///   Q - 1`, so `Q >= 1`) lies in `(0, A]`. `|R - C| <= C` (where `q = Q + 1`): either `Q >=
+    ///   1`, so `C <= A`, or `Q = 0` and `p >= 1`, so `A` lies within a factor 2 of `C` and `C -
+    ///   A` is exact (Sterbenz).
+    /// - One correction then gives `R` exactly (`R` is representable, so the sum or difference
+    ///   rounds to it), and the other does nothing. `r` is never `-0` (an exact difference of
+    ///   zero is `+0`), so setting the sign bit of `a` on it is `copysign`: `-6 % 3` is `-0`.
+    fn rem_by_constant(&mut self, a: Value, c: Value, d: Divisor) -> Value {
+        let l = self.lit;
+        let aa = self.b.ins().band(a, l.abs_mask);
+        let ok = self.b.ins().fcmp(FloatCC::LessThan, aa, d.lim);
+        let p = self.b.ins().fmul(aa, d.inv);
+        let q = self.b.ins().trunc(p);
+        let qc = self.b.ins().fmul(q, d.abs);
+        let r = self.b.ins().fsub(aa, qc);
+        let neg = self.b.ins().fcmp(FloatCC::LessThan, r, l.zero);
+        let up = self.fsel(neg, d.abs, l.zero);
+        let r = self.b.ins().fadd(r, up);
+        let over = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, r, d.abs);
+        let down = self.fsel(over, d.abs, l.zero);
+        let r = self.b.ins().fsub(r, down);
+        let sign = self.b.ins().band(a, l.sign_mask);
+        let fast = self.b.ins().bor(r, sign);
+        self.rem_or_slow(ok, fast, a, c)
+    }
+
+    /// Loads [`LITERALS`] (in the entry block).
+    fn literals(&mut self) -> Literals {
+        let base = self.b.ins().iconst(self.ptr, LITERALS.as_ptr() as i64);
+        let mut at = |k: usize| {
+            self.b.ins().load(
+                F64,
+                MemFlags::trusted().with_readonly(),
+                base,
+                (k * 8) as i32,
+            )
+        };
+        Literals {
+            abs_mask: at(0),
+            sign_mask: at(1),
+            zero: at(2),
+        }
     }
 
     /// Whether `c` may be the divisor of `%`'s integer path: an integer below 2^53 in magnitude,

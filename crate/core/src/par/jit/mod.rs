@@ -37,7 +37,7 @@ use crate::sync::unmodelled::{AtomicU8, Ordering};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::program::{Pipeline, Program};
+use super::program::{Args, Op, Pipeline, Program, R_CONST};
 use super::source::Source;
 use crate::error::{Code, Error, Result};
 
@@ -170,10 +170,11 @@ pub(crate) struct Shape {
     pub(crate) stages: Vec<Program>,
 }
 
-/// The compiled function: `(consts, src, lo, n, out_x, out_i, start, step) -> kept`. It reads
-/// source elements `lo..lo + n` (`src` points at element 0; for a range, `start + k * step`),
-/// runs the stages and writes the kept values to `out_x[0..kept]` (and their indices to
-/// `out_i[0..kept]` when the shape keeps the index; `out_i` is not read otherwise).
+/// The compiled function: `(consts, src, lo, n, out_x, out_i, start, step, divisors) -> kept`.
+/// It reads source elements `lo..lo + n` (`src` points at element 0; for a range, `start + k *
+/// step`), runs the stages and writes the kept values to `out_x[0..kept]` (and their indices to
+/// `out_i[0..kept]` when the shape keeps the index; `out_i` is not read otherwise). `divisors`
+/// holds [`divisor_values`] of each constant of [`divisor_consts`], three values each.
 pub(crate) type KernelFn = unsafe extern "C" fn(
     consts: *const f64,
     src: *const u8,
@@ -183,7 +184,40 @@ pub(crate) type KernelFn = unsafe extern "C" fn(
     out_i: *mut f64,
     start: f64,
     step: f64,
+    divisors: *const f64,
 ) -> u64;
+
+/// The most constant divisors of `%` per shape that take the path without a division (the
+/// others keep the path with one).
+pub(crate) const MAX_DIVISORS: usize = 8;
+
+/// The constants (indices into `consts`) that are the right operand of a `%` in the stages, each
+/// once, in order of first use, at most [`MAX_DIVISORS`].
+pub(crate) fn divisor_consts(shape: &Shape) -> Vec<usize> {
+    let mut out = Vec::new();
+    for ins in shape.stages.iter().flat_map(|p| &p.code) {
+        if let (Op::Mod, Args::Two(_, c)) = (ins.op, &ins.args) {
+            let k = (*c as usize).wrapping_sub(R_CONST as usize);
+            if k < shape.nconsts && !out.contains(&k) && out.len() < MAX_DIVISORS {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// What the division-free `%` of the generated code needs of a constant divisor `c`: `|c|`,
+/// `1 / |c|` (rounded) and the bound below which a dividend's magnitude takes that path: `2^52`
+/// where `c` is an integer with `1 <= |c| < 2^52`, else `0` (no dividend; NaN fails both
+/// comparisons). Computed once per block, before the loop (`codegen.rs`, `rem_by_constant`,
+/// proves the path exact).
+#[inline]
+pub(crate) fn divisor_values(c: f64) -> [f64; 3] {
+    const TWO52: f64 = 4_503_599_627_370_496.0;
+    let abs = c.abs();
+    let ok = (1.0..TWO52).contains(&abs) && c.trunc() == c;
+    [abs, 1.0 / abs, if ok { TWO52 } else { 0.0 }]
+}
 
 /// What a speculative kernel returns when an element needs a path it leaves out.
 pub(crate) const BAIL: u64 = u64::MAX;
@@ -196,6 +230,8 @@ pub struct Kernel {
     keep_index: bool,
     src: SrcKind,
     nconsts: usize,
+    /// [`divisor_consts`] of the shape.
+    divisors: Vec<usize>,
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     _module: codegen::Module,
 }
@@ -241,12 +277,17 @@ impl Kernel {
             Source::U32(s) => (s.as_ptr().cast(), 0.0, 0.0),
             Source::Range { start, step, .. } => (std::ptr::null(), start, step),
         };
+        let mut divisors = [0.0f64; 3 * MAX_DIVISORS];
+        for (d, &k) in divisors.chunks_exact_mut(3).zip(&self.divisors) {
+            d.copy_from_slice(&divisor_values(consts[k]));
+        }
         let call = |f: KernelFn, x: &mut [f64], i: &mut [f64]| {
             // SAFETY: `f` is `func` or `full`, both compiled for this shape: this source's
             // element type and `consts.len()` constants (asserted above); it reads `consts`,
             // source elements `lo..lo + n` (in bounds, asserted above; nothing for a range) and
             // writes at most `n` values to `x` and, when it keeps the index, to `i` (both long
-            // enough, asserted above). It never traps and calls only the non-panicking shims of
+            // enough, asserted above); it reads `3 * divisors.len()` values of `divisors` (at
+            // most `MAX_DIVISORS` of them, the array's size). It never traps and calls only the non-panicking shims of
             // `jit/shims.rs`. The module that holds the code lives as long as `self`.
             unsafe {
                 f(
@@ -258,6 +299,7 @@ impl Kernel {
                     i.as_mut_ptr(),
                     start,
                     step,
+                    divisors.as_ptr(),
                 )
             }
         };
@@ -372,6 +414,7 @@ fn compile(shape: &Shape) -> Compiled {
         keep_index: shape.keep_index,
         src: shape.src,
         nconsts: shape.nconsts,
+        divisors: divisor_consts(shape),
         _module: module,
     }))
 }
