@@ -11,7 +11,7 @@
 
 use cranelift_codegen::entity::packed_option::ReservedValue;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::types::{F32, F64, I32, I64};
+use cranelift_codegen::ir::types::{F32, F64, F64X2, I32, I64};
 use cranelift_codegen::ir::{
     AbiParam, BlockArg, InstBuilder, MemFlags, SigRef, Signature, StackSlotData, StackSlotKind,
     Value,
@@ -148,6 +148,10 @@ fn define(
             regs: Vec::new(),
             lit: Literals::default(),
             divisors: HashMap::new(),
+            vregs: Vec::new(),
+            vlit: Literals::default(),
+            vdivisors: HashMap::new(),
+            vconds: HashMap::new(),
             conds: HashMap::new(),
             bail,
             sigs,
@@ -193,13 +197,35 @@ use cranelift_codegen::ir;
 
 /// Floating-point literals that the generated code loads once, in its entry block, instead of
 /// writing them as `f64const`s, which Cranelift materialises again at each use (`fabs` and
-/// `fcopysign` rebuild their masks in every iteration): the `|x|` mask, the sign mask
-/// and `0.0`.
-static LITERALS: [f64; 3] = [
+/// `fcopysign` rebuild their masks in every iteration): the `|x|` mask, the sign mask, `0.0`
+/// and `1.0`, each twice (a vector of both lanes; scalar code reads the first).
+static LITERALS: Pairs = Pairs([
+    f64::from_bits(0x7fff_ffff_ffff_ffff),
     f64::from_bits(0x7fff_ffff_ffff_ffff),
     f64::from_bits(0x8000_0000_0000_0000),
+    f64::from_bits(0x8000_0000_0000_0000),
     0.0,
-];
+    0.0,
+    1.0,
+    1.0,
+]);
+
+/// 16-byte aligned pairs of values.
+#[repr(C, align(16))]
+struct Pairs([f64; 8]);
+
+/// How many elements the main loop takes at a time: the lanes of its `f64x2` vectors (SSE2;
+/// Cranelift 0.125 has no wider vectors on x64).
+const LANES: usize = 2;
+
+/// The kernel's source and output arguments.
+struct Io {
+    src: Value,
+    start: Value,
+    step: Value,
+    out_x: Value,
+    out_i: Value,
+}
 
 /// The loaded [`LITERALS`].
 #[derive(Clone, Copy)]
@@ -207,6 +233,7 @@ struct Literals {
     abs_mask: Value,
     sign_mask: Value,
     zero: Value,
+    one: Value,
 }
 
 impl Default for Literals {
@@ -217,6 +244,7 @@ impl Default for Literals {
             abs_mask: v,
             sign_mask: v,
             zero: v,
+            one: v,
         }
     }
 }
@@ -245,6 +273,14 @@ struct Gen<'a> {
     /// Per constant register that is the divisor of a `%` (keyed by register), what `%`'s
     /// division-free path needs of it, computed once before the loop.
     divisors: HashMap<u16, Divisor>,
+    /// The registers as vectors of [`LANES`] values (the main loop's).
+    vregs: Vec<Variable>,
+    /// [`LITERALS`] as vectors.
+    vlit: Literals,
+    /// `divisors` as vectors.
+    vdivisors: HashMap<u16, Divisor>,
+    /// As `conds`, for the masks behind vector booleans.
+    vconds: HashMap<Value, Value>,
     /// The condition behind each boolean made by [`boolean`](Self::boolean), so that testing
     /// the truthiness of a comparison's result (a filter `x > t`, a ternary's test) reuses the
     /// comparison instead of comparing its 0/1 again (the same truth value exactly).
@@ -258,60 +294,122 @@ struct Gen<'a> {
 impl Gen<'_> {
     fn body(mut self, shape: &Shape) -> Result<(), String> {
         let entry = self.b.create_block();
-        let header = self.b.create_block();
-        let body = self.b.create_block();
-        let next = self.b.create_block();
+        let vhead = self.b.create_block();
+        let vbody = self.b.create_block();
+        let tail = self.b.create_block();
+        let sbody = self.b.create_block();
         let exit = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         let p = self.b.block_params(entry).to_vec();
         let (consts, src, lo, n, out_x, out_i, start, step, divs) =
             (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]);
+        let io = Io {
+            src,
+            start,
+            step,
+            out_x,
+            out_i,
+        };
 
         let zero = self.b.ins().f64const(0.0);
+        let vzero = self.b.ins().splat(F64X2, zero);
         for r in 0..shape.nregs {
             let v = self.b.declare_var(F64);
+            let vv = self.b.declare_var(F64X2);
             self.regs.push(v);
+            self.vregs.push(vv);
             let k = r.wrapping_sub(R_CONST as usize);
-            let init = if r >= R_CONST as usize && k < shape.nconsts {
+            let (init, vinit) = if r >= R_CONST as usize && k < shape.nconsts {
                 let off = i32::try_from(k * 8).map_err(err)?;
-                self.b.ins().load(F64, MemFlags::trusted(), consts, off)
+                let c = self.b.ins().load(F64, MemFlags::trusted(), consts, off);
+                (c, self.b.ins().splat(F64X2, c))
             } else {
-                zero
+                (zero, vzero)
             };
             self.b.def_var(v, init);
+            self.b.def_var(vv, vinit);
         }
-        self.lit = self.literals();
+        (self.lit, self.vlit) = self.literals();
         for (slot, k) in divisor_consts(shape).into_iter().enumerate() {
-            let mut at = |field: usize| {
-                let off = i32::try_from((slot * 3 + field) * 8).map_err(err)?;
-                Ok::<_, String>(self.b.ins().load(F64, MemFlags::trusted(), divs, off))
+            // Each value twice (both lanes), scalar code reading the first.
+            let at = |g: &mut Self, ty: ir::Type, field: usize| {
+                let off = i32::try_from((slot * 3 + field) * 16).map_err(err)?;
+                let flags = MemFlags::new().with_notrap();
+                Ok::<_, String>(g.b.ins().load(ty, flags, divs, off))
             };
             let d = Divisor {
-                abs: at(0)?,
-                inv: at(1)?,
-                lim: at(2)?,
+                abs: at(&mut self, F64, 0)?,
+                inv: at(&mut self, F64, 1)?,
+                lim: at(&mut self, F64, 2)?,
+            };
+            let vd = Divisor {
+                abs: at(&mut self, F64X2, 0)?,
+                inv: at(&mut self, F64X2, 1)?,
+                lim: at(&mut self, F64X2, 2)?,
             };
             self.divisors.insert(R_CONST + k as u16, d);
+            self.vdivisors.insert(R_CONST + k as u16, vd);
         }
         let j = self.b.declare_var(I64);
         let kept = self.b.declare_var(I64);
         let zero_i = self.b.ins().iconst(I64, 0);
         self.b.def_var(j, zero_i);
         self.b.def_var(kept, zero_i);
-        self.b.ins().jump(header, &[]);
+        self.b.ins().jump(vhead, &[]);
 
-        // header: while j < n
-        self.b.switch_to_block(header);
+        // Two elements at a time while two remain.
+        self.b.switch_to_block(vhead);
         let jv = self.b.use_var(j);
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, jv, n);
-        self.b.ins().brif(more, body, &[], exit, &[]);
-
-        // body: load, stages, store
-        self.b.switch_to_block(body);
+        let j2 = self.b.ins().iadd_imm(jv, LANES as i64);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, j2, n);
+        self.b.ins().brif(more, vbody, &[], tail, &[]);
+        self.b.switch_to_block(vbody);
         let jv = self.b.use_var(j);
         let idx = self.b.ins().iadd(lo, jv);
-        let x = self.load(shape.src, src, idx, start, step);
+        self.vector_element(shape, &io, idx, kept)?;
+        let jv = self.b.use_var(j);
+        let jv = self.b.ins().iadd_imm(jv, LANES as i64);
+        self.b.def_var(j, jv);
+        self.b.ins().jump(vhead, &[]);
+
+        // The last element, where `n` is odd.
+        self.b.switch_to_block(tail);
+        let jv = self.b.use_var(j);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, jv, n);
+        self.b.ins().brif(more, sbody, &[], exit, &[]);
+        self.b.switch_to_block(sbody);
+        let jv = self.b.use_var(j);
+        let idx = self.b.ins().iadd(lo, jv);
+        self.scalar_element(shape, &io, idx, kept, exit)?;
+        self.b.ins().jump(exit, &[]);
+
+        self.b.switch_to_block(exit);
+        let kv = self.b.use_var(kept);
+        self.b.ins().return_(&[kv]);
+        if let Some(bail) = self.bail {
+            self.b.switch_to_block(bail);
+            self.b.set_cold_block(bail);
+            let v = self.b.ins().iconst(I64, BAIL as i64);
+            self.b.ins().return_(&[v]);
+        }
+        self.b.seal_all_blocks();
+        self.b.finalize();
+        Ok(())
+    }
+
+    /// One element (source index `idx`) through the stages, one value at a time: a falsy
+    /// intermediate filter leaves for `next`; the value (and index) is stored at the output
+    /// cursor `kept`, which a last filter advances by its truthiness (branch-free).
+    fn scalar_element(
+        &mut self,
+        shape: &Shape,
+        io: &Io,
+        idx: Value,
+        kept: Variable,
+        next: ir::Block,
+    ) -> Result<(), String> {
+        let x = self.load(shape.src, io.src, idx, io.start, io.step);
         let i = self.b.ins().fcvt_from_sint(F64, idx);
         self.b.def_var(self.regs[R_ARG0 as usize], x);
         self.b.def_var(self.regs[R_ARG1 as usize], i);
@@ -340,10 +438,10 @@ impl Gen<'_> {
         let x = self.b.use_var(self.regs[R_ARG0 as usize]);
         let kv = self.b.use_var(kept);
         let off = self.b.ins().ishl_imm(kv, 3);
-        let at = self.b.ins().iadd(out_x, off);
+        let at = self.b.ins().iadd(io.out_x, off);
         self.b.ins().store(MemFlags::trusted(), x, at, 0);
         if shape.keep_index {
-            let at = self.b.ins().iadd(out_i, off);
+            let at = self.b.ins().iadd(io.out_i, off);
             self.b.ins().store(MemFlags::trusted(), i, at, 0);
         }
         let kv = match advance {
@@ -351,27 +449,268 @@ impl Gen<'_> {
             None => self.b.ins().iadd_imm(kv, 1),
         };
         self.b.def_var(kept, kv);
-        self.b.ins().jump(next, &[]);
-
-        // next: j += 1
-        self.b.switch_to_block(next);
-        let jv = self.b.use_var(j);
-        let jv = self.b.ins().iadd_imm(jv, 1);
-        self.b.def_var(j, jv);
-        self.b.ins().jump(header, &[]);
-
-        self.b.switch_to_block(exit);
-        let kv = self.b.use_var(kept);
-        self.b.ins().return_(&[kv]);
-        if let Some(bail) = self.bail {
-            self.b.switch_to_block(bail);
-            self.b.set_cold_block(bail);
-            let v = self.b.ins().iconst(I64, BAIL as i64);
-            self.b.ins().return_(&[v]);
-        }
-        self.b.seal_all_blocks();
-        self.b.finalize();
         Ok(())
+    }
+
+    /// Elements `idx` and `idx + 1` through the stages, as the two lanes of vectors: every
+    /// stage runs on both lanes (the ops are pure and total, so a lane that an intermediate
+    /// filter rejected only computes a value nobody keeps), the filters' truthiness is and-ed
+    /// into a mask, and the lanes are stored in order at the output cursor, which each
+    /// surviving lane advances.
+    fn vector_element(
+        &mut self,
+        shape: &Shape,
+        io: &Io,
+        idx: Value,
+        kept: Variable,
+    ) -> Result<(), String> {
+        let (x, i) = self.vload(shape.src, io, idx);
+        self.b.def_var(self.vregs[R_ARG0 as usize], x);
+        self.b.def_var(self.vregs[R_ARG1 as usize], i);
+        let mut live: Option<Value> = None;
+        for stage in &shape.stages {
+            for ins in &stage.code {
+                let v = self.vinstr(ins)?;
+                self.b.def_var(self.vregs[ins.dst as usize], v);
+            }
+            let result = self.b.use_var(self.vregs[stage.result as usize]);
+            match stage.kind {
+                Kind::Map => self.b.def_var(self.vregs[R_ARG0 as usize], result),
+                Kind::Filter => {
+                    let t = self.vtruthy(result);
+                    live = Some(match live {
+                        Some(l) => self.b.ins().band(l, t),
+                        None => t,
+                    });
+                }
+                Kind::Reduce | Kind::Some | Kind::Every => {
+                    return Err("a terminal closure among the stages".to_owned())
+                }
+            }
+        }
+        let x = self.b.use_var(self.vregs[R_ARG0 as usize]);
+        let kv = self.b.use_var(kept);
+        let flags = MemFlags::new().with_notrap();
+        let Some(live) = live else {
+            let off = self.b.ins().ishl_imm(kv, 3);
+            let at = self.b.ins().iadd(io.out_x, off);
+            self.b.ins().store(flags, x, at, 0);
+            if shape.keep_index {
+                let at = self.b.ins().iadd(io.out_i, off);
+                self.b.ins().store(flags, i, at, 0);
+            }
+            let kv = self.b.ins().iadd_imm(kv, LANES as i64);
+            self.b.def_var(kept, kv);
+            return Ok(());
+        };
+        let mut kv = kv;
+        for lane in 0..LANES as u8 {
+            let off = self.b.ins().ishl_imm(kv, 3);
+            let at = self.b.ins().iadd(io.out_x, off);
+            let xl = self.b.ins().extractlane(x, lane);
+            self.b.ins().store(flags, xl, at, 0);
+            if shape.keep_index {
+                let at = self.b.ins().iadd(io.out_i, off);
+                let il = self.b.ins().extractlane(i, lane);
+                self.b.ins().store(flags, il, at, 0);
+            }
+            // A lane of the mask is 0 or -1.
+            let m = self.b.ins().extractlane(live, lane);
+            kv = self.b.ins().isub(kv, m);
+        }
+        self.b.def_var(kept, kv);
+        Ok(())
+    }
+
+    /// Elements `idx` and `idx + 1` of the source (as [`load`](Self::load) reads them) and
+    /// their indices, as vectors.
+    fn vload(&mut self, kind: SrcKind, io: &Io, idx: Value) -> (Value, Value) {
+        let idx1 = self.b.ins().iadd_imm(idx, 1);
+        let k0 = self.b.ins().fcvt_from_sint(F64, idx);
+        let k1 = self.b.ins().fcvt_from_sint(F64, idx1);
+        let i = self.pair(k0, k1);
+        let x = match kind {
+            SrcKind::F64 => {
+                let off = self.b.ins().ishl_imm(idx, 3);
+                let at = self.b.ins().iadd(io.src, off);
+                self.b
+                    .ins()
+                    .load(F64X2, MemFlags::new().with_notrap(), at, 0)
+            }
+            SrcKind::Range => {
+                let start = self.b.ins().splat(F64X2, io.start);
+                let step = self.b.ins().splat(F64X2, io.step);
+                let d = self.b.ins().fmul(i, step);
+                self.b.ins().fadd(start, d)
+            }
+            kind => {
+                let x0 = self.load(kind, io.src, idx, io.start, io.step);
+                let x1 = self.load(kind, io.src, idx1, io.start, io.step);
+                self.pair(x0, x1)
+            }
+        };
+        (x, i)
+    }
+
+    /// The vector `[a, b]`.
+    fn pair(&mut self, a: Value, b: Value) -> Value {
+        let v = self.b.ins().scalar_to_vector(F64X2, a);
+        self.b.ins().insertlane(v, b, 1)
+    }
+
+    /// A vector's lanes as a float vector's bits (masks to `band`/`bitselect` operands).
+    fn as_f64x2(&mut self, v: Value) -> Value {
+        let flags = MemFlags::new().with_endianness(ir::Endianness::Little);
+        self.b.ins().bitcast(F64X2, flags, v)
+    }
+
+    /// `ToBoolean` per lane: a mask of the lanes that are neither `±0` nor NaN.
+    fn vtruthy(&mut self, x: Value) -> Value {
+        if let Some(&c) = self.vconds.get(&x) {
+            return c;
+        }
+        let ord = self.b.ins().fcmp(FloatCC::Equal, x, x);
+        let nz = self.b.ins().fcmp(FloatCC::NotEqual, x, self.vlit.zero);
+        self.b.ins().band(ord, nz)
+    }
+
+    /// JavaScript booleans (`1.0` or `0.0` per lane) from a mask.
+    fn vboolean(&mut self, m: Value) -> Value {
+        let mf = self.as_f64x2(m);
+        let v = self.b.ins().band(mf, self.vlit.one);
+        self.vconds.insert(v, m);
+        v
+    }
+
+    /// One instruction on both lanes: natively where the operation has a vector instruction of
+    /// the same IEEE result, otherwise lane by lane with the scalar code.
+    fn vinstr(&mut self, ins: &Instr) -> Result<Value, String> {
+        let vreg = |g: &mut Self, r: u16| g.b.use_var(g.vregs[r as usize]);
+        match (&ins.args, ins.op) {
+            (Args::One(a), op) => {
+                let x = vreg(self, *a);
+                let v = match op {
+                    Op::Mov => x,
+                    Op::Neg => self.b.ins().fneg(x),
+                    Op::Abs => self.b.ins().band(x, self.vlit.abs_mask),
+                    Op::Ceil => self.b.ins().ceil(x),
+                    Op::Floor => self.b.ins().floor(x),
+                    Op::Trunc => self.b.ins().trunc(x),
+                    Op::Sqrt => self.b.ins().sqrt(x),
+                    Op::Not => {
+                        let t = self.vtruthy(x);
+                        let f = self.b.ins().bnot(t);
+                        self.vboolean(f)
+                    }
+                    Op::IsNaN => {
+                        let m = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                        self.vboolean(m)
+                    }
+                    _ => return self.per_lane(ins),
+                };
+                Ok(v)
+            }
+            (Args::Two(a, c), op) => {
+                let (x, y) = (vreg(self, *a), vreg(self, *c));
+                let cmp = |g: &mut Self, cc: FloatCC| {
+                    let m = g.b.ins().fcmp(cc, x, y);
+                    g.vboolean(m)
+                };
+                let v = match op {
+                    Op::Add => self.b.ins().fadd(x, y),
+                    Op::Sub => self.b.ins().fsub(x, y),
+                    Op::Mul => self.b.ins().fmul(x, y),
+                    Op::Div => self.b.ins().fdiv(x, y),
+                    Op::Lt => cmp(self, FloatCC::LessThan),
+                    Op::Le => cmp(self, FloatCC::LessThanOrEqual),
+                    Op::Gt => cmp(self, FloatCC::GreaterThan),
+                    Op::Ge => cmp(self, FloatCC::GreaterThanOrEqual),
+                    Op::Eq => cmp(self, FloatCC::Equal),
+                    Op::Ne => cmp(self, FloatCC::NotEqual),
+                    Op::Mod => match self.vdivisors.get(c).copied() {
+                        Some(d) => self.vrem_by_constant(ins, x, d)?,
+                        None => return self.per_lane(ins),
+                    },
+                    _ => return self.per_lane(ins),
+                };
+                Ok(v)
+            }
+            (Args::Three(c, a, e), Op::Select) => {
+                let (c, a, e) = (vreg(self, *c), vreg(self, *a), vreg(self, *e));
+                let t = self.vtruthy(c);
+                let tf = self.as_f64x2(t);
+                Ok(self.b.ins().bitselect(tf, a, e))
+            }
+            _ => self.per_lane(ins),
+        }
+    }
+
+    /// `ins` lane by lane with the scalar code.
+    fn per_lane(&mut self, ins: &Instr) -> Result<Value, String> {
+        let regs: Vec<u16> = match &ins.args {
+            Args::One(a) => vec![*a],
+            Args::Two(a, c) => vec![*a, *c],
+            Args::Three(c, a, e) => vec![*c, *a, *e],
+            Args::Many(regs) => regs.to_vec(),
+        };
+        let vals: Vec<Value> = regs
+            .iter()
+            .map(|&r| self.b.use_var(self.vregs[r as usize]))
+            .collect();
+        let mut lanes = [None; LANES];
+        for (lane, out) in lanes.iter_mut().enumerate() {
+            let args: Vec<Value> = vals
+                .iter()
+                .map(|&v| self.b.ins().extractlane(v, lane as u8))
+                .collect();
+            *out = Some(self.scalar_instr(ins, &args)?);
+        }
+        let [Some(a), Some(b)] = lanes else {
+            return Err("no lanes".to_owned());
+        };
+        Ok(self.pair(a, b))
+    }
+
+    /// [`rem_by_constant`](Self::rem_by_constant) on both lanes (the same operations, lane by
+    /// lane); where a lane is outside the path, a speculative version gives up and the full one
+    /// redoes both lanes with the scalar code.
+    fn vrem_by_constant(&mut self, ins: &Instr, a: Value, d: Divisor) -> Result<Value, String> {
+        let l = self.vlit;
+        let aa = self.b.ins().band(a, l.abs_mask);
+        let ok = self.b.ins().fcmp(FloatCC::LessThan, aa, d.lim);
+        let p = self.b.ins().fmul(aa, d.inv);
+        let q = self.b.ins().trunc(p);
+        let qc = self.b.ins().fmul(q, d.abs);
+        let r = self.b.ins().fsub(aa, qc);
+        let neg = self.b.ins().fcmp(FloatCC::LessThan, r, l.zero);
+        let neg = self.as_f64x2(neg);
+        let up = self.b.ins().band(neg, d.abs);
+        let r = self.b.ins().fadd(r, up);
+        let over = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, r, d.abs);
+        let over = self.as_f64x2(over);
+        let down = self.b.ins().band(over, d.abs);
+        let r = self.b.ins().fsub(r, down);
+        let sign = self.b.ins().band(a, l.sign_mask);
+        let fast = self.b.ins().bor(r, sign);
+        let all = self.b.ins().vall_true(ok);
+        if let Some(bail) = self.bail {
+            let go = self.b.create_block();
+            self.b.ins().brif(all, go, &[], bail, &[]);
+            self.b.switch_to_block(go);
+            return Ok(fast);
+        }
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, F64X2);
+        self.b
+            .ins()
+            .brif(all, join, &[BlockArg::Value(fast)], slow, &[]);
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
+        let v = self.per_lane(ins)?;
+        self.b.ins().jump(join, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(join);
+        Ok(self.b.block_params(join)[0])
     }
 
     /// Element `idx` of the source as a number (as `Source::load` widens it).
@@ -619,21 +958,31 @@ impl Gen<'_> {
     }
 
     /// Loads [`LITERALS`] (in the entry block).
-    fn literals(&mut self) -> Literals {
-        let base = self.b.ins().iconst(self.ptr, LITERALS.as_ptr() as i64);
-        let mut at = |k: usize| {
-            self.b.ins().load(
-                F64,
-                MemFlags::trusted().with_readonly(),
-                base,
-                (k * 8) as i32,
-            )
+    fn literals(&mut self) -> (Literals, Literals) {
+        let base = self.b.ins().iconst(self.ptr, LITERALS.0.as_ptr() as i64);
+        let mut at = |ty: ir::Type, k: usize| {
+            let flags = MemFlags::trusted().with_readonly();
+            self.b.ins().load(ty, flags, base, (k * 16) as i32)
         };
-        Literals {
-            abs_mask: at(0),
-            sign_mask: at(1),
-            zero: at(2),
-        }
+        let mut both = |k: usize| (at(F64, k), at(F64X2, k));
+        let (abs_mask, vabs_mask) = both(0);
+        let (sign_mask, vsign_mask) = both(1);
+        let (zero, vzero) = both(2);
+        let (one, vone) = both(3);
+        (
+            Literals {
+                abs_mask,
+                sign_mask,
+                zero,
+                one,
+            },
+            Literals {
+                abs_mask: vabs_mask,
+                sign_mask: vsign_mask,
+                zero: vzero,
+                one: vone,
+            },
+        )
     }
 
     /// Whether `c` may be the divisor of `%`'s integer path: an integer below 2^53 in magnitude,
@@ -651,46 +1000,52 @@ impl Gen<'_> {
     }
 
     fn instr(&mut self, ins: &Instr) -> Result<Value, String> {
-        Ok(match &ins.args {
-            Args::One(a) => {
-                let x = self.reg(*a);
-                self.unary(ins.op, x)?
-            }
-            Args::Two(a, c) => {
-                let (x, y) = (self.reg(*a), self.reg(*c));
+        let vals: Vec<Value> = match &ins.args {
+            Args::One(a) => vec![self.reg(*a)],
+            Args::Two(a, c) => vec![self.reg(*a), self.reg(*c)],
+            Args::Three(c, a, e) => vec![self.reg(*c), self.reg(*a), self.reg(*e)],
+            Args::Many(regs) => regs.iter().map(|&r| self.reg(r)).collect(),
+        };
+        self.scalar_instr(ins, &vals)
+    }
+
+    /// `ins` on one value per operand (`vals`, in the order of its operand registers).
+    fn scalar_instr(&mut self, ins: &Instr, vals: &[Value]) -> Result<Value, String> {
+        Ok(match (&ins.args, vals) {
+            (Args::One(_), &[x]) => self.unary(ins.op, x)?,
+            (Args::Two(_, c), &[x, y]) => {
                 if ins.op == Op::Mod {
                     self.rem(x, y, *c)
                 } else {
                     self.binary(ins.op, x, y)?
                 }
             }
-            Args::Three(c, a, e) => {
+            (Args::Three(..), &[c, a, e]) => {
                 if ins.op != Op::Select {
                     return Err(format!("{:?} is not ternary", ins.op));
                 }
-                let (c, a, e) = (self.reg(*c), self.reg(*a), self.reg(*e));
                 let t = self.truthy(c);
                 self.fsel(t, a, e)
             }
-            Args::Many(regs) => {
+            (Args::Many(_), vals) => {
                 if ins.op != Op::Hypot {
                     return Err(format!("{:?} is not variadic", ins.op));
                 }
-                let size = u32::try_from(regs.len() * 8).map_err(err)?;
+                let size = u32::try_from(vals.len() * 8).map_err(err)?;
                 let slot = self.b.create_sized_stack_slot(StackSlotData::new(
                     StackSlotKind::ExplicitSlot,
                     size,
                     3,
                 ));
-                for (k, &r) in regs.iter().enumerate() {
-                    let v = self.reg(r);
+                for (k, &v) in vals.iter().enumerate() {
                     self.b.ins().stack_store(v, slot, (k * 8) as i32);
                 }
                 let p = self.b.ins().stack_addr(self.ptr, slot, 0);
-                let count = self.b.ins().iconst(I64, regs.len() as i64);
+                let count = self.b.ins().iconst(I64, vals.len() as i64);
                 let f: unsafe extern "C" fn(*const f64, u64) -> f64 = shims::hypot;
                 self.call(self.sigs.pn_f, f as usize, &[p, count])
             }
+            _ => return Err(format!("{:?}: operands do not match", ins.op)),
         })
     }
 

@@ -174,7 +174,7 @@ pub(crate) struct Shape {
 /// It reads source elements `lo..lo + n` (`src` points at element 0; for a range, `start + k *
 /// step`), runs the stages and writes the kept values to `out_x[0..kept]` (and their indices to
 /// `out_i[0..kept]` when the shape keeps the index; `out_i` is not read otherwise). `divisors`
-/// holds [`divisor_values`] of each constant of [`divisor_consts`], three values each.
+/// holds [`divisor_values`] of each constant of [`divisor_consts`], each value twice.
 pub(crate) type KernelFn = unsafe extern "C" fn(
     consts: *const f64,
     src: *const u8,
@@ -277,17 +277,19 @@ impl Kernel {
             Source::U32(s) => (s.as_ptr().cast(), 0.0, 0.0),
             Source::Range { start, step, .. } => (std::ptr::null(), start, step),
         };
-        let mut divisors = [0.0f64; 3 * MAX_DIVISORS];
-        for (d, &k) in divisors.chunks_exact_mut(3).zip(&self.divisors) {
-            d.copy_from_slice(&divisor_values(consts[k]));
+        // Each value twice: the generated code reads them as vectors of two lanes too.
+        let mut divisors = [0.0f64; 6 * MAX_DIVISORS];
+        for (d, &k) in divisors.chunks_exact_mut(6).zip(&self.divisors) {
+            let [abs, inv, lim] = divisor_values(consts[k]);
+            d.copy_from_slice(&[abs, abs, inv, inv, lim, lim]);
         }
         let call = |f: KernelFn, x: &mut [f64], i: &mut [f64]| {
             // SAFETY: `f` is `func` or `full`, both compiled for this shape: this source's
             // element type and `consts.len()` constants (asserted above); it reads `consts`,
             // source elements `lo..lo + n` (in bounds, asserted above; nothing for a range) and
             // writes at most `n` values to `x` and, when it keeps the index, to `i` (both long
-            // enough, asserted above); it reads `3 * divisors.len()` values of `divisors` (at
-            // most `MAX_DIVISORS` of them, the array's size). It never traps and calls only the non-panicking shims of
+            // enough, asserted above); it reads `6 * self.divisors.len()` values of `divisors`
+            // (at most `MAX_DIVISORS` of them, the array's size). It never traps and calls only the non-panicking shims of
             // `jit/shims.rs`. The module that holds the code lives as long as `self`.
             unsafe {
                 f(
