@@ -108,6 +108,17 @@ fn main() {
             Terminal::ToArray(ElemKind::F64),
         ),
         ("d", &d, Source::F64(&values), Terminal::Count),
+        (
+            "a-count",
+            &a,
+            Source::Range {
+                start: 0.0,
+                step: 1.0,
+                len: n as u64,
+            },
+            Terminal::Count,
+        ),
+        ("d-sum", &d, Source::F64(&values), Terminal::Sum),
     ];
     let chosen: Vec<_> = all
         .into_iter()

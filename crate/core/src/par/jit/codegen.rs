@@ -23,7 +23,7 @@ use cranelift_module::{default_libcall_names, Linkage, Module as _};
 
 use std::collections::HashMap;
 
-use super::{divisor_consts, shims, KernelFn, Shape, SrcKind, BAIL};
+use super::{divisor_consts, divisor_pair, pair_offset, shims, KernelFn, Shape, SrcKind, BAIL};
 use crate::par::program::{Args, Instr, Kind, Op, Program, R_ARG0, R_ARG1, R_CONST};
 
 /// A finalized JIT module; its code and data are freed when it drops.
@@ -223,6 +223,9 @@ struct Io {
     src: Value,
     start: Value,
     step: Value,
+    /// `start` and `step` as vectors.
+    vstart: Value,
+    vstep: Value,
     out_x: Value,
     out_i: Value,
 }
@@ -250,7 +253,7 @@ impl Default for Literals {
 }
 
 /// A constant divisor of `%`, as [`Gen::rem_by_constant`] uses it: loaded in the entry block
-/// from the kernel's `divisors` argument ([`super::divisor_values`], computed by the caller).
+/// from the kernel's `pairs` argument ([`super::divisor_values`], computed by the caller).
 /// Computed in the entry block instead, these values were redone in every iteration: Cranelift
 /// 0.125's egraph placed them at their use inside the loop and hoisted none of them (its
 /// `elaborate_licm_hoist` count was 0 for these functions).
@@ -302,12 +305,18 @@ impl Gen<'_> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         let p = self.b.block_params(entry).to_vec();
-        let (consts, src, lo, n, out_x, out_i, start, step, divs) =
+        let (consts, src, lo, n, out_x, out_i, start, step, pairs) =
             (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]);
+        let pair = |g: &mut Self, ty: ir::Type, slot: usize| {
+            let flags = MemFlags::new().with_notrap();
+            g.b.ins().load(ty, flags, pairs, pair_offset(slot))
+        };
         let io = Io {
             src,
             start,
             step,
+            vstart: pair(&mut self, F64X2, 0),
+            vstep: pair(&mut self, F64X2, 1),
             out_x,
             out_i,
         };
@@ -332,22 +341,13 @@ impl Gen<'_> {
         }
         (self.lit, self.vlit) = self.literals();
         for (slot, k) in divisor_consts(shape).into_iter().enumerate() {
-            // Each value twice (both lanes), scalar code reading the first.
-            let at = |g: &mut Self, ty: ir::Type, field: usize| {
-                let off = i32::try_from((slot * 3 + field) * 16).map_err(err)?;
-                let flags = MemFlags::new().with_notrap();
-                Ok::<_, String>(g.b.ins().load(ty, flags, divs, off))
+            let mut at = |ty| Divisor {
+                abs: pair(&mut self, ty, divisor_pair(slot, 0)),
+                inv: pair(&mut self, ty, divisor_pair(slot, 1)),
+                lim: pair(&mut self, ty, divisor_pair(slot, 2)),
             };
-            let d = Divisor {
-                abs: at(&mut self, F64, 0)?,
-                inv: at(&mut self, F64, 1)?,
-                lim: at(&mut self, F64, 2)?,
-            };
-            let vd = Divisor {
-                abs: at(&mut self, F64X2, 0)?,
-                inv: at(&mut self, F64X2, 1)?,
-                lim: at(&mut self, F64X2, 2)?,
-            };
+            let d = at(F64);
+            let vd = at(F64X2);
             self.divisors.insert(R_CONST + k as u16, d);
             self.vdivisors.insert(R_CONST + k as u16, vd);
         }
@@ -358,7 +358,8 @@ impl Gen<'_> {
         self.b.def_var(kept, zero_i);
         self.b.ins().jump(vhead, &[]);
 
-        // Two elements at a time while two remain.
+        // Two elements at a time while two remain. (Unrolled to two vectors per iteration, the
+        // loop was no faster: case a and c even, d slower, on examples/par_engines.)
         self.b.switch_to_block(vhead);
         let jv = self.b.use_var(j);
         let j2 = self.b.ins().iadd_imm(jv, LANES as i64);
@@ -538,10 +539,8 @@ impl Gen<'_> {
                     .load(F64X2, MemFlags::new().with_notrap(), at, 0)
             }
             SrcKind::Range => {
-                let start = self.b.ins().splat(F64X2, io.start);
-                let step = self.b.ins().splat(F64X2, io.step);
-                let d = self.b.ins().fmul(i, step);
-                self.b.ins().fadd(start, d)
+                let d = self.b.ins().fmul(i, io.vstep);
+                self.b.ins().fadd(io.vstart, d)
             }
             kind => {
                 let x0 = self.load(kind, io.src, idx, io.start, io.step);
@@ -677,7 +676,6 @@ impl Gen<'_> {
     fn vrem_by_constant(&mut self, ins: &Instr, a: Value, d: Divisor) -> Result<Value, String> {
         let l = self.vlit;
         let aa = self.b.ins().band(a, l.abs_mask);
-        let ok = self.b.ins().fcmp(FloatCC::LessThan, aa, d.lim);
         let p = self.b.ins().fmul(aa, d.inv);
         let q = self.b.ins().trunc(p);
         let qc = self.b.ins().fmul(q, d.abs);
@@ -692,10 +690,15 @@ impl Gen<'_> {
         let r = self.b.ins().fsub(r, down);
         let sign = self.b.ins().band(a, l.sign_mask);
         let fast = self.b.ins().bor(r, sign);
-        let all = self.b.ins().vall_true(ok);
+        // Any lane outside the path (the negated comparison: unordered or not below).
+        let out = self
+            .b
+            .ins()
+            .fcmp(FloatCC::UnorderedOrGreaterThanOrEqual, aa, d.lim);
+        let any = self.b.ins().vany_true(out);
         if let Some(bail) = self.bail {
             let go = self.b.create_block();
-            self.b.ins().brif(all, go, &[], bail, &[]);
+            self.b.ins().brif(any, bail, &[], go, &[]);
             self.b.switch_to_block(go);
             return Ok(fast);
         }
@@ -704,7 +707,7 @@ impl Gen<'_> {
         self.b.append_block_param(join, F64X2);
         self.b
             .ins()
-            .brif(all, join, &[BlockArg::Value(fast)], slow, &[]);
+            .brif(any, slow, &[], join, &[BlockArg::Value(fast)]);
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
         let v = self.per_lane(ins)?;

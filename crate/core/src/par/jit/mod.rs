@@ -170,11 +170,12 @@ pub(crate) struct Shape {
     pub(crate) stages: Vec<Program>,
 }
 
-/// The compiled function: `(consts, src, lo, n, out_x, out_i, start, step, divisors) -> kept`.
+/// The compiled function: `(consts, src, lo, n, out_x, out_i, start, step, pairs) -> kept`.
 /// It reads source elements `lo..lo + n` (`src` points at element 0; for a range, `start + k *
 /// step`), runs the stages and writes the kept values to `out_x[0..kept]` (and their indices to
-/// `out_i[0..kept]` when the shape keeps the index; `out_i` is not read otherwise). `divisors`
-/// holds [`divisor_values`] of each constant of [`divisor_consts`], each value twice.
+/// `out_i[0..kept]` when the shape keeps the index; `out_i` is not read otherwise). `pairs`
+/// holds [`PAIRS`] values, each twice (a vector of two lanes, ready for the vector loop; scalar
+/// code reads the first): see [`pairs`].
 pub(crate) type KernelFn = unsafe extern "C" fn(
     consts: *const f64,
     src: *const u8,
@@ -184,8 +185,42 @@ pub(crate) type KernelFn = unsafe extern "C" fn(
     out_i: *mut f64,
     start: f64,
     step: f64,
-    divisors: *const f64,
+    pairs: *const f64,
 ) -> u64;
+
+/// How many values (each twice) the `pairs` argument holds: `start`, `step`, and
+/// [`divisor_values`] of each constant of [`divisor_consts`]. (Pairs of the other constants, in
+/// place of broadcasting them in every iteration, made no measurable difference.)
+pub(crate) const PAIRS: usize = 2 + 3 * MAX_DIVISORS;
+
+/// Where value `k` of `pairs` is, in bytes: pair `k` of 16 bytes.
+pub(crate) fn pair_offset(k: usize) -> i32 {
+    (k * 16) as i32
+}
+
+/// The slot in `pairs` of field `f` (`|c|`, `1 / |c|`, bound) of divisor `s` of
+/// [`divisor_consts`].
+pub(crate) fn divisor_pair(s: usize, f: usize) -> usize {
+    2 + 3 * s + f
+}
+
+/// The `pairs` argument of a kernel with the constant divisors `divisors` ([`divisor_consts`]).
+#[inline]
+fn pairs(consts: &[f64], divisors: &[usize], start: f64, step: f64) -> [f64; 2 * PAIRS] {
+    let mut out = [0.0f64; 2 * PAIRS];
+    let mut put = |slot: usize, v: f64| {
+        out[2 * slot] = v;
+        out[2 * slot + 1] = v;
+    };
+    put(0, start);
+    put(1, step);
+    for (s, &k) in divisors.iter().take(MAX_DIVISORS).enumerate() {
+        for (f, v) in divisor_values(consts[k]).into_iter().enumerate() {
+            put(divisor_pair(s, f), v);
+        }
+    }
+    out
+}
 
 /// The most constant divisors of `%` per shape that take the path without a division (the
 /// others keep the path with one).
@@ -277,19 +312,14 @@ impl Kernel {
             Source::U32(s) => (s.as_ptr().cast(), 0.0, 0.0),
             Source::Range { start, step, .. } => (std::ptr::null(), start, step),
         };
-        // Each value twice: the generated code reads them as vectors of two lanes too.
-        let mut divisors = [0.0f64; 6 * MAX_DIVISORS];
-        for (d, &k) in divisors.chunks_exact_mut(6).zip(&self.divisors) {
-            let [abs, inv, lim] = divisor_values(consts[k]);
-            d.copy_from_slice(&[abs, abs, inv, inv, lim, lim]);
-        }
+        let pairs = pairs(consts, &self.divisors, start, step);
         let call = |f: KernelFn, x: &mut [f64], i: &mut [f64]| {
             // SAFETY: `f` is `func` or `full`, both compiled for this shape: this source's
             // element type and `consts.len()` constants (asserted above); it reads `consts`,
             // source elements `lo..lo + n` (in bounds, asserted above; nothing for a range) and
             // writes at most `n` values to `x` and, when it keeps the index, to `i` (both long
-            // enough, asserted above); it reads `6 * self.divisors.len()` values of `divisors`
-            // (at most `MAX_DIVISORS` of them, the array's size). It never traps and calls only the non-panicking shims of
+            // enough, asserted above); it reads at most `2 * PAIRS` values of `pairs` (its
+            // size). It never traps and calls only the non-panicking shims of
             // `jit/shims.rs`. The module that holds the code lives as long as `self`.
             unsafe {
                 f(
@@ -301,7 +331,7 @@ impl Kernel {
                     i.as_mut_ptr(),
                     start,
                     step,
-                    divisors.as_ptr(),
+                    pairs.as_ptr(),
                 )
             }
         };
