@@ -1,9 +1,14 @@
 //! Translation of a [`Shape`] to Cranelift IR, and its compilation to a native function.
 //!
-//! The function is one loop over the block's elements: load, run each stage's instructions (a
-//! register is a Cranelift variable; constants are loaded once from the `consts` argument), leave
-//! the loop's body early at a falsy intermediate filter, and store the value (and index) at the
-//! output cursor, which a last filter advances by its truthiness (branch-free).
+//! The function is one loop over the block's elements, two at a time as the lanes of `f64x2`
+//! vectors (a register is a Cranelift variable of that type; constants are loaded once from the
+//! `consts` argument): load, run each stage's instructions (natively where a vector instruction
+//! gives each lane the scalar result, otherwise lane by lane with the scalar code), and-in each
+//! filter's truthiness as a mask, and store the lanes in order at the output cursor, which each
+//! surviving lane advances (branch-free). An odd last element runs through the scalar code: one
+//! value per register, leaving early at a falsy intermediate filter.
+//!
+//! `%` by a constant needs no division ([`Gen::rem_by_constant`], which proves it exact).
 //!
 //! No instruction that can trap is emitted: float-to-int conversions are the saturating ones,
 //! integer division is never used, and memory accesses stay within what
@@ -198,7 +203,8 @@ use cranelift_codegen::ir;
 /// Floating-point literals that the generated code loads once, in its entry block, instead of
 /// writing them as `f64const`s, which Cranelift materialises again at each use (`fabs` and
 /// `fcopysign` rebuild their masks in every iteration): the `|x|` mask, the sign mask, `0.0`
-/// and `1.0`, each twice (a vector of both lanes; scalar code reads the first).
+/// and `1.0`, each twice (a vector of both lanes; scalar code reads the first), then the vectors
+/// `[0, 1]` and `[2, 2]`.
 static LITERALS: Pairs = Pairs([
     f64::from_bits(0x7fff_ffff_ffff_ffff),
     f64::from_bits(0x7fff_ffff_ffff_ffff),
@@ -208,11 +214,16 @@ static LITERALS: Pairs = Pairs([
     0.0,
     1.0,
     1.0,
+    // The lanes' offsets, and their step per iteration.
+    0.0,
+    1.0,
+    2.0,
+    2.0,
 ]);
 
 /// 16-byte aligned pairs of values.
 #[repr(C, align(16))]
-struct Pairs([f64; 8]);
+struct Pairs([f64; 12]);
 
 /// How many elements the main loop takes at a time: the lanes of its `f64x2` vectors (SSE2;
 /// Cranelift 0.125 has no wider vectors on x64).
@@ -356,6 +367,13 @@ impl Gen<'_> {
         let zero_i = self.b.ins().iconst(I64, 0);
         self.b.def_var(j, zero_i);
         self.b.def_var(kept, zero_i);
+        let vbase = pair(&mut self, F64X2, 2);
+        let lit = self.b.ins().iconst(self.ptr, LITERALS.0.as_ptr() as i64);
+        let flags = MemFlags::trusted().with_readonly();
+        let vtwos = self.b.ins().load(F64X2, flags, lit, 16 * 5);
+        let voff = self.b.declare_var(F64X2);
+        let lanes = self.b.ins().load(F64X2, flags, lit, 16 * 4);
+        self.b.def_var(voff, lanes);
         self.b.ins().jump(vhead, &[]);
 
         // Two elements at a time while two remain. (Unrolled to two vectors per iteration, the
@@ -368,10 +386,18 @@ impl Gen<'_> {
         self.b.switch_to_block(vbody);
         let jv = self.b.use_var(j);
         let idx = self.b.ins().iadd(lo, jv);
-        self.vector_element(shape, &io, idx, kept)?;
+        // The indices as numbers, `lo + j` and `lo + j + 1`, as the interpreter computes them
+        // (`Source::load`: `lo as f64` plus the offset in the block; exact, as a source has fewer
+        // than 2^53 elements), with no integer conversion in the loop: the offsets are a vector
+        // that grows by 2 per iteration.
+        let off = self.b.use_var(voff);
+        let i = self.b.ins().fadd(vbase, off);
+        self.vector_element(shape, &io, idx, i, kept)?;
         let jv = self.b.use_var(j);
         let jv = self.b.ins().iadd_imm(jv, LANES as i64);
         self.b.def_var(j, jv);
+        let off = self.b.ins().fadd(off, vtwos);
+        self.b.def_var(voff, off);
         self.b.ins().jump(vhead, &[]);
 
         // The last element, where `n` is odd.
@@ -453,7 +479,8 @@ impl Gen<'_> {
         Ok(())
     }
 
-    /// Elements `idx` and `idx + 1` through the stages, as the two lanes of vectors: every
+    /// Elements `idx` and `idx + 1` (their indices as numbers in `i`) through the stages, as the
+    /// two lanes of vectors: every
     /// stage runs on both lanes (the ops are pure and total, so a lane that an intermediate
     /// filter rejected only computes a value nobody keeps), the filters' truthiness is and-ed
     /// into a mask, and the lanes are stored in order at the output cursor, which each
@@ -463,9 +490,10 @@ impl Gen<'_> {
         shape: &Shape,
         io: &Io,
         idx: Value,
+        i: Value,
         kept: Variable,
     ) -> Result<(), String> {
-        let (x, i) = self.vload(shape.src, io, idx);
+        let x = self.vload(shape.src, io, idx, i);
         self.b.def_var(self.vregs[R_ARG0 as usize], x);
         self.b.def_var(self.vregs[R_ARG1 as usize], i);
         let mut live: Option<Value> = None;
@@ -523,14 +551,10 @@ impl Gen<'_> {
         Ok(())
     }
 
-    /// Elements `idx` and `idx + 1` of the source (as [`load`](Self::load) reads them) and
-    /// their indices, as vectors.
-    fn vload(&mut self, kind: SrcKind, io: &Io, idx: Value) -> (Value, Value) {
-        let idx1 = self.b.ins().iadd_imm(idx, 1);
-        let k0 = self.b.ins().fcvt_from_sint(F64, idx);
-        let k1 = self.b.ins().fcvt_from_sint(F64, idx1);
-        let i = self.pair(k0, k1);
-        let x = match kind {
+    /// Elements `idx` and `idx + 1` of the source (as [`load`](Self::load) reads them), as a
+    /// vector; `i` holds their indices.
+    fn vload(&mut self, kind: SrcKind, io: &Io, idx: Value, i: Value) -> Value {
+        match kind {
             SrcKind::F64 => {
                 let off = self.b.ins().ishl_imm(idx, 3);
                 let at = self.b.ins().iadd(io.src, off);
@@ -543,12 +567,12 @@ impl Gen<'_> {
                 self.b.ins().fadd(io.vstart, d)
             }
             kind => {
+                let idx1 = self.b.ins().iadd_imm(idx, 1);
                 let x0 = self.load(kind, io.src, idx, io.start, io.step);
                 let x1 = self.load(kind, io.src, idx1, io.start, io.step);
                 self.pair(x0, x1)
             }
-        };
-        (x, i)
+        }
     }
 
     /// The vector `[a, b]`.

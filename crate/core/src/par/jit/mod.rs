@@ -188,10 +188,10 @@ pub(crate) type KernelFn = unsafe extern "C" fn(
     pairs: *const f64,
 ) -> u64;
 
-/// How many values (each twice) the `pairs` argument holds: `start`, `step`, and
-/// [`divisor_values`] of each constant of [`divisor_consts`]. (Pairs of the other constants, in
+/// How many values (each twice) the `pairs` argument holds: `start`, `step`, `lo` (as a number),
+/// and [`divisor_values`] of each constant of [`divisor_consts`]. (Pairs of the other constants, in
 /// place of broadcasting them in every iteration, made no measurable difference.)
-pub(crate) const PAIRS: usize = 2 + 3 * MAX_DIVISORS;
+pub(crate) const PAIRS: usize = 3 + 3 * MAX_DIVISORS;
 
 /// Where value `k` of `pairs` is, in bytes: pair `k` of 16 bytes.
 pub(crate) fn pair_offset(k: usize) -> i32 {
@@ -201,12 +201,12 @@ pub(crate) fn pair_offset(k: usize) -> i32 {
 /// The slot in `pairs` of field `f` (`|c|`, `1 / |c|`, bound) of divisor `s` of
 /// [`divisor_consts`].
 pub(crate) fn divisor_pair(s: usize, f: usize) -> usize {
-    2 + 3 * s + f
+    3 + 3 * s + f
 }
 
 /// The `pairs` argument of a kernel with the constant divisors `divisors` ([`divisor_consts`]).
 #[inline]
-fn pairs(consts: &[f64], divisors: &[usize], start: f64, step: f64) -> [f64; 2 * PAIRS] {
+fn pairs(consts: &[f64], divisors: &[usize], lo: u64, start: f64, step: f64) -> [f64; 2 * PAIRS] {
     let mut out = [0.0f64; 2 * PAIRS];
     let mut put = |slot: usize, v: f64| {
         out[2 * slot] = v;
@@ -214,6 +214,7 @@ fn pairs(consts: &[f64], divisors: &[usize], start: f64, step: f64) -> [f64; 2 *
     };
     put(0, start);
     put(1, step);
+    put(2, lo as f64);
     for (s, &k) in divisors.iter().take(MAX_DIVISORS).enumerate() {
         for (f, v) in divisor_values(consts[k]).into_iter().enumerate() {
             put(divisor_pair(s, f), v);
@@ -312,7 +313,7 @@ impl Kernel {
             Source::U32(s) => (s.as_ptr().cast(), 0.0, 0.0),
             Source::Range { start, step, .. } => (std::ptr::null(), start, step),
         };
-        let pairs = pairs(consts, &self.divisors, start, step);
+        let pairs = pairs(consts, &self.divisors, lo, start, step);
         let call = |f: KernelFn, x: &mut [f64], i: &mut [f64]| {
             // SAFETY: `f` is `func` or `full`, both compiled for this shape: this source's
             // element type and `consts.len()` constants (asserted above); it reads `consts`,

@@ -540,3 +540,36 @@ fn remainder_filters_agree_with_the_interpreter() {
         }
     }
 }
+
+/// More constant divisors than `MAX_DIVISORS`: the first ones take the path without a division,
+/// the others the path with one; both agree with the interpreter, on both loops (an odd length).
+#[test]
+fn many_constant_divisors() {
+    let k = super::MAX_DIVISORS + 3;
+    let consts: Vec<f64> = (0..k).map(|c| (c as f64) * 1.5 - 4.0).collect();
+    let b = Builder::new(&consts, 2);
+    let (t0, t1) = (b.t(0), b.t(1));
+    let mut code: Vec<(Op, u32, Vec<u32>)> = vec![(Op::Mov, t1, vec![0])];
+    for c in 0..k {
+        code.push((Op::Mod, t0, vec![0, b.c(c)]));
+        code.push((Op::Add, t1, vec![t1, t0]));
+    }
+    let instrs: Vec<(Op, u32, &[u32])> = code
+        .iter()
+        .map(|(o, d, a)| (*o, *d, a.as_slice()))
+        .collect();
+    let (w, cs) = b.program(Kind::Map, &instrs, t1).build();
+    let p = decode(&w, &cs).unwrap();
+    let xs: Vec<f64> = EDGES
+        .iter()
+        .copied()
+        .chain((0..200).map(|v| v as f64 * 7.25 - 300.0))
+        .collect();
+    assert!(xs.len() % 2 == 1);
+    check(
+        &p,
+        Source::F64(&xs),
+        Terminal::ToArray(ElemKind::F64),
+        "many divisors",
+    );
+}
