@@ -118,7 +118,15 @@ pub(crate) fn pieces_for(nchunks: usize, threads: usize, free: usize) -> usize {
 }
 
 impl<'a> Job<'a> {
-    fn new(pipeline: &'a Pipeline, source: Source<'a>, mode: Mode, engine: Engine) -> Result<Self> {
+    /// `counts_only`: the job only counts the values that pass (`count`), so that compiled
+    /// stages need not write them.
+    fn new(
+        pipeline: &'a Pipeline,
+        source: Source<'a>,
+        mode: Mode,
+        engine: Engine,
+        counts_only: bool,
+    ) -> Result<Self> {
         let len = source.len();
         let nchunks = usize::try_from(len.div_ceil(CHUNK as u64))
             .map_err(|_| Error::new(Code::InvalidArg, "the source is too long"))?;
@@ -141,7 +149,7 @@ impl<'a> Job<'a> {
             len,
             nchunks,
             keep_index,
-            kernel: jit::kernel_for(engine, pipeline, &source, keep_index)?,
+            kernel: jit::kernel_for(engine, pipeline, &source, keep_index, counts_only)?,
             cancel: cancel::current(),
         })
     }
@@ -510,7 +518,8 @@ pub fn run_engine(
     engine: Engine,
 ) -> Result<Output> {
     check_terminal(pipeline, &terminal)?;
-    let job = Job::new(pipeline, source, mode, engine)?;
+    let counts_only = matches!(terminal, Terminal::Count);
+    let job = Job::new(pipeline, source, mode, engine, counts_only)?;
     let out = match terminal {
         Terminal::Sum => Output::Number(job.sum_count().0.value()),
         Terminal::Mean => {
@@ -575,7 +584,7 @@ pub fn run_into(
     mode: Mode,
 ) -> Result<usize> {
     check_terminal(pipeline, &Terminal::ToArray(ElemKind::F64))?;
-    let job = Job::new(pipeline, source, mode, jit::engine())?;
+    let job = Job::new(pipeline, source, mode, jit::engine(), false)?;
     let written = match out {
         ArrayMut::F64(o) => job.collect_into::<ToF64>(o),
         ArrayMut::F32(o) => job.collect_into::<ToF32>(o),

@@ -464,12 +464,14 @@ impl Gen<'_> {
         }
         let x = self.b.use_var(self.regs[R_ARG0 as usize]);
         let kv = self.b.use_var(kept);
-        let off = self.b.ins().ishl_imm(kv, 3);
-        let at = self.b.ins().iadd(io.out_x, off);
-        self.b.ins().store(MemFlags::trusted(), x, at, 0);
-        if shape.keep_index {
-            let at = self.b.ins().iadd(io.out_i, off);
-            self.b.ins().store(MemFlags::trusted(), i, at, 0);
+        if !shape.counts_only {
+            let off = self.b.ins().ishl_imm(kv, 3);
+            let at = self.b.ins().iadd(io.out_x, off);
+            self.b.ins().store(MemFlags::trusted(), x, at, 0);
+            if shape.keep_index {
+                let at = self.b.ins().iadd(io.out_i, off);
+                self.b.ins().store(MemFlags::trusted(), i, at, 0);
+            }
         }
         let kv = match advance {
             Some(a) => self.b.ins().iadd(kv, a),
@@ -520,6 +522,19 @@ impl Gen<'_> {
         let x = self.b.use_var(self.vregs[R_ARG0 as usize]);
         let kv = self.b.use_var(kept);
         let flags = MemFlags::new().with_notrap();
+        if shape.counts_only {
+            // Only the count: the mask's lanes (sign bits) counted, nothing stored.
+            let kv = match live {
+                Some(live) => {
+                    let bits = self.b.ins().vhigh_bits(I64, live);
+                    let c = self.b.ins().popcnt(bits);
+                    self.b.ins().iadd(kv, c)
+                }
+                None => self.b.ins().iadd_imm(kv, LANES as i64),
+            };
+            self.b.def_var(kept, kv);
+            return Ok(());
+        }
         let Some(live) = live else {
             let off = self.b.ins().ishl_imm(kv, 3);
             let at = self.b.ins().iadd(io.out_x, off);

@@ -165,6 +165,8 @@ impl SrcKind {
 pub(crate) struct Shape {
     pub(crate) src: SrcKind,
     pub(crate) keep_index: bool,
+    /// The kernel only counts the values that pass: it writes nothing to `out_x`/`out_i`.
+    pub(crate) counts_only: bool,
     pub(crate) nregs: usize,
     pub(crate) nconsts: usize,
     pub(crate) stages: Vec<Program>,
@@ -282,7 +284,8 @@ impl std::fmt::Debug for Kernel {
 
 impl Kernel {
     /// Runs the stages over source elements `lo..lo + n` into `x` (and `i`), returning how many
-    /// values were kept (they are at the front of `x`).
+    /// values were kept (they are at the front of `x`; a kernel compiled for a job that only
+    /// counts writes nothing).
     ///
     /// Panics (before running any code) if `x` or `i` is shorter than `n`, if the source holds
     /// fewer than `lo + n` elements, or if the source's element type or the number of constants
@@ -369,7 +372,8 @@ pub fn cached_shapes() -> usize {
     cache().lock().map(|c| c.map.len()).unwrap_or(0)
 }
 
-/// The kernel for `pipeline`'s stages over `source` under `engine`: `Ok(None)` where the
+/// The kernel for `pipeline`'s stages over `source` under `engine` (`counts_only`: for a job
+/// that only counts the values that pass, so the kernel need not write them): `Ok(None)` where the
 /// interpreter runs them (engine `Interp`, `Auto` while [`AUTO_JIT`] is false, no stages, no JIT
 /// on this platform, or a shape that does not compile under `Auto`); an error only under `Jit`.
 pub(crate) fn kernel_for(
@@ -377,6 +381,7 @@ pub(crate) fn kernel_for(
     pipeline: &Pipeline,
     source: &Source<'_>,
     keep_index: bool,
+    counts_only: bool,
 ) -> Result<Option<Arc<Kernel>>> {
     let wanted = match engine {
         Engine::Jit => true,
@@ -398,6 +403,7 @@ pub(crate) fn kernel_for(
     let shape = Shape {
         src: SrcKind::of(source),
         keep_index,
+        counts_only,
         nregs: pipeline.nregs,
         nconsts: pipeline.consts.len(),
         stages: pipeline.stages.clone(),

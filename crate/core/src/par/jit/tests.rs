@@ -328,10 +328,10 @@ fn captures_are_parameters_and_shapes_are_cached() {
     };
     let src = [1.0, 2.0, -0.0, f64::NAN];
     let (a, b) = (build(3.0), build(-2.0));
-    let ka = super::kernel_for(Engine::Jit, &a, &Source::F64(&src), false)
+    let ka = super::kernel_for(Engine::Jit, &a, &Source::F64(&src), false, false)
         .unwrap()
         .unwrap();
-    let kb = super::kernel_for(Engine::Jit, &b, &Source::F64(&src), false)
+    let kb = super::kernel_for(Engine::Jit, &b, &Source::F64(&src), false, false)
         .unwrap()
         .unwrap();
     assert!(Arc::ptr_eq(&ka, &kb), "one shape, one kernel");
@@ -353,7 +353,7 @@ fn captures_are_parameters_and_shapes_are_cached() {
     }
     // The interpreter engine compiles nothing.
     assert!(
-        super::kernel_for(Engine::Interp, &a, &Source::F64(&src), false)
+        super::kernel_for(Engine::Interp, &a, &Source::F64(&src), false, false)
             .unwrap()
             .is_none()
     );
@@ -368,7 +368,7 @@ fn evicted_kernels_stay_alive_while_held() {
         let (w, c) = b.program(Kind::Map, &[(Op::Floor, t0, &[0])], t0).build();
         decode(&w, &c).unwrap()
     };
-    let held = super::kernel_for(Engine::Jit, &first, &Source::F64(&src), false)
+    let held = super::kernel_for(Engine::Jit, &first, &Source::F64(&src), false, false)
         .unwrap()
         .unwrap();
     // Fill the cache with other shapes (distinct constant counts) until `first` is evicted.
@@ -388,7 +388,7 @@ fn evicted_kernels_stay_alive_while_held() {
         ][k % 7];
         let (w, cs) = b.program(Kind::Map, &[(op, t0, &[0, c])], t0).build();
         let p = decode(&w, &cs).unwrap();
-        super::kernel_for(Engine::Jit, &p, &Source::F64(&src), false).unwrap();
+        super::kernel_for(Engine::Jit, &p, &Source::F64(&src), false, false).unwrap();
     }
     assert!(cached_shapes() <= super::CACHE_SHAPES);
     let mut x = [0.0; 100];
