@@ -1,6 +1,7 @@
 //! The par engines side by side, in process: the JIT against the interpreter on the par
-//! benchmark's cases a, c and d (bench/par/index.ts), one thread (`Mode::Inline`) so that the
-//! figures are the per-element cost of the stages, not of the pool.
+//! benchmark's cases a, c and d (bench/par/index.ts), plus `a-count` (a's stages, counted) and
+//! `d-sum` (d's stages, summed), one thread (`Mode::Inline`) so that the figures are the
+//! per-element cost of the stages, not of the pool.
 //!
 //! ```text
 //! cargo run --release --manifest-path crate/Cargo.toml -p weft-core --example par_engines

@@ -10,17 +10,26 @@
 //!
 //! Numbers follow [`super::js`] to the bit: the generated code inlines only operations that are
 //! one exact machine instruction (IEEE add/sub/mul/div/sqrt, comparisons, rounding to integer,
-//! conversions), plus the integer fast paths of `%` and `ToInt32`, which are the same
-//! instructions as `js::rem_integral` and `js::to_int32` compile to; everything else calls the
-//! very Rust functions the interpreter calls (`jit/shims.rs`).
+//! conversions), per lane where it runs two elements at once as `f64x2` vectors, plus the
+//! integer fast paths of `%` and `ToInt32` (the same instructions as `js::rem_integral` and
+//! `js::to_int32` compile to) and `%` by a constant without a division (proved exact in
+//! `codegen.rs`); everything else calls the very Rust functions the interpreter calls
+//! (`jit/shims.rs`).
 //!
 //! Engines ([`Engine`]): `WEFT_PAR_ENGINE=jit` runs the JIT where it is built and tested (x86_64
 //! Linux; a shape it cannot compile, or another platform, is then a `WEFT_PAR_COMPILE` error);
-//! `WEFT_PAR_ENGINE=interp` the interpreter; `auto` (the default) the interpreter for now: the
-//! generated code is scalar, and the interpreter's vectorised blocks still beat it (about 3× on
-//! the article's pipeline at 1e7, where the division of `%` dominates; about even on
-//! `filter(x => x > 0.5).count()`), so `auto` takes the JIT only once [`AUTO_JIT`] says so
-//! (vectorised code generation comes next).
+//! `WEFT_PAR_ENGINE=interp` the interpreter; `auto` (the default) the interpreter for now, as
+//! [`AUTO_JIT`] is false: the interpreter's blocks run on 4-wide AVX2, the generated code on
+//! 2-wide vectors (Cranelift 0.125 has none wider on x64), and the interpreter still wins where
+//! arithmetic dominates. Paired medians of interpreter time / JIT time (above 1, the JIT is
+//! faster) at 1e7, measured 2026-12-08 on a shared 2-vCPU Xeon while another build ran (so
+//! noisy): on the par benchmark (`bench/par`, 6 interleaved rounds each engine), the article's
+//! pipeline `range.map(x => x * 2).filter(x => x % 3 === 0).sum()` 0.63 (0.50 to 1.01 across
+//! rounds), `map(x => Math.sqrt(x) * 2 + 1).toArray()` 0.97 (0.27 to 1.40) and
+//! `filter(x => x > 0.5).count()` 1.13 (a count writes no output); in process on one thread
+//! (`examples/par_engines`) 0.55, 1.13 and 0.83 to 2.3, where the scalar JIT that preceded the
+//! vector loop had 0.28, 0.94 and 0.37. `auto` takes the JIT once it is at least as fast on
+//! every such case.
 //!
 //! Compiled modules live in a bounded cache ([`CACHE_SHAPES`] shapes). A job holds an `Arc` of
 //! its kernel, so evicting a shape never frees code that a running job still executes: the
