@@ -159,7 +159,9 @@ pub(crate) fn pieces_for(nchunks: usize, threads: usize, free: usize) -> usize {
 }
 
 impl<'a> Job<'a> {
-    /// `index`: whether the terminal reads the source index of the values (`argmin`).
+    /// `cols`: a zip's other columns; `index`: whether the terminal reads the source index of
+    /// the values (`argmin`); `counts_only`: the job only counts the values that pass (`count`),
+    /// so that compiled stages need not write them.
     fn new(
         pipeline: &'a Pipeline,
         source: Source<'a>,
@@ -167,6 +169,7 @@ impl<'a> Job<'a> {
         mode: Mode,
         engine: Engine,
         index: bool,
+        counts_only: bool,
     ) -> Result<Self> {
         let len = source.len();
         if cols.len() != pipeline.ncols {
@@ -199,7 +202,7 @@ impl<'a> Job<'a> {
             }
             None
         } else {
-            jit::kernel_for(engine, pipeline, &source, keep_index)?
+            jit::kernel_for(engine, pipeline, &source, keep_index, counts_only)?
         };
         let nchunks = usize::try_from(len.div_ceil(CHUNK as u64))
             .map_err(|_| Error::new(Code::InvalidArg, "the source is too long"))?;
@@ -623,7 +626,8 @@ pub fn run_zip_engine(
 ) -> Result<Output> {
     check_terminal(pipeline, &terminal)?;
     let index = matches!(terminal, Terminal::ArgMin | Terminal::ArgMax);
-    let job = Job::new(pipeline, source, cols, mode, engine, index)?;
+    let counts_only = matches!(terminal, Terminal::Count);
+    let job = Job::new(pipeline, source, cols, mode, engine, index, counts_only)?;
     let out = match terminal {
         Terminal::Sum => Output::Number(job.sum_count().0.value()),
         Terminal::Mean => {
@@ -721,7 +725,7 @@ pub fn run_into_zip(
     mode: Mode,
 ) -> Result<usize> {
     check_terminal(pipeline, &Terminal::ToArray(ElemKind::F64))?;
-    let job = Job::new(pipeline, source, cols, mode, jit::engine(), false)?;
+    let job = Job::new(pipeline, source, cols, mode, jit::engine(), false, false)?;
     let written = match out {
         ArrayMut::F64(o) => job.collect_into::<ToF64>(o),
         ArrayMut::F32(o) => job.collect_into::<ToF32>(o),

@@ -1,16 +1,22 @@
 //! Translation of a [`Shape`] to Cranelift IR, and its compilation to a native function.
 //!
-//! The function is one loop over the block's elements: load, run each stage's instructions (a
-//! register is a Cranelift variable; constants are loaded once from the `consts` argument), leave
-//! the loop's body early at a falsy intermediate filter, and store the value (and index) at the
-//! output cursor, which a last filter advances by its truthiness (branch-free).
+//! The function is one loop over the block's elements, two at a time as the lanes of `f64x2`
+//! vectors (a register is a Cranelift variable of that type; constants are loaded once from the
+//! `consts` argument): load, run each stage's instructions (natively where a vector instruction
+//! gives each lane the scalar result, otherwise lane by lane with the scalar code), and-in each
+//! filter's truthiness as a mask, and store the lanes in order at the output cursor, which each
+//! surviving lane advances (branch-free). An odd last element runs through the scalar code: one
+//! value per register, leaving early at a falsy intermediate filter.
+//!
+//! `%` by a constant needs no division ([`Gen::rem_by_constant`], which proves it exact).
 //!
 //! No instruction that can trap is emitted: float-to-int conversions are the saturating ones,
 //! integer division is never used, and memory accesses stay within what
 //! [`Kernel::run`](super::Kernel::run) checks.
 
+use cranelift_codegen::entity::packed_option::ReservedValue;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::types::{F32, F64, I32, I64};
+use cranelift_codegen::ir::types::{F32, F64, F64X2, I32, I64};
 use cranelift_codegen::ir::{
     AbiParam, BlockArg, InstBuilder, MemFlags, SigRef, Signature, StackSlotData, StackSlotKind,
     Value,
@@ -22,7 +28,7 @@ use cranelift_module::{default_libcall_names, Linkage, Module as _};
 
 use std::collections::HashMap;
 
-use super::{shims, KernelFn, Shape, SrcKind, BAIL};
+use super::{divisor_consts, divisor_pair, pair_offset, shims, KernelFn, Shape, SrcKind, BAIL};
 use crate::par::program::{Args, Instr, Kind, Op, Program, R_ARG0, R_ARG1, R_CONST};
 
 /// A finalized JIT module; its code and data are freed when it drops.
@@ -124,7 +130,7 @@ fn define(
     let ptr = module.target_config().pointer_type();
     let mut ctx = module.make_context();
     let sig = &mut ctx.func.signature;
-    for ty in [ptr, ptr, I64, I64, ptr, ptr, F64, F64] {
+    for ty in [ptr, ptr, I64, I64, ptr, ptr, F64, F64, ptr] {
         sig.params.push(AbiParam::new(ty));
     }
     sig.returns.push(AbiParam::new(I64));
@@ -145,7 +151,12 @@ fn define(
         Gen {
             b,
             regs: Vec::new(),
-            const_divisor_ok: Vec::new(),
+            lit: Literals::default(),
+            divisors: HashMap::new(),
+            vregs: Vec::new(),
+            vlit: Literals::default(),
+            vdivisors: HashMap::new(),
+            vconds: HashMap::new(),
             conds: HashMap::new(),
             bail,
             sigs,
@@ -189,12 +200,101 @@ impl Sigs {
 
 use cranelift_codegen::ir;
 
+/// Floating-point literals that the generated code loads once, in its entry block, instead of
+/// writing them as `f64const`s, which Cranelift materialises again at each use (`fabs` and
+/// `fcopysign` rebuild their masks in every iteration): the `|x|` mask, the sign mask, `0.0`
+/// and `1.0`, each twice (a vector of both lanes; scalar code reads the first), then the vectors
+/// `[0, 1]` and `[2, 2]`.
+static LITERALS: Pairs = Pairs([
+    f64::from_bits(0x7fff_ffff_ffff_ffff),
+    f64::from_bits(0x7fff_ffff_ffff_ffff),
+    f64::from_bits(0x8000_0000_0000_0000),
+    f64::from_bits(0x8000_0000_0000_0000),
+    0.0,
+    0.0,
+    1.0,
+    1.0,
+    // The lanes' offsets, and their step per iteration.
+    0.0,
+    1.0,
+    2.0,
+    2.0,
+]);
+
+/// 16-byte aligned pairs of values.
+#[repr(C, align(16))]
+struct Pairs([f64; 12]);
+
+/// How many elements the main loop takes at a time: the lanes of its `f64x2` vectors (SSE2;
+/// Cranelift 0.125 has no wider vectors on x64).
+const LANES: usize = 2;
+
+/// The kernel's source and output arguments.
+struct Io {
+    src: Value,
+    start: Value,
+    step: Value,
+    /// `start` and `step` as vectors.
+    vstart: Value,
+    vstep: Value,
+    out_x: Value,
+    out_i: Value,
+}
+
+/// The loaded [`LITERALS`].
+#[derive(Clone, Copy)]
+struct Literals {
+    abs_mask: Value,
+    sign_mask: Value,
+    zero: Value,
+    one: Value,
+}
+
+impl Default for Literals {
+    /// Placeholders, replaced by [`Gen::literals`] before any use.
+    fn default() -> Self {
+        let v = Value::reserved_value();
+        Literals {
+            abs_mask: v,
+            sign_mask: v,
+            zero: v,
+            one: v,
+        }
+    }
+}
+
+/// A constant divisor of `%`, as [`Gen::rem_by_constant`] uses it: loaded in the entry block
+/// from the kernel's `pairs` argument ([`super::divisor_values`], computed by the caller).
+/// Computed in the entry block instead, these values were redone in every iteration: Cranelift
+/// 0.125's egraph placed them at their use inside the loop and hoisted none of them (its
+/// `elaborate_licm_hoist` count was 0 for these functions).
+#[derive(Clone, Copy)]
+struct Divisor {
+    /// `|c|`.
+    abs: Value,
+    /// `1 / |c|`, rounded.
+    inv: Value,
+    /// `2^52` where `c` is an integer with `1 <= |c| < 2^52`, else `0`: the dividends below it
+    /// in magnitude take the path.
+    lim: Value,
+}
+
 struct Gen<'a> {
     b: FunctionBuilder<'a>,
     regs: Vec<Variable>,
-    /// Per constant register (from [`R_CONST`]), whether it may be the divisor of `%`'s integer
-    /// path (`divisor_ok`), computed once before the loop.
-    const_divisor_ok: Vec<Value>,
+    /// The values of [`LITERALS`], loaded once before the loop (see there).
+    lit: Literals,
+    /// Per constant register that is the divisor of a `%` (keyed by register), what `%`'s
+    /// division-free path needs of it, computed once before the loop.
+    divisors: HashMap<u16, Divisor>,
+    /// The registers as vectors of [`LANES`] values (the main loop's).
+    vregs: Vec<Variable>,
+    /// [`LITERALS`] as vectors.
+    vlit: Literals,
+    /// `divisors` as vectors.
+    vdivisors: HashMap<u16, Divisor>,
+    /// As `conds`, for the masks behind vector booleans.
+    vconds: HashMap<Value, Value>,
     /// The condition behind each boolean made by [`boolean`](Self::boolean), so that testing
     /// the truthiness of a comparison's result (a filter `x > t`, a ternary's test) reuses the
     /// comparison instead of comparing its 0/1 again (the same truth value exactly).
@@ -208,51 +308,135 @@ struct Gen<'a> {
 impl Gen<'_> {
     fn body(mut self, shape: &Shape) -> Result<(), String> {
         let entry = self.b.create_block();
-        let header = self.b.create_block();
-        let body = self.b.create_block();
-        let next = self.b.create_block();
+        let vhead = self.b.create_block();
+        let vbody = self.b.create_block();
+        let tail = self.b.create_block();
+        let sbody = self.b.create_block();
         let exit = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         let p = self.b.block_params(entry).to_vec();
-        let (consts, src, lo, n, out_x, out_i, start, step) =
-            (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+        let (consts, src, lo, n, out_x, out_i, start, step, pairs) =
+            (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]);
+        let pair = |g: &mut Self, ty: ir::Type, slot: usize| {
+            let flags = MemFlags::new().with_notrap();
+            g.b.ins().load(ty, flags, pairs, pair_offset(slot))
+        };
+        let io = Io {
+            src,
+            start,
+            step,
+            vstart: pair(&mut self, F64X2, 0),
+            vstep: pair(&mut self, F64X2, 1),
+            out_x,
+            out_i,
+        };
 
         let zero = self.b.ins().f64const(0.0);
+        let vzero = self.b.ins().splat(F64X2, zero);
         for r in 0..shape.nregs {
             let v = self.b.declare_var(F64);
+            let vv = self.b.declare_var(F64X2);
             self.regs.push(v);
+            self.vregs.push(vv);
             let k = r.wrapping_sub(R_CONST as usize);
-            let init = if r >= R_CONST as usize && k < shape.nconsts {
+            let (init, vinit) = if r >= R_CONST as usize && k < shape.nconsts {
                 let off = i32::try_from(k * 8).map_err(err)?;
-                self.b.ins().load(F64, MemFlags::trusted(), consts, off)
+                let c = self.b.ins().load(F64, MemFlags::trusted(), consts, off);
+                (c, self.b.ins().splat(F64X2, c))
             } else {
-                zero
+                (zero, vzero)
             };
             self.b.def_var(v, init);
-            if r >= R_CONST as usize && k < shape.nconsts {
-                let ok = self.divisor_ok(init);
-                self.const_divisor_ok.push(ok);
-            }
+            self.b.def_var(vv, vinit);
+        }
+        (self.lit, self.vlit) = self.literals();
+        for (slot, k) in divisor_consts(shape).into_iter().enumerate() {
+            let mut at = |ty| Divisor {
+                abs: pair(&mut self, ty, divisor_pair(slot, 0)),
+                inv: pair(&mut self, ty, divisor_pair(slot, 1)),
+                lim: pair(&mut self, ty, divisor_pair(slot, 2)),
+            };
+            let d = at(F64);
+            let vd = at(F64X2);
+            self.divisors.insert(R_CONST + k as u16, d);
+            self.vdivisors.insert(R_CONST + k as u16, vd);
         }
         let j = self.b.declare_var(I64);
         let kept = self.b.declare_var(I64);
         let zero_i = self.b.ins().iconst(I64, 0);
         self.b.def_var(j, zero_i);
         self.b.def_var(kept, zero_i);
-        self.b.ins().jump(header, &[]);
+        let vbase = pair(&mut self, F64X2, 2);
+        let lit = self.b.ins().iconst(self.ptr, LITERALS.0.as_ptr() as i64);
+        let flags = MemFlags::trusted().with_readonly();
+        let vtwos = self.b.ins().load(F64X2, flags, lit, 16 * 5);
+        let voff = self.b.declare_var(F64X2);
+        let lanes = self.b.ins().load(F64X2, flags, lit, 16 * 4);
+        self.b.def_var(voff, lanes);
+        self.b.ins().jump(vhead, &[]);
 
-        // header: while j < n
-        self.b.switch_to_block(header);
+        // Two elements at a time while two remain. (Unrolled to two vectors per iteration, the
+        // loop was no faster: case a and c even, d slower, on examples/par_engines.)
+        self.b.switch_to_block(vhead);
         let jv = self.b.use_var(j);
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, jv, n);
-        self.b.ins().brif(more, body, &[], exit, &[]);
-
-        // body: load, stages, store
-        self.b.switch_to_block(body);
+        let j2 = self.b.ins().iadd_imm(jv, LANES as i64);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, j2, n);
+        self.b.ins().brif(more, vbody, &[], tail, &[]);
+        self.b.switch_to_block(vbody);
         let jv = self.b.use_var(j);
         let idx = self.b.ins().iadd(lo, jv);
-        let x = self.load(shape.src, src, idx, start, step);
+        // The indices as numbers, `lo + j` and `lo + j + 1`, as the interpreter computes them
+        // (`Source::load`: `lo as f64` plus the offset in the block; exact, as a source has fewer
+        // than 2^53 elements), with no integer conversion in the loop: the offsets are a vector
+        // that grows by 2 per iteration.
+        let off = self.b.use_var(voff);
+        let i = self.b.ins().fadd(vbase, off);
+        self.vector_element(shape, &io, idx, i, kept)?;
+        let jv = self.b.use_var(j);
+        let jv = self.b.ins().iadd_imm(jv, LANES as i64);
+        self.b.def_var(j, jv);
+        let off = self.b.ins().fadd(off, vtwos);
+        self.b.def_var(voff, off);
+        self.b.ins().jump(vhead, &[]);
+
+        // The last element, where `n` is odd.
+        self.b.switch_to_block(tail);
+        let jv = self.b.use_var(j);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, jv, n);
+        self.b.ins().brif(more, sbody, &[], exit, &[]);
+        self.b.switch_to_block(sbody);
+        let jv = self.b.use_var(j);
+        let idx = self.b.ins().iadd(lo, jv);
+        self.scalar_element(shape, &io, idx, kept, exit)?;
+        self.b.ins().jump(exit, &[]);
+
+        self.b.switch_to_block(exit);
+        let kv = self.b.use_var(kept);
+        self.b.ins().return_(&[kv]);
+        if let Some(bail) = self.bail {
+            self.b.switch_to_block(bail);
+            self.b.set_cold_block(bail);
+            let v = self.b.ins().iconst(I64, BAIL as i64);
+            self.b.ins().return_(&[v]);
+        }
+        self.b.seal_all_blocks();
+        self.b.finalize();
+        Ok(())
+    }
+
+    /// One element (source index `idx`) through the stages, one value at a time: a falsy
+    /// intermediate filter leaves for `next`; the value (and index) is stored at the output
+    /// cursor `kept`, which a last filter advances by its truthiness (branch-free).
+    fn scalar_element(
+        &mut self,
+        shape: &Shape,
+        io: &Io,
+        idx: Value,
+        kept: Variable,
+        next: ir::Block,
+    ) -> Result<(), String> {
+        let x = self.load(shape.src, io.src, idx, io.start, io.step);
         let i = self.b.ins().fcvt_from_sint(F64, idx);
         self.b.def_var(self.regs[R_ARG0 as usize], x);
         self.b.def_var(self.regs[R_ARG1 as usize], i);
@@ -280,39 +464,295 @@ impl Gen<'_> {
         }
         let x = self.b.use_var(self.regs[R_ARG0 as usize]);
         let kv = self.b.use_var(kept);
-        let off = self.b.ins().ishl_imm(kv, 3);
-        let at = self.b.ins().iadd(out_x, off);
-        self.b.ins().store(MemFlags::trusted(), x, at, 0);
-        if shape.keep_index {
-            let at = self.b.ins().iadd(out_i, off);
-            self.b.ins().store(MemFlags::trusted(), i, at, 0);
+        if !shape.counts_only {
+            let off = self.b.ins().ishl_imm(kv, 3);
+            let at = self.b.ins().iadd(io.out_x, off);
+            self.b.ins().store(MemFlags::trusted(), x, at, 0);
+            if shape.keep_index {
+                let at = self.b.ins().iadd(io.out_i, off);
+                self.b.ins().store(MemFlags::trusted(), i, at, 0);
+            }
         }
         let kv = match advance {
             Some(a) => self.b.ins().iadd(kv, a),
             None => self.b.ins().iadd_imm(kv, 1),
         };
         self.b.def_var(kept, kv);
-        self.b.ins().jump(next, &[]);
-
-        // next: j += 1
-        self.b.switch_to_block(next);
-        let jv = self.b.use_var(j);
-        let jv = self.b.ins().iadd_imm(jv, 1);
-        self.b.def_var(j, jv);
-        self.b.ins().jump(header, &[]);
-
-        self.b.switch_to_block(exit);
-        let kv = self.b.use_var(kept);
-        self.b.ins().return_(&[kv]);
-        if let Some(bail) = self.bail {
-            self.b.switch_to_block(bail);
-            self.b.set_cold_block(bail);
-            let v = self.b.ins().iconst(I64, BAIL as i64);
-            self.b.ins().return_(&[v]);
-        }
-        self.b.seal_all_blocks();
-        self.b.finalize();
         Ok(())
+    }
+
+    /// Elements `idx` and `idx + 1` (their indices as numbers in `i`) through the stages, as the
+    /// two lanes of vectors: every
+    /// stage runs on both lanes (the ops are pure and total, so a lane that an intermediate
+    /// filter rejected only computes a value nobody keeps), the filters' truthiness is and-ed
+    /// into a mask, and the lanes are stored in order at the output cursor, which each
+    /// surviving lane advances.
+    fn vector_element(
+        &mut self,
+        shape: &Shape,
+        io: &Io,
+        idx: Value,
+        i: Value,
+        kept: Variable,
+    ) -> Result<(), String> {
+        let x = self.vload(shape.src, io, idx, i);
+        self.b.def_var(self.vregs[R_ARG0 as usize], x);
+        self.b.def_var(self.vregs[R_ARG1 as usize], i);
+        let mut live: Option<Value> = None;
+        for stage in &shape.stages {
+            for ins in &stage.code {
+                let v = self.vinstr(ins)?;
+                self.b.def_var(self.vregs[ins.dst as usize], v);
+            }
+            let result = self.b.use_var(self.vregs[stage.result as usize]);
+            match stage.kind {
+                Kind::Map => self.b.def_var(self.vregs[R_ARG0 as usize], result),
+                Kind::Filter => {
+                    let t = self.vtruthy(result);
+                    live = Some(match live {
+                        Some(l) => self.b.ins().band(l, t),
+                        None => t,
+                    });
+                }
+                Kind::Reduce | Kind::Some | Kind::Every | Kind::Key => {
+                    return Err("a terminal closure among the stages".to_owned())
+                }
+            }
+        }
+        let x = self.b.use_var(self.vregs[R_ARG0 as usize]);
+        let kv = self.b.use_var(kept);
+        let flags = MemFlags::new().with_notrap();
+        if shape.counts_only {
+            // Only the count: the mask's lanes (sign bits) counted, nothing stored.
+            let kv = match live {
+                Some(live) => {
+                    let bits = self.b.ins().vhigh_bits(I64, live);
+                    let c = self.b.ins().popcnt(bits);
+                    self.b.ins().iadd(kv, c)
+                }
+                None => self.b.ins().iadd_imm(kv, LANES as i64),
+            };
+            self.b.def_var(kept, kv);
+            return Ok(());
+        }
+        let Some(live) = live else {
+            let off = self.b.ins().ishl_imm(kv, 3);
+            let at = self.b.ins().iadd(io.out_x, off);
+            self.b.ins().store(flags, x, at, 0);
+            if shape.keep_index {
+                let at = self.b.ins().iadd(io.out_i, off);
+                self.b.ins().store(flags, i, at, 0);
+            }
+            let kv = self.b.ins().iadd_imm(kv, LANES as i64);
+            self.b.def_var(kept, kv);
+            return Ok(());
+        };
+        let mut kv = kv;
+        for lane in 0..LANES as u8 {
+            let off = self.b.ins().ishl_imm(kv, 3);
+            let at = self.b.ins().iadd(io.out_x, off);
+            let xl = self.b.ins().extractlane(x, lane);
+            self.b.ins().store(flags, xl, at, 0);
+            if shape.keep_index {
+                let at = self.b.ins().iadd(io.out_i, off);
+                let il = self.b.ins().extractlane(i, lane);
+                self.b.ins().store(flags, il, at, 0);
+            }
+            // A lane of the mask is 0 or -1.
+            let m = self.b.ins().extractlane(live, lane);
+            kv = self.b.ins().isub(kv, m);
+        }
+        self.b.def_var(kept, kv);
+        Ok(())
+    }
+
+    /// Elements `idx` and `idx + 1` of the source (as [`load`](Self::load) reads them), as a
+    /// vector; `i` holds their indices.
+    fn vload(&mut self, kind: SrcKind, io: &Io, idx: Value, i: Value) -> Value {
+        match kind {
+            SrcKind::F64 => {
+                let off = self.b.ins().ishl_imm(idx, 3);
+                let at = self.b.ins().iadd(io.src, off);
+                self.b
+                    .ins()
+                    .load(F64X2, MemFlags::new().with_notrap(), at, 0)
+            }
+            SrcKind::Range => {
+                let d = self.b.ins().fmul(i, io.vstep);
+                self.b.ins().fadd(io.vstart, d)
+            }
+            kind => {
+                let idx1 = self.b.ins().iadd_imm(idx, 1);
+                let x0 = self.load(kind, io.src, idx, io.start, io.step);
+                let x1 = self.load(kind, io.src, idx1, io.start, io.step);
+                self.pair(x0, x1)
+            }
+        }
+    }
+
+    /// The vector `[a, b]`.
+    fn pair(&mut self, a: Value, b: Value) -> Value {
+        let v = self.b.ins().scalar_to_vector(F64X2, a);
+        self.b.ins().insertlane(v, b, 1)
+    }
+
+    /// A vector's lanes as a float vector's bits (masks to `band`/`bitselect` operands).
+    fn as_f64x2(&mut self, v: Value) -> Value {
+        let flags = MemFlags::new().with_endianness(ir::Endianness::Little);
+        self.b.ins().bitcast(F64X2, flags, v)
+    }
+
+    /// `ToBoolean` per lane: a mask of the lanes that are neither `±0` nor NaN.
+    fn vtruthy(&mut self, x: Value) -> Value {
+        if let Some(&c) = self.vconds.get(&x) {
+            return c;
+        }
+        let ord = self.b.ins().fcmp(FloatCC::Equal, x, x);
+        let nz = self.b.ins().fcmp(FloatCC::NotEqual, x, self.vlit.zero);
+        self.b.ins().band(ord, nz)
+    }
+
+    /// JavaScript booleans (`1.0` or `0.0` per lane) from a mask.
+    fn vboolean(&mut self, m: Value) -> Value {
+        let mf = self.as_f64x2(m);
+        let v = self.b.ins().band(mf, self.vlit.one);
+        self.vconds.insert(v, m);
+        v
+    }
+
+    /// One instruction on both lanes: natively where the operation has a vector instruction of
+    /// the same IEEE result, otherwise lane by lane with the scalar code.
+    fn vinstr(&mut self, ins: &Instr) -> Result<Value, String> {
+        let vreg = |g: &mut Self, r: u16| g.b.use_var(g.vregs[r as usize]);
+        match (&ins.args, ins.op) {
+            (Args::One(a), op) => {
+                let x = vreg(self, *a);
+                let v = match op {
+                    Op::Mov => x,
+                    Op::Neg => self.b.ins().fneg(x),
+                    Op::Abs => self.b.ins().band(x, self.vlit.abs_mask),
+                    Op::Ceil => self.b.ins().ceil(x),
+                    Op::Floor => self.b.ins().floor(x),
+                    Op::Trunc => self.b.ins().trunc(x),
+                    Op::Sqrt => self.b.ins().sqrt(x),
+                    Op::Not => {
+                        let t = self.vtruthy(x);
+                        let f = self.b.ins().bnot(t);
+                        self.vboolean(f)
+                    }
+                    Op::IsNaN => {
+                        let m = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                        self.vboolean(m)
+                    }
+                    _ => return self.per_lane(ins),
+                };
+                Ok(v)
+            }
+            (Args::Two(a, c), op) => {
+                let (x, y) = (vreg(self, *a), vreg(self, *c));
+                let cmp = |g: &mut Self, cc: FloatCC| {
+                    let m = g.b.ins().fcmp(cc, x, y);
+                    g.vboolean(m)
+                };
+                let v = match op {
+                    Op::Add => self.b.ins().fadd(x, y),
+                    Op::Sub => self.b.ins().fsub(x, y),
+                    Op::Mul => self.b.ins().fmul(x, y),
+                    Op::Div => self.b.ins().fdiv(x, y),
+                    Op::Lt => cmp(self, FloatCC::LessThan),
+                    Op::Le => cmp(self, FloatCC::LessThanOrEqual),
+                    Op::Gt => cmp(self, FloatCC::GreaterThan),
+                    Op::Ge => cmp(self, FloatCC::GreaterThanOrEqual),
+                    Op::Eq => cmp(self, FloatCC::Equal),
+                    Op::Ne => cmp(self, FloatCC::NotEqual),
+                    Op::Mod => match self.vdivisors.get(c).copied() {
+                        Some(d) => self.vrem_by_constant(ins, x, d)?,
+                        None => return self.per_lane(ins),
+                    },
+                    _ => return self.per_lane(ins),
+                };
+                Ok(v)
+            }
+            (Args::Three(c, a, e), Op::Select) => {
+                let (c, a, e) = (vreg(self, *c), vreg(self, *a), vreg(self, *e));
+                let t = self.vtruthy(c);
+                let tf = self.as_f64x2(t);
+                Ok(self.b.ins().bitselect(tf, a, e))
+            }
+            _ => self.per_lane(ins),
+        }
+    }
+
+    /// `ins` lane by lane with the scalar code.
+    fn per_lane(&mut self, ins: &Instr) -> Result<Value, String> {
+        let regs: Vec<u16> = match &ins.args {
+            Args::One(a) => vec![*a],
+            Args::Two(a, c) => vec![*a, *c],
+            Args::Three(c, a, e) => vec![*c, *a, *e],
+            Args::Many(regs) => regs.to_vec(),
+        };
+        let vals: Vec<Value> = regs
+            .iter()
+            .map(|&r| self.b.use_var(self.vregs[r as usize]))
+            .collect();
+        let mut lanes = [None; LANES];
+        for (lane, out) in lanes.iter_mut().enumerate() {
+            let args: Vec<Value> = vals
+                .iter()
+                .map(|&v| self.b.ins().extractlane(v, lane as u8))
+                .collect();
+            *out = Some(self.scalar_instr(ins, &args)?);
+        }
+        let [Some(a), Some(b)] = lanes else {
+            return Err("no lanes".to_owned());
+        };
+        Ok(self.pair(a, b))
+    }
+
+    /// [`rem_by_constant`](Self::rem_by_constant) on both lanes (the same operations, lane by
+    /// lane); where a lane is outside the path, a speculative version gives up and the full one
+    /// redoes both lanes with the scalar code.
+    fn vrem_by_constant(&mut self, ins: &Instr, a: Value, d: Divisor) -> Result<Value, String> {
+        let l = self.vlit;
+        let aa = self.b.ins().band(a, l.abs_mask);
+        let p = self.b.ins().fmul(aa, d.inv);
+        let q = self.b.ins().trunc(p);
+        let qc = self.b.ins().fmul(q, d.abs);
+        let r = self.b.ins().fsub(aa, qc);
+        let neg = self.b.ins().fcmp(FloatCC::LessThan, r, l.zero);
+        let neg = self.as_f64x2(neg);
+        let up = self.b.ins().band(neg, d.abs);
+        let r = self.b.ins().fadd(r, up);
+        let over = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, r, d.abs);
+        let over = self.as_f64x2(over);
+        let down = self.b.ins().band(over, d.abs);
+        let r = self.b.ins().fsub(r, down);
+        let sign = self.b.ins().band(a, l.sign_mask);
+        let fast = self.b.ins().bor(r, sign);
+        // Any lane outside the path (the negated comparison: unordered or not below).
+        let out = self
+            .b
+            .ins()
+            .fcmp(FloatCC::UnorderedOrGreaterThanOrEqual, aa, d.lim);
+        let any = self.b.ins().vany_true(out);
+        if let Some(bail) = self.bail {
+            let go = self.b.create_block();
+            self.b.ins().brif(any, bail, &[], go, &[]);
+            self.b.switch_to_block(go);
+            return Ok(fast);
+        }
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, F64X2);
+        self.b
+            .ins()
+            .brif(any, slow, &[], join, &[BlockArg::Value(fast)]);
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
+        let v = self.per_lane(ins)?;
+        self.b.ins().jump(join, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(join);
+        Ok(self.b.block_params(join)[0])
     }
 
     /// Element `idx` of the source as a number (as `Source::load` widens it).
@@ -464,19 +904,18 @@ impl Gen<'_> {
         self.b.ins().fcvt_from_sint(F64, w)
     }
 
-    /// `a % b` as `js::rem`. Where both operands are integers below 2^53 in magnitude and
-    /// `b != 0`, `(a - trunc(a / b) * b).copysign(a)`: `js::rem_integral` with `trunc` for the
-    /// round trip through i64 (equal there: `|a / b| <= |a| < 2^53`, so the truncation is exact
-    /// either way), exactly as the interpreter's vector kernel computes it (`rem_ok::<true>` in
-    /// `eval/kernel.rs`). Any other operands take fmod through the shim.
+    /// `a % c` as `js::rem`. A constant divisor (a capture or a literal) takes the path without a
+    /// division of [`rem_by_constant`](Self::rem_by_constant). Otherwise, where both operands are
+    /// integers below 2^53 in magnitude and `c != 0`, `(a - trunc(a / c) * c).copysign(a)`:
+    /// `js::rem_integral` with `trunc` for the round trip through i64 (equal there: `|a / c| <=
+    /// |a| < 2^53`, so the truncation is exact either way), exactly as the interpreter's vector
+    /// kernel computes it (`rem_ok::<true>` in `eval/kernel.rs`). Any other operands take the
+    /// shim.
     fn rem(&mut self, a: Value, c: Value, c_reg: u16) -> Value {
-        let c_ok = (c_reg as usize)
-            .checked_sub(R_CONST as usize)
-            .and_then(|k| self.const_divisor_ok.get(k).copied());
-        let c_ok = match c_ok {
-            Some(ok) => ok,
-            None => self.divisor_ok(c),
-        };
+        if let Some(d) = self.divisors.get(&c_reg).copied() {
+            return self.rem_by_constant(a, c, d);
+        }
+        let c_ok = self.divisor_ok(c);
         let safe = self.b.ins().f64const(9_007_199_254_740_992.0);
         let aa = self.b.ins().fabs(a);
         let a_small = self.b.ins().fcmp(FloatCC::LessThan, aa, safe);
@@ -489,6 +928,12 @@ impl Gen<'_> {
         let qc = self.b.ins().fmul(q, c);
         let r = self.b.ins().fsub(a, qc);
         let fast = self.b.ins().fcopysign(r, a);
+        self.rem_or_slow(ok, fast, a, c)
+    }
+
+    /// `fast` where `ok`; otherwise, in a speculative version, give up, and in the full one the
+    /// shim `js::rem`.
+    fn rem_or_slow(&mut self, ok: Value, fast: Value, a: Value, c: Value) -> Value {
         if let Some(bail) = self.bail {
             let go = self.b.create_block();
             self.b.ins().brif(ok, go, &[], bail, &[]);
@@ -503,10 +948,83 @@ impl Gen<'_> {
             .brif(ok, join, &[BlockArg::Value(fast)], slow, &[]);
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
-        let r = self.call2(shims::fmod, a, c);
+        let r = self.call2(shims::rem, a, c);
         self.b.ins().jump(join, &[BlockArg::Value(r)]);
         self.b.switch_to_block(join);
         self.b.block_params(join)[0]
+    }
+
+    /// `a % c` for a constant `c` without a division: with `A = |a|`, `C = |c|` and `inv =
+    /// 1 / C` (rounded; computed once before the loop), `q = trunc(A * inv)`, `r = A - q * C`,
+    /// `r += C` where `r < 0`, `r -= C` where `r >= C`, and the sign of `a` on `r`. It applies
+    /// where `|a| < 2^52` (any such `a`, integer or not) and `c` is an integer with `1 <= |c| <
+    /// 2^52` (`d.lim` is `2^52` for such a `c`, `0` otherwise, so one comparison of `|a|` tests
+    /// both; it fails for NaN and the infinities); the shim takes the rest.
+    ///
+    /// Why this is `js::rem` to the bit. Let `u = 2^-53`, `Q = floor(A / C)` and `R = A - Q * C`,
+    /// so `0 <= R < C` and `a % c` is `R` with the sign of `a` (C's `fmod`, which is exact, as
+    /// is `js::rem_integral` on integers).
+    /// - `inv = (1/C)(1 + e1)` and `p = fl(A * inv) = (A/C)(1 + e1)(1 + e2)` with `|e1|, |e2| <=
+    ///   u`, so `|p - A/C| <= (A/C)(2u + u^2)`. For `C = 1`, `inv = 1` and `p = A` exactly; for
+    ///   `C >= 2`, `A/C < 2^51` and the error is below `2^51 * 2^-52 * (1 + 2^-52) < 1`. Hence
+    ///   `Q - 1 < p < Q + 2` and (`p >= 0`) `q` is `Q - 1`, `Q` or `Q + 1`, and `q >= 0`. (A
+    ///   subnormal product does not matter: then `A < 1 <= C` and `p < 1`, so `q = 0 = Q`.)
+    /// - `q * C` is an integer at most `(Q + 1) * C <= A + C < 2^53`: exact.
+    /// - `A - q * C` is exact: its value, `R + C`, `R` or `R - C`, is representable. `R` is
+    ///   (fmod is exact). Let `g` be the unit in the last place of `A`: a power of two at most
+    ///   1/2 (as `A < 2^52`), so `q * C`, an integer, is a multiple of it, and so is `A - q * C`;
+    ///   a multiple of `g` no larger than `A` in magnitude is representable. `R + C` (where `q =
+    ///   Q - 1`, so `Q >= 1`) lies in `(0, A]`. `|R - C| <= C` (where `q = Q + 1`): either `Q >=
+    ///   1`, so `C <= A`, or `Q = 0` and `p >= 1`, so `A` lies within a factor 2 of `C` and `C -
+    ///   A` is exact (Sterbenz).
+    /// - One correction then gives `R` exactly (`R` is representable, so the sum or difference
+    ///   rounds to it), and the other does nothing. `r` is never `-0` (an exact difference of
+    ///   zero is `+0`), so setting the sign bit of `a` on it is `copysign`: `-6 % 3` is `-0`.
+    fn rem_by_constant(&mut self, a: Value, c: Value, d: Divisor) -> Value {
+        let l = self.lit;
+        let aa = self.b.ins().band(a, l.abs_mask);
+        let ok = self.b.ins().fcmp(FloatCC::LessThan, aa, d.lim);
+        let p = self.b.ins().fmul(aa, d.inv);
+        let q = self.b.ins().trunc(p);
+        let qc = self.b.ins().fmul(q, d.abs);
+        let r = self.b.ins().fsub(aa, qc);
+        let neg = self.b.ins().fcmp(FloatCC::LessThan, r, l.zero);
+        let up = self.fsel(neg, d.abs, l.zero);
+        let r = self.b.ins().fadd(r, up);
+        let over = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, r, d.abs);
+        let down = self.fsel(over, d.abs, l.zero);
+        let r = self.b.ins().fsub(r, down);
+        let sign = self.b.ins().band(a, l.sign_mask);
+        let fast = self.b.ins().bor(r, sign);
+        self.rem_or_slow(ok, fast, a, c)
+    }
+
+    /// Loads [`LITERALS`] (in the entry block).
+    fn literals(&mut self) -> (Literals, Literals) {
+        let base = self.b.ins().iconst(self.ptr, LITERALS.0.as_ptr() as i64);
+        let mut at = |ty: ir::Type, k: usize| {
+            let flags = MemFlags::trusted().with_readonly();
+            self.b.ins().load(ty, flags, base, (k * 16) as i32)
+        };
+        let mut both = |k: usize| (at(F64, k), at(F64X2, k));
+        let (abs_mask, vabs_mask) = both(0);
+        let (sign_mask, vsign_mask) = both(1);
+        let (zero, vzero) = both(2);
+        let (one, vone) = both(3);
+        (
+            Literals {
+                abs_mask,
+                sign_mask,
+                zero,
+                one,
+            },
+            Literals {
+                abs_mask: vabs_mask,
+                sign_mask: vsign_mask,
+                zero: vzero,
+                one: vone,
+            },
+        )
     }
 
     /// Whether `c` may be the divisor of `%`'s integer path: an integer below 2^53 in magnitude,
@@ -524,46 +1042,52 @@ impl Gen<'_> {
     }
 
     fn instr(&mut self, ins: &Instr) -> Result<Value, String> {
-        Ok(match &ins.args {
-            Args::One(a) => {
-                let x = self.reg(*a);
-                self.unary(ins.op, x)?
-            }
-            Args::Two(a, c) => {
-                let (x, y) = (self.reg(*a), self.reg(*c));
+        let vals: Vec<Value> = match &ins.args {
+            Args::One(a) => vec![self.reg(*a)],
+            Args::Two(a, c) => vec![self.reg(*a), self.reg(*c)],
+            Args::Three(c, a, e) => vec![self.reg(*c), self.reg(*a), self.reg(*e)],
+            Args::Many(regs) => regs.iter().map(|&r| self.reg(r)).collect(),
+        };
+        self.scalar_instr(ins, &vals)
+    }
+
+    /// `ins` on one value per operand (`vals`, in the order of its operand registers).
+    fn scalar_instr(&mut self, ins: &Instr, vals: &[Value]) -> Result<Value, String> {
+        Ok(match (&ins.args, vals) {
+            (Args::One(_), &[x]) => self.unary(ins.op, x)?,
+            (Args::Two(_, c), &[x, y]) => {
                 if ins.op == Op::Mod {
                     self.rem(x, y, *c)
                 } else {
                     self.binary(ins.op, x, y)?
                 }
             }
-            Args::Three(c, a, e) => {
+            (Args::Three(..), &[c, a, e]) => {
                 if ins.op != Op::Select {
                     return Err(format!("{:?} is not ternary", ins.op));
                 }
-                let (c, a, e) = (self.reg(*c), self.reg(*a), self.reg(*e));
                 let t = self.truthy(c);
                 self.fsel(t, a, e)
             }
-            Args::Many(regs) => {
+            (Args::Many(_), vals) => {
                 if ins.op != Op::Hypot {
                     return Err(format!("{:?} is not variadic", ins.op));
                 }
-                let size = u32::try_from(regs.len() * 8).map_err(err)?;
+                let size = u32::try_from(vals.len() * 8).map_err(err)?;
                 let slot = self.b.create_sized_stack_slot(StackSlotData::new(
                     StackSlotKind::ExplicitSlot,
                     size,
                     3,
                 ));
-                for (k, &r) in regs.iter().enumerate() {
-                    let v = self.reg(r);
+                for (k, &v) in vals.iter().enumerate() {
                     self.b.ins().stack_store(v, slot, (k * 8) as i32);
                 }
                 let p = self.b.ins().stack_addr(self.ptr, slot, 0);
-                let count = self.b.ins().iconst(I64, regs.len() as i64);
+                let count = self.b.ins().iconst(I64, vals.len() as i64);
                 let f: unsafe extern "C" fn(*const f64, u64) -> f64 = shims::hypot;
                 self.call(self.sigs.pn_f, f as usize, &[p, count])
             }
+            _ => return Err(format!("{:?}: operands do not match", ins.op)),
         })
     }
 

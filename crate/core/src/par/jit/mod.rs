@@ -10,17 +10,26 @@
 //!
 //! Numbers follow [`super::js`] to the bit: the generated code inlines only operations that are
 //! one exact machine instruction (IEEE add/sub/mul/div/sqrt, comparisons, rounding to integer,
-//! conversions), plus the integer fast paths of `%` and `ToInt32`, which are the same
-//! instructions as `js::rem_integral` and `js::to_int32` compile to; everything else calls the
-//! very Rust functions the interpreter calls (`jit/shims.rs`).
+//! conversions), per lane where it runs two elements at once as `f64x2` vectors, plus the
+//! integer fast paths of `%` and `ToInt32` (the same instructions as `js::rem_integral` and
+//! `js::to_int32` compile to) and `%` by a constant without a division (proved exact in
+//! `codegen.rs`); everything else calls the very Rust functions the interpreter calls
+//! (`jit/shims.rs`).
 //!
 //! Engines ([`Engine`]): `WEFT_PAR_ENGINE=jit` runs the JIT where it is built and tested (x86_64
 //! Linux; a shape it cannot compile, or another platform, is then a `WEFT_PAR_COMPILE` error);
-//! `WEFT_PAR_ENGINE=interp` the interpreter; `auto` (the default) the interpreter for now: the
-//! generated code is scalar, and the interpreter's vectorised blocks still beat it (about 3× on
-//! the article's pipeline at 1e7, where the division of `%` dominates; about even on
-//! `filter(x => x > 0.5).count()`), so `auto` takes the JIT only once [`AUTO_JIT`] says so
-//! (vectorised code generation comes next).
+//! `WEFT_PAR_ENGINE=interp` the interpreter; `auto` (the default) the interpreter for now, as
+//! [`AUTO_JIT`] is false: the interpreter's blocks run on 4-wide AVX2, the generated code on
+//! 2-wide vectors (Cranelift 0.125 has none wider on x64), and the interpreter still wins where
+//! arithmetic dominates. Paired medians of interpreter time / JIT time (above 1, the JIT is
+//! faster) at 1e7, measured 2026-12-08 on a shared 2-vCPU Xeon while another build ran (so
+//! noisy): on the par benchmark (`bench/par`, 6 interleaved rounds each engine), the article's
+//! pipeline `range.map(x => x * 2).filter(x => x % 3 === 0).sum()` 0.63 (0.50 to 1.01 across
+//! rounds), `map(x => Math.sqrt(x) * 2 + 1).toArray()` 0.97 (0.27 to 1.40) and
+//! `filter(x => x > 0.5).count()` 1.13 (a count writes no output); in process on one thread
+//! (`examples/par_engines`) 0.55, 1.13 and 0.83 to 2.3, where the scalar JIT that preceded the
+//! vector loop had 0.28, 0.94 and 0.37. `auto` takes the JIT once it is at least as fast on
+//! every such case.
 //!
 //! Compiled modules live in a bounded cache ([`CACHE_SHAPES`] shapes). A job holds an `Arc` of
 //! its kernel, so evicting a shape never frees code that a running job still executes: the
@@ -37,7 +46,7 @@ use crate::sync::unmodelled::{AtomicU8, Ordering};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::program::{Pipeline, Program};
+use super::program::{Args, Op, Pipeline, Program, R_CONST};
 use super::source::Source;
 use crate::error::{Code, Error, Result};
 
@@ -165,15 +174,19 @@ impl SrcKind {
 pub(crate) struct Shape {
     pub(crate) src: SrcKind,
     pub(crate) keep_index: bool,
+    /// The kernel only counts the values that pass: it writes nothing to `out_x`/`out_i`.
+    pub(crate) counts_only: bool,
     pub(crate) nregs: usize,
     pub(crate) nconsts: usize,
     pub(crate) stages: Vec<Program>,
 }
 
-/// The compiled function: `(consts, src, lo, n, out_x, out_i, start, step) -> kept`. It reads
-/// source elements `lo..lo + n` (`src` points at element 0; for a range, `start + k * step`),
-/// runs the stages and writes the kept values to `out_x[0..kept]` (and their indices to
-/// `out_i[0..kept]` when the shape keeps the index; `out_i` is not read otherwise).
+/// The compiled function: `(consts, src, lo, n, out_x, out_i, start, step, pairs) -> kept`.
+/// It reads source elements `lo..lo + n` (`src` points at element 0; for a range, `start + k *
+/// step`), runs the stages and writes the kept values to `out_x[0..kept]` (and their indices to
+/// `out_i[0..kept]` when the shape keeps the index; `out_i` is not read otherwise). `pairs`
+/// holds [`PAIRS`] values, each twice (a vector of two lanes, ready for the vector loop; scalar
+/// code reads the first): see [`pairs`].
 pub(crate) type KernelFn = unsafe extern "C" fn(
     consts: *const f64,
     src: *const u8,
@@ -183,7 +196,75 @@ pub(crate) type KernelFn = unsafe extern "C" fn(
     out_i: *mut f64,
     start: f64,
     step: f64,
+    pairs: *const f64,
 ) -> u64;
+
+/// How many values (each twice) the `pairs` argument holds: `start`, `step`, `lo` (as a number),
+/// and [`divisor_values`] of each constant of [`divisor_consts`]. (Pairs of the other constants, in
+/// place of broadcasting them in every iteration, made no measurable difference.)
+pub(crate) const PAIRS: usize = 3 + 3 * MAX_DIVISORS;
+
+/// Where value `k` of `pairs` is, in bytes: pair `k` of 16 bytes.
+pub(crate) fn pair_offset(k: usize) -> i32 {
+    (k * 16) as i32
+}
+
+/// The slot in `pairs` of field `f` (`|c|`, `1 / |c|`, bound) of divisor `s` of
+/// [`divisor_consts`].
+pub(crate) fn divisor_pair(s: usize, f: usize) -> usize {
+    3 + 3 * s + f
+}
+
+/// The `pairs` argument of a kernel with the constant divisors `divisors` ([`divisor_consts`]).
+#[inline]
+fn pairs(consts: &[f64], divisors: &[usize], lo: u64, start: f64, step: f64) -> [f64; 2 * PAIRS] {
+    let mut out = [0.0f64; 2 * PAIRS];
+    let mut put = |slot: usize, v: f64| {
+        out[2 * slot] = v;
+        out[2 * slot + 1] = v;
+    };
+    put(0, start);
+    put(1, step);
+    put(2, lo as f64);
+    for (s, &k) in divisors.iter().take(MAX_DIVISORS).enumerate() {
+        for (f, v) in divisor_values(consts[k]).into_iter().enumerate() {
+            put(divisor_pair(s, f), v);
+        }
+    }
+    out
+}
+
+/// The most constant divisors of `%` per shape that take the path without a division (the
+/// others keep the path with one).
+pub(crate) const MAX_DIVISORS: usize = 8;
+
+/// The constants (indices into `consts`) that are the right operand of a `%` in the stages, each
+/// once, in order of first use, at most [`MAX_DIVISORS`].
+pub(crate) fn divisor_consts(shape: &Shape) -> Vec<usize> {
+    let mut out = Vec::new();
+    for ins in shape.stages.iter().flat_map(|p| &p.code) {
+        if let (Op::Mod, Args::Two(_, c)) = (ins.op, &ins.args) {
+            let k = (*c as usize).wrapping_sub(R_CONST as usize);
+            if k < shape.nconsts && !out.contains(&k) && out.len() < MAX_DIVISORS {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// What the division-free `%` of the generated code needs of a constant divisor `c`: `|c|`,
+/// `1 / |c|` (rounded) and the bound below which a dividend's magnitude takes that path: `2^52`
+/// where `c` is an integer with `1 <= |c| < 2^52`, else `0` (no dividend; NaN fails both
+/// comparisons). Computed once per block, before the loop (`codegen.rs`, `rem_by_constant`,
+/// proves the path exact).
+#[inline]
+pub(crate) fn divisor_values(c: f64) -> [f64; 3] {
+    const TWO52: f64 = 4_503_599_627_370_496.0;
+    let abs = c.abs();
+    let ok = (1.0..TWO52).contains(&abs) && c.trunc() == c;
+    [abs, 1.0 / abs, if ok { TWO52 } else { 0.0 }]
+}
 
 /// What a speculative kernel returns when an element needs a path it leaves out.
 pub(crate) const BAIL: u64 = u64::MAX;
@@ -196,6 +277,8 @@ pub struct Kernel {
     keep_index: bool,
     src: SrcKind,
     nconsts: usize,
+    /// [`divisor_consts`] of the shape.
+    divisors: Vec<usize>,
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     _module: codegen::Module,
 }
@@ -210,7 +293,8 @@ impl std::fmt::Debug for Kernel {
 
 impl Kernel {
     /// Runs the stages over source elements `lo..lo + n` into `x` (and `i`), returning how many
-    /// values were kept (they are at the front of `x`).
+    /// values were kept (they are at the front of `x`; a kernel compiled for a job that only
+    /// counts writes nothing).
     ///
     /// Panics (before running any code) if `x` or `i` is shorter than `n`, if the source holds
     /// fewer than `lo + n` elements, or if the source's element type or the number of constants
@@ -241,12 +325,14 @@ impl Kernel {
             Source::U32(s) => (s.as_ptr().cast(), 0.0, 0.0),
             Source::Range { start, step, .. } => (std::ptr::null(), start, step),
         };
+        let pairs = pairs(consts, &self.divisors, lo, start, step);
         let call = |f: KernelFn, x: &mut [f64], i: &mut [f64]| {
             // SAFETY: `f` is `func` or `full`, both compiled for this shape: this source's
             // element type and `consts.len()` constants (asserted above); it reads `consts`,
             // source elements `lo..lo + n` (in bounds, asserted above; nothing for a range) and
             // writes at most `n` values to `x` and, when it keeps the index, to `i` (both long
-            // enough, asserted above). It never traps and calls only the non-panicking shims of
+            // enough, asserted above); it reads at most `2 * PAIRS` values of `pairs` (its
+            // size). It never traps and calls only the non-panicking shims of
             // `jit/shims.rs`. The module that holds the code lives as long as `self`.
             unsafe {
                 f(
@@ -258,6 +344,7 @@ impl Kernel {
                     i.as_mut_ptr(),
                     start,
                     step,
+                    pairs.as_ptr(),
                 )
             }
         };
@@ -294,7 +381,8 @@ pub fn cached_shapes() -> usize {
     cache().lock().map(|c| c.map.len()).unwrap_or(0)
 }
 
-/// The kernel for `pipeline`'s stages over `source` under `engine`: `Ok(None)` where the
+/// The kernel for `pipeline`'s stages over `source` under `engine` (`counts_only`: for a job
+/// that only counts the values that pass, so the kernel need not write them): `Ok(None)` where the
 /// interpreter runs them (engine `Interp`, `Auto` while [`AUTO_JIT`] is false, no stages, no JIT
 /// on this platform, or a shape that does not compile under `Auto`); an error only under `Jit`.
 pub(crate) fn kernel_for(
@@ -302,6 +390,7 @@ pub(crate) fn kernel_for(
     pipeline: &Pipeline,
     source: &Source<'_>,
     keep_index: bool,
+    counts_only: bool,
 ) -> Result<Option<Arc<Kernel>>> {
     let wanted = match engine {
         Engine::Jit => true,
@@ -323,6 +412,7 @@ pub(crate) fn kernel_for(
     let shape = Shape {
         src: SrcKind::of(source),
         keep_index,
+        counts_only,
         nregs: pipeline.nregs,
         nconsts: pipeline.consts.len(),
         stages: pipeline.stages.clone(),
@@ -372,6 +462,7 @@ fn compile(shape: &Shape) -> Compiled {
         keep_index: shape.keep_index,
         src: shape.src,
         nconsts: shape.nconsts,
+        divisors: divisor_consts(shape),
         _module: module,
     }))
 }

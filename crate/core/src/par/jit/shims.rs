@@ -56,8 +56,8 @@ binary! {
     min = js::min;
     max = js::max;
     atan2 = libm::atan2;
-    // `%` outside its integer fast path: Rust's `%` on f64 is C's fmod, as in `js::rem`.
-    fmod = |a: f64, b: f64| a % b;
+    // `%` outside the inline paths.
+    rem = js::rem;
 }
 
 /// `ToInt32` for the magnitudes the inline path leaves out (`|x| >= 2^63`, infinities, NaN).

@@ -328,10 +328,10 @@ fn captures_are_parameters_and_shapes_are_cached() {
     };
     let src = [1.0, 2.0, -0.0, f64::NAN];
     let (a, b) = (build(3.0), build(-2.0));
-    let ka = super::kernel_for(Engine::Jit, &a, &Source::F64(&src), false)
+    let ka = super::kernel_for(Engine::Jit, &a, &Source::F64(&src), false, false)
         .unwrap()
         .unwrap();
-    let kb = super::kernel_for(Engine::Jit, &b, &Source::F64(&src), false)
+    let kb = super::kernel_for(Engine::Jit, &b, &Source::F64(&src), false, false)
         .unwrap()
         .unwrap();
     assert!(Arc::ptr_eq(&ka, &kb), "one shape, one kernel");
@@ -353,7 +353,7 @@ fn captures_are_parameters_and_shapes_are_cached() {
     }
     // The interpreter engine compiles nothing.
     assert!(
-        super::kernel_for(Engine::Interp, &a, &Source::F64(&src), false)
+        super::kernel_for(Engine::Interp, &a, &Source::F64(&src), false, false)
             .unwrap()
             .is_none()
     );
@@ -368,7 +368,7 @@ fn evicted_kernels_stay_alive_while_held() {
         let (w, c) = b.program(Kind::Map, &[(Op::Floor, t0, &[0])], t0).build();
         decode(&w, &c).unwrap()
     };
-    let held = super::kernel_for(Engine::Jit, &first, &Source::F64(&src), false)
+    let held = super::kernel_for(Engine::Jit, &first, &Source::F64(&src), false, false)
         .unwrap()
         .unwrap();
     // Fill the cache with other shapes (distinct constant counts) until `first` is evicted.
@@ -388,7 +388,7 @@ fn evicted_kernels_stay_alive_while_held() {
         ][k % 7];
         let (w, cs) = b.program(Kind::Map, &[(op, t0, &[0, c])], t0).build();
         let p = decode(&w, &cs).unwrap();
-        super::kernel_for(Engine::Jit, &p, &Source::F64(&src), false).unwrap();
+        super::kernel_for(Engine::Jit, &p, &Source::F64(&src), false, false).unwrap();
     }
     assert!(cached_shapes() <= super::CACHE_SHAPES);
     let mut x = [0.0; 100];
@@ -396,4 +396,180 @@ fn evicted_kernels_stay_alive_while_held() {
     let n = held.run(&first.consts, &Source::F64(&src), 0, 100, &mut x, &mut i);
     assert_eq!(n, 100);
     assert!(x.iter().all(|&v| v == 1.0));
+}
+
+/// `%` by a constant (the division-free path of `codegen.rs`, `rem_by_constant`): dividends
+/// around multiples of the divisor, around the path's bound (2^52) and the integer limit (2^53),
+/// negative, `-0`, non-integers, for divisors from 1 to near the bound, of both signs; the JIT
+/// must give `js::rem`'s bits (and the interpreter's).
+#[test]
+fn remainder_by_a_constant_is_exact() {
+    const TWO52: f64 = 4_503_599_627_370_496.0;
+    let mut next = xorshift(0xdead_beef_1234);
+    let mut divisors: Vec<f64> = vec![
+        1.0,
+        2.0,
+        3.0,
+        5.0,
+        7.0,
+        10.0,
+        1000.0,
+        1e6 + 3.0,
+        2147483647.0,
+        2147483648.0,
+        4294967297.0,
+        TWO52 / 3.0 - 1.0,
+        TWO52 - 1.0,
+        TWO52,
+        TWO52 + 1.0,
+        9007199254740991.0,
+        0.5,
+        2.5,
+        0.0,
+        f64::INFINITY,
+        f64::NAN,
+    ];
+    for _ in 0..12 {
+        divisors.push(((next() >> 11) % (1 << 20)) as f64 + 1.0);
+        divisors.push(((next() >> 11) % (1u64 << 52)) as f64);
+    }
+    let negated: Vec<f64> = divisors.iter().map(|c| -c).collect();
+    divisors.extend(negated);
+    for &c in &divisors {
+        let mut xs: Vec<f64> = EDGES.to_vec();
+        let ac = c.abs();
+        if ac.is_finite() && ac >= 1.0 {
+            for m in [
+                0.0,
+                1.0,
+                2.0,
+                3.0,
+                1e3,
+                1e9,
+                (TWO52 / ac).floor(),
+                (TWO52 / ac).floor() - 1.0,
+            ] {
+                let base = m * ac;
+                for d in [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0] {
+                    xs.push(base + d);
+                    xs.push(-(base + d));
+                }
+                // The neighbouring doubles of a multiple.
+                xs.push(f64::from_bits(base.to_bits().wrapping_add(1)));
+                xs.push(f64::from_bits(base.to_bits().wrapping_sub(1)));
+            }
+        }
+        for v in [TWO52, 9007199254740992.0] {
+            for d in [-3.0, -2.0, -1.0, -0.5, 0.0, 1.0, 2.0] {
+                xs.push(v + d);
+                xs.push(-(v + d));
+            }
+        }
+        for _ in 0..2000 {
+            let r = next();
+            let x = match r % 5 {
+                0 => ((r >> 8) % (1u64 << 52)) as f64,
+                1 => ((r >> 8) % (1 << 31)) as f64,
+                2 => ((r >> 8) % (1u64 << 52)) as f64 / 1024.0,
+                3 => f64::from_bits(next()),
+                _ => ((r >> 8) % 100_000) as f64 - 50_000.0,
+            };
+            xs.push(if r & (1 << 7) != 0 { -x } else { x });
+        }
+        xs.push(-0.0);
+        let b = Builder::new(&[c], 1);
+        let (c0, t0) = (b.c(0), b.t(0));
+        let (w, cs) = b.program(Kind::Map, &[(Op::Mod, t0, &[0, c0])], t0).build();
+        let p = decode(&w, &cs).unwrap();
+        let Output::Array(Array::F64(got)) = run_engine(
+            &p,
+            Source::F64(&xs),
+            Terminal::ToArray(ElemKind::F64),
+            Mode::Inline,
+            Engine::Jit,
+        )
+        .unwrap() else {
+            panic!("not an array")
+        };
+        for (&x, &r) in xs.iter().zip(&got) {
+            let want = js::rem(x, c);
+            assert!(same(r, want), "{x} % {c}: jit {r}, js::rem {want}");
+        }
+        check(
+            &p,
+            Source::F64(&xs),
+            Terminal::ToArray(ElemKind::F64),
+            &format!("% {c}"),
+        );
+    }
+}
+
+/// The path without a division, on every dividend class, through a filter as in
+/// `filter(x => x % 3 === 0)` and with a capture that changes between runs of one kernel.
+#[test]
+fn remainder_filters_agree_with_the_interpreter() {
+    for c in [3.0, -3.0, 1.0, 7.0, 0.0, 2.5, 1e15 + 1.0] {
+        let b = Builder::new(&[2.0, c, 0.0], 2);
+        let (c0, c1, c2, t0, t1) = (b.c(0), b.c(1), b.c(2), b.t(0), b.t(1));
+        let b = b.program(Kind::Map, &[(Op::Mul, t0, &[0, c0])], t0);
+        let b = b.program(
+            Kind::Filter,
+            &[(Op::Mod, t0, &[0, c1]), (Op::Eq, t1, &[t0, c2])],
+            t1,
+        );
+        let (w, cs) = b.build();
+        let p = decode(&w, &cs).unwrap();
+        for (start, step) in [(0.0, 1.0), (-1e6, 1.0), (0.5, 0.25), (2.2e15, 3.0)] {
+            let src = Source::Range {
+                start,
+                step,
+                len: 3 * BLOCK as u64 + 7,
+            };
+            for t in [
+                Terminal::Sum,
+                Terminal::Count,
+                Terminal::ToArray(ElemKind::F64),
+            ] {
+                check(
+                    &p,
+                    src,
+                    t,
+                    &format!("x * 2 % {c} === 0 from {start} by {step}"),
+                );
+            }
+        }
+    }
+}
+
+/// More constant divisors than `MAX_DIVISORS`: the first ones take the path without a division,
+/// the others the path with one; both agree with the interpreter, on both loops (an odd length).
+#[test]
+fn many_constant_divisors() {
+    let k = super::MAX_DIVISORS + 3;
+    let consts: Vec<f64> = (0..k).map(|c| (c as f64) * 1.5 - 4.0).collect();
+    let b = Builder::new(&consts, 2);
+    let (t0, t1) = (b.t(0), b.t(1));
+    let mut code: Vec<(Op, u32, Vec<u32>)> = vec![(Op::Mov, t1, vec![0])];
+    for c in 0..k {
+        code.push((Op::Mod, t0, vec![0, b.c(c)]));
+        code.push((Op::Add, t1, vec![t1, t0]));
+    }
+    let instrs: Vec<(Op, u32, &[u32])> = code
+        .iter()
+        .map(|(o, d, a)| (*o, *d, a.as_slice()))
+        .collect();
+    let (w, cs) = b.program(Kind::Map, &instrs, t1).build();
+    let p = decode(&w, &cs).unwrap();
+    let xs: Vec<f64> = EDGES
+        .iter()
+        .copied()
+        .chain((0..200).map(|v| v as f64 * 7.25 - 300.0))
+        .collect();
+    assert!(xs.len() % 2 == 1);
+    check(
+        &p,
+        Source::F64(&xs),
+        Terminal::ToArray(ElemKind::F64),
+        "many divisors",
+    );
 }
