@@ -1235,6 +1235,8 @@ async function main(): Promise<void> {
       weft_commit: source?.commit ?? 'unknown',
       weft_worktree_dirty: source?.sources_modified ?? true,
       weft_par_threads: weftThreads,
+      // `auto` (the interpreter while the JIT is not the default), `jit` or `interp`.
+      weft_par_engine: process.env.WEFT_PAR_ENGINE ?? 'auto',
       weft_addon: addonInfo(),
       'nodejs-polars': polars.pl ? polars.version : `not loaded: ${polars.why}`,
       'nodejs-polars-linux-x64-gnu': packageVersion('nodejs-polars-linux-x64-gnu'),
