@@ -698,6 +698,12 @@ export class ClusterNode implements RemoteSender {
       if (def === undefined) return; // another survivor that has the kind takes it
       const next: Placement = { ...p, node: this.name, incarnation: p.incarnation + 1 };
       const revision = await this.#placements.update(key, JSON.stringify(next), k.revision);
+      // A later write of this placement already came through the watch: another survivor's
+      // take-over won after all. (A server before nats-server 2.9.21 checks the expected revision
+      // outside its Raft log, so two concurrent updates can both succeed: nats-server#4320.) A
+      // later write that comes after the hosting below fences this incarnation instead.
+      const seen = this.#known.get(name);
+      if (seen !== undefined && seen.revision > revision) return;
       let arg: unknown;
       try {
         arg = this.#codec.decode(Buffer.from(p.arg, 'base64')).value;
