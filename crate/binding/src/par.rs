@@ -272,18 +272,6 @@ pub(crate) unsafe fn is_shared(env: sys::napi_env, value: sys::napi_value) -> na
 /// An owned copy of a typed array's values (made on the main thread). An allocation failure is
 /// an error, not an abort.
 fn copy_of(a: &AnyArray) -> core_error::Result<Array> {
-    fn copy<T: Copy>(s: &[T]) -> core_error::Result<Vec<T>> {
-        let mut v = Vec::new();
-        v.try_reserve_exact(s.len()).map_err(|_| {
-            invalid(format!(
-                "par cannot copy its source: {} bytes are not available (over a SharedArrayBuffer \
-                 the source is read in place, without a copy)",
-                std::mem::size_of_val(s)
-            ))
-        })?;
-        v.extend_from_slice(s);
-        Ok(v)
-    }
     Ok(match a {
         Either9::A(v) => Array::F64(copy(v)?),
         Either9::B(v) => Array::F32(copy(v)?),
@@ -295,6 +283,21 @@ fn copy_of(a: &AnyArray) -> core_error::Result<Array> {
         Either9::H(v) => Array::U8(copy(v)?),
         Either9::I(v) => Array::U8Clamped(copy(v)?),
     })
+}
+
+/// An owned copy of a source's values (a number or BigInt typed array's), made on the main
+/// thread. An allocation failure is an error, not an abort.
+pub(crate) fn copy<T: Copy>(s: &[T]) -> core_error::Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(s.len()).map_err(|_| {
+        invalid(format!(
+            "par cannot copy its source: {} bytes are not available (over a SharedArrayBuffer \
+             the source is read in place, without a copy)",
+            std::mem::size_of_val(s)
+        ))
+    })?;
+    v.extend_from_slice(s);
+    Ok(v)
 }
 
 /// Borrows a typed array's memory for writing.

@@ -11,10 +11,10 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 use weft_core::error::{self as core_error, catch_panic};
-use weft_core::par::{self, BigOutput, BigSource, BigTerminal, Cancel, Mode};
+use weft_core::par::{self, BigOutput, BigOwned, BigSource, BigTerminal, Cancel, Mode};
 
 use crate::errors::{to_js, WeftStatus};
-use crate::par::{invalid, is_shared, ParCancel};
+use crate::par::{copy, invalid, is_shared, ParCancel};
 
 /// A `BigInt64Array` or `BigUint64Array` argument and whether its memory is shared.
 pub struct BigArg {
@@ -48,8 +48,7 @@ impl FromNapiValue for BigArg {
 /// Where a job reads: the JS array in place, or a copy made during the call.
 enum BigInput {
     InPlace(Either<BigInt64Array, BigUint64Array>),
-    I64(Vec<i64>),
-    U64(Vec<u64>),
+    Owned(BigOwned),
 }
 
 impl BigInput {
@@ -57,30 +56,27 @@ impl BigInput {
         if in_place || arg.shared {
             return Ok(BigInput::InPlace(arg.array));
         }
-        fn copy<T: Copy>(s: &[T]) -> core_error::Result<Vec<T>> {
-            let mut v = Vec::new();
-            v.try_reserve_exact(s.len()).map_err(|_| {
-                invalid(format!(
-                    "par cannot copy its source: {} bytes are not available (over a \
-                     SharedArrayBuffer the source is read in place, without a copy)",
-                    std::mem::size_of_val(s)
-                ))
-            })?;
-            v.extend_from_slice(s);
-            Ok(v)
+        Ok(BigInput::Owned(match &arg.array {
+            Either::A(a) => BigOwned::I64(copy(a)?),
+            Either::B(a) => BigOwned::U64(copy(a)?),
+        }))
+    }
+
+    /// Runs `terminal`: a sort of the job's own copy sorts it in place (taking it; a job runs
+    /// once). A JS array stays held, to be released on the main thread.
+    fn run(&mut self, terminal: BigTerminal, mode: Mode) -> core_error::Result<BigOutput> {
+        if let (BigInput::Owned(v), BigTerminal::Sort { descending }) = (&mut *self, terminal) {
+            let owned = std::mem::replace(v, BigOwned::I64(Vec::new()));
+            return par::sort_big_owned(owned, descending, mode);
         }
-        Ok(match &arg.array {
-            Either::A(a) => BigInput::I64(copy(a)?),
-            Either::B(a) => BigInput::U64(copy(a)?),
-        })
+        par::run_big(self.source(), terminal, mode)
     }
 
     fn source(&self) -> BigSource<'_> {
         match self {
             BigInput::InPlace(Either::A(a)) => BigSource::I64(a),
             BigInput::InPlace(Either::B(a)) => BigSource::U64(a),
-            BigInput::I64(v) => BigSource::I64(v),
-            BigInput::U64(v) => BigSource::U64(v),
+            BigInput::Owned(v) => v.source(),
         }
     }
 }
@@ -161,10 +157,9 @@ pub fn par_big_run<'env>(
     });
     par::spawn(move || {
         let (held, result) = match job {
-            Ok((input, t)) => {
-                let result = catch_panic(|| {
-                    par::cancel_scope(cancel, || par::run_big(input.source(), t, Mode::Parallel))
-                });
+            Ok((mut input, t)) => {
+                let result =
+                    catch_panic(|| par::cancel_scope(cancel, || input.run(t, Mode::Parallel)));
                 (Some(input), result)
             }
             Err(e) => (None, Err(e)),

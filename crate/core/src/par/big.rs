@@ -134,11 +134,8 @@ fn extreme<T: Int>(v: &[T], mode: Mode, largest: bool) -> Result<Option<T>> {
     )
 }
 
-fn sorted<T: Int>(v: &[T], mode: Mode, descending: bool) -> Result<Vec<T>> {
-    let cancel = cancel::current();
-    if cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
-        return Err(aborted());
-    }
+/// A copy of `v` to sort.
+fn copied<T: Int>(v: &[T]) -> Result<Vec<T>> {
     let mut out = Vec::new();
     out.try_reserve_exact(v.len()).map_err(|_| {
         Error::new(
@@ -147,6 +144,15 @@ fn sorted<T: Int>(v: &[T], mode: Mode, descending: bool) -> Result<Vec<T>> {
         )
     })?;
     out.extend_from_slice(v);
+    Ok(out)
+}
+
+/// `out` sorted in place.
+fn sorted<T: Int>(mut out: Vec<T>, mode: Mode, descending: bool) -> Result<Vec<T>> {
+    let cancel = cancel::current();
+    if cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+        return Err(aborted());
+    }
     let cmp = |a: &T, b: &T| if descending { b.cmp(a) } else { a.cmp(b) };
     match mode {
         Mode::Inline => out.sort_unstable_by(cmp),
@@ -178,12 +184,40 @@ pub fn run_big(source: BigSource<'_>, terminal: BigTerminal, mode: Mode) -> Resu
         (BigSource::I64(v), BigTerminal::Count) => BigOutput::Count(v.len() as u64),
         (BigSource::U64(v), BigTerminal::Count) => BigOutput::Count(v.len() as u64),
         (BigSource::I64(v), BigTerminal::Sort { descending }) => {
-            BigOutput::I64(sorted(v, mode, descending)?)
+            BigOutput::I64(sorted(copied(v)?, mode, descending)?)
         }
         (BigSource::U64(v), BigTerminal::Sort { descending }) => {
-            BigOutput::U64(sorted(v, mode, descending)?)
+            BigOutput::U64(sorted(copied(v)?, mode, descending)?)
         }
     })
+}
+
+/// Sorts values the caller owns (a copy it made of its source) in place: what
+/// [`run_big`]'s `Sort` computes, without a second copy.
+pub fn sort_big_owned(values: BigOwned, descending: bool, mode: Mode) -> Result<BigOutput> {
+    Ok(match values {
+        BigOwned::I64(v) => BigOutput::I64(sorted(v, mode, descending)?),
+        BigOwned::U64(v) => BigOutput::U64(sorted(v, mode, descending)?),
+    })
+}
+
+/// 64-bit integers a job owns.
+#[derive(Debug)]
+pub enum BigOwned {
+    /// Signed values.
+    I64(Vec<i64>),
+    /// Unsigned values.
+    U64(Vec<u64>),
+}
+
+impl BigOwned {
+    /// The values as a source.
+    pub fn source(&self) -> BigSource<'_> {
+        match self {
+            BigOwned::I64(v) => BigSource::I64(v),
+            BigOwned::U64(v) => BigSource::U64(v),
+        }
+    }
 }
 
 #[cfg(test)]

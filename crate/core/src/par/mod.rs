@@ -28,7 +28,7 @@ mod tests;
 use std::sync::OnceLock;
 
 pub use array::{Array, ArrayMut, ElemKind};
-pub use big::{run_big, BigOutput, BigSource, BigTerminal};
+pub use big::{run_big, sort_big_owned, BigOutput, BigOwned, BigSource, BigTerminal};
 pub use cancel::{scoped as cancel_scope, Cancel};
 pub use eval::BLOCK;
 pub use exec::{
